@@ -1,0 +1,219 @@
+"""Stock reservation and release, with a ledger row for every change."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+import structlog
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+
+from domain.allocation import LineDemand, plan_allocation
+from domain.compensation import Undone
+from domain.intake import OrderRef
+from domain.inventory import (
+    INSUFFICIENT_STOCK,
+    RELEASE_RESERVATIONS,
+    RESERVE_STOCK,
+    MovementKind,
+    ReservationStatus,
+    StockReservation,
+)
+from domain.orders import EventKind, OrderStatus, ReservationView
+from persistence.database import SessionFactory
+from persistence.idempotency import run_once, step_key
+from persistence.models import OrderLine, Reservation, StockLevel, StockMovement, Warehouse
+
+from ._read_model import load_order, utcnow, write_event
+
+log = structlog.get_logger(__name__)
+
+STOCK_CONTENTION = "StockContention"
+"""ApplicationError type (retryable): another order took the stock between plan and update."""
+
+
+async def change_stock(
+    session: AsyncSession,
+    *,
+    sku: str,
+    warehouse_id: str,
+    kind: MovementKind,
+    on_hand_change: int = 0,
+    reserved_change: int = 0,
+    order_id: str | None = None,
+) -> bool:
+    """Apply a stock change only if the level stays valid, and write its ledger row.
+
+    The condition is part of the UPDATE, so on PostgreSQL the row lock and the
+    check are one atomic step: a reservation can never take more than is free.
+    Returns False (writing nothing) when the change would break the level.
+    """
+    level = StockLevel.__table__.c
+    result = await session.execute(
+        update(StockLevel)
+        .where(
+            StockLevel.sku == sku,
+            StockLevel.warehouse_id == warehouse_id,
+            level.on_hand + on_hand_change >= 0,
+            level.reserved + reserved_change >= 0,
+            level.on_hand + on_hand_change - (level.reserved + reserved_change) >= 0,
+        )
+        .values(on_hand=level.on_hand + on_hand_change, reserved=level.reserved + reserved_change)
+    )
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        return False
+    session.add(
+        StockMovement(
+            sku=sku,
+            warehouse_id=warehouse_id,
+            kind=kind.value,
+            on_hand_change=on_hand_change,
+            reserved_change=reserved_change,
+            order_id=order_id,
+            created_at=utcnow(),
+        )
+    )
+    return True
+
+
+class InventoryActivities:
+    """Reserve and release stock."""
+
+    def __init__(self, sessions: SessionFactory) -> None:
+        self._sessions = sessions
+
+    @activity.defn(name=RESERVE_STOCK)
+    async def reserve_stock(self, ref: OrderRef) -> StockReservation:
+        """Allocate every line to warehouses and reserve it, all or nothing."""
+        structlog.contextvars.bind_contextvars(order_id=ref.order_id)
+
+        async def effect(session: AsyncSession) -> StockReservation:
+            order = await load_order(session, ref.order_id)
+            lines = (
+                await session.scalars(
+                    select(OrderLine)
+                    .where(OrderLine.order_id == order.id)
+                    .order_by(OrderLine.line_no)
+                )
+            ).all()
+            demand = [
+                LineDemand(line_no=line.line_no, sku=line.sku, quantity=line.quantity)
+                for line in lines
+            ]
+            levels = (
+                await session.execute(
+                    select(
+                        StockLevel.warehouse_id,
+                        StockLevel.sku,
+                        StockLevel.on_hand - StockLevel.reserved,
+                    )
+                    .join(Warehouse, Warehouse.id == StockLevel.warehouse_id)
+                    .where(StockLevel.sku.in_({line.sku for line in demand}))
+                    .order_by(Warehouse.priority, Warehouse.id)
+                )
+            ).all()
+            available: dict[str, dict[str, int]] = defaultdict(dict)
+            for warehouse_id, sku, free in levels:
+                available[warehouse_id][sku] = free
+            plan = plan_allocation(demand, available)
+            if plan.shortages:
+                detail = "; ".join(
+                    f"line {s.line_no} {s.sku}: requested {s.requested}, available {s.available}"
+                    for s in plan.shortages
+                )
+                raise ApplicationError(
+                    f"insufficient stock: {detail}", type=INSUFFICIENT_STOCK, non_retryable=True
+                )
+            views = []
+            now = utcnow()
+            for pick in plan.picks:
+                reserved = await change_stock(
+                    session,
+                    sku=pick.sku,
+                    warehouse_id=pick.warehouse_id,
+                    kind=MovementKind.RESERVE,
+                    reserved_change=pick.quantity,
+                    order_id=order.id,
+                )
+                if not reserved:
+                    raise ApplicationError(
+                        f"{pick.sku} in {pick.warehouse_id} was taken by another order; "
+                        "re-planning",
+                        type=STOCK_CONTENTION,
+                    )
+                session.add(
+                    Reservation(
+                        order_id=order.id,
+                        line_no=pick.line_no,
+                        sku=pick.sku,
+                        warehouse_id=pick.warehouse_id,
+                        quantity=pick.quantity,
+                        status=ReservationStatus.ACTIVE.value,
+                        created_at=now,
+                    )
+                )
+                views.append(
+                    ReservationView(
+                        line_no=pick.line_no,
+                        sku=pick.sku,
+                        warehouse_id=pick.warehouse_id,
+                        quantity=pick.quantity,
+                        status=ReservationStatus.ACTIVE.value,
+                    )
+                )
+            await write_event(
+                session,
+                order.id,
+                EventKind.STOCK_RESERVED,
+                plan.reason,
+                status=OrderStatus.ALLOCATED,
+                allocation_reason=plan.reason,
+            )
+            return StockReservation(reservations=views, allocation_reason=plan.reason)
+
+        result = await run_once(
+            self._sessions, step_key(ref.order_id, RESERVE_STOCK), StockReservation, effect
+        )
+        log.info("stock reserved", picks=len(result.reservations), reason=result.allocation_reason)
+        return result
+
+    @activity.defn(name=RELEASE_RESERVATIONS)
+    async def release_reservations(self, ref: OrderRef) -> Undone:
+        """Give back every active reservation of the order (compensation)."""
+        structlog.contextvars.bind_contextvars(order_id=ref.order_id)
+
+        async def effect(session: AsyncSession) -> Undone:
+            active = (
+                await session.scalars(
+                    select(Reservation).where(
+                        Reservation.order_id == ref.order_id,
+                        Reservation.status == ReservationStatus.ACTIVE.value,
+                    )
+                )
+            ).all()
+            units = 0
+            for reservation in active:
+                released = await change_stock(
+                    session,
+                    sku=reservation.sku,
+                    warehouse_id=reservation.warehouse_id,
+                    kind=MovementKind.RELEASE,
+                    reserved_change=-reservation.quantity,
+                    order_id=ref.order_id,
+                )
+                if not released:
+                    raise RuntimeError(
+                        f"stock level {reservation.sku}@{reservation.warehouse_id} holds less "
+                        f"than the {reservation.quantity} reserved units being released"
+                    )
+                reservation.status = ReservationStatus.RELEASED.value
+                units += reservation.quantity
+            detail = f"{units} reserved unit(s) released"
+            await write_event(session, ref.order_id, EventKind.RESERVATIONS_RELEASED, detail)
+            return Undone(detail=detail)
+
+        return await run_once(
+            self._sessions, step_key(ref.order_id, RELEASE_RESERVATIONS), Undone, effect
+        )

@@ -1,0 +1,105 @@
+"""The settlement area: payments, invoices and receipts."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Annotated
+
+from pydantic import BaseModel, Field
+
+from domain.money import Amount
+
+AUTHORISE_PAYMENT = "authorise_payment"
+"""Activity: authorise the full order total on the customer's card or wallet."""
+VOID_AUTHORISATION = "void_authorisation"
+"""Activity (compensation): release an authorisation that will not be captured."""
+CAPTURE_PAYMENT = "capture_payment"
+"""Activity: capture the authorised amount."""
+ISSUE_INVOICE = "issue_invoice"
+"""Activity: issue the order's invoice with the next gap-free number."""
+RECORD_PAYMENT = "record_payment"
+"""Activity: book an incoming payment against the order's invoice."""
+ISSUE_RECEIPT = "issue_receipt"
+"""Activity: issue the receipt for a fully paid invoice."""
+
+PAYMENT_DECLINED = "PaymentDeclined"
+"""ApplicationError type: the payment provider refused the authorisation."""
+
+INVOICE_SERIES = "INV"
+RECEIPT_SERIES = "RCT"
+
+
+class PaymentKind(StrEnum):
+    """What a payments row records."""
+
+    AUTHORISATION = "authorisation"
+    CAPTURE = "capture"
+    VOID = "void"
+    REFUND = "refund"
+    INCOMING = "incoming"
+    """Money received from a net-terms customer (bank transfer)."""
+
+
+class PaymentRecord(BaseModel):
+    """Result of the payment activities."""
+
+    kind: PaymentKind
+    amount: Amount
+    currency: str
+    reference: str
+    """The provider's reference (authorisation, capture or bank transaction id)."""
+
+
+class InvoiceStatus(StrEnum):
+    """Life of an invoice."""
+
+    OPEN = "open"
+    PAID = "paid"
+    VOIDED = "voided"
+
+
+class InvoiceRecord(BaseModel):
+    """Result of :data:`ISSUE_INVOICE`."""
+
+    number: str
+    amount: Amount
+    currency: str
+    due_date: date
+    status: InvoiceStatus
+
+
+class ReceiptRecord(BaseModel):
+    """Result of :data:`ISSUE_RECEIPT`."""
+
+    number: str
+    invoice_number: str
+    amount: Amount
+
+
+class IncomingPayment(BaseModel):
+    """Input of signal ``payment_received``: money arrived for a net-terms order."""
+
+    payment_id: Annotated[str, Field(min_length=1, max_length=64)]
+    """The bank's transaction id; the same id twice is one payment."""
+    amount: Annotated[Amount, Field(gt=0)]
+    received_at: datetime | None = None
+
+
+class PaymentBooking(BaseModel):
+    """Input of :data:`RECORD_PAYMENT`."""
+
+    order_id: str
+    payment: IncomingPayment
+
+
+class PaymentBalance(BaseModel):
+    """Result of :data:`RECORD_PAYMENT`: how much of the invoice is paid."""
+
+    paid: Amount
+    outstanding: Amount
+
+
+def voucher_number(series: str, year: int, sequence: int) -> str:
+    """Printed number of a voucher, e.g. ``INV-2026-000042``."""
+    return f"{series}-{year}-{sequence:06d}"

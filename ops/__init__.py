@@ -1,0 +1,1 @@
+"""People-facing tools: the ``oms`` command line, order submission, the demo."""

@@ -1,0 +1,111 @@
+"""How orders look on a terminal."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from rich.console import Group
+from rich.table import Table
+from rich.text import Text
+
+from domain.orders import OrderStatus, OrderView
+from persistence.order_views import OrderSummary
+
+STATUS_STYLES = {
+    OrderStatus.COMPLETED: "green",
+    OrderStatus.REJECTED: "yellow",
+    OrderStatus.CANCELLED: "yellow",
+    OrderStatus.FAILED: "red",
+}
+
+
+def status_text(status: OrderStatus) -> Text:
+    """The status, coloured by outcome."""
+    return Text(status.value, style=STATUS_STYLES.get(status, "cyan"))
+
+
+def order_table(views: Sequence[OrderView]) -> Group:
+    """One row per order with its final status, then the reasons of those not completed."""
+    table = Table(title="Orders")
+    for column in ("order", "channel", "customer", "total", "status", "invoice", "receipt"):
+        table.add_column(column, no_wrap=column in ("order", "status"))
+    for view in views:
+        table.add_row(
+            view.order_id,
+            view.channel,
+            view.customer_id,
+            f"{view.money.total} {view.money.currency}",
+            status_text(view.status),
+            view.money.invoice_number or "",
+            view.money.receipt_number or "",
+        )
+    reasons = [
+        Text(f"{view.order_id} {view.status.value}:\n  " + "\n  ".join(view.rejection_reasons))
+        for view in views
+        if view.rejection_reasons
+    ]
+    return Group(table, *reasons)
+
+
+def summary_table(summaries: Sequence[OrderSummary]) -> Table:
+    """An order list."""
+    table = Table()
+    for column in ("order", "channel", "customer", "total", "status", "updated (UTC)"):
+        table.add_column(column)
+    for summary in summaries:
+        table.add_row(
+            summary.order_id,
+            summary.channel,
+            summary.customer_id,
+            f"{summary.total} {summary.currency}",
+            status_text(summary.status),
+            summary.updated_at.strftime("%Y-%m-%d %H:%M:%S"),
+        )
+    return table
+
+
+def order_timeline(view: OrderView) -> Group:
+    """Everything about one order, ending with its audit timeline."""
+    money = view.money
+    header = Text.assemble(
+        (f"Order {view.order_id}", "bold"),
+        "  ",
+        status_text(view.status),
+        f"\ncustomer {view.customer_id} · channel {view.channel} · workflow {view.workflow_id}",
+        f"\ntotal {money.total} {money.currency} · terms {money.payment_terms or '-'}"
+        f" · authorised {money.authorised} · captured {money.captured}"
+        f" · received {money.received}"
+        f" · invoice {money.invoice_number or '-'} · receipt {money.receipt_number or '-'}",
+    )
+    parts: list[Table | Text] = [header]
+    if view.rejection_reasons:
+        parts.append(Text("reasons:\n  " + "\n  ".join(view.rejection_reasons), style="yellow"))
+    lines = Table("line", "sku", "qty", "unit price", "total", title="Lines")
+    for line in view.lines:
+        lines.add_row(
+            str(line.line_no),
+            line.sku,
+            str(line.quantity),
+            str(line.unit_price),
+            str(line.line_total),
+        )
+    parts.append(lines)
+    if view.reservations:
+        reservations = Table("line", "sku", "warehouse", "qty", "status", title="Reservations")
+        for r in view.reservations:
+            reservations.add_row(str(r.line_no), r.sku, r.warehouse_id, str(r.quantity), r.status)
+        parts.append(reservations)
+    if view.shipments:
+        shipments = Table(
+            "shipment", "warehouse", "carrier", "tracking", "status", title="Shipments"
+        )
+        for s in view.shipments:
+            shipments.add_row(s.shipment_id, s.warehouse_id, s.carrier, s.tracking_number, s.status)
+        parts.append(shipments)
+    history = Table("when (UTC)", "event", "detail", "by", title="Timeline")
+    for event in view.history:
+        history.add_row(
+            event.at.strftime("%Y-%m-%d %H:%M:%S"), event.kind, event.detail, event.actor
+        )
+    parts.append(history)
+    return Group(*parts)

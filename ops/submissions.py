@@ -1,0 +1,137 @@
+"""Submitting orders by signal-with-start, from JSON files or the demo set."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+
+from pydantic import ValidationError
+from temporalio.client import Client
+from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
+from temporalio.exceptions import WorkflowAlreadyStartedError
+
+from domain.orders import (
+    SUBMIT_ORDER_SIGNAL,
+    TASK_QUEUE,
+    WORKFLOW_TYPE,
+    EventKind,
+    OrderSubmission,
+    order_workflow_id,
+)
+from persistence.database import SessionFactory
+from persistence.models import OrderEventRow
+
+from ._clock import utcnow
+
+
+class SubmissionError(ValueError):
+    """A submission file that cannot be turned into an order; the message says why."""
+
+
+class Delivery(StrEnum):
+    """What happened to a submission."""
+
+    SUBMITTED = "submitted"
+    """Handed to the order's workflow (new, or running: it records a repeat as duplicate)."""
+    ALREADY_FINISHED = "already finished"
+    """The order's workflow has ended; the repeat was recorded and changed nothing."""
+
+
+@dataclass(frozen=True)
+class SubmitOutcome:
+    """The workflow a submission went to and what happened."""
+
+    order_id: str
+    workflow_id: str
+    delivery: Delivery
+
+
+def read_submission(path: Path) -> OrderSubmission:
+    """Parse an order file, naming every field that is wrong."""
+    try:
+        raw = path.read_text(encoding="utf-8")
+    except OSError as error:
+        raise SubmissionError(f"{path}: cannot read: {error.strerror}") from error
+    try:
+        return OrderSubmission.model_validate_json(raw)
+    except ValidationError as error:
+        problems = "; ".join(
+            f"{'.'.join(str(part) for part in item['loc']) or '(document)'}: {item['msg']}"
+            for item in error.errors()
+        )
+        raise SubmissionError(f"{path}: not a valid order: {problems}") from error
+
+
+async def submit(
+    client: Client, submission: OrderSubmission, sessions: SessionFactory | None = None
+) -> SubmitOutcome:
+    """Signal-with-start the order's workflow; never starts a second one for an order id.
+
+    A running workflow receives the signal (and records a repeat as a duplicate).
+    A finished one is never restarted (``REJECT_DUPLICATE``); with ``sessions``
+    the repeat is then recorded in the order's audit log here.
+    """
+    workflow_id = order_workflow_id(submission.order_id)
+    try:
+        await client.start_workflow(
+            WORKFLOW_TYPE,
+            id=workflow_id,
+            task_queue=TASK_QUEUE,
+            start_signal=SUBMIT_ORDER_SIGNAL,
+            start_signal_args=[submission],
+            id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+            static_summary=(
+                f"Order {submission.order_id} via {submission.channel.value} "
+                f"for {submission.customer_id}"
+            ),
+        )
+    except WorkflowAlreadyStartedError:
+        if sessions is not None:
+            async with sessions() as session, session.begin():
+                session.add(
+                    OrderEventRow(
+                        order_id=submission.order_id,
+                        kind=EventKind.DUPLICATE_SUBMISSION.value,
+                        detail=(
+                            f"via {submission.channel.value} after the order had finished; ignored"
+                        ),
+                        actor="starter",
+                        created_at=utcnow(),
+                    )
+                )
+        return SubmitOutcome(submission.order_id, workflow_id, Delivery.ALREADY_FINISHED)
+    return SubmitOutcome(submission.order_id, workflow_id, Delivery.SUBMITTED)
+
+
+EXAMPLES_DIR = Path(__file__).resolve().parent.parent / "examples"
+
+
+def demo_submissions(run_tag: str, examples_dir: Path = EXAMPLES_DIR) -> list[OrderSubmission]:
+    """The demo set: every example order, plus one that must be rejected, with fresh ids.
+
+    ``run_tag`` makes the ids unique per run, so a second demo on the same
+    persistent state shows new orders instead of duplicates.
+    """
+    submissions = []
+    for path in sorted(examples_dir.glob("*.json")):
+        data = json.loads(path.read_text(encoding="utf-8"))
+        data["order_id"] = f"{data['order_id']}-{run_tag}"
+        submissions.append(OrderSubmission.model_validate(data))
+    submissions.append(
+        OrderSubmission.model_validate(
+            {
+                "order_id": f"FAX-BAD-{run_tag}",
+                "channel": "fax",
+                "customer_id": "CUST-OLD",
+                "lines": [
+                    {"sku": "LEGACY-0", "quantity": 2, "unit_price": "5.00"},
+                    {"sku": "NO-SUCH-SKU", "quantity": 0, "unit_price": "1.00"},
+                ],
+                "shipping_address": {"name": "Former Customer AG", "city": "Bonn"},
+            }
+        )
+    )
+    return submissions

@@ -1,0 +1,1 @@
+"""Business database: SQLAlchemy 2 models, engine and sessions, Alembic migrations."""

@@ -1,0 +1,73 @@
+"""Run a step's effect at most once, keyed by order and step.
+
+The key and the step's result are written in the same transaction as the
+effect, so a retried activity either finds the key (and returns the stored
+result, changing nothing) or finds no trace of an earlier attempt.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from typing import TypeVar
+
+from pydantic import BaseModel
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from persistence.database import SessionFactory
+from persistence.models import IdempotencyKey
+
+ResultT = TypeVar("ResultT", bound=BaseModel)
+
+Effect = Callable[[AsyncSession], Awaitable[ResultT]]
+
+
+class Done(BaseModel):
+    """Stored result of a step that returns nothing but the fact it happened."""
+
+
+def step_key(order_id: str, step: str) -> str:
+    """The idempotency key of ``step`` for ``order_id``."""
+    return f"{order_id}:{step}"
+
+
+async def run_once(
+    sessions: SessionFactory, key: str, result_type: type[ResultT], effect: Effect[ResultT]
+) -> ResultT:
+    """Run ``effect`` in a transaction unless ``key`` was already recorded.
+
+    Returns the effect's result, or the stored result of the run that recorded
+    ``key``. Two racing first runs cannot both commit: the key is a primary
+    key, so the loser rolls back and reads the winner's result.
+    """
+    try:
+        async with sessions() as session, session.begin():
+            stored = await session.get(IdempotencyKey, key)
+            if stored is not None:
+                return result_type.model_validate_json(stored.result)
+            result = await effect(session)
+            session.add(
+                IdempotencyKey(
+                    key=key, result=result.model_dump_json(), created_at=datetime.now(UTC)
+                )
+            )
+    except IntegrityError:
+        async with sessions() as session:
+            stored = await session.get(IdempotencyKey, key)
+            if stored is None:
+                raise
+            return result_type.model_validate_json(stored.result)
+    return result
+
+
+async def stored_result(
+    sessions: SessionFactory, key: str, result_type: type[ResultT]
+) -> ResultT | None:
+    """The stored result of ``key``, or None if that step has not taken effect yet.
+
+    Lets a step that calls a partner skip the call when it already took effect.
+    """
+    async with sessions() as session:
+        stored = await session.get(IdempotencyKey, key)
+    return None if stored is None else result_type.model_validate_json(stored.result)

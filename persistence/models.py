@@ -1,0 +1,340 @@
+"""Typed SQLAlchemy models of the business database, grouped by concern."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    DateTime,
+    ForeignKey,
+    Index,
+    MetaData,
+    Numeric,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+Money = Numeric(18, 2)
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """A timezone-aware UTC timestamp on every backend.
+
+    PostgreSQL keeps the offset itself; SQLite has no time zone, so values are
+    stored as UTC and come back marked UTC. Naive datetimes are refused.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        """Normalise to UTC; SQLite stores it without an offset."""
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError(f"naive datetime {value!r}: timestamps must be timezone-aware")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        """Mark SQLite's offset-less values as UTC."""
+        if value is not None and value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value
+
+
+class Base(DeclarativeBase):
+    """Declarative base with a constraint naming convention (stable migrations)."""
+
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+# --- customers and catalogue ---------------------------------------------------
+
+
+class Customer(Base):
+    """A customer with its credit terms."""
+
+    __tablename__ = "customers"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    email: Mapped[str] = mapped_column(String(200))
+    active: Mapped[bool] = mapped_column(default=True)
+    standing: Mapped[str] = mapped_column(String(16))
+    payment_terms: Mapped[str] = mapped_column(String(16))
+    net_days: Mapped[int] = mapped_column(default=30)
+    credit_limit: Mapped[Decimal] = mapped_column(Money)
+    currency: Mapped[str] = mapped_column(String(3))
+
+
+class Product(Base):
+    """A product on the price list and how it is replenished."""
+
+    __tablename__ = "products"
+
+    sku: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    unit_price: Mapped[Decimal] = mapped_column(Money)
+    currency: Mapped[str] = mapped_column(String(3))
+    active: Mapped[bool] = mapped_column(default=True)
+    sourcing: Mapped[str] = mapped_column(String(8))
+    lead_time_days: Mapped[int] = mapped_column(default=0)
+
+
+class Warehouse(Base):
+    """A place stock is kept and shipped from; lower priority is preferred."""
+
+    __tablename__ = "warehouses"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    country: Mapped[str] = mapped_column(String(2))
+    priority: Mapped[int] = mapped_column(default=100)
+
+
+# --- inventory ---------------------------------------------------------------------
+
+
+class StockLevel(Base):
+    """Units of one product in one warehouse: on hand, and how many are promised."""
+
+    __tablename__ = "stock_levels"
+    __table_args__ = (
+        CheckConstraint("on_hand >= 0", name="on_hand_not_negative"),
+        CheckConstraint("reserved >= 0 AND reserved <= on_hand", name="reserved_within_on_hand"),
+    )
+
+    sku: Mapped[str] = mapped_column(ForeignKey("products.sku"), primary_key=True)
+    warehouse_id: Mapped[str] = mapped_column(ForeignKey("warehouses.id"), primary_key=True)
+    on_hand: Mapped[int] = mapped_column(default=0)
+    reserved: Mapped[int] = mapped_column(default=0)
+
+
+class StockMovement(Base):
+    """One change of a stock level: the ledger that on hand and reserved must sum to."""
+
+    __tablename__ = "stock_movements"
+    __table_args__ = (Index("ix_stock_movements_sku_warehouse", "sku", "warehouse_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    sku: Mapped[str] = mapped_column(ForeignKey("products.sku"))
+    warehouse_id: Mapped[str] = mapped_column(ForeignKey("warehouses.id"))
+    kind: Mapped[str] = mapped_column(String(16))
+    on_hand_change: Mapped[int]
+    reserved_change: Mapped[int]
+    order_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class Reservation(Base):
+    """Stock promised to one order line in one warehouse."""
+
+    __tablename__ = "reservations"
+    __table_args__ = (UniqueConstraint("order_id", "line_no", "warehouse_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    order_id: Mapped[str] = mapped_column(ForeignKey("orders.id"), index=True)
+    line_no: Mapped[int]
+    sku: Mapped[str] = mapped_column(ForeignKey("products.sku"))
+    warehouse_id: Mapped[str] = mapped_column(ForeignKey("warehouses.id"))
+    quantity: Mapped[int]
+    status: Mapped[str] = mapped_column(String(16))
+    shipment_id: Mapped[str | None] = mapped_column(ForeignKey("shipments.id"))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+# --- orders ------------------------------------------------------------------------
+
+
+class Order(Base):
+    """The read model of one order, kept current by its workflow's activities.
+
+    ``customer_id`` and line SKUs are stored as submitted (no foreign key), so an
+    order naming an unknown customer or product is still recorded as rejected.
+    """
+
+    __tablename__ = "orders"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    workflow_id: Mapped[str] = mapped_column(String(80))
+    channel: Mapped[str] = mapped_column(String(8))
+    customer_id: Mapped[str] = mapped_column(String(64), index=True)
+    customer_reference: Mapped[str | None] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(24), index=True)
+    currency: Mapped[str] = mapped_column(String(3))
+    total: Mapped[Decimal] = mapped_column(Money)
+    payment_terms: Mapped[str | None] = mapped_column(String(16))
+    payment_token: Mapped[str | None] = mapped_column(String(128))
+    ship_to_name: Mapped[str] = mapped_column(String(200))
+    ship_to_street: Mapped[str] = mapped_column(String(200))
+    ship_to_postal_code: Mapped[str] = mapped_column(String(20))
+    ship_to_city: Mapped[str] = mapped_column(String(200))
+    ship_to_country: Mapped[str] = mapped_column(String(2))
+    rejection_reasons: Mapped[list[str]] = mapped_column(JSON, default=list)
+    allocation_reason: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class OrderLine(Base):
+    """One line of an order as submitted, with its total."""
+
+    __tablename__ = "order_lines"
+
+    order_id: Mapped[str] = mapped_column(ForeignKey("orders.id"), primary_key=True)
+    line_no: Mapped[int] = mapped_column(primary_key=True)
+    sku: Mapped[str] = mapped_column(String(64))
+    quantity: Mapped[int]
+    unit_price: Mapped[Decimal] = mapped_column(Money)
+    line_total: Mapped[Decimal] = mapped_column(Money)
+
+
+class OrderEventRow(Base):
+    """One entry of an order's audit log."""
+
+    __tablename__ = "order_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    order_id: Mapped[str] = mapped_column(String(64), index=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    detail: Mapped[str] = mapped_column(Text, default="")
+    actor: Mapped[str] = mapped_column(String(64), default="system")
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+# --- settlement --------------------------------------------------------------------
+
+
+class Payment(Base):
+    """A movement of money for an order: authorisation, capture, void, refund, incoming."""
+
+    __tablename__ = "payments"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    order_id: Mapped[str] = mapped_column(ForeignKey("orders.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    amount: Mapped[Decimal] = mapped_column(Money)
+    currency: Mapped[str] = mapped_column(String(3))
+    reference: Mapped[str] = mapped_column(String(80))
+    idempotency_key: Mapped[str] = mapped_column(String(160), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class VoucherSequence(Base):
+    """The last number used in a voucher series and year: numbering without gaps."""
+
+    __tablename__ = "voucher_sequences"
+
+    series: Mapped[str] = mapped_column(String(8), primary_key=True)
+    year: Mapped[int] = mapped_column(primary_key=True)
+    last_number: Mapped[int] = mapped_column(default=0)
+
+
+class Invoice(Base):
+    """An invoice; never deleted (voided by credit note instead)."""
+
+    __tablename__ = "invoices"
+    __table_args__ = (UniqueConstraint("series", "year", "sequence"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    number: Mapped[str] = mapped_column(String(32), unique=True)
+    series: Mapped[str] = mapped_column(String(8))
+    year: Mapped[int]
+    sequence: Mapped[int]
+    order_id: Mapped[str] = mapped_column(ForeignKey("orders.id"), unique=True)
+    customer_id: Mapped[str] = mapped_column(String(64), index=True)
+    amount: Mapped[Decimal] = mapped_column(Money)
+    currency: Mapped[str] = mapped_column(String(3))
+    status: Mapped[str] = mapped_column(String(16))
+    issued_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    due_date: Mapped[date]
+
+
+class Receipt(Base):
+    """Proof of full payment of an invoice."""
+
+    __tablename__ = "receipts"
+    __table_args__ = (UniqueConstraint("series", "year", "sequence"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    number: Mapped[str] = mapped_column(String(32), unique=True)
+    series: Mapped[str] = mapped_column(String(8))
+    year: Mapped[int]
+    sequence: Mapped[int]
+    order_id: Mapped[str] = mapped_column(ForeignKey("orders.id"), unique=True)
+    invoice_id: Mapped[int] = mapped_column(ForeignKey("invoices.id"))
+    amount: Mapped[Decimal] = mapped_column(Money)
+    issued_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+# --- shipping ----------------------------------------------------------------------
+
+
+class Shipment(Base):
+    """One parcel from one warehouse, booked with a carrier."""
+
+    __tablename__ = "shipments"
+
+    id: Mapped[str] = mapped_column(String(80), primary_key=True)
+    order_id: Mapped[str] = mapped_column(ForeignKey("orders.id"), index=True)
+    warehouse_id: Mapped[str] = mapped_column(ForeignKey("warehouses.id"))
+    carrier: Mapped[str] = mapped_column(String(40))
+    tracking_number: Mapped[str] = mapped_column(String(80))
+    status: Mapped[str] = mapped_column(String(16))
+    booked_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    delivered_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+
+
+class TrackingEventRow(Base):
+    """A carrier milestone of a shipment, recorded once."""
+
+    __tablename__ = "tracking_events"
+    __table_args__ = (UniqueConstraint("shipment_id", "milestone"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    shipment_id: Mapped[str] = mapped_column(ForeignKey("shipments.id"), index=True)
+    milestone: Mapped[str] = mapped_column(String(16))
+    occurred_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    detail: Mapped[str] = mapped_column(Text, default="")
+
+
+# --- archive and idempotency ---------------------------------------------------------
+
+
+class ArchiveRecord(Base):
+    """Immutable record of a finished order, without personal data."""
+
+    __tablename__ = "archive_records"
+
+    order_id: Mapped[str] = mapped_column(ForeignKey("orders.id"), primary_key=True)
+    archived_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    summary: Mapped[dict[str, Any]] = mapped_column(JSON)
+    address_fingerprint: Mapped[str] = mapped_column(String(64))
+    """SHA-256 of the shipping address: proves what it was without keeping it."""
+
+
+class IdempotencyKey(Base):
+    """A step that has taken effect, with its result: written in the effect's transaction."""
+
+    __tablename__ = "idempotency_keys"
+
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    result: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())

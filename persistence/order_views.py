@@ -1,0 +1,151 @@
+"""Read the order read model as domain views (for ``oms`` and reports)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from decimal import Decimal
+
+from pydantic import BaseModel
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from domain.orders import (
+    LineView,
+    MoneyView,
+    OrderEvent,
+    OrderStatus,
+    OrderView,
+    ReservationView,
+    ShipmentView,
+)
+from domain.settlement import PaymentKind
+from persistence.models import (
+    Invoice,
+    Order,
+    OrderEventRow,
+    OrderLine,
+    Payment,
+    Receipt,
+    Reservation,
+    Shipment,
+)
+
+
+class OrderSummary(BaseModel):
+    """One row of an order list."""
+
+    order_id: str
+    channel: str
+    customer_id: str
+    status: OrderStatus
+    total: Decimal
+    currency: str
+    updated_at: datetime
+
+
+async def load_order_view(session: AsyncSession, order_id: str) -> OrderView | None:
+    """The full view of ``order_id`` from the read model, or None if it is unknown."""
+    order = await session.get(Order, order_id)
+    if order is None:
+        return None
+    lines = await session.scalars(
+        select(OrderLine).where(OrderLine.order_id == order_id).order_by(OrderLine.line_no)
+    )
+    reservations = await session.scalars(
+        select(Reservation)
+        .where(Reservation.order_id == order_id)
+        .order_by(Reservation.line_no, Reservation.warehouse_id)
+    )
+    shipments = await session.scalars(
+        select(Shipment).where(Shipment.order_id == order_id).order_by(Shipment.id)
+    )
+    events = await session.scalars(
+        select(OrderEventRow).where(OrderEventRow.order_id == order_id).order_by(OrderEventRow.id)
+    )
+    totals_by_kind = await session.execute(
+        select(Payment.kind, func.sum(Payment.amount))
+        .where(Payment.order_id == order_id)
+        .group_by(Payment.kind)
+    )
+    amounts: dict[str, Decimal] = {kind: Decimal(total) for kind, total in totals_by_kind}
+    invoice = await session.scalar(select(Invoice.number).where(Invoice.order_id == order_id))
+    receipt = await session.scalar(select(Receipt.number).where(Receipt.order_id == order_id))
+    return OrderView(
+        order_id=order.id,
+        workflow_id=order.workflow_id,
+        channel=order.channel,
+        customer_id=order.customer_id,
+        status=OrderStatus(order.status),
+        rejection_reasons=order.rejection_reasons,
+        lines=[
+            LineView(
+                line_no=line.line_no,
+                sku=line.sku,
+                quantity=line.quantity,
+                unit_price=line.unit_price,
+                line_total=line.line_total,
+            )
+            for line in lines
+        ],
+        reservations=[
+            ReservationView(
+                line_no=r.line_no,
+                sku=r.sku,
+                warehouse_id=r.warehouse_id,
+                quantity=r.quantity,
+                status=r.status,
+            )
+            for r in reservations
+        ],
+        shipments=[
+            ShipmentView(
+                shipment_id=s.id,
+                warehouse_id=s.warehouse_id,
+                carrier=s.carrier,
+                tracking_number=s.tracking_number,
+                status=s.status,
+            )
+            for s in shipments
+        ],
+        money=MoneyView(
+            currency=order.currency,
+            total=order.total,
+            payment_terms=order.payment_terms or "",
+            authorised=amounts.get(PaymentKind.AUTHORISATION.value, Decimal(0)),
+            captured=amounts.get(PaymentKind.CAPTURE.value, Decimal(0)),
+            received=amounts.get(PaymentKind.INCOMING.value, Decimal(0)),
+            invoice_number=invoice,
+            receipt_number=receipt,
+        ),
+        history=[
+            OrderEvent(at=e.created_at, kind=e.kind, detail=e.detail, actor=e.actor) for e in events
+        ],
+    )
+
+
+async def list_orders(
+    session: AsyncSession,
+    *,
+    statuses: Sequence[OrderStatus] = (),
+    customer_id: str | None = None,
+    limit: int = 100,
+) -> list[OrderSummary]:
+    """Orders, newest change first, filtered by status and customer."""
+    query = select(Order).order_by(Order.updated_at.desc(), Order.id).limit(limit)
+    if statuses:
+        query = query.where(Order.status.in_([status.value for status in statuses]))
+    if customer_id:
+        query = query.where(Order.customer_id == customer_id)
+    return [
+        OrderSummary(
+            order_id=order.id,
+            channel=order.channel,
+            customer_id=order.customer_id,
+            status=OrderStatus(order.status),
+            total=order.total,
+            currency=order.currency,
+            updated_at=order.updated_at,
+        )
+        for order in await session.scalars(query)
+    ]

@@ -1,0 +1,1 @@
+"""Wiring: settings, logging, the Temporal client and the embedded dev server."""

@@ -1,0 +1,57 @@
+"""Settings from the environment (prefix ``OMS_``) with embedded defaults."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class LogFormat(StrEnum):
+    """How log lines are rendered."""
+
+    AUTO = "auto"
+    """Pretty console on a terminal, JSON otherwise."""
+    JSON = "json"
+    CONSOLE = "console"
+
+
+class Settings(BaseSettings):
+    """Everything the worker, the starter and the ``oms`` tool read from the environment."""
+
+    model_config = SettingsConfigDict(env_prefix="OMS_", env_file=".env", extra="ignore")
+
+    temporal_address: str | None = None
+    """``host:port`` of a Temporal frontend; unset = start or reuse the embedded dev server."""
+    temporal_namespace: str = "default"
+    data_dir: Path = Path(".oms")
+    """Folder for the embedded default's state: Temporal's and the business SQLite files."""
+    database_url: str | None = None
+    """SQLAlchemy URL of the business database; unset = SQLite file in ``data_dir``."""
+    log_format: LogFormat = LogFormat.AUTO
+    log_level: str = "INFO"
+    embedded_port: int = 7233
+    """gRPC port of the embedded dev server; its Web UI listens on this plus 1000."""
+    carrier_sim_step_seconds: float = Field(default=1.0, ge=0)
+    """Simulated carrier: seconds between booking, pick-up, transit and delivery."""
+    carrier_poll_seconds: float = Field(default=1.0, gt=0)
+    """How often the tracking activity asks the carrier for news."""
+
+    @property
+    def resolved_database_url(self) -> str:
+        """The business database URL, defaulting to ``<data_dir>/oms.db``."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite+aiosqlite:///{(self.data_dir / 'oms.db').resolve()}"
+
+    @property
+    def embedded_address(self) -> str:
+        """Where the embedded dev server listens."""
+        return f"127.0.0.1:{self.embedded_port}"
+
+    @property
+    def ui_url(self) -> str:
+        """Web UI of the embedded dev server."""
+        return f"http://localhost:{self.embedded_port + 1000}"

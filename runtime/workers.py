@@ -1,0 +1,52 @@
+"""Build the order worker from settings: database, simulators, activities, workflow."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from temporalio.client import Client
+from temporalio.worker import Worker
+from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
+
+from activities import order_activities
+from domain.orders import TASK_QUEUE
+from integrations.simulated_carrier import SimulatedCarrier
+from integrations.simulated_payment import SimulatedPaymentGateway
+from persistence.database import SessionFactory, create_engine, session_factory
+from runtime.logging import LogContextInterceptor
+from runtime.settings import Settings
+from workflows import OrderWorkflow
+
+SANDBOX_PASSTHROUGH = ("domain",)
+"""Our pure modules: imported once, not re-imported for every workflow run."""
+
+
+@asynccontextmanager
+async def open_database(settings: Settings) -> AsyncIterator[SessionFactory]:
+    """A session factory on the configured database, disposed on exit."""
+    engine = create_engine(settings.resolved_database_url)
+    try:
+        yield session_factory(engine)
+    finally:
+        await engine.dispose()
+
+
+def order_worker(client: Client, sessions: SessionFactory, settings: Settings) -> Worker:
+    """A worker on task queue ``orders`` with every order activity and workflow."""
+    activities = order_activities(
+        sessions,
+        gateway=SimulatedPaymentGateway(),
+        carrier=SimulatedCarrier(step_seconds=settings.carrier_sim_step_seconds),
+        tracking_poll_seconds=settings.carrier_poll_seconds,
+    )
+    return Worker(
+        client,
+        task_queue=TASK_QUEUE,
+        workflows=[OrderWorkflow],
+        activities=activities,
+        interceptors=[LogContextInterceptor()],
+        workflow_runner=SandboxedWorkflowRunner(
+            restrictions=SandboxRestrictions.default.with_passthrough_modules(*SANDBOX_PASSTHROUGH)
+        ),
+    )
