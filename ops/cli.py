@@ -11,7 +11,7 @@ from rich.console import Console
 
 from domain.orders import STATUS_QUERY, OrderStatus, OrderView, order_workflow_id
 from persistence.demo_catalogue import seed_demo_catalogue
-from persistence.migrate import upgrade
+from persistence.migrate import new_revision, upgrade
 from persistence.order_views import list_orders, load_order_view
 from runtime.settings import Settings
 from runtime.temporal import connect
@@ -134,6 +134,17 @@ def db_upgrade() -> None:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     upgrade(settings.resolved_database_url)
     console.print(f"Migrated {settings.resolved_database_url} to head.")
+
+
+@db_app.command("revision")
+def db_revision(
+    message: Annotated[str, typer.Option("--message", "-m", help="What the change does.")],
+) -> None:
+    """Generate a migration from changes to persistence/models.py (review it!)."""
+    settings = Settings()
+    upgrade(settings.resolved_database_url)
+    path = new_revision(settings.resolved_database_url, message)
+    console.print(f"Wrote {path}; review it before committing.")
 
 
 @db_app.command("seed-demo")

@@ -25,6 +25,13 @@ def upgrade(database_url: str | URL, revision: str = "head") -> None:
     command.upgrade(alembic_config(database_url), revision)
 
 
+def new_revision(database_url: str | URL, message: str) -> str:
+    """Autogenerate a revision from the models against an up-to-date database; its path."""
+    script = command.revision(alembic_config(database_url), message=message, autogenerate=True)
+    scripts = script if isinstance(script, list) else [script]
+    return ", ".join(s.path for s in scripts if s is not None)
+
+
 def downgrade(database_url: str | URL, revision: str) -> None:
     """Migrate the database at ``database_url`` down to ``revision``."""
     command.downgrade(alembic_config(database_url), revision)

