@@ -79,6 +79,12 @@ async def count(sessions: SessionFactory, model: Any, order_id: str, *where: Any
         return int(await session.scalar(query) or 0)
 
 
+async def duplicate_events(sessions: SessionFactory, order_id: str) -> int:
+    return await count(
+        sessions, OrderEventRow, order_id, OrderEventRow.kind == "duplicate_submission"
+    )
+
+
 async def result_of(client: Client, order_id: str) -> OrderResult:
     handle = client.get_workflow_handle(order_workflow_id(order_id), result_type=OrderResult)
     result: OrderResult = await handle.result()
@@ -116,10 +122,7 @@ async def test_example_order_completes_with_one_of_everything(
     assert again.delivery is Delivery.ALREADY_FINISHED
     assert await count(sessions, Reservation, order.order_id) == 2
     assert await count(sessions, Invoice, order.order_id) == 1
-    duplicates = await count(
-        sessions, OrderEventRow, order.order_id, OrderEventRow.kind == "duplicate_submission"
-    )
-    assert duplicates == 1
+    assert await duplicate_events(sessions, order.order_id) == 1
 
 
 async def test_resubmitting_a_running_order_is_recorded_not_processed(
@@ -139,10 +142,7 @@ async def test_resubmitting_a_running_order_is_recorded_not_processed(
     assert result.status is OrderStatus.COMPLETED
     assert await count(sessions, Invoice, order.order_id) == 1
     assert await count(sessions, Payment, order.order_id, Payment.kind == "incoming") == 1
-    duplicates = await count(
-        sessions, OrderEventRow, order.order_id, OrderEventRow.kind == "duplicate_submission"
-    )
-    assert duplicates == 1
+    assert await duplicate_events(sessions, order.order_id) == 1
 
 
 async def test_invalid_order_ends_rejected_with_its_reasons(
