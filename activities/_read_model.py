@@ -1,4 +1,4 @@
-"""Writes to the read model shared by every activity: audit events and status."""
+"""Shared by every activity: audit events and status writes, row-to-domain conversions."""
 
 from __future__ import annotations
 
@@ -9,8 +9,9 @@ from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio.exceptions import ApplicationError
 
+from domain.catalogue import CustomerProfile, PaymentTerms, ProductInfo, Sourcing, Standing
 from domain.orders import EventKind, OrderStatus
-from persistence.models import Order, OrderEventRow
+from persistence.models import Customer, Order, OrderEventRow, Product
 
 UNKNOWN_ORDER = "UnknownOrder"
 """ApplicationError type: an activity was asked about an order that was never received."""
@@ -54,3 +55,29 @@ async def load_order(session: AsyncSession, order_id: str) -> Order:
             non_retryable=True,
         )
     return order
+
+
+def customer_profile(row: Customer) -> CustomerProfile:
+    """The domain view of a customer row."""
+    return CustomerProfile(
+        customer_id=row.id,
+        active=row.active,
+        standing=Standing(row.standing),
+        payment_terms=PaymentTerms(row.payment_terms),
+        net_days=row.net_days,
+        credit_limit=row.credit_limit,
+        currency=row.currency,
+    )
+
+
+def product_info(row: Product) -> ProductInfo:
+    """The domain view of a product row."""
+    return ProductInfo(
+        sku=row.sku,
+        name=row.name,
+        unit_price=row.unit_price,
+        currency=row.currency,
+        active=row.active,
+        sourcing=Sourcing(row.sourcing),
+        lead_time_days=row.lead_time_days,
+    )

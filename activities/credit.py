@@ -17,8 +17,7 @@ from persistence.database import SessionFactory
 from persistence.idempotency import run_once, step_key
 from persistence.models import Customer, Invoice, Order, Payment
 
-from ._read_model import load_order, write_event
-from .intake import customer_profile
+from ._read_model import customer_profile, load_order, write_event
 
 log = structlog.get_logger(__name__)
 

@@ -7,7 +7,6 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio import activity
 
-from domain.catalogue import CustomerProfile, PaymentTerms, ProductInfo, Sourcing, Standing
 from domain.intake import RECEIVE_ORDER, RECORD_ORDER_STATUS, ReceiveOutcome, StatusChange
 from domain.orders import EventKind, OrderStatus, OrderSubmission, order_workflow_id
 from domain.pricing import line_total, order_total
@@ -16,35 +15,9 @@ from persistence.database import SessionFactory
 from persistence.idempotency import Done, run_once, step_key
 from persistence.models import Customer, Order, OrderLine, Product
 
-from ._read_model import utcnow, write_event
+from ._read_model import customer_profile, product_info, utcnow, write_event
 
 log = structlog.get_logger(__name__)
-
-
-def customer_profile(row: Customer) -> CustomerProfile:
-    """The domain view of a customer row."""
-    return CustomerProfile(
-        customer_id=row.id,
-        active=row.active,
-        standing=Standing(row.standing),
-        payment_terms=PaymentTerms(row.payment_terms),
-        net_days=row.net_days,
-        credit_limit=row.credit_limit,
-        currency=row.currency,
-    )
-
-
-def product_info(row: Product) -> ProductInfo:
-    """The domain view of a product row."""
-    return ProductInfo(
-        sku=row.sku,
-        name=row.name,
-        unit_price=row.unit_price,
-        currency=row.currency,
-        active=row.active,
-        sourcing=Sourcing(row.sourcing),
-        lead_time_days=row.lead_time_days,
-    )
 
 
 class IntakeActivities:
