@@ -1,0 +1,77 @@
+"""The ``oms`` command line against a real business database."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+
+import pytest
+from temporalio.testing import ActivityEnvironment
+from typer.testing import CliRunner
+
+from activities import IntakeActivities
+from ops.cli import app
+from persistence.database import create_engine, session_factory
+from persistence.demo_catalogue import seed_demo_catalogue
+from persistence.migrate import upgrade
+from tests.factories import line, submission
+
+runner = CliRunner()
+
+
+async def record_orders(url: str) -> None:
+    engine = create_engine(url)
+    sessions = session_factory(engine)
+    await seed_demo_catalogue(sessions)
+    intake = IntakeActivities(sessions)
+    await ActivityEnvironment().run(intake.receive_order, submission("CLI-OK"))
+    bad = submission("CLI-BAD", customer_id="CUST-ACME", lines=[line("NOPE", 1, "1.00")])
+    await ActivityEnvironment().run(intake.receive_order, bad)
+    await engine.dispose()
+
+
+@pytest.fixture
+def database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    url = f"sqlite:///{tmp_path / 'cli.db'}"
+    upgrade(url)
+    asyncio.run(record_orders(url))
+    monkeypatch.setenv("OMS_DATABASE_URL", url)
+    return url
+
+
+def test_status_json_is_the_order_view(database: str) -> None:
+    result = runner.invoke(app, ["status", "CLI-BAD", "--json"])
+    assert result.exit_code == 0, result.output
+    view = json.loads(result.output)
+    assert view["status"] == "REJECTED"
+    assert view["rejection_reasons"] == ["lines[1].sku 'NOPE': no such product"]
+    assert [event["kind"] for event in view["history"]] == ["received", "rejected"]
+
+
+def test_status_shows_a_readable_timeline(database: str) -> None:
+    result = runner.invoke(app, ["status", "CLI-OK"])
+    assert result.exit_code == 0, result.output
+    assert "Order CLI-OK" in result.output
+    assert "CONFIRMED" in result.output
+    assert "Timeline" in result.output
+
+
+def test_unknown_order_is_a_clear_error(database: str) -> None:
+    result = runner.invoke(app, ["status", "NOPE-1"])
+    assert result.exit_code == 1
+    assert "order 'NOPE-1': not found" in result.output
+
+
+def test_orders_list_filters_by_status_and_customer(database: str) -> None:
+    by_status = runner.invoke(app, ["orders", "list", "--status", "rejected", "--json"])
+    assert by_status.exit_code == 0, by_status.output
+    assert [row["order_id"] for row in json.loads(by_status.output)] == ["CLI-BAD"]
+    by_customer = runner.invoke(app, ["orders", "list", "--customer", "CUST-JANE", "--json"])
+    assert [row["order_id"] for row in json.loads(by_customer.output)] == ["CLI-OK"]
+
+
+def test_orders_list_refuses_an_unknown_status(database: str) -> None:
+    result = runner.invoke(app, ["orders", "list", "--status", "LOST"])
+    assert result.exit_code == 2
+    assert "LOST" in result.output
