@@ -39,6 +39,7 @@ with workflow.unsafe.imports_passed_through():
         INSUFFICIENT_STOCK,
         RELEASE_RESERVATIONS,
         RESERVE_STOCK,
+        ReservationStatus,
         StockReservation,
     )
     from domain.orders import (
@@ -77,6 +78,7 @@ with workflow.unsafe.imports_passed_through():
         TRACK_SHIPMENT,
         BookedShipments,
         Delivery,
+        Milestone,
         TrackingRequest,
     )
 
@@ -288,9 +290,9 @@ class OrderWorkflow:
             )
         )
         for shipment in self._view.shipments:
-            shipment.status = "delivered"
+            shipment.status = Milestone.DELIVERED.value
         for reservation in self._view.reservations:
-            reservation.status = "shipped"
+            reservation.status = ReservationStatus.SHIPPED.value
         last = max(delivery.delivered_at for delivery in deliveries)
         await self._record(
             StatusChange(
