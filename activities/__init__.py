@@ -9,23 +9,27 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from integrations.ports import Carrier, PaymentGateway
+from integrations.ports import Carrier, Notifier, PaymentGateway, SupplyPartner
 from persistence.database import SessionFactory
 
 from .archive import ArchiveActivities
 from .credit import CreditActivities
 from .intake import IntakeActivities
 from .inventory import InventoryActivities
+from .notifications import NotificationActivities
 from .settlement import SettlementActivities
 from .shipping import ShippingActivities
+from .supply import SupplyActivities
 
 __all__ = [
     "ArchiveActivities",
     "CreditActivities",
     "IntakeActivities",
     "InventoryActivities",
+    "NotificationActivities",
     "SettlementActivities",
     "ShippingActivities",
+    "SupplyActivities",
     "order_activities",
 ]
 
@@ -35,15 +39,20 @@ def order_activities(
     *,
     gateway: PaymentGateway,
     carrier: Carrier,
+    factory: SupplyPartner,
+    supplier: SupplyPartner,
+    notifier: Notifier,
     tracking_poll_seconds: float,
 ) -> list[Callable[..., Any]]:
-    """Every activity the order workflow calls, bound to its dependencies."""
+    """Every activity the order, supply and shipment workflows call, bound to their dependencies."""
     intake = IntakeActivities(sessions)
     credit = CreditActivities(sessions)
     inventory = InventoryActivities(sessions)
     settlement = SettlementActivities(sessions, gateway)
     shipping = ShippingActivities(sessions, carrier, tracking_poll_seconds)
     archive = ArchiveActivities(sessions)
+    supply = SupplyActivities(sessions, factory=factory, supplier=supplier)
+    notifications = NotificationActivities(sessions, notifier)
     return [
         intake.receive_order,
         intake.record_order_status,
@@ -56,7 +65,17 @@ def order_activities(
         settlement.issue_invoice,
         settlement.record_payment,
         settlement.issue_receipt,
-        shipping.book_shipments,
-        shipping.track_shipment,
+        settlement.refund_payment,
+        settlement.void_invoice,
+        supply.place_supply_order,
+        supply.receive_supply,
+        supply.cancel_supply_order,
+        shipping.plan_shipments,
+        shipping.book_shipment,
+        shipping.poll_tracking,
+        shipping.record_milestone,
+        shipping.reship_shipment,
+        shipping.cancel_shipment,
+        notifications.notify,
         archive.archive_order,
     ]

@@ -23,6 +23,7 @@ log = structlog.get_logger(__name__)
 
 OPEN_ORDER_STATUSES = (
     OrderStatus.APPROVED,
+    OrderStatus.AWAITING_SUPPLY,
     OrderStatus.ALLOCATED,
     OrderStatus.SHIPMENT_BOOKED,
     OrderStatus.DELIVERED,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import structlog
-from sqlalchemy import select
+from sqlalchemy import case, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio import activity
 
@@ -118,9 +118,18 @@ class IntakeActivities:
         """
 
         async def effect(session: AsyncSession) -> Done:
-            values = (
-                {"rejection_reasons": change.rejection_reasons} if change.rejection_reasons else {}
-            )
+            values: dict[str, object] = {}
+            if change.rejection_reasons:
+                values["rejection_reasons"] = change.rejection_reasons
+            if change.escalation_level is not None:
+                # Several waits (the order's, its supply and parcels) escalate independently:
+                # the order shows the highest level any of them reached.
+                values["escalation_level"] = case(
+                    (Order.escalation_level < change.escalation_level, change.escalation_level),
+                    else_=Order.escalation_level,
+                )
+            if change.needs_attention is not None:
+                values["needs_attention"] = change.needs_attention or None
             await write_event(
                 session,
                 change.order_id,

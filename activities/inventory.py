@@ -11,12 +11,14 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from domain.allocation import LineDemand, plan_allocation
-from domain.compensation import Undone
+from domain.catalogue import Sourcing
+from domain.compensation import Undone, UndoRequest
 from domain.intake import OrderRef
 from domain.inventory import (
     INSUFFICIENT_STOCK,
     RELEASE_RESERVATIONS,
     RESERVE_STOCK,
+    Backorder,
     MovementKind,
     ReservationStatus,
     StockReservation,
@@ -24,7 +26,14 @@ from domain.inventory import (
 from domain.orders import EventKind, OrderStatus, ReservationView
 from persistence.database import SessionFactory
 from persistence.idempotency import run_once, step_key
-from persistence.models import OrderLine, Reservation, StockLevel, StockMovement, Warehouse
+from persistence.models import (
+    OrderLine,
+    Product,
+    Reservation,
+    StockLevel,
+    StockMovement,
+    Warehouse,
+)
 
 from ._read_model import load_order, utcnow, write_event
 
@@ -86,7 +95,12 @@ class InventoryActivities:
 
     @activity.defn(name=RESERVE_STOCK)
     async def reserve_stock(self, ref: OrderRef) -> StockReservation:
-        """Allocate every line to warehouses and reserve it, all or nothing."""
+        """Allocate the lines to warehouses and reserve what is on hand.
+
+        What stock cannot cover is returned as backorders for supply to bring,
+        unless a short product is kept in stock only: then nothing is reserved
+        and the order is rejected (:data:`INSUFFICIENT_STOCK`).
+        """
         structlog.contextvars.bind_contextvars(order_id=ref.order_id)
 
         async def effect(session: AsyncSession) -> StockReservation:
@@ -118,14 +132,26 @@ class InventoryActivities:
             for warehouse_id, sku, free in levels:
                 available[warehouse_id][sku] = free
             plan = plan_allocation(demand, available)
-            if plan.shortages:
+            products = await session.execute(
+                select(Product.sku, Product.sourcing).where(
+                    Product.sku.in_({line.sku for line in demand})
+                )
+            )
+            sourcing = {sku: Sourcing(kind) for sku, kind in products}
+            stock_only = [s for s in plan.shortages if sourcing.get(s.sku) == Sourcing.STOCK]
+            if stock_only:
                 detail = "; ".join(
                     f"line {s.line_no} {s.sku}: requested {s.requested}, available {s.available}"
-                    for s in plan.shortages
+                    " (kept in stock only, not made or bought per order)"
+                    for s in stock_only
                 )
                 raise ApplicationError(
                     f"insufficient stock: {detail}", type=INSUFFICIENT_STOCK, non_retryable=True
                 )
+            backorders = [
+                Backorder(line_no=s.line_no, sku=s.sku, quantity=s.requested - s.available)
+                for s in plan.shortages
+            ]
             views = []
             now = utcnow()
             for pick in plan.picks:
@@ -163,15 +189,22 @@ class InventoryActivities:
                         status=ReservationStatus.ACTIVE.value,
                     )
                 )
+            reason = plan.reason
+            if backorders:
+                reason += "; to supply: " + ", ".join(
+                    f"line {b.line_no} {b.quantity} x {b.sku}" for b in backorders
+                )
             await write_event(
                 session,
                 order.id,
                 EventKind.STOCK_RESERVED,
-                plan.reason,
-                status=OrderStatus.ALLOCATED,
-                allocation_reason=plan.reason,
+                reason,
+                status=OrderStatus.AWAITING_SUPPLY if backorders else OrderStatus.ALLOCATED,
+                allocation_reason=reason,
             )
-            return StockReservation(reservations=views, allocation_reason=plan.reason)
+            return StockReservation(
+                reservations=views, allocation_reason=reason, backorders=backorders
+            )
 
         result = await run_once(
             self._sessions, step_key(ref.order_id, RESERVE_STOCK), StockReservation, effect
@@ -180,7 +213,7 @@ class InventoryActivities:
         return result
 
     @activity.defn(name=RELEASE_RESERVATIONS)
-    async def release_reservations(self, ref: OrderRef) -> Undone:
+    async def release_reservations(self, ref: UndoRequest) -> Undone:
         """Give back every active reservation of the order (compensation)."""
         structlog.contextvars.bind_contextvars(order_id=ref.order_id)
 

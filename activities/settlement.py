@@ -12,19 +12,22 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from domain.compensation import Undone
+from domain.compensation import Undone, UndoRequest
 from domain.intake import OrderRef
 from domain.orders import EventKind, OrderStatus
 from domain.settlement import (
     AUTHORISE_PAYMENT,
     CAPTURE_PAYMENT,
+    CREDIT_NOTE_SERIES,
     INVOICE_SERIES,
     ISSUE_INVOICE,
     ISSUE_RECEIPT,
     PAYMENT_DECLINED,
     RECEIPT_SERIES,
     RECORD_PAYMENT,
+    REFUND_PAYMENT,
     VOID_AUTHORISATION,
+    VOID_INVOICE,
     InvoiceRecord,
     InvoiceStatus,
     PaymentBalance,
@@ -37,7 +40,7 @@ from domain.settlement import (
 from integrations.ports import PaymentDeclinedError, PaymentGateway
 from persistence.database import SessionFactory
 from persistence.idempotency import run_once, step_key, stored_result
-from persistence.models import Customer, Invoice, Payment, Receipt, VoucherSequence
+from persistence.models import CreditNote, Customer, Invoice, Payment, Receipt, VoucherSequence
 
 from ._read_model import load_order, utcnow, write_event
 
@@ -164,7 +167,7 @@ class SettlementActivities:
         )
 
     @activity.defn(name=VOID_AUTHORISATION)
-    async def void_authorisation(self, ref: OrderRef) -> Undone:
+    async def void_authorisation(self, ref: UndoRequest) -> Undone:
         """Release the order's authorisation if it was never captured (compensation)."""
         structlog.contextvars.bind_contextvars(order_id=ref.order_id)
         key = step_key(ref.order_id, VOID_AUTHORISATION)
@@ -327,4 +330,69 @@ class SettlementActivities:
 
         return await run_once(
             self._sessions, step_key(ref.order_id, ISSUE_RECEIPT), ReceiptRecord, effect
+        )
+
+    @activity.defn(name=REFUND_PAYMENT)
+    async def refund_payment(self, request: UndoRequest) -> Undone:
+        """Give back whatever was captured and not yet refunded (compensation)."""
+        structlog.contextvars.bind_contextvars(order_id=request.order_id)
+        async with self._sessions() as session:
+            capture = await find_payment(session, request.order_id, PaymentKind.CAPTURE)
+            refunded = await find_payment(session, request.order_id, PaymentKind.REFUND)
+        if refunded is not None:
+            return Undone(detail=f"refunded {refunded.amount} {refunded.currency} already")
+        if capture is None:
+            return Undone(detail="nothing was captured")
+        key = step_key(request.order_id, REFUND_PAYMENT)
+        refund = await self._gateway.refund(
+            idempotency_key=key,
+            capture=capture.reference,
+            amount=capture.amount,
+            currency=capture.currency,
+        )
+        record = await self._record_payment(
+            request.order_id,
+            REFUND_PAYMENT,
+            PaymentKind.REFUND,
+            capture.amount,
+            capture.currency,
+            refund,
+            EventKind.PAYMENT_REFUNDED,
+        )
+        return Undone(detail=f"refunded {record.amount} {record.currency} ({refund})")
+
+    @activity.defn(name=VOID_INVOICE)
+    async def void_invoice(self, request: UndoRequest) -> Undone:
+        """Void the order's invoice with a credit note of the next number (compensation)."""
+        structlog.contextvars.bind_contextvars(order_id=request.order_id)
+
+        async def effect(session: AsyncSession) -> Undone:
+            invoice = await session.scalar(
+                select(Invoice).where(Invoice.order_id == request.order_id)
+            )
+            if invoice is None:
+                return Undone(detail="no invoice was issued")
+            if invoice.status == InvoiceStatus.VOIDED.value:
+                return Undone(detail=f"invoice {invoice.number} is void already")
+            now = utcnow()
+            sequence = await next_voucher_sequence(session, CREDIT_NOTE_SERIES, now.year)
+            note = CreditNote(
+                number=voucher_number(CREDIT_NOTE_SERIES, now.year, sequence),
+                series=CREDIT_NOTE_SERIES,
+                year=now.year,
+                sequence=sequence,
+                invoice_id=invoice.id,
+                order_id=request.order_id,
+                amount=invoice.amount,
+                reason=request.reason,
+                issued_at=now,
+            )
+            session.add(note)
+            invoice.status = InvoiceStatus.VOIDED.value
+            detail = f"invoice {invoice.number} voided by credit note {note.number}"
+            await write_event(session, request.order_id, EventKind.INVOICE_VOIDED, detail)
+            return Undone(detail=detail)
+
+        return await run_once(
+            self._sessions, step_key(request.order_id, VOID_INVOICE), Undone, effect
         )

@@ -1,4 +1,4 @@
-"""Book parcels with the carrier and follow them to delivery."""
+"""Parcels: planning, booking with the carrier, tracking, re-shipping and cancelling."""
 
 from __future__ import annotations
 
@@ -9,22 +9,33 @@ import structlog
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio import activity
+from temporalio.exceptions import ApplicationError
 
+from domain.compensation import Undone
 from domain.intake import OrderRef
 from domain.inventory import MovementKind, ReservationStatus
-from domain.orders import EventKind, OrderStatus, ShipmentView, ShippingAddress
+from domain.orders import EventKind, ShippingAddress
 from domain.shipping import (
-    BOOK_SHIPMENTS,
-    TRACK_SHIPMENT,
-    BookedShipments,
-    Delivery,
+    BOOK_SHIPMENT,
+    CANCEL_SHIPMENT,
+    PLAN_SHIPMENTS,
+    POLL_TRACKING,
+    RECORD_MILESTONE,
+    RESHIP_SHIPMENT,
     Milestone,
-    TrackingEvent,
-    TrackingRequest,
+    MilestoneRecord,
+    MilestoneRecorded,
+    NewMilestones,
+    PlannedShipments,
+    ShipmentBooking,
+    ShipmentRef,
+    ShipmentRequest,
+    ShipmentStatus,
+    TrackingPoll,
 )
 from integrations.ports import Carrier
 from persistence.database import SessionFactory
-from persistence.idempotency import Done, run_once, step_key, stored_result
+from persistence.idempotency import run_once, step_key, stored_result
 from persistence.models import Reservation, Shipment, TrackingEventRow
 
 from ._read_model import load_order, utcnow, write_event
@@ -32,7 +43,13 @@ from .inventory import change_stock
 
 log = structlog.get_logger(__name__)
 
+PICKED_UP_ALREADY = "ParcelPickedUp"
+"""ApplicationError type: a parcel that has left the warehouse cannot be cancelled."""
+NO_STOCK_FOR_REPLACEMENT = "NoStockForReplacement"
+"""ApplicationError type: the warehouse cannot fill a replacement parcel."""
+
 MILESTONE_EVENTS = {
+    Milestone.BOOKED: EventKind.SHIPMENT_BOOKED,
     Milestone.PICKED_UP: EventKind.SHIPMENT_PICKED_UP,
     Milestone.IN_TRANSIT: EventKind.SHIPMENT_IN_TRANSIT,
     Milestone.EXCEPTION: EventKind.SHIPMENT_EXCEPTION,
@@ -45,6 +62,29 @@ def shipment_id(order_id: str, number: int) -> str:
     return f"{order_id}-S{number}"
 
 
+def replacement_id(original_id: str, attempt: int) -> str:
+    """Id of the replacement parcel sent on ``attempt`` (2 for the first replacement)."""
+    return f"{original_id}-R{attempt - 1}"
+
+
+async def _parcel_units(session: AsyncSession, parcel_id: str) -> dict[str, int]:
+    """Units per SKU in a parcel: its reservations, or the parcel it replaces."""
+    parcel = await session.get(Shipment, parcel_id)
+    assert parcel is not None
+    source = parcel.replaces_id or parcel.id
+    while True:
+        original = await session.get(Shipment, source)
+        if original is None or original.replaces_id is None:
+            break
+        source = original.replaces_id
+    units: dict[str, int] = defaultdict(int)
+    for reservation in await session.scalars(
+        select(Reservation).where(Reservation.shipment_id == source)
+    ):
+        units[reservation.sku] += reservation.quantity
+    return dict(units)
+
+
 class ShippingActivities:
     """Carrier bookings and tracking."""
 
@@ -53,28 +93,78 @@ class ShippingActivities:
         self._carrier = carrier
         self._poll_seconds = poll_seconds
 
-    @activity.defn(name=BOOK_SHIPMENTS)
-    async def book_shipments(self, ref: OrderRef) -> BookedShipments:
-        """Book one parcel per warehouse the order was allocated to."""
+    @activity.defn(name=PLAN_SHIPMENTS)
+    async def plan_shipments(self, ref: OrderRef) -> PlannedShipments:
+        """One parcel per warehouse holding the order's active reservations."""
         structlog.contextvars.bind_contextvars(order_id=ref.order_id)
-        key = step_key(ref.order_id, BOOK_SHIPMENTS)
-        done = await stored_result(self._sessions, key, BookedShipments)
-        if done is not None:
-            return done
 
-        async with self._sessions() as session:
-            order = await load_order(session, ref.order_id)
+        async def effect(session: AsyncSession) -> PlannedShipments:
+            await load_order(session, ref.order_id)
             reservations = (
                 await session.scalars(
-                    select(Reservation).where(
+                    select(Reservation)
+                    .where(
                         Reservation.order_id == ref.order_id,
                         Reservation.status == ReservationStatus.ACTIVE.value,
                     )
+                    .order_by(Reservation.warehouse_id, Reservation.line_no)
                 )
             ).all()
-        units_by_warehouse: dict[str, int] = defaultdict(int)
-        for reservation in reservations:
-            units_by_warehouse[reservation.warehouse_id] += reservation.quantity
+            by_warehouse: dict[str, list[Reservation]] = defaultdict(list)
+            for reservation in reservations:
+                by_warehouse[reservation.warehouse_id].append(reservation)
+            now = utcnow()
+            planned = []
+            for number, warehouse_id in enumerate(sorted(by_warehouse), start=1):
+                parcel = shipment_id(ref.order_id, number)
+                session.add(
+                    Shipment(
+                        id=parcel,
+                        order_id=ref.order_id,
+                        warehouse_id=warehouse_id,
+                        carrier="",
+                        tracking_number="",
+                        status=ShipmentStatus.PLANNED.value,
+                        booked_at=now,
+                    )
+                )
+                planned.append(
+                    ShipmentRequest(
+                        order_id=ref.order_id,
+                        shipment_id=parcel,
+                        warehouse_id=warehouse_id,
+                        units=sum(r.quantity for r in by_warehouse[warehouse_id]),
+                    )
+                )
+            await session.flush()
+            for request in planned:
+                for reservation in by_warehouse[request.warehouse_id]:
+                    reservation.shipment_id = request.shipment_id
+            await write_event(
+                session,
+                ref.order_id,
+                EventKind.SHIPMENT_PLANNED,
+                ", ".join(
+                    f"{p.shipment_id} from {p.warehouse_id} ({p.units} units)" for p in planned
+                ),
+            )
+            return PlannedShipments(shipments=planned)
+
+        return await run_once(
+            self._sessions, step_key(ref.order_id, PLAN_SHIPMENTS), PlannedShipments, effect
+        )
+
+    @activity.defn(name=BOOK_SHIPMENT)
+    async def book_shipment(self, ref: ShipmentRef) -> ShipmentBooking:
+        """Book the parcel with the carrier; the booking is recorded once."""
+        structlog.contextvars.bind_contextvars(order_id=ref.order_id, shipment_id=ref.shipment_id)
+        key = step_key(ref.order_id, f"{BOOK_SHIPMENT}:{ref.shipment_id}")
+        done = await stored_result(self._sessions, key, ShipmentBooking)
+        if done is not None:
+            return done
+        async with self._sessions() as session:
+            order = await load_order(session, ref.order_id)
+            units = sum((await _parcel_units(session, ref.shipment_id)).values())
         address = ShippingAddress(
             name=order.ship_to_name,
             street=order.ship_to_street,
@@ -84,92 +174,60 @@ class ShippingActivities:
         )
         # The carrier is called outside the database transaction (no lock held while
         # waiting on a partner); its idempotency key makes a repeated booking harmless.
-        bookings = []
-        for number, warehouse_id in enumerate(sorted(units_by_warehouse), start=1):
-            parcel = shipment_id(ref.order_id, number)
-            tracking_number = await self._carrier.book(
-                idempotency_key=f"{ref.order_id}:book:{parcel}",
-                shipment_id=parcel,
-                address=address,
-                units=units_by_warehouse[warehouse_id],
-            )
-            bookings.append(
-                ShipmentView(
-                    shipment_id=parcel,
-                    warehouse_id=warehouse_id,
-                    carrier=self._carrier.name,
-                    tracking_number=tracking_number,
-                    status=Milestone.BOOKED.value,
-                )
-            )
+        parcel = await self._carrier.book(
+            idempotency_key=key, shipment_id=ref.shipment_id, address=address, units=units
+        )
 
-        async def effect(session: AsyncSession) -> BookedShipments:
-            now = utcnow()
-            for booking in bookings:
-                session.add(
-                    Shipment(
-                        id=booking.shipment_id,
-                        order_id=ref.order_id,
-                        warehouse_id=booking.warehouse_id,
-                        carrier=booking.carrier,
-                        tracking_number=booking.tracking_number,
-                        status=booking.status,
-                        booked_at=now,
-                    )
-                )
-            await session.flush()
-            by_warehouse = {booking.warehouse_id: booking.shipment_id for booking in bookings}
-            for reservation in await session.scalars(
-                select(Reservation).where(
-                    Reservation.order_id == ref.order_id,
-                    Reservation.status == ReservationStatus.ACTIVE.value,
-                )
-            ):
-                reservation.shipment_id = by_warehouse[reservation.warehouse_id]
+        async def effect(session: AsyncSession) -> ShipmentBooking:
+            shipment = await session.get(Shipment, ref.shipment_id)
+            assert shipment is not None
+            shipment.carrier = self._carrier.name
+            shipment.tracking_number = parcel.tracking_number
+            shipment.status = ShipmentStatus.BOOKED.value
+            shipment.booked_at = utcnow()
+            shipment.promised_by = parcel.promised_by
             await write_event(
                 session,
                 ref.order_id,
                 EventKind.SHIPMENT_BOOKED,
-                ", ".join(f"{b.shipment_id} ({b.tracking_number})" for b in bookings),
-                status=OrderStatus.SHIPMENT_BOOKED,
+                f"{shipment.id} with {self._carrier.name} ({parcel.tracking_number}), "
+                f"promised by {parcel.promised_by:%Y-%m-%d %H:%M} UTC",
             )
-            return BookedShipments(shipments=bookings)
+            return ShipmentBooking(
+                carrier=self._carrier.name,
+                tracking_number=parcel.tracking_number,
+                promised_by=parcel.promised_by,
+                carrier_pushes_events=self._carrier.pushes_events,
+            )
 
-        return await run_once(self._sessions, key, BookedShipments, effect)
+        return await run_once(self._sessions, key, ShipmentBooking, effect)
 
-    @activity.defn(name=TRACK_SHIPMENT)
-    async def track_shipment(self, request: TrackingRequest) -> Delivery:
-        """Poll the carrier until the parcel is delivered, recording each milestone once.
-
-        Heartbeats carry the milestones seen, so a retry after a worker crash
-        carries on where the last attempt stopped.
-        """
-        structlog.contextvars.bind_contextvars(
-            order_id=request.order_id, shipment_id=request.shipment_id
-        )
-        async with self._sessions() as session:
-            shipment = await session.get(Shipment, request.shipment_id)
-            if shipment is None:
-                raise ValueError(f"shipment {request.shipment_id!r} was never booked")
-            tracking_number = shipment.tracking_number
-        recorded: set[str] = set(activity.info().heartbeat_details or [])
+    @activity.defn(name=POLL_TRACKING)
+    async def poll_tracking(self, poll: TrackingPoll) -> NewMilestones:
+        """Ask the carrier until it reports a milestone not in ``poll.known``; heartbeats."""
+        structlog.contextvars.bind_contextvars(order_id=poll.order_id, shipment_id=poll.shipment_id)
         while True:
-            for event in await self._carrier.tracking(tracking_number):
-                if event.milestone.value not in recorded:
-                    await self._record_milestone(request, event)
-                    recorded.add(event.milestone.value)
-                    activity.heartbeat(*sorted(recorded))
-                if event.milestone is Milestone.DELIVERED:
-                    return Delivery(shipment_id=request.shipment_id, delivered_at=event.at)
-            activity.heartbeat(*sorted(recorded))
+            events = await self._carrier.tracking(poll.tracking_number)
+            new = [event for event in events if event.milestone not in poll.known]
+            if new:
+                return NewMilestones(events=new)
+            activity.heartbeat()
             await asyncio.sleep(self._poll_seconds)
 
-    async def _record_milestone(self, request: TrackingRequest, event: TrackingEvent) -> None:
-        """Write one milestone; pick-up also moves the stock out of the warehouse."""
+    @activity.defn(name=RECORD_MILESTONE)
+    async def record_milestone(self, record: MilestoneRecord) -> MilestoneRecorded:
+        """Record a milestone once; pick-up also moves the stock out of the warehouse."""
+        structlog.contextvars.bind_contextvars(
+            order_id=record.order_id, shipment_id=record.shipment_id
+        )
+        event = record.event
 
-        async def effect(session: AsyncSession) -> Done:
-            shipment = await session.get(Shipment, request.shipment_id)
-            assert shipment is not None
+        async def effect(session: AsyncSession) -> MilestoneRecorded:
+            shipment = await session.get(Shipment, record.shipment_id)
+            if shipment is None:
+                raise ApplicationError(
+                    f"shipment {record.shipment_id!r} was never planned", non_retryable=True
+                )
             session.add(
                 TrackingEventRow(
                     shipment_id=shipment.id,
@@ -179,27 +237,25 @@ class ShippingActivities:
                 )
             )
             shipment.status = event.milestone.value
-            if event.milestone is Milestone.PICKED_UP:
-                await self._ship_reserved_stock(session, request)
+            if event.milestone is Milestone.PICKED_UP and shipment.replaces_id is None:
+                await self._ship_reserved_stock(session, shipment)
             if event.milestone is Milestone.DELIVERED:
                 shipment.delivered_at = event.at
-            await write_event(
-                session,
-                request.order_id,
-                MILESTONE_EVENTS[event.milestone],
-                f"{shipment.id} {shipment.tracking_number}",
-            )
-            return Done()
+            detail = f"{shipment.id} {shipment.tracking_number}"
+            if event.detail:
+                detail += f": {event.detail}"
+            await write_event(session, record.order_id, MILESTONE_EVENTS[event.milestone], detail)
+            return MilestoneRecorded(shipment_id=shipment.id, milestone=event.milestone)
 
         key = step_key(
-            request.order_id, f"{TRACK_SHIPMENT}:{request.shipment_id}:{event.milestone}"
+            record.order_id, f"{RECORD_MILESTONE}:{record.shipment_id}:{event.milestone}"
         )
-        await run_once(self._sessions, key, Done, effect)
+        return await run_once(self._sessions, key, MilestoneRecorded, effect)
 
-    async def _ship_reserved_stock(self, session: AsyncSession, request: TrackingRequest) -> None:
+    async def _ship_reserved_stock(self, session: AsyncSession, shipment: Shipment) -> None:
         reservations = await session.scalars(
             select(Reservation).where(
-                Reservation.shipment_id == request.shipment_id,
+                Reservation.shipment_id == shipment.id,
                 Reservation.status == ReservationStatus.ACTIVE.value,
             )
         )
@@ -211,7 +267,7 @@ class ShippingActivities:
                 kind=MovementKind.SHIP,
                 on_hand_change=-reservation.quantity,
                 reserved_change=-reservation.quantity,
-                order_id=request.order_id,
+                order_id=shipment.order_id,
             )
             if not shipped:
                 raise RuntimeError(
@@ -219,3 +275,100 @@ class ShippingActivities:
                     f"{reservation.quantity} reserved unit(s)"
                 )
             reservation.status = ReservationStatus.SHIPPED.value
+
+    @activity.defn(name=RESHIP_SHIPMENT)
+    async def reship_shipment(self, ref: ShipmentRef) -> ShipmentRequest:
+        """Take the lost parcel's goods from stock again as a replacement parcel.
+
+        ``ref`` names the parcel that was lost and the attempt the replacement is.
+        The replacement is booked afterwards like any parcel.
+        """
+        structlog.contextvars.bind_contextvars(order_id=ref.order_id, shipment_id=ref.shipment_id)
+
+        async def effect(session: AsyncSession) -> ShipmentRequest:
+            lost = await session.get(Shipment, ref.shipment_id)
+            if lost is None:
+                raise ApplicationError(
+                    f"shipment {ref.shipment_id!r} does not exist", non_retryable=True
+                )
+            units = await _parcel_units(session, lost.id)
+            for sku, quantity in units.items():
+                taken = await change_stock(
+                    session,
+                    sku=sku,
+                    warehouse_id=lost.warehouse_id,
+                    kind=MovementKind.SHIP,
+                    on_hand_change=-quantity,
+                    order_id=ref.order_id,
+                )
+                if not taken:
+                    raise ApplicationError(
+                        f"{lost.warehouse_id} has fewer than {quantity} free {sku} for a "
+                        "replacement parcel; refund instead, or re-ship after restocking",
+                        type=NO_STOCK_FOR_REPLACEMENT,
+                        non_retryable=True,
+                    )
+            lost.status = ShipmentStatus.LOST.value
+            replacement = Shipment(
+                id=replacement_id(lost.replaces_id or lost.id, ref.attempt),
+                order_id=ref.order_id,
+                warehouse_id=lost.warehouse_id,
+                carrier="",
+                tracking_number="",
+                status=ShipmentStatus.PLANNED.value,
+                booked_at=utcnow(),
+                replaces_id=lost.id,
+            )
+            session.add(replacement)
+            await write_event(
+                session,
+                ref.order_id,
+                EventKind.SHIPMENT_RESHIPPED,
+                f"{replacement.id} replaces {lost.id}: "
+                + ", ".join(f"{q} x {sku}" for sku, q in sorted(units.items())),
+                needs_attention=None,
+            )
+            return ShipmentRequest(
+                order_id=ref.order_id,
+                shipment_id=replacement.id,
+                warehouse_id=lost.warehouse_id,
+                units=sum(units.values()),
+            )
+
+        key = step_key(ref.order_id, f"{RESHIP_SHIPMENT}:{ref.shipment_id}")
+        return await run_once(self._sessions, key, ShipmentRequest, effect)
+
+    @activity.defn(name=CANCEL_SHIPMENT)
+    async def cancel_shipment(self, ref: ShipmentRef) -> Undone:
+        """Cancel a parcel that has not left the warehouse (compensation)."""
+        structlog.contextvars.bind_contextvars(order_id=ref.order_id, shipment_id=ref.shipment_id)
+        key = step_key(ref.order_id, f"{CANCEL_SHIPMENT}:{ref.shipment_id}")
+        async with self._sessions() as session:
+            shipment = await session.get(Shipment, ref.shipment_id)
+        if shipment is None:
+            return Undone(detail=f"parcel {ref.shipment_id} was never planned")
+        status = ShipmentStatus(shipment.status)
+        if status in (ShipmentStatus.CANCELLED, ShipmentStatus.LOST, ShipmentStatus.DELIVERED):
+            return Undone(detail=f"parcel {shipment.id} is {status.value}")
+        if status is not ShipmentStatus.PLANNED and status is not ShipmentStatus.BOOKED:
+            raise ApplicationError(
+                f"parcel {shipment.id} was picked up already ({status.value}); "
+                "it can only be returned",
+                type=PICKED_UP_ALREADY,
+                non_retryable=True,
+            )
+        confirmation = "not booked yet"
+        if status is ShipmentStatus.BOOKED:
+            confirmation = await self._carrier.cancel(
+                idempotency_key=key, tracking_number=shipment.tracking_number
+            )
+
+        async def effect(session: AsyncSession) -> Undone:
+            row = await session.get(Shipment, ref.shipment_id)
+            assert row is not None
+            row.status = ShipmentStatus.CANCELLED.value
+            detail = f"parcel {row.id} cancelled ({confirmation})"
+            await write_event(session, ref.order_id, EventKind.SHIPMENT_CANCELLED, detail)
+            return Undone(detail=detail)
+
+        return await run_once(self._sessions, key, Undone, effect)

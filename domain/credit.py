@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from decimal import Decimal
 from enum import StrEnum
-from typing import Annotated
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel
 
 from domain.catalogue import CustomerProfile, PaymentTerms, Standing
+from domain.escalation import EscalationLadder, EscalationRung
 from domain.money import Amount
+from domain.notifications import Audience
 
 CHECK_CREDIT = "check_credit"
 """Activity: review credit and record the decision."""
@@ -78,8 +80,19 @@ REJECT_SIGNAL = "reject"
 """Signal: support staff reject a held order (carries a :class:`StaffDecision`)."""
 
 
-class StaffDecision(BaseModel):
-    """Who decided about a held order, and why."""
+APPROVAL_LADDER = EscalationLadder(
+    name="credit hold",
+    rungs=(
+        EscalationRung(
+            name="remind the assignee", after=timedelta(hours=24), notify=Audience.ASSIGNEE
+        ),
+        EscalationRung(
+            name="escalate to a supervisor", after=timedelta(hours=48), notify=Audience.SUPERVISOR
+        ),
+        EscalationRung(name="auto-reject", after=timedelta(hours=72), notify=Audience.CUSTOMER),
+    ),
+)
+"""While an order is held for approval: counted from the moment the hold began.
 
-    actor: Annotated[str, Field(min_length=1, max_length=64)]
-    reason: Annotated[str, Field(min_length=1, max_length=500)]
+The last rung rejects the order, recording that nobody decided in time.
+"""

@@ -42,3 +42,7 @@ class StatusChange(BaseModel):
     step: str | None = None
     """Idempotency step name; when set, the change is written at most once."""
     rejection_reasons: list[str] = []
+    escalation_level: int | None = None
+    """The order's new escalation level, when it changed."""
+    needs_attention: str | None = None
+    """Why a person must act now; ``""`` clears it; ``None`` leaves it as it is."""

@@ -9,13 +9,13 @@ from pydantic import BaseModel
 from domain.orders import ReservationView
 
 RESERVE_STOCK = "reserve_stock"
-"""Activity: allocate and reserve stock for every line of an order, all or nothing."""
+"""Activity: reserve what is on hand for every line; shortages go to supply."""
 
 RELEASE_RESERVATIONS = "release_reservations"
 """Activity (compensation): give back every active reservation of an order."""
 
 INSUFFICIENT_STOCK = "InsufficientStock"
-"""ApplicationError type: the order cannot be filled from stock."""
+"""ApplicationError type: a stock-only product is short; nothing was reserved."""
 
 
 class MovementKind(StrEnum):
@@ -37,8 +37,17 @@ class ReservationStatus(StrEnum):
     SHIPPED = "shipped"
 
 
+class Backorder(BaseModel):
+    """The part of a line that stock cannot cover and supply must bring."""
+
+    line_no: int
+    sku: str
+    quantity: int
+
+
 class StockReservation(BaseModel):
     """Result of :data:`RESERVE_STOCK`."""
 
     reservations: list[ReservationView]
     allocation_reason: str
+    backorders: list[Backorder] = []

@@ -6,13 +6,14 @@ here, so that starters and tools never import workflow code.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from domain.escalation import LadderPosition
 from domain.money import Amount, CurrencyCode
 
 TASK_QUEUE = "orders"
@@ -27,8 +28,21 @@ SUBMIT_ORDER_SIGNAL = "submit_order"
 PAYMENT_RECEIVED_SIGNAL = "payment_received"
 """Signal that carries a :class:`domain.settlement.IncomingPayment` for net-terms orders."""
 
+CANCEL_SIGNAL = "cancel"
+"""Signal: support staff cancel the order (carries a :class:`StaffDecision`)."""
+
+RETRY_COMPENSATION_SIGNAL = "retry_compensation"
+"""Signal: try again an undo step that kept failing (carries a :class:`StaffDecision`)."""
+
 STATUS_QUERY = "status"
 """Query that returns the order's :class:`OrderView`."""
+
+UPDATE_SUFFIX = "_now"
+"""Every staff signal has an update of the same name plus this suffix (``approve_now``).
+
+The update runs the same handler after a validator, so a tool gets a synchronous
+answer: accepted, or refused with the reason, before anything is recorded.
+"""
 
 ORDER_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
 
@@ -55,6 +69,8 @@ class OrderStatus(StrEnum):
     REJECTED = "REJECTED"
     AWAITING_APPROVAL = "AWAITING_APPROVAL"
     APPROVED = "APPROVED"
+    AWAITING_SUPPLY = "AWAITING_SUPPLY"
+    """Part of the order waits for a production or purchase order."""
     ALLOCATED = "ALLOCATED"
     SHIPMENT_BOOKED = "SHIPMENT_BOOKED"
     DELIVERED = "DELIVERED"
@@ -63,6 +79,8 @@ class OrderStatus(StrEnum):
     COMPLETED = "COMPLETED"
     CANCELLED = "CANCELLED"
     FAILED = "FAILED"
+    NEEDS_ATTENTION = "NEEDS_ATTENTION"
+    """An undo step kept failing: a person must fix the cause and send ``retry_compensation``."""
 
     @property
     def is_final(self) -> bool:
@@ -134,6 +152,23 @@ class EventKind(StrEnum):
     APPROVED_BY_STAFF = "approved_by_staff"
     REJECTED_BY_STAFF = "rejected_by_staff"
     SIGNAL_IGNORED = "signal_ignored"
+    ESCALATED = "escalated"
+    DEADLINE_EXTENDED = "deadline_extended"
+    AUTO_REJECTED = "auto_rejected"
+    SUPPLY_ORDERED = "supply_ordered"
+    SUPPLY_RECEIVED = "supply_received"
+    SUPPLY_CANCELLED = "supply_cancelled"
+    SHIPMENT_PLANNED = "shipment_planned"
+    SHIPMENT_CANCELLED = "shipment_cancelled"
+    SHIPMENT_RESHIPPED = "shipment_reshipped"
+    SHIPMENT_LOST = "shipment_lost"
+    PAYMENT_REFUNDED = "payment_refunded"
+    INVOICE_VOIDED = "invoice_voided"
+    CANCELLATION_REQUESTED = "cancellation_requested"
+    CANCELLATION_REFUSED = "cancellation_refused"
+    CANCELLED = "cancelled"
+    NEEDS_ATTENTION = "needs_attention"
+    COMPENSATION_RETRIED = "compensation_retried"
     PAYMENT_AUTHORISED = "payment_authorised"
     STOCK_RESERVED = "stock_reserved"
     SHIPMENT_BOOKED = "shipment_booked"
@@ -150,6 +185,13 @@ class EventKind(StrEnum):
     RESERVATIONS_RELEASED = "reservations_released"
     AUTHORISATION_VOIDED = "authorisation_voided"
     FAILED = "failed"
+
+
+class StaffDecision(BaseModel):
+    """Who asked for something about an order (approve, reject, cancel, retry), and why."""
+
+    actor: Annotated[str, Field(min_length=1, max_length=64)]
+    reason: Annotated[str, Field(min_length=1, max_length=500)]
 
 
 class OrderEvent(BaseModel):
@@ -186,9 +228,27 @@ class ShipmentView(BaseModel):
 
     shipment_id: str
     warehouse_id: str
-    carrier: str
-    tracking_number: str
+    carrier: str = ""
+    tracking_number: str = ""
     status: str
+    promised_by: datetime | None = None
+    escalation_level: int = 0
+    needs_attention: str | None = None
+
+
+class SupplyView(BaseModel):
+    """A production or purchase order for one line's shortage."""
+
+    line_no: int
+    sku: str
+    kind: str
+    """``production`` (made at the factory) or ``purchase`` (bought from a supplier)."""
+    quantity: int
+    received: int = 0
+    status: str
+    expected_at: datetime | None = None
+    escalation_level: int = 0
+    needs_attention: str | None = None
 
 
 class MoneyView(BaseModel):
@@ -200,8 +260,19 @@ class MoneyView(BaseModel):
     authorised: Amount = Decimal(0)
     captured: Amount = Decimal(0)
     received: Amount = Decimal(0)
+    refunded: Amount = Decimal(0)
     invoice_number: str | None = None
+    due_date: date | None = None
+    credit_note_number: str | None = None
     receipt_number: str | None = None
+
+
+class WaitView(BaseModel):
+    """What the order is waiting for, since when, and the next escalation."""
+
+    waiting_for: str
+    since: datetime
+    ladder: LadderPosition | None = None
 
 
 class OrderView(BaseModel):
@@ -215,8 +286,14 @@ class OrderView(BaseModel):
     rejection_reasons: list[str] = []
     lines: list[LineView] = []
     reservations: list[ReservationView] = []
+    supply: list[SupplyView] = []
     shipments: list[ShipmentView] = []
     money: MoneyView
+    waiting: WaitView | None = None
+    escalation_level: int = 0
+    """Highest rung reached on any of the order's waits (its children's included)."""
+    needs_attention: str | None = None
+    """Why a person must act now; ``None`` when nobody needs to."""
     history: list[OrderEvent] = []
 
 

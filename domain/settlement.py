@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Annotated
 
 from pydantic import BaseModel, Field
 
+from domain.escalation import EscalationLadder, EscalationRung
 from domain.money import Amount
+from domain.notifications import Audience
 
 AUTHORISE_PAYMENT = "authorise_payment"
 """Activity: authorise the full order total on the customer's card or wallet."""
@@ -22,12 +24,17 @@ RECORD_PAYMENT = "record_payment"
 """Activity: book an incoming payment against the order's invoice."""
 ISSUE_RECEIPT = "issue_receipt"
 """Activity: issue the receipt for a fully paid invoice."""
+REFUND_PAYMENT = "refund_payment"
+"""Activity (compensation): give back what was captured, through the payment provider."""
+VOID_INVOICE = "void_invoice"
+"""Activity (compensation): void the invoice by issuing a credit note for it."""
 
 PAYMENT_DECLINED = "PaymentDeclined"
 """ApplicationError type: the payment provider refused the authorisation."""
 
 INVOICE_SERIES = "INV"
 RECEIPT_SERIES = "RCT"
+CREDIT_NOTE_SERIES = "CN"
 
 
 class PaymentKind(StrEnum):
@@ -69,6 +76,14 @@ class InvoiceRecord(BaseModel):
     status: InvoiceStatus
 
 
+class CreditNoteRecord(BaseModel):
+    """What :data:`VOID_INVOICE` issued."""
+
+    number: str
+    invoice_number: str
+    amount: Amount
+
+
 class ReceiptRecord(BaseModel):
     """Result of :data:`ISSUE_RECEIPT`."""
 
@@ -103,3 +118,23 @@ class PaymentBalance(BaseModel):
 def voucher_number(series: str, year: int, sequence: int) -> str:
     """Printed number of a voucher, e.g. ``INV-2026-000042``."""
     return f"{series}-{year}-{sequence:06d}"
+
+
+DUNNING_LADDER = EscalationLadder(
+    name="dunning",
+    rungs=(
+        EscalationRung(
+            name="send the payment reminder", after=timedelta(0), notify=Audience.CUSTOMER
+        ),
+        EscalationRung(
+            name="escalate to finance", after=timedelta(days=14), notify=Audience.FINANCE
+        ),
+        EscalationRung(
+            name="hand over to collections",
+            after=timedelta(days=30),
+            notify=Audience.COLLECTIONS,
+            asks_for_decision=True,
+        ),
+    ),
+)
+"""Net-terms invoices, counted from the due date; the order keeps waiting for the money."""

@@ -1,18 +1,52 @@
-"""The shipping area: booking parcels with a carrier and following them."""
+"""The shipping area: one ``ShipmentWorkflow`` per parcel, from booking to delivery.
+
+The order plans one parcel per warehouse it was allocated to; each parcel's
+workflow books the carrier, follows its tracking (events pushed by the carrier
+as signals, or a heartbeating poll for carriers that only answer questions),
+tells the customer at each milestone, and climbs a delay ladder when the parcel
+is late against the promised date. A lost or damaged parcel waits for support
+to decide: re-ship or refund.
+"""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import Annotated
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
-from domain.orders import ShipmentView
+from domain.escalation import EscalationLadder, EscalationRung
+from domain.notifications import Audience
+from domain.orders import ShipmentView, StaffDecision
 
-BOOK_SHIPMENTS = "book_shipments"
-"""Activity: book one parcel per allocated warehouse with the carrier."""
-TRACK_SHIPMENT = "track_shipment"
-"""Activity: follow one parcel's tracking until it is delivered (heartbeats)."""
+SHIPMENT_WORKFLOW_TYPE = "ShipmentWorkflow"
+"""Registered name of the shipment child workflow."""
+
+CARRIER_EVENT_SIGNAL = "carrier_event"
+"""Signal to a shipment workflow: a tracking event (carries :class:`TrackingEvent`)."""
+RESOLVE_SHIPMENT_SIGNAL = "resolve_shipment"
+"""Signal to a shipment workflow: support's answer for a lost, damaged or late parcel."""
+SHIPMENT_PROGRESS_SIGNAL = "shipment_progress"
+"""Signal from a shipment workflow to its order: the parcel's current view."""
+
+PLAN_SHIPMENTS = "plan_shipments"
+"""Activity: one parcel per warehouse holding the order's reservations."""
+BOOK_SHIPMENT = "book_shipment"
+"""Activity: book a parcel with the carrier (idempotency key per parcel and attempt)."""
+POLL_TRACKING = "poll_tracking"
+"""Activity: ask the carrier until a milestone not yet known appears (heartbeats)."""
+RECORD_MILESTONE = "record_milestone"
+"""Activity: record a milestone once; pick-up moves the stock out of the warehouse."""
+RESHIP_SHIPMENT = "reship_shipment"
+"""Activity: send a replacement parcel for a lost or damaged one."""
+CANCEL_SHIPMENT = "cancel_shipment"
+"""Activity (compensation): cancel the booking with the carrier before pick-up."""
+
+
+def shipment_workflow_id(shipment_id: str) -> str:
+    """Workflow id of the parcel ``shipment_id``."""
+    return f"shipment-{shipment_id}"
 
 
 class Milestone(StrEnum):
@@ -25,29 +59,150 @@ class Milestone(StrEnum):
     DELIVERED = "delivered"
 
 
+class ShipmentStatus(StrEnum):
+    """Life of a parcel in the read model (milestones plus what the order decided)."""
+
+    PLANNED = "planned"
+    BOOKED = "booked"
+    PICKED_UP = "picked_up"
+    IN_TRANSIT = "in_transit"
+    EXCEPTION = "exception"
+    DELIVERED = "delivered"
+    LOST = "lost"
+    """Lost or damaged, and support chose a refund."""
+    CANCELLED = "cancelled"
+
+
+class ParcelProblem(StrEnum):
+    """Exceptions after which the parcel will not arrive as sent."""
+
+    LOST = "lost"
+    DAMAGED = "damaged"
+
+
 class TrackingEvent(BaseModel):
-    """A milestone reported by the carrier."""
+    """A milestone reported by the carrier: input of signal ``carrier_event``."""
 
     milestone: Milestone
     at: datetime
-    detail: str = ""
+    detail: Annotated[str, Field(max_length=500)] = ""
+    problem: ParcelProblem | None = None
+    """Set on an exception after which the parcel will not arrive."""
 
 
-class BookedShipments(BaseModel):
-    """Result of :data:`BOOK_SHIPMENTS`."""
-
-    shipments: list[ShipmentView]
-
-
-class TrackingRequest(BaseModel):
-    """Input of :data:`TRACK_SHIPMENT`."""
+class ShipmentRequest(BaseModel):
+    """Input of the shipment workflow."""
 
     order_id: str
     shipment_id: str
+    warehouse_id: str
+    units: int
 
 
-class Delivery(BaseModel):
-    """Result of :data:`TRACK_SHIPMENT`."""
+class ShipmentRef(BaseModel):
+    """Names one parcel of an order (input of booking, re-shipping, cancelling)."""
+
+    order_id: str
+    shipment_id: str
+    attempt: int = 1
+    """1 for the first parcel, 2 for the first replacement, and so on."""
+
+
+class PlannedShipments(BaseModel):
+    """Result of :data:`PLAN_SHIPMENTS`."""
+
+    shipments: list[ShipmentRequest]
+
+
+class ShipmentBooking(BaseModel):
+    """Result of :data:`BOOK_SHIPMENT` and :data:`RESHIP_SHIPMENT`."""
+
+    carrier: str
+    tracking_number: str
+    promised_by: datetime
+    carrier_pushes_events: bool
+    """True when the carrier sends ``carrier_event`` signals; otherwise it is polled."""
+
+
+class TrackingPoll(BaseModel):
+    """Input of :data:`POLL_TRACKING`."""
+
+    order_id: str
+    shipment_id: str
+    tracking_number: str
+    known: list[Milestone] = []
+
+
+class NewMilestones(BaseModel):
+    """Result of :data:`POLL_TRACKING`: milestones not in ``known``, oldest first."""
+
+    events: list[TrackingEvent]
+
+
+class MilestoneRecord(BaseModel):
+    """Input of :data:`RECORD_MILESTONE`."""
+
+    order_id: str
+    shipment_id: str
+    event: TrackingEvent
+
+
+class MilestoneRecorded(BaseModel):
+    """Result of :data:`RECORD_MILESTONE`."""
 
     shipment_id: str
-    delivered_at: datetime
+    milestone: Milestone
+
+
+class ShipmentAction(StrEnum):
+    """Support's answer for a parcel that will not arrive, or arrive very late."""
+
+    RESHIP = "reship"
+    REFUND = "refund"
+    WAIT = "wait"
+    """Only for a late parcel: keep waiting (use ``extend_deadline`` to set until when)."""
+
+
+class ShipmentResolution(BaseModel):
+    """Input of signal ``resolve_shipment``."""
+
+    action: ShipmentAction
+    decision: StaffDecision
+
+
+class ShipmentOutcome(BaseModel):
+    """What a shipment workflow returns."""
+
+    shipment_id: str
+    delivered_at: datetime | None = None
+    refunded: bool = False
+    """Support chose a refund for a lost or damaged parcel."""
+    detail: str = ""
+
+
+class ShipmentProgress(BaseModel):
+    """Input of signal ``shipment_progress``: the parcel's current view."""
+
+    shipment: ShipmentView
+
+
+DELIVERY_DELAY_LADDER = EscalationLadder(
+    name="late delivery",
+    rungs=(
+        EscalationRung(
+            name="tell the customer the parcel is late",
+            after=timedelta(0),
+            notify=Audience.CUSTOMER,
+        ),
+        EscalationRung(
+            name="escalate to logistics", after=timedelta(days=2), notify=Audience.LOGISTICS
+        ),
+        EscalationRung(
+            name="ask support: re-ship or refund",
+            after=timedelta(days=5),
+            notify=Audience.SUPPORT,
+            asks_for_decision=True,
+        ),
+    ),
+)
+"""Counted from the delivery date the carrier promised."""

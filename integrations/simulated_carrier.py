@@ -1,8 +1,12 @@
 """A simulated parcel carrier for the embedded default and tests.
 
-A booked parcel is picked up, in transit and delivered ``step_seconds`` apart.
-The booking time travels inside the tracking number, so tracking survives a
-worker restart; bookings are deduplicated by idempotency key within a process.
+A booked parcel is picked up, in transit and delivered ``step_seconds`` apart,
+and the carrier promises delivery one step after that. The booking time travels
+inside the tracking number, so tracking survives a worker restart.
+
+Test addresses, as a real carrier's sandbox has them: a postal code starting
+with ``99`` is a slow route, where every step takes ten times as long, so the
+parcel arrives late against its promise.
 """
 
 from __future__ import annotations
@@ -12,41 +16,61 @@ from datetime import UTC, datetime, timedelta
 
 from domain.orders import ShippingAddress
 from domain.shipping import Milestone, TrackingEvent
+from integrations.ports import ParcelBooking
 
 PREFIX = "SIMTRK"
+SLOW_ROUTE_PREFIX = "99"
+SLOW_ROUTE_FACTOR = 10
 MILESTONES = (Milestone.PICKED_UP, Milestone.IN_TRANSIT, Milestone.DELIVERED)
 
 
 class SimulatedCarrier:
-    """Stands in for a parcel carrier; no parcel moves."""
+    """Stands in for a parcel carrier that must be polled; no parcel moves."""
 
     name = "simulated-carrier"
+    pushes_events = False
 
     def __init__(self, step_seconds: float = 1.0) -> None:
         self._step = timedelta(seconds=step_seconds)
-        self._bookings: dict[str, str] = {}
+        self._bookings: dict[str, ParcelBooking] = {}
 
     async def book(
         self, *, idempotency_key: str, shipment_id: str, address: ShippingAddress, units: int
-    ) -> str:
-        """Book a pick-up; the same key returns the same tracking number."""
-        if idempotency_key not in self._bookings:
-            digest = hashlib.sha256(idempotency_key.encode()).hexdigest()[:10].upper()
-            booked_ms = int(datetime.now(UTC).timestamp() * 1000)
-            self._bookings[idempotency_key] = f"{PREFIX}-{digest}-{booked_ms}"
-        return self._bookings[idempotency_key]
+    ) -> ParcelBooking:
+        """Book a pick-up; the same key gives the same booking (within this process)."""
+        if idempotency_key in self._bookings:
+            return self._bookings[idempotency_key]
+        digest = hashlib.sha256(idempotency_key.encode()).hexdigest()[:10].upper()
+        now = datetime.now(UTC)
+        booked_ms = int(now.timestamp() * 1000)
+        slow = SLOW_ROUTE_FACTOR if address.postal_code.startswith(SLOW_ROUTE_PREFIX) else 1
+        tracking_number = f"{PREFIX}{slow}-{digest}-{booked_ms}"
+        promised_by = now + self._step * (len(MILESTONES) + 1)
+        booking = ParcelBooking(tracking_number=tracking_number, promised_by=promised_by)
+        self._bookings[idempotency_key] = booking
+        return booking
 
     async def tracking(self, tracking_number: str) -> list[TrackingEvent]:
         """Milestones reached so far by the clock."""
-        prefix, _, booked_ms = tracking_number.rpartition("-")
-        if not prefix.startswith(PREFIX) or not booked_ms.isdigit():
-            raise ValueError(f"tracking number {tracking_number!r}: not issued by this carrier")
-        booked_at = datetime.fromtimestamp(int(booked_ms) / 1000, UTC)
+        booked_at, step = self._parse(tracking_number)
         now = datetime.now(UTC)
         events = []
         for index, milestone in enumerate(MILESTONES, start=1):
-            at = booked_at + self._step * index
+            at = booked_at + step * index
             if at > now:
                 break
-            events.append(TrackingEvent(milestone=milestone, at=at, detail=f"{self.name}"))
+            events.append(TrackingEvent(milestone=milestone, at=at, detail=self.name))
         return events
+
+    async def cancel(self, *, idempotency_key: str, tracking_number: str) -> str:
+        """Cancel the booking; the simulation accepts it whenever it is asked."""
+        self._parse(tracking_number)
+        return f"SIMCXL-{hashlib.sha256(idempotency_key.encode()).hexdigest()[:10].upper()}"
+
+    def _parse(self, tracking_number: str) -> tuple[datetime, timedelta]:
+        head, _, booked_ms = tracking_number.rpartition("-")
+        prefix, _, _digest = head.partition("-")
+        factor = prefix.removeprefix(PREFIX)
+        if not prefix.startswith(PREFIX) or not factor.isdigit() or not booked_ms.isdigit():
+            raise ValueError(f"tracking number {tracking_number!r}: not issued by this carrier")
+        return datetime.fromtimestamp(int(booked_ms) / 1000, UTC), self._step * int(factor)

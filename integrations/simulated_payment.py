@@ -43,3 +43,9 @@ class SimulatedPaymentGateway:
     async def void(self, *, idempotency_key: str, authorisation: str) -> str:
         """Void always succeeds in the simulation."""
         return _reference("void", idempotency_key)
+
+    async def refund(
+        self, *, idempotency_key: str, capture: str, amount: Decimal, currency: str
+    ) -> str:
+        """Refund always succeeds in the simulation."""
+        return _reference("refund", idempotency_key)

@@ -189,6 +189,10 @@ class Order(Base):
     ship_to_country: Mapped[str] = mapped_column(String(2))
     rejection_reasons: Mapped[list[str]] = mapped_column(JSON, default=list)
     allocation_reason: Mapped[str | None] = mapped_column(Text)
+    escalation_level: Mapped[int] = mapped_column(default=0, server_default="0")
+    """Highest escalation rung the order has reached on any of its waits."""
+    needs_attention: Mapped[str | None] = mapped_column(Text)
+    """Why a person must act now; NULL when nobody needs to."""
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
@@ -267,6 +271,24 @@ class Invoice(Base):
     due_date: Mapped[date]
 
 
+class CreditNote(Base):
+    """Voids an invoice (an invoice is never deleted); numbered without gaps like it."""
+
+    __tablename__ = "credit_notes"
+    __table_args__ = (UniqueConstraint("series", "year", "sequence"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    number: Mapped[str] = mapped_column(String(32), unique=True)
+    series: Mapped[str] = mapped_column(String(8))
+    year: Mapped[int]
+    sequence: Mapped[int]
+    invoice_id: Mapped[int] = mapped_column(ForeignKey("invoices.id"), unique=True)
+    order_id: Mapped[str] = mapped_column(ForeignKey("orders.id"), index=True)
+    amount: Mapped[Decimal] = mapped_column(Money)
+    reason: Mapped[str] = mapped_column(Text)
+    issued_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
 class Receipt(Base):
     """Proof of full payment of an invoice."""
 
@@ -299,7 +321,11 @@ class Shipment(Base):
     tracking_number: Mapped[str] = mapped_column(String(80))
     status: Mapped[str] = mapped_column(String(16))
     booked_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    """When the parcel was planned, then when the carrier confirmed the booking."""
+    promised_by: Mapped[datetime | None] = mapped_column(UtcDateTime())
     delivered_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    replaces_id: Mapped[str | None] = mapped_column(ForeignKey("shipments.id"))
+    """For a replacement parcel: the lost or damaged one it replaces."""
 
 
 class TrackingEventRow(Base):
@@ -313,6 +339,51 @@ class TrackingEventRow(Base):
     milestone: Mapped[str] = mapped_column(String(16))
     occurred_at: Mapped[datetime] = mapped_column(UtcDateTime())
     detail: Mapped[str] = mapped_column(Text, default="")
+
+
+# --- supply ------------------------------------------------------------------------
+
+
+class SupplyOrder(Base):
+    """A production or purchase order for the shortage of one order line."""
+
+    __tablename__ = "supply_orders"
+    __table_args__ = (UniqueConstraint("order_id", "line_no"),)
+
+    id: Mapped[str] = mapped_column(String(80), primary_key=True)
+    order_id: Mapped[str] = mapped_column(ForeignKey("orders.id"), index=True)
+    line_no: Mapped[int]
+    sku: Mapped[str] = mapped_column(ForeignKey("products.sku"))
+    kind: Mapped[str] = mapped_column(String(16))
+    partner: Mapped[str] = mapped_column(String(40))
+    partner_reference: Mapped[str] = mapped_column(String(80))
+    warehouse_id: Mapped[str] = mapped_column(ForeignKey("warehouses.id"))
+    quantity: Mapped[int]
+    received_quantity: Mapped[int] = mapped_column(default=0)
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    expected_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+# --- notifications -----------------------------------------------------------------
+
+
+class NotificationRow(Base):
+    """A message to a customer or to staff: the outbox, one row per order and occasion."""
+
+    __tablename__ = "notifications"
+    __table_args__ = (UniqueConstraint("order_id", "key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    order_id: Mapped[str] = mapped_column(String(64), index=True)
+    key: Mapped[str] = mapped_column(String(120))
+    audience: Mapped[str] = mapped_column(String(16))
+    subject: Mapped[str] = mapped_column(String(200))
+    message: Mapped[str] = mapped_column(Text)
+    reference: Mapped[str] = mapped_column(String(80))
+    """The notifier's message id."""
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 
 # --- archive and idempotency ---------------------------------------------------------

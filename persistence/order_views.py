@@ -18,9 +18,11 @@ from domain.orders import (
     OrderView,
     ReservationView,
     ShipmentView,
+    SupplyView,
 )
 from domain.settlement import PaymentKind
 from persistence.models import (
+    CreditNote,
     Invoice,
     Order,
     OrderEventRow,
@@ -29,6 +31,7 @@ from persistence.models import (
     Receipt,
     Reservation,
     Shipment,
+    SupplyOrder,
 )
 
 
@@ -41,6 +44,8 @@ class OrderSummary(BaseModel):
     status: OrderStatus
     total: Decimal
     currency: str
+    escalation_level: int
+    needs_attention: str | None
     updated_at: datetime
 
 
@@ -69,7 +74,13 @@ async def load_order_view(session: AsyncSession, order_id: str) -> OrderView | N
         .group_by(Payment.kind)
     )
     amounts: dict[str, Decimal] = {kind: Decimal(total) for kind, total in totals_by_kind}
-    invoice = await session.scalar(select(Invoice.number).where(Invoice.order_id == order_id))
+    invoice = await session.scalar(select(Invoice).where(Invoice.order_id == order_id))
+    credit_note = await session.scalar(
+        select(CreditNote.number).where(CreditNote.order_id == order_id)
+    )
+    supply = await session.scalars(
+        select(SupplyOrder).where(SupplyOrder.order_id == order_id).order_by(SupplyOrder.line_no)
+    )
     receipt = await session.scalar(select(Receipt.number).where(Receipt.order_id == order_id))
     return OrderView(
         order_id=order.id,
@@ -105,8 +116,21 @@ async def load_order_view(session: AsyncSession, order_id: str) -> OrderView | N
                 carrier=s.carrier,
                 tracking_number=s.tracking_number,
                 status=s.status,
+                promised_by=s.promised_by,
             )
             for s in shipments
+        ],
+        supply=[
+            SupplyView(
+                line_no=row.line_no,
+                sku=row.sku,
+                kind=row.kind,
+                quantity=row.quantity,
+                received=row.received_quantity,
+                status=row.status,
+                expected_at=row.expected_at,
+            )
+            for row in supply
         ],
         money=MoneyView(
             currency=order.currency,
@@ -115,9 +139,14 @@ async def load_order_view(session: AsyncSession, order_id: str) -> OrderView | N
             authorised=amounts.get(PaymentKind.AUTHORISATION.value, Decimal(0)),
             captured=amounts.get(PaymentKind.CAPTURE.value, Decimal(0)),
             received=amounts.get(PaymentKind.INCOMING.value, Decimal(0)),
-            invoice_number=invoice,
+            refunded=amounts.get(PaymentKind.REFUND.value, Decimal(0)),
+            invoice_number=invoice.number if invoice else None,
+            due_date=invoice.due_date if invoice else None,
+            credit_note_number=credit_note,
             receipt_number=receipt,
         ),
+        escalation_level=order.escalation_level,
+        needs_attention=order.needs_attention,
         history=[
             OrderEvent(at=e.created_at, kind=e.kind, detail=e.detail, actor=e.actor) for e in events
         ],
@@ -129,14 +158,23 @@ async def list_orders(
     *,
     statuses: Sequence[OrderStatus] = (),
     customer_id: str | None = None,
+    needs_attention: bool = False,
+    escalated: int = 0,
     limit: int = 100,
 ) -> list[OrderSummary]:
-    """Orders, newest change first, filtered by status and customer."""
+    """Orders, newest change first, filtered by status, customer, attention and escalation.
+
+    ``escalated`` keeps orders at that escalation level or higher (0 keeps all).
+    """
     query = select(Order).order_by(Order.updated_at.desc(), Order.id).limit(limit)
     if statuses:
         query = query.where(Order.status.in_([status.value for status in statuses]))
     if customer_id:
         query = query.where(Order.customer_id == customer_id)
+    if needs_attention:
+        query = query.where(Order.needs_attention.is_not(None))
+    if escalated:
+        query = query.where(Order.escalation_level >= escalated)
     return [
         OrderSummary(
             order_id=order.id,
@@ -145,6 +183,8 @@ async def list_orders(
             status=OrderStatus(order.status),
             total=order.total,
             currency=order.currency,
+            escalation_level=order.escalation_level,
+            needs_attention=order.needs_attention,
             updated_at=order.updated_at,
         )
         for order in await session.scalars(query)

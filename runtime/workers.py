@@ -12,11 +12,13 @@ from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxR
 from activities import order_activities
 from domain.orders import TASK_QUEUE
 from integrations.simulated_carrier import SimulatedCarrier
+from integrations.simulated_notifier import SimulatedNotifier
 from integrations.simulated_payment import SimulatedPaymentGateway
+from integrations.simulated_supply import simulated_factory, simulated_supplier
 from persistence.database import SessionFactory, create_engine, session_factory
 from runtime.logging import LogContextInterceptor
 from runtime.settings import Settings
-from workflows import OrderWorkflow
+from workflows import ORDER_WORKFLOWS
 
 SANDBOX_PASSTHROUGH = ("domain",)
 """Our pure modules: imported once, not re-imported for every workflow run."""
@@ -33,17 +35,20 @@ async def open_database(settings: Settings) -> AsyncIterator[SessionFactory]:
 
 
 def order_worker(client: Client, sessions: SessionFactory, settings: Settings) -> Worker:
-    """A worker on task queue ``orders`` with every order activity and workflow."""
+    """A worker on task queue ``orders`` with the order workflows and every activity they call."""
     activities = order_activities(
         sessions,
         gateway=SimulatedPaymentGateway(),
         carrier=SimulatedCarrier(step_seconds=settings.carrier_sim_step_seconds),
+        factory=simulated_factory(),
+        supplier=simulated_supplier(),
+        notifier=SimulatedNotifier(),
         tracking_poll_seconds=settings.carrier_poll_seconds,
     )
     return Worker(
         client,
         task_queue=TASK_QUEUE,
-        workflows=[OrderWorkflow],
+        workflows=ORDER_WORKFLOWS,
         activities=activities,
         interceptors=[LogContextInterceptor()],
         workflow_runner=SandboxedWorkflowRunner(

@@ -17,22 +17,32 @@ from activities import (
     CreditActivities,
     IntakeActivities,
     InventoryActivities,
+    NotificationActivities,
     SettlementActivities,
     ShippingActivities,
+    SupplyActivities,
 )
+from activities.shipping import PICKED_UP_ALREADY
+from domain.compensation import UndoRequest
 from domain.credit import CreditOutcome
 from domain.intake import OrderRef
 from domain.inventory import INSUFFICIENT_STOCK
+from domain.notifications import Audience, Notification
 from domain.orders import OrderStatus
 from domain.settlement import PAYMENT_DECLINED, IncomingPayment, PaymentBooking
-from domain.shipping import TrackingRequest
+from domain.shipping import Milestone, MilestoneRecord, ShipmentRef, TrackingEvent, TrackingPoll
+from domain.supply import SupplyArrival, SupplyKind, SupplyReceipt, SupplyRequest
 from integrations.simulated_carrier import SimulatedCarrier
+from integrations.simulated_notifier import SimulatedNotifier
 from integrations.simulated_payment import SimulatedPaymentGateway
+from integrations.simulated_supply import simulated_factory, simulated_supplier
 from persistence.database import SessionFactory
 from persistence.models import (
     ArchiveRecord,
+    CreditNote,
     IdempotencyKey,
     Invoice,
+    NotificationRow,
     Order,
     OrderEventRow,
     OrderLine,
@@ -42,6 +52,7 @@ from persistence.models import (
     Shipment,
     StockLevel,
     StockMovement,
+    SupplyOrder,
 )
 from tests.factories import line, submission
 
@@ -151,37 +162,90 @@ async def test_reservation_takes_stock_with_a_ledger_entry_once(sessions: Sessio
     assert await ledger_matches_levels(sessions)
 
 
-async def test_shortage_is_rejected_without_reserving_anything(sessions: SessionFactory) -> None:
-    await receive(sessions, lines=[line("WIDGET-1", 2, "19.90"), line("PANEL-X", 6, "1290.00")])
+async def test_shortage_of_a_stock_only_product_reserves_nothing(
+    sessions: SessionFactory,
+) -> None:
+    await receive(sessions, lines=[line("PANEL-X", 2, "1290.00"), line("WIDGET-1", 900, "19.90")])
     with pytest.raises(ApplicationError) as caught:
         await run(InventoryActivities(sessions).reserve_stock, OrderRef(order_id="T-1"))
     assert caught.value.type == INSUFFICIENT_STOCK
     assert caught.value.non_retryable
-    assert "line 2 PANEL-X: requested 6, available 5" in caught.value.message
+    assert "line 2 WIDGET-1: requested 900, available 800" in caught.value.message
     assert await count(sessions, Reservation) == 0
-    assert await stock(sessions, "WIDGET-1", "WH-BER") == (500, 0)
+    assert await stock(sessions, "PANEL-X", "WH-HAM") == (5, 0)
+
+
+async def test_shortage_of_a_made_product_is_backordered_and_supplied(
+    sessions: SessionFactory,
+) -> None:
+    await receive(sessions, lines=[line("PANEL-X", 7, "1290.00")])
+    reservation = await run(InventoryActivities(sessions).reserve_stock, OrderRef(order_id="T-1"))
+    assert [(b.line_no, b.sku, b.quantity) for b in reservation.backorders] == [(1, "PANEL-X", 2)]
+    supply = SupplyActivities(sessions, factory=simulated_factory(), supplier=simulated_supplier())
+    request = SupplyRequest(order_id="T-1", line_no=1, sku="PANEL-X", quantity=2)
+    placed = await run(supply.place_supply_order, request)
+    assert placed == await run(supply.place_supply_order, request)
+    assert (placed.kind, placed.warehouse_id) == (SupplyKind.PRODUCTION, "WH-HAM")
+    for note in ("DN-1", "DN-1", "DN-2"):
+        arrival = SupplyArrival(
+            supply_order_id=placed.supply_order_id,
+            order_id="T-1",
+            line_no=1,
+            receipt=SupplyReceipt(receipt_id=note, quantity=1),
+        )
+        balance = await run(supply.receive_supply, arrival)
+    assert (balance.received, balance.outstanding) == (2, 0)
+    assert await stock(sessions, "PANEL-X", "WH-HAM") == (7, 7)
+    async with sessions() as session:
+        row = await session.get(SupplyOrder, placed.supply_order_id)
+        assert row is not None
+        assert (row.status, row.received_quantity) == ("received", 2)
+        quantities = await session.scalars(select(Reservation.quantity))
+        assert list(quantities) == [7]
+    undone = await run(supply.cancel_supply_order, request)
+    assert undone.detail == f"supply order {placed.supply_order_id} is received"
+    assert await ledger_matches_levels(sessions)
+
+
+async def test_cancelled_supply_order_is_cancelled_once_with_the_partner(
+    sessions: SessionFactory,
+) -> None:
+    await receive(sessions, lines=[line("GADGET-2", 50, "249.00")])
+    await run(InventoryActivities(sessions).reserve_stock, OrderRef(order_id="T-1"))
+    supply = SupplyActivities(sessions, factory=simulated_factory(), supplier=simulated_supplier())
+    request = SupplyRequest(order_id="T-1", line_no=1, sku="GADGET-2", quantity=10)
+    placed = await run(supply.place_supply_order, request)
+    assert (placed.kind, placed.partner) == (SupplyKind.PURCHASE, "simulated-supplier")
+    first = await run(supply.cancel_supply_order, request)
+    again = await run(supply.cancel_supply_order, request)
+    assert first.detail.startswith(f"purchase order {placed.supply_order_id} cancelled")
+    assert again.detail == f"supply order {placed.supply_order_id} is cancelled"
+    assert await count(sessions, OrderEventRow, OrderEventRow.kind == "supply_cancelled") == 1
 
 
 async def test_two_orders_racing_for_the_last_unit_exactly_one_wins(
     sessions: SessionFactory,
 ) -> None:
     async with sessions() as session, session.begin():
-        await session.execute(
-            update(StockLevel).where(StockLevel.sku == "PANEL-X").values(on_hand=1)
-        )
-        session.add(
-            StockMovement(
-                sku="PANEL-X",
-                warehouse_id="WH-HAM",
-                kind="stocktake",
-                on_hand_change=-4,
-                reserved_change=0,
-                created_at=datetime.now(UTC),
+        for warehouse_id, on_hand, change in (("WH-BER", 1, -499), ("WH-HAM", 0, -300)):
+            await session.execute(
+                update(StockLevel)
+                .where(StockLevel.sku == "WIDGET-1", StockLevel.warehouse_id == warehouse_id)
+                .values(on_hand=on_hand)
             )
-        )
-    panel = [line("PANEL-X", 1, "1290.00")]
-    await receive(sessions, "RACE-A", lines=panel)
-    await receive(sessions, "RACE-B", lines=panel)
+            session.add(
+                StockMovement(
+                    sku="WIDGET-1",
+                    warehouse_id=warehouse_id,
+                    kind="stocktake",
+                    on_hand_change=change,
+                    reserved_change=0,
+                    created_at=datetime.now(UTC),
+                )
+            )
+    widget = [line("WIDGET-1", 1, "19.90")]
+    await receive(sessions, "RACE-A", lines=widget)
+    await receive(sessions, "RACE-B", lines=widget)
     inventory = InventoryActivities(sessions)
     outcomes = await asyncio.gather(
         run(inventory.reserve_stock, OrderRef(order_id="RACE-A")),
@@ -192,7 +256,7 @@ async def test_two_orders_racing_for_the_last_unit_exactly_one_wins(
     losers = [o for o in outcomes if isinstance(o, ApplicationError)]
     assert len(winners) == 1
     assert len(losers) == 1
-    assert await stock(sessions, "PANEL-X", "WH-HAM") == (1, 1)
+    assert await stock(sessions, "WIDGET-1", "WH-BER") == (1, 1)
     assert await count(sessions, Reservation) == 1
 
 
@@ -200,8 +264,9 @@ async def test_release_gives_the_stock_back(sessions: SessionFactory) -> None:
     await receive(sessions)
     inventory = InventoryActivities(sessions)
     await run(inventory.reserve_stock, OrderRef(order_id="T-1"))
-    undone = await run(inventory.release_reservations, OrderRef(order_id="T-1"))
-    await run(inventory.release_reservations, OrderRef(order_id="T-1"))
+    undo = UndoRequest(order_id="T-1", reason="test")
+    undone = await run(inventory.release_reservations, undo)
+    await run(inventory.release_reservations, undo)
     assert undone.detail == "3 reserved unit(s) released"
     assert await stock(sessions, "WIDGET-1", "WH-BER") == (500, 0)
     assert await ledger_matches_levels(sessions)
@@ -225,12 +290,9 @@ async def test_whole_prepaid_journey_leaves_one_of_everything(sessions: SessionF
     for _ in range(2):  # every step run twice: the second run must change nothing
         await run(settlement.authorise_payment, ref)
         await run(InventoryActivities(sessions).reserve_stock, ref)
-        booked = await run(shipping.book_shipments, ref)
-        for parcel in booked.shipments:
-            await run(
-                shipping.track_shipment,
-                TrackingRequest(order_id="T-1", shipment_id=parcel.shipment_id),
-            )
+        planned = await run(shipping.plan_shipments, ref)
+        for parcel in planned.shipments:
+            await follow_to_delivery(shipping, parcel.shipment_id)
         await run(settlement.capture_payment, ref)
         invoice = await run(settlement.issue_invoice, ref)
         receipt = await run(settlement.issue_receipt, ref)
@@ -256,6 +318,88 @@ async def test_whole_prepaid_journey_leaves_one_of_everything(sessions: SessionF
         assert archive is not None
         assert "Erika" not in str(archive.summary)
         assert "Heidestrasse" not in str(archive.summary)
+
+
+async def follow_to_delivery(shipping: ShippingActivities, parcel: str) -> None:
+    """Book, poll and record every milestone, as the shipment workflow does."""
+    booking = await run(shipping.book_shipment, ShipmentRef(order_id="T-1", shipment_id=parcel))
+    poll = TrackingPoll(order_id="T-1", shipment_id=parcel, tracking_number=booking.tracking_number)
+    news = await run(shipping.poll_tracking, poll)
+    assert [event.milestone for event in news.events] == [
+        Milestone.PICKED_UP,
+        Milestone.IN_TRANSIT,
+        Milestone.DELIVERED,
+    ]
+    for event in news.events:
+        record = MilestoneRecord(order_id="T-1", shipment_id=parcel, event=event)
+        await run(shipping.record_milestone, record)
+
+
+async def test_parcel_can_be_cancelled_until_it_is_picked_up(sessions: SessionFactory) -> None:
+    ref = OrderRef(order_id="T-1")
+    await receive(sessions)
+    await run(InventoryActivities(sessions).reserve_stock, ref)
+    shipping = ShippingActivities(sessions, SimulatedCarrier(step_seconds=3600), poll_seconds=0.01)
+    planned = await run(shipping.plan_shipments, ref)
+    parcel = ShipmentRef(order_id="T-1", shipment_id=planned.shipments[0].shipment_id)
+    await run(shipping.book_shipment, parcel)
+    undone = await run(shipping.cancel_shipment, parcel)
+    assert undone.detail.startswith(f"parcel {parcel.shipment_id} cancelled (SIMCXL-")
+    assert (await run(shipping.cancel_shipment, parcel)).detail.endswith("is cancelled")
+
+    await receive(sessions, "T-2")
+    await run(InventoryActivities(sessions).reserve_stock, OrderRef(order_id="T-2"))
+    second = (await run(shipping.plan_shipments, OrderRef(order_id="T-2"))).shipments[0]
+    moved = ShipmentRef(order_id="T-2", shipment_id=second.shipment_id)
+    await run(shipping.book_shipment, moved)
+    picked_up = TrackingEvent(milestone=Milestone.PICKED_UP, at=datetime.now(UTC))
+    await run(
+        shipping.record_milestone,
+        MilestoneRecord(order_id="T-2", shipment_id=second.shipment_id, event=picked_up),
+    )
+    with pytest.raises(ApplicationError) as caught:
+        await run(shipping.cancel_shipment, moved)
+    assert caught.value.type == PICKED_UP_ALREADY
+    assert await stock(sessions, "WIDGET-1", "WH-BER") == (497, 3)
+    assert await ledger_matches_levels(sessions)
+
+
+async def test_cancellation_refunds_the_capture_and_voids_the_invoice_by_credit_note(
+    sessions: SessionFactory,
+) -> None:
+    ref = OrderRef(order_id="T-1")
+    undo = UndoRequest(order_id="T-1", reason="cancelled by sam: customer changed mind")
+    await receive(sessions)
+    settlement = SettlementActivities(sessions, SimulatedPaymentGateway())
+    await run(settlement.authorise_payment, ref)
+    await run(settlement.capture_payment, ref)
+    invoice = await run(settlement.issue_invoice, ref)
+    for _ in range(2):
+        refunded = await run(settlement.refund_payment, undo)
+        voided = await run(settlement.void_invoice, undo)
+        await run(settlement.void_authorisation, undo)
+    assert refunded.detail == "refunded 59.70 EUR already"
+    assert voided.detail.startswith(f"invoice {invoice.number} voided by credit note CN-")
+    assert await count(sessions, Payment, Payment.kind == "refund") == 1
+    assert await count(sessions, Payment, Payment.kind == "void") == 0
+    async with sessions() as session:
+        note = await session.scalar(select(CreditNote))
+        assert note is not None
+        assert (note.amount, note.reason) == (Decimal("59.70"), undo.reason)
+        assert note.number.endswith("-000001")
+        stored = await session.scalar(select(Invoice))
+        assert stored is not None
+        assert stored.status == "voided"
+
+
+async def test_a_notification_is_sent_and_kept_once_per_key(sessions: SessionFactory) -> None:
+    notifications = NotificationActivities(sessions, SimulatedNotifier())
+    message = Notification(
+        order_id="T-1", key="approval:rung1", audience=Audience.ASSIGNEE, subject="s", message="m"
+    )
+    first = await run(notifications.notify, message)
+    assert first == await run(notifications.notify, message)
+    assert await count(sessions, NotificationRow) == 1
 
 
 async def test_invoice_numbers_are_consecutive_per_year(sessions: SessionFactory) -> None:

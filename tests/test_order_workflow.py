@@ -1,52 +1,35 @@
-"""OrderWorkflow on the time-skipping test server, with activities mocked by name."""
+"""The order lifecycle on the time-skipping server, activities mocked by name.
+
+The supply and shipment child workflows are the real ones. Every ladder rung is
+asserted with the workflow time at which it fell due (the time the mocks saw).
+"""
 
 from __future__ import annotations
 
-import asyncio
 import uuid
-from collections.abc import Callable
-from datetime import UTC, date, datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import Any
 
 import pytest
-from temporalio import activity
-from temporalio.client import Client, WorkflowHandle
-from temporalio.common import WorkflowIDConflictPolicy
-from temporalio.exceptions import ApplicationError
+from temporalio.client import WorkflowFailureError, WorkflowUpdateFailedError
+from temporalio.exceptions import ApplicationError, CancelledError
 from temporalio.testing import WorkflowEnvironment
-from temporalio.worker import Worker
-from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
-from domain.archive import ARCHIVE_ORDER, ArchiveReceipt
 from domain.catalogue import PaymentTerms
-from domain.compensation import Undone
-from domain.credit import (
-    APPROVE_SIGNAL,
-    CHECK_CREDIT,
-    REJECT_SIGNAL,
-    CreditDecision,
-    CreditOutcome,
-    StaffDecision,
-)
-from domain.intake import RECEIVE_ORDER, RECORD_ORDER_STATUS, OrderRef, ReceiveOutcome, StatusChange
-from domain.inventory import (
-    INSUFFICIENT_STOCK,
-    RELEASE_RESERVATIONS,
-    RESERVE_STOCK,
-    StockReservation,
-)
+from domain.credit import APPROVE_SIGNAL, CHECK_CREDIT, REJECT_SIGNAL, CreditOutcome
+from domain.escalation import EXTEND_DEADLINE_SIGNAL, DeadlineExtension
+from domain.intake import RECEIVE_ORDER
+from domain.inventory import INSUFFICIENT_STOCK, RELEASE_RESERVATIONS, RESERVE_STOCK, Backorder
+from domain.notifications import Audience
 from domain.orders import (
+    CANCEL_SIGNAL,
     PAYMENT_RECEIVED_SIGNAL,
-    STATUS_QUERY,
-    SUBMIT_ORDER_SIGNAL,
+    RETRY_COMPENSATION_SIGNAL,
+    UPDATE_SUFFIX,
     OrderResult,
     OrderStatus,
-    OrderSubmission,
     OrderView,
-    ReservationView,
-    ShipmentView,
-    order_workflow_id,
+    StaffDecision,
 )
 from domain.settlement import (
     AUTHORISE_PAYMENT,
@@ -54,225 +37,63 @@ from domain.settlement import (
     ISSUE_INVOICE,
     ISSUE_RECEIPT,
     RECORD_PAYMENT,
+    REFUND_PAYMENT,
     VOID_AUTHORISATION,
+    VOID_INVOICE,
     IncomingPayment,
-    InvoiceRecord,
-    InvoiceStatus,
-    PaymentBalance,
-    PaymentBooking,
-    PaymentKind,
-    PaymentRecord,
-    ReceiptRecord,
 )
 from domain.shipping import (
-    BOOK_SHIPMENTS,
-    TRACK_SHIPMENT,
-    BookedShipments,
-    Delivery,
-    TrackingRequest,
+    BOOK_SHIPMENT,
+    CANCEL_SHIPMENT,
+    CARRIER_EVENT_SIGNAL,
+    PLAN_SHIPMENTS,
+    POLL_TRACKING,
+    RECORD_MILESTONE,
+    RESHIP_SHIPMENT,
+    RESOLVE_SHIPMENT_SIGNAL,
+    Milestone,
+    ParcelProblem,
+    ShipmentAction,
+    ShipmentResolution,
+    TrackingEvent,
+    shipment_workflow_id,
 )
-from runtime.workers import SANDBOX_PASSTHROUGH
-from tests.factories import submission
-from workflows import OrderWorkflow
+from domain.supply import (
+    CANCEL_SUPPLY_ORDER,
+    PLACE_SUPPLY_ORDER,
+    RECEIVE_SUPPLY,
+    SUPPLY_RECEIVED_SIGNAL,
+    SupplyReceipt,
+    supply_workflow_id,
+)
+from tests.workflow_fakes import (
+    PROMISED_AFTER,
+    SUPPLY_LEAD_TIME,
+    TOTAL,
+    FakePartners,
+    order_worker,
+    refusal,
+    start,
+    unique_order,
+    view_of,
+    wait_for_status,
+    wait_until,
+)
 
-NOW = datetime(2026, 11, 28, tzinfo=UTC)
-
-
-class FakePartners:
-    """Mock activities registered under the real names; records every call."""
-
-    def __init__(
-        self,
-        *,
-        terms: PaymentTerms = PaymentTerms.PREPAID,
-        accepted: bool = True,
-        credit: CreditOutcome = CreditOutcome.APPROVED,
-        failing: dict[str, ApplicationError] | None = None,
-    ) -> None:
-        self.terms = terms
-        self.accepted = accepted
-        self.credit = credit
-        self.failing = failing or {}
-        self.calls: list[str] = []
-        self.status_changes: list[StatusChange] = []
-        self.paid = Decimal(0)
-
-    def _called(self, name: str) -> None:
-        self.calls.append(name)
-        if name in self.failing:
-            raise self.failing[name]
-
-    def activities(self) -> list[Callable[..., Any]]:
-        @activity.defn(name=RECEIVE_ORDER)
-        async def receive(order: OrderSubmission) -> ReceiveOutcome:
-            self._called(RECEIVE_ORDER)
-            problems = [] if self.accepted else ["lines[1].quantity 0: must be at least 1"]
-            return ReceiveOutcome(
-                accepted=self.accepted,
-                problems=problems,
-                total=Decimal("59.70"),
-                payment_terms=self.terms,
-            )
-
-        @activity.defn(name=RECORD_ORDER_STATUS)
-        async def record(change: StatusChange) -> None:
-            self.status_changes.append(change)
-
-        @activity.defn(name=CHECK_CREDIT)
-        async def credit(ref: OrderRef) -> CreditDecision:
-            self._called(CHECK_CREDIT)
-            return CreditDecision(outcome=self.credit, reason="test policy")
-
-        @activity.defn(name=AUTHORISE_PAYMENT)
-        async def authorise(ref: OrderRef) -> PaymentRecord:
-            self._called(AUTHORISE_PAYMENT)
-            return PaymentRecord(
-                kind=PaymentKind.AUTHORISATION,
-                amount=Decimal("59.70"),
-                currency="EUR",
-                reference="auth-1",
-            )
-
-        @activity.defn(name=VOID_AUTHORISATION)
-        async def void(ref: OrderRef) -> Undone:
-            self._called(VOID_AUTHORISATION)
-            return Undone(detail="authorisation voided")
-
-        @activity.defn(name=RESERVE_STOCK)
-        async def reserve(ref: OrderRef) -> StockReservation:
-            self._called(RESERVE_STOCK)
-            return StockReservation(
-                reservations=[
-                    ReservationView(
-                        line_no=1,
-                        sku="WIDGET-1",
-                        warehouse_id="WH-BER",
-                        quantity=3,
-                        status="active",
-                    )
-                ],
-                allocation_reason="WH-BER can fill the whole order",
-            )
-
-        @activity.defn(name=RELEASE_RESERVATIONS)
-        async def release(ref: OrderRef) -> Undone:
-            self._called(RELEASE_RESERVATIONS)
-            return Undone(detail="3 reserved unit(s) released")
-
-        @activity.defn(name=BOOK_SHIPMENTS)
-        async def book(ref: OrderRef) -> BookedShipments:
-            self._called(BOOK_SHIPMENTS)
-            return BookedShipments(
-                shipments=[
-                    ShipmentView(
-                        shipment_id=f"{ref.order_id}-S1",
-                        warehouse_id="WH-BER",
-                        carrier="sim",
-                        tracking_number="TRK1",
-                        status="booked",
-                    )
-                ]
-            )
-
-        @activity.defn(name=TRACK_SHIPMENT)
-        async def track(request: TrackingRequest) -> Delivery:
-            self._called(TRACK_SHIPMENT)
-            return Delivery(shipment_id=request.shipment_id, delivered_at=NOW)
-
-        @activity.defn(name=CAPTURE_PAYMENT)
-        async def capture(ref: OrderRef) -> PaymentRecord:
-            self._called(CAPTURE_PAYMENT)
-            return PaymentRecord(
-                kind=PaymentKind.CAPTURE, amount=Decimal("59.70"), currency="EUR", reference="cap-1"
-            )
-
-        @activity.defn(name=ISSUE_INVOICE)
-        async def invoice(ref: OrderRef) -> InvoiceRecord:
-            self._called(ISSUE_INVOICE)
-            return InvoiceRecord(
-                number="INV-2026-000001",
-                amount=Decimal("59.70"),
-                currency="EUR",
-                due_date=date(2026, 12, 28),
-                status=InvoiceStatus.OPEN,
-            )
-
-        @activity.defn(name=RECORD_PAYMENT)
-        async def pay(booking: PaymentBooking) -> PaymentBalance:
-            self._called(RECORD_PAYMENT)
-            self.paid += booking.payment.amount
-            return PaymentBalance(paid=self.paid, outstanding=Decimal("59.70") - self.paid)
-
-        @activity.defn(name=ISSUE_RECEIPT)
-        async def receipt(ref: OrderRef) -> ReceiptRecord:
-            self._called(ISSUE_RECEIPT)
-            return ReceiptRecord(
-                number="RCT-2026-000001", invoice_number="INV-2026-000001", amount=Decimal("59.70")
-            )
-
-        @activity.defn(name=ARCHIVE_ORDER)
-        async def archive(ref: OrderRef) -> ArchiveReceipt:
-            self._called(ARCHIVE_ORDER)
-            return ArchiveReceipt(order_id=ref.order_id, archived_at=NOW)
-
-        return [
-            receive,
-            record,
-            credit,
-            authorise,
-            void,
-            reserve,
-            release,
-            book,
-            track,
-            capture,
-            invoice,
-            pay,
-            receipt,
-            archive,
-        ]
+SAM = StaffDecision(actor="sam", reason="known customer")
 
 
-def order_worker(client: Client, partners: FakePartners) -> tuple[Worker, str]:
-    task_queue = f"orders-test-{uuid.uuid4()}"
-    worker = Worker(
-        client,
-        task_queue=task_queue,
-        workflows=[OrderWorkflow],
-        activities=partners.activities(),
-        workflow_runner=SandboxedWorkflowRunner(
-            restrictions=SandboxRestrictions.default.with_passthrough_modules(*SANDBOX_PASSTHROUGH)
-        ),
-    )
-    return worker, task_queue
+def supply_ordered(view: OrderView) -> bool:
+    """The order's supply workflow has placed its production or purchase order."""
+    return bool(view.supply) and view.supply[0].kind != ""
 
 
-async def start(
-    client: Client, task_queue: str, order: OrderSubmission
-) -> WorkflowHandle[Any, Any]:
-    return await client.start_workflow(
-        "OrderWorkflow",
-        id=order_workflow_id(order.order_id),
-        task_queue=task_queue,
-        start_signal=SUBMIT_ORDER_SIGNAL,
-        start_signal_args=[order],
-        id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
-        result_type=OrderResult,
-    )
+TOLERANCE = timedelta(minutes=1)
 
 
-async def wait_for_status(handle: WorkflowHandle[Any, Any], status: OrderStatus) -> None:
-    """Poll the status query until the order reaches ``status`` (as staff would watch it)."""
-    for _ in range(200):
-        view = await handle.query(STATUS_QUERY, result_type=OrderView)
-        if view.status is status:
-            return
-        await asyncio.sleep(0.05)
-    raise AssertionError(f"order never reached {status}; last {view.status}")
-
-
-def unique_order(**changes: Any) -> OrderSubmission:
-    return submission(f"WF-{uuid.uuid4().hex[:8]}", **changes)
+def assert_after(start: datetime, at: datetime, expected: timedelta) -> None:
+    """``at`` is ``expected`` after ``start`` (within a minute of workflow bookkeeping)."""
+    assert abs((at - start) - expected) < TOLERANCE, f"{at - start} != {expected}"
 
 
 HAPPY_PREPAID = [
@@ -280,12 +101,16 @@ HAPPY_PREPAID = [
     CHECK_CREDIT,
     AUTHORISE_PAYMENT,
     RESERVE_STOCK,
-    BOOK_SHIPMENTS,
-    TRACK_SHIPMENT,
+    PLAN_SHIPMENTS,
+    BOOK_SHIPMENT,
     CAPTURE_PAYMENT,
     ISSUE_INVOICE,
+    POLL_TRACKING,
+    RECORD_MILESTONE,
+    RECORD_MILESTONE,
+    RECORD_MILESTONE,
     ISSUE_RECEIPT,
-    ARCHIVE_ORDER,
+    "archive_order",
 ]
 
 
@@ -293,30 +118,36 @@ async def test_prepaid_order_runs_every_step_once_and_completes(
     time_skipping_env: WorkflowEnvironment,
 ) -> None:
     partners = FakePartners()
-    worker, queue = order_worker(time_skipping_env.client, partners)
+    worker, queue = order_worker(time_skipping_env.client, partners.activities())
     async with worker:
         handle = await start(time_skipping_env.client, queue, unique_order())
         result = await handle.result()
-        view = await handle.query(STATUS_QUERY, result_type=OrderView)
+        view = await view_of(handle)
     assert result.status is OrderStatus.COMPLETED
     assert (result.invoice_number, result.receipt_number) == ("INV-2026-000001", "RCT-2026-000001")
-    assert partners.calls == HAPPY_PREPAID
-    assert view.status is OrderStatus.COMPLETED
-    assert view.money.captured == Decimal("59.70")
+    assert sorted(partners.calls) == sorted(HAPPY_PREPAID)
+    assert partners.calls.index(CAPTURE_PAYMENT) > partners.calls.index(BOOK_SHIPMENT)
+    assert view.money.captured == TOTAL
+    assert [s.status for s in view.shipments] == ["delivered"]
     assert [event.kind for event in view.history][:3] == [
         "received",
         "confirmed",
         "credit_approved",
     ]
     assert view.history[-1].kind == "archived"
-    assert [change.status for change in partners.status_changes] == [OrderStatus.DELIVERED]
+    customer_news = [n.key for n, _ in partners.notifications if n.audience is Audience.CUSTOMER]
+    assert customer_news == [
+        f"{result.order_id}-S1:picked_up",
+        f"{result.order_id}-S1:in_transit",
+        f"{result.order_id}-S1:delivered",
+    ]
 
 
 async def test_invalid_order_is_rejected_and_nothing_is_reserved(
     time_skipping_env: WorkflowEnvironment,
 ) -> None:
     partners = FakePartners(accepted=False)
-    worker, queue = order_worker(time_skipping_env.client, partners)
+    worker, queue = order_worker(time_skipping_env.client, partners.activities())
     async with worker:
         result = await (await start(time_skipping_env.client, queue, unique_order())).result()
     assert result.status is OrderStatus.REJECTED
@@ -324,7 +155,7 @@ async def test_invalid_order_is_rejected_and_nothing_is_reserved(
     assert partners.calls == [RECEIVE_ORDER]
 
 
-async def test_shortage_voids_the_authorisation_and_rejects(
+async def test_stock_only_shortage_voids_the_authorisation_and_rejects(
     time_skipping_env: WorkflowEnvironment,
 ) -> None:
     shortage = ApplicationError(
@@ -333,47 +164,55 @@ async def test_shortage_voids_the_authorisation_and_rejects(
         non_retryable=True,
     )
     partners = FakePartners(failing={RESERVE_STOCK: shortage})
-    worker, queue = order_worker(time_skipping_env.client, partners)
+    worker, queue = order_worker(time_skipping_env.client, partners.activities())
     async with worker:
         result = await (await start(time_skipping_env.client, queue, unique_order())).result()
     assert result.status is OrderStatus.REJECTED
     assert result.reasons == ["insufficient stock: line 1 WIDGET-1: requested 3, available 0"]
-    assert partners.calls[-2:] == [RESERVE_STOCK, VOID_AUTHORISATION]
+    assert partners.calls[-3:] == [RESERVE_STOCK, RELEASE_RESERVATIONS, VOID_AUTHORISATION]
     assert partners.status_changes[-1].status is OrderStatus.REJECTED
 
 
-async def test_broken_step_compensates_in_reverse_and_fails(
+async def test_broken_booking_compensates_in_reverse_and_fails(
     time_skipping_env: WorkflowEnvironment,
 ) -> None:
     broken = ApplicationError("carrier refused the address", non_retryable=True)
-    partners = FakePartners(failing={BOOK_SHIPMENTS: broken})
-    worker, queue = order_worker(time_skipping_env.client, partners)
+    partners = FakePartners(failing={BOOK_SHIPMENT: broken})
+    worker, queue = order_worker(time_skipping_env.client, partners.activities())
     async with worker:
         result = await (await start(time_skipping_env.client, queue, unique_order())).result()
     assert result.status is OrderStatus.FAILED
     assert result.reasons == ["carrier refused the address"]
-    assert partners.calls[-3:] == [BOOK_SHIPMENTS, RELEASE_RESERVATIONS, VOID_AUTHORISATION]
+    assert partners.calls[-4:] == [
+        BOOK_SHIPMENT,
+        CANCEL_SHIPMENT,
+        RELEASE_RESERVATIONS,
+        VOID_AUTHORISATION,
+    ]
     final = partners.status_changes[-1]
     assert (final.status, final.event.value) == (OrderStatus.FAILED, "failed")
 
 
-async def test_net_terms_order_waits_for_full_payment_and_counts_each_payment_once(
+async def test_net_terms_order_is_invoiced_at_shipment_and_counts_each_payment_once(
     time_skipping_env: WorkflowEnvironment,
 ) -> None:
     partners = FakePartners(terms=PaymentTerms.NET)
-    worker, queue = order_worker(time_skipping_env.client, partners)
+    worker, queue = order_worker(time_skipping_env.client, partners.activities())
     async with worker:
         handle = await start(time_skipping_env.client, queue, unique_order())
+        await wait_for_status(handle, OrderStatus.DELIVERED)
         first = IncomingPayment(payment_id="BANK-1", amount=Decimal("20.00"))
         await handle.signal(PAYMENT_RECEIVED_SIGNAL, first)
         await handle.signal(PAYMENT_RECEIVED_SIGNAL, first)
-        await handle.signal(
-            PAYMENT_RECEIVED_SIGNAL, IncomingPayment(payment_id="BANK-2", amount=Decimal("39.70"))
+        await handle.execute_update(
+            PAYMENT_RECEIVED_SIGNAL + UPDATE_SUFFIX,
+            IncomingPayment(payment_id="BANK-2", amount=Decimal("39.70")),
         )
         result = await handle.result()
     assert result.status is OrderStatus.COMPLETED
     assert partners.calls.count(RECORD_PAYMENT) == 2
     assert AUTHORISE_PAYMENT not in partners.calls
+    assert partners.calls.index(BOOK_SHIPMENT) < partners.calls.index(ISSUE_INVOICE)
     assert partners.calls.index(ISSUE_INVOICE) < partners.calls.index(RECORD_PAYMENT)
 
 
@@ -385,51 +224,140 @@ async def test_held_order_waits_for_support_staff(
     time_skipping_env: WorkflowEnvironment, signal: str, expected: OrderStatus
 ) -> None:
     partners = FakePartners(credit=CreditOutcome.HOLD)
-    worker, queue = order_worker(time_skipping_env.client, partners)
+    worker, queue = order_worker(time_skipping_env.client, partners.activities())
     async with worker:
         handle = await start(time_skipping_env.client, queue, unique_order())
         await wait_for_status(handle, OrderStatus.AWAITING_APPROVAL)
-        await handle.signal(signal, StaffDecision(actor="sam", reason="known customer"))
+        await handle.signal(signal, SAM)
         result = await handle.result()
     assert result.status is expected
-    decision = next(c for c in partners.status_changes if c.step == "staff_decision")
-    assert decision.actor == "sam"
+    decided = [c for c in partners.status_changes if c.actor == "sam"]
+    assert [c.event.value for c in decided] == [
+        "approved_by_staff" if expected is OrderStatus.COMPLETED else "rejected_by_staff"
+    ]
     if expected is OrderStatus.REJECTED:
         assert result.reasons == ["rejected by sam: known customer"]
         assert RESERVE_STOCK not in partners.calls
 
 
-async def test_approval_for_an_order_not_held_is_recorded_and_ignored(
+async def test_held_order_is_reminded_escalated_and_auto_rejected_after_72h(
     time_skipping_env: WorkflowEnvironment,
 ) -> None:
-    partners = FakePartners(terms=PaymentTerms.NET)
-    worker, queue = order_worker(time_skipping_env.client, partners)
+    partners = FakePartners(credit=CreditOutcome.HOLD)
+    worker, queue = order_worker(time_skipping_env.client, partners.activities())
     async with worker:
         handle = await start(time_skipping_env.client, queue, unique_order())
+        result = await handle.result()
+        view = await view_of(handle)
+    held_at = partners.times[CHECK_CREDIT][0]
+    rungs = partners.rungs("approval")
+    assert [audience for audience, _ in rungs] == [
+        Audience.ASSIGNEE,
+        Audience.SUPERVISOR,
+        Audience.CUSTOMER,
+    ]
+    for (_, at), hours in zip(rungs, (24, 48, 72), strict=True):
+        assert_after(held_at, at, timedelta(hours=hours))
+    assert result.status is OrderStatus.REJECTED
+    assert "auto-rejected" in result.reasons[0]
+    assert view.escalation_level == 3
+    assert [
+        c.escalation_level for c in partners.status_changes if c.event.value == "escalated"
+    ] == [
+        1,
+        2,
+        3,
+    ]
+    assert partners.status_changes[-1].event.value == "auto_rejected"
+    assert RESERVE_STOCK not in partners.calls
+
+
+async def test_extend_deadline_moves_the_approval_ladder(
+    time_skipping_env: WorkflowEnvironment,
+) -> None:
+    partners = FakePartners(credit=CreditOutcome.HOLD)
+    worker, queue = order_worker(time_skipping_env.client, partners.activities())
+    async with worker:
+        handle = await start(time_skipping_env.client, queue, unique_order())
+        await wait_for_status(handle, OrderStatus.AWAITING_APPROVAL)
+        await time_skipping_env.sleep(timedelta(hours=30))
+        view = await wait_until(handle, lambda v: v.escalation_level == 1, "reminded")
+        assert view.waiting is not None
+        assert view.waiting.ladder is not None
+        new_deadline = await time_skipping_env.get_current_time() + timedelta(hours=48)
+        await handle.execute_update(
+            EXTEND_DEADLINE_SIGNAL + UPDATE_SUFFIX,
+            DeadlineExtension(
+                actor="sam", reason="customer sends papers", new_deadline=new_deadline
+            ),
+        )
+        result = await handle.result()
+    rungs = partners.rungs("approval")
+    assert [audience for audience, _ in rungs] == [
+        Audience.ASSIGNEE,
+        Audience.SUPERVISOR,
+        Audience.CUSTOMER,
+    ]
+    assert abs(rungs[1][1] - new_deadline) < TOLERANCE
+    assert_after(rungs[1][1], rungs[2][1], timedelta(hours=24))
+    assert result.status is OrderStatus.REJECTED
+    extended = [c for c in partners.status_changes if c.event.value == "deadline_extended"]
+    assert extended[0].actor == "sam"
+
+
+async def test_staff_signals_that_do_not_apply_are_recorded_and_updates_refused(
+    time_skipping_env: WorkflowEnvironment,
+) -> None:
+    partners = FakePartners(terms=PaymentTerms.NET, carrier_pushes_events=True)
+    order = unique_order()
+    worker, queue = order_worker(time_skipping_env.client, partners.activities())
+    async with worker:
+        handle = await start(time_skipping_env.client, queue, order)
+        await wait_for_status(handle, OrderStatus.INVOICED)
         await handle.signal(APPROVE_SIGNAL, StaffDecision(actor="sam", reason="why not"))
+        with pytest.raises(WorkflowUpdateFailedError) as approve:
+            await handle.execute_update(APPROVE_SIGNAL + UPDATE_SUFFIX, SAM)
+        with pytest.raises(WorkflowUpdateFailedError) as retry:
+            await handle.execute_update(RETRY_COMPENSATION_SIGNAL + UPDATE_SUFFIX, SAM)
+        with pytest.raises(WorkflowUpdateFailedError) as past:
+            await handle.execute_update(
+                EXTEND_DEADLINE_SIGNAL + UPDATE_SUFFIX,
+                DeadlineExtension(
+                    actor="sam", reason="typo", new_deadline=datetime(2000, 1, 1).astimezone()
+                ),
+            )
+        parcel = time_skipping_env.client.get_workflow_handle(
+            shipment_workflow_id(f"{order.order_id}-S1")
+        )
+        for milestone in (Milestone.PICKED_UP, Milestone.DELIVERED):
+            await parcel.signal(
+                CARRIER_EVENT_SIGNAL,
+                TrackingEvent(milestone=milestone, at=await time_skipping_env.get_current_time()),
+            )
         await handle.signal(
-            PAYMENT_RECEIVED_SIGNAL, IncomingPayment(payment_id="BANK-1", amount=Decimal("59.70"))
+            PAYMENT_RECEIVED_SIGNAL, IncomingPayment(payment_id="BANK-1", amount=TOTAL)
         )
         result = await handle.result()
     assert result.status is OrderStatus.COMPLETED
+    assert refusal(approve.value) == "the order is INVOICED, not held for approval"
+    assert refusal(retry.value).startswith("the order is INVOICED: no undo step")
+    assert "is not in the future" in refusal(past.value)
     ignored = [c for c in partners.status_changes if c.event.value == "signal_ignored"]
-    assert len(ignored) == 1
-    assert ignored[0].detail.startswith("approve by sam ignored: order is ")
+    assert [c.detail for c in ignored] == [
+        "approve by sam ignored: the order is INVOICED, not held for approval"
+    ]
 
 
 async def test_duplicate_submission_is_recorded_and_processed_once(
     time_skipping_env: WorkflowEnvironment,
 ) -> None:
-    partners = FakePartners(terms=PaymentTerms.NET)
+    partners = FakePartners()
     order = unique_order()
-    worker, queue = order_worker(time_skipping_env.client, partners)
+    worker, queue = order_worker(time_skipping_env.client, partners.activities())
     async with worker:
         handle = await start(time_skipping_env.client, queue, order)
         again = await start(time_skipping_env.client, queue, order)
         assert again.result_run_id == handle.result_run_id
-        await handle.signal(
-            PAYMENT_RECEIVED_SIGNAL, IncomingPayment(payment_id="BANK-1", amount=Decimal("59.70"))
-        )
         result = await handle.result()
     assert result.status is OrderStatus.COMPLETED
     assert partners.calls.count(RECEIVE_ORDER) == 1
@@ -442,7 +370,7 @@ async def test_workflow_without_submission_gives_up_after_the_wait(
     time_skipping_env: WorkflowEnvironment,
 ) -> None:
     partners = FakePartners()
-    worker, queue = order_worker(time_skipping_env.client, partners)
+    worker, queue = order_worker(time_skipping_env.client, partners.activities())
     async with worker:
         result = await time_skipping_env.client.execute_workflow(
             "OrderWorkflow",
@@ -453,3 +381,327 @@ async def test_workflow_without_submission_gives_up_after_the_wait(
     assert result.status is OrderStatus.REJECTED
     assert result.reasons == ["no valid submission within 0:05:00"]
     assert partners.calls == []
+
+
+# --- supply ------------------------------------------------------------------------------
+
+BACKORDER = [Backorder(line_no=2, sku="BOLT-M8", quantity=4)]
+
+
+async def test_backorder_is_supplied_in_partial_receipts_then_shipped(
+    time_skipping_env: WorkflowEnvironment,
+) -> None:
+    partners = FakePartners(backorders=BACKORDER)
+    order = unique_order()
+    worker, queue = order_worker(time_skipping_env.client, partners.activities())
+    async with worker:
+        handle = await start(time_skipping_env.client, queue, order)
+        await wait_for_status(handle, OrderStatus.AWAITING_SUPPLY)
+        supply = time_skipping_env.client.get_workflow_handle(supply_workflow_id(order.order_id, 2))
+        await wait_until(handle, lambda v: v.supply[0].kind == "production", "supply ordered")
+        first = SupplyReceipt(receipt_id="DN-1", quantity=1)
+        await supply.execute_update(SUPPLY_RECEIVED_SIGNAL + UPDATE_SUFFIX, first)
+        with pytest.raises(WorkflowUpdateFailedError) as repeated:
+            await supply.execute_update(SUPPLY_RECEIVED_SIGNAL + UPDATE_SUFFIX, first)
+        await supply.signal(SUPPLY_RECEIVED_SIGNAL, SupplyReceipt(receipt_id="DN-2", quantity=3))
+        result = await handle.result()
+        view = await view_of(handle)
+    assert result.status is OrderStatus.COMPLETED
+    assert refusal(repeated.value) == "delivery note 'DN-1' was received already"
+    assert partners.calls.count(RECEIVE_SUPPLY) == 2
+    assert partners.calls.index(RECEIVE_SUPPLY) < partners.calls.index(PLAN_SHIPMENTS)
+    assert (view.supply[0].received, view.supply[0].status) == (4, "received")
+    assert sorted((r.sku, r.quantity) for r in view.reservations) == [
+        ("BOLT-M8", 4),
+        ("WIDGET-1", 3),
+    ]
+
+
+async def test_late_supply_climbs_the_delay_ladder_and_asks_support(
+    time_skipping_env: WorkflowEnvironment,
+) -> None:
+    partners = FakePartners(backorders=BACKORDER)
+    order = unique_order()
+    worker, queue = order_worker(time_skipping_env.client, partners.activities())
+    async with worker:
+        handle = await start(time_skipping_env.client, queue, order)
+        await wait_for_status(handle, OrderStatus.AWAITING_SUPPLY)
+        await time_skipping_env.sleep(SUPPLY_LEAD_TIME + timedelta(days=8))
+        view = await wait_until(handle, lambda v: v.needs_attention is not None, "support asked")
+        assert view.escalation_level == 3
+        assert view.needs_attention == "line 2 supply is late: extend the deadline or cancel"
+        await handle.execute_update(
+            EXTEND_DEADLINE_SIGNAL + UPDATE_SUFFIX,
+            DeadlineExtension(
+                actor="sam",
+                reason="factory promised Friday",
+                new_deadline=await time_skipping_env.get_current_time() + timedelta(days=3),
+            ),
+        )
+        await wait_until(handle, lambda v: v.needs_attention is None, "attention cleared")
+        supply = time_skipping_env.client.get_workflow_handle(supply_workflow_id(order.order_id, 2))
+        await supply.signal(SUPPLY_RECEIVED_SIGNAL, SupplyReceipt(receipt_id="DN-9", quantity=4))
+        result = await handle.result()
+    expected_at = partners.times[PLACE_SUPPLY_ORDER][0] + SUPPLY_LEAD_TIME
+    rungs = partners.rungs("supply:L2")
+    assert [audience for audience, _ in rungs] == [
+        Audience.CUSTOMER,
+        Audience.PLANNING,
+        Audience.SUPPORT,
+    ]
+    for (_, at), days in zip(rungs, (1, 3, 7), strict=True):
+        assert_after(expected_at, at, timedelta(days=days))
+    customer = next(n for n, _ in partners.notifications if n.key == "supply:L2:rung1")
+    assert "new promise date" in customer.message
+    assert result.status is OrderStatus.COMPLETED
+
+
+# --- shipment ------------------------------------------------------------------------------
+
+
+async def test_late_parcel_climbs_the_delivery_ladder_then_arrives(
+    time_skipping_env: WorkflowEnvironment,
+) -> None:
+    partners = FakePartners(carrier_pushes_events=True)
+    order = unique_order()
+    worker, queue = order_worker(time_skipping_env.client, partners.activities())
+    async with worker:
+        handle = await start(time_skipping_env.client, queue, order)
+        await wait_for_status(handle, OrderStatus.INVOICED)
+        parcel = time_skipping_env.client.get_workflow_handle(
+            shipment_workflow_id(f"{order.order_id}-S1")
+        )
+        now = await time_skipping_env.get_current_time()
+        await parcel.signal(
+            CARRIER_EVENT_SIGNAL, TrackingEvent(milestone=Milestone.PICKED_UP, at=now)
+        )
+        await time_skipping_env.sleep(PROMISED_AFTER + timedelta(days=6))
+        view = await wait_until(handle, lambda v: v.needs_attention is not None, "support asked")
+        assert view.escalation_level == 3
+        await parcel.execute_update(
+            RESOLVE_SHIPMENT_SIGNAL + UPDATE_SUFFIX,
+            ShipmentResolution(action=ShipmentAction.WAIT, decision=SAM),
+        )
+        with pytest.raises(WorkflowUpdateFailedError) as cancel:
+            await handle.execute_update(CANCEL_SIGNAL + UPDATE_SUFFIX, SAM)
+        await parcel.signal(
+            CARRIER_EVENT_SIGNAL,
+            TrackingEvent(
+                milestone=Milestone.DELIVERED, at=await time_skipping_env.get_current_time()
+            ),
+        )
+        result = await handle.result()
+    booked_at = partners.times[BOOK_SHIPMENT][0]
+    rungs = partners.rungs(f"delivery:{order.order_id}-S1")
+    assert [audience for audience, _ in rungs] == [
+        Audience.CUSTOMER,
+        Audience.LOGISTICS,
+        Audience.SUPPORT,
+    ]
+    for (_, at), days in zip(rungs, (0, 2, 5), strict=True):
+        assert_after(booked_at + PROMISED_AFTER, at, timedelta(days=days))
+    assert "has left the warehouse (picked_up)" in refusal(cancel.value)
+    assert result.status is OrderStatus.COMPLETED
+
+
+@pytest.mark.parametrize("action", [ShipmentAction.RESHIP, ShipmentAction.REFUND])
+async def test_lost_parcel_asks_support_to_reship_or_refund(
+    time_skipping_env: WorkflowEnvironment, action: ShipmentAction
+) -> None:
+    partners = FakePartners(carrier_pushes_events=True)
+    order = unique_order()
+    worker, queue = order_worker(time_skipping_env.client, partners.activities())
+    async with worker:
+        handle = await start(time_skipping_env.client, queue, order)
+        await wait_for_status(handle, OrderStatus.INVOICED)
+        parcel = time_skipping_env.client.get_workflow_handle(
+            shipment_workflow_id(f"{order.order_id}-S1")
+        )
+        now = await time_skipping_env.get_current_time()
+        await parcel.signal(
+            CARRIER_EVENT_SIGNAL, TrackingEvent(milestone=Milestone.PICKED_UP, at=now)
+        )
+        await parcel.signal(
+            CARRIER_EVENT_SIGNAL,
+            TrackingEvent(
+                milestone=Milestone.EXCEPTION,
+                at=now,
+                detail="scan lost",
+                problem=ParcelProblem.LOST,
+            ),
+        )
+        view = await wait_until(handle, lambda v: v.needs_attention is not None, "support asked")
+        assert view.needs_attention == f"parcel {order.order_id}-S1 is lost: re-ship or refund"
+        with pytest.raises(WorkflowUpdateFailedError) as wait:
+            await parcel.execute_update(
+                RESOLVE_SHIPMENT_SIGNAL + UPDATE_SUFFIX,
+                ShipmentResolution(action=ShipmentAction.WAIT, decision=SAM),
+            )
+        await parcel.execute_update(
+            RESOLVE_SHIPMENT_SIGNAL + UPDATE_SUFFIX,
+            ShipmentResolution(action=action, decision=SAM),
+        )
+        if action is ShipmentAction.RESHIP:
+            replacement = await wait_until(
+                handle, lambda v: any(s.shipment_id.endswith("-R1") for s in v.shipments), "re-sent"
+            )
+            assert replacement.shipments[0].status == "lost"
+            await parcel.signal(
+                CARRIER_EVENT_SIGNAL,
+                TrackingEvent(
+                    milestone=Milestone.DELIVERED, at=await time_skipping_env.get_current_time()
+                ),
+            )
+        result = await handle.result()
+    assert refusal(wait.value) == "the parcel will not arrive: choose reship or refund"
+    if action is ShipmentAction.RESHIP:
+        assert result.status is OrderStatus.COMPLETED
+        assert partners.calls.count(BOOK_SHIPMENT) == 2
+        assert RESHIP_SHIPMENT in partners.calls
+    else:
+        assert result.status is OrderStatus.CANCELLED
+        assert result.reasons[0].startswith(f"cancelled by support: parcel {order.order_id}-S1")
+        undo = [c for c in partners.calls if c in UNDO_STEPS]
+        assert undo == [
+            VOID_INVOICE,
+            REFUND_PAYMENT,
+            CANCEL_SHIPMENT,
+            RELEASE_RESERVATIONS,
+            VOID_AUTHORISATION,
+        ]
+
+
+UNDO_STEPS = {
+    VOID_AUTHORISATION,
+    RELEASE_RESERVATIONS,
+    REFUND_PAYMENT,
+    VOID_INVOICE,
+    CANCEL_SUPPLY_ORDER,
+    CANCEL_SHIPMENT,
+}
+
+
+# --- settlement ---------------------------------------------------------------------------
+
+
+async def test_unpaid_invoice_climbs_the_dunning_ladder_until_paid(
+    time_skipping_env: WorkflowEnvironment,
+) -> None:
+    partners = FakePartners(terms=PaymentTerms.NET)
+    worker, queue = order_worker(time_skipping_env.client, partners.activities())
+    async with worker:
+        handle = await start(time_skipping_env.client, queue, unique_order())
+        await wait_for_status(handle, OrderStatus.DELIVERED)
+        await time_skipping_env.sleep(timedelta(days=62))
+        view = await wait_until(handle, lambda v: v.needs_attention is not None, "collections")
+        assert view.escalation_level == 3
+        await handle.signal(
+            PAYMENT_RECEIVED_SIGNAL, IncomingPayment(payment_id="BANK-7", amount=TOTAL)
+        )
+        result = await handle.result()
+        view = await view_of(handle)
+    invoiced_at = partners.times[ISSUE_INVOICE][0]
+    due = datetime.combine(
+        (invoiced_at + timedelta(days=30)).date(), datetime.min.time(), invoiced_at.tzinfo
+    )
+    rungs = partners.rungs("dunning")
+    assert [audience for audience, _ in rungs] == [
+        Audience.CUSTOMER,
+        Audience.FINANCE,
+        Audience.COLLECTIONS,
+    ]
+    for (_, at), days in zip(rungs, (0, 14, 30), strict=True):
+        assert_after(due, at, timedelta(days=days))
+    assert result.status is OrderStatus.COMPLETED
+    assert view.needs_attention is None
+
+
+# --- cancellation and compensation ---------------------------------------------------------
+
+
+async def test_cancel_while_held_undoes_nothing_more_than_was_done(
+    time_skipping_env: WorkflowEnvironment,
+) -> None:
+    partners = FakePartners(credit=CreditOutcome.HOLD)
+    worker, queue = order_worker(time_skipping_env.client, partners.activities())
+    async with worker:
+        handle = await start(time_skipping_env.client, queue, unique_order())
+        await wait_for_status(handle, OrderStatus.AWAITING_APPROVAL)
+        await handle.signal(CANCEL_SIGNAL, SAM)
+        result = await handle.result()
+    assert result.status is OrderStatus.CANCELLED
+    assert result.reasons == ["cancelled by sam: known customer"]
+    assert partners.calls == [RECEIVE_ORDER, CHECK_CREDIT]
+
+
+async def test_cancel_while_waiting_for_supply_cancels_the_supply_order_first(
+    time_skipping_env: WorkflowEnvironment,
+) -> None:
+    partners = FakePartners(backorders=BACKORDER)
+    order = unique_order()
+    worker, queue = order_worker(time_skipping_env.client, partners.activities())
+    async with worker:
+        handle = await start(time_skipping_env.client, queue, order)
+        await wait_until(handle, supply_ordered, "supply ordered")
+        message = await handle.execute_update(CANCEL_SIGNAL + UPDATE_SUFFIX, SAM)
+        result = await handle.result()
+        supply = time_skipping_env.client.get_workflow_handle(supply_workflow_id(order.order_id, 2))
+        supply_description = await supply.describe()
+    assert "cancellation accepted" in message
+    assert result.status is OrderStatus.CANCELLED
+    assert [c for c in partners.calls if c in UNDO_STEPS] == [
+        CANCEL_SUPPLY_ORDER,
+        RELEASE_RESERVATIONS,
+        VOID_AUTHORISATION,
+    ]
+    assert supply_description.status is not None
+    assert supply_description.status.name == "CANCELED"
+
+
+async def test_failing_undo_needs_attention_until_support_retries(
+    time_skipping_env: WorkflowEnvironment,
+) -> None:
+    partners = FakePartners(credit=CreditOutcome.HOLD, backorders=BACKORDER)
+    partners.failing[CANCEL_SUPPLY_ORDER] = ApplicationError("factory portal is down")
+    order = unique_order()
+    worker, queue = order_worker(time_skipping_env.client, partners.activities())
+    async with worker:
+        handle = await start(time_skipping_env.client, queue, order)
+        await wait_for_status(handle, OrderStatus.AWAITING_APPROVAL)
+        await handle.execute_update(APPROVE_SIGNAL + UPDATE_SUFFIX, SAM)
+        await wait_until(handle, supply_ordered, "supply ordered")
+        await handle.signal(CANCEL_SIGNAL, SAM)
+        await time_skipping_env.sleep(timedelta(minutes=5))
+        view = await wait_for_status(handle, OrderStatus.NEEDS_ATTENTION)
+        assert view.needs_attention is not None
+        assert "Cancel the supply order for line 2" in view.needs_attention
+        del partners.failing[CANCEL_SUPPLY_ORDER]
+        await handle.execute_update(RETRY_COMPENSATION_SIGNAL + UPDATE_SUFFIX, SAM)
+        result = await handle.result()
+    assert result.status is OrderStatus.CANCELLED
+    assert partners.calls.count(CANCEL_SUPPLY_ORDER) == 7
+    support = [n for n, _ in partners.notifications if n.audience is Audience.SUPPORT]
+    assert len(support) == 1
+    assert partners.calls[-2:] == [RELEASE_RESERVATIONS, VOID_AUTHORISATION]
+
+
+async def test_temporal_cancellation_compensates_before_the_workflow_ends_cancelled(
+    time_skipping_env: WorkflowEnvironment,
+) -> None:
+    partners = FakePartners(carrier_pushes_events=True)
+    worker, queue = order_worker(time_skipping_env.client, partners.activities())
+    async with worker:
+        handle = await start(time_skipping_env.client, queue, unique_order())
+        await wait_for_status(handle, OrderStatus.INVOICED)
+        await handle.cancel()
+        with pytest.raises(WorkflowFailureError) as failure:
+            await handle.result()
+    assert isinstance(failure.value.cause, CancelledError)
+    assert [c for c in partners.calls if c in UNDO_STEPS] == [
+        VOID_INVOICE,
+        REFUND_PAYMENT,
+        CANCEL_SHIPMENT,
+        RELEASE_RESERVATIONS,
+        VOID_AUTHORISATION,
+    ]
+    assert partners.status_changes[-1].status is OrderStatus.CANCELLED

@@ -2,50 +2,66 @@
 
 Started by signal-with-start (signal ``submit_order``). Calls activities by the
 names their areas own in ``domain``, so this module never imports persistence
-or integrations. Every step that can be undone pushes its compensation; a
-business rejection or a non-retryable failure runs them in reverse.
+or integrations. Shortages go to one ``SupplyWorkflow`` per line, parcels to
+one ``ShipmentWorkflow`` each.
+
+Every step that can be undone pushes its compensation *before* it runs (undo
+steps cope with "nothing to undo"), so a cancellation that lands while a step
+is running still undoes it. A cancellation (signal ``cancel`` or a Temporal
+cancellation), a refund chosen for a lost parcel, a business rejection or a
+non-retryable failure all run the stack in reverse, shielded from further
+cancellation. An undo that keeps failing makes the order NEEDS_ATTENTION until
+support sends ``retry_compensation``.
 """
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
+from datetime import UTC, datetime, time
 from decimal import Decimal
+from functools import partial
 from typing import Any, TypeVar
 
 from temporalio import workflow
-from temporalio.exceptions import ActivityError, ApplicationError
+from temporalio.exceptions import ActivityError, ApplicationError, ChildWorkflowError
 
 with workflow.unsafe.imports_passed_through():
     from domain.archive import ARCHIVE_ORDER, ArchiveReceipt
     from domain.catalogue import PaymentTerms
-    from domain.compensation import Undone
+    from domain.compensation import Undone, UndoRequest
     from domain.credit import (
+        APPROVAL_LADDER,
         APPROVE_SIGNAL,
         CHECK_CREDIT,
         REJECT_SIGNAL,
         CreditDecision,
         CreditOutcome,
-        StaffDecision,
     )
-    from domain.intake import (
-        RECEIVE_ORDER,
-        RECORD_ORDER_STATUS,
-        OrderRef,
-        ReceiveOutcome,
-        StatusChange,
+    from domain.escalation import (
+        EXTEND_DEADLINE_SIGNAL,
+        DeadlineExtension,
+        EscalationRung,
+        LadderPosition,
     )
+    from domain.intake import RECEIVE_ORDER, OrderRef, ReceiveOutcome, StatusChange
     from domain.inventory import (
         INSUFFICIENT_STOCK,
         RELEASE_RESERVATIONS,
         RESERVE_STOCK,
+        Backorder,
         ReservationStatus,
         StockReservation,
     )
+    from domain.notifications import Audience
     from domain.orders import (
+        CANCEL_SIGNAL,
         PAYMENT_RECEIVED_SIGNAL,
+        RETRY_COMPENSATION_SIGNAL,
         STATUS_QUERY,
         SUBMIT_ORDER_SIGNAL,
+        UPDATE_SUFFIX,
         WORKFLOW_TYPE,
         EventKind,
         LineView,
@@ -55,17 +71,25 @@ with workflow.unsafe.imports_passed_through():
         OrderStatus,
         OrderSubmission,
         OrderView,
+        ReservationView,
+        ShipmentView,
+        StaffDecision,
+        SupplyView,
+        WaitView,
         order_id_from_workflow_id,
     )
     from domain.pricing import line_total
     from domain.settlement import (
         AUTHORISE_PAYMENT,
         CAPTURE_PAYMENT,
+        DUNNING_LADDER,
         ISSUE_INVOICE,
         ISSUE_RECEIPT,
         PAYMENT_DECLINED,
         RECORD_PAYMENT,
+        REFUND_PAYMENT,
         VOID_AUTHORISATION,
+        VOID_INVOICE,
         IncomingPayment,
         InvoiceRecord,
         PaymentBalance,
@@ -74,21 +98,33 @@ with workflow.unsafe.imports_passed_through():
         ReceiptRecord,
     )
     from domain.shipping import (
-        BOOK_SHIPMENTS,
-        TRACK_SHIPMENT,
-        BookedShipments,
-        Delivery,
-        Milestone,
-        TrackingRequest,
+        CANCEL_SHIPMENT,
+        PLAN_SHIPMENTS,
+        SHIPMENT_PROGRESS_SIGNAL,
+        SHIPMENT_WORKFLOW_TYPE,
+        PlannedShipments,
+        ShipmentOutcome,
+        ShipmentProgress,
+        ShipmentRef,
+        ShipmentRequest,
+        ShipmentStatus,
+        shipment_workflow_id,
+    )
+    from domain.supply import (
+        CANCEL_SUPPLY_ORDER,
+        SUPPLY_PROGRESS_SIGNAL,
+        SUPPLY_WORKFLOW_TYPE,
+        SupplyRequest,
+        SupplyResult,
+        supply_workflow_id,
     )
 
+from workflows._common import EscalatingWait, notify, record, run_step
 from workflows.policies import (
     COMPENSATION_STEP,
     DATABASE_STEP,
     PARTNER_STEP,
-    STATUS_WRITE,
     SUBMISSION_WAIT,
-    TRACKING_STEP,
     StepPolicy,
 )
 
@@ -97,28 +133,52 @@ ResultT = TypeVar("ResultT")
 BUSINESS_REJECTIONS = frozenset({INSUFFICIENT_STOCK, PAYMENT_DECLINED})
 """Failure types that mean "we cannot take this order", not "something broke"."""
 
+LEFT_THE_WAREHOUSE = frozenset(
+    {
+        ShipmentStatus.PICKED_UP.value,
+        ShipmentStatus.IN_TRANSIT.value,
+        ShipmentStatus.EXCEPTION.value,
+        ShipmentStatus.DELIVERED.value,
+        ShipmentStatus.LOST.value,
+    }
+)
+"""Parcel states after which the order can no longer be cancelled (only returned)."""
+
+
+class _CancellationRequestedError(Exception):
+    """Raised at the next checkpoint once a cancellation has been accepted."""
+
 
 @dataclass(frozen=True)
 class _Compensation:
-    """An activity that undoes an earlier step."""
+    """How to undo one step: a coroutine that reports what it undid."""
 
-    activity: str
     summary: str
     event: EventKind
+    undo: Callable[[], Awaitable[Undone]]
 
 
 @workflow.defn(name=WORKFLOW_TYPE)
 class OrderWorkflow:
-    """Walks one order through receive, audit, reservation, shipment, settlement, archive."""
+    """Walks one order through receive, audit, supply, shipment, settlement, archive."""
 
     def __init__(self) -> None:
         workflow_id = workflow.info().workflow_id
         self._order_id = order_id_from_workflow_id(workflow_id)
         self._submission: OrderSubmission | None = None
+        self._terms: PaymentTerms | None = None
         self._staff_decision: tuple[bool, StaffDecision] | None = None
+        self._cancellation: StaffDecision | None = None
+        self._retry: StaffDecision | None = None
         self._pending_payments: list[IncomingPayment] = []
         self._seen_payment_ids: set[str] = set()
         self._compensations: list[_Compensation] = []
+        self._undo_reason = ""
+        self._wait: EscalatingWait | None = None
+        self._own_attention: str | None = None
+        self._supplies: dict[int, workflow.ChildWorkflowHandle[Any, SupplyResult]] = {}
+        self._parcels: dict[str, workflow.ChildWorkflowHandle[Any, ShipmentOutcome]] = {}
+        self._delivered = False
         self._view = OrderView(
             order_id=self._order_id,
             workflow_id=workflow_id,
@@ -135,92 +195,90 @@ class OrderWorkflow:
         """Process the order once its submission has arrived."""
         try:
             await workflow.wait_condition(
-                lambda: self._submission is not None, timeout=SUBMISSION_WAIT
+                lambda: self._submission is not None or self._cancellation is not None,
+                timeout=SUBMISSION_WAIT,
+                timeout_summary="Wait for the order's submission",
             )
         except TimeoutError:
             self._set_status(
                 OrderStatus.REJECTED, [f"no valid submission within {SUBMISSION_WAIT}"]
             )
             return self._result()
-        assert self._submission is not None
-        try:
-            await self._fulfil(self._submission)
-        except ActivityError as failure:
-            await self._abandon(failure)
-        except asyncio.CancelledError:
-            await self._compensate()
-            raise
+        if self._submission is None:
+            assert self._cancellation is not None
+            self._set_status(OrderStatus.CANCELLED, [self._cancellation_reason()])
+            return self._result()
+        outcome = await self._receive(self._submission)
+        if outcome.accepted:
+            try:
+                await self._fulfil(outcome)
+            except (_CancellationRequestedError, asyncio.CancelledError):
+                await self._shielded(self._cancelled())
+            except (ActivityError, ChildWorkflowError) as failure:
+                if self._cancel_requested():
+                    await self._shielded(self._cancelled())
+                else:
+                    await self._shielded(self._abandon(failure))
         await workflow.wait_condition(workflow.all_handlers_finished)
+        if workflow.cancellation_reason() is not None:
+            raise asyncio.CancelledError(self._cancellation_reason())
         return self._result()
 
-    async def _fulfil(self, submission: OrderSubmission) -> None:
+    async def _receive(self, submission: OrderSubmission) -> ReceiveOutcome:
+        """Record and validate; an invalid order ends here, REJECTED with every reason."""
         self._start_view(submission)
-        ref = OrderRef(order_id=self._order_id)
-
-        outcome = await self._step(
+        outcome = await run_step(
             RECEIVE_ORDER,
             submission,
             ReceiveOutcome,
             "Record and validate the order",
             DATABASE_STEP,
         )
+        self._terms = outcome.payment_terms
         self._view.money.total = outcome.total
         self._view.money.payment_terms = outcome.payment_terms or ""
         self._note(EventKind.RECEIVED)
         if not outcome.accepted:
             self._note(EventKind.REJECTED, "; ".join(outcome.problems))
             self._set_status(OrderStatus.REJECTED, outcome.problems)
-            return
-        self._note(EventKind.CONFIRMED)
-        self._set_status(OrderStatus.CONFIRMED)
+        else:
+            self._note(EventKind.CONFIRMED)
+            self._set_status(OrderStatus.CONFIRMED)
+        return outcome
 
+    async def _fulfil(self, outcome: ReceiveOutcome) -> None:
+        self._checkpoint()
+        ref = OrderRef(order_id=self._order_id)
         if not await self._pass_credit_review(ref):
             return
 
-        if outcome.payment_terms is PaymentTerms.PREPAID:
+        prepaid = outcome.payment_terms is PaymentTerms.PREPAID
+        if prepaid:
+            self._push_undo(
+                VOID_AUTHORISATION, "Void the payment authorisation", EventKind.AUTHORISATION_VOIDED
+            )
             authorisation = await self._step(
                 AUTHORISE_PAYMENT, ref, PaymentRecord, "Authorise the prepaid amount", PARTNER_STEP
-            )
-            self._compensations.append(
-                _Compensation(
-                    VOID_AUTHORISATION,
-                    "Void the payment authorisation",
-                    EventKind.AUTHORISATION_VOIDED,
-                )
             )
             self._view.money.authorised = authorisation.amount
             self._note(EventKind.PAYMENT_AUTHORISED, authorisation.reference)
 
+        self._push_undo(
+            RELEASE_RESERVATIONS, "Release reserved stock", EventKind.RESERVATIONS_RELEASED
+        )
         reservation = await self._step(
             RESERVE_STOCK, ref, StockReservation, "Allocate and reserve stock", DATABASE_STEP
         )
-        self._compensations.append(
-            _Compensation(
-                RELEASE_RESERVATIONS, "Release reserved stock", EventKind.RESERVATIONS_RELEASED
-            )
-        )
         self._view.reservations = reservation.reservations
         self._note(EventKind.STOCK_RESERVED, reservation.allocation_reason)
-        self._set_status(OrderStatus.ALLOCATED)
+        if reservation.backorders:
+            await self._supply(reservation.backorders)
+        else:
+            self._set_status(OrderStatus.ALLOCATED)
 
-        await self._ship(ref)
-
-        if outcome.payment_terms is PaymentTerms.PREPAID:
-            capture = await self._step(
-                CAPTURE_PAYMENT, ref, PaymentRecord, "Capture the authorised payment", PARTNER_STEP
-            )
-            self._view.money.captured = capture.amount
-            self._note(EventKind.PAYMENT_CAPTURED, capture.reference)
-
-        invoice = await self._step(
-            ISSUE_INVOICE, ref, InvoiceRecord, "Issue the invoice", DATABASE_STEP
-        )
-        self._view.money.invoice_number = invoice.number
-        self._note(EventKind.INVOICE_ISSUED, invoice.number)
-        self._set_status(OrderStatus.INVOICED)
-        if outcome.payment_terms is PaymentTerms.NET:
-            await self._collect_payment()
-
+        invoice = await self._ship_and_invoice(ref, prepaid)
+        if not prepaid:
+            await self._collect_payment(invoice)
         receipt = await self._step(
             ISSUE_RECEIPT, ref, ReceiptRecord, "Issue the receipt", DATABASE_STEP
         )
@@ -233,10 +291,10 @@ class OrderWorkflow:
         self._note(EventKind.ARCHIVED)
         self._set_status(OrderStatus.COMPLETED)
 
-    # --- stages ----------------------------------------------------------------------
+    # --- audit: credit review and the approval ladder ---------------------------------
 
     async def _pass_credit_review(self, ref: OrderRef) -> bool:
-        """Review credit; a hold waits for support staff. True when the order may go on."""
+        """Review credit; a hold waits for support under the approval ladder."""
         decision = await self._step(
             CHECK_CREDIT, ref, CreditDecision, "Review the customer's credit", DATABASE_STEP
         )
@@ -246,71 +304,269 @@ class OrderWorkflow:
             return True
         self._note(EventKind.CREDIT_HOLD, decision.reason)
         self._set_status(OrderStatus.AWAITING_APPROVAL)
-        await workflow.wait_condition(lambda: self._staff_decision is not None)
+        wait = self._start_wait(
+            EscalatingWait(
+                APPROVAL_LADDER,
+                workflow.now(),
+                order_id=self._order_id,
+                subject=f"Order {self._order_id} held for approval ({decision.reason})",
+                key="approval",
+            ),
+            "an approve or reject decision from support staff",
+        )
+        decided = await wait.until(
+            lambda: self._staff_decision is not None or self._cancel_requested(), self._on_rung
+        )
+        self._end_wait()
+        self._checkpoint()
+        if not decided:
+            reason = (
+                f"held for approval ({decision.reason}) and not decided within "
+                f"{APPROVAL_LADDER.rungs[-1].after}: auto-rejected"
+            )
+            await self._finish(OrderStatus.REJECTED, EventKind.AUTO_REJECTED, reason)
+            return False
         assert self._staff_decision is not None
         approved, staff = self._staff_decision
         kind = EventKind.APPROVED_BY_STAFF if approved else EventKind.REJECTED_BY_STAFF
-        status = OrderStatus.APPROVED if approved else OrderStatus.REJECTED
-        reasons = [] if approved else [f"rejected by {staff.actor}: {staff.reason}"]
-        await self._record(
+        if not approved:
+            await self._finish(
+                OrderStatus.REJECTED,
+                kind,
+                f"rejected by {staff.actor}: {staff.reason}",
+                staff.actor,
+            )
+            return False
+        await record(
             StatusChange(
                 order_id=self._order_id,
                 event=kind,
                 detail=staff.reason,
                 actor=staff.actor,
-                status=status,
+                status=OrderStatus.APPROVED,
                 step="staff_decision",
-                rejection_reasons=reasons,
+                needs_attention="",
             )
         )
         self._note(kind, staff.reason, actor=staff.actor)
-        self._set_status(status, reasons)
-        return approved
+        self._set_status(OrderStatus.APPROVED)
+        return True
 
-    async def _ship(self, ref: OrderRef) -> None:
-        """Book the parcels and follow each to delivery."""
-        booked = await self._step(
-            BOOK_SHIPMENTS, ref, BookedShipments, "Book parcels with the carrier", PARTNER_STEP
-        )
-        self._view.shipments = booked.shipments
-        self._note(
-            EventKind.SHIPMENT_BOOKED, ", ".join(s.tracking_number for s in booked.shipments)
-        )
-        self._set_status(OrderStatus.SHIPMENT_BOOKED)
-        deliveries = await asyncio.gather(
-            *(
-                self._step(
-                    TRACK_SHIPMENT,
-                    TrackingRequest(order_id=self._order_id, shipment_id=shipment.shipment_id),
-                    Delivery,
-                    f"Follow parcel {shipment.shipment_id} to delivery",
-                    TRACKING_STEP,
-                )
-                for shipment in booked.shipments
+    # --- supply for shortages ---------------------------------------------------------
+
+    async def _supply(self, backorders: list[Backorder]) -> None:
+        """One supply workflow per short line; wait until every unit has arrived."""
+        self._set_status(OrderStatus.AWAITING_SUPPLY)
+        for backorder in backorders:
+            request = SupplyRequest(
+                order_id=self._order_id,
+                line_no=backorder.line_no,
+                sku=backorder.sku,
+                quantity=backorder.quantity,
             )
+            self._view.supply.append(
+                SupplyView(
+                    line_no=backorder.line_no,
+                    sku=backorder.sku,
+                    kind="",
+                    quantity=backorder.quantity,
+                    status="ordering",
+                )
+            )
+            self._compensations.append(
+                _Compensation(
+                    f"Cancel the supply order for line {backorder.line_no}",
+                    EventKind.SUPPLY_CANCELLED,
+                    partial(self._cancel_supply, request),
+                )
+            )
+            self._supplies[backorder.line_no] = await workflow.start_child_workflow(
+                SUPPLY_WORKFLOW_TYPE,
+                request,
+                id=supply_workflow_id(self._order_id, backorder.line_no),
+                result_type=SupplyResult,
+                static_summary=(
+                    f"Supply {backorder.quantity} x {backorder.sku} for order "
+                    f"{self._order_id} line {backorder.line_no}"
+                ),
+            )
+        self._view.waiting = WaitView(
+            waiting_for=f"supply for {len(backorders)} line(s)", since=workflow.now()
         )
-        for shipment in self._view.shipments:
-            shipment.status = Milestone.DELIVERED.value
-        for reservation in self._view.reservations:
-            reservation.status = ReservationStatus.SHIPPED.value
-        last = max(delivery.delivered_at for delivery in deliveries)
-        await self._record(
+        await self._until(lambda: all(handle.done() for handle in self._supplies.values()))
+        for result in [handle.result() for handle in self._supplies.values()]:
+            self._reserve_in_view(result)
+        self._view.waiting = None
+        self._set_status(OrderStatus.ALLOCATED)
+        await record(
             StatusChange(
                 order_id=self._order_id,
-                event=EventKind.DELIVERED,
-                detail=f"all {len(deliveries)} parcel(s) delivered, last at {last.isoformat()}",
-                status=OrderStatus.DELIVERED,
-                step="delivered",
+                event=EventKind.STOCK_RESERVED,
+                detail="every short line has arrived and is reserved",
+                status=OrderStatus.ALLOCATED,
+                step="supply_complete",
+                needs_attention="",
             )
         )
-        self._note(EventKind.DELIVERED)
-        self._set_status(OrderStatus.DELIVERED)
 
-    async def _collect_payment(self) -> None:
-        """Net terms: book incoming payments until the invoice is paid in full."""
-        outstanding = self._view.money.total
+    def _reserve_in_view(self, arrived: SupplyResult) -> None:
+        """Show the units a supply order brought among the order's reservations."""
+        for reservation in self._view.reservations:
+            if (reservation.line_no, reservation.warehouse_id) == (
+                arrived.line_no,
+                arrived.warehouse_id,
+            ):
+                reservation.quantity += arrived.reserved
+                return
+        self._view.reservations.append(
+            ReservationView(
+                line_no=arrived.line_no,
+                sku=arrived.sku,
+                warehouse_id=arrived.warehouse_id,
+                quantity=arrived.reserved,
+                status=ReservationStatus.ACTIVE.value,
+            )
+        )
+
+    async def _cancel_supply(self, request: SupplyRequest) -> Undone:
+        handle = self._supplies.get(request.line_no)
+        if handle is not None and not handle.done():
+            handle.cancel()
+            await workflow.wait([handle])
+        return await run_step(
+            CANCEL_SUPPLY_ORDER,
+            request,
+            Undone,
+            f"Cancel the supply order for line {request.line_no}",
+            COMPENSATION_STEP,
+        )
+
+    # --- shipment, settlement at shipment, delivery -----------------------------------
+
+    async def _ship_and_invoice(self, ref: OrderRef, prepaid: bool) -> InvoiceRecord:
+        """Plan and book the parcels, settle at shipment, wait for delivery."""
+        planned = await self._step(
+            PLAN_SHIPMENTS, ref, PlannedShipments, "Plan one parcel per warehouse", DATABASE_STEP
+        )
+        for request in planned.shipments:
+            self._view.shipments.append(
+                ShipmentView(
+                    shipment_id=request.shipment_id,
+                    warehouse_id=request.warehouse_id,
+                    status=ShipmentStatus.PLANNED.value,
+                )
+            )
+            self._compensations.append(
+                _Compensation(
+                    f"Cancel parcel {request.shipment_id}",
+                    EventKind.SHIPMENT_CANCELLED,
+                    partial(self._cancel_parcel, request),
+                )
+            )
+            self._parcels[request.shipment_id] = await workflow.start_child_workflow(
+                SHIPMENT_WORKFLOW_TYPE,
+                request,
+                id=shipment_workflow_id(request.shipment_id),
+                result_type=ShipmentOutcome,
+                static_summary=(
+                    f"Parcel {request.shipment_id} of order {self._order_id}: "
+                    f"{request.units} unit(s) from {request.warehouse_id}"
+                ),
+            )
+        await self._until(
+            lambda: (
+                all(s.status != ShipmentStatus.PLANNED.value for s in self._view.shipments)
+                or any(handle.done() for handle in self._parcels.values())
+            )
+        )
+        for handle in self._parcels.values():
+            if handle.done():
+                handle.result()
+        await self._record_status(
+            OrderStatus.SHIPMENT_BOOKED,
+            EventKind.SHIPMENT_BOOKED,
+            f"{len(planned.shipments)} parcel(s) booked",
+        )
+
+        if prepaid:
+            self._push_undo(
+                REFUND_PAYMENT, "Refund the captured payment", EventKind.PAYMENT_REFUNDED
+            )
+            capture = await self._step(
+                CAPTURE_PAYMENT, ref, PaymentRecord, "Capture the authorised payment", PARTNER_STEP
+            )
+            self._view.money.captured = capture.amount
+            self._note(EventKind.PAYMENT_CAPTURED, capture.reference)
+        self._push_undo(VOID_INVOICE, "Void the invoice by credit note", EventKind.INVOICE_VOIDED)
+        invoice = await self._step(
+            ISSUE_INVOICE, ref, InvoiceRecord, "Issue the invoice", DATABASE_STEP
+        )
+        self._view.money.invoice_number = invoice.number
+        self._view.money.due_date = invoice.due_date
+        self._note(EventKind.INVOICE_ISSUED, invoice.number)
+        self._set_status(OrderStatus.INVOICED)
+
+        self._view.waiting = WaitView(waiting_for="delivery of every parcel", since=workflow.now())
+        await self._until(lambda: all(handle.done() for handle in self._parcels.values()))
+        outcomes = [handle.result() for handle in self._parcels.values()]
+        self._view.waiting = None
+        refunded = [outcome for outcome in outcomes if outcome.refunded]
+        if refunded:
+            self._cancellation = StaffDecision(actor="support", reason=refunded[0].detail)
+            raise _CancellationRequestedError
+        last = max(outcome.delivered_at for outcome in outcomes if outcome.delivered_at)
+        self._delivered = True
+        await self._record_status(
+            OrderStatus.DELIVERED,
+            EventKind.DELIVERED,
+            f"all {len(outcomes)} parcel(s) delivered, last at {last.isoformat()}",
+        )
+        return invoice
+
+    async def _cancel_parcel(self, request: ShipmentRequest) -> Undone:
+        handle = self._parcels.get(request.shipment_id)
+        if handle is not None and not handle.done():
+            handle.cancel()
+            await workflow.wait([handle])
+        current = next(
+            (
+                view.shipment_id
+                for view in self._view.shipments
+                if view.shipment_id.startswith(request.shipment_id)
+                and view.status not in (ShipmentStatus.LOST.value, ShipmentStatus.CANCELLED.value)
+            ),
+            request.shipment_id,
+        )
+        return await run_step(
+            CANCEL_SHIPMENT,
+            ShipmentRef(order_id=self._order_id, shipment_id=current),
+            Undone,
+            f"Cancel parcel {current}",
+            COMPENSATION_STEP,
+        )
+
+    # --- net terms: payment under the dunning ladder ----------------------------------
+
+    async def _collect_payment(self, invoice: InvoiceRecord) -> None:
+        """Book incoming payments until the invoice is paid, dunning from the due date."""
+        due = datetime.combine(invoice.due_date, time(), UTC)
+        wait = self._start_wait(
+            EscalatingWait(
+                DUNNING_LADDER,
+                due,
+                order_id=self._order_id,
+                subject=f"Invoice {invoice.number} of order {self._order_id}",
+                key="dunning",
+                explain=lambda rung: (
+                    f"invoice {invoice.number} over {invoice.amount} {invoice.currency} was due "
+                    f"{invoice.due_date}; {self._view.money.received} received. {rung.name}"
+                ),
+            ),
+            f"payment of invoice {invoice.number}",
+        )
+        outstanding = invoice.amount - self._view.money.received
         while outstanding > 0:
-            await workflow.wait_condition(lambda: bool(self._pending_payments))
+            await wait.until(lambda: bool(self._pending_payments), self._on_rung)
             payment = self._pending_payments.pop(0)
             balance = await self._step(
                 RECORD_PAYMENT,
@@ -322,37 +578,131 @@ class OrderWorkflow:
             outstanding = balance.outstanding
             self._view.money.received = balance.paid
             self._note(EventKind.PAYMENT_RECEIVED, f"{payment.amount} ({payment.payment_id})")
+        self._end_wait()
+        if self._own_attention is not None:
+            self._own_attention = None
+            self._refresh_attention()
+            await record(
+                StatusChange(
+                    order_id=self._order_id,
+                    event=EventKind.PAYMENT_RECEIVED,
+                    detail=f"invoice {invoice.number} paid in full",
+                    needs_attention="",
+                )
+            )
 
-    async def _abandon(self, failure: ActivityError) -> None:
+    # --- ending: rejection, failure, cancellation -------------------------------------
+
+    async def _abandon(self, failure: ActivityError | ChildWorkflowError) -> None:
         """Undo what was done and end REJECTED (business reason) or FAILED."""
         cause = failure.cause
+        while isinstance(cause, ActivityError | ChildWorkflowError):
+            cause = cause.cause
         reason = str(cause.message if isinstance(cause, ApplicationError) else failure)
         rejected = isinstance(cause, ApplicationError) and cause.type in BUSINESS_REJECTIONS
+        self._undo_reason = reason
         await self._compensate()
-        status = OrderStatus.REJECTED if rejected else OrderStatus.FAILED
-        kind = EventKind.REJECTED if rejected else EventKind.FAILED
-        await self._record(
+        if rejected:
+            await self._finish(OrderStatus.REJECTED, EventKind.REJECTED, reason)
+        else:
+            await self._finish(OrderStatus.FAILED, EventKind.FAILED, reason)
+
+    async def _cancelled(self) -> None:
+        """Undo everything and end CANCELLED."""
+        reason = self._cancellation_reason()
+        actor = self._cancellation.actor if self._cancellation else "temporal"
+        self._undo_reason = reason
+        await self._compensate()
+        await self._finish(OrderStatus.CANCELLED, EventKind.CANCELLED, reason, actor)
+
+    async def _compensate(self) -> None:
+        """Run the compensation stack in reverse; an undo that keeps failing waits for a person."""
+        while self._compensations:
+            compensation = self._compensations[-1]
+            try:
+                undone = await compensation.undo()
+            except (ActivityError, ChildWorkflowError) as failure:
+                await self._wait_for_retry(compensation, failure)
+                continue
+            self._compensations.pop()
+            self._note(compensation.event, undone.detail)
+
+    async def _wait_for_retry(
+        self, compensation: _Compensation, failure: ActivityError | ChildWorkflowError
+    ) -> None:
+        cause = failure.cause if failure.cause is not None else failure
+        reason = f"undo step '{compensation.summary}' keeps failing: {cause}"
+        status_before = self._view.status
+        self._own_attention = reason
+        self._refresh_attention()
+        self._set_status(OrderStatus.NEEDS_ATTENTION)
+        await record(
+            StatusChange(
+                order_id=self._order_id,
+                event=EventKind.NEEDS_ATTENTION,
+                detail=reason,
+                status=OrderStatus.NEEDS_ATTENTION,
+                needs_attention=reason,
+            )
+        )
+        self._note(EventKind.NEEDS_ATTENTION, reason)
+        await notify(
+            self._order_id,
+            f"compensation:{len(self._view.history)}",
+            Audience.SUPPORT,
+            f"Order {self._order_id} needs attention",
+            f"{reason}. Fix the cause, then send retry_compensation (oms retry).",
+        )
+        await workflow.wait_condition(lambda: self._retry is not None)
+        assert self._retry is not None
+        staff, self._retry = self._retry, None
+        self._own_attention = None
+        self._refresh_attention()
+        self._set_status(status_before)
+        await record(
+            StatusChange(
+                order_id=self._order_id,
+                event=EventKind.COMPENSATION_RETRIED,
+                detail=f"{compensation.summary}: {staff.reason}",
+                actor=staff.actor,
+                status=status_before,
+                needs_attention="",
+            )
+        )
+        self._note(EventKind.COMPENSATION_RETRIED, compensation.summary, actor=staff.actor)
+
+    async def _finish(
+        self, status: OrderStatus, kind: EventKind, reason: str, actor: str = "system"
+    ) -> None:
+        """Record the final status with its reason; nobody needs to act any more."""
+        await record(
             StatusChange(
                 order_id=self._order_id,
                 event=kind,
                 detail=reason,
+                actor=actor,
                 status=status,
                 step="final_status",
                 rejection_reasons=[reason],
+                needs_attention="",
             )
         )
-        self._note(kind, reason)
+        self._own_attention = None
+        self._view.needs_attention = None
+        self._view.waiting = None
+        self._note(kind, reason, actor=actor)
         self._set_status(status, [reason])
 
-    async def _compensate(self) -> None:
-        """Run the compensation stack in reverse order."""
-        ref = OrderRef(order_id=self._order_id)
-        while self._compensations:
-            compensation = self._compensations.pop()
-            undone = await self._step(
-                compensation.activity, ref, Undone, compensation.summary, COMPENSATION_STEP
-            )
-            self._note(compensation.event, undone.detail)
+    @staticmethod
+    async def _shielded(work: Coroutine[Any, Any, None]) -> None:
+        """Run ``work`` to the end even if the workflow is cancelled meanwhile."""
+        task = asyncio.create_task(work)
+        while not task.done():
+            try:
+                await asyncio.shield(task)
+            except asyncio.CancelledError:
+                continue
+        task.result()
 
     # --- messages --------------------------------------------------------------------
 
@@ -372,7 +722,7 @@ class OrderWorkflow:
         same = "identical to" if submission == self._submission else "differs from"
         detail = f"via {submission.channel.value}; {same} the first submission; ignored"
         self._note(EventKind.DUPLICATE_SUBMISSION, detail)
-        await self._record(
+        await record(
             StatusChange(
                 order_id=self._order_id, event=EventKind.DUPLICATE_SUBMISSION, detail=detail
             )
@@ -380,29 +730,206 @@ class OrderWorkflow:
 
     @workflow.signal(name=APPROVE_SIGNAL)
     async def approve(self, decision: StaffDecision) -> None:
-        """Support staff approve a held order."""
-        await self._decide(True, decision)
+        """Support staff approve a held order; otherwise recorded and ignored."""
+        await self._decide(True, decision, self._approval_refusal())
+
+    @workflow.update(name=APPROVE_SIGNAL + UPDATE_SUFFIX)
+    async def approve_now(self, decision: StaffDecision) -> str:
+        """As ``approve``, answering at once; refused when the order is not held."""
+        await self._decide(True, decision, None)
+        return f"order {self._order_id} approved by {decision.actor}"
+
+    @approve_now.validator
+    def _check_approve(self, decision: StaffDecision) -> None:
+        self._refuse_if(self._approval_refusal())
 
     @workflow.signal(name=REJECT_SIGNAL)
     async def reject(self, decision: StaffDecision) -> None:
-        """Support staff reject a held order."""
-        await self._decide(False, decision)
+        """Support staff reject a held order; otherwise recorded and ignored."""
+        await self._decide(False, decision, self._approval_refusal())
 
-    async def _decide(self, approved: bool, decision: StaffDecision) -> None:
-        if self._view.status is OrderStatus.AWAITING_APPROVAL and self._staff_decision is None:
+    @workflow.update(name=REJECT_SIGNAL + UPDATE_SUFFIX)
+    async def reject_now(self, decision: StaffDecision) -> str:
+        """As ``reject``, answering at once; refused when the order is not held."""
+        await self._decide(False, decision, None)
+        return f"order {self._order_id} rejected by {decision.actor}"
+
+    @reject_now.validator
+    def _check_reject(self, decision: StaffDecision) -> None:
+        self._refuse_if(self._approval_refusal())
+
+    def _approval_refusal(self) -> str | None:
+        if self._cancellation is not None:
+            return "the order is being cancelled"
+        if self._staff_decision is not None:
+            verb = "approved" if self._staff_decision[0] else "rejected"
+            return f"the order was {verb} by {self._staff_decision[1].actor} already"
+        if self._view.status is not OrderStatus.AWAITING_APPROVAL:
+            return f"the order is {self._view.status.value}, not held for approval"
+        return None
+
+    async def _decide(self, approved: bool, decision: StaffDecision, refusal: str | None) -> None:
+        if refusal is None:
             self._staff_decision = (approved, decision)
             return
         verb = "approve" if approved else "reject"
-        detail = f"{verb} by {decision.actor} ignored: order is {self._view.status.value}"
-        self._note(EventKind.SIGNAL_IGNORED, detail, actor=decision.actor)
-        await self._record(
+        await self._ignored(f"{verb} by {decision.actor} ignored: {refusal}", decision.actor)
+
+    @workflow.signal(name=CANCEL_SIGNAL)
+    async def cancel(self, decision: StaffDecision) -> None:
+        """Cancel the order and undo what was done; refused (and recorded) after dispatch."""
+        refusal = self._cancel_refusal()
+        if refusal is not None:
+            detail = f"cancel by {decision.actor} refused: {refusal}"
+            self._note(EventKind.CANCELLATION_REFUSED, detail, actor=decision.actor)
+            await record(
+                StatusChange(
+                    order_id=self._order_id,
+                    event=EventKind.CANCELLATION_REFUSED,
+                    detail=detail,
+                    actor=decision.actor,
+                )
+            )
+            return
+        await self._accept_cancellation(decision)
+
+    @workflow.update(name=CANCEL_SIGNAL + UPDATE_SUFFIX)
+    async def cancel_now(self, decision: StaffDecision) -> str:
+        """As ``cancel``, answering at once; refused with the reason when it cannot apply."""
+        await self._accept_cancellation(decision)
+        return f"order {self._order_id}: cancellation accepted, undoing every step"
+
+    @cancel_now.validator
+    def _check_cancel(self, decision: StaffDecision) -> None:
+        self._refuse_if(self._cancel_refusal())
+
+    def _cancel_refusal(self) -> str | None:
+        if self._view.status.is_final:
+            return f"the order is {self._view.status.value} already"
+        if self._cancellation is not None:
+            return f"cancellation by {self._cancellation.actor} is under way"
+        if self._delivered:
+            return "the order was delivered; file a return instead"
+        gone = [s for s in self._view.shipments if s.status in LEFT_THE_WAREHOUSE]
+        if gone:
+            return (
+                f"parcel {gone[0].shipment_id} has left the warehouse ({gone[0].status}); "
+                "wait for delivery and file a return"
+            )
+        return None
+
+    async def _accept_cancellation(self, decision: StaffDecision) -> None:
+        self._cancellation = decision
+        self._note(EventKind.CANCELLATION_REQUESTED, decision.reason, actor=decision.actor)
+        await record(
             StatusChange(
                 order_id=self._order_id,
-                event=EventKind.SIGNAL_IGNORED,
-                detail=detail,
+                event=EventKind.CANCELLATION_REQUESTED,
+                detail=decision.reason,
                 actor=decision.actor,
             )
         )
+
+    @workflow.signal(name=EXTEND_DEADLINE_SIGNAL)
+    async def extend_deadline(self, extension: DeadlineExtension) -> None:
+        """Move the ladder of whatever the order waits for; otherwise recorded and ignored."""
+        refusal = self._extension_refusal(extension)
+        if refusal is not None:
+            await self._ignored(
+                f"extend_deadline by {extension.actor} ignored: {refusal}", extension.actor
+            )
+            return
+        await self._extend(extension)
+
+    @workflow.update(name=EXTEND_DEADLINE_SIGNAL + UPDATE_SUFFIX)
+    async def extend_deadline_now(self, extension: DeadlineExtension) -> str:
+        """As ``extend_deadline``, answering at once."""
+        target = await self._extend(extension)
+        return f"{target}: next escalation moved to {extension.new_deadline.isoformat()}"
+
+    @extend_deadline_now.validator
+    def _check_extension(self, extension: DeadlineExtension) -> None:
+        self._refuse_if(self._extension_refusal(extension))
+
+    def _extension_refusal(self, extension: DeadlineExtension) -> str | None:
+        if extension.new_deadline.tzinfo is None:
+            return "the new deadline must include a time zone (e.g. 2026-12-01T09:00:00+00:00)"
+        if extension.new_deadline <= workflow.now():
+            return (
+                f"the new deadline {extension.new_deadline.isoformat()} is not in the future "
+                f"(now {workflow.now().isoformat()})"
+            )
+        if self._cancellation is not None or self._view.status.is_final:
+            return f"the order is {self._view.status.value}"
+        if self._wait is None and not self._open_children():
+            return f"the order is {self._view.status.value}: nothing waits on a deadline"
+        return None
+
+    async def _extend(self, extension: DeadlineExtension) -> str:
+        if self._wait is not None:
+            self._wait.extend(extension)
+            target = self._view.waiting.waiting_for if self._view.waiting else "the order"
+            if self._view.waiting is not None:
+                self._view.waiting.ladder = self._wait.position
+            self._own_attention = None
+        else:
+            children = self._open_children()
+            for child in children:
+                await child.signal(EXTEND_DEADLINE_SIGNAL, extension)
+            target = ", ".join(child.id for child in children)
+            # The children stop asking for a decision (a lost parcel still asks for one).
+            waiting_children: list[SupplyView | ShipmentView] = [
+                *self._view.supply,
+                *self._view.shipments,
+            ]
+            for waiting in waiting_children:
+                if waiting.status != ShipmentStatus.EXCEPTION.value:
+                    waiting.needs_attention = None
+        self._refresh_attention()
+        detail = f"{target} until {extension.new_deadline.isoformat()}: {extension.reason}"
+        self._note(EventKind.DEADLINE_EXTENDED, detail, actor=extension.actor)
+        await record(
+            StatusChange(
+                order_id=self._order_id,
+                event=EventKind.DEADLINE_EXTENDED,
+                detail=detail,
+                actor=extension.actor,
+                needs_attention="",
+            )
+        )
+        return target
+
+    def _open_children(self) -> list[workflow.ChildWorkflowHandle[Any, Any]]:
+        supplies = [handle for handle in self._supplies.values() if not handle.done()]
+        if supplies:
+            return list(supplies)
+        return [handle for handle in self._parcels.values() if not handle.done()]
+
+    @workflow.signal(name=RETRY_COMPENSATION_SIGNAL)
+    async def retry_compensation(self, decision: StaffDecision) -> None:
+        """Try the failing undo step again; otherwise recorded and ignored."""
+        refusal = self._retry_refusal()
+        if refusal is not None:
+            await self._ignored(
+                f"retry_compensation by {decision.actor} ignored: {refusal}", decision.actor
+            )
+            return
+        self._retry = decision
+
+    @workflow.update(name=RETRY_COMPENSATION_SIGNAL + UPDATE_SUFFIX)
+    def retry_compensation_now(self, decision: StaffDecision) -> str:
+        """As ``retry_compensation``, answering at once."""
+        self._retry = decision
+        return f"order {self._order_id}: retrying the failed undo step"
+
+    @retry_compensation_now.validator
+    def _check_retry(self, decision: StaffDecision) -> None:
+        self._refuse_if(self._retry_refusal())
+
+    def _retry_refusal(self) -> str | None:
+        if self._view.status is not OrderStatus.NEEDS_ATTENTION:
+            return f"the order is {self._view.status.value}: no undo step is waiting for a retry"
+        return None
 
     @workflow.signal(name=PAYMENT_RECEIVED_SIGNAL)
     def payment_received(self, payment: IncomingPayment) -> None:
@@ -411,6 +938,56 @@ class OrderWorkflow:
             return
         self._seen_payment_ids.add(payment.payment_id)
         self._pending_payments.append(payment)
+
+    @workflow.update(name=PAYMENT_RECEIVED_SIGNAL + UPDATE_SUFFIX)
+    def payment_received_now(self, payment: IncomingPayment) -> str:
+        """As ``payment_received``, answering at once."""
+        self.payment_received(payment)
+        return f"payment {payment.payment_id} of {payment.amount} taken for order {self._order_id}"
+
+    @payment_received_now.validator
+    def _check_payment(self, payment: IncomingPayment) -> None:
+        if self._view.status.is_final:
+            self._refuse_if(f"the order is {self._view.status.value}")
+        if self._terms is PaymentTerms.PREPAID:
+            self._refuse_if("the order is prepaid: its payment is taken by card")
+        if payment.payment_id in self._seen_payment_ids:
+            self._refuse_if(f"payment {payment.payment_id} was booked already")
+
+    @workflow.signal(name=SUPPLY_PROGRESS_SIGNAL)
+    def supply_progress(self, supply: SupplyView) -> None:
+        """A supply workflow reports where it stands."""
+        self._view.supply = [
+            supply if known.line_no == supply.line_no else known for known in self._view.supply
+        ]
+        self._refresh_attention()
+
+    @workflow.signal(name=SHIPMENT_PROGRESS_SIGNAL)
+    def shipment_progress(self, progress: ShipmentProgress) -> None:
+        """A shipment workflow reports where its parcel stands (replacements included)."""
+        parcel = progress.shipment
+        shipments = [s for s in self._view.shipments if s.shipment_id != parcel.shipment_id]
+        for index, known in enumerate(shipments):
+            if parcel.shipment_id.startswith(f"{known.shipment_id}-R"):
+                shipments[index] = known.model_copy(update={"status": ShipmentStatus.LOST.value})
+        position = next(
+            (
+                index
+                for index, known in enumerate(self._view.shipments)
+                if known.shipment_id == parcel.shipment_id
+            ),
+            None,
+        )
+        if position is None:
+            shipments.append(parcel)
+        else:
+            shipments.insert(position, parcel)
+        self._view.shipments = shipments
+        if parcel.status in LEFT_THE_WAREHOUSE:
+            for reservation in self._view.reservations:
+                if reservation.warehouse_id == parcel.warehouse_id:
+                    reservation.status = ReservationStatus.SHIPPED.value
+        self._refresh_attention()
 
     @workflow.query(name=STATUS_QUERY)
     def status(self) -> OrderView:
@@ -422,25 +999,87 @@ class OrderWorkflow:
     async def _step(
         self, activity: str, arg: Any, result_type: type[ResultT], summary: str, policy: StepPolicy
     ) -> ResultT:
-        result: ResultT = await workflow.execute_activity(
-            activity,
-            arg,
-            result_type=result_type,
-            start_to_close_timeout=policy.start_to_close,
-            heartbeat_timeout=policy.heartbeat,
-            retry_policy=policy.retry,
-            summary=summary,
-        )
+        """Run a forward step, then stop at once if a cancellation arrived meanwhile."""
+        result = await run_step(activity, arg, result_type, summary, policy)
+        self._checkpoint()
         return result
 
-    async def _record(self, change: StatusChange) -> None:
-        await workflow.execute_local_activity(
-            RECORD_ORDER_STATUS,
-            change,
-            start_to_close_timeout=STATUS_WRITE.start_to_close,
-            retry_policy=STATUS_WRITE.retry,
-            summary=f"Record {change.event.value}",
+    def _push_undo(self, activity: str, summary: str, event: EventKind) -> None:
+        """Push the compensation of the step about to run (it copes with nothing to undo)."""
+
+        async def undo() -> Undone:
+            request = UndoRequest(order_id=self._order_id, reason=self._undo_reason)
+            return await run_step(activity, request, Undone, summary, COMPENSATION_STEP)
+
+        self._compensations.append(_Compensation(summary, event, undo))
+
+    async def _until(self, condition: Callable[[], bool]) -> None:
+        """Wait for ``condition``; a cancellation interrupts the wait."""
+        await workflow.wait_condition(lambda: condition() or self._cancel_requested())
+        self._checkpoint()
+
+    def _cancel_requested(self) -> bool:
+        return self._cancellation is not None or workflow.cancellation_reason() is not None
+
+    def _checkpoint(self) -> None:
+        if self._cancel_requested():
+            raise _CancellationRequestedError
+
+    def _cancellation_reason(self) -> str:
+        if self._cancellation is not None:
+            return f"cancelled by {self._cancellation.actor}: {self._cancellation.reason}"
+        return f"cancelled in Temporal: {workflow.cancellation_reason() or 'no reason given'}"
+
+    def _start_wait(self, wait: EscalatingWait, waiting_for: str) -> EscalatingWait:
+        self._wait = wait
+        self._view.waiting = WaitView(
+            waiting_for=waiting_for, since=workflow.now(), ladder=wait.position
         )
+        return wait
+
+    def _end_wait(self) -> None:
+        self._wait = None
+        self._view.waiting = None
+
+    async def _on_rung(self, rung: EscalationRung, position: LadderPosition) -> None:
+        """After a rung of the order's own ladder: show it, and a needed decision."""
+        if self._view.waiting is not None:
+            self._view.waiting.ladder = position
+        self._view.escalation_level = max(self._view.escalation_level, position.level)
+        if rung.asks_for_decision:
+            self._own_attention = f"{rung.name} ({position.ladder})"
+        self._refresh_attention()
+
+    def _refresh_attention(self) -> None:
+        """The order's level and attention include those of its supply orders and parcels."""
+        children: list[SupplyView | ShipmentView] = [*self._view.supply, *self._view.shipments]
+        self._view.escalation_level = max(
+            [self._view.escalation_level, *(child.escalation_level for child in children)]
+        )
+        reasons = [self._own_attention, *(child.needs_attention for child in children)]
+        self._view.needs_attention = next((reason for reason in reasons if reason), None)
+
+    async def _record_status(self, status: OrderStatus, kind: EventKind, detail: str) -> None:
+        await record(
+            StatusChange(
+                order_id=self._order_id, event=kind, detail=detail, status=status, step=kind.value
+            )
+        )
+        self._note(kind, detail)
+        self._set_status(status)
+
+    async def _ignored(self, detail: str, actor: str) -> None:
+        self._note(EventKind.SIGNAL_IGNORED, detail, actor=actor)
+        await record(
+            StatusChange(
+                order_id=self._order_id, event=EventKind.SIGNAL_IGNORED, detail=detail, actor=actor
+            )
+        )
+
+    @staticmethod
+    def _refuse_if(refusal: str | None) -> None:
+        if refusal is not None:
+            raise ValueError(refusal)
 
     def _start_view(self, submission: OrderSubmission) -> None:
         self._view.channel = submission.channel.value

@@ -1,4 +1,8 @@
-"""Timeouts, retry policies and business deadlines of the order workflow, in one place."""
+"""Timeouts, retry policies and business deadlines of the workflows, in one place.
+
+Business ladders (when to remind, escalate, give up) are policy of their areas
+and live in ``domain`` (``domain.credit.APPROVAL_LADDER`` and friends).
+"""
 
 from __future__ import annotations
 
@@ -6,15 +10,19 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from temporalio.common import RetryPolicy
+from temporalio.workflow import ActivityCancellationType
 
 
 @dataclass(frozen=True)
 class StepPolicy:
-    """How long one activity attempt may take and how it is retried."""
+    """How long one activity attempt may take, how it is retried, how it is cancelled."""
 
     start_to_close: timedelta
     retry: RetryPolicy
     heartbeat: timedelta | None = None
+    cancellation: ActivityCancellationType = ActivityCancellationType.WAIT_CANCELLATION_COMPLETED
+    """By default a cancelled workflow waits for a running step to finish, so no
+    effect can land after the compensation that should have undone it."""
 
 
 INFRASTRUCTURE_RETRY = RetryPolicy(
@@ -28,20 +36,33 @@ DATABASE_STEP = StepPolicy(start_to_close=timedelta(seconds=30), retry=INFRASTRU
 """A step that is one short transaction on the business database."""
 
 PARTNER_STEP = StepPolicy(start_to_close=timedelta(minutes=2), retry=INFRASTRUCTURE_RETRY)
-"""A step that calls a partner (payment provider, carrier) and then writes its answer."""
+"""A step that calls a partner (payment provider, carrier, factory) and then writes its answer."""
 
-TRACKING_STEP = StepPolicy(
-    start_to_close=timedelta(days=30),
+TRACKING_POLL = StepPolicy(
+    start_to_close=timedelta(days=1),
     retry=INFRASTRUCTURE_RETRY,
     heartbeat=timedelta(minutes=2),
+    cancellation=ActivityCancellationType.TRY_CANCEL,
 )
-"""Following a parcel: long-running, alive as long as it heartbeats."""
+"""Asking a carrier for news: long-running, alive while it heartbeats, free to abandon."""
 
 STATUS_WRITE = StepPolicy(start_to_close=timedelta(seconds=10), retry=INFRASTRUCTURE_RETRY)
 """A local activity that writes status or an audit event to the read model."""
 
-COMPENSATION_STEP = StepPolicy(start_to_close=timedelta(minutes=2), retry=INFRASTRUCTURE_RETRY)
-"""Undoing a step: retried until it succeeds, it must never be skipped."""
+COMPENSATION_ATTEMPTS = 6
+"""Attempts of an undo step before the order needs a person (about a minute of retrying)."""
+
+COMPENSATION_STEP = StepPolicy(
+    start_to_close=timedelta(minutes=2),
+    retry=RetryPolicy(
+        initial_interval=timedelta(seconds=1),
+        backoff_coefficient=2.0,
+        maximum_interval=timedelta(seconds=30),
+        maximum_attempts=COMPENSATION_ATTEMPTS,
+    ),
+)
+"""Undoing a step. When it keeps failing the order becomes NEEDS_ATTENTION and waits
+for ``retry_compensation``: an undo is never skipped."""
 
 SUBMISSION_WAIT = timedelta(minutes=5)
 """How long a workflow started without a valid ``submit_order`` signal waits for one."""

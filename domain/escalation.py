@@ -1,0 +1,117 @@
+"""Escalation ladders: what happens, and when, while an order waits on a person or partner.
+
+A ladder is a list of rungs, each due a fixed time after the ladder's start
+(the moment a hold began, a promised date, a due date). When a rung falls due
+someone is told and the order's escalation level goes up. Support staff can
+move the ladder with ``extend_deadline``: the next rung then falls due at the
+new deadline, and later rungs keep their spacing after it.
+
+Everything here is pure, so the workflows and the tests share the same arithmetic.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from domain.notifications import Audience
+
+EXTEND_DEADLINE_SIGNAL = "extend_deadline"
+"""Signal: move the ladder of whatever the order waits for (carries :class:`DeadlineExtension`)."""
+
+
+class EscalationRung(BaseModel):
+    """One step up a ladder."""
+
+    model_config = ConfigDict(frozen=True)
+
+    name: str
+    """What the rung does, as operators read it (``remind the assignee``)."""
+    after: timedelta
+    """When the rung falls due, counted from the ladder's start."""
+    notify: Audience
+    asks_for_decision: bool = False
+    """True when the rung hands the order to a person: it then needs attention."""
+
+
+class EscalationLadder(BaseModel):
+    """Rungs in the order they fall due."""
+
+    model_config = ConfigDict(frozen=True)
+
+    name: str
+    rungs: tuple[EscalationRung, ...]
+
+
+class LadderPosition(BaseModel):
+    """Where a waiting order stands on a ladder: part of the order's view."""
+
+    ladder: str
+    level: int = 0
+    """How many rungs have fallen due; the order's escalation level on this wait."""
+    next_index: int | None = 0
+    """Index of the rung that falls due next; ``None`` once the last one has."""
+    next_rung: str | None = None
+    next_at: datetime | None = None
+    """When the next rung falls due."""
+
+
+def start_ladder(ladder: EscalationLadder, started_at: datetime) -> LadderPosition:
+    """The position at the start of a wait: nothing has fallen due yet."""
+    first = ladder.rungs[0]
+    return LadderPosition(
+        ladder=ladder.name, next_index=0, next_rung=first.name, next_at=started_at + first.after
+    )
+
+
+def due_rung(ladder: EscalationLadder, position: LadderPosition) -> EscalationRung:
+    """The rung that falls due at ``position.next_at``."""
+    assert position.next_index is not None, "every rung has fallen due already"
+    return ladder.rungs[position.next_index]
+
+
+def climb(ladder: EscalationLadder, position: LadderPosition) -> LadderPosition:
+    """The position after the next rung has fallen due."""
+    assert position.next_index is not None
+    assert position.next_at is not None
+    fired = position.next_index
+    level = max(position.level, fired + 1)
+    following = fired + 1
+    if following >= len(ladder.rungs):
+        return LadderPosition(ladder=ladder.name, level=level, next_index=None)
+    return LadderPosition(
+        ladder=ladder.name,
+        level=level,
+        next_index=following,
+        next_rung=ladder.rungs[following].name,
+        next_at=position.next_at + (ladder.rungs[following].after - ladder.rungs[fired].after),
+    )
+
+
+def extend(
+    ladder: EscalationLadder, position: LadderPosition, new_deadline: datetime
+) -> LadderPosition:
+    """The position after support moved the deadline to ``new_deadline``.
+
+    The next rung falls due then; when every rung has fallen due already, the
+    last one is armed again, so the wait comes back to a person at the new deadline.
+    """
+    index = len(ladder.rungs) - 1 if position.next_index is None else position.next_index
+    return position.model_copy(
+        update={
+            "next_index": index,
+            "next_rung": ladder.rungs[index].name,
+            "next_at": new_deadline,
+        }
+    )
+
+
+class DeadlineExtension(BaseModel):
+    """Input of signal ``extend_deadline``: who moves the deadline, why, and to when."""
+
+    actor: Annotated[str, Field(min_length=1, max_length=64)]
+    reason: Annotated[str, Field(min_length=1, max_length=500)]
+    new_deadline: datetime
+    """Timezone-aware; must lie in the future when the order receives it."""

@@ -1,0 +1,161 @@
+"""What the order, supply and shipment workflows share: steps, audit writes, escalating waits."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import datetime, timedelta
+from typing import Any, TypeVar
+
+from temporalio import workflow
+
+with workflow.unsafe.imports_passed_through():
+    from domain.escalation import (
+        DeadlineExtension,
+        EscalationLadder,
+        EscalationRung,
+        LadderPosition,
+        climb,
+        due_rung,
+        extend,
+        start_ladder,
+    )
+    from domain.intake import RECORD_ORDER_STATUS, StatusChange
+    from domain.notifications import NOTIFY, Audience, Notification, Notified
+    from domain.orders import EventKind
+
+from workflows.policies import DATABASE_STEP, STATUS_WRITE, StepPolicy
+
+ResultT = TypeVar("ResultT")
+
+
+async def run_step(
+    activity: str, arg: Any, result_type: type[ResultT], summary: str, policy: StepPolicy
+) -> ResultT:
+    """Run one activity by its registered name under ``policy``."""
+    result: ResultT = await workflow.execute_activity(
+        activity,
+        arg,
+        result_type=result_type,
+        start_to_close_timeout=policy.start_to_close,
+        heartbeat_timeout=policy.heartbeat,
+        retry_policy=policy.retry,
+        cancellation_type=policy.cancellation,
+        summary=summary,
+    )
+    return result
+
+
+async def record(change: StatusChange) -> None:
+    """Write an audit event (and maybe a status) to the read model: a short local activity."""
+    await workflow.execute_local_activity(
+        RECORD_ORDER_STATUS,
+        change,
+        start_to_close_timeout=STATUS_WRITE.start_to_close,
+        retry_policy=STATUS_WRITE.retry,
+        summary=f"Record {change.event.value}",
+    )
+
+
+async def notify(order_id: str, key: str, audience: Audience, subject: str, message: str) -> None:
+    """Tell ``audience`` once per ``key`` (the outbox makes a repeat harmless)."""
+    await run_step(
+        NOTIFY,
+        Notification(
+            order_id=order_id, key=key, audience=audience, subject=subject, message=message
+        ),
+        Notified,
+        f"Notify {audience.value}: {subject}",
+        DATABASE_STEP,
+    )
+
+
+RungHandler = Callable[[EscalationRung, LadderPosition], Awaitable[None]]
+
+
+class EscalatingWait:
+    """A wait under an escalation ladder: each rung that falls due notifies, records, escalates.
+
+    ``extend_deadline`` moves the ladder through :meth:`extend`; the waiting loop
+    notices and re-arms its timer.
+    """
+
+    def __init__(
+        self,
+        ladder: EscalationLadder,
+        started_at: datetime,
+        *,
+        order_id: str,
+        subject: str,
+        key: str,
+        explain: Callable[[EscalationRung], str] | None = None,
+    ) -> None:
+        """Start waiting at ``started_at``; ``subject`` and ``explain`` word the notifications."""
+        self.ladder = ladder
+        self.position = start_ladder(ladder, started_at)
+        self._order_id = order_id
+        self._subject = subject
+        self._key = key
+        self._explain = explain
+        self._moved = False
+        self._fired = 0
+
+    def extend(self, extension: DeadlineExtension) -> None:
+        """Move the next rung to ``extension.new_deadline``."""
+        self.position = extend(self.ladder, self.position, extension.new_deadline)
+        self._moved = True
+
+    async def until(self, done: Callable[[], bool], on_rung: RungHandler | None = None) -> bool:
+        """Wait until ``done()``; rungs that fall due meanwhile are acted on.
+
+        Returns False when the last rung fell due and does not ask a person to
+        decide: the caller then does what the ladder ends in (auto-reject).
+        Rungs that ask for a decision leave the wait open for the decision.
+        """
+        while not done():
+            self._moved = False
+            next_at = self.position.next_at
+            if next_at is None:
+                await workflow.wait_condition(lambda: done() or self._moved)
+                continue
+            remaining = next_at - workflow.now()
+            if remaining > timedelta(0):
+                upcoming = due_rung(self.ladder, self.position)
+                try:
+                    await workflow.wait_condition(
+                        lambda: done() or self._moved,
+                        timeout=remaining,
+                        timeout_summary=f"{self.ladder.name}: {upcoming.name}",
+                    )
+                    continue
+                except TimeoutError:
+                    pass
+            rung = due_rung(self.ladder, self.position)
+            self.position = climb(self.ladder, self.position)
+            await self._escalate(rung)
+            if on_rung is not None:
+                await on_rung(rung, self.position)
+            if self.position.next_at is None and not rung.asks_for_decision:
+                return False
+        return True
+
+    async def _escalate(self, rung: EscalationRung) -> None:
+        self._fired += 1
+        level = self.position.level
+        detail = f"{self.ladder.name}: {rung.name} (level {level})"
+        message = self._explain(rung) if self._explain else detail
+        await notify(
+            self._order_id,
+            f"{self._key}:rung{self._fired}",
+            rung.notify,
+            f"{self._subject}: {rung.name}",
+            message,
+        )
+        await record(
+            StatusChange(
+                order_id=self._order_id,
+                event=EventKind.ESCALATED,
+                detail=detail,
+                escalation_level=level,
+                needs_attention=f"{self._subject}: {rung.name}" if rung.asks_for_decision else None,
+            )
+        )

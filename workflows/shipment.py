@@ -1,0 +1,321 @@
+"""ShipmentWorkflow: one parcel of an order, from booking to delivery.
+
+Started by the order as a child once the parcel is planned. Books the carrier,
+follows tracking events (pushed by the carrier as ``carrier_event`` signals, or
+fetched by a heartbeating poll for carriers that must be asked), tells the
+customer at each milestone and climbs the late-delivery ladder against the
+promised date. A lost or damaged parcel, or one so late that support is asked,
+waits for ``resolve_shipment``: re-ship (a replacement parcel, tracked the same
+way) or refund (the order then refunds the customer). Cancellation comes from
+the order, which cancels the booking itself; this workflow only stops following.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from temporalio import workflow
+
+with workflow.unsafe.imports_passed_through():
+    from domain.escalation import (
+        EXTEND_DEADLINE_SIGNAL,
+        DeadlineExtension,
+        EscalationRung,
+        LadderPosition,
+    )
+    from domain.intake import StatusChange
+    from domain.notifications import Audience
+    from domain.orders import UPDATE_SUFFIX, EventKind, ShipmentView, order_workflow_id
+    from domain.shipping import (
+        BOOK_SHIPMENT,
+        CARRIER_EVENT_SIGNAL,
+        DELIVERY_DELAY_LADDER,
+        POLL_TRACKING,
+        RECORD_MILESTONE,
+        RESHIP_SHIPMENT,
+        RESOLVE_SHIPMENT_SIGNAL,
+        SHIPMENT_PROGRESS_SIGNAL,
+        SHIPMENT_WORKFLOW_TYPE,
+        Milestone,
+        MilestoneRecord,
+        MilestoneRecorded,
+        NewMilestones,
+        ShipmentAction,
+        ShipmentBooking,
+        ShipmentOutcome,
+        ShipmentProgress,
+        ShipmentRef,
+        ShipmentRequest,
+        ShipmentResolution,
+        ShipmentStatus,
+        TrackingEvent,
+        TrackingPoll,
+    )
+
+from workflows._common import EscalatingWait, notify, record, run_step
+from workflows.policies import DATABASE_STEP, PARTNER_STEP, TRACKING_POLL
+
+CUSTOMER_MESSAGES = {
+    Milestone.PICKED_UP: "your parcel {parcel} has left our warehouse",
+    Milestone.IN_TRANSIT: "your parcel {parcel} is on its way",
+    Milestone.EXCEPTION: "there is a problem with your parcel {parcel}: {detail}",
+    Milestone.DELIVERED: "your parcel {parcel} was delivered",
+}
+
+
+@workflow.defn(name=SHIPMENT_WORKFLOW_TYPE)
+class ShipmentWorkflow:
+    """Gets one parcel to the customer, or hands the decision to support."""
+
+    def __init__(self) -> None:
+        self._events: list[TrackingEvent] = []
+        self._known: set[Milestone] = set()
+        self._resolution: ShipmentResolution | None = None
+        self._awaiting_resolution: str | None = None
+        self._wait: EscalatingWait | None = None
+        self._view: ShipmentView | None = None
+        self._order_id = ""
+
+    @workflow.run
+    async def run(self, request: ShipmentRequest) -> ShipmentOutcome:
+        """Book and follow the parcel (and its replacements) until delivered or refunded."""
+        self._order_id = request.order_id
+        parcel = request
+        attempt = 1
+        while True:
+            delivered = await self._deliver(parcel, attempt)
+            if delivered is not None:
+                return ShipmentOutcome(shipment_id=parcel.shipment_id, delivered_at=delivered.at)
+            resolution = self._resolution
+            assert resolution is not None
+            self._resolution = None
+            if resolution.action is ShipmentAction.REFUND:
+                return ShipmentOutcome(
+                    shipment_id=parcel.shipment_id,
+                    refunded=True,
+                    detail=(
+                        f"parcel {parcel.shipment_id}: refund chosen by "
+                        f"{resolution.decision.actor}: {resolution.decision.reason}"
+                    ),
+                )
+            attempt += 1
+            parcel = await run_step(
+                RESHIP_SHIPMENT,
+                ShipmentRef(
+                    order_id=request.order_id, shipment_id=parcel.shipment_id, attempt=attempt
+                ),
+                ShipmentRequest,
+                f"Send a replacement for parcel {parcel.shipment_id}",
+                DATABASE_STEP,
+            )
+
+    async def _deliver(self, parcel: ShipmentRequest, attempt: int) -> TrackingEvent | None:
+        """Book and follow one parcel. The delivery event, or None when support must decide."""
+        self._view = view = ShipmentView(
+            shipment_id=parcel.shipment_id,
+            warehouse_id=parcel.warehouse_id,
+            status=ShipmentStatus.PLANNED.value,
+        )
+        self._events.clear()
+        self._known.clear()
+        booking = await run_step(
+            BOOK_SHIPMENT,
+            ShipmentRef(order_id=parcel.order_id, shipment_id=parcel.shipment_id, attempt=attempt),
+            ShipmentBooking,
+            f"Book parcel {parcel.shipment_id} with the carrier",
+            PARTNER_STEP,
+        )
+        view.carrier = booking.carrier
+        view.tracking_number = booking.tracking_number
+        view.promised_by = booking.promised_by
+        view.status = ShipmentStatus.BOOKED.value
+        self._known.add(Milestone.BOOKED)
+        await self._report()
+
+        poll: asyncio.Task[None] | None = None
+        if not booking.carrier_pushes_events:
+            poll = asyncio.create_task(self._poll(parcel, booking))
+        self._wait = EscalatingWait(
+            DELIVERY_DELAY_LADDER,
+            booking.promised_by,
+            order_id=parcel.order_id,
+            subject=f"Parcel {parcel.shipment_id} of order {parcel.order_id}",
+            key=f"delivery:{parcel.shipment_id}",
+        )
+
+        async def on_rung(rung: EscalationRung, position: LadderPosition) -> None:
+            view.escalation_level = position.level
+            if rung.asks_for_decision:
+                self._ask_support(f"parcel {parcel.shipment_id} is late: re-ship, refund or wait")
+            await self._report()
+
+        try:
+            while True:
+                await self._wait.until(
+                    lambda: bool(self._events) or self._resolution is not None, on_rung
+                )
+                if self._resolution is not None:
+                    if self._resolution.action is ShipmentAction.WAIT:
+                        self._resolution = None
+                        self._settled()
+                        await self._report()
+                        continue
+                    return None
+                event = self._events.pop(0)
+                await self._follow(parcel, event)
+                if event.milestone is Milestone.DELIVERED:
+                    self._settled()
+                    await self._report()
+                    return event
+                if event.problem is not None:
+                    self._ask_support(
+                        f"parcel {parcel.shipment_id} is {event.problem.value}: re-ship or refund"
+                    )
+                    await record(
+                        StatusChange(
+                            order_id=parcel.order_id,
+                            event=EventKind.SHIPMENT_LOST,
+                            detail=self._awaiting_resolution or "",
+                            needs_attention=self._awaiting_resolution,
+                        )
+                    )
+                    await notify(
+                        parcel.order_id,
+                        f"{parcel.shipment_id}:{event.problem.value}",
+                        Audience.SUPPORT,
+                        f"Decide on parcel {parcel.shipment_id}",
+                        self._awaiting_resolution or "",
+                    )
+                    await self._report()
+                    await workflow.wait_condition(
+                        lambda: (
+                            self._resolution is not None
+                            and self._resolution.action is not ShipmentAction.WAIT
+                        )
+                    )
+                    return None
+        finally:
+            if poll is not None and not poll.done():
+                poll.cancel()
+
+    async def _follow(self, parcel: ShipmentRequest, event: TrackingEvent) -> None:
+        """Record a milestone, tell the customer, update the view."""
+        assert self._view is not None
+        await run_step(
+            RECORD_MILESTONE,
+            MilestoneRecord(order_id=parcel.order_id, shipment_id=parcel.shipment_id, event=event),
+            MilestoneRecorded,
+            f"Record {event.milestone.value} of parcel {parcel.shipment_id}",
+            DATABASE_STEP,
+        )
+        self._view.status = event.milestone.value
+        template = CUSTOMER_MESSAGES.get(event.milestone)
+        if template is not None:
+            await notify(
+                parcel.order_id,
+                f"{parcel.shipment_id}:{event.milestone.value}",
+                Audience.CUSTOMER,
+                f"Order {parcel.order_id}: parcel {event.milestone.value.replace('_', ' ')}",
+                template.format(parcel=parcel.shipment_id, detail=event.detail or "see tracking"),
+            )
+        await self._report()
+
+    async def _poll(self, parcel: ShipmentRequest, booking: ShipmentBooking) -> None:
+        """Ask the carrier for news until delivery; new milestones join the signalled ones."""
+        while Milestone.DELIVERED not in self._known:
+            news = await run_step(
+                POLL_TRACKING,
+                TrackingPoll(
+                    order_id=parcel.order_id,
+                    shipment_id=parcel.shipment_id,
+                    tracking_number=booking.tracking_number,
+                    known=sorted(self._known),
+                ),
+                NewMilestones,
+                f"Follow parcel {parcel.shipment_id} ({booking.tracking_number})",
+                TRACKING_POLL,
+            )
+            for event in news.events:
+                self._take(event)
+
+    def _take(self, event: TrackingEvent) -> None:
+        """Queue a milestone seen for the first time (an exception may repeat)."""
+        if event.milestone in self._known and event.milestone is not Milestone.EXCEPTION:
+            return
+        self._known.add(event.milestone)
+        self._events.append(event)
+
+    def _ask_support(self, question: str) -> None:
+        self._awaiting_resolution = question
+        if self._view is not None:
+            self._view.needs_attention = question
+
+    def _settled(self) -> None:
+        self._awaiting_resolution = None
+        if self._view is not None:
+            self._view.needs_attention = None
+
+    async def _report(self) -> None:
+        """Tell the order where this parcel stands."""
+        assert self._view is not None
+        order = workflow.get_external_workflow_handle(order_workflow_id(self._order_id))
+        await order.signal(SHIPMENT_PROGRESS_SIGNAL, ShipmentProgress(shipment=self._view))
+
+    # --- messages --------------------------------------------------------------------
+
+    @workflow.signal(name=CARRIER_EVENT_SIGNAL)
+    def carrier_event(self, event: TrackingEvent) -> None:
+        """A tracking event pushed by the carrier (or entered by hand with ``oms carrier``)."""
+        self._take(event)
+
+    @workflow.update(name=CARRIER_EVENT_SIGNAL + UPDATE_SUFFIX)
+    def carrier_event_now(self, event: TrackingEvent) -> str:
+        """As the signal, with an answer: refused for a milestone already recorded."""
+        self._take(event)
+        return f"{event.milestone.value} taken"
+
+    @carrier_event_now.validator
+    def _check_event(self, event: TrackingEvent) -> None:
+        if event.milestone in self._known and event.milestone is not Milestone.EXCEPTION:
+            raise ValueError(f"milestone {event.milestone.value} was recorded already")
+
+    @workflow.signal(name=RESOLVE_SHIPMENT_SIGNAL)
+    def resolve_shipment(self, resolution: ShipmentResolution) -> None:
+        """Support's answer for a lost, damaged or very late parcel; ignored when none is asked."""
+        if self._resolution_refusal(resolution) is None:
+            self._resolution = resolution
+
+    @workflow.update(name=RESOLVE_SHIPMENT_SIGNAL + UPDATE_SUFFIX)
+    def resolve_shipment_now(self, resolution: ShipmentResolution) -> str:
+        """As the signal, with an answer."""
+        self._resolution = resolution
+        return f"{resolution.action.value} accepted"
+
+    @resolve_shipment_now.validator
+    def _check_resolution(self, resolution: ShipmentResolution) -> None:
+        refusal = self._resolution_refusal(resolution)
+        if refusal is not None:
+            raise ValueError(refusal)
+
+    def _lost(self) -> bool:
+        return self._view is not None and self._view.status == Milestone.EXCEPTION.value
+
+    def _resolution_refusal(self, resolution: ShipmentResolution) -> str | None:
+        if self._awaiting_resolution is None:
+            return "no decision is asked for this parcel"
+        if self._lost() and resolution.action is ShipmentAction.WAIT:
+            return "the parcel will not arrive: choose reship or refund"
+        return None
+
+    @workflow.signal(name=EXTEND_DEADLINE_SIGNAL)
+    def extend_deadline(self, extension: DeadlineExtension) -> None:
+        """Support gives the carrier until the new deadline before the next rung."""
+        if self._wait is not None:
+            self._wait.extend(extension)
+            if not self._lost():
+                self._settled()
+
+    @workflow.query(name="shipment")
+    def shipment(self) -> ShipmentView | None:
+        """Where this parcel stands."""
+        return self._view

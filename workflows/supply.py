@@ -1,0 +1,174 @@
+"""SupplyWorkflow: one production or purchase order for one short order line.
+
+Started by the order as a child. Places the supply order, takes receipts
+(signal ``supply_received``, partial receipts allowed) until every unit has
+arrived and is reserved for the order, and climbs the delay ladder against the
+date the partner promised. Cancellation comes from the order, which then
+cancels the supply order itself; this workflow only stops waiting.
+"""
+
+from __future__ import annotations
+
+from temporalio import workflow
+
+with workflow.unsafe.imports_passed_through():
+    from domain.escalation import (
+        EXTEND_DEADLINE_SIGNAL,
+        DeadlineExtension,
+        EscalationRung,
+        LadderPosition,
+    )
+    from domain.notifications import Audience
+    from domain.orders import UPDATE_SUFFIX, SupplyView, order_workflow_id
+    from domain.supply import (
+        PLACE_SUPPLY_ORDER,
+        PROMISE_SLIP,
+        RECEIVE_SUPPLY,
+        SUPPLY_PROGRESS_SIGNAL,
+        SUPPLY_RECEIVED_SIGNAL,
+        SUPPLY_WORKFLOW_TYPE,
+        SupplyArrival,
+        SupplyBalance,
+        SupplyOrderPlaced,
+        SupplyReceipt,
+        SupplyRequest,
+        SupplyResult,
+        SupplyStatus,
+        supply_delay_ladder,
+    )
+
+from workflows._common import EscalatingWait, run_step
+from workflows.policies import DATABASE_STEP, PARTNER_STEP
+
+
+@workflow.defn(name=SUPPLY_WORKFLOW_TYPE)
+class SupplyWorkflow:
+    """Brings the shortage of one order line from the factory or a supplier."""
+
+    def __init__(self) -> None:
+        self._receipts: list[SupplyReceipt] = []
+        self._seen_receipts: set[str] = set()
+        self._wait: EscalatingWait | None = None
+        self._view: SupplyView | None = None
+
+    @workflow.run
+    async def run(self, request: SupplyRequest) -> SupplyResult:
+        """Order, wait for every unit (escalating when late), return when all are reserved."""
+        self._view = view = SupplyView(
+            line_no=request.line_no,
+            sku=request.sku,
+            kind="",
+            quantity=request.quantity,
+            status=SupplyStatus.OPEN.value,
+        )
+        placed = await run_step(
+            PLACE_SUPPLY_ORDER,
+            request,
+            SupplyOrderPlaced,
+            f"Order {request.quantity} x {request.sku} for line {request.line_no}",
+            PARTNER_STEP,
+        )
+        view.kind = placed.kind.value
+        view.expected_at = placed.expected_at
+        await self._report(request)
+        promise = (placed.expected_at + PROMISE_SLIP).date()
+
+        def explain(rung: EscalationRung) -> str:
+            if rung.notify is Audience.CUSTOMER:
+                return (
+                    f"{request.quantity} x {request.sku} for your order {request.order_id} "
+                    f"is delayed at our {placed.kind.value} partner; new promise date {promise}"
+                )
+            return (
+                f"{placed.kind.value} order {placed.supply_order_id} ({placed.partner}, "
+                f"{placed.partner_reference}) was expected {placed.expected_at:%Y-%m-%d}; "
+                f"{view.received} of {request.quantity} received. {rung.name}"
+            )
+
+        async def on_rung(rung: EscalationRung, position: LadderPosition) -> None:
+            view.escalation_level = position.level
+            if rung.asks_for_decision:
+                view.needs_attention = (
+                    f"line {request.line_no} supply is late: extend the deadline or cancel"
+                )
+            await self._report(request)
+
+        self._wait = EscalatingWait(
+            supply_delay_ladder(placed.kind),
+            placed.expected_at,
+            order_id=request.order_id,
+            subject=f"Supply for order {request.order_id} line {request.line_no}",
+            key=f"supply:L{request.line_no}",
+            explain=explain,
+        )
+        received = 0
+        while received < request.quantity:
+            await self._wait.until(lambda: bool(self._receipts), on_rung)
+            receipt = self._receipts.pop(0)
+            balance = await run_step(
+                RECEIVE_SUPPLY,
+                SupplyArrival(
+                    supply_order_id=placed.supply_order_id,
+                    order_id=request.order_id,
+                    line_no=request.line_no,
+                    receipt=receipt,
+                ),
+                SupplyBalance,
+                f"Receive {receipt.quantity} x {request.sku} (note {receipt.receipt_id})",
+                DATABASE_STEP,
+            )
+            received = balance.received
+            view.received = received
+            await self._report(request)
+        view.status = SupplyStatus.RECEIVED.value
+        view.needs_attention = None
+        await self._report(request)
+        return SupplyResult(
+            line_no=request.line_no,
+            sku=request.sku,
+            warehouse_id=placed.warehouse_id,
+            received=received,
+            reserved=request.quantity,
+        )
+
+    async def _report(self, request: SupplyRequest) -> None:
+        """Tell the order where this supply order stands."""
+        assert self._view is not None
+        order = workflow.get_external_workflow_handle(order_workflow_id(request.order_id))
+        await order.signal(SUPPLY_PROGRESS_SIGNAL, self._view)
+
+    # --- messages --------------------------------------------------------------------
+
+    @workflow.signal(name=SUPPLY_RECEIVED_SIGNAL)
+    def supply_received(self, receipt: SupplyReceipt) -> None:
+        """Units arrived; the same delivery note twice counts once."""
+        if receipt.receipt_id in self._seen_receipts:
+            return
+        self._seen_receipts.add(receipt.receipt_id)
+        self._receipts.append(receipt)
+
+    @workflow.update(name=SUPPLY_RECEIVED_SIGNAL + UPDATE_SUFFIX)
+    def supply_received_now(self, receipt: SupplyReceipt) -> str:
+        """As the signal, with an answer: refused for a delivery note already taken."""
+        self.supply_received(receipt)
+        return f"receipt {receipt.receipt_id} of {receipt.quantity} accepted"
+
+    @supply_received_now.validator
+    def _check_receipt(self, receipt: SupplyReceipt) -> None:
+        if receipt.receipt_id in self._seen_receipts:
+            raise ValueError(f"delivery note {receipt.receipt_id!r} was received already")
+        if self._wait is None:
+            raise ValueError("the supply order is not placed yet; try again in a moment")
+
+    @workflow.signal(name=EXTEND_DEADLINE_SIGNAL)
+    def extend_deadline(self, extension: DeadlineExtension) -> None:
+        """Support decided to wait longer: the ladder's next rung moves to the new deadline."""
+        if self._wait is not None:
+            self._wait.extend(extension)
+            if self._view is not None:
+                self._view.needs_attention = None
+
+    @workflow.query(name="supply")
+    def supply(self) -> SupplyView | None:
+        """Where this supply order stands."""
+        return self._view
