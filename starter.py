@@ -36,7 +36,7 @@ def main(
         Console(stderr=True).print(f"[red]error:[/red] {error}")
         raise typer.Exit(code=1) from error
     if demo:
-        submissions += demo_submissions(utcnow().strftime("%d%H%M%S"))
+        submissions += [order for order, _ in demo_submissions(utcnow().strftime("%d%H%M%S"))]
     asyncio.run(_submit_all(submissions))
 
 

@@ -75,7 +75,7 @@ def order_activities(
         shipping.poll_tracking,
         shipping.record_milestone,
         shipping.reship_shipment,
-        shipping.cancel_shipment,
+        shipping.cancel_shipments,
         notifications.notify,
         archive.archive_order,
     ]

@@ -6,6 +6,7 @@ from collections import defaultdict
 
 import structlog
 from sqlalchemy import select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
@@ -85,6 +86,21 @@ async def change_stock(
         )
     )
     return True
+
+
+async def ensure_stock_level(session: AsyncSession, sku: str, warehouse_id: str) -> None:
+    """Create the (empty) stock level of ``sku`` in ``warehouse_id`` if it has none yet.
+
+    Goods can arrive where a product was never kept before (a supply order
+    delivered to the warehouse an order ships from).
+    """
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    await session.execute(
+        insert(StockLevel)
+        .values(sku=sku, warehouse_id=warehouse_id, on_hand=0, reserved=0)
+        .on_conflict_do_nothing(index_elements=[StockLevel.sku, StockLevel.warehouse_id])
+    )
 
 
 class InventoryActivities:

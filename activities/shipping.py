@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from domain.compensation import Undone
+from domain.compensation import Undone, UndoRequest
 from domain.intake import OrderRef
 from domain.inventory import MovementKind, ReservationStatus
 from domain.orders import EventKind, ShippingAddress
@@ -47,6 +47,9 @@ PICKED_UP_ALREADY = "ParcelPickedUp"
 """ApplicationError type: a parcel that has left the warehouse cannot be cancelled."""
 NO_STOCK_FOR_REPLACEMENT = "NoStockForReplacement"
 """ApplicationError type: the warehouse cannot fill a replacement parcel."""
+
+MOVED = frozenset({ShipmentStatus.PICKED_UP, ShipmentStatus.IN_TRANSIT})
+"""Parcels on their way: too late to cancel."""
 
 MILESTONE_EVENTS = {
     Milestone.BOOKED: EventKind.SHIPMENT_BOOKED,
@@ -339,36 +342,57 @@ class ShippingActivities:
         return await run_once(self._sessions, key, ShipmentRequest, effect)
 
     @activity.defn(name=CANCEL_SHIPMENT)
-    async def cancel_shipment(self, ref: ShipmentRef) -> Undone:
-        """Cancel a parcel that has not left the warehouse (compensation)."""
-        structlog.contextvars.bind_contextvars(order_id=ref.order_id, shipment_id=ref.shipment_id)
-        key = step_key(ref.order_id, f"{CANCEL_SHIPMENT}:{ref.shipment_id}")
+    async def cancel_shipments(self, request: UndoRequest) -> Undone:
+        """Cancel every parcel of the order that has not left the warehouse (compensation).
+
+        Booked parcels are cancelled with the carrier (one idempotency key per
+        parcel); a parcel already picked up cannot be cancelled, which a person
+        must resolve (the order then needs attention).
+        """
+        structlog.contextvars.bind_contextvars(order_id=request.order_id)
         async with self._sessions() as session:
-            shipment = await session.get(Shipment, ref.shipment_id)
-        if shipment is None:
-            return Undone(detail=f"parcel {ref.shipment_id} was never planned")
-        status = ShipmentStatus(shipment.status)
-        if status in (ShipmentStatus.CANCELLED, ShipmentStatus.LOST, ShipmentStatus.DELIVERED):
-            return Undone(detail=f"parcel {shipment.id} is {status.value}")
-        if status is not ShipmentStatus.PLANNED and status is not ShipmentStatus.BOOKED:
+            parcels = (
+                await session.scalars(
+                    select(Shipment)
+                    .where(Shipment.order_id == request.order_id)
+                    .order_by(Shipment.id)
+                )
+            ).all()
+        moved = [p for p in parcels if ShipmentStatus(p.status) in MOVED]
+        if moved:
             raise ApplicationError(
-                f"parcel {shipment.id} was picked up already ({status.value}); "
+                f"parcel {moved[0].id} was picked up already ({moved[0].status}); "
                 "it can only be returned",
                 type=PICKED_UP_ALREADY,
                 non_retryable=True,
             )
-        confirmation = "not booked yet"
-        if status is ShipmentStatus.BOOKED:
-            confirmation = await self._carrier.cancel(
-                idempotency_key=key, tracking_number=shipment.tracking_number
+        details = []
+        for parcel in parcels:
+            status = ShipmentStatus(parcel.status)
+            if status not in (ShipmentStatus.PLANNED, ShipmentStatus.BOOKED):
+                continue
+            key = step_key(request.order_id, f"{CANCEL_SHIPMENT}:{parcel.id}")
+            confirmation = "not booked yet"
+            if status is ShipmentStatus.BOOKED:
+                confirmation = await self._carrier.cancel(
+                    idempotency_key=key, tracking_number=parcel.tracking_number
+                )
+            details.append(
+                await self._mark_cancelled(request.order_id, parcel.id, key, confirmation)
             )
+        if not details:
+            return Undone(detail="no parcel to cancel")
+        return Undone(detail="; ".join(details))
 
+    async def _mark_cancelled(
+        self, order_id: str, parcel_id: str, key: str, confirmation: str
+    ) -> str:
         async def effect(session: AsyncSession) -> Undone:
-            row = await session.get(Shipment, ref.shipment_id)
+            row = await session.get(Shipment, parcel_id)
             assert row is not None
             row.status = ShipmentStatus.CANCELLED.value
             detail = f"parcel {row.id} cancelled ({confirmation})"
-            await write_event(session, ref.order_id, EventKind.SHIPMENT_CANCELLED, detail)
+            await write_event(session, order_id, EventKind.SHIPMENT_CANCELLED, detail)
             return Undone(detail=detail)
 
-        return await run_once(self._sessions, key, Undone, effect)
+        return (await run_once(self._sessions, key, Undone, effect)).detail

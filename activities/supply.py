@@ -32,7 +32,7 @@ from persistence.idempotency import run_once, step_key, stored_result
 from persistence.models import Product, Reservation, SupplyOrder, Warehouse
 
 from ._read_model import load_order, utcnow, write_event
-from .inventory import change_stock
+from .inventory import change_stock, ensure_stock_level
 
 log = structlog.get_logger(__name__)
 
@@ -153,7 +153,8 @@ class SupplyActivities:
                 raise ApplicationError(
                     f"supply order {arrival.supply_order_id!r} does not exist", non_retryable=True
                 )
-            await change_stock(
+            await ensure_stock_level(session, supply.sku, supply.warehouse_id)
+            received = await change_stock(
                 session,
                 sku=supply.sku,
                 warehouse_id=supply.warehouse_id,
@@ -162,15 +163,21 @@ class SupplyActivities:
                 order_id=supply.order_id,
             )
             wanted = min(receipt.quantity, supply.quantity - supply.received_quantity)
-            if wanted > 0:
-                await change_stock(
-                    session,
-                    sku=supply.sku,
-                    warehouse_id=supply.warehouse_id,
-                    kind=MovementKind.RESERVE,
-                    reserved_change=wanted,
-                    order_id=supply.order_id,
+            # The units just arrived, so reserving them cannot fail unless the ledger is broken.
+            reserved = wanted <= 0 or await change_stock(
+                session,
+                sku=supply.sku,
+                warehouse_id=supply.warehouse_id,
+                kind=MovementKind.RESERVE,
+                reserved_change=wanted,
+                order_id=supply.order_id,
+            )
+            if not (received and reserved):
+                raise RuntimeError(
+                    f"stock level {supply.sku}@{supply.warehouse_id} refused the receipt of "
+                    f"{receipt.quantity} unit(s)"
                 )
+            if wanted > 0:
                 await self._add_to_reservation(session, supply, wanted)
             supply.received_quantity += receipt.quantity
             supply.updated_at = utcnow()

@@ -10,6 +10,7 @@ to decide: re-ship or refund.
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Annotated
@@ -41,12 +42,12 @@ RECORD_MILESTONE = "record_milestone"
 RESHIP_SHIPMENT = "reship_shipment"
 """Activity: send a replacement parcel for a lost or damaged one."""
 CANCEL_SHIPMENT = "cancel_shipment"
-"""Activity (compensation): cancel the booking with the carrier before pick-up."""
+"""Activity (compensation): cancel every parcel of an order that has not left the warehouse."""
 
 
 def shipment_workflow_id(shipment_id: str) -> str:
-    """Workflow id of the parcel ``shipment_id``."""
-    return f"shipment-{shipment_id}"
+    """Workflow id of the parcel ``shipment_id``; a replacement parcel (``...-R1``) shares it."""
+    return "shipment-" + re.sub(r"-R\d+$", "", shipment_id)
 
 
 class Milestone(StrEnum):

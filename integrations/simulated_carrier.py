@@ -5,8 +5,8 @@ and the carrier promises delivery one step after that. The booking time travels
 inside the tracking number, so tracking survives a worker restart.
 
 Test addresses, as a real carrier's sandbox has them: a postal code starting
-with ``99`` is a slow route, where every step takes ten times as long, so the
-parcel arrives late against its promise.
+with ``SIM-SLOW`` is a slow route, where every step takes ten times as long, so
+the parcel arrives late against its promise.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from domain.shipping import Milestone, TrackingEvent
 from integrations.ports import ParcelBooking
 
 PREFIX = "SIMTRK"
-SLOW_ROUTE_PREFIX = "99"
+SLOW_ROUTE_PREFIX = "SIM-SLOW"
 SLOW_ROUTE_FACTOR = 10
 MILESTONES = (Milestone.PICKED_UP, Milestone.IN_TRANSIT, Milestone.DELIVERED)
 

@@ -3,13 +3,41 @@
 from __future__ import annotations
 
 import asyncio
+import getpass
+import json
 import sys
+from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Annotated
 
 import typer
+from pydantic import BaseModel, ValidationError
 from rich.console import Console
 
-from domain.orders import STATUS_QUERY, OrderStatus, OrderView, order_workflow_id
+from domain.credit import APPROVE_SIGNAL, REJECT_SIGNAL
+from domain.escalation import EXTEND_DEADLINE_SIGNAL, DeadlineExtension
+from domain.orders import (
+    CANCEL_SIGNAL,
+    PAYMENT_RECEIVED_SIGNAL,
+    RETRY_COMPENSATION_SIGNAL,
+    STATUS_QUERY,
+    OrderStatus,
+    OrderView,
+    StaffDecision,
+    order_workflow_id,
+)
+from domain.settlement import IncomingPayment
+from domain.shipping import (
+    CARRIER_EVENT_SIGNAL,
+    RESOLVE_SHIPMENT_SIGNAL,
+    Milestone,
+    ParcelProblem,
+    ShipmentAction,
+    ShipmentResolution,
+    TrackingEvent,
+    shipment_workflow_id,
+)
+from domain.supply import SUPPLY_RECEIVED_SIGNAL, SupplyReceipt, supply_workflow_id
 from persistence.demo_catalogue import seed_demo_catalogue
 from persistence.migrate import new_revision, upgrade
 from persistence.order_views import list_orders, load_order_view
@@ -19,19 +47,36 @@ from runtime.workers import open_database
 
 from .demo import DemoTimeoutError, run_demo
 from .rendering import order_timeline, summary_table
+from .staff import StaffAction, StaffActionError, perform
 
 app = typer.Typer(
-    help="Order management on Temporal: inspect and run orders.", no_args_is_help=True
+    help="Order management on Temporal: run, inspect and act on orders.", no_args_is_help=True
 )
 orders_app = typer.Typer(help="Lists of orders from the business database.", no_args_is_help=True)
 db_app = typer.Typer(help="The business database.", no_args_is_help=True)
+supply_app = typer.Typer(help="Production and purchase orders.", no_args_is_help=True)
+carrier_app = typer.Typer(help="Tracking events entered by hand.", no_args_is_help=True)
+shipment_app = typer.Typer(help="Decisions about parcels.", no_args_is_help=True)
 app.add_typer(orders_app, name="orders")
+app.add_typer(supply_app, name="supply")
+app.add_typer(carrier_app, name="carrier")
+app.add_typer(shipment_app, name="shipment")
 app.add_typer(db_app, name="db")
 
 console = Console(width=None if sys.stdout.isatty() else 120)
 errors = Console(stderr=True)
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
+OrderIdArgument = Annotated[str, typer.Argument(help="The order id, e.g. WEB-10001.")]
+ReasonOption = Annotated[
+    str, typer.Option("--reason", "-r", help="Why; recorded in the audit log.", min=1)
+]
+ActorOption = Annotated[
+    str,
+    typer.Option(
+        "--as", help="Who is acting (default: $USER).", default_factory=lambda: getpass.getuser()
+    ),
+]
 
 
 def fail(message: str) -> typer.Exit:
@@ -107,6 +152,13 @@ def orders_list(
         ),
     ] = None,
     customer: Annotated[str | None, typer.Option("--customer", "-c", help="Customer id.")] = None,
+    needs_attention: Annotated[
+        bool, typer.Option("--needs-attention", help="Only orders waiting for a person.")
+    ] = False,
+    escalated: Annotated[
+        int,
+        typer.Option("--escalated", help="Only orders at this escalation level or higher.", min=0),
+    ] = 0,
     limit: Annotated[int, typer.Option(min=1, max=10_000, help="At most this many.")] = 50,
     as_json: JsonOption = False,
 ) -> None:
@@ -115,7 +167,12 @@ def orders_list(
     async def load() -> list[str]:
         async with open_database(Settings()) as sessions, sessions() as session:
             rows = await list_orders(
-                session, statuses=status or (), customer_id=customer, limit=limit
+                session,
+                statuses=status or (),
+                customer_id=customer,
+                needs_attention=needs_attention,
+                escalated=escalated,
+                limit=limit,
             )
         if as_json:
             return [row.model_dump_json() for row in rows]
@@ -125,6 +182,170 @@ def orders_list(
     rows = asyncio.run(load())
     if as_json:
         console.print_json("[" + ",".join(rows) + "]")
+
+
+def _act(action: StaffAction, argument: BaseModel, as_json: bool) -> None:
+    """Perform a staff action and report the workflow's answer (or why it was refused)."""
+
+    async def go() -> str:
+        return await perform(await connect(Settings()), action, argument)
+
+    try:
+        answer = asyncio.run(go())
+    except StaffActionError as refused:
+        if as_json:
+            console.print_json(
+                json.dumps({"target": action.workflow_id, "accepted": False, "error": str(refused)})
+            )
+        raise fail(str(refused)) from refused
+    if as_json:
+        console.print_json(
+            json.dumps({"target": action.workflow_id, "accepted": True, "answer": answer})
+        )
+    else:
+        console.print(answer)
+
+
+def _order_action(order_id: str, signal: str) -> StaffAction:
+    return StaffAction(order_workflow_id(order_id), signal, f"order {order_id}")
+
+
+@app.command()
+def approve(
+    order_id: OrderIdArgument, reason: ReasonOption, actor: ActorOption, as_json: JsonOption = False
+) -> None:
+    """Approve an order held for credit review."""
+    decision = StaffDecision(actor=actor, reason=reason)
+    _act(_order_action(order_id, APPROVE_SIGNAL), decision, as_json)
+
+
+@app.command()
+def reject(
+    order_id: OrderIdArgument, reason: ReasonOption, actor: ActorOption, as_json: JsonOption = False
+) -> None:
+    """Reject an order held for credit review."""
+    decision = StaffDecision(actor=actor, reason=reason)
+    _act(_order_action(order_id, REJECT_SIGNAL), decision, as_json)
+
+
+@app.command()
+def cancel(
+    order_id: OrderIdArgument, reason: ReasonOption, actor: ActorOption, as_json: JsonOption = False
+) -> None:
+    """Cancel an order before dispatch; every step done so far is undone."""
+    decision = StaffDecision(actor=actor, reason=reason)
+    _act(_order_action(order_id, CANCEL_SIGNAL), decision, as_json)
+
+
+@app.command()
+def extend(
+    order_id: OrderIdArgument,
+    until: Annotated[
+        datetime,
+        typer.Option(
+            "--until",
+            help="New deadline, ISO 8601 (e.g. 2026-12-01T09:00); UTC when no zone is given.",
+            formats=["%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M", "%Y-%m-%d"],
+        ),
+    ],
+    reason: ReasonOption,
+    actor: ActorOption,
+    as_json: JsonOption = False,
+) -> None:
+    """Move the next escalation of whatever the order waits for (approval, supply, parcel)."""
+    deadline = until if until.tzinfo else until.replace(tzinfo=UTC)
+    extension = DeadlineExtension(actor=actor, reason=reason, new_deadline=deadline)
+    _act(_order_action(order_id, EXTEND_DEADLINE_SIGNAL), extension, as_json)
+
+
+@app.command()
+def retry(
+    order_id: OrderIdArgument, reason: ReasonOption, actor: ActorOption, as_json: JsonOption = False
+) -> None:
+    """Retry the undo step of an order that NEEDS_ATTENTION (after fixing its cause)."""
+    decision = StaffDecision(actor=actor, reason=reason)
+    _act(_order_action(order_id, RETRY_COMPENSATION_SIGNAL), decision, as_json)
+
+
+@app.command()
+def pay(
+    order_id: OrderIdArgument,
+    amount: Annotated[Decimal, typer.Argument(help="Amount received, e.g. 120.50.")],
+    bank_ref: Annotated[
+        str,
+        typer.Option(
+            "--bank-ref", help="The bank's transaction id; the same id twice counts once."
+        ),
+    ],
+    as_json: JsonOption = False,
+) -> None:
+    """Book money received for a net-terms order."""
+    try:
+        payment = IncomingPayment(payment_id=bank_ref, amount=amount)
+    except ValidationError as invalid:
+        raise fail(f"payment: {invalid.errors()[0]['msg']} (amount {amount})") from invalid
+    _act(_order_action(order_id, PAYMENT_RECEIVED_SIGNAL), payment, as_json)
+
+
+@supply_app.command("receive")
+def supply_receive(
+    order_id: OrderIdArgument,
+    line_no: Annotated[int, typer.Argument(help="The order line the supply order is for.", min=1)],
+    quantity: Annotated[int, typer.Argument(help="Units delivered.", min=1, max=100_000)],
+    note: Annotated[
+        str, typer.Option("--note", help="Delivery note number; the same note twice counts once.")
+    ],
+    as_json: JsonOption = False,
+) -> None:
+    """Units of a production or purchase order arrived (partial deliveries allowed)."""
+    action = StaffAction(
+        supply_workflow_id(order_id, line_no),
+        SUPPLY_RECEIVED_SIGNAL,
+        f"supply for order {order_id} line {line_no}",
+    )
+    _act(action, SupplyReceipt(receipt_id=note, quantity=quantity), as_json)
+
+
+@carrier_app.command("event")
+def carrier_event(
+    shipment_id: Annotated[str, typer.Argument(help="The parcel, e.g. WEB-10001-S1.")],
+    milestone: Annotated[Milestone, typer.Argument(help="What happened.", case_sensitive=False)],
+    problem: Annotated[
+        ParcelProblem | None,
+        typer.Option("--problem", help="For an exception: lost or damaged.", case_sensitive=False),
+    ] = None,
+    detail: Annotated[str, typer.Option("--detail", help="The carrier's words.")] = "",
+    as_json: JsonOption = False,
+) -> None:
+    """Enter a tracking event for a parcel by hand (as the carrier would send it)."""
+    if problem is not None and milestone is not Milestone.EXCEPTION:
+        raise fail(f"--problem {problem.value} needs milestone exception, not {milestone.value}")
+    event = TrackingEvent(milestone=milestone, at=datetime.now(UTC), detail=detail, problem=problem)
+    action = StaffAction(
+        shipment_workflow_id(shipment_id), CARRIER_EVENT_SIGNAL, f"parcel {shipment_id}"
+    )
+    _act(action, event, as_json)
+
+
+@shipment_app.command("resolve")
+def shipment_resolve(
+    shipment_id: Annotated[str, typer.Argument(help="The parcel, e.g. WEB-10001-S1.")],
+    action: Annotated[
+        ShipmentAction,
+        typer.Argument(help="reship, refund, or wait (late parcels only).", case_sensitive=False),
+    ],
+    reason: ReasonOption,
+    actor: ActorOption,
+    as_json: JsonOption = False,
+) -> None:
+    """Decide about a lost, damaged or very late parcel."""
+    resolution = ShipmentResolution(
+        action=action, decision=StaffDecision(actor=actor, reason=reason)
+    )
+    target = StaffAction(
+        shipment_workflow_id(shipment_id), RESOLVE_SHIPMENT_SIGNAL, f"parcel {shipment_id}"
+    )
+    _act(target, resolution, as_json)
 
 
 @db_app.command("upgrade")

@@ -6,13 +6,25 @@ import asyncio
 import logging
 from collections.abc import Sequence
 
+import structlog
+from pydantic import BaseModel
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from temporalio.client import Client
 
 from domain.catalogue import PaymentTerms
-from domain.orders import PAYMENT_RECEIVED_SIGNAL, OrderStatus, OrderView, order_workflow_id
+from domain.credit import APPROVE_SIGNAL
+from domain.orders import (
+    CANCEL_SIGNAL,
+    PAYMENT_RECEIVED_SIGNAL,
+    OrderStatus,
+    OrderView,
+    StaffDecision,
+    SupplyView,
+    order_workflow_id,
+)
 from domain.settlement import IncomingPayment
+from domain.supply import SUPPLY_RECEIVED_SIGNAL, SupplyReceipt, SupplyStatus, supply_workflow_id
 from persistence.database import SessionFactory
 from persistence.demo_catalogue import seed_demo_catalogue
 from persistence.migrate import upgrade
@@ -24,7 +36,10 @@ from runtime.workers import open_database, order_worker
 
 from ._clock import utcnow
 from .rendering import order_table
-from .submissions import demo_submissions, submit
+from .staff import StaffAction, StaffActionError, perform
+from .submissions import DemoRole, demo_submissions, submit
+
+log = structlog.get_logger(__name__)
 
 POLL_SECONDS = 0.5
 DEMO_DEADLINE_SECONDS = 300.0
@@ -40,24 +55,86 @@ async def prepare_database(settings: Settings) -> None:
     await asyncio.to_thread(upgrade, settings.resolved_database_url)
 
 
-async def pay_as_simulated_bank(client: Client, view: OrderView, paid: set[str]) -> None:
-    """Simulated customer bank: pay a net-terms order's invoice in full, once."""
-    if (
-        view.money.payment_terms == PaymentTerms.NET
-        and view.status is OrderStatus.INVOICED
-        and view.order_id not in paid
-    ):
-        payment = IncomingPayment(payment_id=f"SIMBANK-{view.order_id}", amount=view.money.total)
-        handle = client.get_workflow_handle(order_workflow_id(view.order_id))
-        await handle.signal(PAYMENT_RECEIVED_SIGNAL, payment)
-        paid.add(view.order_id)
+class DemoCast:
+    """Plays everyone outside the system for the demo orders, through the same doors they use.
+
+    The customer's bank pays delivered net-terms invoices (signal), the
+    simulated factory and supplier deliver open supply orders in full (update,
+    as ``oms supply receive``), and support staff approve or cancel the orders
+    whose demo role says so (update, as ``oms approve`` / ``oms cancel``).
+    """
+
+    def __init__(self, client: Client, roles: dict[str, DemoRole]) -> None:
+        self._client = client
+        self._roles = roles
+        self._done: set[tuple[str, str]] = set()
+        self.order_ids = list(roles)
+
+    async def act(self, view: OrderView) -> None:
+        """Do whatever is due for this order now, each thing once."""
+        role = self._roles.get(view.order_id, DemoRole.NONE)
+        if view.status is OrderStatus.AWAITING_APPROVAL and role is DemoRole.APPROVE:
+            decision = StaffDecision(actor="demo-support", reason="credit limit raised by phone")
+            await self._once(view, "approve", APPROVE_SIGNAL, decision)
+        if view.status is OrderStatus.AWAITING_SUPPLY and any(s.kind for s in view.supply):
+            if role is DemoRole.CANCEL:
+                decision = StaffDecision(actor="demo-support", reason="customer cannot wait")
+                await self._once(view, "cancel", CANCEL_SIGNAL, decision)
+            else:
+                for supply in view.supply:
+                    await self._deliver(view, supply)
+        if (
+            view.money.payment_terms == PaymentTerms.NET
+            and view.status is OrderStatus.DELIVERED
+            and (view.order_id, "pay") not in self._done
+        ):
+            payment = IncomingPayment(
+                payment_id=f"SIMBANK-{view.order_id}", amount=view.money.total
+            )
+            handle = self._client.get_workflow_handle(order_workflow_id(view.order_id))
+            await handle.signal(PAYMENT_RECEIVED_SIGNAL, payment)
+            self._done.add((view.order_id, "pay"))
+
+    async def _deliver(self, view: OrderView, supply: SupplyView) -> None:
+        outstanding = supply.quantity - supply.received
+        if supply.status != SupplyStatus.OPEN.value or outstanding <= 0:
+            return
+        key = (view.order_id, f"deliver:{supply.line_no}")
+        if key in self._done:
+            return
+        action = StaffAction(
+            supply_workflow_id(view.order_id, supply.line_no),
+            SUPPLY_RECEIVED_SIGNAL,
+            f"supply for order {view.order_id} line {supply.line_no}",
+        )
+        receipt = SupplyReceipt(
+            receipt_id=f"SIMDN-{view.order_id}-L{supply.line_no}", quantity=outstanding
+        )
+        if await self._try(action, receipt):
+            self._done.add(key)
+
+    async def _once(self, view: OrderView, what: str, signal: str, argument: StaffDecision) -> None:
+        key = (view.order_id, what)
+        if key in self._done:
+            return
+        action = StaffAction(order_workflow_id(view.order_id), signal, f"order {view.order_id}")
+        if await self._try(action, argument):
+            self._done.add(key)
+
+    async def _try(self, action: StaffAction, argument: BaseModel) -> bool:
+        """Act; a refusal means the workflow is not there yet (the read model ran ahead)."""
+        try:
+            await perform(self._client, action, argument)
+        except StaffActionError as refused:
+            log.info("demo action not taken yet", reason=str(refused))
+            return False
+        return True
 
 
 async def follow_orders(
-    client: Client, sessions: SessionFactory, order_ids: Sequence[str], console: Console
+    sessions: SessionFactory, order_ids: Sequence[str], console: Console, cast: DemoCast
 ) -> list[OrderView]:
     """Show progress until every order has finished; returns their final views."""
-    paid: set[str] = set()
     columns = (
         TextColumn("{task.description}"),
         BarColumn(),
@@ -72,7 +149,7 @@ async def follow_orders(
                 views = [await load_order_view(session, order_id) for order_id in order_ids]
             known = [view for view in views if view is not None]
             for view in known:
-                await pay_as_simulated_bank(client, view, paid)
+                await cast.act(view)
             finished = sum(view.status.is_final for view in known)
             stages = sorted({view.status.value for view in known if not view.status.is_final})
             progress.update(
@@ -86,6 +163,14 @@ async def follow_orders(
                     f"{DEMO_DEADLINE_SECONDS:.0f}s; see the Web UI and the worker log"
                 )
             await asyncio.sleep(POLL_SECONDS)
+
+
+async def submit_demo_orders(client: Client, sessions: SessionFactory) -> DemoCast:
+    """Submit the demo set; the cast that will play staff and partners for it."""
+    demo = demo_submissions(utcnow().strftime("%d%H%M%S"))
+    for submission, _ in demo:
+        await submit(client, submission, sessions)
+    return DemoCast(client, {submission.order_id: role for submission, role in demo})
 
 
 async def run_demo(settings: Settings, console: Console, keep_running: bool) -> list[OrderView]:
@@ -104,16 +189,12 @@ async def run_demo(settings: Settings, console: Console, keep_running: bool) -> 
                 client = await connect(settings, address)
                 console.print(f"Temporal at {address}; Web UI: {settings.ui_url}")
                 async with order_worker(client, sessions, settings):
-                    submissions = demo_submissions(utcnow().strftime("%d%H%M%S"))
-                    for submission in submissions:
-                        await submit(client, submission, sessions)
+                    cast = await submit_demo_orders(client, sessions)
                     console.print(
-                        f"Submitted {len(submissions)} orders by signal-with-start; "
+                        f"Submitted {len(cast.order_ids)} orders by signal-with-start; "
                         f"worker log: {log_path}"
                     )
-                    views = await follow_orders(
-                        client, sessions, [s.order_id for s in submissions], console
-                    )
+                    views = await follow_orders(sessions, cast.order_ids, console, cast)
                     console.print(order_table(views))
                     if keep_running:
                         console.print(

@@ -16,6 +16,7 @@ STATUS_STYLES = {
     OrderStatus.REJECTED: "yellow",
     OrderStatus.CANCELLED: "yellow",
     OrderStatus.FAILED: "red",
+    OrderStatus.NEEDS_ATTENTION: "bold red",
 }
 
 
@@ -50,7 +51,8 @@ def order_table(views: Sequence[OrderView]) -> Group:
 def summary_table(summaries: Sequence[OrderSummary]) -> Table:
     """An order list."""
     table = Table()
-    for column in ("order", "channel", "customer", "total", "status", "updated (UTC)"):
+    columns = ("order", "channel", "customer", "total", "status", "level", "needs", "updated (UTC)")
+    for column in columns:
         table.add_column(column)
     for summary in summaries:
         table.add_row(
@@ -59,6 +61,8 @@ def summary_table(summaries: Sequence[OrderSummary]) -> Table:
             summary.customer_id,
             f"{summary.total} {summary.currency}",
             status_text(summary.status),
+            str(summary.escalation_level or ""),
+            Text(summary.needs_attention or "", style="red"),
             summary.updated_at.strftime("%Y-%m-%d %H:%M:%S"),
         )
     return table
@@ -74,10 +78,27 @@ def order_timeline(view: OrderView) -> Group:
         f"\ncustomer {view.customer_id} · channel {view.channel} · workflow {view.workflow_id}",
         f"\ntotal {money.total} {money.currency} · terms {money.payment_terms or '-'}"
         f" · authorised {money.authorised} · captured {money.captured}"
-        f" · received {money.received}"
-        f" · invoice {money.invoice_number or '-'} · receipt {money.receipt_number or '-'}",
+        f" · received {money.received} · refunded {money.refunded}"
+        f" · invoice {money.invoice_number or '-'} (due {money.due_date or '-'})"
+        f" · credit note {money.credit_note_number or '-'} · receipt {money.receipt_number or '-'}",
+        f"\nescalation level {view.escalation_level}",
     )
     parts: list[Table | Text] = [header]
+    if view.needs_attention:
+        parts.append(Text(f"needs attention: {view.needs_attention}", style="bold red"))
+    if view.waiting is not None:
+        ladder = view.waiting.ladder
+        upcoming = (
+            f"; next: {ladder.next_rung} at {ladder.next_at:%Y-%m-%d %H:%M} UTC"
+            if ladder is not None and ladder.next_at is not None
+            else ""
+        )
+        parts.append(
+            Text(
+                f"waiting for {view.waiting.waiting_for} since "
+                f"{view.waiting.since:%Y-%m-%d %H:%M} UTC{upcoming}"
+            )
+        )
     if view.rejection_reasons:
         parts.append(Text("reasons:\n  " + "\n  ".join(view.rejection_reasons), style="yellow"))
     lines = Table("line", "sku", "qty", "unit price", "total", title="Lines")
@@ -95,12 +116,30 @@ def order_timeline(view: OrderView) -> Group:
         for r in view.reservations:
             reservations.add_row(str(r.line_no), r.sku, r.warehouse_id, str(r.quantity), r.status)
         parts.append(reservations)
+    if view.supply:
+        supply = Table(
+            "line", "sku", "kind", "ordered", "received", "expected", "status", title="Supply"
+        )
+        for order in view.supply:
+            supply.add_row(
+                str(order.line_no),
+                order.sku,
+                order.kind,
+                str(order.quantity),
+                str(order.received),
+                f"{order.expected_at:%Y-%m-%d}" if order.expected_at else "",
+                order.status,
+            )
+        parts.append(supply)
     if view.shipments:
         shipments = Table(
-            "shipment", "warehouse", "carrier", "tracking", "status", title="Shipments"
+            "shipment", "warehouse", "carrier", "tracking", "promised", "status", title="Shipments"
         )
         for s in view.shipments:
-            shipments.add_row(s.shipment_id, s.warehouse_id, s.carrier, s.tracking_number, s.status)
+            promised = f"{s.promised_by:%Y-%m-%d %H:%M}" if s.promised_by else ""
+            shipments.add_row(
+                s.shipment_id, s.warehouse_id, s.carrier, s.tracking_number, promised, s.status
+            )
         parts.append(shipments)
     history = Table("when (UTC)", "event", "detail", "by", title="Timeline")
     for event in view.history:

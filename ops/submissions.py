@@ -109,7 +109,26 @@ async def submit(
 EXAMPLES_DIR = Path(__file__).resolve().parent.parent / "examples"
 
 
-def demo_submissions(run_tag: str, examples_dir: Path = EXAMPLES_DIR) -> list[OrderSubmission]:
+class DemoRole(StrEnum):
+    """What the demo, playing staff and partners, does to one demo order."""
+
+    NONE = "none"
+    APPROVE = "approve"
+    """Support approves it once it is held for credit review."""
+    CANCEL = "cancel"
+    """Support cancels it while it waits for supply."""
+
+
+DEMO_ROLES = {
+    "edi-held-for-credit": DemoRole.APPROVE,
+    "web-cancelled-by-support": DemoRole.CANCEL,
+}
+"""Example file stems and the part the demo plays for them; the rest run by themselves."""
+
+
+def demo_submissions(
+    run_tag: str, examples_dir: Path = EXAMPLES_DIR
+) -> list[tuple[OrderSubmission, DemoRole]]:
     """The demo set: every example order, plus one that must be rejected, with fresh ids.
 
     ``run_tag`` makes the ids unique per run, so a second demo on the same
@@ -119,19 +138,19 @@ def demo_submissions(run_tag: str, examples_dir: Path = EXAMPLES_DIR) -> list[Or
     for path in sorted(examples_dir.glob("*.json")):
         data = json.loads(path.read_text(encoding="utf-8"))
         data["order_id"] = f"{data['order_id']}-{run_tag}"
-        submissions.append(OrderSubmission.model_validate(data))
-    submissions.append(
-        OrderSubmission.model_validate(
-            {
-                "order_id": f"FAX-BAD-{run_tag}",
-                "channel": "fax",
-                "customer_id": "CUST-OLD",
-                "lines": [
-                    {"sku": "LEGACY-0", "quantity": 2, "unit_price": "5.00"},
-                    {"sku": "NO-SUCH-SKU", "quantity": 0, "unit_price": "1.00"},
-                ],
-                "shipping_address": {"name": "Former Customer AG", "city": "Bonn"},
-            }
-        )
+        role = DEMO_ROLES.get(path.stem, DemoRole.NONE)
+        submissions.append((OrderSubmission.model_validate(data), role))
+    invalid = OrderSubmission.model_validate(
+        {
+            "order_id": f"FAX-BAD-{run_tag}",
+            "channel": "fax",
+            "customer_id": "CUST-OLD",
+            "lines": [
+                {"sku": "LEGACY-0", "quantity": 2, "unit_price": "5.00"},
+                {"sku": "NO-SUCH-SKU", "quantity": 0, "unit_price": "1.00"},
+            ],
+            "shipping_address": {"name": "Former Customer AG", "city": "Bonn"},
+        }
     )
+    submissions.append((invalid, DemoRole.NONE))
     return submissions

@@ -207,6 +207,23 @@ async def test_shortage_of_a_made_product_is_backordered_and_supplied(
     assert await ledger_matches_levels(sessions)
 
 
+async def test_supply_can_arrive_where_the_product_was_never_kept(
+    sessions: SessionFactory,
+) -> None:
+    await receive(sessions, customer_id="CUST-ACME", payment_token=None)
+    supply = SupplyActivities(sessions, factory=simulated_factory(), supplier=simulated_supplier())
+    request = SupplyRequest(order_id="T-1", line_no=2, sku="PANEL-X", quantity=3)
+    placed = await run(supply.place_supply_order, request)
+    assert placed.warehouse_id == "WH-BER"
+    receipt = SupplyReceipt(receipt_id="DN-1", quantity=3)
+    arrival = SupplyArrival(
+        supply_order_id=placed.supply_order_id, order_id="T-1", line_no=2, receipt=receipt
+    )
+    await run(supply.receive_supply, arrival)
+    assert await stock(sessions, "PANEL-X", "WH-BER") == (3, 3)
+    assert await ledger_matches_levels(sessions)
+
+
 async def test_cancelled_supply_order_is_cancelled_once_with_the_partner(
     sessions: SessionFactory,
 ) -> None:
@@ -343,9 +360,10 @@ async def test_parcel_can_be_cancelled_until_it_is_picked_up(sessions: SessionFa
     planned = await run(shipping.plan_shipments, ref)
     parcel = ShipmentRef(order_id="T-1", shipment_id=planned.shipments[0].shipment_id)
     await run(shipping.book_shipment, parcel)
-    undone = await run(shipping.cancel_shipment, parcel)
+    undo = UndoRequest(order_id="T-1", reason="test")
+    undone = await run(shipping.cancel_shipments, undo)
     assert undone.detail.startswith(f"parcel {parcel.shipment_id} cancelled (SIMCXL-")
-    assert (await run(shipping.cancel_shipment, parcel)).detail.endswith("is cancelled")
+    assert (await run(shipping.cancel_shipments, undo)).detail == "no parcel to cancel"
 
     await receive(sessions, "T-2")
     await run(InventoryActivities(sessions).reserve_stock, OrderRef(order_id="T-2"))
@@ -358,7 +376,7 @@ async def test_parcel_can_be_cancelled_until_it_is_picked_up(sessions: SessionFa
         MilestoneRecord(order_id="T-2", shipment_id=second.shipment_id, event=picked_up),
     )
     with pytest.raises(ApplicationError) as caught:
-        await run(shipping.cancel_shipment, moved)
+        await run(shipping.cancel_shipments, UndoRequest(order_id="T-2", reason="test"))
     assert caught.value.type == PICKED_UP_ALREADY
     assert await stock(sessions, "WIDGET-1", "WH-BER") == (497, 3)
     assert await ledger_matches_levels(sessions)

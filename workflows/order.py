@@ -105,8 +105,6 @@ with workflow.unsafe.imports_passed_through():
         PlannedShipments,
         ShipmentOutcome,
         ShipmentProgress,
-        ShipmentRef,
-        ShipmentRequest,
         ShipmentStatus,
         shipment_workflow_id,
     )
@@ -445,6 +443,9 @@ class OrderWorkflow:
 
     async def _ship_and_invoice(self, ref: OrderRef, prepaid: bool) -> InvoiceRecord:
         """Plan and book the parcels, settle at shipment, wait for delivery."""
+        self._compensations.append(
+            _Compensation("Cancel the parcels", EventKind.SHIPMENT_CANCELLED, self._cancel_parcels)
+        )
         planned = await self._step(
             PLAN_SHIPMENTS, ref, PlannedShipments, "Plan one parcel per warehouse", DATABASE_STEP
         )
@@ -454,13 +455,6 @@ class OrderWorkflow:
                     shipment_id=request.shipment_id,
                     warehouse_id=request.warehouse_id,
                     status=ShipmentStatus.PLANNED.value,
-                )
-            )
-            self._compensations.append(
-                _Compensation(
-                    f"Cancel parcel {request.shipment_id}",
-                    EventKind.SHIPMENT_CANCELLED,
-                    partial(self._cancel_parcel, request),
                 )
             )
             self._parcels[request.shipment_id] = await workflow.start_child_workflow(
@@ -523,26 +517,16 @@ class OrderWorkflow:
         )
         return invoice
 
-    async def _cancel_parcel(self, request: ShipmentRequest) -> Undone:
-        handle = self._parcels.get(request.shipment_id)
-        if handle is not None and not handle.done():
+    async def _cancel_parcels(self) -> Undone:
+        """Stop following the parcels, then cancel those not yet on their way."""
+        running = [handle for handle in self._parcels.values() if not handle.done()]
+        for handle in running:
             handle.cancel()
-            await workflow.wait([handle])
-        current = next(
-            (
-                view.shipment_id
-                for view in self._view.shipments
-                if view.shipment_id.startswith(request.shipment_id)
-                and view.status not in (ShipmentStatus.LOST.value, ShipmentStatus.CANCELLED.value)
-            ),
-            request.shipment_id,
-        )
+        if running:
+            await workflow.wait(running)
+        request = UndoRequest(order_id=self._order_id, reason=self._undo_reason)
         return await run_step(
-            CANCEL_SHIPMENT,
-            ShipmentRef(order_id=self._order_id, shipment_id=current),
-            Undone,
-            f"Cancel parcel {current}",
-            COMPENSATION_STEP,
+            CANCEL_SHIPMENT, request, Undone, "Cancel the parcels", COMPENSATION_STEP
         )
 
     # --- net terms: payment under the dunning ladder ----------------------------------
