@@ -25,13 +25,18 @@ MILESTONES = (Milestone.PICKED_UP, Milestone.IN_TRANSIT, Milestone.DELIVERED)
 
 
 class SimulatedCarrier:
-    """Stands in for a parcel carrier that must be polled; no parcel moves."""
+    """Stands in for a parcel carrier; no parcel moves.
+
+    By default it must be polled. With ``pushes_events`` it claims to send
+    tracking events itself, so parcels move only when told (``oms carrier event``
+    or a test's ``carrier_event`` signal) and nobody polls it.
+    """
 
     name = "simulated-carrier"
-    pushes_events = False
 
-    def __init__(self, step_seconds: float = 1.0) -> None:
+    def __init__(self, step_seconds: float = 1.0, *, pushes_events: bool = False) -> None:
         self._step = timedelta(seconds=step_seconds)
+        self.pushes_events = pushes_events
         self._bookings: dict[str, ParcelBooking] = {}
 
     async def book(

@@ -45,6 +45,16 @@ CUSTOMERS: list[dict[str, Any]] = [
         "currency": "EUR",
     },
     {
+        "id": "CUST-WATCH",
+        "name": "Watchful Trading KG",
+        "email": "einkauf@watchful.example",
+        "standing": Standing.WATCH,
+        "payment_terms": PaymentTerms.NET,
+        "net_days": 30,
+        "credit_limit": Decimal("10000.00"),
+        "currency": "EUR",
+    },
+    {
         "id": "CUST-OLD",
         "name": "Former Customer AG",
         "email": "old@example.com",
@@ -116,9 +126,14 @@ STOCK = {
 
 
 async def seed_demo_catalogue(sessions: SessionFactory) -> bool:
-    """Load the demo catalogue into an empty database; returns False if it had customers."""
+    """Load the demo catalogue into an empty database; returns False if it had customers.
+
+    A database seeded by an older version gets the demo customers added since.
+    """
     async with sessions() as session, session.begin():
         if await session.scalar(select(func.count()).select_from(Customer)):
+            known = set(await session.scalars(select(Customer.id)))
+            session.add_all(Customer(**row) for row in CUSTOMERS if row["id"] not in known)
             return False
         session.add_all(Customer(**row) for row in CUSTOMERS)
         session.add_all(Product(**row) for row in PRODUCTS)

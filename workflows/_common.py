@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
@@ -69,6 +70,18 @@ async def notify(order_id: str, key: str, audience: Audience, subject: str, mess
     )
 
 
+def stop_if_cancelled() -> None:
+    """Raise :class:`asyncio.CancelledError` once this workflow's cancellation was requested.
+
+    A step still running when the cancellation arrives is allowed to finish (so
+    no effect lands after the undo), and its result is kept: the SDK then
+    swallows the cancellation. Workflows call this after each forward step.
+    """
+    reason = workflow.cancellation_reason()
+    if reason is not None:
+        raise asyncio.CancelledError(reason or "cancellation requested")
+
+
 RungHandler = Callable[[EscalationRung, LadderPosition], Awaitable[None]]
 
 
@@ -134,6 +147,7 @@ class EscalatingWait:
             await self._escalate(rung)
             if on_rung is not None:
                 await on_rung(rung, self.position)
+            stop_if_cancelled()
             if self.position.next_at is None and not rung.asks_for_decision:
                 return False
         return True

@@ -52,7 +52,7 @@ with workflow.unsafe.imports_passed_through():
         TrackingPoll,
     )
 
-from workflows._common import EscalatingWait, notify, record, run_step
+from workflows._common import EscalatingWait, notify, record, run_step, stop_if_cancelled
 from workflows.policies import DATABASE_STEP, PARTNER_STEP, TRACKING_POLL
 
 CUSTOMER_MESSAGES = {
@@ -256,7 +256,8 @@ class ShipmentWorkflow:
             self._view.needs_attention = None
 
     async def _report(self) -> None:
-        """Tell the order where this parcel stands."""
+        """Tell the order where this parcel stands; every step ends here, so stop if cancelled."""
+        stop_if_cancelled()
         assert self._view is not None
         order = workflow.get_external_workflow_handle(order_workflow_id(self._order_id))
         await order.signal(SHIPMENT_PROGRESS_SIGNAL, ShipmentProgress(shipment=self._view))

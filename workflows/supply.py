@@ -37,7 +37,7 @@ with workflow.unsafe.imports_passed_through():
         supply_delay_ladder,
     )
 
-from workflows._common import EscalatingWait, run_step
+from workflows._common import EscalatingWait, run_step, stop_if_cancelled
 from workflows.policies import DATABASE_STEP, PARTNER_STEP
 
 
@@ -132,7 +132,8 @@ class SupplyWorkflow:
         )
 
     async def _report(self, request: SupplyRequest) -> None:
-        """Tell the order where this supply order stands."""
+        """Tell the order where the supply order stands; every step ends here: stop if cancelled."""
+        stop_if_cancelled()
         assert self._view is not None
         order = workflow.get_external_workflow_handle(order_workflow_id(request.order_id))
         await order.signal(SUPPLY_PROGRESS_SIGNAL, self._view)
