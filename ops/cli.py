@@ -81,7 +81,7 @@ ActorOption = Annotated[
 
 def fail(message: str) -> typer.Exit:
     """Print ``message`` to stderr and return the exit to raise."""
-    errors.print(f"[red]error:[/red] {message}")
+    errors.print(f"[red]error:[/red] {message}", soft_wrap=True)
     return typer.Exit(code=1)
 
 

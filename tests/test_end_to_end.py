@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import io
+import json
 import uuid
 from collections.abc import AsyncIterator
 from decimal import Decimal
@@ -9,10 +12,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from rich.console import Console
 from sqlalchemy import func, select
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
+from typer.testing import CliRunner, Result
 
 from domain.orders import (
     PAYMENT_RECEIVED_SIGNAL,
@@ -23,6 +28,8 @@ from domain.orders import (
     order_workflow_id,
 )
 from domain.settlement import IncomingPayment
+from ops.cli import app
+from ops.demo import follow_orders, submit_demo_orders
 from ops.submissions import Delivery, read_submission, submit
 from persistence.database import SessionFactory, create_engine, session_factory
 from persistence.demo_catalogue import seed_demo_catalogue
@@ -40,6 +47,7 @@ from runtime.settings import Settings
 from runtime.workers import order_worker
 from tests.conftest import installed_binary
 from tests.factories import line, submission
+from tests.workflow_fakes import wait_for_status, wait_until
 
 pytestmark = pytest.mark.devserver
 
@@ -58,12 +66,19 @@ async def dev_server() -> AsyncIterator[WorkflowEnvironment]:
 
 
 @pytest.fixture(scope="module")
-async def pipeline(
-    dev_server: WorkflowEnvironment, tmp_path_factory: pytest.TempPathFactory
-) -> AsyncIterator[tuple[Client, SessionFactory]]:
-    """A worker with real activities on a fresh SQLite business database."""
+def pipeline_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A fresh, migrated SQLite business database for this module."""
     url = f"sqlite:///{tmp_path_factory.mktemp('e2e') / 'oms.db'}"
     upgrade(url)
+    return url
+
+
+@pytest.fixture(scope="module")
+async def pipeline(
+    dev_server: WorkflowEnvironment, pipeline_url: str
+) -> AsyncIterator[tuple[Client, SessionFactory]]:
+    """A worker with real activities on the module's business database."""
+    url = pipeline_url
     engine = create_engine(url)
     sessions = session_factory(engine)
     await seed_demo_catalogue(sessions)
@@ -166,3 +181,144 @@ async def test_invalid_order_ends_rejected_with_its_reasons(
     assert stored.status is OrderStatus.REJECTED
     assert stored.rejection_reasons == result.reasons
     assert await count(sessions, Reservation, order.order_id) == 0
+
+
+async def test_demo_set_ends_as_each_scenario_says(
+    pipeline: tuple[Client, SessionFactory],
+) -> None:
+    client, sessions = pipeline
+    cast = await submit_demo_orders(client, sessions)
+    views = await follow_orders(sessions, cast.order_ids, Console(file=io.StringIO()), cast)
+    by_example = {view.order_id.rsplit("-", 1)[0]: view for view in views}
+    assert {prefix: view.status for prefix, view in by_example.items()} == {
+        "WEB-10001": OrderStatus.COMPLETED,
+        "WEB-10002": OrderStatus.COMPLETED,
+        "WEB-10003": OrderStatus.CANCELLED,
+        "EDI-4500012345": OrderStatus.COMPLETED,
+        "EDI-4600000777": OrderStatus.COMPLETED,
+        "TEL-2026-0042": OrderStatus.COMPLETED,
+        "TEL-2026-0099": OrderStatus.COMPLETED,
+        "FAX-000317": OrderStatus.COMPLETED,
+        "FAX-BAD": OrderStatus.REJECTED,
+    }
+    held = by_example["EDI-4600000777"]
+    assert ("approved_by_staff", "demo-support") in {(e.kind, e.actor) for e in held.history}
+    backorder = by_example["TEL-2026-0099"]
+    assert [(s.kind, s.status) for s in backorder.supply] == [("production", "received")]
+    assert backorder.supply[0].received == backorder.supply[0].quantity >= 2
+    late = by_example["WEB-10002"]
+    assert late.escalation_level >= 1
+    assert "escalated" in {e.kind for e in late.history}
+    cancelled = by_example["WEB-10003"]
+    assert [s.status for s in cancelled.supply] == ["cancelled"]
+    assert {r.status for r in cancelled.reservations} == {"released"}
+    assert cancelled.money.authorised == cancelled.money.total
+    assert await count(sessions, Payment, cancelled.order_id, Payment.kind == "void") == 1
+    for view in views:
+        if view.money.payment_terms == "net" and view.status is OrderStatus.COMPLETED:
+            assert view.money.received == view.money.total
+
+
+def oms(client: Client, sessions_url: str, *args: str) -> Result:
+    """Run ``oms`` against the test's dev server and business database."""
+    env = {
+        "OMS_TEMPORAL_ADDRESS": client.service_client.config.target_host,
+        "OMS_DATABASE_URL": sessions_url,
+    }
+    return CliRunner().invoke(app, list(args), env=env)
+
+
+async def test_support_staff_commands_act_on_running_orders(
+    pipeline: tuple[Client, SessionFactory], pipeline_url: str
+) -> None:
+    client, sessions = pipeline
+    held = submission(
+        f"E2E-HELD-{uuid.uuid4().hex[:6]}", customer_id="CUST-WATCH", payment_token=None
+    )
+    short = submission(
+        f"E2E-SHORT-{uuid.uuid4().hex[:6]}",
+        customer_id="CUST-ACME",
+        payment_token=None,
+        lines=[line("GADGET-2", 60, "249.00")],
+    )
+    for order in (held, short):
+        await submit(client, order, sessions)
+    held_handle = client.get_workflow_handle(order_workflow_id(held.order_id))
+    short_handle = client.get_workflow_handle(order_workflow_id(short.order_id))
+    await wait_for_status(held_handle, OrderStatus.AWAITING_APPROVAL)
+    ordered = await wait_until(
+        short_handle, lambda v: bool(v.supply) and v.supply[0].kind != "", "ordered"
+    )
+    backordered = ordered.supply[0].quantity
+
+    def run(*args: str) -> Result:
+        return oms(client, pipeline_url, *args)
+
+    unknown = await asyncio.to_thread(run, "approve", "NO-SUCH-ORDER", "--reason", "x")
+    assert unknown.exit_code == 1
+    assert "order NO-SUCH-ORDER: no running workflow 'order-NO-SUCH-ORDER'" in unknown.output
+    not_held = await asyncio.to_thread(run, "approve", short.order_id, "--reason", "x")
+    assert not_held.exit_code == 1
+    assert "approve refused: the order is AWAITING_SUPPLY, not held for approval" in not_held.output
+    past = await asyncio.to_thread(
+        run, "extend", held.order_id, "--until", "2020-01-01", "--reason", "x", "--as", "sam"
+    )
+    assert past.exit_code == 1
+    assert "is not in the future" in past.output
+    extended = await asyncio.to_thread(
+        run,
+        "extend",
+        held.order_id,
+        "--until",
+        "2099-01-01T09:00",
+        "--reason",
+        "papers",
+        "--as",
+        "sam",
+    )
+    assert extended.exit_code == 0, extended.output
+    approved = await asyncio.to_thread(
+        run, "approve", held.order_id, "--reason", "limit raised", "--as", "sam", "--json"
+    )
+    assert approved.exit_code == 0, approved.output
+    assert json.loads(approved.output)["accepted"] is True
+    again = await asyncio.to_thread(run, "approve", held.order_id, "--reason", "twice")
+    assert again.exit_code == 1
+    assert "approve refused: the order was approved by sam already" in again.output
+
+    received = await asyncio.to_thread(
+        run, "supply", "receive", short.order_id, "1", "1", "--note", "DN-77"
+    )
+    assert received.exit_code == 0, received.output
+    repeated = await asyncio.to_thread(
+        run, "supply", "receive", short.order_id, "1", "1", "--note", "DN-77"
+    )
+    assert repeated.exit_code == 1
+    assert "delivery note 'DN-77' was received already" in repeated.output
+    rest = await asyncio.to_thread(
+        run, "supply", "receive", short.order_id, "1", str(backordered - 1), "--note", "DN-78"
+    )
+    assert rest.exit_code == 0, rest.output
+    bad_pay = await asyncio.to_thread(run, "pay", short.order_id, "0", "--bank-ref", "B-1")
+    assert bad_pay.exit_code == 1
+    assert "amount 0" in bad_pay.output
+
+    listed = await asyncio.to_thread(run, "orders", "list", "--customer", "CUST-WATCH", "--json")
+    assert held.order_id in {row["order_id"] for row in json.loads(listed.output)}
+    for handle in (held_handle, short_handle):
+        await wait_for_status(handle, OrderStatus.DELIVERED)
+        view = await handle.query(STATUS_QUERY, result_type=OrderView)
+        paid = await asyncio.to_thread(
+            run, "pay", view.order_id, str(view.money.total), "--bank-ref", f"B-{view.order_id}"
+        )
+        assert paid.exit_code == 0, paid.output
+        assert (await result_of(client, view.order_id)).status is OrderStatus.COMPLETED
+    async with sessions() as session:
+        events = await session.scalars(
+            select(OrderEventRow).where(OrderEventRow.order_id == held.order_id)
+        )
+        staff = [(e.kind, e.actor) for e in events if e.actor == "sam"]
+    assert staff == [("deadline_extended", "sam"), ("approved_by_staff", "sam")]
+    cancel_done = await asyncio.to_thread(run, "cancel", held.order_id, "--reason", "late")
+    assert cancel_done.exit_code == 1
+    assert "no running workflow" in cancel_done.output
