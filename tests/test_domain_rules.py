@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -9,9 +10,11 @@ from pydantic import ValidationError
 
 from domain.allocation import LineDemand, plan_allocation
 from domain.catalogue import CustomerProfile, PaymentTerms, ProductInfo, Sourcing, Standing
-from domain.credit import CreditOutcome, decide_credit
+from domain.credit import APPROVAL_LADDER, CreditOutcome, decide_credit
+from domain.escalation import climb, due_rung, extend, start_ladder
 from domain.orders import OrderSubmission, ShippingAddress
 from domain.pricing import order_total
+from domain.supply import SupplyKind, supply_delay_ladder
 from domain.validation import find_problems
 from tests.factories import line, submission
 
@@ -149,3 +152,47 @@ def test_allocation_splits_over_fewest_warehouses_when_needed() -> None:
 def test_allocation_reports_shortages() -> None:
     plan = plan_allocation([LineDemand(line_no=1, sku="A", quantity=5)], {"WH1": {"A": 3}})
     assert [(s.sku, s.requested, s.available) for s in plan.shortages] == [("A", 5, 3)]
+
+
+def test_ladder_rungs_fall_due_at_their_offsets_from_the_start() -> None:
+    start = datetime(2026, 11, 28, 9, tzinfo=UTC)
+    position = start_ladder(APPROVAL_LADDER, start)
+    due = []
+    while position.next_at is not None:
+        due.append((due_rung(APPROVAL_LADDER, position).name, position.next_at - start))
+        position = climb(APPROVAL_LADDER, position)
+    assert due == [
+        ("remind the assignee", timedelta(hours=24)),
+        ("escalate to a supervisor", timedelta(hours=48)),
+        ("auto-reject", timedelta(hours=72)),
+    ]
+    assert position.level == 3
+
+
+def test_extending_moves_the_next_rung_and_keeps_the_spacing_after_it() -> None:
+    start = datetime(2026, 11, 28, 9, tzinfo=UTC)
+    reminded = climb(APPROVAL_LADDER, start_ladder(APPROVAL_LADDER, start))
+    new_deadline = start + timedelta(days=5)
+    moved = extend(APPROVAL_LADDER, reminded, new_deadline)
+    assert (moved.level, moved.next_rung, moved.next_at) == (
+        1,
+        "escalate to a supervisor",
+        new_deadline,
+    )
+    assert climb(APPROVAL_LADDER, moved).next_at == new_deadline + timedelta(hours=24)
+
+
+def test_extending_an_exhausted_ladder_arms_its_last_rung_again() -> None:
+    ladder = supply_delay_ladder(SupplyKind.PURCHASE)
+    position = start_ladder(ladder, datetime(2026, 11, 28, tzinfo=UTC))
+    for _ in ladder.rungs:
+        position = climb(ladder, position)
+    assert position.next_at is None
+    later = datetime(2026, 12, 24, tzinfo=UTC)
+    again = extend(ladder, position, later)
+    assert (again.level, again.next_rung, again.next_at) == (
+        3,
+        "ask support: wait longer or cancel",
+        later,
+    )
+    assert [rung.notify.value for rung in ladder.rungs] == ["customer", "purchasing", "support"]
