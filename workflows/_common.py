@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 from temporalio import workflow
+from temporalio.workflow import ActivityCancellationType
 
 with workflow.unsafe.imports_passed_through():
     from domain.escalation import (
@@ -32,18 +33,38 @@ ResultT = TypeVar("ResultT")
 async def run_step(
     activity: str, arg: Any, result_type: type[ResultT], summary: str, policy: StepPolicy
 ) -> ResultT:
-    """Run one activity by its registered name under ``policy``."""
-    result: ResultT = await workflow.execute_activity(
-        activity,
-        arg,
-        result_type=result_type,
-        start_to_close_timeout=policy.start_to_close,
-        heartbeat_timeout=policy.heartbeat,
-        retry_policy=policy.retry,
-        cancellation_type=policy.cancellation,
-        summary=summary,
-    )
-    return result
+    """Run one activity by its registered name under ``policy``.
+
+    Unless the policy says the step may be interrupted, a cancellation that
+    arrives while it runs lets it finish (no effect can land after the undo
+    that should have removed it) and is raised once it has.
+    """
+
+    async def execute() -> ResultT:
+        result: ResultT = await workflow.execute_activity(
+            activity,
+            arg,
+            result_type=result_type,
+            start_to_close_timeout=policy.start_to_close,
+            heartbeat_timeout=policy.heartbeat,
+            retry_policy=policy.retry,
+            cancellation_type=ActivityCancellationType.TRY_CANCEL,
+            summary=summary,
+        )
+        return result
+
+    step = asyncio.create_task(execute())
+    if policy.interruptible:
+        return await step
+    cancelled = False
+    while not step.done():
+        try:
+            await asyncio.shield(step)
+        except asyncio.CancelledError:
+            cancelled = True
+    if cancelled:
+        raise asyncio.CancelledError(f"cancelled while '{summary}' ran; it finished first")
+    return step.result()
 
 
 async def record(change: StatusChange) -> None:

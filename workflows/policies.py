@@ -10,7 +10,6 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from temporalio.common import RetryPolicy
-from temporalio.workflow import ActivityCancellationType
 
 
 @dataclass(frozen=True)
@@ -20,9 +19,10 @@ class StepPolicy:
     start_to_close: timedelta
     retry: RetryPolicy
     heartbeat: timedelta | None = None
-    cancellation: ActivityCancellationType = ActivityCancellationType.WAIT_CANCELLATION_COMPLETED
-    """By default a cancelled workflow waits for a running step to finish, so no
-    effect can land after the compensation that should have undone it."""
+    interruptible: bool = False
+    """False: a cancelled workflow lets a running step finish (and only then stops),
+    so no effect can land after the compensation that should have undone it.
+    True: the step is abandoned at once; only for steps without effects."""
 
 
 INFRASTRUCTURE_RETRY = RetryPolicy(
@@ -42,7 +42,7 @@ TRACKING_POLL = StepPolicy(
     start_to_close=timedelta(days=1),
     retry=INFRASTRUCTURE_RETRY,
     heartbeat=timedelta(minutes=2),
-    cancellation=ActivityCancellationType.TRY_CANCEL,
+    interruptible=True,
 )
 """Asking a carrier for news: long-running, alive while it heartbeats, free to abandon."""
 
