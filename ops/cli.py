@@ -69,7 +69,7 @@ errors = Console(stderr=True)
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
 OrderIdArgument = Annotated[str, typer.Argument(help="The order id, e.g. WEB-10001.")]
 ReasonOption = Annotated[
-    str, typer.Option("--reason", "-r", help="Why; recorded in the audit log.", min=1)
+    str, typer.Option("--reason", "-r", help="Why; recorded in the audit log.")
 ]
 ActorOption = Annotated[
     str,
@@ -184,6 +184,17 @@ def orders_list(
         console.print_json("[" + ",".join(rows) + "]")
 
 
+def _decision(actor: str, reason: str) -> StaffDecision:
+    """Who acts and why, or a clear error when either is empty or too long."""
+    try:
+        return StaffDecision(actor=actor, reason=reason)
+    except ValidationError as invalid:
+        problem = invalid.errors()[0]
+        field = problem["loc"][0]
+        option = "--as" if field == "actor" else "--reason"
+        raise fail(f"{option} {problem['input']!r}: {problem['msg']}") from invalid
+
+
 def _act(action: StaffAction, argument: BaseModel, as_json: bool) -> None:
     """Perform a staff action and report the workflow's answer (or why it was refused)."""
 
@@ -210,31 +221,31 @@ def _order_action(order_id: str, signal: str) -> StaffAction:
     return StaffAction(order_workflow_id(order_id), signal, f"order {order_id}")
 
 
-@app.command()
-def approve(
-    order_id: OrderIdArgument, reason: ReasonOption, actor: ActorOption, as_json: JsonOption = False
-) -> None:
-    """Approve an order held for credit review."""
-    decision = StaffDecision(actor=actor, reason=reason)
-    _act(_order_action(order_id, APPROVE_SIGNAL), decision, as_json)
+def _decision_command(name: str, signal: str, summary: str) -> None:
+    """Register ``oms NAME ORDER_ID --reason TEXT [--as NAME]``, sending ``signal``'s update."""
+
+    def command(
+        order_id: OrderIdArgument,
+        reason: ReasonOption,
+        actor: ActorOption,
+        as_json: JsonOption = False,
+    ) -> None:
+        _act(_order_action(order_id, signal), _decision(actor, reason), as_json)
+
+    command.__doc__ = summary
+    app.command(name)(command)
 
 
-@app.command()
-def reject(
-    order_id: OrderIdArgument, reason: ReasonOption, actor: ActorOption, as_json: JsonOption = False
-) -> None:
-    """Reject an order held for credit review."""
-    decision = StaffDecision(actor=actor, reason=reason)
-    _act(_order_action(order_id, REJECT_SIGNAL), decision, as_json)
-
-
-@app.command()
-def cancel(
-    order_id: OrderIdArgument, reason: ReasonOption, actor: ActorOption, as_json: JsonOption = False
-) -> None:
-    """Cancel an order before dispatch; every step done so far is undone."""
-    decision = StaffDecision(actor=actor, reason=reason)
-    _act(_order_action(order_id, CANCEL_SIGNAL), decision, as_json)
+_decision_command("approve", APPROVE_SIGNAL, "Approve an order held for credit review.")
+_decision_command("reject", REJECT_SIGNAL, "Reject an order held for credit review.")
+_decision_command(
+    "cancel", CANCEL_SIGNAL, "Cancel an order before dispatch; every step done so far is undone."
+)
+_decision_command(
+    "retry",
+    RETRY_COMPENSATION_SIGNAL,
+    "Retry the undo step of an order that NEEDS_ATTENTION (after fixing its cause).",
+)
 
 
 @app.command()
@@ -254,17 +265,11 @@ def extend(
 ) -> None:
     """Move the next escalation of whatever the order waits for (approval, supply, parcel)."""
     deadline = until if until.tzinfo else until.replace(tzinfo=UTC)
-    extension = DeadlineExtension(actor=actor, reason=reason, new_deadline=deadline)
+    decision = _decision(actor, reason)
+    extension = DeadlineExtension(
+        actor=decision.actor, reason=decision.reason, new_deadline=deadline
+    )
     _act(_order_action(order_id, EXTEND_DEADLINE_SIGNAL), extension, as_json)
-
-
-@app.command()
-def retry(
-    order_id: OrderIdArgument, reason: ReasonOption, actor: ActorOption, as_json: JsonOption = False
-) -> None:
-    """Retry the undo step of an order that NEEDS_ATTENTION (after fixing its cause)."""
-    decision = StaffDecision(actor=actor, reason=reason)
-    _act(_order_action(order_id, RETRY_COMPENSATION_SIGNAL), decision, as_json)
 
 
 @app.command()
@@ -272,16 +277,19 @@ def pay(
     order_id: OrderIdArgument,
     amount: Annotated[Decimal, typer.Argument(help="Amount received, e.g. 120.50.")],
     bank_ref: Annotated[
-        str,
+        str | None,
         typer.Option(
-            "--bank-ref", help="The bank's transaction id; the same id twice counts once."
+            "--bank-ref",
+            help="The bank's transaction id; the same id twice counts once "
+            "(default: manual-ORDER-AMOUNT-DATE, so repeating the command today changes nothing).",
         ),
-    ],
+    ] = None,
     as_json: JsonOption = False,
 ) -> None:
     """Book money received for a net-terms order."""
+    payment_id = bank_ref or f"manual-{order_id}-{amount}-{datetime.now(UTC):%Y%m%d}"
     try:
-        payment = IncomingPayment(payment_id=bank_ref, amount=amount)
+        payment = IncomingPayment(payment_id=payment_id[:64], amount=amount)
     except ValidationError as invalid:
         raise fail(f"payment: {invalid.errors()[0]['msg']} (amount {amount})") from invalid
     _act(_order_action(order_id, PAYMENT_RECEIVED_SIGNAL), payment, as_json)
@@ -339,9 +347,7 @@ def shipment_resolve(
     as_json: JsonOption = False,
 ) -> None:
     """Decide about a lost, damaged or very late parcel."""
-    resolution = ShipmentResolution(
-        action=action, decision=StaffDecision(actor=actor, reason=reason)
-    )
+    resolution = ShipmentResolution(action=action, decision=_decision(actor, reason))
     target = StaffAction(
         shipment_workflow_id(shipment_id), RESOLVE_SHIPMENT_SIGNAL, f"parcel {shipment_id}"
     )

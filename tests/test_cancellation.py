@@ -11,7 +11,7 @@ by credit note, supply orders and parcels cancelled.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -185,6 +185,25 @@ async def cancel_when(
         return (await handle.result()).status
 
 
+async def cancel_at_gate(
+    env: WorkflowEnvironment,
+    shop: Callable[[Gate | None], Worker],
+    gate: Gate,
+    order: OrderSubmission,
+    check: Callable[[], Awaitable[None]] | None = None,
+) -> OrderStatus:
+    """Run ``order`` until ``gate`` holds its step, cancel, then let the step finish."""
+    worker = shop(gate)
+    async with worker:
+        handle = await start(env.client, worker.task_queue, order)
+        await gate.reached.wait()
+        if check is not None:
+            await check()
+        await handle.signal(CANCEL_SIGNAL, CANCEL)
+        gate.opened.set()
+        return (await handle.result()).status
+
+
 async def test_cancel_while_held_for_approval(
     time_skipping_env: WorkflowEnvironment,
     sessions: SessionFactory,
@@ -230,16 +249,12 @@ async def test_cancel_after_reservation(
 ) -> None:
     before = await stock_levels(sessions)
     order = unique_order()
-    gate = Gate(PLAN_SHIPMENTS)
-    worker = shop(gate)
-    async with worker:
-        handle = await start(time_skipping_env.client, worker.task_queue, order)
-        await gate.reached.wait()
+
+    async def reserved() -> None:
         assert (await stock_levels(sessions))[("WIDGET-1", "WH-BER")] == (500, 3)
-        await handle.signal(CANCEL_SIGNAL, CANCEL)
-        gate.opened.set()
-        result = await handle.result()
-    assert result.status is OrderStatus.CANCELLED
+
+    status = await cancel_at_gate(time_skipping_env, shop, Gate(PLAN_SHIPMENTS), order, reserved)
+    assert status is OrderStatus.CANCELLED
     await assert_fully_undone(sessions, order.order_id, before)
     assert await money(sessions, order.order_id, "void") == Decimal("59.70")
 
@@ -251,15 +266,8 @@ async def test_cancel_after_shipment_booking(
 ) -> None:
     before = await stock_levels(sessions)
     order = unique_order()
-    gate = Gate(CAPTURE_PAYMENT)
-    worker = shop(gate)
-    async with worker:
-        handle = await start(time_skipping_env.client, worker.task_queue, order)
-        await gate.reached.wait()
-        await handle.signal(CANCEL_SIGNAL, CANCEL)
-        gate.opened.set()
-        result = await handle.result()
-    assert result.status is OrderStatus.CANCELLED
+    status = await cancel_at_gate(time_skipping_env, shop, Gate(CAPTURE_PAYMENT), order)
+    assert status is OrderStatus.CANCELLED
     await assert_fully_undone(sessions, order.order_id, before)
     assert await money(sessions, order.order_id, "refund") == Decimal("59.70")
     async with sessions() as session:

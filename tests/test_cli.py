@@ -75,3 +75,9 @@ def test_orders_list_refuses_an_unknown_status(database: str) -> None:
     result = runner.invoke(app, ["orders", "list", "--status", "LOST"])
     assert result.exit_code == 2
     assert "LOST" in result.output
+
+
+def test_staff_command_with_an_empty_reason_is_refused_before_anything_is_sent() -> None:
+    result = runner.invoke(app, ["cancel", "WEB-1", "--reason", "", "--as", "sam"])
+    assert result.exit_code == 1
+    assert "--reason '': String should have at least 1 character" in result.output

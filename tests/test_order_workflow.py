@@ -9,9 +9,10 @@ from __future__ import annotations
 import uuid
 from datetime import datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 import pytest
-from temporalio.client import WorkflowFailureError, WorkflowUpdateFailedError
+from temporalio.client import WorkflowFailureError, WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError, CancelledError
 from temporalio.testing import WorkflowEnvironment
 
@@ -28,6 +29,7 @@ from domain.orders import (
     UPDATE_SUFFIX,
     OrderResult,
     OrderStatus,
+    OrderSubmission,
     OrderView,
     StaffDecision,
 )
@@ -459,6 +461,17 @@ async def test_late_supply_climbs_the_delay_ladder_and_asks_support(
 # --- shipment ------------------------------------------------------------------------------
 
 
+async def picked_up(
+    env: WorkflowEnvironment, handle: WorkflowHandle[Any, Any], order: OrderSubmission
+) -> tuple[WorkflowHandle[Any, Any], datetime]:
+    """Once the order is invoiced, the carrier reports its parcel picked up; the parcel's handle."""
+    await wait_for_status(handle, OrderStatus.INVOICED)
+    parcel = env.client.get_workflow_handle(shipment_workflow_id(f"{order.order_id}-S1"))
+    now = await env.get_current_time()
+    await parcel.signal(CARRIER_EVENT_SIGNAL, TrackingEvent(milestone=Milestone.PICKED_UP, at=now))
+    return parcel, now
+
+
 async def test_late_parcel_climbs_the_delivery_ladder_then_arrives(
     time_skipping_env: WorkflowEnvironment,
 ) -> None:
@@ -467,14 +480,7 @@ async def test_late_parcel_climbs_the_delivery_ladder_then_arrives(
     worker, queue = order_worker(time_skipping_env.client, partners.activities())
     async with worker:
         handle = await start(time_skipping_env.client, queue, order)
-        await wait_for_status(handle, OrderStatus.INVOICED)
-        parcel = time_skipping_env.client.get_workflow_handle(
-            shipment_workflow_id(f"{order.order_id}-S1")
-        )
-        now = await time_skipping_env.get_current_time()
-        await parcel.signal(
-            CARRIER_EVENT_SIGNAL, TrackingEvent(milestone=Milestone.PICKED_UP, at=now)
-        )
+        parcel, _ = await picked_up(time_skipping_env, handle, order)
         await time_skipping_env.sleep(PROMISED_AFTER + timedelta(days=6))
         view = await wait_until(handle, lambda v: v.needs_attention is not None, "support asked")
         assert view.escalation_level == 3
@@ -513,14 +519,7 @@ async def test_lost_parcel_asks_support_to_reship_or_refund(
     worker, queue = order_worker(time_skipping_env.client, partners.activities())
     async with worker:
         handle = await start(time_skipping_env.client, queue, order)
-        await wait_for_status(handle, OrderStatus.INVOICED)
-        parcel = time_skipping_env.client.get_workflow_handle(
-            shipment_workflow_id(f"{order.order_id}-S1")
-        )
-        now = await time_skipping_env.get_current_time()
-        await parcel.signal(
-            CARRIER_EVENT_SIGNAL, TrackingEvent(milestone=Milestone.PICKED_UP, at=now)
-        )
+        parcel, now = await picked_up(time_skipping_env, handle, order)
         await parcel.signal(
             CARRIER_EVENT_SIGNAL,
             TrackingEvent(
