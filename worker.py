@@ -15,7 +15,7 @@ import structlog
 from ops.demo import prepare_database
 from runtime.logging import configure_logging
 from runtime.settings import Settings
-from runtime.temporal import connect, temporal_server
+from runtime.temporal import connect, register_search_attributes, temporal_server
 from runtime.workers import open_database, order_worker
 
 
@@ -28,6 +28,7 @@ async def main() -> None:
         await prepare_database(settings)
     async with temporal_server(settings) as address, open_database(settings) as sessions:
         client = await connect(settings, address)
+        await register_search_attributes(client)
         log.info(
             "worker starting",
             temporal=address,

@@ -31,7 +31,7 @@ from persistence.migrate import upgrade
 from persistence.order_views import load_order_view
 from runtime.logging import configure_logging
 from runtime.settings import LogFormat, Settings
-from runtime.temporal import connect, temporal_server
+from runtime.temporal import connect, register_search_attributes, temporal_server
 from runtime.workers import open_database, order_worker
 
 from ._clock import utcnow
@@ -187,6 +187,7 @@ async def run_demo(settings: Settings, console: Console, keep_running: bool) -> 
             console.print("Starting the Temporal dev server (or reusing a running one)...")
             async with temporal_server(settings) as address:
                 client = await connect(settings, address)
+                await register_search_attributes(client)
                 console.print(f"Temporal at {address}; Web UI: {settings.ui_url}")
                 async with order_worker(client, sessions, settings):
                     cast = await submit_demo_orders(client, sessions)

@@ -20,6 +20,7 @@ from domain.orders import (
     OrderSubmission,
     order_workflow_id,
 )
+from domain.visibility import initial_search_attributes
 from persistence.database import SessionFactory
 from persistence.models import OrderEventRow
 
@@ -83,6 +84,7 @@ async def submit(
             start_signal_args=[submission],
             id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
             id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+            search_attributes=initial_search_attributes(submission),
             static_summary=(
                 f"Order {submission.order_id} via {submission.channel.value} "
                 f"for {submission.customer_id}"

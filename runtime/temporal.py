@@ -8,10 +8,16 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
+from temporalio.api.enums.v1 import IndexedValueType
+from temporalio.api.operatorservice.v1 import (
+    AddSearchAttributesRequest,
+    ListSearchAttributesRequest,
+)
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
+from domain.visibility import ORDER_SEARCH_ATTRIBUTES
 from runtime.settings import Settings
 
 CONNECT_TIMEOUT_SECONDS = 0.5
@@ -25,6 +31,27 @@ async def connect(settings: Settings, address: str | None = None) -> Client:
     return await Client.connect(
         target, namespace=settings.temporal_namespace, data_converter=pydantic_data_converter
     )
+
+
+async def register_search_attributes(client: Client) -> list[str]:
+    """Register the order search attributes the namespace lacks; the names it added.
+
+    Safe to call at every start: a server that has them all is left alone.
+    """
+    namespace = client.namespace
+    existing = await client.operator_service.list_search_attributes(
+        ListSearchAttributesRequest(namespace=namespace)
+    )
+    missing = {
+        key.name: IndexedValueType.ValueType(key.indexed_value_type)
+        for key in ORDER_SEARCH_ATTRIBUTES
+        if key.name not in existing.custom_attributes
+    }
+    if missing:
+        await client.operator_service.add_search_attributes(
+            AddSearchAttributesRequest(namespace=namespace, search_attributes=missing)
+        )
+    return sorted(missing)
 
 
 def temporal_cli_path() -> Path:
@@ -77,6 +104,7 @@ async def temporal_server(settings: Settings) -> AsyncIterator[str]:
         dev_server_existing_path=str(temporal_cli_path()),
         dev_server_database_filename=str((settings.data_dir / "temporal.db").resolve()),
         dev_server_extra_args=pragmas,
+        search_attributes=ORDER_SEARCH_ATTRIBUTES,
         data_converter=pydantic_data_converter,
     )
     try:

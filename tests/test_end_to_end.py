@@ -6,7 +6,8 @@ import asyncio
 import io
 import json
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -19,15 +20,25 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 from typer.testing import CliRunner, Result
 
+from domain.escalation import EXTEND_DEADLINE_SIGNAL, DeadlineExtension
 from domain.orders import (
+    CANCEL_SIGNAL,
     PAYMENT_RECEIVED_SIGNAL,
     STATUS_QUERY,
+    UPDATE_SUFFIX,
     OrderResult,
     OrderStatus,
     OrderView,
+    StaffDecision,
     order_workflow_id,
 )
 from domain.settlement import IncomingPayment
+from domain.visibility import (
+    ESCALATION_LEVEL,
+    NEEDS_ATTENTION,
+    ORDER_SEARCH_ATTRIBUTES,
+    ORDER_TOTAL,
+)
 from ops.cli import app
 from ops.demo import follow_orders, submit_demo_orders
 from ops.submissions import Delivery, read_submission, submit
@@ -44,6 +55,7 @@ from persistence.models import (
 )
 from persistence.order_views import load_order_view
 from runtime.settings import Settings
+from runtime.temporal import register_search_attributes
 from runtime.workers import order_worker
 from tests.conftest import installed_binary
 from tests.factories import line, submission
@@ -61,6 +73,10 @@ async def dev_server() -> AsyncIterator[WorkflowEnvironment]:
         dev_server_existing_path=installed_binary("temporal"),
         data_converter=pydantic_data_converter,
     )
+    assert await register_search_attributes(env.client) == sorted(
+        key.name for key in ORDER_SEARCH_ATTRIBUTES
+    )
+    assert await register_search_attributes(env.client) == []
     yield env
     await env.shutdown()
 
@@ -320,3 +336,54 @@ async def test_support_staff_commands_act_on_running_orders(
     cancel_done = await asyncio.to_thread(run, "cancel", held.order_id, "--reason", "late")
     assert cancel_done.exit_code == 1
     assert "no running workflow" in cancel_done.output
+
+
+def at_level(level: int) -> Callable[[OrderView], bool]:
+    """The order has reached escalation ``level``."""
+    return lambda view: view.escalation_level == level
+
+
+async def test_visibility_query_finds_held_orders_by_escalation_level_and_customer(
+    pipeline: tuple[Client, SessionFactory],
+) -> None:
+    client, sessions = pipeline
+    tag = uuid.uuid4().hex[:6]
+    held = {
+        level: submission(f"E2E-VIS-{tag}-{level}", customer_id="CUST-WATCH", payment_token=None)
+        for level in (0, 1, 2)
+    }
+    for order in held.values():
+        await submit(client, order, sessions)
+    for level, order in held.items():
+        handle = client.get_workflow_handle(order_workflow_id(order.order_id))
+        await wait_for_status(handle, OrderStatus.AWAITING_APPROVAL)
+        for reached in range(1, level + 1):
+            soon = datetime.now(UTC) + timedelta(seconds=1)
+            extension = DeadlineExtension(actor="sam", reason="chase it now", new_deadline=soon)
+            await handle.execute_update(EXTEND_DEADLINE_SIGNAL + UPDATE_SUFFIX, extension)
+            await wait_until(handle, at_level(reached), f"escalation level {reached}")
+    query = (
+        "OrderStatus = 'AWAITING_APPROVAL' AND EscalationLevel >= 2 "
+        "AND CustomerId = 'CUST-WATCH' AND OrderStage = 'audit'"
+    )
+    found: set[str] = set()
+    for _ in range(100):
+        found = {
+            execution.id
+            async for execution in client.list_workflows(query)
+            if f"E2E-VIS-{tag}" in execution.id
+        }
+        if found:
+            break
+        await asyncio.sleep(0.1)
+    assert found == {order_workflow_id(held[2].order_id)}
+    attributes = (
+        await client.get_workflow_handle(order_workflow_id(held[2].order_id)).describe()
+    ).typed_search_attributes
+    assert attributes.get(ESCALATION_LEVEL) == 2
+    assert attributes.get(ORDER_TOTAL) == float(Decimal("59.70"))
+    assert attributes.get(NEEDS_ATTENTION) is False
+    for order in held.values():
+        await client.get_workflow_handle(order_workflow_id(order.order_id)).signal(
+            CANCEL_SIGNAL, StaffDecision(actor="sam", reason="test over")
+        )

@@ -25,6 +25,7 @@ from functools import partial
 from typing import Any, TypeVar
 
 from temporalio import workflow
+from temporalio.common import SearchAttributeUpdate
 from temporalio.exceptions import ActivityError, ApplicationError, ChildWorkflowError
 
 with workflow.unsafe.imports_passed_through():
@@ -116,6 +117,18 @@ with workflow.unsafe.imports_passed_through():
         SupplyResult,
         supply_workflow_id,
     )
+    from domain.visibility import (
+        CHANNEL,
+        CUSTOMER_ID,
+        ESCALATION_LEVEL,
+        NEEDS_ATTENTION,
+        ORDER_ID,
+        ORDER_STAGE,
+        ORDER_STATUS,
+        ORDER_TOTAL,
+        PROMISED_DATE,
+        STAGE_OF_STATUS,
+    )
 
 from workflows._common import EscalatingWait, notify, record, run_step
 from workflows.policies import (
@@ -177,6 +190,7 @@ class OrderWorkflow:
         self._supplies: dict[int, workflow.ChildWorkflowHandle[Any, SupplyResult]] = {}
         self._parcels: dict[str, workflow.ChildWorkflowHandle[Any, ShipmentOutcome]] = {}
         self._delivered = False
+        self._published: dict[str, Any] = {}
         self._view = OrderView(
             order_id=self._order_id,
             workflow_id=workflow_id,
@@ -234,6 +248,7 @@ class OrderWorkflow:
         )
         self._terms = outcome.payment_terms
         self._view.money.total = outcome.total
+        self._publish()
         self._view.money.payment_terms = outcome.payment_terms or ""
         self._note(EventKind.RECEIVED)
         if not outcome.accepted:
@@ -1042,6 +1057,7 @@ class OrderWorkflow:
         )
         reasons = [self._own_attention, *(child.needs_attention for child in children)]
         self._view.needs_attention = next((reason for reason in reasons if reason), None)
+        self._publish()
 
     async def _record_status(self, status: OrderStatus, kind: EventKind, detail: str) -> None:
         await record(
@@ -1089,6 +1105,37 @@ class OrderWorkflow:
         self._view.status = status
         if reasons:
             self._view.rejection_reasons = reasons
+        self._publish()
+
+    def _publish(self) -> None:
+        """Keep the order's search attributes current (only what changed is upserted).
+
+        Only when the order was started with them: see
+        :func:`domain.visibility.initial_search_attributes`.
+        """
+        if workflow.info().typed_search_attributes.get(ORDER_ID) is None:
+            return
+        view = self._view
+        promised = [s.promised_by for s in view.shipments if s.promised_by is not None]
+        updates: list[SearchAttributeUpdate[Any]] = [
+            ORDER_ID.value_set(view.order_id),
+            ORDER_STATUS.value_set(view.status.value),
+            ORDER_STAGE.value_set(STAGE_OF_STATUS[view.status].value),
+            ESCALATION_LEVEL.value_set(view.escalation_level),
+            NEEDS_ATTENTION.value_set(view.needs_attention is not None),
+        ]
+        if view.customer_id:
+            updates += [
+                CUSTOMER_ID.value_set(view.customer_id),
+                CHANNEL.value_set(view.channel),
+                ORDER_TOTAL.value_set(float(view.money.total)),
+            ]
+        if promised:
+            updates.append(PROMISED_DATE.value_set(max(promised)))
+        changed = [u for u in updates if self._published.get(u.key.name) != u.value]
+        if changed:
+            workflow.upsert_search_attributes(changed)
+            self._published.update({u.key.name: u.value for u in changed})
 
     def _result(self) -> OrderResult:
         return OrderResult(
