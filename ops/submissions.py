@@ -89,6 +89,11 @@ async def submit(
                 f"Order {submission.order_id} via {submission.channel.value} "
                 f"for {submission.customer_id}"
             ),
+            static_details="\n".join(
+                f"- line {number}: {line.quantity} x {line.sku} at {line.unit_price} "
+                f"{submission.currency}"
+                for number, line in enumerate(submission.lines, start=1)
+            ),
         )
     except WorkflowAlreadyStartedError:
         if sessions is not None:

@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 from rich.console import Console
 from sqlalchemy import func, select
+from temporalio.api.sdk.v1 import WorkflowMetadata
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
@@ -383,6 +384,14 @@ async def test_visibility_query_finds_held_orders_by_escalation_level_and_custom
     assert attributes.get(ESCALATION_LEVEL) == 2
     assert attributes.get(ORDER_TOTAL) == float(Decimal("59.70"))
     assert attributes.get(NEEDS_ATTENTION) is False
+    metadata = await client.get_workflow_handle(order_workflow_id(held[2].order_id)).query(
+        "__temporal_workflow_metadata", result_type=WorkflowMetadata
+    )
+    assert "Waiting for an approve or reject decision from support staff" in (
+        metadata.current_details
+    )
+    assert "Next escalation: auto-reject at " in metadata.current_details
+    assert "Erika" not in metadata.current_details
     for order in held.values():
         await client.get_workflow_handle(order_workflow_id(order.order_id)).signal(
             CANCEL_SIGNAL, StaffDecision(actor="sam", reason="test over")

@@ -248,7 +248,7 @@ class OrderWorkflow:
         )
         self._terms = outcome.payment_terms
         self._view.money.total = outcome.total
-        self._publish()
+        self._show()
         self._view.money.payment_terms = outcome.payment_terms or ""
         self._note(EventKind.RECEIVED)
         if not outcome.accepted:
@@ -406,6 +406,7 @@ class OrderWorkflow:
         self._view.waiting = WaitView(
             waiting_for=f"supply for {len(backorders)} line(s)", since=workflow.now()
         )
+        self._describe()
         await self._until(lambda: all(handle.done() for handle in self._supplies.values()))
         for result in [handle.result() for handle in self._supplies.values()]:
             self._reserve_in_view(result)
@@ -516,6 +517,7 @@ class OrderWorkflow:
         self._set_status(OrderStatus.INVOICED)
 
         self._view.waiting = WaitView(waiting_for="delivery of every parcel", since=workflow.now())
+        self._describe()
         await self._until(lambda: all(handle.done() for handle in self._parcels.values()))
         outcomes = [handle.result() for handle in self._parcels.values()]
         self._view.waiting = None
@@ -1034,11 +1036,13 @@ class OrderWorkflow:
         self._view.waiting = WaitView(
             waiting_for=waiting_for, since=workflow.now(), ladder=wait.position
         )
+        self._describe()
         return wait
 
     def _end_wait(self) -> None:
         self._wait = None
         self._view.waiting = None
+        self._describe()
 
     async def _on_rung(self, rung: EscalationRung, position: LadderPosition) -> None:
         """After a rung of the order's own ladder: show it, and a needed decision."""
@@ -1057,7 +1061,7 @@ class OrderWorkflow:
         )
         reasons = [self._own_attention, *(child.needs_attention for child in children)]
         self._view.needs_attention = next((reason for reason in reasons if reason), None)
-        self._publish()
+        self._show()
 
     async def _record_status(self, status: OrderStatus, kind: EventKind, detail: str) -> None:
         await record(
@@ -1105,7 +1109,12 @@ class OrderWorkflow:
         self._view.status = status
         if reasons:
             self._view.rejection_reasons = reasons
+        self._show()
+
+    def _show(self) -> None:
+        """Make the order's state visible in the Web UI: search attributes and details."""
         self._publish()
+        self._describe()
 
     def _publish(self) -> None:
         """Keep the order's search attributes current (only what changed is upserted).
@@ -1136,6 +1145,44 @@ class OrderWorkflow:
         if changed:
             workflow.upsert_search_attributes(changed)
             self._published.update({u.key.name: u.value for u in changed})
+
+    def _describe(self) -> None:
+        """The Web UI's *current details*: stage, what the order waits for, the next rung."""
+        view = self._view
+        lines = [
+            f"**{view.status.value}** ({STAGE_OF_STATUS[view.status].value}) · "
+            f"{view.money.total} {view.money.currency} · customer {view.customer_id or '?'}"
+        ]
+        if view.waiting is not None:
+            lines.append(
+                f"Waiting for {view.waiting.waiting_for} since "
+                f"{view.waiting.since:%Y-%m-%d %H:%M} UTC"
+            )
+            ladder = view.waiting.ladder
+            if ladder is not None and ladder.next_at is not None:
+                lines.append(
+                    f"Next escalation: {ladder.next_rung} at {ladder.next_at:%Y-%m-%d %H:%M} UTC "
+                    f"({ladder.ladder}, level {ladder.level} now)"
+                )
+        if view.escalation_level:
+            lines.append(f"Escalation level {view.escalation_level}")
+        if view.needs_attention:
+            lines.append(f"**Needs attention:** {view.needs_attention}")
+        open_supply = [s for s in view.supply if s.status not in ("received", "cancelled")]
+        if open_supply:
+            lines.append(
+                "Supply: "
+                + ", ".join(
+                    f"line {s.line_no} {s.received}/{s.quantity} {s.sku}" for s in open_supply
+                )
+            )
+        if view.shipments:
+            lines.append(
+                "Parcels: " + ", ".join(f"{s.shipment_id} {s.status}" for s in view.shipments)
+            )
+        if view.rejection_reasons:
+            lines.append("Reasons: " + "; ".join(view.rejection_reasons))
+        workflow.set_current_details("\n\n".join(lines))
 
     def _result(self) -> OrderResult:
         return OrderResult(

@@ -259,6 +259,14 @@ class ShipmentWorkflow:
         """Tell the order where this parcel stands; every step ends here, so stop if cancelled."""
         stop_if_cancelled()
         assert self._view is not None
+        view = self._view
+        workflow.set_current_details(
+            f"**{view.status}** · parcel {view.shipment_id} from {view.warehouse_id}"
+            + (f" · {view.carrier} {view.tracking_number}" if view.tracking_number else "")
+            + (f" · promised by {view.promised_by:%Y-%m-%d %H:%M} UTC" if view.promised_by else "")
+            + (f"\n\nEscalation level {view.escalation_level}" if view.escalation_level else "")
+            + (f"\n\n**Needs attention:** {view.needs_attention}" if view.needs_attention else "")
+        )
         order = workflow.get_external_workflow_handle(order_workflow_id(self._order_id))
         await order.signal(SHIPMENT_PROGRESS_SIGNAL, ShipmentProgress(shipment=self._view))
 

@@ -135,6 +135,14 @@ class SupplyWorkflow:
         """Tell the order where the supply order stands; every step ends here: stop if cancelled."""
         stop_if_cancelled()
         assert self._view is not None
+        view = self._view
+        workflow.set_current_details(
+            f"**{view.status}** · {view.kind or 'ordering'} of {view.quantity} x {view.sku} for "
+            f"line {view.line_no} · received {view.received}"
+            + (f" · expected {view.expected_at:%Y-%m-%d}" if view.expected_at else "")
+            + (f"\n\nEscalation level {view.escalation_level}" if view.escalation_level else "")
+            + (f"\n\n**Needs attention:** {view.needs_attention}" if view.needs_attention else "")
+        )
         order = workflow.get_external_workflow_handle(order_workflow_id(request.order_id))
         await order.signal(SUPPLY_PROGRESS_SIGNAL, self._view)
 
