@@ -5,8 +5,10 @@ from __future__ import annotations
 from enum import StrEnum
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from runtime.encryption import KeyRing, KeyRingError, load_or_create_key_file
 
 
 class LogFormat(StrEnum):
@@ -38,6 +40,20 @@ class Settings(BaseSettings):
     """Simulated carrier: seconds between booking, pick-up, transit and delivery."""
     carrier_poll_seconds: float = Field(default=1.0, gt=0)
     """How often the tracking activity asks the carrier for news."""
+    key_ring: SecretStr | None = None
+    """Encryption keys, ``id:base64key,...``, current key first; unset = ``key_ring_file``."""
+    key_ring_file: Path | None = None
+    """File holding the key ring; unset = ``<data_dir>/keyring`` (created on first use)."""
+
+    def load_key_ring(self) -> KeyRing:
+        """The key ring: ``OMS_KEY_RING``, else the key file, else the embedded default's own."""
+        if self.key_ring is not None:
+            return KeyRing.parse(self.key_ring.get_secret_value())
+        if self.key_ring_file is not None:
+            if not self.key_ring_file.exists():
+                raise KeyRingError(f"OMS_KEY_RING_FILE {self.key_ring_file}: no such file")
+            return KeyRing.parse(self.key_ring_file.read_text(encoding="utf-8"))
+        return load_or_create_key_file(self.data_dir / "keyring")
 
     @property
     def resolved_database_url(self) -> str:

@@ -18,6 +18,7 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from domain.visibility import ORDER_SEARCH_ATTRIBUTES
+from runtime.encryption import encrypted_data_converter
 from runtime.settings import Settings
 
 CONNECT_TIMEOUT_SECONDS = 0.5
@@ -26,10 +27,16 @@ DEV_SERVER_SQLITE_PRAGMAS = ("journal_mode=wal", "synchronous=normal", "busy_tim
 
 
 async def connect(settings: Settings, address: str | None = None) -> Client:
-    """A client for ``address`` (default: the configured or embedded server)."""
+    """A client for ``address`` (default: the configured or embedded server).
+
+    Its data converter encrypts every payload and failure message with the
+    settings' key ring (see :mod:`runtime.encryption`).
+    """
     target = address or settings.temporal_address or settings.embedded_address
     return await Client.connect(
-        target, namespace=settings.temporal_namespace, data_converter=pydantic_data_converter
+        target,
+        namespace=settings.temporal_namespace,
+        data_converter=encrypted_data_converter(settings.load_key_ring()),
     )
 
 

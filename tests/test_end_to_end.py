@@ -55,6 +55,7 @@ from persistence.models import (
     Shipment,
 )
 from persistence.order_views import load_order_view
+from runtime.encryption import KeyRing, encrypted_data_converter
 from runtime.settings import Settings
 from runtime.temporal import register_search_attributes
 from runtime.workers import order_worker
@@ -65,6 +66,8 @@ from tests.workflow_fakes import wait_for_status, wait_until
 pytestmark = pytest.mark.devserver
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+KEY_RING = KeyRing.generate("e2e")
+"""The worker, the tests' client and the ``oms`` runs share it, as a deployment does."""
 
 
 @pytest.fixture(scope="module")
@@ -100,8 +103,12 @@ async def pipeline(
     sessions = session_factory(engine)
     await seed_demo_catalogue(sessions)
     settings = Settings(database_url=url, carrier_sim_step_seconds=0.05, carrier_poll_seconds=0.05)
-    async with order_worker(dev_server.client, sessions, settings):
-        yield dev_server.client, sessions
+    client = await Client.connect(
+        dev_server.client.service_client.config.target_host,
+        data_converter=encrypted_data_converter(KEY_RING),
+    )
+    async with order_worker(client, sessions, settings):
+        yield client, sessions
     await engine.dispose()
 
 
@@ -241,6 +248,7 @@ def oms(client: Client, sessions_url: str, *args: str) -> Result:
     env = {
         "OMS_TEMPORAL_ADDRESS": client.service_client.config.target_host,
         "OMS_DATABASE_URL": sessions_url,
+        "OMS_KEY_RING": KEY_RING.serialise(),
     }
     return CliRunner().invoke(app, list(args), env=env)
 

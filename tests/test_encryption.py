@@ -1,0 +1,166 @@
+"""Payload encryption: the AES-GCM codec, key rotation, encrypted failures, Temporal's state."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from google.protobuf.json_format import MessageToJson
+from temporalio.api.common.v1 import Payload
+from temporalio.api.failure.v1 import Failure
+from temporalio.client import Client
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.exceptions import ApplicationError
+from temporalio.testing import WorkflowEnvironment
+
+from domain.orders import OrderResult, OrderStatus, ShippingAddress, order_workflow_id
+from domain.visibility import ORDER_SEARCH_ATTRIBUTES
+from ops.submissions import submit
+from persistence.database import create_engine, session_factory
+from persistence.demo_catalogue import seed_demo_catalogue
+from persistence.migrate import upgrade
+from runtime.encryption import (
+    ENCODING,
+    AesGcmPayloadCodec,
+    KeyRing,
+    KeyRingError,
+    encrypted_data_converter,
+)
+from runtime.settings import Settings
+from runtime.workers import order_worker
+from tests.conftest import installed_binary
+from tests.factories import submission
+
+SECRET = b'{"name": "Zacharias Quellbrunn-Oberfeld"}'
+
+
+async def test_payloads_are_encrypted_and_decrypt_with_the_same_ring() -> None:
+    codec = AesGcmPayloadCodec(KeyRing.generate("k1"))
+    plain = Payload(metadata={"encoding": b"json/plain"}, data=SECRET)
+    [sealed] = await codec.encode([plain])
+    assert sealed.metadata["encoding"] == ENCODING
+    assert sealed.metadata["encryption-key-id"] == b"k1"
+    assert b"Quellbrunn" not in sealed.SerializeToString()
+    assert await codec.decode([sealed]) == [plain]
+
+
+async def test_a_payload_under_an_old_key_still_decodes_after_rotation() -> None:
+    old = KeyRing.generate("k1")
+    [sealed] = await AesGcmPayloadCodec(old).encode([Payload(data=SECRET)])
+    rotated = KeyRing.parse(old.rotated("k2").serialise())
+    assert rotated.current == "k2"
+    codec = AesGcmPayloadCodec(rotated)
+    assert (await codec.decode([sealed]))[0].data == SECRET
+    [fresh] = await codec.encode([Payload(data=SECRET)])
+    assert fresh.metadata["encryption-key-id"] == b"k2"
+    with pytest.raises(KeyRingError, match="key 'k2', which is not in the key ring"):
+        await AesGcmPayloadCodec(old).decode([fresh])
+
+
+async def test_a_tampered_payload_is_refused() -> None:
+    codec = AesGcmPayloadCodec(KeyRing.generate("k1"))
+    [sealed] = await codec.encode([Payload(data=SECRET)])
+    sealed.data = sealed.data[:-1] + bytes([sealed.data[-1] ^ 1])
+    with pytest.raises(KeyRingError, match="failed authentication"):
+        await codec.decode([sealed])
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        ("", "the key ring is empty"),
+        ("k1", "expected ID:BASE64"),
+        ("k1:%%%", "not base64"),
+        ("k1:AAAA", "AES-256 needs 32"),
+    ],
+)
+def test_a_bad_key_ring_is_refused_with_the_reason(text: str, problem: str) -> None:
+    with pytest.raises(KeyRingError, match=problem):
+        KeyRing.parse(text)
+
+
+async def test_failure_messages_are_encrypted_too() -> None:
+    converter = encrypted_data_converter(KeyRing.generate("k1"))
+    failure = Failure()
+    await converter.encode_failure(
+        ApplicationError("carrier refused Zacharias Quellbrunn-Oberfeld, Mühlgasse 9"), failure
+    )
+    assert "Quellbrunn" not in MessageToJson(failure)
+    assert failure.message == "Encoded failure"
+    decoded = await converter.decode_failure(failure)
+    assert "Quellbrunn-Oberfeld" in str(decoded)
+
+
+@pytest.fixture(scope="module")
+async def persistent_dev_server(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> AsyncIterator[tuple[WorkflowEnvironment, Path]]:
+    """A dev server keeping its state in a file, as the embedded default does."""
+    state = tmp_path_factory.mktemp("temporal") / "temporal.db"
+    env = await WorkflowEnvironment.start_local(
+        dev_server_existing_path=installed_binary("temporal"),
+        dev_server_database_filename=str(state),
+        search_attributes=ORDER_SEARCH_ATTRIBUTES,
+        data_converter=pydantic_data_converter,
+    )
+    yield env, state
+    await env.shutdown()
+
+
+async def test_no_customer_data_in_temporals_state_or_an_exported_history(
+    persistent_dev_server: tuple[WorkflowEnvironment, Path], tmp_path: Path
+) -> None:
+    env, state = persistent_dev_server
+    url = f"sqlite:///{tmp_path / 'oms.db'}"
+    upgrade(url)
+    engine = create_engine(url)
+    sessions = session_factory(engine)
+    await seed_demo_catalogue(sessions)
+    ring = KeyRing.generate("k1")
+    client = await Client.connect(
+        env.client.service_client.config.target_host,
+        data_converter=encrypted_data_converter(ring),
+    )
+    address = ShippingAddress(
+        name="Zacharias Quellbrunn-Oberfeld",
+        street="Mühlgasse 9",
+        postal_code="99423",
+        city="Weimar",
+        country="DE",
+    )
+    tag = uuid.uuid4().hex[:6]
+    completed = submission(f"ENC-OK-{tag}", shipping_address=address)
+    declined = submission(
+        f"ENC-DECL-{tag}", shipping_address=address, payment_token="tok_decline_quellbrunn"
+    )
+    settings = Settings(database_url=url, carrier_sim_step_seconds=0.05, carrier_poll_seconds=0.05)
+    async with order_worker(client, sessions, settings):
+        for order in (completed, declined):
+            await submit(client, order, sessions)
+        results = {
+            order.order_id: await client.get_workflow_handle(
+                order_workflow_id(order.order_id), result_type=OrderResult
+            ).result()
+            for order in (completed, declined)
+        }
+    await engine.dispose()
+    assert results[completed.order_id].status is OrderStatus.COMPLETED
+    assert results[declined.order_id].status is OrderStatus.REJECTED
+    assert "tok_decline_quellbrunn" in results[declined.order_id].reasons[0]
+
+    raw = env.client  # no codec: what anyone with access to the server sees
+    exported = []
+    for order in (completed, declined):
+        history = await raw.get_workflow_handle(order_workflow_id(order.order_id)).fetch_history()
+        exported.append(history.to_json())
+    text = "\n".join(exported)
+    assert "Encoded failure" in text
+    stored = b"".join(path.read_bytes() for path in state.parent.glob(f"{state.name}*"))
+    assert completed.order_id.encode() in stored  # the state file does hold the history
+    for secret in ("Quellbrunn", "Mühlgasse", "M\\u00fchlgasse", "tok_decline_quellbrunn"):
+        assert secret not in text
+        assert secret.encode() not in stored
+    assert json.loads(exported[0])["events"]
