@@ -189,6 +189,12 @@ async def run_demo(settings: Settings, console: Console, keep_running: bool) -> 
                 client = await connect(settings, address)
                 await register_search_attributes(client)
                 console.print(f"Temporal at {address}; Web UI: {settings.ui_url}")
+                if not settings.temporal_address:
+                    console.print(
+                        "Payloads are encrypted; to read them in the Web UI set its codec "
+                        f"endpoint to http://localhost:{settings.resolved_codec_port}/t/<token> "
+                        f"(token in {settings.data_dir / 'codec-token'}; see README)"
+                    )
                 async with order_worker(client, sessions, settings):
                     cast = await submit_demo_orders(client, sessions)
                     console.print(

