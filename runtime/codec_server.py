@@ -5,14 +5,14 @@ Temporal's JSON form, as the UI and ``temporal --codec-endpoint`` expect. Every
 request must prove it holds the codec token, either as ``Authorization: Bearer
 <token>`` (the CLI, scripts) or in the endpoint's path, ``/t/<token>/decode``
 (the Web UI's per-browser codec endpoint setting). CORS allows only the
-configured UI origin. Without the token the UI shows the encrypted payloads.
+configured UI origins. Without the token the UI shows the encrypted payloads.
 """
 
 from __future__ import annotations
 
 import hmac
 import secrets
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
 
@@ -43,7 +43,7 @@ def load_or_create_token(path: Path) -> str:
     return token
 
 
-def codec_app(ring: KeyRing, token: str, ui_origin: str) -> web.Application:
+def codec_app(ring: KeyRing, token: str, ui_origins: Sequence[str]) -> web.Application:
     """The codec server's routes, token check and CORS policy."""
     codec = AesGcmPayloadCodec(ring)
 
@@ -81,9 +81,10 @@ def codec_app(ring: KeyRing, token: str, ui_origin: str) -> web.Application:
     cors = aiohttp_cors.setup(
         app,
         defaults={
-            ui_origin: aiohttp_cors.ResourceOptions(  # type: ignore[no-untyped-call]
+            origin: aiohttp_cors.ResourceOptions(  # type: ignore[no-untyped-call]
                 allow_credentials=True, allow_headers=CORS_HEADERS, allow_methods=["POST"]
             )
+            for origin in ui_origins
         },
     )
     for prefix in ("", "/t/{token}"):
@@ -94,15 +95,15 @@ def codec_app(ring: KeyRing, token: str, ui_origin: str) -> web.Application:
 
 @asynccontextmanager
 async def running_codec_server(
-    ring: KeyRing, token: str, ui_origin: str, host: str, port: int
+    ring: KeyRing, token: str, ui_origins: Sequence[str], host: str, port: int
 ) -> AsyncIterator[str]:
     """Serve the codec on ``host:port`` for the duration of the block; yields its URL."""
-    runner = web.AppRunner(codec_app(ring, token, ui_origin), access_log=None)
+    runner = web.AppRunner(codec_app(ring, token, ui_origins), access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, host, port)
     await site.start()
     url = f"http://{'localhost' if host in ('127.0.0.1', '0.0.0.0') else host}:{port}"
-    log.info("codec server listening", url=url, ui_origin=ui_origin)
+    log.info("codec server listening", url=url, ui_origins=list(ui_origins))
     try:
         yield url
     finally:

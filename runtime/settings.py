@@ -50,8 +50,9 @@ class Settings(BaseSettings):
     """Token operators need to read decrypted payloads; unset = ``<data_dir>/codec-token``."""
     codec_port: int | None = None
     """Port of the codec server; unset = the embedded port plus 1001 (8234)."""
-    codec_ui_origin: str | None = None
-    """The one browser origin allowed to call the codec server; unset = the embedded Web UI."""
+    codec_ui_origins: str | None = None
+    """Comma-separated browser origins allowed to call the codec server (the Web UI's);
+    unset = the embedded Web UI, as ``localhost`` and as ``127.0.0.1``."""
 
     @property
     def resolved_codec_port(self) -> int:
@@ -59,9 +60,12 @@ class Settings(BaseSettings):
         return self.codec_port or self.embedded_port + 1001
 
     @property
-    def resolved_codec_ui_origin(self) -> str:
-        """The Web UI origin the codec server lets in (CORS)."""
-        return self.codec_ui_origin or self.ui_url
+    def resolved_codec_ui_origins(self) -> list[str]:
+        """The Web UI origins the codec server lets in (CORS)."""
+        if self.codec_ui_origins:
+            return [origin.strip() for origin in self.codec_ui_origins.split(",") if origin.strip()]
+        ui_port = self.embedded_port + 1000
+        return [f"http://localhost:{ui_port}", f"http://127.0.0.1:{ui_port}"]
 
     def load_codec_token(self) -> str:
         """The codec token: ``OMS_CODEC_TOKEN``, else the embedded default's own token file."""

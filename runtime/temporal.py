@@ -108,7 +108,7 @@ async def temporal_server(settings: Settings) -> AsyncIterator[str]:
     codec = running_codec_server(
         settings.load_key_ring(),
         settings.load_codec_token(),
-        settings.resolved_codec_ui_origin,
+        settings.resolved_codec_ui_origins,
         "127.0.0.1",
         settings.resolved_codec_port,
     )

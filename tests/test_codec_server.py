@@ -15,13 +15,16 @@ from runtime.encryption import AesGcmPayloadCodec, KeyRing, encrypted_data_conve
 
 TOKEN = "operator-token-123"
 UI = "http://localhost:8233"
+UI_ORIGINS = [UI, "http://127.0.0.1:8233"]
 OLD = KeyRing.generate("k1")
 RING = OLD.rotated("k2")
 
 
 @pytest.fixture
 async def codec_client() -> AsyncIterator[TestClient[Any, Any]]:
-    async with TestClient(TestServer(codec_app(RING, TOKEN, UI))) as client:
+    async with TestClient(
+        TestServer(codec_app(RING, TOKEN, [UI, "http://127.0.0.1:8233"]))
+    ) as client:
         yield client
 
 
