@@ -22,9 +22,7 @@ RING = OLD.rotated("k2")
 
 @pytest.fixture
 async def codec_client() -> AsyncIterator[TestClient[Any, Any]]:
-    async with TestClient(
-        TestServer(codec_app(RING, TOKEN, [UI, "http://127.0.0.1:8233"]))
-    ) as client:
+    async with TestClient(TestServer(codec_app(RING, TOKEN, UI_ORIGINS))) as client:
         yield client
 
 
