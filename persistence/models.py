@@ -22,6 +22,8 @@ from sqlalchemy import (
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from persistence.encrypted import EncryptedText
+
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_name)s",
@@ -74,8 +76,10 @@ class Customer(Base):
     __tablename__ = "customers"
 
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
-    name: Mapped[str] = mapped_column(String(200))
-    email: Mapped[str] = mapped_column(String(200))
+    name: Mapped[str] = mapped_column(EncryptedText())
+    """Personal data: encrypted at rest."""
+    email: Mapped[str] = mapped_column(EncryptedText())
+    """Personal data: encrypted at rest."""
     active: Mapped[bool] = mapped_column(default=True)
     standing: Mapped[str] = mapped_column(String(16))
     payment_terms: Mapped[str] = mapped_column(String(16))
@@ -181,11 +185,12 @@ class Order(Base):
     currency: Mapped[str] = mapped_column(String(3))
     total: Mapped[Decimal] = mapped_column(Money)
     payment_terms: Mapped[str | None] = mapped_column(String(16))
-    payment_token: Mapped[str | None] = mapped_column(String(128))
-    ship_to_name: Mapped[str] = mapped_column(String(200))
-    ship_to_street: Mapped[str] = mapped_column(String(200))
-    ship_to_postal_code: Mapped[str] = mapped_column(String(20))
-    ship_to_city: Mapped[str] = mapped_column(String(200))
+    payment_token: Mapped[str | None] = mapped_column(EncryptedText())
+    ship_to_name: Mapped[str] = mapped_column(EncryptedText())
+    """Personal data (the ``ship_to_`` fields but the country): encrypted at rest."""
+    ship_to_street: Mapped[str] = mapped_column(EncryptedText())
+    ship_to_postal_code: Mapped[str] = mapped_column(EncryptedText())
+    ship_to_city: Mapped[str] = mapped_column(EncryptedText())
     ship_to_country: Mapped[str] = mapped_column(String(2))
     rejection_reasons: Mapped[list[str]] = mapped_column(JSON, default=list)
     allocation_reason: Mapped[str | None] = mapped_column(Text)

@@ -8,8 +8,8 @@ from pathlib import Path
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from persistence.keys import KeyRing, KeyRingError, load_or_create_key_file
 from runtime.codec_server import load_or_create_token
-from runtime.encryption import KeyRing, KeyRingError, load_or_create_key_file
 
 
 class LogFormat(StrEnum):

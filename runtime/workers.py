@@ -16,6 +16,7 @@ from integrations.simulated_notifier import SimulatedNotifier
 from integrations.simulated_payment import SimulatedPaymentGateway
 from integrations.simulated_supply import simulated_factory, simulated_supplier
 from persistence.database import SessionFactory, create_engine, session_factory
+from persistence.encrypted import use_key_ring
 from runtime.logging import LogContextInterceptor
 from runtime.settings import Settings
 from workflows import ORDER_WORKFLOWS
@@ -26,7 +27,11 @@ SANDBOX_PASSTHROUGH = ("domain",)
 
 @asynccontextmanager
 async def open_database(settings: Settings) -> AsyncIterator[SessionFactory]:
-    """A session factory on the configured database, disposed on exit."""
+    """A session factory on the configured database, disposed on exit.
+
+    Personal data in it is encrypted with the settings' key ring.
+    """
+    use_key_ring(settings.load_key_ring())
     engine = create_engine(settings.resolved_database_url)
     try:
         yield session_factory(engine)

@@ -17,8 +17,15 @@ from temporalio.testing import WorkflowEnvironment
 
 from persistence.database import SessionFactory, create_engine, session_factory
 from persistence.demo_catalogue import seed_demo_catalogue
+from persistence.encrypted import use_key_ring
+from persistence.keys import KeyRing
 from persistence.migrate import upgrade
 from persistence.models import Base
+
+TEST_KEY_RING = KeyRing.generate("test")
+"""The tests' key ring, for payloads and personal data alike (as one deployment has one)."""
+os.environ["OMS_KEY_RING"] = TEST_KEY_RING.serialise()
+use_key_ring(TEST_KEY_RING)
 
 POSTGRES_URL = os.environ.get("OMS_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 """An existing PostgreSQL database whose server lets us create throwaway databases."""

@@ -8,7 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select, text, update
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import ActivityEnvironment
 
@@ -28,7 +28,7 @@ from domain.credit import CreditOutcome
 from domain.intake import OrderRef
 from domain.inventory import INSUFFICIENT_STOCK
 from domain.notifications import Audience, Notification
-from domain.orders import OrderStatus
+from domain.orders import OrderStatus, ShippingAddress
 from domain.settlement import PAYMENT_DECLINED, IncomingPayment, PaymentBooking
 from domain.shipping import Milestone, MilestoneRecord, ShipmentRef, TrackingEvent, TrackingPoll
 from domain.supply import SupplyArrival, SupplyKind, SupplyReceipt, SupplyRequest
@@ -40,6 +40,7 @@ from persistence.database import SessionFactory
 from persistence.models import (
     ArchiveRecord,
     CreditNote,
+    Customer,
     IdempotencyKey,
     Invoice,
     NotificationRow,
@@ -448,3 +449,27 @@ async def test_net_terms_payments_count_once_per_bank_id(sessions: SessionFactor
     assert balance.outstanding == Decimal("0")
     receipt = await run(settlement.issue_receipt, OrderRef(order_id="NET-1"))
     assert receipt.amount == Decimal("59.70")
+
+
+async def test_personal_data_is_encrypted_at_rest_and_reads_back(sessions: SessionFactory) -> None:
+    address = ShippingAddress(
+        name="Zacharias Quellbrunn",
+        street="Mühlgasse 9",
+        postal_code="99423",
+        city="Weimar",
+        country="DE",
+    )
+    await receive(sessions, "PII-1", shipping_address=address, payment_token="tok_visa_quell")
+    async with sessions() as session:
+        raw_orders = (await session.execute(text("SELECT * FROM orders"))).all()
+        raw_customers = (await session.execute(text("SELECT * FROM customers"))).all()
+        stored = " ".join(str(value) for row in [*raw_orders, *raw_customers] for value in row)
+        for secret in ("Quellbrunn", "Mühlgasse", "Weimar", "tok_visa_quell", "Acme Retail"):
+            assert secret not in stored
+        assert "enc:v1:test:" in stored
+        order = await session.get(Order, "PII-1")
+        assert order is not None
+        assert (order.ship_to_name, order.ship_to_city) == ("Zacharias Quellbrunn", "Weimar")
+        customer = await session.get(Customer, "CUST-JANE")
+        assert customer is not None
+        assert customer.email == "jane@example.org"

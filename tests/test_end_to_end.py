@@ -55,18 +55,18 @@ from persistence.models import (
     Shipment,
 )
 from persistence.order_views import load_order_view
-from runtime.encryption import KeyRing, encrypted_data_converter
+from runtime.encryption import encrypted_data_converter
 from runtime.settings import Settings
 from runtime.temporal import register_search_attributes
 from runtime.workers import order_worker
-from tests.conftest import installed_binary
+from tests.conftest import TEST_KEY_RING, installed_binary
 from tests.factories import line, submission
 from tests.workflow_fakes import wait_for_status, wait_until
 
 pytestmark = pytest.mark.devserver
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
-KEY_RING = KeyRing.generate("e2e")
+KEY_RING = TEST_KEY_RING
 """The worker, the tests' client and the ``oms`` runs share it, as a deployment does."""
 
 

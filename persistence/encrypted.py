@@ -1,0 +1,87 @@
+"""Personal data encrypted at rest: a column type that encrypts on write, decrypts on read.
+
+Code using the models sees plaintext; the database holds
+``enc:v1:<key id>:<base64 nonce+ciphertext>``. Values are encrypted with
+AES-256-GCM under the key ring's current key, with the key id as associated
+data, so a value cannot be moved to another key's slot unnoticed. Values
+written before encryption was introduced (no prefix) read back as they are
+and are encrypted the next time they are written.
+
+The key ring is configured once at start-up, like logging: :func:`use_key_ring`.
+"""
+
+from __future__ import annotations
+
+import base64
+import secrets
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from sqlalchemy import Dialect, Text
+from sqlalchemy.types import TypeDecorator
+
+from persistence.keys import KeyRing, KeyRingError
+
+PREFIX = "enc:v1:"
+NONCE_BYTES = 12
+
+
+class _FieldCipher:
+    def __init__(self, ring: KeyRing) -> None:
+        self.ring = ring
+        self.ciphers = {key_id: AESGCM(key) for key_id, key in ring.keys.items()}
+
+    def encrypt(self, plain: str) -> str:
+        key_id = self.ring.current
+        nonce = secrets.token_bytes(NONCE_BYTES)
+        sealed = self.ciphers[key_id].encrypt(nonce, plain.encode(), key_id.encode())
+        return f"{PREFIX}{key_id}:{base64.b64encode(nonce + sealed).decode()}"
+
+    def decrypt(self, stored: str) -> str:
+        if not stored.startswith(PREFIX):
+            return stored
+        key_id, _, encoded = stored.removeprefix(PREFIX).partition(":")
+        cipher = self.ciphers.get(key_id)
+        if cipher is None:
+            raise KeyRingError(f"a column value is encrypted with unknown key {key_id!r}")
+        data = base64.b64decode(encoded)
+        try:
+            plain = cipher.decrypt(data[:NONCE_BYTES], data[NONCE_BYTES:], key_id.encode())
+        except InvalidTag as error:
+            raise KeyRingError(
+                f"a column value under key {key_id!r} failed authentication"
+            ) from error
+        return plain.decode()
+
+
+_cipher: _FieldCipher | None = None
+
+
+def use_key_ring(ring: KeyRing) -> None:
+    """Encrypt personal data with ``ring`` from now on (call once at start-up)."""
+    global _cipher
+    _cipher = _FieldCipher(ring)
+
+
+def _configured() -> _FieldCipher:
+    if _cipher is None:
+        raise KeyRingError(
+            "personal data cannot be read or written: no key ring configured "
+            "(persistence.encrypted.use_key_ring; runtime.workers.open_database does it)"
+        )
+    return _cipher
+
+
+class EncryptedText(TypeDecorator[str]):
+    """Text encrypted at rest with the configured key ring."""
+
+    impl = Text
+    cache_ok = True
+
+    def process_bind_param(self, value: str | None, dialect: Dialect) -> str | None:
+        """Encrypt on the way in."""
+        return None if value is None else _configured().encrypt(value)
+
+    def process_result_value(self, value: str | None, dialect: Dialect) -> str | None:
+        """Decrypt on the way out."""
+        return None if value is None else _configured().decrypt(value)
