@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
 
 import structlog
 from pydantic import BaseModel
@@ -14,6 +16,7 @@ from temporalio.client import Client
 
 from domain.catalogue import PaymentTerms
 from domain.credit import APPROVE_SIGNAL
+from domain.escalation import EXTEND_DEADLINE_SIGNAL, DeadlineExtension
 from domain.orders import (
     CANCEL_SIGNAL,
     PAYMENT_RECEIVED_SIGNAL,
@@ -37,7 +40,7 @@ from runtime.workers import open_database, order_worker
 from ._clock import utcnow
 from .rendering import order_table
 from .staff import StaffAction, StaffActionError, perform
-from .submissions import DemoRole, demo_submissions, submit
+from .submissions import DemoRole, demo_submissions, held_order_for_operator, submit
 
 log = structlog.get_logger(__name__)
 
@@ -165,6 +168,52 @@ async def follow_orders(
             await asyncio.sleep(POLL_SECONDS)
 
 
+OPERATOR_QUERY = "OrderStatus = 'AWAITING_APPROVAL' AND EscalationLevel >= 2"
+
+
+async def leave_an_escalated_order(client: Client, sessions: SessionFactory) -> str:
+    """Submit an order held for credit review and escalate it twice, for an operator to find.
+
+    The demo's supervisor pulls the approval deadline forward twice (``extend``
+    to a second from now), so the ladder's first two rungs fall due at once.
+    """
+    order = held_order_for_operator(utcnow().strftime("%d%H%M%S"))
+    await submit(client, order, sessions)
+    action = StaffAction(
+        order_workflow_id(order.order_id), EXTEND_DEADLINE_SIGNAL, f"order {order.order_id}"
+    )
+    for level in (1, 2):
+        while True:
+            async with sessions() as session:
+                view = await load_order_view(session, order.order_id)
+            if view is not None and view.escalation_level >= level:
+                break
+            if view is not None and view.status is OrderStatus.AWAITING_APPROVAL:
+                soon = datetime.now(UTC) + timedelta(seconds=1)
+                extension = DeadlineExtension(
+                    actor="demo-supervisor", reason="demo: escalate now", new_deadline=soon
+                )
+                with contextlib.suppress(StaffActionError):  # not held yet: try again
+                    await perform(client, action, extension)
+            await asyncio.sleep(POLL_SECONDS * 3)
+    return order.order_id
+
+
+def operator_walkthrough(settings: Settings, order_id: str) -> str:
+    """What an operator can try now that the demo has finished."""
+    workflows = f"{settings.ui_url}/namespaces/{settings.temporal_namespace}/workflows"
+    return (
+        f"\nOrder {order_id} is held for credit review and escalated twice. Try the operator's "
+        f"path:\n  1. open {workflows} and query:  {OPERATOR_QUERY}\n"
+        f"  2. to read it decrypted, set the UI's codec endpoint (gear, Codec Server) to "
+        f"http://localhost:{settings.resolved_codec_port}/t/<token from "
+        f"{settings.data_dir / 'codec-token'}>\n"
+        f"  3. in another terminal:  .venv/bin/oms approve {order_id} --reason 'checked'\n"
+        f"  4. once delivered it waits for the money:  .venv/bin/oms pay {order_id} 99.50\n"
+        "Press Ctrl-C to stop the server and worker."
+    )
+
+
 async def submit_demo_orders(client: Client, sessions: SessionFactory) -> DemoCast:
     """Submit the demo set; the cast that will play staff and partners for it."""
     demo = demo_submissions(utcnow().strftime("%d%H%M%S"))
@@ -204,10 +253,8 @@ async def run_demo(settings: Settings, console: Console, keep_running: bool) -> 
                     views = await follow_orders(sessions, cast.order_ids, console, cast)
                     console.print(order_table(views))
                     if keep_running:
-                        console.print(
-                            f"Open {settings.ui_url}/namespaces/{settings.temporal_namespace}"
-                            "/workflows to inspect every order. Press Ctrl-C to stop."
-                        )
+                        held = await leave_an_escalated_order(client, sessions)
+                        console.print(operator_walkthrough(settings, held))
                         await asyncio.Event().wait()
     logging.getLogger().handlers.clear()
     return views

@@ -161,3 +161,22 @@ def demo_submissions(
     )
     submissions.append((invalid, DemoRole.NONE))
     return submissions
+
+
+def held_order_for_operator(run_tag: str) -> OrderSubmission:
+    """An order from a customer on credit watch: it waits for a person's approval."""
+    return OrderSubmission.model_validate(
+        {
+            "order_id": f"OPS-HELD-{run_tag}",
+            "channel": "phone",
+            "customer_id": "CUST-WATCH",
+            "lines": [{"sku": "WIDGET-1", "quantity": 5, "unit_price": "19.90"}],
+            "shipping_address": {
+                "name": "Watchful Trading KG",
+                "street": "Hafenweg 12",
+                "postal_code": "20457",
+                "city": "Hamburg",
+                "country": "DE",
+            },
+        }
+    )
