@@ -402,6 +402,10 @@ class OrderWorkflow:
                     f"Supply {backorder.quantity} x {backorder.sku} for order "
                     f"{self._order_id} line {backorder.line_no}"
                 ),
+                static_details=(
+                    f"Stock could not cover line {backorder.line_no}; this production or "
+                    "purchase order brings the rest, then it is reserved for the order."
+                ),
             )
         self._view.waiting = WaitView(
             waiting_for=f"supply for {len(backorders)} line(s)", since=workflow.now()
@@ -481,6 +485,10 @@ class OrderWorkflow:
                 static_summary=(
                     f"Parcel {request.shipment_id} of order {self._order_id}: "
                     f"{request.units} unit(s) from {request.warehouse_id}"
+                ),
+                static_details=(
+                    "Books the carrier, follows tracking to delivery, tells the customer at "
+                    "each milestone and escalates when late against the promised date."
                 ),
             )
         await self._until(
