@@ -102,7 +102,8 @@ async def pipeline(
     engine = create_engine(url)
     sessions = session_factory(engine)
     await seed_demo_catalogue(sessions)
-    settings = Settings(database_url=url, carrier_sim_step_seconds=0.05, carrier_poll_seconds=0.05)
+    # Steps of 0.2 s: the slow route picks up at 2 s, well after its 0.8 s promise.
+    settings = Settings(database_url=url, carrier_sim_step_seconds=0.2, carrier_poll_seconds=0.05)
     client = await Client.connect(
         dev_server.client.service_client.config.target_host,
         data_converter=encrypted_data_converter(KEY_RING),
