@@ -103,6 +103,17 @@ def stop_if_cancelled() -> None:
         raise asyncio.CancelledError(reason or "cancellation requested")
 
 
+def next_rung_details(wait: EscalatingWait | None) -> str:
+    """A line for a workflow's current details: the next escalation and when it falls due."""
+    if wait is None or wait.position.next_at is None:
+        return ""
+    position = wait.position
+    return (
+        f"\n\nNext escalation: {position.next_rung} at {position.next_at:%Y-%m-%d %H:%M} UTC "
+        f"({position.ladder}, level {position.level} now)"
+    )
+
+
 RungHandler = Callable[[EscalationRung, LadderPosition], Awaitable[None]]
 
 

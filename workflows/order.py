@@ -130,7 +130,7 @@ with workflow.unsafe.imports_passed_through():
         STAGE_OF_STATUS,
     )
 
-from workflows._common import EscalatingWait, notify, record, run_step
+from workflows._common import EscalatingWait, next_rung_details, notify, record, run_step
 from workflows.policies import (
     COMPENSATION_STEP,
     DATABASE_STEP,
@@ -1166,12 +1166,9 @@ class OrderWorkflow:
                 f"Waiting for {view.waiting.waiting_for} since "
                 f"{view.waiting.since:%Y-%m-%d %H:%M} UTC"
             )
-            ladder = view.waiting.ladder
-            if ladder is not None and ladder.next_at is not None:
-                lines.append(
-                    f"Next escalation: {ladder.next_rung} at {ladder.next_at:%Y-%m-%d %H:%M} UTC "
-                    f"({ladder.ladder}, level {ladder.level} now)"
-                )
+            next_rung = next_rung_details(self._wait).strip()
+            if next_rung:
+                lines.append(next_rung)
         if view.escalation_level:
             lines.append(f"Escalation level {view.escalation_level}")
         if view.needs_attention:

@@ -52,7 +52,14 @@ with workflow.unsafe.imports_passed_through():
         TrackingPoll,
     )
 
-from workflows._common import EscalatingWait, notify, record, run_step, stop_if_cancelled
+from workflows._common import (
+    EscalatingWait,
+    next_rung_details,
+    notify,
+    record,
+    run_step,
+    stop_if_cancelled,
+)
 from workflows.policies import DATABASE_STEP, PARTNER_STEP, TRACKING_POLL
 
 CUSTOMER_MESSAGES = {
@@ -265,6 +272,7 @@ class ShipmentWorkflow:
             + (f" · {view.carrier} {view.tracking_number}" if view.tracking_number else "")
             + (f" · promised by {view.promised_by:%Y-%m-%d %H:%M} UTC" if view.promised_by else "")
             + (f"\n\nEscalation level {view.escalation_level}" if view.escalation_level else "")
+            + next_rung_details(self._wait)
             + (f"\n\n**Needs attention:** {view.needs_attention}" if view.needs_attention else "")
         )
         order = workflow.get_external_workflow_handle(order_workflow_id(self._order_id))

@@ -37,7 +37,7 @@ with workflow.unsafe.imports_passed_through():
         supply_delay_ladder,
     )
 
-from workflows._common import EscalatingWait, run_step, stop_if_cancelled
+from workflows._common import EscalatingWait, next_rung_details, run_step, stop_if_cancelled
 from workflows.policies import DATABASE_STEP, PARTNER_STEP
 
 
@@ -141,6 +141,7 @@ class SupplyWorkflow:
             f"line {view.line_no} · received {view.received}"
             + (f" · expected {view.expected_at:%Y-%m-%d}" if view.expected_at else "")
             + (f"\n\nEscalation level {view.escalation_level}" if view.escalation_level else "")
+            + next_rung_details(self._wait)
             + (f"\n\n**Needs attention:** {view.needs_attention}" if view.needs_attention else "")
         )
         order = workflow.get_external_workflow_handle(order_workflow_id(request.order_id))
