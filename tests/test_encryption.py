@@ -8,8 +8,10 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from aiohttp.test_utils import TestClient, TestServer
+from google.protobuf import json_format
 from google.protobuf.json_format import MessageToJson
-from temporalio.api.common.v1 import Payload
+from temporalio.api.common.v1 import Payload, Payloads
 from temporalio.api.failure.v1 import Failure
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
@@ -22,6 +24,7 @@ from ops.submissions import submit
 from persistence.database import create_engine, session_factory
 from persistence.demo_catalogue import seed_demo_catalogue
 from persistence.migrate import upgrade
+from runtime.codec_server import codec_app
 from runtime.encryption import (
     ENCODING,
     AesGcmPayloadCodec,
@@ -164,3 +167,18 @@ async def test_no_customer_data_in_temporals_state_or_an_exported_history(
         assert secret not in text
         assert secret.encode() not in stored
     assert json.loads(exported[0])["events"]
+
+    history = await raw.get_workflow_handle(order_workflow_id(completed.order_id)).fetch_history()
+    signalled = next(
+        event.workflow_execution_signaled_event_attributes.input
+        for event in history.events
+        if event.HasField("workflow_execution_signaled_event_attributes")
+    )
+    body = json_format.MessageToJson(signalled)
+    async with TestClient(TestServer(codec_app(ring, "ops-token", ["http://ui"]))) as codec:
+        refused = await codec.post("/decode", data=body)
+        decoded = await codec.post(
+            "/decode", data=body, headers={"Authorization": "Bearer ops-token"}
+        )
+        assert refused.status == 401
+        assert "Quellbrunn-Oberfeld" in str(json_format.Parse(await decoded.text(), Payloads()))
