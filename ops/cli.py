@@ -39,14 +39,16 @@ from domain.shipping import (
 )
 from domain.supply import SUPPLY_RECEIVED_SIGNAL, SupplyReceipt, supply_workflow_id
 from persistence.demo_catalogue import seed_demo_catalogue
+from persistence.invariants import Violation, check_database, unfinished_order_ids
 from persistence.migrate import new_revision, upgrade
 from persistence.order_views import list_orders, load_order_view
 from runtime.settings import Settings
 from runtime.temporal import connect
 from runtime.workers import open_database
 
+from .checks import stuck_orders
 from .demo import DemoTimeoutError, run_demo
-from .rendering import order_timeline, summary_table
+from .rendering import order_timeline, summary_table, violation_table
 from .staff import StaffAction, StaffActionError, perform
 
 app = typer.Typer(
@@ -352,6 +354,38 @@ def shipment_resolve(
         shipment_workflow_id(shipment_id), RESOLVE_SHIPMENT_SIGNAL, f"parcel {shipment_id}"
     )
     _act(target, resolution, as_json)
+
+
+@app.command()
+def check(
+    with_temporal: Annotated[
+        bool,
+        typer.Option(
+            "--temporal/--no-temporal",
+            help="Also check that every unfinished order has a running workflow.",
+        ),
+    ] = True,
+    as_json: JsonOption = False,
+) -> None:
+    """Check the invariants: stock and money conservation, nothing open, nothing stuck."""
+    violations = asyncio.run(_violations(Settings(), with_temporal))
+    if as_json:
+        console.print_json(json.dumps([violation.model_dump() for violation in violations]))
+    elif violations:
+        console.print(violation_table(violations))
+    else:
+        console.print("All invariants hold.")
+    if violations:
+        raise typer.Exit(code=1)
+
+
+async def _violations(settings: Settings, with_temporal: bool) -> list[Violation]:
+    async with open_database(settings) as sessions, sessions() as session:
+        violations = await check_database(session)
+        unfinished = await unfinished_order_ids(session)
+    if with_temporal and unfinished:
+        violations += await stuck_orders(await connect(settings), unfinished)
+    return violations
 
 
 @db_app.command("upgrade")

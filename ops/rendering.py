@@ -9,6 +9,7 @@ from rich.table import Table
 from rich.text import Text
 
 from domain.orders import OrderStatus, OrderView
+from persistence.invariants import Violation
 from persistence.order_views import OrderSummary
 
 STATUS_STYLES = {
@@ -148,3 +149,11 @@ def order_timeline(view: OrderView) -> Group:
         )
     parts.append(history)
     return Group(*parts)
+
+
+def violation_table(violations: Sequence[Violation]) -> Table:
+    """Broken invariants, one per row."""
+    table = Table("invariant", "subject", "detail", title=f"{len(violations)} violation(s)")
+    for violation in violations:
+        table.add_row(violation.invariant, violation.subject, violation.detail)
+    return table

@@ -37,6 +37,7 @@ from integrations.simulated_notifier import SimulatedNotifier
 from integrations.simulated_payment import SimulatedPaymentGateway
 from integrations.simulated_supply import simulated_factory, simulated_supplier
 from persistence.database import SessionFactory
+from persistence.invariants import check_database
 from persistence.models import (
     ArchiveRecord,
     CreditNote,
@@ -473,3 +474,26 @@ async def test_personal_data_is_encrypted_at_rest_and_reads_back(sessions: Sessi
         customer = await session.get(Customer, "CUST-JANE")
         assert customer is not None
         assert customer.email == "jane@example.org"
+
+
+async def test_invariant_checks_find_what_is_broken(sessions: SessionFactory) -> None:
+    ref = OrderRef(order_id="T-1")
+    await receive(sessions)
+    await run(InventoryActivities(sessions).reserve_stock, ref)
+    async with sessions() as session:
+        assert await check_database(session) == []
+    async with sessions() as session, session.begin():
+        await session.execute(
+            update(StockLevel)
+            .where(StockLevel.sku == "GADGET-2", StockLevel.warehouse_id == "WH-BER")
+            .values(on_hand=41)
+        )
+        await session.execute(
+            update(Order).where(Order.id == "T-1").values(status=OrderStatus.CANCELLED.value)
+        )
+    async with sessions() as session:
+        found = {(v.invariant, v.subject) for v in await check_database(session)}
+    assert found == {
+        ("stock level equals its ledger", "GADGET-2@WH-BER"),
+        ("nothing left open for a finished order", "order T-1"),
+    }

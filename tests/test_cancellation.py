@@ -32,6 +32,7 @@ from integrations.simulated_notifier import SimulatedNotifier
 from integrations.simulated_payment import SimulatedPaymentGateway
 from integrations.simulated_supply import simulated_factory, simulated_supplier
 from persistence.database import SessionFactory
+from persistence.invariants import check_database
 from persistence.models import (
     CreditNote,
     Invoice,
@@ -153,6 +154,7 @@ async def assert_fully_undone(
             )
             assert note is not None
             assert note.amount == invoice.amount
+        assert await check_database(session) == []
 
 
 async def test_cancel_before_credit_review(

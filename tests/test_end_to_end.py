@@ -40,11 +40,13 @@ from domain.visibility import (
     ORDER_SEARCH_ATTRIBUTES,
     ORDER_TOTAL,
 )
+from ops.checks import stuck_orders
 from ops.cli import app
 from ops.demo import follow_orders, submit_demo_orders
 from ops.submissions import Delivery, read_submission, submit
 from persistence.database import SessionFactory, create_engine, session_factory
 from persistence.demo_catalogue import seed_demo_catalogue
+from persistence.invariants import Violation, check_database, unfinished_order_ids
 from persistence.migrate import upgrade
 from persistence.models import (
     Invoice,
@@ -209,7 +211,7 @@ async def test_invalid_order_ends_rejected_with_its_reasons(
 
 
 async def test_demo_set_ends_as_each_scenario_says(
-    pipeline: tuple[Client, SessionFactory],
+    pipeline: tuple[Client, SessionFactory], pipeline_url: str
 ) -> None:
     client, sessions = pipeline
     cast = await submit_demo_orders(client, sessions)
@@ -242,6 +244,20 @@ async def test_demo_set_ends_as_each_scenario_says(
     for view in views:
         if view.money.payment_terms == "net" and view.status is OrderStatus.COMPLETED:
             assert view.money.received == view.money.total
+    async with sessions() as session:
+        assert await check_database(session) == []
+        unfinished = set(await unfinished_order_ids(session)) & set(cast.order_ids)
+    assert unfinished == set()
+    checked = await asyncio.to_thread(oms, client, pipeline_url, "check")
+    assert (checked.exit_code, checked.output.strip()) == (0, "All invariants hold.")
+    # An order the read model shows unfinished while its workflow has ended is stuck.
+    assert await stuck_orders(client, [held.order_id]) == [
+        Violation(
+            invariant="every unfinished order has a running workflow",
+            subject=f"order {held.order_id}",
+            detail=f"workflow order-{held.order_id} is COMPLETED",
+        )
+    ]
 
 
 def oms(client: Client, sessions_url: str, *args: str) -> Result:

@@ -1,0 +1,170 @@
+"""Invariants of the business database, for operators (``oms check``) and tests.
+
+Each check returns the violations it finds; an empty list means the invariant holds.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from decimal import Decimal
+
+from pydantic import BaseModel
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from domain.inventory import ReservationStatus
+from domain.orders import FINAL_STATUSES
+from domain.settlement import InvoiceStatus, PaymentKind
+from domain.shipping import ShipmentStatus
+from domain.supply import SupplyStatus
+from persistence.models import (
+    CreditNote,
+    Invoice,
+    Order,
+    Payment,
+    Reservation,
+    Shipment,
+    StockLevel,
+    StockMovement,
+    SupplyOrder,
+)
+
+FINAL = [status.value for status in FINAL_STATUSES]
+
+
+class Violation(BaseModel):
+    """One broken invariant, named so an operator can find the rows."""
+
+    invariant: str
+    subject: str
+    """The stock level, order or row concerned."""
+    detail: str
+
+
+async def stock_conservation(session: AsyncSession) -> list[Violation]:
+    """Levels equal the sums of their ledger, and reserved equals the active reservations."""
+    ledger = {
+        (sku, warehouse): (int(on_hand), int(reserved))
+        for sku, warehouse, on_hand, reserved in await session.execute(
+            select(
+                StockMovement.sku,
+                StockMovement.warehouse_id,
+                func.sum(StockMovement.on_hand_change),
+                func.sum(StockMovement.reserved_change),
+            ).group_by(StockMovement.sku, StockMovement.warehouse_id)
+        )
+    }
+    promised = {
+        (sku, warehouse): int(quantity)
+        for sku, warehouse, quantity in await session.execute(
+            select(Reservation.sku, Reservation.warehouse_id, func.sum(Reservation.quantity))
+            .where(Reservation.status == ReservationStatus.ACTIVE.value)
+            .group_by(Reservation.sku, Reservation.warehouse_id)
+        )
+    }
+    violations = []
+    for level in await session.scalars(select(StockLevel)):
+        where = f"{level.sku}@{level.warehouse_id}"
+        booked = ledger.get((level.sku, level.warehouse_id), (0, 0))
+        if (level.on_hand, level.reserved) != booked:
+            violations.append(
+                Violation(
+                    invariant="stock level equals its ledger",
+                    subject=where,
+                    detail=f"level on hand/reserved {level.on_hand}/{level.reserved}, "
+                    f"ledger {booked[0]}/{booked[1]}",
+                )
+            )
+        active = promised.get((level.sku, level.warehouse_id), 0)
+        if level.reserved != active:
+            violations.append(
+                Violation(
+                    invariant="reserved stock equals active reservations",
+                    subject=where,
+                    detail=f"level reserves {level.reserved}, active reservations {active}",
+                )
+            )
+    return violations
+
+
+async def money_conservation(session: AsyncSession) -> list[Violation]:
+    """For every finished order: money kept (in - refunded) equals invoiced - credit-noted."""
+    kept: dict[str, Decimal] = defaultdict(Decimal)
+    for order_id, kind, amount in await session.execute(
+        select(Payment.order_id, Payment.kind, func.sum(Payment.amount))
+        .join(Order, Order.id == Payment.order_id)
+        .where(Order.status.in_(FINAL))
+        .group_by(Payment.order_id, Payment.kind)
+    ):
+        if kind in (PaymentKind.CAPTURE.value, PaymentKind.INCOMING.value):
+            kept[order_id] += Decimal(amount)
+        elif kind == PaymentKind.REFUND.value:
+            kept[order_id] -= Decimal(amount)
+    billed: dict[str, Decimal] = defaultdict(Decimal)
+    for order_id, amount in await session.execute(
+        select(Invoice.order_id, Invoice.amount)
+        .join(Order, Order.id == Invoice.order_id)
+        .where(Order.status.in_(FINAL))
+    ):
+        billed[order_id] += Decimal(amount)
+    for order_id, amount in await session.execute(
+        select(CreditNote.order_id, CreditNote.amount)
+        .join(Order, Order.id == CreditNote.order_id)
+        .where(Order.status.in_(FINAL))
+    ):
+        billed[order_id] -= Decimal(amount)
+    return [
+        Violation(
+            invariant="money kept equals money billed",
+            subject=f"order {order_id}",
+            detail=f"kept {kept[order_id]}, billed {billed[order_id]}",
+        )
+        for order_id in sorted(set(kept) | set(billed))
+        if kept[order_id] != billed[order_id]
+    ]
+
+
+async def nothing_open_for_finished_orders(session: AsyncSession) -> list[Violation]:
+    """A finished order holds no active reservation, open supply order, parcel or open invoice."""
+    checks = [
+        (Reservation, Reservation.status == ReservationStatus.ACTIVE.value, "active reservation"),
+        (SupplyOrder, SupplyOrder.status == SupplyStatus.OPEN.value, "open supply order"),
+        (
+            Shipment,
+            Shipment.status.in_([ShipmentStatus.PLANNED.value, ShipmentStatus.BOOKED.value]),
+            "parcel not yet picked up",
+        ),
+        (Invoice, Invoice.status == InvoiceStatus.OPEN.value, "open invoice"),
+    ]
+    violations = []
+    for model, condition, what in checks:
+        rows = await session.execute(
+            select(Order.id, Order.status, func.count())
+            .join(model, model.order_id == Order.id)  # type: ignore[attr-defined]
+            .where(Order.status.in_(FINAL), condition)
+            .group_by(Order.id, Order.status)
+        )
+        violations += [
+            Violation(
+                invariant="nothing left open for a finished order",
+                subject=f"order {order_id}",
+                detail=f"{status} but has {count} {what}(s)",
+            )
+            for order_id, status, count in rows
+        ]
+    return violations
+
+
+async def check_database(session: AsyncSession) -> list[Violation]:
+    """Every invariant the business database alone can prove."""
+    return [
+        *await stock_conservation(session),
+        *await money_conservation(session),
+        *await nothing_open_for_finished_orders(session),
+    ]
+
+
+async def unfinished_order_ids(session: AsyncSession) -> list[str]:
+    """Orders whose status says their workflow should still be running."""
+    rows = await session.scalars(select(Order.id).where(Order.status.not_in(FINAL)))
+    return list(rows)
