@@ -6,7 +6,9 @@ asserted with the workflow time at which it fell due (the time the mocks saw).
 
 from __future__ import annotations
 
+import os
 import uuid
+from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -68,8 +70,10 @@ from domain.supply import (
     SupplyReceipt,
     supply_workflow_id,
 )
+from tests import histories
 from tests.workflow_fakes import (
     PROMISED_AFTER,
+    STARTED_ORDERS,
     SUPPLY_LEAD_TIME,
     TOTAL,
     FakePartners,
@@ -83,6 +87,17 @@ from tests.workflow_fakes import (
 )
 
 SAM = StaffDecision(actor="sam", reason="known customer")
+
+
+@pytest.fixture(autouse=True)
+async def record_histories(
+    request: pytest.FixtureRequest, time_skipping_env: WorkflowEnvironment
+) -> AsyncIterator[None]:
+    """With ``OMS_RECORD_HISTORIES=1``, keep this test's histories for the replay test."""
+    STARTED_ORDERS.clear()
+    yield
+    if os.environ.get("OMS_RECORD_HISTORIES") and STARTED_ORDERS:
+        await histories.record(time_skipping_env.client, request.node.name, STARTED_ORDERS)
 
 
 def supply_ordered(view: OrderView) -> bool:

@@ -353,10 +353,15 @@ def order_worker(client: Client, activities: list[Callable[..., Any]]) -> tuple[
     return worker, task_queue
 
 
+STARTED_ORDERS: list[str] = []
+"""Workflow ids of the orders started by the current test (for recording histories)."""
+
+
 async def start(
     client: Client, task_queue: str, order: OrderSubmission
 ) -> WorkflowHandle[Any, OrderResult]:
     """Submit ``order`` by signal-with-start, as a channel does."""
+    STARTED_ORDERS.append(order_workflow_id(order.order_id))
     return await client.start_workflow(
         "OrderWorkflow",
         id=order_workflow_id(order.order_id),

@@ -1,0 +1,48 @@
+"""Recorded workflow histories: written by the workflow tests on request, replayed by CI.
+
+``OMS_RECORD_HISTORIES=1 pytest tests/test_order_workflow.py`` re-records them:
+after each test, the history of every order it started, and of that order's
+supply and parcel workflows, is written under ``tests/histories/<test>/``.
+``tests/test_replay.py`` replays every recorded history against the current
+workflow code, so a change that would break running orders fails CI.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from temporalio.client import Client
+
+HISTORIES_DIR = Path(__file__).resolve().parent / "histories"
+
+
+def _file_name(workflow_id: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]", "_", workflow_id) + ".json"
+
+
+async def record(client: Client, test_name: str, order_workflow_ids: list[str]) -> list[Path]:
+    """Write the histories of these orders and their children; the files written."""
+    folder = HISTORIES_DIR / re.sub(r"[^A-Za-z0-9._-]", "_", test_name)
+    folder.mkdir(parents=True, exist_ok=True)
+    for old in folder.glob("*.json"):
+        old.unlink()
+    written = []
+    pending = list(order_workflow_ids)
+    while pending:
+        workflow_id = pending.pop(0)
+        history = await client.get_workflow_handle(workflow_id).fetch_history()
+        for event in history.events:
+            if event.HasField("start_child_workflow_execution_initiated_event_attributes"):
+                pending.append(
+                    event.start_child_workflow_execution_initiated_event_attributes.workflow_id
+                )
+        path = folder / _file_name(workflow_id)
+        path.write_text(history.to_json(), encoding="utf-8")
+        written.append(path)
+    return written
+
+
+def recorded() -> list[tuple[str, Path]]:
+    """Every recorded history as (workflow id, file), in a stable order."""
+    return [(path.stem, path) for path in sorted(HISTORIES_DIR.glob("*/*.json"))]
