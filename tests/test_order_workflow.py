@@ -719,3 +719,30 @@ async def test_temporal_cancellation_compensates_before_the_workflow_ends_cancel
         VOID_AUTHORISATION,
     ]
     assert partners.status_changes[-1].status is OrderStatus.CANCELLED
+
+
+async def test_junk_signals_are_dropped_and_the_order_carries_on(
+    time_skipping_env: WorkflowEnvironment,
+) -> None:
+    partners = FakePartners(credit=CreditOutcome.HOLD)
+    junk: list[object] = [None, 5, "approve!", ["x"], {"actor": ""}, {"reason": "x" * 10_000}]
+    names = [APPROVE_SIGNAL, REJECT_SIGNAL, CANCEL_SIGNAL, EXTEND_DEADLINE_SIGNAL]
+    names += [RETRY_COMPENSATION_SIGNAL, PAYMENT_RECEIVED_SIGNAL, "no_such_signal"]
+    worker, queue = order_worker(time_skipping_env.client, partners.activities())
+    async with worker:
+        handle = await start(time_skipping_env.client, queue, unique_order())
+        await wait_for_status(handle, OrderStatus.AWAITING_APPROVAL)
+        for name in names:
+            for payload in junk:
+                await handle.signal(name, payload)
+        with pytest.raises(WorkflowUpdateFailedError):
+            await handle.execute_update(APPROVE_SIGNAL + UPDATE_SUFFIX, {"actor": ""})
+        await handle.signal(APPROVE_SIGNAL, SAM)
+        result = await handle.result()
+        failed_tasks = [
+            event
+            async for event in handle.fetch_history_events()
+            if event.HasField("workflow_task_failed_event_attributes")
+        ]
+    assert result.status is OrderStatus.COMPLETED
+    assert failed_tasks == []

@@ -91,6 +91,18 @@ async def notify(order_id: str, key: str, audience: Audience, subject: str, mess
     )
 
 
+def missing(value: object, signal: str) -> bool:
+    """True (and logged) when a signal arrived with no value: it is dropped.
+
+    A ``null`` payload decodes to ``None`` whatever the handler's type says;
+    acting on it would fail the workflow task over and over.
+    """
+    if value is None:
+        workflow.logger.warning("signal %s arrived without a value: dropped", signal)
+        return True
+    return False
+
+
 def stop_if_cancelled() -> None:
     """Raise :class:`asyncio.CancelledError` once this workflow's cancellation was requested.
 

@@ -130,7 +130,7 @@ with workflow.unsafe.imports_passed_through():
         STAGE_OF_STATUS,
     )
 
-from workflows._common import EscalatingWait, next_rung_details, notify, record, run_step
+from workflows._common import EscalatingWait, missing, next_rung_details, notify, record, run_step
 from workflows.policies import (
     COMPENSATION_STEP,
     DATABASE_STEP,
@@ -718,6 +718,8 @@ class OrderWorkflow:
     @workflow.signal(name=SUBMIT_ORDER_SIGNAL)
     async def submit_order(self, submission: OrderSubmission) -> None:
         """Take the order's submission; a repeat is recorded in the audit log and ignored."""
+        if missing(submission, SUBMIT_ORDER_SIGNAL):
+            return
         if submission.order_id != self._order_id:
             workflow.logger.warning(
                 "submission for order %s sent to workflow of order %s: ignored",
@@ -740,6 +742,8 @@ class OrderWorkflow:
     @workflow.signal(name=APPROVE_SIGNAL)
     async def approve(self, decision: StaffDecision) -> None:
         """Support staff approve a held order; otherwise recorded and ignored."""
+        if missing(decision, APPROVE_SIGNAL):
+            return
         await self._decide(True, decision, self._approval_refusal())
 
     @workflow.update(name=APPROVE_SIGNAL + UPDATE_SUFFIX)
@@ -755,6 +759,8 @@ class OrderWorkflow:
     @workflow.signal(name=REJECT_SIGNAL)
     async def reject(self, decision: StaffDecision) -> None:
         """Support staff reject a held order; otherwise recorded and ignored."""
+        if missing(decision, REJECT_SIGNAL):
+            return
         await self._decide(False, decision, self._approval_refusal())
 
     @workflow.update(name=REJECT_SIGNAL + UPDATE_SUFFIX)
@@ -787,6 +793,8 @@ class OrderWorkflow:
     @workflow.signal(name=CANCEL_SIGNAL)
     async def cancel(self, decision: StaffDecision) -> None:
         """Cancel the order and undo what was done; refused (and recorded) after dispatch."""
+        if missing(decision, CANCEL_SIGNAL):
+            return
         refusal = self._cancel_refusal()
         if refusal is not None:
             detail = f"cancel by {decision.actor} refused: {refusal}"
@@ -842,6 +850,8 @@ class OrderWorkflow:
     @workflow.signal(name=EXTEND_DEADLINE_SIGNAL)
     async def extend_deadline(self, extension: DeadlineExtension) -> None:
         """Move the ladder of whatever the order waits for; otherwise recorded and ignored."""
+        if missing(extension, EXTEND_DEADLINE_SIGNAL):
+            return
         refusal = self._extension_refusal(extension)
         if refusal is not None:
             await self._ignored(
@@ -917,6 +927,8 @@ class OrderWorkflow:
     @workflow.signal(name=RETRY_COMPENSATION_SIGNAL)
     async def retry_compensation(self, decision: StaffDecision) -> None:
         """Try the failing undo step again; otherwise recorded and ignored."""
+        if missing(decision, RETRY_COMPENSATION_SIGNAL):
+            return
         refusal = self._retry_refusal()
         if refusal is not None:
             await self._ignored(
@@ -943,6 +955,8 @@ class OrderWorkflow:
     @workflow.signal(name=PAYMENT_RECEIVED_SIGNAL)
     def payment_received(self, payment: IncomingPayment) -> None:
         """Money arrived for a net-terms order; the same bank id twice counts once."""
+        if missing(payment, PAYMENT_RECEIVED_SIGNAL):
+            return
         if payment.payment_id in self._seen_payment_ids:
             return
         self._seen_payment_ids.add(payment.payment_id)

@@ -54,6 +54,7 @@ with workflow.unsafe.imports_passed_through():
 
 from workflows._common import (
     EscalatingWait,
+    missing,
     next_rung_details,
     notify,
     record,
@@ -283,6 +284,8 @@ class ShipmentWorkflow:
     @workflow.signal(name=CARRIER_EVENT_SIGNAL)
     def carrier_event(self, event: TrackingEvent) -> None:
         """A tracking event pushed by the carrier (or entered by hand with ``oms carrier``)."""
+        if missing(event, CARRIER_EVENT_SIGNAL):
+            return
         self._take(event)
 
     @workflow.update(name=CARRIER_EVENT_SIGNAL + UPDATE_SUFFIX)
@@ -299,6 +302,8 @@ class ShipmentWorkflow:
     @workflow.signal(name=RESOLVE_SHIPMENT_SIGNAL)
     def resolve_shipment(self, resolution: ShipmentResolution) -> None:
         """Support's answer for a lost, damaged or very late parcel; ignored when none is asked."""
+        if missing(resolution, RESOLVE_SHIPMENT_SIGNAL):
+            return
         if self._resolution_refusal(resolution) is None:
             self._resolution = resolution
 
@@ -327,6 +332,8 @@ class ShipmentWorkflow:
     @workflow.signal(name=EXTEND_DEADLINE_SIGNAL)
     def extend_deadline(self, extension: DeadlineExtension) -> None:
         """Support gives the carrier until the new deadline before the next rung."""
+        if missing(extension, EXTEND_DEADLINE_SIGNAL):
+            return
         if self._wait is not None:
             self._wait.extend(extension)
             if not self._lost():

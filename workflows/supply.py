@@ -37,7 +37,13 @@ with workflow.unsafe.imports_passed_through():
         supply_delay_ladder,
     )
 
-from workflows._common import EscalatingWait, next_rung_details, run_step, stop_if_cancelled
+from workflows._common import (
+    EscalatingWait,
+    missing,
+    next_rung_details,
+    run_step,
+    stop_if_cancelled,
+)
 from workflows.policies import DATABASE_STEP, PARTNER_STEP
 
 
@@ -152,6 +158,8 @@ class SupplyWorkflow:
     @workflow.signal(name=SUPPLY_RECEIVED_SIGNAL)
     def supply_received(self, receipt: SupplyReceipt) -> None:
         """Units arrived; the same delivery note twice counts once."""
+        if missing(receipt, SUPPLY_RECEIVED_SIGNAL):
+            return
         if receipt.receipt_id in self._seen_receipts:
             return
         self._seen_receipts.add(receipt.receipt_id)
@@ -173,6 +181,8 @@ class SupplyWorkflow:
     @workflow.signal(name=EXTEND_DEADLINE_SIGNAL)
     def extend_deadline(self, extension: DeadlineExtension) -> None:
         """Support decided to wait longer: the ladder's next rung moves to the new deadline."""
+        if missing(extension, EXTEND_DEADLINE_SIGNAL):
+            return
         if self._wait is not None:
             self._wait.extend(extension)
             if self._view is not None:
