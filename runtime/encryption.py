@@ -13,7 +13,6 @@ histories and running orders that still carry it.
 
 from __future__ import annotations
 
-import json
 import secrets
 from collections.abc import Sequence
 
@@ -91,9 +90,3 @@ def encrypted_data_converter(ring: KeyRing) -> DataConverter:
         payload_codec=AesGcmPayloadCodec(ring),
         failure_converter_class=DefaultFailureConverterWithEncodedAttributes,
     )
-
-
-def describe(ring: KeyRing) -> str:
-    """Key ids for logs, never the keys: ``current k2; also k1``."""
-    others = sorted(key_id for key_id in ring.keys if key_id != ring.current)
-    return json.dumps({"current": ring.current, "others": others})
