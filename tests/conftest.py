@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 import sysconfig
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -21,11 +22,16 @@ from persistence.encrypted import use_key_ring
 from persistence.keys import KeyRing
 from persistence.migrate import upgrade
 from persistence.models import Base
+from runtime.logging import configure_logging
+from runtime.settings import LogFormat
 
 TEST_KEY_RING = KeyRing.generate("test")
 """The tests' key ring, for payloads and personal data alike (as one deployment has one)."""
 os.environ["OMS_KEY_RING"] = TEST_KEY_RING.serialise()
 use_key_ring(TEST_KEY_RING)
+# Log lines go to the stderr pytest captures now, never into the stdout of an ``oms``
+# command a test runs in this process (the workers log from other tasks meanwhile).
+configure_logging(LogFormat.CONSOLE, "INFO", stream=sys.stderr)
 
 POSTGRES_URL = os.environ.get("OMS_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 """An existing PostgreSQL database whose server lets us create throwaway databases."""

@@ -2,9 +2,14 @@
 
 ``OMS_RECORD_HISTORIES=1 pytest tests/test_order_workflow.py`` re-records them:
 after each test, the history of every order it started, and of that order's
-supply and parcel workflows, is written under ``tests/histories/<test>/``.
+supply and parcel workflows, is written under ``tests/histories/current/<test>/``.
 ``tests/test_replay.py`` replays every recorded history against the current
 workflow code, so a change that would break running orders fails CI.
+
+Histories recorded before a ``workflow.patched`` change (see
+:mod:`workflows.patches`) are kept in a sibling folder named after the change,
+``tests/histories/before-<patch id>/``, and replay too: they are the orders
+that were running when the change was deployed.
 """
 
 from __future__ import annotations
@@ -15,6 +20,8 @@ from pathlib import Path
 from temporalio.client import Client
 
 HISTORIES_DIR = Path(__file__).resolve().parent / "histories"
+CURRENT = "current"
+"""The folder of histories recorded with today's workflow code."""
 
 
 def _file_name(workflow_id: str) -> str:
@@ -23,7 +30,7 @@ def _file_name(workflow_id: str) -> str:
 
 async def record(client: Client, test_name: str, order_workflow_ids: list[str]) -> list[Path]:
     """Write the histories of these orders and their children; the files written."""
-    folder = HISTORIES_DIR / re.sub(r"[^A-Za-z0-9._-]", "_", test_name)
+    folder = HISTORIES_DIR / CURRENT / re.sub(r"[^A-Za-z0-9._-]", "_", test_name)
     folder.mkdir(parents=True, exist_ok=True)
     for old in folder.glob("*.json"):
         old.unlink()
@@ -44,5 +51,8 @@ async def record(client: Client, test_name: str, order_workflow_ids: list[str]) 
 
 
 def recorded() -> list[tuple[str, Path]]:
-    """Every recorded history as (workflow id, file), in a stable order."""
-    return [(path.stem, path) for path in sorted(HISTORIES_DIR.glob("*/*.json"))]
+    """Every recorded history, of every code version, as (workflow id, file), in a stable order.
+
+    Files live at ``<version>/<test>/<workflow id>.json``.
+    """
+    return [(path.stem, path) for path in sorted(HISTORIES_DIR.glob("*/*/*.json"))]

@@ -154,6 +154,7 @@ async def test_prepaid_order_runs_every_step_once_and_completes(
     assert view.history[-1].kind == "archived"
     customer_news = [n.key for n, _ in partners.notifications if n.audience is Audience.CUSTOMER]
     assert customer_news == [
+        "intake",
         f"{result.order_id}-S1:picked_up",
         f"{result.order_id}-S1:in_transit",
         f"{result.order_id}-S1:delivered",
@@ -170,6 +171,12 @@ async def test_invalid_order_is_rejected_and_nothing_is_reserved(
     assert result.status is OrderStatus.REJECTED
     assert result.reasons == ["lines[1].quantity 0: must be at least 1"]
     assert partners.calls == [RECEIVE_ORDER]
+    [(notice, _)] = partners.notifications
+    assert notice.audience is Audience.CUSTOMER
+    assert notice.subject.endswith(": not accepted")
+    assert notice.message == (
+        "we could not accept your order: lines[1].quantity 0: must be at least 1"
+    )
 
 
 async def test_stock_only_shortage_voids_the_authorisation_and_rejects(

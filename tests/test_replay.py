@@ -1,9 +1,12 @@
 """Every recorded history replays against the current workflow code.
 
 A change to workflow code that running orders could not replay (a new
-activity in the middle, a reordered step) fails here. Re-record after an
-intended change with ``OMS_RECORD_HISTORIES=1 pytest tests/test_order_workflow.py``,
-and guard changes to code that running orders execute with ``workflow.patched``.
+activity in the middle, a reordered step) fails here. Changes to code that
+running orders execute are guarded with ``workflow.patched`` (see
+:mod:`workflows.patches`); before re-recording with
+``OMS_RECORD_HISTORIES=1 pytest tests/test_order_workflow.py``, move
+``tests/histories/current`` to ``tests/histories/before-<patch id>`` so the old
+histories keep proving the old path.
 """
 
 from __future__ import annotations
@@ -16,22 +19,49 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Replayer
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
+from domain.credit import CHECK_CREDIT
+from domain.intake import RECEIVE_ORDER
+from domain.notifications import NOTIFY
+from domain.settlement import AUTHORISE_PAYMENT
 from runtime.workers import SANDBOX_PASSTHROUGH
-from tests.histories import recorded
+from tests.histories import CURRENT, HISTORIES_DIR, recorded
 from workflows import ORDER_WORKFLOWS
+from workflows.patches import INTAKE_NOTICE
 
 HISTORIES = recorded()
 
 
 def test_histories_are_recorded_for_every_path() -> None:
-    scenarios = {path.parent.name for _, path in HISTORIES}
-    assert len(scenarios) >= 20
-    kinds = {workflow_id.split("-", 1)[0] for workflow_id, _ in HISTORIES}
-    assert kinds == {"order", "supply", "shipment"}
+    for version in (CURRENT, f"before-{INTAKE_NOTICE}"):
+        histories = [(w, path) for w, path in HISTORIES if path.parent.parent.name == version]
+        assert len({path.parent.name for _, path in histories}) >= 20, version
+        kinds = {workflow_id.split("-", 1)[0] for workflow_id, _ in histories}
+        assert kinds == {"order", "supply", "shipment"}, version
+
+
+def test_orders_started_before_the_intake_notice_replay_without_it() -> None:
+    scenario = "test_prepaid_order_runs_every_step_once_and_completes"
+    [before] = (HISTORIES_DIR / f"before-{INTAKE_NOTICE}" / scenario).glob("order-*.json")
+    [after] = (HISTORIES_DIR / CURRENT / scenario).glob("order-*.json")
+
+    def first_steps(path: Path) -> list[str]:
+        steps = []
+        for event in load(path.stem, path).events:
+            if event.HasField("marker_recorded_event_attributes"):
+                marker = event.marker_recorded_event_attributes.SerializeToString()
+                steps.append("patch " + INTAKE_NOTICE if INTAKE_NOTICE.encode() in marker else "?")
+            if event.HasField("activity_task_scheduled_event_attributes"):
+                steps.append(event.activity_task_scheduled_event_attributes.activity_type.name)
+        return steps[:3]
+
+    assert first_steps(before) == [RECEIVE_ORDER, CHECK_CREDIT, AUTHORISE_PAYMENT]
+    assert first_steps(after) == [RECEIVE_ORDER, f"patch {INTAKE_NOTICE}", NOTIFY]
 
 
 @pytest.mark.parametrize(
-    ("workflow_id", "path"), HISTORIES, ids=[f"{p.parent.name}/{w}" for w, p in HISTORIES]
+    ("workflow_id", "path"),
+    HISTORIES,
+    ids=[f"{p.parent.parent.name}/{p.parent.name}/{w}" for w, p in HISTORIES],
 )
 async def test_recorded_history_replays(workflow_id: str, path: Path) -> None:
     replayer = Replayer(

@@ -131,6 +131,7 @@ with workflow.unsafe.imports_passed_through():
     )
 
 from workflows._common import EscalatingWait, missing, next_rung_details, notify, record, run_step
+from workflows.patches import INTAKE_NOTICE
 from workflows.policies import (
     COMPENSATION_STEP,
     DATABASE_STEP,
@@ -257,7 +258,24 @@ class OrderWorkflow:
         else:
             self._note(EventKind.CONFIRMED)
             self._set_status(OrderStatus.CONFIRMED)
+        if workflow.patched(INTAKE_NOTICE):
+            await self._tell_customer_about_intake(submission, outcome)
         return outcome
+
+    async def _tell_customer_about_intake(
+        self, submission: OrderSubmission, outcome: ReceiveOutcome
+    ) -> None:
+        """Confirm the order to the customer, or tell them every reason it was not accepted."""
+        if outcome.accepted:
+            subject = f"Order {self._order_id}: confirmed"
+            message = (
+                f"we have your order {self._order_id} for {outcome.total} {submission.currency}; "
+                "we will tell you when it ships"
+            )
+        else:
+            subject = f"Order {self._order_id}: not accepted"
+            message = "we could not accept your order: " + "; ".join(outcome.problems)
+        await notify(self._order_id, "intake", Audience.CUSTOMER, subject, message)
 
     async def _fulfil(self, outcome: ReceiveOutcome) -> None:
         self._checkpoint()

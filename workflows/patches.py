@@ -1,0 +1,19 @@
+"""Changes to workflow code that running orders were already executing.
+
+A workflow replays its history on every worker restart, so new code must make
+the same calls in the same order for orders started before it. Each change is
+guarded by ``workflow.patched(<id>)``: new orders take the new path and record a
+marker, orders that started earlier keep the old one. Once no order that started
+before a change is still running (check with a visibility query on its start
+time), replace ``patched`` with ``workflow.deprecate_patch`` and, after that
+release is everywhere, delete the old path and its id here.
+
+Histories recorded before each change stay under ``tests/histories/`` and must
+keep replaying.
+"""
+
+from __future__ import annotations
+
+INTAKE_NOTICE = "intake-notice"
+"""The customer is told at intake that the order is confirmed, or why it was not
+accepted (added 2026-11; before, the first message was the parcel's pick-up)."""
