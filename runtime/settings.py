@@ -9,6 +9,7 @@ from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from persistence.keys import KeyRing, KeyRingError, load_or_create_key_file
+from runtime.chaos import ChaosRates
 from runtime.codec_server import load_or_create_token
 
 
@@ -41,6 +42,13 @@ class Settings(BaseSettings):
     """Simulated carrier: seconds between booking, pick-up, transit and delivery."""
     carrier_poll_seconds: float = Field(default=1.0, gt=0)
     """How often the tracking activity asks the carrier for news."""
+    chaos_partners: ChaosRates = ChaosRates()
+    """Chaos switch for the simulated partners (payment, carrier, factory, supplier,
+    notifier), as JSON: ``{"error": 0.1, "timeout": 0.05, "slow": 0.1}``; default off."""
+    chaos_database: ChaosRates = ChaosRates()
+    """Chaos switch for the worker's database statements, same form; default off."""
+    chaos_seed: int | None = None
+    """Seed for the chaos draws, to repeat a run; unset = a new sequence each run."""
     key_ring: SecretStr | None = None
     """Encryption keys, ``id:base64key,...``, current key first; unset = ``key_ring_file``."""
     key_ring_file: Path | None = None

