@@ -12,7 +12,7 @@ from pydantic import BaseModel
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from domain.inventory import ReservationStatus
+from domain.inventory import MovementKind, ReservationStatus
 from domain.orders import FINAL_STATUSES
 from domain.settlement import InvoiceStatus, PaymentKind
 from domain.shipping import ShipmentStatus
@@ -21,6 +21,7 @@ from persistence.models import (
     CreditNote,
     Invoice,
     Order,
+    OrderLine,
     Payment,
     Reservation,
     Shipment,
@@ -155,12 +156,106 @@ async def nothing_open_for_finished_orders(session: AsyncSession) -> list[Violat
     return violations
 
 
+async def effects_applied_once(session: AsyncSession) -> list[Violation]:
+    """No step's effect was applied twice (a retried or replayed step that was not idempotent).
+
+    Per order line, no more units were ever reserved than ordered; per order, the
+    ledger's reservations match the reservation rows, there is at most one
+    authorisation and one capture, and at most one parcel per warehouse that is
+    not a replacement. (One invoice and one receipt per order are unique keys.)
+    """
+    violations = []
+    over_reserved = await session.execute(
+        select(
+            OrderLine.order_id,
+            OrderLine.line_no,
+            OrderLine.quantity,
+            func.sum(Reservation.quantity),
+        )
+        .join(
+            Reservation,
+            (Reservation.order_id == OrderLine.order_id)
+            & (Reservation.line_no == OrderLine.line_no),
+        )
+        .group_by(OrderLine.order_id, OrderLine.line_no, OrderLine.quantity)
+        .having(func.sum(Reservation.quantity) > OrderLine.quantity)
+    )
+    violations += [
+        Violation(
+            invariant="each effect applied once",
+            subject=f"order {order_id} line {line_no}",
+            detail=f"{reserved} unit(s) reserved for {ordered} ordered",
+        )
+        for order_id, line_no, ordered, reserved in over_reserved
+    ]
+    ledger = {
+        order_id: int(units)
+        for order_id, units in await session.execute(
+            select(StockMovement.order_id, func.sum(StockMovement.reserved_change))
+            .where(
+                StockMovement.kind == MovementKind.RESERVE.value,
+                StockMovement.order_id.is_not(None),
+            )
+            .group_by(StockMovement.order_id)
+        )
+        if order_id is not None
+    }
+    rows = {
+        order_id: int(units)
+        for order_id, units in await session.execute(
+            select(Reservation.order_id, func.sum(Reservation.quantity)).group_by(
+                Reservation.order_id
+            )
+        )
+    }
+    violations += [
+        Violation(
+            invariant="each effect applied once",
+            subject=f"order {order_id}",
+            detail=f"ledger reserved {ledger.get(order_id, 0)} unit(s), "
+            f"reservations hold {rows.get(order_id, 0)}",
+        )
+        for order_id in sorted(set(ledger) | set(rows))
+        if ledger.get(order_id, 0) != rows.get(order_id, 0)
+    ]
+    repeated_payments = await session.execute(
+        select(Payment.order_id, Payment.kind, func.count())
+        .where(Payment.kind.in_([PaymentKind.AUTHORISATION.value, PaymentKind.CAPTURE.value]))
+        .group_by(Payment.order_id, Payment.kind)
+        .having(func.count() > 1)
+    )
+    violations += [
+        Violation(
+            invariant="each effect applied once",
+            subject=f"order {order_id}",
+            detail=f"{count} {kind} payments",
+        )
+        for order_id, kind, count in repeated_payments
+    ]
+    repeated_parcels = await session.execute(
+        select(Shipment.order_id, Shipment.warehouse_id, func.count())
+        .where(Shipment.replaces_id.is_(None))
+        .group_by(Shipment.order_id, Shipment.warehouse_id)
+        .having(func.count() > 1)
+    )
+    violations += [
+        Violation(
+            invariant="each effect applied once",
+            subject=f"order {order_id}",
+            detail=f"{count} parcels from {warehouse_id}, none of them a replacement",
+        )
+        for order_id, warehouse_id, count in repeated_parcels
+    ]
+    return violations
+
+
 async def check_database(session: AsyncSession) -> list[Violation]:
     """Every invariant the business database alone can prove."""
     return [
         *await stock_conservation(session),
         *await money_conservation(session),
         *await nothing_open_for_finished_orders(session),
+        *await effects_applied_once(session),
     ]
 
 

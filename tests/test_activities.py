@@ -22,11 +22,12 @@ from activities import (
     ShippingActivities,
     SupplyActivities,
 )
+from activities.inventory import change_stock
 from activities.shipping import PICKED_UP_ALREADY
 from domain.compensation import UndoRequest
 from domain.credit import CreditOutcome
 from domain.intake import OrderRef
-from domain.inventory import INSUFFICIENT_STOCK
+from domain.inventory import INSUFFICIENT_STOCK, MovementKind
 from domain.notifications import Audience, Notification
 from domain.orders import OrderStatus, ShippingAddress
 from domain.settlement import PAYMENT_DECLINED, IncomingPayment, PaymentBooking
@@ -496,4 +497,45 @@ async def test_invariant_checks_find_what_is_broken(sessions: SessionFactory) ->
     assert found == {
         ("stock level equals its ledger", "GADGET-2@WH-BER"),
         ("nothing left open for a finished order", "order T-1"),
+    }
+
+
+async def test_invariant_checks_find_an_effect_applied_twice(sessions: SessionFactory) -> None:
+    ref = OrderRef(order_id="T-1")
+    await receive(sessions)
+    [reserved] = (await run(InventoryActivities(sessions).reserve_stock, ref)).reservations
+    await run(SettlementActivities(sessions, SimulatedPaymentGateway()).authorise_payment, ref)
+    async with sessions() as session, session.begin():
+        # The reservation taken a second time, level and ledger kept consistent...
+        await change_stock(
+            session,
+            sku=reserved.sku,
+            warehouse_id=reserved.warehouse_id,
+            kind=MovementKind.RESERVE,
+            reserved_change=reserved.quantity,
+            order_id="T-1",
+        )
+        await session.execute(
+            update(Reservation)
+            .where(Reservation.order_id == "T-1")
+            .values(quantity=Reservation.quantity + reserved.quantity)
+        )
+        # ...and the authorisation recorded twice under a second key.
+        [authorisation] = await session.scalars(select(Payment).where(Payment.order_id == "T-1"))
+        session.add(
+            Payment(
+                order_id="T-1",
+                kind=authorisation.kind,
+                amount=authorisation.amount,
+                currency=authorisation.currency,
+                reference=authorisation.reference,
+                idempotency_key=authorisation.idempotency_key + ":again",
+                created_at=authorisation.created_at,
+            )
+        )
+    async with sessions() as session:
+        found = {(v.subject, v.detail) for v in await check_database(session)}
+    assert found == {
+        ("order T-1 line 1", f"{2 * reserved.quantity} unit(s) reserved for 3 ordered"),
+        ("order T-1", "2 authorisation payments"),
     }
