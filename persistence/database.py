@@ -47,8 +47,19 @@ def sync_url(url: str | URL) -> URL:
     return parsed
 
 
-def create_engine(url: str | URL, **options: Any) -> AsyncEngine:
-    """An async engine for ``url``; SQLite gets WAL pragmas and ``BEGIN IMMEDIATE``."""
+READ_ONLY = "oms_read_only"
+"""Execution option of an engine whose sessions only read (see :func:`create_engine`)."""
+
+
+def create_engine(url: str | URL, *, read_only: bool = False, **options: Any) -> AsyncEngine:
+    """An async engine for ``url``; SQLite gets WAL pragmas and ``BEGIN IMMEDIATE``.
+
+    A ``read_only`` engine is for people's views and checks: on SQLite its
+    transactions begin deferred, so reading never holds the write lock that the
+    workers' steps wait for.
+    """
+    if read_only:
+        options["execution_options"] = {**options.get("execution_options", {}), READ_ONLY: True}
     engine = create_async_engine(async_url(url), **options)
     if engine.dialect.name == "sqlite":
         configure_sqlite(engine.sync_engine)
@@ -74,7 +85,8 @@ def configure_sqlite(engine: Any) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Connection) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        read_only = connection.get_execution_options().get(READ_ONLY, False)
+        connection.exec_driver_sql("BEGIN DEFERRED" if read_only else "BEGIN IMMEDIATE")
 
 
 def session_factory(engine: AsyncEngine) -> SessionFactory:

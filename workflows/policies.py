@@ -41,10 +41,11 @@ PARTNER_STEP = StepPolicy(start_to_close=timedelta(minutes=2), retry=INFRASTRUCT
 TRACKING_POLL = StepPolicy(
     start_to_close=timedelta(days=1),
     retry=INFRASTRUCTURE_RETRY,
-    heartbeat=timedelta(minutes=2),
+    heartbeat=timedelta(seconds=30),
     interruptible=True,
 )
-"""Asking a carrier for news: long-running, alive while it heartbeats, free to abandon."""
+"""Asking a carrier for news: long-running, alive while it heartbeats, free to abandon.
+A poll whose worker died is picked up by another worker after 30 s of silence."""
 
 STATUS_WRITE = StepPolicy(start_to_close=timedelta(seconds=10), retry=INFRASTRUCTURE_RETRY)
 """A local activity that writes status or an audit event to the read model."""

@@ -1,0 +1,1 @@
+"""Scripts that measure the pipeline: soak (crashes, restarts, chaos), benchmarks."""

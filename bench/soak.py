@@ -1,0 +1,490 @@
+"""Soak: run a batch of orders while the worker is SIGKILLed at random and the server restarts.
+
+    .venv/bin/python -m bench.soak --orders 500 --kills 20 [--chaos] [--database-url URL]
+
+It starts the Temporal dev server with persistent state (as the embedded default
+does) and a worker in a child process (``python worker.py``), submits the demo
+mix of orders in waves by signal-with-start, and plays the customers' bank, the
+factory, the supplier and support staff. Meanwhile it kills the worker with
+SIGKILL at random moments (in the middle of activities, timers and signals:
+whatever is running) and starts a new one at once, and stops and restarts the
+dev server mid-batch. With ``--chaos`` the partners and the database misbehave
+too (see ``runtime.chaos``).
+
+When every order has ended it counts, from the business database and from
+Temporal: orders by final status, effects applied more than once (must be 0),
+invariant violations (must be 0) and orders left unfinished. It prints a table,
+writes the figures as JSON and exits non-zero if anything is wrong.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import os
+import random
+import sys
+import tempfile
+import time
+from collections import Counter
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+from sqlalchemy import func, select
+from temporalio.client import Client
+from temporalio.service import RPCError
+
+from activities.inventory import change_stock
+from domain.catalogue import PaymentTerms, Sourcing
+from domain.inventory import MovementKind
+from domain.orders import OrderStatus, OrderSubmission, OrderView
+from domain.settlement import PaymentKind
+from ops.demo import DemoCast, prepare_database
+from ops.staff import StaffActionError
+from ops.submissions import DemoRole, demo_submissions, submit
+from persistence.database import SessionFactory, create_engine, session_factory
+from persistence.demo_catalogue import seed_demo_catalogue
+from persistence.invariants import Violation, check_database, effects_applied_once
+from persistence.models import (
+    OrderLine,
+    Payment,
+    Product,
+    Receipt,
+    StockLevel,
+    StockMovement,
+)
+from persistence.order_views import load_order_view
+from runtime.chaos import ChaosRates
+from runtime.processes import DevServer, WorkerProcess
+from runtime.settings import Settings
+from runtime.temporal import connect
+from runtime.workers import open_database
+
+SOAK_STOCK = 1_000_000
+"""Units of every stocked product after the soak's stocktake: the batch tests crashes,
+not shortages, so stock-only products never run out."""
+
+CHAOS_PARTNERS = ChaosRates(
+    error=0.1, timeout=0.03, slow=0.1, timeout_seconds=2.0, slow_seconds=0.5
+)
+CHAOS_DATABASE = ChaosRates(error=0.01, slow=0.02, slow_seconds=0.2)
+
+EXPECTED = {
+    "WEB-10001": OrderStatus.COMPLETED,
+    "WEB-10002": OrderStatus.COMPLETED,
+    "WEB-10003": OrderStatus.CANCELLED,
+    "EDI-4500012345": OrderStatus.COMPLETED,
+    "EDI-4600000777": OrderStatus.COMPLETED,
+    "TEL-2026-0042": OrderStatus.COMPLETED,
+    "TEL-2026-0099": OrderStatus.COMPLETED,
+    "FAX-000317": OrderStatus.COMPLETED,
+    "FAX-BAD": OrderStatus.REJECTED,
+}
+"""How each order of the demo mix ends when nothing goes wrong: crashes must not change it."""
+
+POLL_SECONDS = 1.0
+
+
+@dataclass
+class SoakFigures:
+    """What a soak run measured."""
+
+    orders: int
+    database: str
+    chaos: bool
+    seconds: float = 0.0
+    worker_kills: int = 0
+    worker_exits: int = 0
+    """Worker processes that ended by themselves (a crash the soak did not cause)."""
+    server_restarts: int = 0
+    by_status: dict[str, int] = field(default_factory=dict)
+    unexpected_ends: list[str] = field(default_factory=list)
+    """Orders that ended otherwise than the same order does without crashes."""
+    duplicates: list[str] = field(default_factory=list)
+    violations: list[str] = field(default_factory=list)
+    unfinished: list[str] = field(default_factory=list)
+    workflow_executions: int = 0
+    """Order workflows on the server: one per order, however often it was submitted."""
+    retried_steps: int = 0
+    """Activities of the orders that needed more than one attempt."""
+    timed_out_workflow_tasks: int = 0
+    """Workflow tasks of the orders that a dying worker held until they timed out."""
+
+    @property
+    def passed(self) -> bool:
+        """True when every order ended as expected, once, with every invariant holding."""
+        return not (self.unexpected_ends or self.duplicates or self.violations or self.unfinished)
+
+
+async def stocktake(sessions: SessionFactory, units: int) -> None:
+    """Count the stock of products kept in stock only up to ``units`` (a ledger row each).
+
+    Products made or bought per order keep their levels, so their orders still
+    wait for supply (and one of them is cancelled while it waits).
+    """
+    async with sessions() as session, session.begin():
+        levels = await session.scalars(
+            select(StockLevel)
+            .join(Product, Product.sku == StockLevel.sku)
+            .where(Product.sourcing == Sourcing.STOCK.value)
+        )
+        for level in list(levels):
+            if level.on_hand < units:
+                await change_stock(
+                    session,
+                    sku=level.sku,
+                    warehouse_id=level.warehouse_id,
+                    kind=MovementKind.STOCKTAKE,
+                    on_hand_change=units - level.on_hand,
+                )
+
+
+def soak_mix(orders: int, run_tag: str) -> list[tuple[OrderSubmission, DemoRole]]:
+    """``orders`` orders of the demo mix, in waves of the demo set with fresh ids.
+
+    Support approves every order that is held for credit review (many open
+    orders of one customer can add up to its limit) and cancels the ones whose
+    role says so.
+    """
+    mix: list[tuple[OrderSubmission, DemoRole]] = []
+    wave = 0
+    while len(mix) < orders:
+        for submission, role in demo_submissions(f"{run_tag}{wave:04d}"):
+            keep = DemoRole.CANCEL if role is DemoRole.CANCEL else DemoRole.APPROVE
+            mix.append((submission, keep))
+        wave += 1
+    return mix[:orders]
+
+
+def example_of(order_id: str) -> str:
+    """The demo example an order id was made from (its id without the run tag)."""
+    return order_id.rsplit("-", 1)[0]
+
+
+async def submit_all(
+    client: Client,
+    sessions: SessionFactory,
+    mix: list[tuple[OrderSubmission, DemoRole]],
+    open_orders: asyncio.Semaphore,
+    submitted: list[str],
+    server: DevServer,
+    restarts: int,
+) -> None:
+    """Submit every order, at most as many at once as ``open_orders`` allows.
+
+    Each time another 1/(restarts+1) of the orders is in, the server is restarted
+    (the worker and the cast meanwhile find it gone, as they would in production).
+    """
+    restart_at = {len(mix) * n // (restarts + 1) for n in range(1, restarts + 1)}
+    for submission, _ in mix:
+        if len(submitted) in restart_at:
+            await server.restart(down_seconds=3.0)
+        await open_orders.acquire()
+        while True:
+            try:
+                await submit(client, submission, sessions)
+                break
+            except RPCError:  # the server is restarting: submit again
+                await asyncio.sleep(POLL_SECONDS)
+        submitted.append(submission.order_id)
+
+
+async def kill_workers(
+    worker: WorkerProcess, kills: int, mean_gap: float, rng: random.Random, done: asyncio.Event
+) -> None:
+    """Kill the worker ``kills`` times at random moments, about ``mean_gap`` seconds apart."""
+    while worker.kills < kills and not done.is_set():
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(done.wait(), rng.uniform(0.3, 1.7) * mean_gap)
+        if not done.is_set():
+            await worker.kill_and_restart()
+
+
+async def exactly_once(sessions: SessionFactory, order_ids: list[str]) -> list[str]:
+    """Per completed order: one receipt, one capture if prepaid, every ordered unit shipped once."""
+    problems = []
+    async with sessions() as session:
+        for order_id in order_ids:
+            view = await load_order_view(session, order_id)
+            if view is None or view.status is not OrderStatus.COMPLETED:
+                continue
+            receipts = await session.scalar(
+                select(func.count()).select_from(Receipt).where(Receipt.order_id == order_id)
+            )
+            captures = await session.scalar(
+                select(func.count())
+                .select_from(Payment)
+                .where(Payment.order_id == order_id, Payment.kind == PaymentKind.CAPTURE.value)
+            )
+            ordered = await session.scalar(
+                select(func.sum(OrderLine.quantity)).where(OrderLine.order_id == order_id)
+            )
+            shipped = await session.scalar(
+                select(-func.sum(StockMovement.on_hand_change)).where(
+                    StockMovement.order_id == order_id,
+                    StockMovement.kind == MovementKind.SHIP.value,
+                )
+            )
+            prepaid = view.money.payment_terms == PaymentTerms.PREPAID.value
+            if receipts != 1:
+                problems.append(f"order {order_id}: {receipts} receipts")
+            if captures != (1 if prepaid else 0):
+                problems.append(f"order {order_id}: {captures} captures")
+            if shipped != ordered:
+                problems.append(f"order {order_id}: {shipped} of {ordered} unit(s) shipped")
+    return problems
+
+
+async def interruptions(client: Client, order_ids: list[str]) -> tuple[int, int]:
+    """In these orders' histories: activities that needed another attempt, and workflow
+    tasks that timed out (a worker died holding them)."""
+    retried = timed_out = 0
+    for order_id in order_ids:
+        history = await client.get_workflow_handle(f"order-{order_id}").fetch_history()
+        for event in history.events:
+            if event.HasField("activity_task_started_event_attributes"):
+                retried += event.activity_task_started_event_attributes.attempt > 1
+            timed_out += event.HasField("workflow_task_timed_out_event_attributes")
+    return retried, timed_out
+
+
+async def run_soak(options: argparse.Namespace, data_dir: Path, console: Console) -> SoakFigures:
+    """Run the soak as ``options`` say, with its state in ``data_dir``; the figures."""
+    address = f"127.0.0.1:{options.port}"
+    settings = Settings(
+        data_dir=data_dir,
+        database_url=options.database_url,
+        temporal_address=address,
+        embedded_port=options.port,
+    )
+    await prepare_database(settings)
+    environment = {
+        **os.environ,
+        "OMS_DATA_DIR": str(data_dir),
+        "OMS_DATABASE_URL": settings.resolved_database_url,
+        "OMS_TEMPORAL_ADDRESS": address,
+        "OMS_KEY_RING": settings.load_key_ring().serialise(),
+        "OMS_LOG_FORMAT": "json",
+        "OMS_CARRIER_SIM_STEP_SECONDS": "0.3",
+        "OMS_CARRIER_POLL_SECONDS": "1.0",
+    }
+    if options.chaos:
+        environment["OMS_CHAOS_PARTNERS"] = CHAOS_PARTNERS.model_dump_json()
+        environment["OMS_CHAOS_DATABASE"] = CHAOS_DATABASE.model_dump_json()
+    figures = SoakFigures(
+        orders=options.orders,
+        database=settings.resolved_database_url.split(":", 1)[0],
+        chaos=options.chaos,
+    )
+    rng = random.Random(options.seed)
+    mix = soak_mix(options.orders, f"S{rng.randrange(16**4):04X}")
+    console.print(f"Soak in {data_dir}: {options.orders} orders, {options.kills} worker kills")
+    reader = create_engine(settings.resolved_database_url, read_only=True)
+    reads = session_factory(reader)
+    async with open_database(settings) as sessions:
+        await seed_demo_catalogue(sessions)
+        await stocktake(sessions, SOAK_STOCK)
+        server = DevServer(data_dir, options.port)
+        await server.start()
+        worker = WorkerProcess(environment, data_dir)
+        await worker.start()
+        client = await connect(settings)
+        started = time.monotonic()
+        done = asyncio.Event()
+        submitted: list[str] = []
+        open_orders = asyncio.Semaphore(options.in_flight)
+        cast = DemoCast(client, {s.order_id: role for s, role in mix})
+
+        async def watch_worker() -> None:
+            while not done.is_set():
+                await worker.restart_if_it_died()
+                await asyncio.sleep(POLL_SECONDS)
+
+        background = [
+            asyncio.create_task(
+                submit_all(
+                    client, sessions, mix, open_orders, submitted, server, options.server_restarts
+                )
+            ),
+            asyncio.create_task(kill_workers(worker, options.kills, options.kill_every, rng, done)),
+            asyncio.create_task(watch_worker()),
+        ]
+        columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn())
+        try:
+            with Progress(*columns, TimeElapsedColumn(), console=console) as progress:
+                settled = await follow(
+                    reads,
+                    cast,
+                    submitted,
+                    len(mix),
+                    open_orders,
+                    progress,
+                    worker,
+                    server,
+                    started + options.deadline,
+                )
+        finally:
+            done.set()
+            for task in background:
+                task.cancel()
+            await asyncio.gather(*background, return_exceptions=True)
+        figures.seconds = round(time.monotonic() - started, 1)
+        figures.worker_kills, figures.worker_exits = worker.kills, worker.exits
+        figures.server_restarts = server.restarts
+        order_ids = [s.order_id for s, _ in mix]
+        figures.by_status = dict(Counter(status.value for status in settled.values()))
+        figures.unfinished = sorted(set(order_ids) - set(settled))
+        figures.unexpected_ends = sorted(
+            f"{order_id}: {status.value}, expected {EXPECTED[example_of(order_id)].value}"
+            for order_id, status in settled.items()
+            if status is not EXPECTED[example_of(order_id)]
+        )
+        async with reads() as session:
+            once = await effects_applied_once(session)
+            everything = await check_database(session)
+        figures.duplicates = [describe(v) for v in once] + await exactly_once(reads, order_ids)
+        figures.violations = [describe(v) for v in everything if v not in once]
+        figures.workflow_executions = (
+            await client.count_workflows("WorkflowType = 'OrderWorkflow'")
+        ).count
+        if figures.workflow_executions != len(order_ids):
+            figures.duplicates.append(
+                f"{figures.workflow_executions} order workflows for {len(order_ids)} orders"
+            )
+        figures.retried_steps, figures.timed_out_workflow_tasks = await interruptions(
+            client, order_ids
+        )
+        await worker.stop()
+        await server.stop()
+    await reader.dispose()
+    return figures
+
+
+async def follow(
+    sessions: SessionFactory,
+    cast: DemoCast,
+    submitted: list[str],
+    total: int,
+    open_orders: asyncio.Semaphore,
+    progress: Progress,
+    worker: WorkerProcess,
+    server: DevServer,
+    deadline: float,
+) -> dict[str, OrderStatus]:
+    """Play the cast until every order has ended (or needs a person); their statuses.
+
+    The progress line shows the worker kills and server restarts so far.
+    """
+    task = progress.add_task("orders", total=total)
+    settled: dict[str, OrderStatus] = {}
+    while len(settled) < total and time.monotonic() < deadline:
+        waiting = []
+        async with sessions() as session:
+            for order_id in [o for o in submitted if o not in settled]:
+                view = await load_order_view(session, order_id)
+                if view is None:
+                    continue
+                if view.status.is_final or view.status is OrderStatus.NEEDS_ATTENTION:
+                    settled[order_id] = view.status
+                    open_orders.release()
+                else:
+                    waiting.append(view)
+        # Staff and partners act on every order at once; an update waits while no worker runs.
+        await asyncio.gather(*(play(cast, view) for view in waiting))
+        progress.update(
+            task,
+            completed=len(settled),
+            description=f"orders (worker kills {worker.kills}, server restarts {server.restarts})",
+        )
+        await asyncio.sleep(POLL_SECONDS)
+    return settled
+
+
+async def play(cast: DemoCast, view: OrderView) -> None:
+    """Whatever staff or a partner does to this order now; refusals and outages are retried
+    at the next round."""
+    with contextlib.suppress(RPCError, StaffActionError):
+        await cast.act(view)
+
+
+def describe(violation: Violation) -> str:
+    """One line for a violation."""
+    return f"{violation.invariant}: {violation.subject}: {violation.detail}"
+
+
+def figures_table(figures: SoakFigures) -> Table:
+    """The figures as a table."""
+    table = Table(title="Soak", show_header=False)
+    rows = [
+        ("orders", str(figures.orders)),
+        ("database", figures.database),
+        ("chaos", "on" if figures.chaos else "off"),
+        ("time taken", f"{figures.seconds} s"),
+        ("worker kills (SIGKILL)", str(figures.worker_kills)),
+        ("worker exits by themselves", str(figures.worker_exits)),
+        ("server restarts", str(figures.server_restarts)),
+        ("final statuses", ", ".join(f"{k} {v}" for k, v in sorted(figures.by_status.items()))),
+        ("order workflows on the server", str(figures.workflow_executions)),
+        ("activities that needed a retry", str(figures.retried_steps)),
+        ("workflow tasks timed out", str(figures.timed_out_workflow_tasks)),
+        ("ended otherwise than expected", str(len(figures.unexpected_ends))),
+        ("duplicates (must be 0)", str(len(figures.duplicates))),
+        ("invariant violations (must be 0)", str(len(figures.violations))),
+        ("unfinished", str(len(figures.unfinished))),
+    ]
+    for name, value in rows:
+        table.add_row(name, value)
+    return table
+
+
+def main() -> None:
+    """Parse the options, run the soak, print and save the figures."""
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.soak", description=__doc__.split("\n")[0]
+    )
+    parser.add_argument("--orders", type=int, default=500, help="orders in the batch (500)")
+    parser.add_argument("--kills", type=int, default=20, help="worker SIGKILLs (20)")
+    parser.add_argument(
+        "--kill-every", type=float, default=6.0, help="mean seconds between kills (6)"
+    )
+    parser.add_argument(
+        "--server-restarts", type=int, default=1, help="dev server restarts mid-batch (1)"
+    )
+    parser.add_argument(
+        "--in-flight", type=int, default=60, help="orders open at once at most (60)"
+    )
+    parser.add_argument("--chaos", action="store_true", help="partners and database misbehave")
+    parser.add_argument("--database-url", help="business database (default: SQLite in data dir)")
+    parser.add_argument("--data-dir", help="state folder (default: a new temporary folder)")
+    parser.add_argument("--port", type=int, default=7533, help="dev server port (7533)")
+    parser.add_argument("--seed", type=int, help="seed for kill times and order ids")
+    parser.add_argument(
+        "--deadline", type=float, default=3600.0, help="give up after this many seconds"
+    )
+    parser.add_argument("--json", type=Path, help="write the figures here as well")
+    options = parser.parse_args()
+    console = Console()
+    data_dir = Path(options.data_dir or tempfile.mkdtemp(prefix="oms-soak-")).resolve()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    figures = asyncio.run(run_soak(options, data_dir, console))
+    console.print(figures_table(figures))
+    for title, lines in (
+        ("Ended otherwise than expected", figures.unexpected_ends),
+        ("Duplicates", figures.duplicates),
+        ("Invariant violations", figures.violations),
+        ("Unfinished", figures.unfinished),
+    ):
+        for line in lines[:20]:
+            console.print(f"{title}: {line}")
+    if options.json:
+        options.json.write_text(json.dumps(asdict(figures), indent=2) + "\n", encoding="utf-8")
+    sys.exit(0 if figures.passed else 1)
+
+
+if __name__ == "__main__":
+    main()
