@@ -1,7 +1,11 @@
-# First sketch (finished with the production deployment issue): the worker image.
-FROM python:3.11-slim
-RUN useradd --create-home --uid 10001 oms
-WORKDIR /app
+# The application image: the worker, the starter, the `oms` tool and the codec server.
+# Dependencies come from requirements.lock (pinned, with hashes); the app runs as a
+# non-root user. Entry points as in the README: `python worker.py`, `oms ...`.
+FROM python:3.11.11-slim-bookworm AS build
+RUN python -m venv /opt/venv
+COPY requirements.lock /tmp/requirements.lock
+RUN /opt/venv/bin/pip install --no-cache-dir --require-hashes -r /tmp/requirements.lock
+WORKDIR /src
 COPY pyproject.toml README.md worker.py starter.py ./
 COPY domain domain
 COPY persistence persistence
@@ -10,7 +14,16 @@ COPY activities activities
 COPY workflows workflows
 COPY runtime runtime
 COPY ops ops
+RUN /opt/venv/bin/pip install --no-cache-dir --no-deps .
+
+FROM python:3.11.11-slim-bookworm
+RUN useradd --create-home --uid 10001 oms
+COPY --from=build /opt/venv /opt/venv
+WORKDIR /app
+COPY worker.py starter.py ./
 COPY examples examples
-RUN pip install --no-cache-dir .
+ENV PATH=/opt/venv/bin:$PATH \
+    PYTHONUNBUFFERED=1 \
+    OMS_DATA_DIR=/home/oms/.oms
 USER oms
-CMD ["python", "-m", "worker"]
+CMD ["python", "worker.py"]

@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 
 import structlog
+from temporalio.service import RPCError
 
 from ops.demo import prepare_database
 from runtime.logging import configure_logging
@@ -27,8 +28,13 @@ async def main() -> None:
     if settings.database_url is None:
         await prepare_database(settings)
     async with temporal_server(settings) as address, open_database(settings) as sessions:
-        client = await connect(settings, address)
-        await register_search_attributes(client)
+        client = await connect(
+            settings, address, wait_seconds=settings.temporal_connect_wait_seconds
+        )
+        try:
+            await register_search_attributes(client)
+        except RPCError as refused:  # e.g. Temporal Cloud: registered by an administrator
+            log.warning("could not register the search attributes", reason=refused.message)
         log.info(
             "worker starting",
             temporal=address,

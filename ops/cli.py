@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import getpass
 import json
 import sys
@@ -13,6 +14,7 @@ from typing import Annotated
 import typer
 from pydantic import BaseModel, ValidationError
 from rich.console import Console
+from sqlalchemy.engine import make_url
 
 from domain.credit import APPROVE_SIGNAL, REJECT_SIGNAL
 from domain.escalation import EXTEND_DEADLINE_SIGNAL, DeadlineExtension
@@ -42,6 +44,8 @@ from persistence.demo_catalogue import seed_demo_catalogue
 from persistence.invariants import Violation, check_database, unfinished_order_ids
 from persistence.migrate import new_revision, upgrade
 from persistence.order_views import list_orders, load_order_view
+from runtime.codec_server import running_codec_server
+from runtime.logging import configure_logging
 from runtime.settings import Settings
 from runtime.temporal import connect
 from runtime.workers import open_database
@@ -388,13 +392,36 @@ async def _violations(settings: Settings, with_temporal: bool) -> list[Violation
     return violations
 
 
+@app.command("codec-server")
+def codec_server(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "0.0.0.0",
+) -> None:
+    """Serve the payload codec for the Web UI and the CLI (token and origins from settings)."""
+    settings = Settings()
+
+    async def serve() -> None:
+        async with running_codec_server(
+            settings.load_key_ring(),
+            settings.load_codec_token(),
+            settings.resolved_codec_ui_origins,
+            host,
+            settings.resolved_codec_port,
+        ):
+            await asyncio.Event().wait()
+
+    configure_logging(settings.log_format, settings.log_level)
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(serve())
+
+
 @db_app.command("upgrade")
 def db_upgrade() -> None:
     """Migrate the business database to the newest schema."""
     settings = Settings()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     upgrade(settings.resolved_database_url)
-    console.print(f"Migrated {settings.resolved_database_url} to head.")
+    shown = make_url(settings.resolved_database_url).render_as_string(hide_password=True)
+    console.print(f"Migrated {shown} to head.")
 
 
 @db_app.command("revision")

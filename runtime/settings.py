@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from enum import StrEnum
 from pathlib import Path
+from typing import Self
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from temporalio.service import TLSConfig
 
 from persistence.keys import KeyRing, KeyRingError, load_or_create_key_file
 from runtime.chaos import ChaosRates
@@ -30,6 +32,16 @@ class Settings(BaseSettings):
     temporal_address: str | None = None
     """``host:port`` of a Temporal frontend; unset = start or reuse the embedded dev server."""
     temporal_namespace: str = "default"
+    temporal_tls_cert: Path | None = None
+    """Client certificate (PEM file) for mTLS to a Temporal cluster; set with the key."""
+    temporal_tls_key: Path | None = None
+    """Private key (PEM file) of the client certificate."""
+    temporal_tls_ca: Path | None = None
+    """CA certificate (PEM file) the server's certificate must chain to; unset = system roots."""
+    temporal_api_key: SecretStr | None = None
+    """API key for Temporal Cloud (or another server that takes API keys); implies TLS."""
+    temporal_connect_wait_seconds: float = Field(default=60.0, ge=0)
+    """How long a starting worker waits for the Temporal server to answer before giving up."""
     data_dir: Path = Path(".oms")
     """Folder for the embedded default's state: Temporal's and the business SQLite files."""
     database_url: str | None = None
@@ -42,6 +54,12 @@ class Settings(BaseSettings):
     """Simulated carrier: seconds between booking, pick-up, transit and delivery."""
     carrier_poll_seconds: float = Field(default=1.0, gt=0)
     """How often the tracking activity asks the carrier for news."""
+    worker_max_concurrent_activities: int = Field(default=100, ge=1)
+    """Activities one worker process runs at once (the SDK's default)."""
+    worker_max_concurrent_workflow_tasks: int = Field(default=100, ge=1)
+    """Workflow tasks one worker process runs at once (the SDK's default)."""
+    worker_max_cached_workflows: int = Field(default=1000, ge=0)
+    """Workflows a worker keeps in memory between tasks; a cache miss replays the history."""
     chaos_partners: ChaosRates = ChaosRates()
     """Chaos switch for the simulated partners (payment, carrier, factory, supplier,
     notifier), as JSON: ``{"error": 0.1, "timeout": 0.05, "slow": 0.1}``; default off."""
@@ -61,6 +79,29 @@ class Settings(BaseSettings):
     codec_ui_origins: str | None = None
     """Comma-separated browser origins allowed to call the codec server (the Web UI's);
     unset = the embedded Web UI, as ``localhost`` and as ``127.0.0.1``."""
+
+    @model_validator(mode="after")
+    def _tls_pair(self) -> Self:
+        if (self.temporal_tls_cert is None) != (self.temporal_tls_key is None):
+            raise ValueError(
+                "OMS_TEMPORAL_TLS_CERT and OMS_TEMPORAL_TLS_KEY go together: set both or neither"
+            )
+        return self
+
+    @property
+    def temporal_tls(self) -> TLSConfig | bool:
+        """TLS for the Temporal client: mTLS with the certificate, plain TLS for an API key."""
+        if self.temporal_tls_cert is not None and self.temporal_tls_key is not None:
+            return TLSConfig(
+                client_cert=self.temporal_tls_cert.read_bytes(),
+                client_private_key=self.temporal_tls_key.read_bytes(),
+                server_root_ca_cert=(
+                    self.temporal_tls_ca.read_bytes() if self.temporal_tls_ca else None
+                ),
+            )
+        if self.temporal_tls_ca is not None:
+            return TLSConfig(server_root_ca_cert=self.temporal_tls_ca.read_bytes())
+        return self.temporal_api_key is not None
 
     @property
     def resolved_codec_port(self) -> int:

@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
+import structlog
 from temporalio.api.enums.v1 import IndexedValueType
 from temporalio.api.operatorservice.v1 import (
     AddSearchAttributesRequest,
@@ -22,23 +23,45 @@ from runtime.codec_server import running_codec_server
 from runtime.encryption import encrypted_data_converter
 from runtime.settings import Settings
 
+log = structlog.get_logger(__name__)
+
 CONNECT_TIMEOUT_SECONDS = 0.5
 
 DEV_SERVER_SQLITE_PRAGMAS = ("journal_mode=wal", "synchronous=normal", "busy_timeout=10000")
 
 
-async def connect(settings: Settings, address: str | None = None) -> Client:
+async def connect(
+    settings: Settings, address: str | None = None, *, wait_seconds: float = 0.0
+) -> Client:
     """A client for ``address`` (default: the configured or embedded server).
 
     Its data converter encrypts every payload and failure message with the
-    settings' key ring (see :mod:`runtime.encryption`).
+    settings' key ring (see :mod:`runtime.encryption`). While the server does
+    not answer, it tries again every second for up to ``wait_seconds`` (a worker
+    started beside a server that is still starting, or restarting, waits for it).
     """
     target = address or settings.temporal_address or settings.embedded_address
-    return await Client.connect(
-        target,
-        namespace=settings.temporal_namespace,
-        data_converter=encrypted_data_converter(settings.load_key_ring()),
-    )
+    deadline = asyncio.get_running_loop().time() + wait_seconds
+    while True:
+        try:
+            return await Client.connect(
+                target,
+                namespace=settings.temporal_namespace,
+                data_converter=encrypted_data_converter(settings.load_key_ring()),
+                tls=settings.temporal_tls,
+                api_key=(
+                    settings.temporal_api_key.get_secret_value()
+                    if settings.temporal_api_key
+                    else None
+                ),
+            )
+        except RuntimeError as error:  # the SDK's "Failed client connect"
+            if asyncio.get_running_loop().time() >= deadline:
+                raise
+            log.warning(
+                "Temporal server not reachable yet; trying again", target=target, error=str(error)
+            )
+            await asyncio.sleep(1.0)
 
 
 async def register_search_attributes(client: Client) -> list[str]:

@@ -68,6 +68,9 @@ def order_worker(client: Client, sessions: SessionFactory, settings: Settings) -
         workflows=ORDER_WORKFLOWS,
         activities=activities,
         interceptors=[LogContextInterceptor()],
+        max_concurrent_activities=settings.worker_max_concurrent_activities,
+        max_concurrent_workflow_tasks=settings.worker_max_concurrent_workflow_tasks,
+        max_cached_workflows=settings.worker_max_cached_workflows,
         workflow_runner=SandboxedWorkflowRunner(
             restrictions=SandboxRestrictions.default.with_passthrough_modules(*SANDBOX_PASSTHROUGH)
         ),

@@ -6,7 +6,7 @@ import asyncio
 import io
 import json
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -58,7 +58,7 @@ from persistence.order_views import load_order_view
 from runtime.encryption import encrypted_data_converter
 from runtime.settings import Settings
 from runtime.workers import order_worker
-from tests.conftest import TEST_KEY_RING
+from tests.conftest import TEST_KEY_RING, throwaway_postgres
 from tests.factories import line, submission
 from tests.workflow_fakes import wait_for_status, wait_until
 
@@ -69,12 +69,18 @@ KEY_RING = TEST_KEY_RING
 """The worker, the tests' client and the ``oms`` runs share it, as a deployment does."""
 
 
-@pytest.fixture(scope="module")
-def pipeline_url(tmp_path_factory: pytest.TempPathFactory) -> str:
-    """A fresh, migrated SQLite business database for this module."""
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def pipeline_url(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    """A fresh, migrated business database for this module: every test runs on both."""
+    if request.param == "postgresql":
+        with throwaway_postgres() as url:
+            yield url
+        return
     url = f"sqlite:///{tmp_path_factory.mktemp('e2e') / 'oms.db'}"
     upgrade(url)
-    return url
+    yield url
 
 
 @pytest.fixture(scope="module")
@@ -119,7 +125,9 @@ async def test_example_order_completes_with_one_of_everything(
     pipeline: tuple[Client, SessionFactory],
 ) -> None:
     client, sessions = pipeline
-    order = read_submission(EXAMPLES / "web-prepaid.json")
+    example = read_submission(EXAMPLES / "web-prepaid.json")
+    # A fresh id: the module runs once per database on the same Temporal server.
+    order = example.model_copy(update={"order_id": f"{example.order_id}-{uuid.uuid4().hex[:6]}"})
     outcome = await submit(client, order, sessions)
     assert outcome.delivery is Delivery.SUBMITTED
     result = await result_of(client, order.order_id)
