@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -31,6 +32,7 @@ from persistence.database import create_engine, session_factory
 from persistence.demo_catalogue import seed_demo_catalogue
 from persistence.migrate import upgrade
 from persistence.models import Order, OrderEventRow, OrderLine
+from tests.conftest import throwaway_postgres
 
 HOSTILE_TEXT = st.one_of(
     st.text(max_size=300),
@@ -85,11 +87,18 @@ DOCUMENTS = st.fixed_dictionaries(
 )
 
 
-@pytest.fixture(scope="module")
-def database(tmp_path_factory: pytest.TempPathFactory) -> str:
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def database(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    """A business database for the fuzzing, once SQLite and once PostgreSQL."""
+    if request.param == "postgresql":
+        with throwaway_postgres() as url:
+            yield url
+        return
     url = f"sqlite:///{tmp_path_factory.mktemp('fuzz') / 'oms.db'}"
     upgrade(url)
-    return url
+    yield url
 
 
 async def receive(

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -15,6 +17,7 @@ from ops.cli import app
 from persistence.database import create_engine, session_factory
 from persistence.demo_catalogue import seed_demo_catalogue
 from persistence.migrate import upgrade
+from tests.conftest import throwaway_postgres
 from tests.factories import line, submission
 
 runner = CliRunner()
@@ -31,13 +34,20 @@ async def record_orders(url: str) -> None:
     await engine.dispose()
 
 
-@pytest.fixture
-def database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
-    url = f"sqlite:///{tmp_path / 'cli.db'}"
-    upgrade(url)
-    asyncio.run(record_orders(url))
-    monkeypatch.setenv("OMS_DATABASE_URL", url)
-    return url
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database(
+    request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[str]:
+    """A business database with two recorded orders, once SQLite and once PostgreSQL."""
+    with contextlib.ExitStack() as stack:
+        if request.param == "postgresql":
+            url = stack.enter_context(throwaway_postgres())
+        else:
+            url = f"sqlite:///{tmp_path / 'cli.db'}"
+            upgrade(url)
+        asyncio.run(record_orders(url))
+        monkeypatch.setenv("OMS_DATABASE_URL", url)
+        yield url
 
 
 def test_status_json_is_the_order_view(database: str) -> None:
