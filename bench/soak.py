@@ -23,7 +23,6 @@ import argparse
 import asyncio
 import contextlib
 import json
-import os
 import random
 import sys
 import tempfile
@@ -40,11 +39,12 @@ from temporalio.client import Client
 from temporalio.service import RPCError
 
 from activities.inventory import change_stock
+from bench._installation import prepare_installation
 from domain.catalogue import PaymentTerms, Sourcing
 from domain.inventory import MovementKind
 from domain.orders import OrderStatus, OrderSubmission, OrderView
 from domain.settlement import PaymentKind
-from ops.demo import DemoCast, prepare_database
+from ops.demo import DemoCast
 from ops.staff import StaffActionError
 from ops.submissions import DemoRole, demo_submissions, submit
 from persistence.database import SessionFactory, create_engine, session_factory
@@ -61,7 +61,6 @@ from persistence.models import (
 from persistence.order_views import load_order_view
 from runtime.chaos import ChaosRates
 from runtime.processes import DevServer, WorkerProcess
-from runtime.settings import Settings
 from runtime.temporal import connect
 from runtime.workers import open_database
 
@@ -255,24 +254,16 @@ async def interruptions(client: Client, order_ids: list[str]) -> tuple[int, int]
 
 async def run_soak(options: argparse.Namespace, data_dir: Path, console: Console) -> SoakFigures:
     """Run the soak as ``options`` say, with its state in ``data_dir``; the figures."""
-    address = f"127.0.0.1:{options.port}"
-    settings = Settings(
-        data_dir=data_dir,
-        database_url=options.database_url,
-        temporal_address=address,
-        embedded_port=options.port,
+    settings, environment = await prepare_installation(
+        data_dir,
+        options.port,
+        options.database_url,
+        {
+            "OMS_LOG_FORMAT": "json",
+            "OMS_CARRIER_SIM_STEP_SECONDS": "0.3",
+            "OMS_CARRIER_POLL_SECONDS": "1.0",
+        },
     )
-    await prepare_database(settings)
-    environment = {
-        **os.environ,
-        "OMS_DATA_DIR": str(data_dir),
-        "OMS_DATABASE_URL": settings.resolved_database_url,
-        "OMS_TEMPORAL_ADDRESS": address,
-        "OMS_KEY_RING": settings.load_key_ring().serialise(),
-        "OMS_LOG_FORMAT": "json",
-        "OMS_CARRIER_SIM_STEP_SECONDS": "0.3",
-        "OMS_CARRIER_POLL_SECONDS": "1.0",
-    }
     if options.chaos:
         environment["OMS_CHAOS_PARTNERS"] = CHAOS_PARTNERS.model_dump_json()
         environment["OMS_CHAOS_DATABASE"] = CHAOS_DATABASE.model_dump_json()

@@ -56,11 +56,18 @@ def create_engine(url: str | URL, *, read_only: bool = False, **options: Any) ->
 
     A ``read_only`` engine is for people's views and checks: on SQLite its
     transactions begin deferred, so reading never holds the write lock that the
-    workers' steps wait for.
+    workers' steps wait for. A writing engine on SQLite has a single connection.
     """
+    target = async_url(url)
     if read_only:
         options["execution_options"] = {**options.get("execution_options", {}), READ_ONLY: True}
-    engine = create_async_engine(async_url(url), **options)
+    elif target.get_backend_name() == "sqlite":
+        # SQLite has one writer at a time. With one connection per process, a
+        # process's transactions queue for it in asyncio instead of sleeping in
+        # SQLite's busy handler (which backs off up to 100 ms a try).
+        options.setdefault("pool_size", 1)
+        options.setdefault("max_overflow", 0)
+    engine = create_async_engine(target, **options)
     if engine.dialect.name == "sqlite":
         configure_sqlite(engine.sync_engine)
     return engine

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import signal
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import IO
 
@@ -59,12 +60,20 @@ class DevServer:
 
 
 class WorkerProcess:
-    """``python worker.py`` in a child process: killed with SIGKILL on demand, restarted."""
+    """``python worker.py`` (or other ``arguments``) in a child process in the checkout:
+    killed with SIGKILL on demand, restarted."""
 
-    def __init__(self, environment: dict[str, str], log_dir: Path, name: str = "worker") -> None:
+    def __init__(
+        self,
+        environment: dict[str, str],
+        log_dir: Path,
+        name: str = "worker",
+        arguments: Sequence[str] = ("worker.py",),
+    ) -> None:
         self._environment = environment
         self._log_dir = log_dir
         self._name = name
+        self._arguments = tuple(arguments)
         self._process: asyncio.subprocess.Process | None = None
         self._log: IO[bytes] | None = None
         self.generation = 0
@@ -77,7 +86,7 @@ class WorkerProcess:
         self._log = (self._log_dir / f"{self._name}-{self.generation:03d}.log").open("wb")
         self._process = await asyncio.create_subprocess_exec(
             sys.executable,
-            str(ROOT / "worker.py"),
+            *self._arguments,
             cwd=ROOT,
             env=self._environment,
             stdout=self._log,
@@ -94,6 +103,11 @@ class WorkerProcess:
         if self._process is not None and self._process.returncode is not None:
             self.exits += 1
             await self.start()
+
+    async def wait(self) -> int:
+        """Wait until the current process exits; its exit code."""
+        assert self._process is not None
+        return await self._process.wait()
 
     @property
     def pid(self) -> int | None:

@@ -1,0 +1,599 @@
+"""Benchmark: orders per second end to end, against the engine's own ceiling, in one run.
+
+    .venv/bin/python -m bench.throughput [--orders 300] [--open-orders 2000]
+        [--database-url URL] [--json bench.json]
+
+It starts the Temporal dev server with persistent state (the embedded default's
+settings) on a fresh data folder and business database, and measures:
+
+1. **Pipeline**: ``--orders`` happy-path orders (prepaid, every channel, partner
+   simulators answering at once) submitted by signal-with-start to one worker
+   process: orders per second, latency from submit to accepted and to completed
+   (p50/p95/p99), activity calls and workflow tasks per order (order, parcel and
+   supply workflows together), worker peak memory, CPU seconds of worker and server.
+2. **Ceiling**: as many baseline workflows (``bench.baseline``), each making as many
+   no-op activity calls as an order made, on the same server with a worker of the
+   same settings; our throughput as a ratio of it.
+3. **Reservation hot path**: the reserve-stock activity under contention against a
+   raw conditional ``UPDATE`` doing the same reservations on the same database.
+4. **Open orders** (``--open-orders``): that many orders held for credit review at
+   once; worker memory per open order and how fast one of them answers an update.
+
+It prints a table and writes the figures as JSON.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import statistics
+import tempfile
+import time
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+import psutil
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+from sqlalchemy import select, text, update
+from temporalio.client import Client, WorkflowHandle
+from temporalio.common import WorkflowIDConflictPolicy
+from temporalio.testing import ActivityEnvironment
+
+from activities import IntakeActivities, InventoryActivities
+from bench._installation import prepare_installation
+from bench.baseline_workflow import START_SIGNAL, BaselineRun
+from bench.baseline_workflow import TASK_QUEUE as BASELINE_QUEUE
+from domain.credit import APPROVE_SIGNAL
+from domain.intake import OrderRef
+from domain.inventory import MovementKind
+from domain.orders import (
+    Channel,
+    EventKind,
+    OrderStatus,
+    OrderSubmission,
+    ShippingAddress,
+    StaffDecision,
+    SubmittedLine,
+    order_workflow_id,
+)
+from ops.staff import StaffAction, perform
+from ops.submissions import submit
+from persistence.database import SessionFactory, create_engine, session_factory
+from persistence.demo_catalogue import seed_demo_catalogue
+from persistence.models import OrderEventRow, StockLevel, StockMovement
+from persistence.order_views import load_order_view
+from runtime.logging import configure_logging
+from runtime.processes import DevServer, WorkerProcess
+from runtime.settings import LogFormat
+from runtime.temporal import connect
+from runtime.workers import open_database
+
+SUBMIT_CONCURRENCY = 50
+HOT_PATH_RESERVATIONS = 400
+HOT_PATH_CONCURRENCY = 20
+ADDRESS = ShippingAddress(
+    name="Bench Customer", street="Teststrasse 1", postal_code="10115", city="Berlin", country="DE"
+)
+
+
+@dataclass
+class Percentiles:
+    """Latency percentiles in seconds."""
+
+    p50: float
+    p95: float
+    p99: float
+
+    @classmethod
+    def of(cls, samples: list[float]) -> Percentiles:
+        """The percentiles of ``samples``."""
+        cuts = statistics.quantiles(samples, n=100, method="inclusive")
+        return cls(p50=round(cuts[49], 3), p95=round(cuts[94], 3), p99=round(cuts[98], 3))
+
+
+@dataclass
+class RunFigures:
+    """One timed batch of workflows."""
+
+    workflows: int
+    seconds: float
+    per_second: float
+    worker_cpu_seconds: float
+    server_cpu_seconds: float
+    worker_peak_mb: float
+
+
+@dataclass
+class BenchFigures:
+    """What one benchmark run measured."""
+
+    database: str
+    orders: int
+    pipeline: RunFigures | None = None
+    accepted_latency: Percentiles | None = None
+    completed_latency: Percentiles | None = None
+    activities_per_order: float = 0.0
+    workflow_tasks_per_order: float = 0.0
+    baseline: RunFigures | None = None
+    ratio_to_baseline: float = 0.0
+    hot_path: dict[str, float] = field(default_factory=dict)
+    open_orders: dict[str, float] = field(default_factory=dict)
+
+
+class ResourceWatch:
+    """Samples a process's memory while a batch runs; CPU seconds from start to stop."""
+
+    def __init__(self, pid: int) -> None:
+        self._process = psutil.Process(pid)
+        self._cpu_at_start = self._cpu()
+        self.peak_rss = self._process.memory_info().rss
+        self._task: asyncio.Task[None] | None = None
+
+    def _cpu(self) -> float:
+        times = self._process.cpu_times()
+        return float(times.user + times.system)
+
+    async def _sample(self) -> None:
+        while True:
+            self.peak_rss = max(self.peak_rss, self._process.memory_info().rss)
+            await asyncio.sleep(0.2)
+
+    def start(self) -> None:
+        """Start sampling memory."""
+        self._task = asyncio.create_task(self._sample())
+
+    def stop(self) -> float:
+        """Stop sampling; the CPU seconds used since the watch was made."""
+        if self._task is not None:
+            self._task.cancel()
+        return round(self._cpu() - self._cpu_at_start, 1)
+
+
+def server_pid() -> int:
+    """The dev server started by this process."""
+    [server] = [
+        child
+        for child in psutil.Process().children(recursive=True)
+        if child.name() == "temporal" or "start-dev" in " ".join(child.cmdline())
+    ]
+    return int(server.pid)
+
+
+def happy_orders(count: int, tag: str) -> list[OrderSubmission]:
+    """Prepaid orders from every channel, answered at once by the simulators."""
+    channels = list(Channel)
+    return [
+        OrderSubmission(
+            order_id=f"BENCH-{tag}-{n:05d}",
+            channel=channels[n % len(channels)],
+            customer_id="CUST-JANE",
+            payment_token="tok_visa_4242",
+            lines=[SubmittedLine(sku="WIDGET-1", quantity=1, unit_price=Decimal("19.90"))],
+            shipping_address=ADDRESS,
+        )
+        for n in range(count)
+    ]
+
+
+async def bounded(tasks: Iterable[Callable[[], Awaitable[Any]]], limit: int) -> list[Any]:
+    """Run the tasks with at most ``limit`` at once; their results in order."""
+    gate = asyncio.Semaphore(limit)
+
+    async def one(task: Callable[[], Awaitable[Any]]) -> Any:
+        async with gate:
+            return await task()
+
+    return await asyncio.gather(*(one(task) for task in tasks))
+
+
+async def timed_batch(
+    console: Console,
+    label: str,
+    worker: WorkerProcess,
+    start_all: Callable[[dict[str, float]], Awaitable[list[WorkflowHandle[Any, Any]]]],
+) -> tuple[RunFigures, dict[str, float], dict[str, float]]:
+    """Start a batch, wait for every result; figures, submit times and completion times."""
+    assert worker.pid is not None
+    worker_watch, server_watch = ResourceWatch(worker.pid), ResourceWatch(server_pid())
+    worker_watch.start()
+    submitted: dict[str, float] = {}
+    completed: dict[str, float] = {}
+    began = time.monotonic()
+    handles = await start_all(submitted)
+    columns = (TextColumn(label), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=console, transient=True) as progress:
+        task = progress.add_task(label, total=len(handles))
+
+        async def finish(handle: WorkflowHandle[Any, Any]) -> None:
+            await handle.result()
+            completed[handle.id] = time.time()
+            progress.advance(task)
+
+        results: asyncio.Future[Any] = asyncio.ensure_future(
+            asyncio.gather(*(finish(h) for h in handles))
+        )
+        died: asyncio.Future[Any] = asyncio.ensure_future(worker.wait())
+        await asyncio.wait([results, died], return_when=asyncio.FIRST_COMPLETED)
+        died.cancel()
+        if not results.done():
+            results.cancel()
+            raise RuntimeError(f"the {label} worker died; see its log in the data folder")
+        results.result()
+    seconds = time.monotonic() - began
+    figures = RunFigures(
+        workflows=len(handles),
+        seconds=round(seconds, 1),
+        per_second=round(len(handles) / seconds, 2),
+        worker_cpu_seconds=worker_watch.stop(),
+        server_cpu_seconds=server_watch.stop(),
+        worker_peak_mb=round(worker_watch.peak_rss / 2**20, 1),
+    )
+    return figures, submitted, completed
+
+
+async def count_steps(client: Client, order_ids: list[str]) -> tuple[float, float]:
+    """Activity calls (remote and local) and workflow tasks per order, children included."""
+    activities = tasks = 0
+    for order_id in order_ids:
+        pending = [order_workflow_id(order_id)]
+        while pending:
+            history = await client.get_workflow_handle(pending.pop()).fetch_history()
+            for event in history.events:
+                if event.HasField("start_child_workflow_execution_initiated_event_attributes"):
+                    attributes = event.start_child_workflow_execution_initiated_event_attributes
+                    pending.append(attributes.workflow_id)
+                activities += event.HasField("activity_task_scheduled_event_attributes")
+                activities += event.HasField("marker_recorded_event_attributes") and (
+                    event.marker_recorded_event_attributes.marker_name == "core_local_activity"
+                )
+                tasks += event.HasField("workflow_task_completed_event_attributes")
+    return round(activities / len(order_ids), 1), round(tasks / len(order_ids), 1)
+
+
+async def accepted_times(sessions: SessionFactory, order_ids: list[str]) -> dict[str, float]:
+    """When each order was confirmed (its ``confirmed`` audit event)."""
+    async with sessions() as session:
+        rows = await session.execute(
+            select(OrderEventRow.order_id, OrderEventRow.created_at).where(
+                OrderEventRow.order_id.in_(order_ids),
+                OrderEventRow.kind == EventKind.CONFIRMED.value,
+            )
+        )
+        return {order_id: at.timestamp() for order_id, at in rows}
+
+
+async def restock(sessions: SessionFactory, units: int) -> None:
+    """Make sure WIDGET-1 in Berlin has ``units`` free (a stocktake ledger row)."""
+    async with sessions() as session, session.begin():
+        level = await session.get(StockLevel, ("WIDGET-1", "WH-BER"))
+        assert level is not None
+        missing = units - (level.on_hand - level.reserved)
+        if missing > 0:
+            level.on_hand += missing
+            session.add(
+                StockMovement(
+                    sku="WIDGET-1",
+                    warehouse_id="WH-BER",
+                    kind=MovementKind.STOCKTAKE.value,
+                    on_hand_change=missing,
+                    reserved_change=0,
+                    created_at=datetime.now().astimezone(),
+                )
+            )
+
+
+async def measure_pipeline(
+    console: Console,
+    client: Client,
+    sessions: SessionFactory,
+    worker: WorkerProcess,
+    orders: list[OrderSubmission],
+    figures: BenchFigures,
+) -> None:
+    """Part 1: the order pipeline."""
+
+    async def start_all(submitted: dict[str, float]) -> list[WorkflowHandle[Any, Any]]:
+        async def one(order: OrderSubmission) -> WorkflowHandle[Any, Any]:
+            submitted[order.order_id] = time.time()
+            await submit(client, order)
+            return client.get_workflow_handle(order_workflow_id(order.order_id))
+
+        return await bounded([partial(one, o) for o in orders], SUBMIT_CONCURRENCY)
+
+    figures.pipeline, submitted, completed = await timed_batch(console, "orders", worker, start_all)
+    accepted = await accepted_times(sessions, list(submitted))
+    figures.accepted_latency = Percentiles.of(
+        [accepted[o] - submitted[o] for o in submitted if o in accepted]
+    )
+    figures.completed_latency = Percentiles.of(
+        [completed[order_workflow_id(o)] - submitted[o] for o in submitted]
+    )
+    sample = [order.order_id for order in orders[:20]]
+    figures.activities_per_order, figures.workflow_tasks_per_order = await count_steps(
+        client, sample
+    )
+
+
+async def measure_baseline(
+    console: Console, client: Client, worker: WorkerProcess, count: int, calls: int, tag: str
+) -> RunFigures:
+    """Part 2: the no-op baseline of the same length."""
+
+    async def start_all(submitted: dict[str, float]) -> list[WorkflowHandle[Any, Any]]:
+        async def one(n: int) -> WorkflowHandle[Any, Any]:
+            workflow_id = f"baseline-{tag}-{n:05d}"
+            submitted[workflow_id] = time.time()
+            return await client.start_workflow(
+                "BaselineWorkflow",
+                id=workflow_id,
+                task_queue=BASELINE_QUEUE,
+                start_signal=START_SIGNAL,
+                start_signal_args=[BaselineRun(calls=calls)],
+                id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+            )
+
+        return await bounded([partial(one, n) for n in range(count)], SUBMIT_CONCURRENCY)
+
+    run, _, _ = await timed_batch(console, "baseline", worker, start_all)
+    return run
+
+
+async def measure_hot_path(sessions: SessionFactory, tag: str) -> dict[str, float]:
+    """Part 3: reserve-stock activity vs a raw conditional UPDATE, same reservations."""
+    await restock(sessions, HOT_PATH_RESERVATIONS * 2)
+    orders = happy_orders(HOT_PATH_RESERVATIONS, f"HOT{tag}")
+    order_ids = [order.order_id for order in orders]
+    receiver = IntakeActivities(sessions)
+    await bounded(
+        [partial(ActivityEnvironment().run, receiver.receive_order, o) for o in orders],
+        HOT_PATH_CONCURRENCY,
+    )
+    inventory = InventoryActivities(sessions)
+    began = time.monotonic()
+    await bounded(
+        [
+            partial(ActivityEnvironment().run, inventory.reserve_stock, OrderRef(order_id=o))
+            for o in order_ids
+        ],
+        HOT_PATH_CONCURRENCY,
+    )
+    activity_rate = HOT_PATH_RESERVATIONS / (time.monotonic() - began)
+
+    async def raw_reservation() -> None:
+        async with sessions() as session, session.begin():
+            await session.execute(
+                update(StockLevel)
+                .where(
+                    StockLevel.sku == "WIDGET-1",
+                    StockLevel.warehouse_id == "WH-BER",
+                    StockLevel.on_hand - StockLevel.reserved >= 1,
+                )
+                .values(reserved=StockLevel.reserved + 1)
+            )
+
+    began = time.monotonic()
+    await bounded([raw_reservation] * HOT_PATH_RESERVATIONS, HOT_PATH_CONCURRENCY)
+    raw_rate = HOT_PATH_RESERVATIONS / (time.monotonic() - began)
+    async with sessions() as session, session.begin():  # give the raw reservations back
+        await session.execute(
+            text(
+                "UPDATE stock_levels SET reserved = reserved - :n "
+                "WHERE sku = 'WIDGET-1' AND warehouse_id = 'WH-BER'"
+            ),
+            {"n": HOT_PATH_RESERVATIONS},
+        )
+    return {
+        "reservations": HOT_PATH_RESERVATIONS,
+        "concurrency": HOT_PATH_CONCURRENCY,
+        "activity_per_second": round(activity_rate, 1),
+        "raw_update_per_second": round(raw_rate, 1),
+        "ratio": round(activity_rate / raw_rate, 2),
+    }
+
+
+async def measure_open_orders(
+    console: Console,
+    client: Client,
+    sessions: SessionFactory,
+    worker: WorkerProcess,
+    count: int,
+    tag: str,
+) -> dict[str, float]:
+    """Part 4: ``count`` orders held for credit review at once."""
+    assert worker.pid is not None
+    process = psutil.Process(worker.pid)
+    before = process.memory_info().rss
+    held = [
+        order.model_copy(update={"customer_id": "CUST-WATCH", "payment_token": None})
+        for order in happy_orders(count, f"OPEN{tag}")
+    ]
+    await bounded([partial(submit, client, o) for o in held], SUBMIT_CONCURRENCY)
+    with Progress(
+        TextColumn("held orders"), BarColumn(), MofNCompleteColumn(), console=console
+    ) as progress:
+        task = progress.add_task("held", total=count)
+        while True:
+            async with sessions() as session:
+                waiting = await session.scalar(
+                    text("SELECT count(*) FROM orders WHERE id LIKE :p AND status = :s"),
+                    {"p": f"BENCH-OPEN{tag}-%", "s": OrderStatus.AWAITING_APPROVAL.value},
+                )
+            progress.update(task, completed=int(waiting or 0))
+            if waiting == count:
+                break
+            await asyncio.sleep(1.0)
+    await asyncio.sleep(2.0)
+    after = process.memory_info().rss
+    target = held[count // 2].order_id
+    action = StaffAction(order_workflow_id(target), APPROVE_SIGNAL, f"order {target}")
+    began = time.monotonic()
+    await perform(client, action, StaffDecision(actor="bench", reason="benchmark"))
+    answered = time.monotonic() - began
+    async with sessions() as session:
+        view = await load_order_view(session, target)
+    return {
+        "open_orders": count,
+        "worker_rss_before_mb": round(before / 2**20, 1),
+        "worker_rss_held_mb": round(after / 2**20, 1),
+        "kb_per_open_order": round((after - before) / count / 1024, 1),
+        "approve_update_seconds": round(answered, 3),
+        "approved_order_moved_on": float(
+            view is not None and view.status.value != "AWAITING_APPROVAL"
+        ),
+    }
+
+
+async def run_benchmark(
+    options: argparse.Namespace, data_dir: Path, console: Console
+) -> BenchFigures:
+    """Run every part as ``options`` say; the figures."""
+    settings, environment = await prepare_installation(
+        data_dir,
+        options.port,
+        options.database_url,
+        {
+            "OMS_LOG_LEVEL": "WARNING",
+            "OMS_CARRIER_SIM_STEP_SECONDS": "0",
+            "OMS_CARRIER_POLL_SECONDS": "0.05",
+        },
+    )
+    figures = BenchFigures(
+        database=settings.resolved_database_url.split(":", 1)[0], orders=options.orders
+    )
+    tag = f"{int(time.time()) % 100000:05d}"
+    if options.hot_path_only:
+        async with open_database(settings) as sessions:
+            await seed_demo_catalogue(sessions)
+            figures.hot_path = await measure_hot_path(sessions, tag)
+        return figures
+    server = DevServer(data_dir, options.port)
+    await server.start()
+    reader = create_engine(settings.resolved_database_url, read_only=True)
+    try:
+        async with open_database(settings) as sessions:
+            await seed_demo_catalogue(sessions)
+            await restock(sessions, options.orders * 2)
+            client = await connect(settings)
+            worker = WorkerProcess(environment, data_dir, "bench-worker")
+            await worker.start()
+            await submit(client, happy_orders(1, f"WARM{tag}")[0])  # worker up and warm
+            warm = order_workflow_id(f"BENCH-WARM{tag}-00000")
+            await client.get_workflow_handle(warm).result()
+            orders = happy_orders(options.orders, tag)
+            await measure_pipeline(
+                console, client, session_factory(reader), worker, orders, figures
+            )
+            if options.open_orders:
+                figures.open_orders = await measure_open_orders(
+                    console, client, session_factory(reader), worker, options.open_orders, tag
+                )
+            await worker.stop()
+            baseline_worker = WorkerProcess(
+                environment, data_dir, "baseline-worker", ("-m", "bench.baseline")
+            )
+            await baseline_worker.start()
+            calls = max(1, round(figures.activities_per_order))
+            figures.baseline = await measure_baseline(
+                console, client, baseline_worker, options.orders, calls, tag
+            )
+            await baseline_worker.stop()
+            assert figures.pipeline is not None
+            figures.ratio_to_baseline = round(
+                figures.pipeline.per_second / figures.baseline.per_second, 2
+            )
+            figures.hot_path = await measure_hot_path(sessions, tag)
+    finally:
+        await reader.dispose()
+        await server.stop()
+    return figures
+
+
+def figures_table(figures: BenchFigures) -> Table:
+    """The figures as a readable table."""
+    table = Table(title="Benchmark", show_header=False)
+    pipeline, baseline = figures.pipeline, figures.baseline
+    accepted, completed = figures.accepted_latency, figures.completed_latency
+    rows = [("database", figures.database)]
+    if pipeline and baseline and accepted and completed:
+        rows += [
+            ("orders", str(figures.orders)),
+            ("pipeline orders/s", f"{pipeline.per_second} ({pipeline.seconds} s)"),
+            (
+                "submit -> accepted p50/p95/p99",
+                f"{accepted.p50} / {accepted.p95} / {accepted.p99} s",
+            ),
+            (
+                "submit -> completed p50/p95/p99",
+                f"{completed.p50} / {completed.p95} / {completed.p99} s",
+            ),
+            ("activity calls per order", str(figures.activities_per_order)),
+            ("workflow tasks per order", str(figures.workflow_tasks_per_order)),
+            ("worker peak memory", f"{pipeline.worker_peak_mb} MB"),
+            (
+                "CPU seconds worker / server",
+                f"{pipeline.worker_cpu_seconds} / {pipeline.server_cpu_seconds}",
+            ),
+            ("baseline workflows/s", f"{baseline.per_second} ({baseline.seconds} s)"),
+            (
+                "baseline CPU worker / server",
+                f"{baseline.worker_cpu_seconds} / {baseline.server_cpu_seconds}",
+            ),
+            ("pipeline / baseline", f"{figures.ratio_to_baseline}x (target 1.0x)"),
+        ]
+    hot = figures.hot_path
+    rows.append(
+        (
+            "reserve activity / raw UPDATE",
+            f"{hot['activity_per_second']} / {hot['raw_update_per_second']} per s = "
+            f"{hot['ratio']}x (target 0.5x)",
+        )
+    )
+    if figures.open_orders:
+        held = figures.open_orders
+        rows += [
+            ("open orders held", f"{int(held['open_orders'])}"),
+            ("worker memory per open order", f"{held['kb_per_open_order']} KB"),
+            ("approve update answered in", f"{held['approve_update_seconds']} s"),
+        ]
+    for name, value in rows:
+        table.add_row(name, value)
+    return table
+
+
+def main() -> None:
+    """Parse the options, run the benchmark, print and save the figures."""
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.throughput", description=(__doc__ or "").split("\n")[0]
+    )
+    parser.add_argument("--orders", type=int, default=300, help="orders in the batch (300)")
+    parser.add_argument(
+        "--open-orders", type=int, default=0, help="orders to hold open at once (0: skip)"
+    )
+    parser.add_argument("--database-url", help="business database (default: SQLite in data dir)")
+    parser.add_argument(
+        "--hot-path-only", action="store_true", help="only the reservation hot path (no server)"
+    )
+    parser.add_argument("--data-dir", help="state folder (default: a new temporary folder)")
+    parser.add_argument("--port", type=int, default=7633, help="dev server port (7633)")
+    parser.add_argument("--json", type=Path, help="write the figures here as well")
+    options = parser.parse_args()
+    data_dir = Path(options.data_dir or tempfile.mkdtemp(prefix="oms-bench-")).resolve()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    console = Console()
+    configure_logging(LogFormat.CONSOLE, "WARNING")
+    figures = asyncio.run(run_benchmark(options, data_dir, console))
+    console.print(figures_table(figures))
+    if options.json:
+        options.json.write_text(json.dumps(asdict(figures), indent=2) + "\n", encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()
