@@ -345,7 +345,9 @@ async def test_support_staff_commands_act_on_running_orders(
         assert (await result_of(client, view.order_id)).status is OrderStatus.COMPLETED
     async with sessions() as session:
         events = await session.scalars(
-            select(OrderEventRow).where(OrderEventRow.order_id == held.order_id)
+            select(OrderEventRow)
+            .where(OrderEventRow.order_id == held.order_id)
+            .order_by(OrderEventRow.id)
         )
         staff = [(e.kind, e.actor) for e in events if e.actor == "sam"]
     assert staff == [("deadline_extended", "sam"), ("approved_by_staff", "sam")]
