@@ -46,7 +46,7 @@ from domain.orders import OrderStatus, OrderSubmission, OrderView
 from domain.settlement import PaymentKind
 from ops.demo import DemoCast
 from ops.staff import StaffActionError
-from ops.submissions import DemoRole, demo_submissions, submit
+from ops.submissions import DEMO_ENDS, DemoRole, demo_example, demo_submissions, submit
 from persistence.database import SessionFactory, create_engine, session_factory
 from persistence.demo_catalogue import seed_demo_catalogue
 from persistence.invariants import Violation, check_database, effects_applied_once
@@ -72,19 +72,6 @@ CHAOS_PARTNERS = ChaosRates(
     error=0.1, timeout=0.03, slow=0.1, timeout_seconds=2.0, slow_seconds=0.5
 )
 CHAOS_DATABASE = ChaosRates(error=0.01, slow=0.02, slow_seconds=0.2)
-
-EXPECTED = {
-    "WEB-10001": OrderStatus.COMPLETED,
-    "WEB-10002": OrderStatus.COMPLETED,
-    "WEB-10003": OrderStatus.CANCELLED,
-    "EDI-4500012345": OrderStatus.COMPLETED,
-    "EDI-4600000777": OrderStatus.COMPLETED,
-    "TEL-2026-0042": OrderStatus.COMPLETED,
-    "TEL-2026-0099": OrderStatus.COMPLETED,
-    "FAX-000317": OrderStatus.COMPLETED,
-    "FAX-BAD": OrderStatus.REJECTED,
-}
-"""How each order of the demo mix ends when nothing goes wrong: crashes must not change it."""
 
 POLL_SECONDS = 1.0
 
@@ -158,11 +145,6 @@ def soak_mix(orders: int, run_tag: str) -> list[tuple[OrderSubmission, DemoRole]
             mix.append((submission, keep))
         wave += 1
     return mix[:orders]
-
-
-def example_of(order_id: str) -> str:
-    """The demo example an order id was made from (its id without the run tag)."""
-    return order_id.rsplit("-", 1)[0]
 
 
 async def submit_all(
@@ -331,9 +313,9 @@ async def run_soak(options: argparse.Namespace, data_dir: Path, console: Console
         figures.by_status = dict(Counter(status.value for status in settled.values()))
         figures.unfinished = sorted(set(order_ids) - set(settled))
         figures.unexpected_ends = sorted(
-            f"{order_id}: {status.value}, expected {EXPECTED[example_of(order_id)].value}"
+            f"{order_id}: {status.value}, expected {DEMO_ENDS[demo_example(order_id)].value}"
             for order_id, status in settled.items()
-            if status is not EXPECTED[example_of(order_id)]
+            if status is not DEMO_ENDS[demo_example(order_id)]
         )
         async with reads() as session:
             once = await effects_applied_once(session)

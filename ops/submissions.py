@@ -17,6 +17,7 @@ from domain.orders import (
     TASK_QUEUE,
     WORKFLOW_TYPE,
     EventKind,
+    OrderStatus,
     OrderSubmission,
     order_workflow_id,
 )
@@ -131,6 +132,25 @@ DEMO_ROLES = {
     "web-cancelled-by-support": DemoRole.CANCEL,
 }
 """Example file stems and the part the demo plays for them; the rest run by themselves."""
+
+DEMO_ENDS = {
+    "WEB-10001": OrderStatus.COMPLETED,
+    "WEB-10002": OrderStatus.COMPLETED,
+    "WEB-10003": OrderStatus.CANCELLED,
+    "EDI-4500012345": OrderStatus.COMPLETED,
+    "EDI-4600000777": OrderStatus.COMPLETED,
+    "TEL-2026-0042": OrderStatus.COMPLETED,
+    "TEL-2026-0099": OrderStatus.COMPLETED,
+    "FAX-000317": OrderStatus.COMPLETED,
+    "FAX-BAD": OrderStatus.REJECTED,
+}
+"""How each order of the demo set ends (by its id without the run tag): crashes,
+restarts and chaos must not change it."""
+
+
+def demo_example(order_id: str) -> str:
+    """The demo example an order id was made from (its id without the run tag)."""
+    return order_id.rsplit("-", 1)[0]
 
 
 def demo_submissions(

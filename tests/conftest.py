@@ -70,6 +70,19 @@ def throwaway_postgres(*, migrated: bool = True) -> Iterator[str]:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+@contextmanager
+def fresh_database(kind: str, folder: Path) -> Iterator[str]:
+    """A new business database migrated to head: ``"sqlite"`` (a file in ``folder``) or
+    ``"postgresql"`` (dropped afterwards)."""
+    if kind == "postgresql":
+        with throwaway_postgres() as url:
+            yield url
+        return
+    url = f"sqlite:///{folder / 'oms.db'}"
+    upgrade(url)
+    yield url
+
+
 @pytest.fixture(scope="session")
 def postgres_url() -> Iterator[str]:
     """A fresh, migrated PostgreSQL database for this test run, dropped afterwards."""

@@ -30,9 +30,8 @@ from domain.orders import (
 )
 from persistence.database import create_engine, session_factory
 from persistence.demo_catalogue import seed_demo_catalogue
-from persistence.migrate import upgrade
 from persistence.models import Order, OrderEventRow, OrderLine
-from tests.conftest import throwaway_postgres
+from tests.conftest import fresh_database
 
 HOSTILE_TEXT = st.one_of(
     st.text(max_size=300),
@@ -92,13 +91,8 @@ def database(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[str]:
     """A business database for the fuzzing, once SQLite and once PostgreSQL."""
-    if request.param == "postgresql":
-        with throwaway_postgres() as url:
-            yield url
-        return
-    url = f"sqlite:///{tmp_path_factory.mktemp('fuzz') / 'oms.db'}"
-    upgrade(url)
-    yield url
+    with fresh_database(request.param, tmp_path_factory.mktemp("fuzz")) as url:
+        yield url
 
 
 async def receive(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,8 +15,7 @@ from activities import IntakeActivities
 from ops.cli import app
 from persistence.database import create_engine, session_factory
 from persistence.demo_catalogue import seed_demo_catalogue
-from persistence.migrate import upgrade
-from tests.conftest import throwaway_postgres
+from tests.conftest import fresh_database
 from tests.factories import line, submission
 
 runner = CliRunner()
@@ -39,12 +37,7 @@ def database(
     request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[str]:
     """A business database with two recorded orders, once SQLite and once PostgreSQL."""
-    with contextlib.ExitStack() as stack:
-        if request.param == "postgresql":
-            url = stack.enter_context(throwaway_postgres())
-        else:
-            url = f"sqlite:///{tmp_path / 'cli.db'}"
-            upgrade(url)
+    with fresh_database(request.param, tmp_path) as url:
         asyncio.run(record_orders(url))
         monkeypatch.setenv("OMS_DATABASE_URL", url)
         yield url

@@ -41,11 +41,10 @@ from domain.visibility import (
 from ops.checks import stuck_orders
 from ops.cli import app
 from ops.demo import follow_orders, submit_demo_orders
-from ops.submissions import Delivery, read_submission, submit
+from ops.submissions import DEMO_ENDS, Delivery, demo_example, read_submission, submit
 from persistence.database import SessionFactory, create_engine, session_factory
 from persistence.demo_catalogue import seed_demo_catalogue
 from persistence.invariants import Violation, check_database, unfinished_order_ids
-from persistence.migrate import upgrade
 from persistence.models import (
     Invoice,
     OrderEventRow,
@@ -58,7 +57,7 @@ from persistence.order_views import load_order_view
 from runtime.encryption import encrypted_data_converter
 from runtime.settings import Settings
 from runtime.workers import order_worker
-from tests.conftest import TEST_KEY_RING, throwaway_postgres
+from tests.conftest import TEST_KEY_RING, fresh_database
 from tests.factories import line, submission
 from tests.workflow_fakes import wait_for_status, wait_until
 
@@ -74,13 +73,8 @@ def pipeline_url(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[str]:
     """A fresh, migrated business database for this module: every test runs on both."""
-    if request.param == "postgresql":
-        with throwaway_postgres() as url:
-            yield url
-        return
-    url = f"sqlite:///{tmp_path_factory.mktemp('e2e') / 'oms.db'}"
-    upgrade(url)
-    yield url
+    with fresh_database(request.param, tmp_path_factory.mktemp("e2e")) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
@@ -206,18 +200,10 @@ async def test_demo_set_ends_as_each_scenario_says(
     client, sessions = pipeline
     cast = await submit_demo_orders(client, sessions)
     views = await follow_orders(sessions, cast.order_ids, Console(file=io.StringIO()), cast)
-    by_example = {view.order_id.rsplit("-", 1)[0]: view for view in views}
-    assert {prefix: view.status for prefix, view in by_example.items()} == {
-        "WEB-10001": OrderStatus.COMPLETED,
-        "WEB-10002": OrderStatus.COMPLETED,
-        "WEB-10003": OrderStatus.CANCELLED,
-        "EDI-4500012345": OrderStatus.COMPLETED,
-        "EDI-4600000777": OrderStatus.COMPLETED,
-        "TEL-2026-0042": OrderStatus.COMPLETED,
-        "TEL-2026-0099": OrderStatus.COMPLETED,
-        "FAX-000317": OrderStatus.COMPLETED,
-        "FAX-BAD": OrderStatus.REJECTED,
-    }
+    by_example = {demo_example(view.order_id): view for view in views}
+    assert {example: view.status for example, view in by_example.items()} == DEMO_ENDS
+    assert DEMO_ENDS["WEB-10003"] is OrderStatus.CANCELLED
+    assert DEMO_ENDS["FAX-BAD"] is OrderStatus.REJECTED
     held = by_example["EDI-4600000777"]
     assert ("approved_by_staff", "demo-support") in {(e.kind, e.actor) for e in held.history}
     backorder = by_example["TEL-2026-0099"]
