@@ -120,40 +120,39 @@ class InventoryActivities:
         structlog.contextvars.bind_contextvars(order_id=ref.order_id)
 
         async def effect(session: AsyncSession) -> StockReservation:
-            order = await load_order(session, ref.order_id)
             lines = (
                 await session.scalars(
                     select(OrderLine)
-                    .where(OrderLine.order_id == order.id)
+                    .where(OrderLine.order_id == ref.order_id)
                     .order_by(OrderLine.line_no)
                 )
             ).all()
+            if not lines:  # an order always has lines: say which order is missing
+                await load_order(session, ref.order_id)
             demand = [
                 LineDemand(line_no=line.line_no, sku=line.sku, quantity=line.quantity)
                 for line in lines
             ]
-            levels = (
-                await session.execute(
-                    select(
-                        StockLevel.warehouse_id,
-                        StockLevel.sku,
-                        StockLevel.on_hand - StockLevel.reserved,
-                    )
-                    .join(Warehouse, Warehouse.id == StockLevel.warehouse_id)
-                    .where(StockLevel.sku.in_({line.sku for line in demand}))
-                    .order_by(Warehouse.priority, Warehouse.id)
+            # One query for how each product is sourced and what is free where.
+            rows = await session.execute(
+                select(
+                    Product.sku,
+                    Product.sourcing,
+                    StockLevel.warehouse_id,
+                    StockLevel.on_hand - StockLevel.reserved,
                 )
-            ).all()
-            available: dict[str, dict[str, int]] = defaultdict(dict)
-            for warehouse_id, sku, free in levels:
-                available[warehouse_id][sku] = free
-            plan = plan_allocation(demand, available)
-            products = await session.execute(
-                select(Product.sku, Product.sourcing).where(
-                    Product.sku.in_({line.sku for line in demand})
-                )
+                .outerjoin(StockLevel, StockLevel.sku == Product.sku)
+                .outerjoin(Warehouse, Warehouse.id == StockLevel.warehouse_id)
+                .where(Product.sku.in_({line.sku for line in demand}))
+                .order_by(Warehouse.priority, Warehouse.id)
             )
-            sourcing = {sku: Sourcing(kind) for sku, kind in products}
+            available: dict[str, dict[str, int]] = defaultdict(dict)
+            sourcing: dict[str, Sourcing] = {}
+            for sku, kind, warehouse_id, free in rows:
+                sourcing[sku] = Sourcing(kind)
+                if warehouse_id is not None:
+                    available[warehouse_id][sku] = free
+            plan = plan_allocation(demand, available)
             stock_only = [s for s in plan.shortages if sourcing.get(s.sku) == Sourcing.STOCK]
             if stock_only:
                 detail = "; ".join(
@@ -177,7 +176,7 @@ class InventoryActivities:
                     warehouse_id=pick.warehouse_id,
                     kind=MovementKind.RESERVE,
                     reserved_change=pick.quantity,
-                    order_id=order.id,
+                    order_id=ref.order_id,
                 )
                 if not reserved:
                     raise ApplicationError(
@@ -187,7 +186,7 @@ class InventoryActivities:
                     )
                 session.add(
                     Reservation(
-                        order_id=order.id,
+                        order_id=ref.order_id,
                         line_no=pick.line_no,
                         sku=pick.sku,
                         warehouse_id=pick.warehouse_id,
@@ -212,7 +211,7 @@ class InventoryActivities:
                 )
             await write_event(
                 session,
-                order.id,
+                ref.order_id,
                 EventKind.STOCK_RESERVED,
                 reason,
                 status=OrderStatus.AWAITING_SUPPLY if backorders else OrderStatus.ALLOCATED,
