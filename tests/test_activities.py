@@ -38,7 +38,7 @@ from integrations.simulated_notifier import SimulatedNotifier
 from integrations.simulated_payment import SimulatedPaymentGateway
 from integrations.simulated_supply import simulated_factory, simulated_supplier
 from persistence.database import SessionFactory
-from persistence.invariants import check_database
+from persistence.invariants import check_database, stock_conservation
 from persistence.models import (
     ArchiveRecord,
     CreditNote,
@@ -75,23 +75,10 @@ async def stock(sessions: SessionFactory, sku: str, warehouse_id: str) -> tuple[
 
 
 async def ledger_matches_levels(sessions: SessionFactory) -> bool:
+    """Every stock level equals the sums of its ledger (``oms check``'s own check)."""
     async with sessions() as session:
-        sums = {
-            (sku, wh): (on_hand, reserved)
-            for sku, wh, on_hand, reserved in await session.execute(
-                select(
-                    StockMovement.sku,
-                    StockMovement.warehouse_id,
-                    func.sum(StockMovement.on_hand_change),
-                    func.sum(StockMovement.reserved_change),
-                ).group_by(StockMovement.sku, StockMovement.warehouse_id)
-            )
-        }
-        levels = {
-            (level.sku, level.warehouse_id): (level.on_hand, level.reserved)
-            for level in await session.scalars(select(StockLevel))
-        }
-    return sums == levels
+        violations = await stock_conservation(session)
+    return not [v for v in violations if v.invariant == "stock level equals its ledger"]
 
 
 async def receive(sessions: SessionFactory, order_id: str = "T-1", **changes: Any) -> None:
