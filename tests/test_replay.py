@@ -21,41 +21,80 @@ from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxR
 
 from domain.credit import CHECK_CREDIT
 from domain.intake import RECEIVE_ORDER
+from domain.inventory import RESERVE_STOCK
 from domain.notifications import NOTIFY
-from domain.settlement import AUTHORISE_PAYMENT
+from domain.settlement import AUTHORISE_PAYMENT, CAPTURE_PAYMENT
 from runtime.workers import SANDBOX_PASSTHROUGH
 from tests.histories import CURRENT, HISTORIES_DIR, recorded
 from workflows import ORDER_WORKFLOWS
-from workflows.patches import INTAKE_NOTICE
+from workflows.patches import INTAKE_NOTICE, LOCAL_DATABASE_STEPS
 
 HISTORIES = recorded()
 
 
 def test_histories_are_recorded_for_every_path() -> None:
-    for version in (CURRENT, f"before-{INTAKE_NOTICE}"):
+    for version in (CURRENT, f"before-{LOCAL_DATABASE_STEPS}", f"before-{INTAKE_NOTICE}"):
         histories = [(w, path) for w, path in HISTORIES if path.parent.parent.name == version]
         assert len({path.parent.name for _, path in histories}) >= 20, version
         kinds = {workflow_id.split("-", 1)[0] for workflow_id, _ in histories}
         assert kinds == {"order", "supply", "shipment"}, version
 
 
+PREPAID = "test_prepaid_order_runs_every_step_once_and_completes"
+
+
+def steps(version: str, scenario: str = PREPAID) -> list[str]:
+    """The order's steps in a recorded history: activities, local activities, patch markers."""
+    [path] = (HISTORIES_DIR / version / scenario).glob("order-*.json")
+    found = []
+    for event in load(path.stem, path).events:
+        if event.HasField("marker_recorded_event_attributes"):
+            marker = event.marker_recorded_event_attributes
+            if marker.marker_name == "core_local_activity":
+                found.append("local " + _local_activity_type(marker.SerializeToString()))
+            else:
+                patch = next(
+                    (
+                        p
+                        for p in (INTAKE_NOTICE, LOCAL_DATABASE_STEPS)
+                        if p.encode() in marker.SerializeToString()
+                    ),
+                    "?",
+                )
+                found.append("patch " + patch)
+        if event.HasField("activity_task_scheduled_event_attributes"):
+            found.append(event.activity_task_scheduled_event_attributes.activity_type.name)
+    return found
+
+
+def _local_activity_type(marker: bytes) -> str:
+    names = (RECEIVE_ORDER, NOTIFY, CHECK_CREDIT, "record_order_status")
+    return next((name for name in names if name.encode() in marker), "other")
+
+
 def test_orders_started_before_the_intake_notice_replay_without_it() -> None:
-    scenario = "test_prepaid_order_runs_every_step_once_and_completes"
-    [before] = (HISTORIES_DIR / f"before-{INTAKE_NOTICE}" / scenario).glob("order-*.json")
-    [after] = (HISTORIES_DIR / CURRENT / scenario).glob("order-*.json")
+    assert steps(f"before-{INTAKE_NOTICE}")[:3] == [RECEIVE_ORDER, CHECK_CREDIT, AUTHORISE_PAYMENT]
+    assert steps(f"before-{LOCAL_DATABASE_STEPS}")[:3] == [
+        RECEIVE_ORDER,
+        f"patch {INTAKE_NOTICE}",
+        NOTIFY,
+    ]
 
-    def first_steps(path: Path) -> list[str]:
-        steps = []
-        for event in load(path.stem, path).events:
-            if event.HasField("marker_recorded_event_attributes"):
-                marker = event.marker_recorded_event_attributes.SerializeToString()
-                steps.append("patch " + INTAKE_NOTICE if INTAKE_NOTICE.encode() in marker else "?")
-            if event.HasField("activity_task_scheduled_event_attributes"):
-                steps.append(event.activity_task_scheduled_event_attributes.activity_type.name)
-        return steps[:3]
 
-    assert first_steps(before) == [RECEIVE_ORDER, CHECK_CREDIT, AUTHORISE_PAYMENT]
-    assert first_steps(after) == [RECEIVE_ORDER, f"patch {INTAKE_NOTICE}", NOTIFY]
+def test_new_orders_run_database_steps_as_local_activities() -> None:
+    current = steps(CURRENT)
+    assert current[:5] == [
+        f"patch {LOCAL_DATABASE_STEPS}",
+        f"local {RECEIVE_ORDER}",
+        f"patch {INTAKE_NOTICE}",
+        f"local {NOTIFY}",
+        f"local {CHECK_CREDIT}",
+    ]
+    remote = [step for step in current if not step.startswith(("local ", "patch "))]
+    assert remote == [AUTHORISE_PAYMENT, CAPTURE_PAYMENT], "only partner calls use the queue"
+    before = steps(f"before-{LOCAL_DATABASE_STEPS}")
+    assert RESERVE_STOCK in before
+    assert not any(step.startswith("patch " + LOCAL_DATABASE_STEPS) for step in before)
 
 
 @pytest.mark.parametrize(

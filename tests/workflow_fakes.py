@@ -9,10 +9,11 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from google.protobuf.empty_pb2 import Empty
 from temporalio import activity
 from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.common import WorkflowIDConflictPolicy
@@ -93,6 +94,20 @@ SUPPLY_LEAD_TIME = timedelta(days=5)
 NET_DAYS = 30
 
 
+async def workflow_time() -> datetime:
+    """The workflow time at which the running mock activity was scheduled.
+
+    A remote activity carries it; a local activity's schedule time is the
+    worker's clock, so it reads the time-skipping server's clock instead, which
+    stands still while the workflow task running the local activity is open.
+    """
+    info = activity.info()
+    if not info.is_local:
+        return info.scheduled_time
+    now = await activity.client().service_client.test_service.get_current_time(Empty())
+    return now.time.ToDatetime(tzinfo=UTC)
+
+
 class FakePartners:
     """Mock activities registered under the real names; records every call and its time."""
 
@@ -119,10 +134,10 @@ class FakePartners:
         self.paid = Decimal(0)
         self.received: dict[str, int] = {}
 
-    def _called(self, name: str) -> datetime:
+    async def _called(self, name: str) -> datetime:
         """Record the call; raise the configured failure; return the workflow time of the call."""
         self.calls.append(name)
-        at = activity.info().scheduled_time
+        at = await workflow_time()
         self.times.setdefault(name, []).append(at)
         if name in self.failing:
             raise self.failing[name]
@@ -141,7 +156,7 @@ class FakePartners:
 
         @activity.defn(name=RECEIVE_ORDER)
         async def receive(order: OrderSubmission) -> ReceiveOutcome:
-            self._called(RECEIVE_ORDER)
+            await self._called(RECEIVE_ORDER)
             problems = [] if self.accepted else ["lines[1].quantity 0: must be at least 1"]
             return ReceiveOutcome(
                 accepted=self.accepted, problems=problems, total=TOTAL, payment_terms=self.terms
@@ -153,19 +168,19 @@ class FakePartners:
 
         @activity.defn(name=CHECK_CREDIT)
         async def credit(ref: OrderRef) -> CreditDecision:
-            self._called(CHECK_CREDIT)
+            await self._called(CHECK_CREDIT)
             return CreditDecision(outcome=self.credit, reason="test policy")
 
         @activity.defn(name=AUTHORISE_PAYMENT)
         async def authorise(ref: OrderRef) -> PaymentRecord:
-            self._called(AUTHORISE_PAYMENT)
+            await self._called(AUTHORISE_PAYMENT)
             return PaymentRecord(
                 kind=PaymentKind.AUTHORISATION, amount=TOTAL, currency="EUR", reference="auth-1"
             )
 
         @activity.defn(name=RESERVE_STOCK)
         async def reserve(ref: OrderRef) -> StockReservation:
-            self._called(RESERVE_STOCK)
+            await self._called(RESERVE_STOCK)
             return StockReservation(
                 reservations=[
                     ReservationView(
@@ -182,7 +197,7 @@ class FakePartners:
 
         @activity.defn(name=PLACE_SUPPLY_ORDER)
         async def place_supply(request: SupplyRequest) -> SupplyOrderPlaced:
-            at = self._called(PLACE_SUPPLY_ORDER)
+            at = await self._called(PLACE_SUPPLY_ORDER)
             return SupplyOrderPlaced(
                 supply_order_id=f"supply-{request.order_id}-L{request.line_no}",
                 kind=SupplyKind.PRODUCTION,
@@ -194,7 +209,7 @@ class FakePartners:
 
         @activity.defn(name=RECEIVE_SUPPLY)
         async def receive_supply(arrival: SupplyArrival) -> SupplyBalance:
-            self._called(RECEIVE_SUPPLY)
+            await self._called(RECEIVE_SUPPLY)
             key = arrival.supply_order_id
             self.received[key] = self.received.get(key, 0) + arrival.receipt.quantity
             wanted = next(b.quantity for b in self.backorders if b.line_no == arrival.line_no)
@@ -204,7 +219,7 @@ class FakePartners:
 
         @activity.defn(name=PLAN_SHIPMENTS)
         async def plan(ref: OrderRef) -> PlannedShipments:
-            self._called(PLAN_SHIPMENTS)
+            await self._called(PLAN_SHIPMENTS)
             return PlannedShipments(
                 shipments=[
                     ShipmentRequest(
@@ -218,7 +233,7 @@ class FakePartners:
 
         @activity.defn(name=BOOK_SHIPMENT)
         async def book(ref: ShipmentRef) -> ShipmentBooking:
-            at = self._called(BOOK_SHIPMENT)
+            at = await self._called(BOOK_SHIPMENT)
             return ShipmentBooking(
                 carrier="fake-carrier",
                 tracking_number=f"TRK-{ref.shipment_id}",
@@ -228,7 +243,7 @@ class FakePartners:
 
         @activity.defn(name=POLL_TRACKING)
         async def poll(request: TrackingPoll) -> NewMilestones:
-            at = self._called(POLL_TRACKING)
+            at = await self._called(POLL_TRACKING)
             journey = (Milestone.PICKED_UP, Milestone.IN_TRANSIT, Milestone.DELIVERED)
             return NewMilestones(
                 events=[
@@ -240,14 +255,14 @@ class FakePartners:
 
         @activity.defn(name=RECORD_MILESTONE)
         async def record_milestone(milestone: MilestoneRecord) -> MilestoneRecorded:
-            self._called(RECORD_MILESTONE)
+            await self._called(RECORD_MILESTONE)
             return MilestoneRecorded(
                 shipment_id=milestone.shipment_id, milestone=milestone.event.milestone
             )
 
         @activity.defn(name=RESHIP_SHIPMENT)
         async def reship(ref: ShipmentRef) -> ShipmentRequest:
-            self._called(RESHIP_SHIPMENT)
+            await self._called(RESHIP_SHIPMENT)
             return ShipmentRequest(
                 order_id=ref.order_id,
                 shipment_id=f"{ref.shipment_id}-R{ref.attempt - 1}",
@@ -257,14 +272,14 @@ class FakePartners:
 
         @activity.defn(name=CAPTURE_PAYMENT)
         async def capture(ref: OrderRef) -> PaymentRecord:
-            self._called(CAPTURE_PAYMENT)
+            await self._called(CAPTURE_PAYMENT)
             return PaymentRecord(
                 kind=PaymentKind.CAPTURE, amount=TOTAL, currency="EUR", reference="cap-1"
             )
 
         @activity.defn(name=ISSUE_INVOICE)
         async def invoice(ref: OrderRef) -> InvoiceRecord:
-            at = self._called(ISSUE_INVOICE)
+            at = await self._called(ISSUE_INVOICE)
             net_days = NET_DAYS if self.terms is PaymentTerms.NET else 0
             return InvoiceRecord(
                 number="INV-2026-000001",
@@ -276,31 +291,31 @@ class FakePartners:
 
         @activity.defn(name=RECORD_PAYMENT)
         async def pay(booking: PaymentBooking) -> PaymentBalance:
-            self._called(RECORD_PAYMENT)
+            await self._called(RECORD_PAYMENT)
             self.paid += booking.payment.amount
             return PaymentBalance(paid=self.paid, outstanding=max(TOTAL - self.paid, Decimal(0)))
 
         @activity.defn(name=ISSUE_RECEIPT)
         async def receipt(ref: OrderRef) -> ReceiptRecord:
-            self._called(ISSUE_RECEIPT)
+            await self._called(ISSUE_RECEIPT)
             return ReceiptRecord(
                 number="RCT-2026-000001", invoice_number="INV-2026-000001", amount=TOTAL
             )
 
         @activity.defn(name=ARCHIVE_ORDER)
         async def archive(ref: OrderRef) -> ArchiveReceipt:
-            at = self._called(ARCHIVE_ORDER)
+            at = await self._called(ARCHIVE_ORDER)
             return ArchiveReceipt(order_id=ref.order_id, archived_at=at)
 
         @activity.defn(name=NOTIFY)
         async def notify(notification: Notification) -> Notified:
-            self.notifications.append((notification, activity.info().scheduled_time))
+            self.notifications.append((notification, await workflow_time()))
             return Notified(reference=f"msg-{len(self.notifications)}")
 
         def undo(name: str) -> Callable[..., Any]:
             @activity.defn(name=name)
             async def undo_step(request: Any) -> Undone:
-                self._called(name)
+                await self._called(name)
                 return Undone(detail=f"{name} done")
 
             return undo_step

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 from temporalio import workflow
+from temporalio.exceptions import ActivityError, ApplicationError, RetryState
 from temporalio.workflow import ActivityCancellationType
 
 with workflow.unsafe.imports_passed_through():
@@ -25,6 +26,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.notifications import NOTIFY, Audience, Notification, Notified
     from domain.orders import EventKind
 
+from workflows.patches import LOCAL_DATABASE_STEPS
 from workflows.policies import DATABASE_STEP, STATUS_WRITE, StepPolicy
 
 ResultT = TypeVar("ResultT")
@@ -41,16 +43,41 @@ async def run_step(
     """
 
     async def execute() -> ResultT:
-        result: ResultT = await workflow.execute_activity(
-            activity,
-            arg,
-            result_type=result_type,
-            start_to_close_timeout=policy.start_to_close,
-            heartbeat_timeout=policy.heartbeat,
-            retry_policy=policy.retry,
-            cancellation_type=ActivityCancellationType.TRY_CANCEL,
-            summary=summary,
-        )
+        result: ResultT
+        if policy.local and workflow.patched(LOCAL_DATABASE_STEPS):
+            try:
+                result = await workflow.execute_local_activity(
+                    activity,
+                    arg,
+                    result_type=result_type,
+                    start_to_close_timeout=policy.start_to_close,
+                    retry_policy=policy.retry,
+                    cancellation_type=ActivityCancellationType.TRY_CANCEL,
+                    summary=summary,
+                )
+            except ApplicationError as failure:
+                # A local activity's failure arrives bare; callers handle every
+                # step's failure as the ActivityError a remote one arrives as.
+                raise ActivityError(
+                    f"local activity {activity} failed",
+                    scheduled_event_id=0,
+                    started_event_id=0,
+                    identity="",
+                    activity_type=activity,
+                    activity_id="",
+                    retry_state=RetryState.NON_RETRYABLE_FAILURE,
+                ) from failure
+        else:
+            result = await workflow.execute_activity(
+                activity,
+                arg,
+                result_type=result_type,
+                start_to_close_timeout=policy.start_to_close,
+                heartbeat_timeout=policy.heartbeat,
+                retry_policy=policy.retry,
+                cancellation_type=ActivityCancellationType.TRY_CANCEL,
+                summary=summary,
+            )
         return result
 
     step = asyncio.create_task(execute())

@@ -17,3 +17,12 @@ from __future__ import annotations
 INTAKE_NOTICE = "intake-notice"
 """The customer is told at intake that the order is confirmed, or why it was not
 accepted (added 2026-11; before, the first message was the parcel's pick-up)."""
+
+LOCAL_DATABASE_STEPS = "local-database-steps"
+"""Steps that are one short transaction on the business database run as local
+activities (added 2026-12 for throughput; before, each was a task-queue round trip)."""
+
+PARCEL_REPORTS_WHEN_CAUGHT_UP = "parcel-reports-when-caught-up"
+"""A parcel workflow that takes several milestones at once (one tracking poll) tells
+the order once, after the last of them, and once after delivery (added 2026-12 with
+:data:`LOCAL_DATABASE_STEPS`; before, it signalled the order after each milestone)."""

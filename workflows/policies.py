@@ -23,6 +23,10 @@ class StepPolicy:
     """False: a cancelled workflow lets a running step finish (and only then stops),
     so no effect can land after the compensation that should have undone it.
     True: the step is abandoned at once; only for steps without effects."""
+    local: bool = False
+    """True: run as a local activity, in the worker that runs the workflow task, with
+    no task-queue round trip through the server. For short database transactions
+    only: a local activity cannot heartbeat and holds its workflow task open."""
 
 
 INFRASTRUCTURE_RETRY = RetryPolicy(
@@ -32,8 +36,11 @@ INFRASTRUCTURE_RETRY = RetryPolicy(
 )
 """Database hiccups and partner outages: retry with backoff until they pass."""
 
-DATABASE_STEP = StepPolicy(start_to_close=timedelta(seconds=30), retry=INFRASTRUCTURE_RETRY)
-"""A step that is one short transaction on the business database."""
+DATABASE_STEP = StepPolicy(
+    start_to_close=timedelta(seconds=30), retry=INFRASTRUCTURE_RETRY, local=True
+)
+"""A step that is one short transaction on the business database: a local activity
+(for orders started before :data:`workflows.patches.LOCAL_DATABASE_STEPS`, a remote one)."""
 
 PARTNER_STEP = StepPolicy(start_to_close=timedelta(minutes=2), retry=INFRASTRUCTURE_RETRY)
 """A step that calls a partner (payment provider, carrier, factory) and then writes its answer."""

@@ -61,6 +61,7 @@ from workflows._common import (
     run_step,
     stop_if_cancelled,
 )
+from workflows.patches import PARCEL_REPORTS_WHEN_CAUGHT_UP
 from workflows.policies import DATABASE_STEP, PARTNER_STEP, TRACKING_POLL
 
 CUSTOMER_MESSAGES = {
@@ -207,7 +208,7 @@ class ShipmentWorkflow:
                 poll.cancel()
 
     async def _follow(self, parcel: ShipmentRequest, event: TrackingEvent) -> None:
-        """Record a milestone, tell the customer, update the view."""
+        """Record a milestone, tell the customer, update the view; tell the order once caught up."""
         assert self._view is not None
         await run_step(
             RECORD_MILESTONE,
@@ -226,6 +227,13 @@ class ShipmentWorkflow:
                 f"Order {parcel.order_id}: parcel {event.milestone.value.replace('_', ' ')}",
                 template.format(parcel=parcel.shipment_id, detail=event.detail or "see tracking"),
             )
+        if (self._events or event.milestone is Milestone.DELIVERED) and workflow.patched(
+            PARCEL_REPORTS_WHEN_CAUGHT_UP
+        ):
+            # The report after the next milestone (or after delivery) carries this one
+            # too: one signal to the order, not one for each milestone taken at once.
+            stop_if_cancelled()
+            return
         await self._report()
 
     async def _poll(self, parcel: ShipmentRequest, booking: ShipmentBooking) -> None:
