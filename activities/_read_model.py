@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import insert, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio.exceptions import ApplicationError
 
@@ -34,8 +34,11 @@ async def write_event(
 ) -> None:
     """Append an audit event; with ``status`` (or other values) also update the order row."""
     now = utcnow()
-    session.add(
-        OrderEventRow(order_id=order_id, kind=str(kind), detail=detail, actor=actor, created_at=now)
+    # A plain INSERT, not the unit of work: every step writes one, so it is worth the saving.
+    await session.execute(
+        insert(OrderEventRow).values(
+            order_id=order_id, kind=str(kind), detail=detail, actor=actor, created_at=now
+        )
     )
     if status is not None:
         order_values["status"] = status.value

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 
 import structlog
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio import activity
@@ -56,23 +56,15 @@ async def change_stock(
 ) -> bool:
     """Apply a stock change only if the level stays valid, and write its ledger row.
 
-    The condition is part of the UPDATE, so on PostgreSQL the row lock and the
-    check are one atomic step: a reservation can never take more than is free.
     Returns False (writing nothing) when the change would break the level.
     """
-    level = StockLevel.__table__.c
-    result = await session.execute(
-        update(StockLevel)
-        .where(
-            StockLevel.sku == sku,
-            StockLevel.warehouse_id == warehouse_id,
-            level.on_hand + on_hand_change >= 0,
-            level.reserved + reserved_change >= 0,
-            level.on_hand + on_hand_change - (level.reserved + reserved_change) >= 0,
-        )
-        .values(on_hand=level.on_hand + on_hand_change, reserved=level.reserved + reserved_change)
-    )
-    if result.rowcount != 1:  # type: ignore[attr-defined]
+    if not await apply_stock_change(
+        session,
+        sku=sku,
+        warehouse_id=warehouse_id,
+        on_hand_change=on_hand_change,
+        reserved_change=reserved_change,
+    ):
         return False
     session.add(
         StockMovement(
@@ -86,6 +78,35 @@ async def change_stock(
         )
     )
     return True
+
+
+async def apply_stock_change(
+    session: AsyncSession,
+    *,
+    sku: str,
+    warehouse_id: str,
+    on_hand_change: int = 0,
+    reserved_change: int = 0,
+) -> bool:
+    """Change a stock level only if it stays valid; False (changing nothing) if it would not.
+
+    The condition is part of the UPDATE, so on PostgreSQL the row lock and the
+    check are one atomic step: a reservation can never take more than is free.
+    The caller writes the ledger row in the same transaction.
+    """
+    level = StockLevel.__table__.c
+    result = await session.execute(
+        update(StockLevel)
+        .where(
+            StockLevel.sku == sku,
+            StockLevel.warehouse_id == warehouse_id,
+            level.on_hand + on_hand_change >= 0,
+            level.reserved + reserved_change >= 0,
+            level.on_hand + on_hand_change - (level.reserved + reserved_change) >= 0,
+        )
+        .values(on_hand=level.on_hand + on_hand_change, reserved=level.reserved + reserved_change)
+    )
+    return bool(result.rowcount == 1)  # type: ignore[attr-defined]
 
 
 async def ensure_stock_level(session: AsyncSession, sku: str, warehouse_id: str) -> None:
@@ -120,38 +141,7 @@ class InventoryActivities:
         structlog.contextvars.bind_contextvars(order_id=ref.order_id)
 
         async def effect(session: AsyncSession) -> StockReservation:
-            lines = (
-                await session.scalars(
-                    select(OrderLine)
-                    .where(OrderLine.order_id == ref.order_id)
-                    .order_by(OrderLine.line_no)
-                )
-            ).all()
-            if not lines:  # an order always has lines: say which order is missing
-                await load_order(session, ref.order_id)
-            demand = [
-                LineDemand(line_no=line.line_no, sku=line.sku, quantity=line.quantity)
-                for line in lines
-            ]
-            # One query for how each product is sourced and what is free where.
-            rows = await session.execute(
-                select(
-                    Product.sku,
-                    Product.sourcing,
-                    StockLevel.warehouse_id,
-                    StockLevel.on_hand - StockLevel.reserved,
-                )
-                .outerjoin(StockLevel, StockLevel.sku == Product.sku)
-                .outerjoin(Warehouse, Warehouse.id == StockLevel.warehouse_id)
-                .where(Product.sku.in_({line.sku for line in demand}))
-                .order_by(Warehouse.priority, Warehouse.id)
-            )
-            available: dict[str, dict[str, int]] = defaultdict(dict)
-            sourcing: dict[str, Sourcing] = {}
-            for sku, kind, warehouse_id, free in rows:
-                sourcing[sku] = Sourcing(kind)
-                if warehouse_id is not None:
-                    available[warehouse_id][sku] = free
+            demand, sourcing, available = await self._demand_and_stock(session, ref.order_id)
             plan = plan_allocation(demand, available)
             stock_only = [s for s in plan.shortages if sourcing.get(s.sku) == Sourcing.STOCK]
             if stock_only:
@@ -167,47 +157,42 @@ class InventoryActivities:
                 Backorder(line_no=s.line_no, sku=s.sku, quantity=s.requested - s.available)
                 for s in plan.shortages
             ]
-            views = []
-            now = utcnow()
-            for pick in plan.picks:
-                reserved = await change_stock(
-                    session,
-                    sku=pick.sku,
-                    warehouse_id=pick.warehouse_id,
-                    kind=MovementKind.RESERVE,
-                    reserved_change=pick.quantity,
-                    order_id=ref.order_id,
-                )
-                if not reserved:
-                    raise ApplicationError(
-                        f"{pick.sku} in {pick.warehouse_id} was taken by another order; "
-                        "re-planning",
-                        type=STOCK_CONTENTION,
-                    )
-                session.add(
-                    Reservation(
-                        order_id=ref.order_id,
-                        line_no=pick.line_no,
-                        sku=pick.sku,
-                        warehouse_id=pick.warehouse_id,
-                        quantity=pick.quantity,
-                        status=ReservationStatus.ACTIVE.value,
-                        created_at=now,
-                    )
-                )
-                views.append(
-                    ReservationView(
-                        line_no=pick.line_no,
-                        sku=pick.sku,
-                        warehouse_id=pick.warehouse_id,
-                        quantity=pick.quantity,
-                        status=ReservationStatus.ACTIVE.value,
-                    )
-                )
             reason = plan.reason
             if backorders:
                 reason += "; to supply: " + ", ".join(
                     f"line {b.line_no} {b.quantity} x {b.sku}" for b in backorders
+                )
+            now = utcnow()
+            if plan.picks:
+                await session.execute(
+                    insert(Reservation),
+                    [
+                        {
+                            "order_id": ref.order_id,
+                            "line_no": pick.line_no,
+                            "sku": pick.sku,
+                            "warehouse_id": pick.warehouse_id,
+                            "quantity": pick.quantity,
+                            "status": ReservationStatus.ACTIVE.value,
+                            "created_at": now,
+                        }
+                        for pick in plan.picks
+                    ],
+                )
+                await session.execute(
+                    insert(StockMovement),
+                    [
+                        {
+                            "sku": pick.sku,
+                            "warehouse_id": pick.warehouse_id,
+                            "kind": MovementKind.RESERVE.value,
+                            "on_hand_change": 0,
+                            "reserved_change": pick.quantity,
+                            "order_id": ref.order_id,
+                            "created_at": now,
+                        }
+                        for pick in plan.picks
+                    ],
                 )
             await write_event(
                 session,
@@ -217,6 +202,31 @@ class InventoryActivities:
                 status=OrderStatus.AWAITING_SUPPLY if backorders else OrderStatus.ALLOCATED,
                 allocation_reason=reason,
             )
+            # The stock levels last: on PostgreSQL a level's row lock is then held only
+            # until the commit, so contending orders queue for it as briefly as they can.
+            # A level another order emptied since the read rolls all of this back.
+            for pick in plan.picks:
+                if not await apply_stock_change(
+                    session,
+                    sku=pick.sku,
+                    warehouse_id=pick.warehouse_id,
+                    reserved_change=pick.quantity,
+                ):
+                    raise ApplicationError(
+                        f"{pick.sku} in {pick.warehouse_id} was taken by another order; "
+                        "re-planning",
+                        type=STOCK_CONTENTION,
+                    )
+            views = [
+                ReservationView(
+                    line_no=pick.line_no,
+                    sku=pick.sku,
+                    warehouse_id=pick.warehouse_id,
+                    quantity=pick.quantity,
+                    status=ReservationStatus.ACTIVE.value,
+                )
+                for pick in plan.picks
+            ]
             return StockReservation(
                 reservations=views, allocation_reason=reason, backorders=backorders
             )
@@ -226,6 +236,38 @@ class InventoryActivities:
         )
         log.info("stock reserved", picks=len(result.reservations), reason=result.allocation_reason)
         return result
+
+    @staticmethod
+    async def _demand_and_stock(
+        session: AsyncSession, order_id: str
+    ) -> tuple[list[LineDemand], dict[str, Sourcing], dict[str, dict[str, int]]]:
+        """The order's lines, how each product is sourced and what is free where: one query."""
+        rows = await session.execute(
+            select(
+                OrderLine.line_no,
+                OrderLine.sku,
+                OrderLine.quantity,
+                Product.sourcing,
+                StockLevel.warehouse_id,
+                StockLevel.on_hand - StockLevel.reserved,
+            )
+            .join(Product, Product.sku == OrderLine.sku)
+            .outerjoin(StockLevel, StockLevel.sku == OrderLine.sku)
+            .outerjoin(Warehouse, Warehouse.id == StockLevel.warehouse_id)
+            .where(OrderLine.order_id == order_id)
+            .order_by(Warehouse.priority, Warehouse.id, OrderLine.line_no)
+        )
+        lines: dict[int, LineDemand] = {}
+        sourcing: dict[str, Sourcing] = {}
+        available: dict[str, dict[str, int]] = defaultdict(dict)
+        for line_no, sku, quantity, kind, warehouse_id, free in rows:
+            lines[line_no] = LineDemand(line_no=line_no, sku=sku, quantity=quantity)
+            sourcing[sku] = Sourcing(kind)
+            if warehouse_id is not None:
+                available[warehouse_id][sku] = free
+        if not lines:  # an order always has lines: say which order is missing
+            await load_order(session, order_id)
+        return [lines[n] for n in sorted(lines)], sourcing, available
 
     @activity.defn(name=RELEASE_RESERVATIONS)
     async def release_reservations(self, ref: UndoRequest) -> Undone:

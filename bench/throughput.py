@@ -72,7 +72,7 @@ from persistence.models import OrderEventRow, StockLevel, StockMovement
 from persistence.order_views import load_order_view
 from runtime.logging import configure_logging
 from runtime.processes import DevServer, WorkerProcess
-from runtime.settings import LogFormat
+from runtime.settings import LogFormat, Settings
 from runtime.temporal import connect
 from runtime.workers import open_database
 
@@ -406,6 +406,7 @@ async def measure_open_orders(
     worker: WorkerProcess,
     count: int,
     tag: str,
+    cache: int,
 ) -> dict[str, float]:
     """Part 4: ``count`` orders held for credit review at once."""
     assert worker.pid is not None
@@ -415,6 +416,7 @@ async def measure_open_orders(
         order.model_copy(update={"customer_id": "CUST-WATCH", "payment_token": None})
         for order in happy_orders(count, f"OPEN{tag}")
     ]
+    began = time.monotonic()
     await bounded([partial(submit, client, o) for o in held], SUBMIT_CONCURRENCY)
     with Progress(
         TextColumn("held orders"), BarColumn(), MofNCompleteColumn(), console=console
@@ -430,6 +432,7 @@ async def measure_open_orders(
             if waiting == count:
                 break
             await asyncio.sleep(1.0)
+    held_per_second = count / (time.monotonic() - began)
     await asyncio.sleep(2.0)
     after = process.memory_info().rss
     target = held[count // 2].order_id
@@ -441,6 +444,8 @@ async def measure_open_orders(
         view = await load_order_view(session, target)
     return {
         "open_orders": count,
+        "worker_cache": cache,
+        "held_per_second": round(held_per_second, 1),
         "worker_rss_before_mb": round(before / 2**20, 1),
         "worker_rss_held_mb": round(after / 2**20, 1),
         "kb_per_open_order": round((after - before) / count / 1024, 1),
@@ -449,6 +454,17 @@ async def measure_open_orders(
             view is not None and view.status.value != "AWAITING_APPROVAL"
         ),
     }
+
+
+def worker_cache(options: argparse.Namespace) -> int:
+    """Workflows the worker keeps in memory: room for every open order and the batch.
+
+    A held order evicted from the cache is rebuilt by replaying its history when
+    its next task comes (a signal, a rung), so a cache smaller than the open
+    orders costs a replay per task and, while they pile up, a replay per step.
+    """
+    needed: int = options.open_orders + options.orders + 100
+    return max(Settings().worker_max_cached_workflows, needed)
 
 
 async def run_benchmark(
@@ -463,6 +479,7 @@ async def run_benchmark(
             "OMS_LOG_LEVEL": "WARNING",
             "OMS_CARRIER_SIM_STEP_SECONDS": "0",
             "OMS_CARRIER_POLL_SECONDS": "0.05",
+            "OMS_WORKER_MAX_CACHED_WORKFLOWS": str(worker_cache(options)),
         },
     )
     figures = BenchFigures(
@@ -493,7 +510,13 @@ async def run_benchmark(
             )
             if options.open_orders:
                 figures.open_orders = await measure_open_orders(
-                    console, client, session_factory(reader), worker, options.open_orders, tag
+                    console,
+                    client,
+                    session_factory(reader),
+                    worker,
+                    options.open_orders,
+                    tag,
+                    worker_cache(options),
                 )
             await worker.stop()
             baseline_worker = WorkerProcess(
@@ -560,6 +583,8 @@ def figures_table(figures: BenchFigures) -> Table:
         held = figures.open_orders
         rows += [
             ("open orders held", f"{int(held['open_orders'])}"),
+            ("worker workflow cache", f"{int(held['worker_cache'])} workflows"),
+            ("held at (orders/s)", f"{held['held_per_second']}"),
             ("worker memory per open order", f"{held['kb_per_open_order']} KB"),
             ("approve update answered in", f"{held['approve_update_seconds']} s"),
         ]

@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from typing import TypeVar
 
 from pydantic import BaseModel
+from sqlalchemy import insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -47,8 +48,8 @@ async def run_once(
             if stored is not None:
                 return result_type.model_validate_json(stored.result)
             result = await effect(session)
-            session.add(
-                IdempotencyKey(
+            await session.execute(
+                insert(IdempotencyKey).values(
                     key=key, result=result.model_dump_json(), created_at=datetime.now(UTC)
                 )
             )

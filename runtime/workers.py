@@ -23,10 +23,14 @@ from persistence.encrypted import use_key_ring
 from runtime.chaos import Chaos, PartnerT, chaotic, inject_database_chaos
 from runtime.logging import LogContextInterceptor
 from runtime.settings import Settings
-from workflows import ORDER_WORKFLOWS
+from workflows.registry import ORDER_WORKFLOWS
 
-SANDBOX_PASSTHROUGH = ("domain",)
-"""Our pure modules: imported once, not re-imported for every workflow run."""
+SANDBOX_PASSTHROUGH = ("domain", "workflows._common", "workflows.patches", "workflows.policies")
+"""Our pure, deterministic modules: imported once, not re-imported for every workflow run.
+
+The sandbox re-imports everything else a workflow's module imports each time it
+starts a workflow; the helpers the workflows share hold no state of their own,
+so only the workflow modules themselves are re-executed."""
 
 
 def cache_workflow_bytecode() -> None:

@@ -26,8 +26,8 @@ from domain.notifications import NOTIFY
 from domain.settlement import AUTHORISE_PAYMENT, CAPTURE_PAYMENT
 from runtime.workers import SANDBOX_PASSTHROUGH
 from tests.histories import CURRENT, HISTORIES_DIR, recorded
-from workflows import ORDER_WORKFLOWS
 from workflows.patches import INTAKE_NOTICE, LOCAL_DATABASE_STEPS
+from workflows.registry import ORDER_WORKFLOWS
 
 HISTORIES = recorded()
 

@@ -2,8 +2,8 @@
 
 The workers are real ``python worker.py`` processes against the dev server and
 the PostgreSQL business database, as two containers of ``--scale worker=2`` would
-be. Who did what is read from the workflow histories: every activity attempt
-records the identity (``pid@host``) of the worker that ran it.
+be. Who did what is read from the workflow histories: every activity attempt and
+workflow task records the identity (``pid@host``) of the worker that ran it.
 """
 
 from __future__ import annotations
@@ -14,10 +14,13 @@ import socket
 from pathlib import Path
 
 import pytest
+from temporalio.api.enums.v1 import TaskQueueType
+from temporalio.api.taskqueue.v1 import TaskQueue
+from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
-from domain.orders import OrderStatus
+from domain.orders import TASK_QUEUE, OrderStatus
 from ops.submissions import submit
 from persistence.database import SessionFactory
 from persistence.invariants import check_database
@@ -37,6 +40,22 @@ async def statuses(sessions: SessionFactory, order_ids: list[str]) -> dict[str, 
     async with sessions() as session:
         views = [await load_order_view(session, order_id) for order_id in order_ids]
     return {view.order_id: view.status for view in views if view is not None}
+
+
+async def wait_for_pollers(client: Client, pids: set[int | None]) -> None:
+    """Wait until a worker process of each pid polls the order task queue for workflow tasks."""
+    request = DescribeTaskQueueRequest(
+        namespace=client.namespace,
+        task_queue=TaskQueue(name=TASK_QUEUE),
+        task_queue_type=TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
+    )
+    expected = {f"{pid}@{socket.gethostname()}" for pid in pids}
+    for _ in range(120):
+        response = await client.workflow_service.describe_task_queue(request)
+        if expected <= {poller.identity for poller in response.pollers}:
+            return
+        await asyncio.sleep(0.5)
+    raise AssertionError(f"workers {sorted(expected)} never polled {TASK_QUEUE}")
 
 
 @pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
@@ -63,6 +82,8 @@ async def test_two_workers_share_a_batch_and_one_finishes_it_alone(
     client = await Client.connect(address, data_converter=encrypted_data_converter(TEST_KEY_RING))
     order_ids = [f"SCALE-{n:02d}-{os.getpid()}" for n in range(ORDERS)]
     try:
+        # Both poll before the batch arrives, so both take orders from the start.
+        await wait_for_pollers(client, {worker.pid for worker in workers})
         for order_id in order_ids:
             await submit(client, submission(order_id))
         loop = asyncio.get_running_loop()
@@ -89,11 +110,12 @@ async def test_two_workers_share_a_batch_and_one_finishes_it_alone(
     identities: set[str] = set()
     for order_id in order_ids:
         history = await client.get_workflow_handle(f"order-{order_id}").fetch_history()
-        identities |= {
-            event.activity_task_started_event_attributes.identity
-            for event in history.events
-            if event.HasField("activity_task_started_event_attributes")
-        }
+        for event in history.events:
+            # Database steps are local activities, run by the worker that ran the workflow task.
+            if event.HasField("activity_task_started_event_attributes"):
+                identities.add(event.activity_task_started_event_attributes.identity)
+            if event.HasField("workflow_task_completed_event_attributes"):
+                identities.add(event.workflow_task_completed_event_attributes.identity)
     host = socket.gethostname()
     assert f"{killed_pid}@{host}" in identities, "the killed worker did no work"
     assert f"{workers[1].pid}@{host}" in identities, "the surviving worker did no work"

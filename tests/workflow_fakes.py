@@ -85,7 +85,7 @@ from domain.supply import (
 )
 from runtime.workers import SANDBOX_PASSTHROUGH
 from tests.factories import submission
-from workflows import ORDER_WORKFLOWS
+from workflows.registry import ORDER_WORKFLOWS
 
 TOTAL = Decimal("59.70")
 PROMISED_AFTER = timedelta(days=2)

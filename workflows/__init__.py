@@ -1,10 +1,8 @@
-"""Durable orchestration: the order workflow and its children (no I/O: activities, timers)."""
+"""Durable orchestration: the order workflow and its children (no I/O: activities, timers).
 
-from .order import OrderWorkflow
-from .shipment import ShipmentWorkflow
-from .supply import SupplyWorkflow
-
-__all__ = ["ORDER_WORKFLOWS", "OrderWorkflow", "ShipmentWorkflow", "SupplyWorkflow"]
-
-ORDER_WORKFLOWS = [OrderWorkflow, SupplyWorkflow, ShipmentWorkflow]
-"""Every workflow a worker on the ``orders`` task queue runs."""
+This package imports nothing itself. The workflow sandbox imports a workflow's
+module afresh for every workflow it starts, and the package along with it: a
+package that imported every workflow would make each new order re-execute the
+supply and parcel workflows' modules too. The worker's list is in
+:mod:`workflows.registry`.
+"""
