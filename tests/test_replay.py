@@ -83,10 +83,10 @@ def test_orders_started_before_the_intake_notice_replay_without_it() -> None:
 
 def test_new_orders_run_database_steps_as_local_activities() -> None:
     current = steps(CURRENT)
-    assert current[:5] == [
+    # The patch is the first command, before any step; the intake notice is implied.
+    assert current[:4] == [
         f"patch {LOCAL_DATABASE_STEPS}",
         f"local {RECEIVE_ORDER}",
-        f"patch {INTAKE_NOTICE}",
         f"local {NOTIFY}",
         f"local {CHECK_CREDIT}",
     ]

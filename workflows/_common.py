@@ -32,6 +32,20 @@ from workflows.policies import DATABASE_STEP, STATUS_WRITE, StepPolicy
 ResultT = TypeVar("ResultT")
 
 
+def runs_database_steps_locally() -> bool:
+    """Whether this workflow runs its database steps as local activities.
+
+    Every workflow asks this first thing in ``run``, before any step, so the patch
+    marker is the first command of its first workflow task. Asked later, it would
+    fall after a local activity, and a workflow task that ended early (a query, a
+    heartbeat of a long task) would put the marker in another task than replay
+    expects: asked only once the result of a local activity is in, the answer on
+    replay would differ from the answer the run got (a nondeterminism error).
+    Later calls return the same answer without recording anything.
+    """
+    return workflow.patched(LOCAL_DATABASE_STEPS)
+
+
 async def run_step(
     activity: str, arg: Any, result_type: type[ResultT], summary: str, policy: StepPolicy
 ) -> ResultT:
@@ -44,7 +58,7 @@ async def run_step(
 
     async def execute() -> ResultT:
         result: ResultT
-        if policy.local and workflow.patched(LOCAL_DATABASE_STEPS):
+        if policy.local and runs_database_steps_locally():
             try:
                 result = await workflow.execute_local_activity(
                     activity,

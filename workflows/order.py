@@ -130,7 +130,15 @@ with workflow.unsafe.imports_passed_through():
         STAGE_OF_STATUS,
     )
 
-from workflows._common import EscalatingWait, missing, next_rung_details, notify, record, run_step
+from workflows._common import (
+    EscalatingWait,
+    missing,
+    next_rung_details,
+    notify,
+    record,
+    run_step,
+    runs_database_steps_locally,
+)
 from workflows.patches import INTAKE_NOTICE
 from workflows.policies import (
     COMPENSATION_STEP,
@@ -191,6 +199,7 @@ class OrderWorkflow:
         self._supplies: dict[int, workflow.ChildWorkflowHandle[Any, SupplyResult]] = {}
         self._parcels: dict[str, workflow.ChildWorkflowHandle[Any, ShipmentOutcome]] = {}
         self._delivered = False
+        self._local_steps = False
         self._published: dict[str, Any] = {}
         self._view = OrderView(
             order_id=self._order_id,
@@ -206,6 +215,7 @@ class OrderWorkflow:
     @workflow.run
     async def run(self) -> OrderResult:
         """Process the order once its submission has arrived."""
+        self._local_steps = runs_database_steps_locally()
         try:
             await workflow.wait_condition(
                 lambda: self._submission is not None or self._cancellation is not None,
@@ -258,7 +268,8 @@ class OrderWorkflow:
         else:
             self._note(EventKind.CONFIRMED)
             self._set_status(OrderStatus.CONFIRMED)
-        if workflow.patched(INTAKE_NOTICE):
+        # Orders with local database steps all tell the customer at intake.
+        if self._local_steps or workflow.patched(INTAKE_NOTICE):
             await self._tell_customer_about_intake(submission, outcome)
         return outcome
 

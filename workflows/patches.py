@@ -20,9 +20,10 @@ accepted (added 2026-11; before, the first message was the parcel's pick-up)."""
 
 LOCAL_DATABASE_STEPS = "local-database-steps"
 """Steps that are one short transaction on the business database run as local
-activities (added 2026-12 for throughput; before, each was a task-queue round trip)."""
-
-PARCEL_REPORTS_WHEN_CAUGHT_UP = "parcel-reports-when-caught-up"
-"""A parcel workflow that takes several milestones at once (one tracking poll) tells
-the order once, after the last of them, and once after delivery (added 2026-12 with
-:data:`LOCAL_DATABASE_STEPS`; before, it signalled the order after each milestone)."""
+activities, and a parcel workflow that takes several milestones at once (one
+tracking poll) tells the order once, after the last of them (added 2026-12 for
+throughput; before, each database step was a task-queue round trip and each
+milestone a signal). Every workflow asks for it first thing in ``run`` (see
+:func:`workflows._common.runs_database_steps_locally`), and the patches after
+it are implied for the workflows that take it: a patch asked for only after a
+local activity can answer differently on replay."""

@@ -59,9 +59,9 @@ from workflows._common import (
     notify,
     record,
     run_step,
+    runs_database_steps_locally,
     stop_if_cancelled,
 )
-from workflows.patches import PARCEL_REPORTS_WHEN_CAUGHT_UP
 from workflows.policies import DATABASE_STEP, PARTNER_STEP, TRACKING_POLL
 
 CUSTOMER_MESSAGES = {
@@ -84,10 +84,12 @@ class ShipmentWorkflow:
         self._wait: EscalatingWait | None = None
         self._view: ShipmentView | None = None
         self._order_id = ""
+        self._local_steps = False
 
     @workflow.run
     async def run(self, request: ShipmentRequest) -> ShipmentOutcome:
         """Book and follow the parcel (and its replacements) until delivered or refunded."""
+        self._local_steps = runs_database_steps_locally()
         self._order_id = request.order_id
         parcel = request
         attempt = 1
@@ -227,9 +229,7 @@ class ShipmentWorkflow:
                 f"Order {parcel.order_id}: parcel {event.milestone.value.replace('_', ' ')}",
                 template.format(parcel=parcel.shipment_id, detail=event.detail or "see tracking"),
             )
-        if (self._events or event.milestone is Milestone.DELIVERED) and workflow.patched(
-            PARCEL_REPORTS_WHEN_CAUGHT_UP
-        ):
+        if self._local_steps and (self._events or event.milestone is Milestone.DELIVERED):
             # The report after the next milestone (or after delivery) carries this one
             # too: one signal to the order, not one for each milestone taken at once.
             stop_if_cancelled()

@@ -42,6 +42,7 @@ from workflows._common import (
     missing,
     next_rung_details,
     run_step,
+    runs_database_steps_locally,
     stop_if_cancelled,
 )
 from workflows.policies import DATABASE_STEP, PARTNER_STEP
@@ -60,6 +61,7 @@ class SupplyWorkflow:
     @workflow.run
     async def run(self, request: SupplyRequest) -> SupplyResult:
         """Order, wait for every unit (escalating when late), return when all are reserved."""
+        runs_database_steps_locally()  # pins the patch marker before any step
         self._view = view = SupplyView(
             line_no=request.line_no,
             sku=request.sku,
