@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from typing import TypeVar
 
 from pydantic import BaseModel
-from sqlalchemy import insert
+from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -44,9 +44,9 @@ async def run_once(
     """
     try:
         async with sessions() as session, session.begin():
-            stored = await session.get(IdempotencyKey, key)
+            stored = await _stored(session, key)
             if stored is not None:
-                return result_type.model_validate_json(stored.result)
+                return result_type.model_validate_json(stored)
             result = await effect(session)
             await session.execute(
                 insert(IdempotencyKey).values(
@@ -55,10 +55,10 @@ async def run_once(
             )
     except IntegrityError:
         async with sessions() as session:
-            stored = await session.get(IdempotencyKey, key)
+            stored = await _stored(session, key)
             if stored is None:
                 raise
-            return result_type.model_validate_json(stored.result)
+            return result_type.model_validate_json(stored)
     return result
 
 
@@ -70,5 +70,10 @@ async def stored_result(
     Lets a step that calls a partner skip the call when it already took effect.
     """
     async with sessions() as session:
-        stored = await session.get(IdempotencyKey, key)
-    return None if stored is None else result_type.model_validate_json(stored.result)
+        stored = await _stored(session, key)
+    return None if stored is None else result_type.model_validate_json(stored)
+
+
+async def _stored(session: AsyncSession, key: str) -> str | None:
+    """The stored result of ``key`` as JSON (a plain query: no ORM object is built)."""
+    return await session.scalar(select(IdempotencyKey.result).where(IdempotencyKey.key == key))
