@@ -1,0 +1,69 @@
+"""The benchmark script runs end to end at a tiny size and reports every figure.
+
+It measures nothing here (the figures of a run this small say nothing); it shows
+that the README's benchmark command works: dev server, workers, business
+database, pipeline, baseline, hot path and open orders, table and JSON.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.devserver
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    """A TCP port nothing listens on right now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def test_benchmark_reports_every_figure_in_its_table_and_json(tmp_path: Path) -> None:
+    figures_file = tmp_path / "bench.json"
+    run = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "bench.throughput",
+            "--orders",
+            "4",
+            "--open-orders",
+            "3",
+            "--port",
+            str(free_port()),
+            "--data-dir",
+            str(tmp_path / "state"),
+            "--json",
+            str(figures_file),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "pipeline / baseline" in run.stdout
+    figures = json.loads(figures_file.read_text(encoding="utf-8"))
+    assert figures["pipeline"]["workflows"] == 4
+    assert figures["baseline"]["workflows"] == 4
+    assert figures["activities_per_order"] == 22.0  # every step of the happy path, counted
+    assert figures["ratio_to_baseline"] > 0
+    latency = figures["completed_latency"]
+    assert 0 < latency["p50"] <= latency["p95"] <= latency["p99"]
+    assert figures["hot_path"]["reservations"] == 400
+    assert figures["hot_path"]["activity_per_second"] > 0
+    held = figures["open_orders"]
+    assert held["open_orders"] == 3
+    assert held["worker_cache"] >= 3 + 4
+    assert held["approve_update_seconds"] > 0
