@@ -471,6 +471,7 @@ async def run_benchmark(
     options: argparse.Namespace, data_dir: Path, console: Console
 ) -> BenchFigures:
     """Run every part as ``options`` say; the figures."""
+    cache = worker_cache(options)
     settings, environment = await prepare_installation(
         data_dir,
         options.port,
@@ -479,7 +480,7 @@ async def run_benchmark(
             "OMS_LOG_LEVEL": "WARNING",
             "OMS_CARRIER_SIM_STEP_SECONDS": "0",
             "OMS_CARRIER_POLL_SECONDS": "0.05",
-            "OMS_WORKER_MAX_CACHED_WORKFLOWS": str(worker_cache(options)),
+            "OMS_WORKER_MAX_CACHED_WORKFLOWS": str(cache),
         },
     )
     figures = BenchFigures(
@@ -516,7 +517,7 @@ async def run_benchmark(
                     worker,
                     options.open_orders,
                     tag,
-                    worker_cache(options),
+                    cache,
                 )
             await worker.stop()
             baseline_worker = WorkerProcess(
