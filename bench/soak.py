@@ -45,6 +45,7 @@ from domain.inventory import MovementKind
 from domain.orders import OrderStatus, OrderSubmission, OrderView
 from domain.settlement import PaymentKind
 from ops.demo import DemoCast
+from ops.histories import count_order_steps
 from ops.staff import StaffActionError
 from ops.submissions import DEMO_ENDS, DemoRole, demo_example, demo_submissions, submit
 from persistence.database import SessionFactory, create_engine, session_factory
@@ -97,7 +98,7 @@ class SoakFigures:
     workflow_executions: int = 0
     """Order workflows on the server: one per order, however often it was submitted."""
     retried_steps: int = 0
-    """Activities of the orders that needed more than one attempt."""
+    """Activities, remote or local, of the orders and their children that needed another attempt."""
     timed_out_workflow_tasks: int = 0
     """Workflow tasks of the orders that a dying worker held until they timed out."""
 
@@ -221,19 +222,6 @@ async def exactly_once(sessions: SessionFactory, order_ids: list[str]) -> list[s
     return problems
 
 
-async def interruptions(client: Client, order_ids: list[str]) -> tuple[int, int]:
-    """In these orders' histories: activities that needed another attempt, and workflow
-    tasks that timed out (a worker died holding them)."""
-    retried = timed_out = 0
-    for order_id in order_ids:
-        history = await client.get_workflow_handle(f"order-{order_id}").fetch_history()
-        for event in history.events:
-            if event.HasField("activity_task_started_event_attributes"):
-                retried += event.activity_task_started_event_attributes.attempt > 1
-            timed_out += event.HasField("workflow_task_timed_out_event_attributes")
-    return retried, timed_out
-
-
 async def run_soak(options: argparse.Namespace, data_dir: Path, console: Console) -> SoakFigures:
     """Run the soak as ``options`` say, with its state in ``data_dir``; the figures."""
     settings, environment = await prepare_installation(
@@ -329,9 +317,9 @@ async def run_soak(options: argparse.Namespace, data_dir: Path, console: Console
             figures.duplicates.append(
                 f"{figures.workflow_executions} order workflows for {len(order_ids)} orders"
             )
-        figures.retried_steps, figures.timed_out_workflow_tasks = await interruptions(
-            client, order_ids
-        )
+        steps = await count_order_steps(client, order_ids)
+        figures.retried_steps = steps.retried_activities
+        figures.timed_out_workflow_tasks = steps.timed_out_workflow_tasks
         await worker.stop()
         await server.stop()
     await reader.dispose()

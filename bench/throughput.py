@@ -64,6 +64,7 @@ from domain.orders import (
     SubmittedLine,
     order_workflow_id,
 )
+from ops.histories import count_order_steps
 from ops.staff import StaffAction, perform
 from ops.submissions import submit
 from persistence.database import SessionFactory, create_engine, session_factory
@@ -239,25 +240,6 @@ async def timed_batch(
     return figures, submitted, completed
 
 
-async def count_steps(client: Client, order_ids: list[str]) -> tuple[float, float]:
-    """Activity calls (remote and local) and workflow tasks per order, children included."""
-    activities = tasks = 0
-    for order_id in order_ids:
-        pending = [order_workflow_id(order_id)]
-        while pending:
-            history = await client.get_workflow_handle(pending.pop()).fetch_history()
-            for event in history.events:
-                if event.HasField("start_child_workflow_execution_initiated_event_attributes"):
-                    attributes = event.start_child_workflow_execution_initiated_event_attributes
-                    pending.append(attributes.workflow_id)
-                activities += event.HasField("activity_task_scheduled_event_attributes")
-                activities += event.HasField("marker_recorded_event_attributes") and (
-                    event.marker_recorded_event_attributes.marker_name == "core_local_activity"
-                )
-                tasks += event.HasField("workflow_task_completed_event_attributes")
-    return round(activities / len(order_ids), 1), round(tasks / len(order_ids), 1)
-
-
 async def accepted_times(sessions: SessionFactory, order_ids: list[str]) -> dict[str, float]:
     """When each order was confirmed (its ``confirmed`` audit event)."""
     async with sessions() as session:
@@ -317,9 +299,9 @@ async def measure_pipeline(
         [completed[order_workflow_id(o)] - submitted[o] for o in submitted]
     )
     sample = [order.order_id for order in orders[:20]]
-    figures.activities_per_order, figures.workflow_tasks_per_order = await count_steps(
-        client, sample
-    )
+    steps = await count_order_steps(client, sample)
+    figures.activities_per_order = round(steps.activities / len(sample), 1)
+    figures.workflow_tasks_per_order = round(steps.workflow_tasks / len(sample), 1)
 
 
 async def measure_baseline(

@@ -19,6 +19,9 @@ from pathlib import Path
 
 from temporalio.client import Client
 
+from domain.orders import order_id_from_workflow_id
+from ops.histories import order_histories
+
 HISTORIES_DIR = Path(__file__).resolve().parent / "histories"
 CURRENT = "current"
 """The folder of histories recorded with today's workflow code."""
@@ -35,18 +38,11 @@ async def record(client: Client, test_name: str, order_workflow_ids: list[str]) 
     for old in folder.glob("*.json"):
         old.unlink()
     written = []
-    pending = list(order_workflow_ids)
-    while pending:
-        workflow_id = pending.pop(0)
-        history = await client.get_workflow_handle(workflow_id).fetch_history()
-        for event in history.events:
-            if event.HasField("start_child_workflow_execution_initiated_event_attributes"):
-                pending.append(
-                    event.start_child_workflow_execution_initiated_event_attributes.workflow_id
-                )
-        path = folder / _file_name(workflow_id)
-        path.write_text(history.to_json(), encoding="utf-8")
-        written.append(path)
+    for order_workflow in order_workflow_ids:
+        async for history in order_histories(client, order_id_from_workflow_id(order_workflow)):
+            path = folder / _file_name(history.workflow_id)
+            path.write_text(history.to_json(), encoding="utf-8")
+            written.append(path)
     return written
 
 

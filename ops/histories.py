@@ -1,0 +1,77 @@
+"""Reading what an order did from Temporal's histories: its own and its children's."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+from temporalio.api.history.v1 import HistoryEvent
+from temporalio.client import Client, WorkflowHistory
+
+from domain.orders import order_workflow_id
+
+LOCAL_ACTIVITY_MARKER = "core_local_activity"
+"""The marker the SDK's core records for each finished local activity."""
+
+
+async def order_histories(client: Client, order_id: str) -> AsyncIterator[WorkflowHistory]:
+    """The order workflow's history, then those of its supply and parcel workflows."""
+    pending = [order_workflow_id(order_id)]
+    while pending:
+        history = await client.get_workflow_handle(pending.pop(0)).fetch_history()
+        for event in history.events:
+            if event.HasField("start_child_workflow_execution_initiated_event_attributes"):
+                pending.append(
+                    event.start_child_workflow_execution_initiated_event_attributes.workflow_id
+                )
+        yield history
+
+
+@dataclass
+class StepCounts:
+    """What a set of histories did, counted from their events."""
+
+    remote_activities: int = 0
+    """Activities scheduled through the task queue."""
+    local_activities: int = 0
+    """Local activities run in the worker that ran the workflow task."""
+    retried_activities: int = 0
+    """Activities, remote or local, that needed more than one attempt."""
+    workflow_tasks: int = 0
+    """Workflow tasks completed."""
+    timed_out_workflow_tasks: int = 0
+    """Workflow tasks that timed out (a worker died or stalled holding them)."""
+
+    @property
+    def activities(self) -> int:
+        """Activity calls of both kinds."""
+        return self.remote_activities + self.local_activities
+
+    def add(self, event: HistoryEvent) -> None:
+        """Count one event."""
+        if event.HasField("activity_task_scheduled_event_attributes"):
+            self.remote_activities += 1
+        elif event.HasField("activity_task_started_event_attributes"):
+            # The started event is written once, when the activity ends, with its last attempt.
+            self.retried_activities += event.activity_task_started_event_attributes.attempt > 1
+        elif event.HasField("marker_recorded_event_attributes"):
+            marker = event.marker_recorded_event_attributes
+            if marker.marker_name == LOCAL_ACTIVITY_MARKER:
+                self.local_activities += 1
+                data = json.loads(marker.details["data"].payloads[0].data)
+                self.retried_activities += data["attempt"] > 1
+        elif event.HasField("workflow_task_completed_event_attributes"):
+            self.workflow_tasks += 1
+        elif event.HasField("workflow_task_timed_out_event_attributes"):
+            self.timed_out_workflow_tasks += 1
+
+
+async def count_order_steps(client: Client, order_ids: list[str]) -> StepCounts:
+    """Steps of these orders and their children, added up."""
+    counts = StepCounts()
+    for order_id in order_ids:
+        async for history in order_histories(client, order_id):
+            for event in history.events:
+                counts.add(event)
+    return counts
