@@ -4,21 +4,35 @@ server port and business database, and the environment its worker processes get.
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 from ops.demo import prepare_database
+from persistence.throwaway import new_postgres_database
 from runtime.settings import Settings
+
+NOT_IN_NAMES = re.compile(r"[^A-Za-z0-9_]")
+"""Characters a database name made from a folder name leaves out."""
 
 
 async def prepare_installation(
-    data_dir: Path, port: int, database_url: str | None, worker_settings: dict[str, str]
+    data_dir: Path, port: int, postgres_server: str | None, worker_settings: dict[str, str]
 ) -> tuple[Settings, dict[str, str]]:
-    """Migrate its database; its settings, and the environment for its workers.
+    """Create and migrate its database; its settings, and the environment for its workers.
 
+    With ``postgres_server`` (a PostgreSQL URL) the business database is a new
+    database on that server named after the data folder, kept like the data
+    folder; without it, a SQLite file in the data folder. A fresh one each run,
+    since each run's data folder has its own key ring for the personal data.
     ``worker_settings`` are further ``OMS_`` variables for the workers (log level,
     simulator speeds, chaos switches).
     """
     address = f"127.0.0.1:{port}"
+    database_url = (
+        new_postgres_database(postgres_server, NOT_IN_NAMES.sub("_", data_dir.name)[:40].lower())
+        if postgres_server
+        else None
+    )
     settings = Settings(
         data_dir=data_dir,
         database_url=database_url,

@@ -1,6 +1,6 @@
 """Soak: run a batch of orders while the worker is SIGKILLed at random and the server restarts.
 
-    .venv/bin/python -m bench.soak --orders 500 --kills 20 [--chaos] [--database-url URL]
+    .venv/bin/python -m bench.soak --orders 500 --kills 20 [--chaos] [--postgres URL]
 
 It starts the Temporal dev server with persistent state (as the embedded default
 does) and a worker in a child process (``python worker.py``), submits the demo
@@ -227,7 +227,7 @@ async def run_soak(options: argparse.Namespace, data_dir: Path, console: Console
     settings, environment = await prepare_installation(
         data_dir,
         options.port,
-        options.database_url,
+        options.postgres,
         {
             "OMS_LOG_FORMAT": "json",
             "OMS_CARRIER_SIM_STEP_SECONDS": "0.3",
@@ -420,7 +420,12 @@ def main() -> None:
         "--in-flight", type=int, default=60, help="orders open at once at most (60)"
     )
     parser.add_argument("--chaos", action="store_true", help="partners and database misbehave")
-    parser.add_argument("--database-url", help="business database (default: SQLite in data dir)")
+    parser.add_argument(
+        "--postgres",
+        metavar="URL",
+        help="PostgreSQL server to make this run's business database on, by a URL naming any "
+        "database there (default: SQLite in the data folder)",
+    )
     parser.add_argument("--data-dir", help="state folder (default: a new temporary folder)")
     parser.add_argument("--port", type=int, default=7533, help="dev server port (7533)")
     parser.add_argument("--seed", type=int, help="seed for kill times and order ids")

@@ -1,7 +1,7 @@
 """Benchmark: orders per second end to end, against the engine's own ceiling, in one run.
 
     .venv/bin/python -m bench.throughput [--orders 300] [--open-orders 2000]
-        [--database-url URL] [--json bench.json]
+        [--postgres URL] [--json bench.json]
 
 It starts the Temporal dev server with persistent state (the embedded default's
 settings) on a fresh data folder and business database, and measures:
@@ -457,7 +457,7 @@ async def run_benchmark(
     settings, environment = await prepare_installation(
         data_dir,
         options.port,
-        options.database_url,
+        options.postgres,
         {
             "OMS_LOG_LEVEL": "WARNING",
             "OMS_CARRIER_SIM_STEP_SECONDS": "0",
@@ -585,7 +585,12 @@ def main() -> None:
     parser.add_argument(
         "--open-orders", type=int, default=0, help="orders to hold open at once (0: skip)"
     )
-    parser.add_argument("--database-url", help="business database (default: SQLite in data dir)")
+    parser.add_argument(
+        "--postgres",
+        metavar="URL",
+        help="PostgreSQL server to make this run's business database on, by a URL naming any "
+        "database there (default: SQLite in the data folder)",
+    )
     parser.add_argument(
         "--hot-path-only", action="store_true", help="only the reservation hot path (no server)"
     )

@@ -5,15 +5,13 @@ from __future__ import annotations
 import os
 import sys
 import sysconfig
-import uuid
 from collections.abc import AsyncIterator, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 import psycopg
 import pytest
 from sqlalchemy import delete
-from sqlalchemy.engine import make_url
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
@@ -24,6 +22,7 @@ from persistence.encrypted import use_key_ring
 from persistence.keys import KeyRing
 from persistence.migrate import upgrade
 from persistence.models import Base
+from persistence.throwaway import throwaway_database
 from runtime.logging import configure_logging
 from runtime.settings import LogFormat
 from runtime.temporal import register_search_attributes
@@ -51,23 +50,14 @@ def sqlite_url(tmp_path_factory: pytest.TempPathFactory) -> str:
 @contextmanager
 def throwaway_postgres(*, migrated: bool = True) -> Iterator[str]:
     """A new PostgreSQL database (migrated to head unless told otherwise), dropped afterwards."""
-    admin_url = make_url(POSTGRES_URL)
-    name = f"oms_test_{uuid.uuid4().hex[:12]}"
-    conninfo = admin_url.set(drivername="postgresql").render_as_string(hide_password=False)
-    try:
-        admin = psycopg.connect(conninfo, autocommit=True)
-    except psycopg.OperationalError as error:
-        pytest.fail(f"PostgreSQL at {POSTGRES_URL} is not reachable ({error}); start it first")
-    with admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    url = admin_url.set(database=name).render_as_string(hide_password=False)
-    try:
+    with ExitStack() as stack:
+        try:
+            url = stack.enter_context(throwaway_database(POSTGRES_URL, "oms_test"))
+        except psycopg.OperationalError as error:
+            pytest.fail(f"PostgreSQL at {POSTGRES_URL} is not reachable ({error}); start it first")
         if migrated:
             upgrade(url)
         yield url
-    finally:
-        with psycopg.connect(conninfo, autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @contextmanager

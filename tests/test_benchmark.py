@@ -13,7 +13,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import psycopg
 import pytest
+
+from tests.conftest import POSTGRES_URL
 
 pytestmark = pytest.mark.devserver
 
@@ -67,3 +70,48 @@ def test_benchmark_reports_every_figure_in_its_table_and_json(tmp_path: Path) ->
     assert held["open_orders"] == 3
     assert held["worker_cache"] >= 3 + 4
     assert held["approve_update_seconds"] > 0
+
+
+@pytest.mark.postgres
+def test_each_run_on_postgresql_gets_a_fresh_business_database(tmp_path: Path) -> None:
+    # Each run's data folder has its own key ring, so a second run on the first run's
+    # database could not read its personal data: each run must make its own.
+    made = []
+    try:
+        for run_no in (1, 2):
+            data_dir = tmp_path / f"hot-path-run-{run_no}"
+            run = subprocess.run(
+                [
+                    sys.executable,
+                    "-m",
+                    "bench.throughput",
+                    "--hot-path-only",
+                    "--postgres",
+                    POSTGRES_URL,
+                    "--data-dir",
+                    str(data_dir),
+                ],
+                cwd=ROOT,
+                capture_output=True,
+                text=True,
+                timeout=300,
+                check=False,
+            )
+            assert run.returncode == 0, run.stdout + run.stderr
+            assert "reserve activity / raw UPDATE" in run.stdout
+            made += databases_named_after(data_dir.name)
+        assert len(made) == 2
+    finally:
+        with psycopg.connect(POSTGRES_URL, autocommit=True) as admin:
+            for name in made:
+                admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def databases_named_after(folder: str) -> list[str]:
+    """The databases on the test server whose names start with the data folder's."""
+    prefix = folder.replace("-", "_") + "_"
+    with psycopg.connect(POSTGRES_URL) as connection:
+        rows = connection.execute(
+            "SELECT datname FROM pg_database WHERE starts_with(datname, %s)", (prefix,)
+        ).fetchall()
+    return [name for (name,) in rows]
