@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import structlog
-from sqlalchemy import case, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio import activity
 
@@ -15,7 +15,13 @@ from persistence.database import SessionFactory
 from persistence.idempotency import Done, run_once, step_key
 from persistence.models import Customer, Order, OrderLine, Product
 
-from ._read_model import customer_profile, product_info, utcnow, write_event
+from ._read_model import (
+    customer_profile,
+    product_info,
+    raise_escalation_level,
+    utcnow,
+    write_event,
+)
 
 log = structlog.get_logger(__name__)
 
@@ -121,13 +127,6 @@ class IntakeActivities:
             values: dict[str, object] = {}
             if change.rejection_reasons:
                 values["rejection_reasons"] = change.rejection_reasons
-            if change.escalation_level is not None:
-                # Several waits (the order's, its supply and parcels) escalate independently:
-                # the order shows the highest level any of them reached.
-                values["escalation_level"] = case(
-                    (Order.escalation_level < change.escalation_level, change.escalation_level),
-                    else_=Order.escalation_level,
-                )
             if change.needs_attention is not None:
                 values["needs_attention"] = change.needs_attention or None
             await write_event(
@@ -139,6 +138,8 @@ class IntakeActivities:
                 status=change.status,
                 **values,
             )
+            if change.escalation_level is not None:
+                await raise_escalation_level(session, change.order_id, change.escalation_level)
             return Done()
 
         if change.step is None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 
 import structlog
-from sqlalchemy import insert, select, update
+from sqlalchemy import Integer, bindparam, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio import activity
@@ -34,6 +34,7 @@ from persistence.models import (
     StockLevel,
     StockMovement,
     Warehouse,
+    table_of,
 )
 
 from ._read_model import load_order, utcnow, write_event
@@ -42,6 +43,41 @@ log = structlog.get_logger(__name__)
 
 STOCK_CONTENTION = "StockContention"
 """ApplicationError type (retryable): another order took the stock between plan and update."""
+
+# The reservation is the contended path: its statements are built once and run with
+# parameters, and its rows go in as plain Core inserts, not through the ORM's bulk path.
+_LEVELS = table_of(StockLevel)
+_ON_HAND_AFTER = _LEVELS.c.on_hand + bindparam("on_hand_change", type_=Integer)
+_RESERVED_AFTER = _LEVELS.c.reserved + bindparam("reserved_change", type_=Integer)
+_CHANGE_LEVEL = (
+    update(_LEVELS)
+    .where(
+        _LEVELS.c.sku == bindparam("level_sku"),
+        _LEVELS.c.warehouse_id == bindparam("level_warehouse"),
+        _ON_HAND_AFTER >= 0,
+        _RESERVED_AFTER >= 0,
+        _ON_HAND_AFTER - _RESERVED_AFTER >= 0,
+    )
+    .values(on_hand=_ON_HAND_AFTER, reserved=_RESERVED_AFTER)
+)
+"""Changes a level only if it stays valid: the check and the row lock are one step."""
+_INSERT_RESERVATIONS = insert(table_of(Reservation))
+_INSERT_MOVEMENTS = insert(table_of(StockMovement))
+_DEMAND_AND_STOCK = (
+    select(
+        OrderLine.line_no,
+        OrderLine.sku,
+        OrderLine.quantity,
+        Product.sourcing,
+        StockLevel.warehouse_id,
+        StockLevel.on_hand - StockLevel.reserved,
+    )
+    .join(Product, Product.sku == OrderLine.sku)
+    .outerjoin(StockLevel, StockLevel.sku == OrderLine.sku)
+    .outerjoin(Warehouse, Warehouse.id == StockLevel.warehouse_id)
+    .where(OrderLine.order_id == bindparam("order_id"))
+    .order_by(Warehouse.priority, Warehouse.id, OrderLine.line_no)
+)
 
 
 async def change_stock(
@@ -94,17 +130,14 @@ async def apply_stock_change(
     check are one atomic step: a reservation can never take more than is free.
     The caller writes the ledger row in the same transaction.
     """
-    level = StockLevel.__table__.c
     result = await session.execute(
-        update(StockLevel)
-        .where(
-            StockLevel.sku == sku,
-            StockLevel.warehouse_id == warehouse_id,
-            level.on_hand + on_hand_change >= 0,
-            level.reserved + reserved_change >= 0,
-            level.on_hand + on_hand_change - (level.reserved + reserved_change) >= 0,
-        )
-        .values(on_hand=level.on_hand + on_hand_change, reserved=level.reserved + reserved_change)
+        _CHANGE_LEVEL,
+        {
+            "level_sku": sku,
+            "level_warehouse": warehouse_id,
+            "on_hand_change": on_hand_change,
+            "reserved_change": reserved_change,
+        },
     )
     return bool(result.rowcount == 1)  # type: ignore[attr-defined]
 
@@ -165,7 +198,7 @@ class InventoryActivities:
             now = utcnow()
             if plan.picks:
                 await session.execute(
-                    insert(Reservation),
+                    _INSERT_RESERVATIONS,
                     [
                         {
                             "order_id": ref.order_id,
@@ -180,7 +213,7 @@ class InventoryActivities:
                     ],
                 )
                 await session.execute(
-                    insert(StockMovement),
+                    _INSERT_MOVEMENTS,
                     [
                         {
                             "sku": pick.sku,
@@ -242,21 +275,7 @@ class InventoryActivities:
         session: AsyncSession, order_id: str
     ) -> tuple[list[LineDemand], dict[str, Sourcing], dict[str, dict[str, int]]]:
         """The order's lines, how each product is sourced and what is free where: one query."""
-        rows = await session.execute(
-            select(
-                OrderLine.line_no,
-                OrderLine.sku,
-                OrderLine.quantity,
-                Product.sourcing,
-                StockLevel.warehouse_id,
-                StockLevel.on_hand - StockLevel.reserved,
-            )
-            .join(Product, Product.sku == OrderLine.sku)
-            .outerjoin(StockLevel, StockLevel.sku == OrderLine.sku)
-            .outerjoin(Warehouse, Warehouse.id == StockLevel.warehouse_id)
-            .where(OrderLine.order_id == order_id)
-            .order_by(Warehouse.priority, Warehouse.id, OrderLine.line_no)
-        )
+        rows = await session.execute(_DEMAND_AND_STOCK, {"order_id": order_id})
         lines: dict[int, LineDemand] = {}
         sourcing: dict[str, Sourcing] = {}
         available: dict[str, dict[str, int]] = defaultdict(dict)

@@ -42,7 +42,7 @@ import psutil
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
-from sqlalchemy import select, text, update
+from sqlalchemy import select, text
 from temporalio.client import Client, WorkflowHandle
 from temporalio.common import WorkflowIDConflictPolicy
 from temporalio.testing import ActivityEnvironment
@@ -80,6 +80,11 @@ from runtime.workers import open_database
 SUBMIT_CONCURRENCY = 50
 HOT_PATH_RESERVATIONS = 400
 HOT_PATH_CONCURRENCY = 20
+RAW_RESERVATION = text(
+    "UPDATE stock_levels SET reserved = reserved + 1 "
+    "WHERE sku = 'WIDGET-1' AND warehouse_id = 'WH-BER' AND on_hand - reserved >= 1"
+)
+"""The hot path's yardstick: one unit reserved by the plainest conditional update there is."""
 ADDRESS = ShippingAddress(
     name="Bench Customer", street="Teststrasse 1", postal_code="10115", city="Berlin", country="DE"
 )
@@ -351,15 +356,7 @@ async def measure_hot_path(sessions: SessionFactory, tag: str) -> dict[str, floa
 
     async def raw_reservation() -> None:
         async with sessions() as session, session.begin():
-            await session.execute(
-                update(StockLevel)
-                .where(
-                    StockLevel.sku == "WIDGET-1",
-                    StockLevel.warehouse_id == "WH-BER",
-                    StockLevel.on_hand - StockLevel.reserved >= 1,
-                )
-                .values(reserved=StockLevel.reserved + 1)
-            )
+            await session.execute(RAW_RESERVATION)
 
     began = time.monotonic()
     await bounded([raw_reservation] * HOT_PATH_RESERVATIONS, HOT_PATH_CONCURRENCY)

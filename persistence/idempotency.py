@@ -12,14 +12,19 @@ from datetime import UTC, datetime
 from typing import TypeVar
 
 from pydantic import BaseModel
-from sqlalchemy import insert, select
+from sqlalchemy import bindparam, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from persistence.database import SessionFactory
-from persistence.models import IdempotencyKey
+from persistence.models import IdempotencyKey, table_of
 
 ResultT = TypeVar("ResultT", bound=BaseModel)
+
+# Every step runs both: built once, with the key and result as parameters.
+_KEYS = table_of(IdempotencyKey)
+_SELECT_RESULT = select(_KEYS.c.result).where(_KEYS.c.key == bindparam("key"))
+_INSERT_KEY = insert(_KEYS)
 
 Effect = Callable[[AsyncSession], Awaitable[ResultT]]
 
@@ -49,9 +54,8 @@ async def run_once(
                 return result_type.model_validate_json(stored)
             result = await effect(session)
             await session.execute(
-                insert(IdempotencyKey).values(
-                    key=key, result=result.model_dump_json(), created_at=datetime.now(UTC)
-                )
+                _INSERT_KEY,
+                {"key": key, "result": result.model_dump_json(), "created_at": datetime.now(UTC)},
             )
     except IntegrityError:
         async with sessions() as session:
@@ -76,4 +80,5 @@ async def stored_result(
 
 async def _stored(session: AsyncSession, key: str) -> str | None:
     """The stored result of ``key`` as JSON (a plain query: no ORM object is built)."""
-    return await session.scalar(select(IdempotencyKey.result).where(IdempotencyKey.key == key))
+    stored: str | None = await session.scalar(_SELECT_RESULT, {"key": key})
+    return stored

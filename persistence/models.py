@@ -15,6 +15,7 @@ from sqlalchemy import (
     MetaData,
     Numeric,
     String,
+    Table,
     Text,
     TypeDecorator,
     UniqueConstraint,
@@ -65,6 +66,13 @@ class Base(DeclarativeBase):
     """Declarative base with a constraint naming convention (stable migrations)."""
 
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+def table_of(model: type[Base]) -> Table:
+    """The table ``model`` is mapped to, for Core statements built once and run with parameters."""
+    table = model.__table__
+    assert isinstance(table, Table)
+    return table
 
 
 # --- customers and catalogue ---------------------------------------------------

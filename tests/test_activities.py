@@ -22,14 +22,15 @@ from activities import (
     ShippingActivities,
     SupplyActivities,
 )
+from activities._read_model import write_event
 from activities.inventory import change_stock
 from activities.shipping import PICKED_UP_ALREADY
 from domain.compensation import UndoRequest
 from domain.credit import CreditOutcome
-from domain.intake import OrderRef
+from domain.intake import OrderRef, StatusChange
 from domain.inventory import INSUFFICIENT_STOCK, MovementKind
 from domain.notifications import Audience, Notification
-from domain.orders import OrderStatus, ShippingAddress
+from domain.orders import EventKind, OrderStatus, ShippingAddress
 from domain.settlement import PAYMENT_DECLINED, IncomingPayment, PaymentBooking
 from domain.shipping import Milestone, MilestoneRecord, ShipmentRef, TrackingEvent, TrackingPoll
 from domain.supply import SupplyArrival, SupplyKind, SupplyReceipt, SupplyRequest
@@ -124,6 +125,35 @@ async def test_receiving_the_same_order_twice_changes_nothing(sessions: SessionF
     assert first == second
     assert await count(sessions, OrderLine) == 1
     assert await count(sessions, OrderEventRow) == 2
+
+
+async def test_an_order_shows_the_highest_escalation_any_of_its_waits_reached(
+    sessions: SessionFactory,
+) -> None:
+    intake = IntakeActivities(sessions)
+    await run(intake.receive_order, submission("T-1"))
+    for level in (2, 1):  # the parcel's wait reached 2; then the order's own reached 1
+        change = StatusChange(
+            order_id="T-1",
+            event=EventKind.ESCALATED,
+            detail=f"level {level}",
+            escalation_level=level,
+        )
+        await run(intake.record_order_status, change)
+    async with sessions() as session:
+        order = await session.get(Order, "T-1")
+        assert order is not None
+        assert order.escalation_level == 2
+
+
+async def test_an_order_value_that_is_no_column_is_refused_not_dropped(
+    sessions: SessionFactory,
+) -> None:
+    await run(IntakeActivities(sessions).receive_order, submission("T-1"))
+    with pytest.raises(ValueError, match="orders has no column"):
+        async with sessions() as session, session.begin():
+            await write_event(session, "T-1", EventKind.ESCALATED, escalation_levle=3)
+    assert await count(sessions, OrderEventRow) == 2  # the event was rolled back with it
 
 
 async def test_credit_over_limit_is_held(sessions: SessionFactory) -> None:
