@@ -239,7 +239,7 @@ async def run_soak(options: argparse.Namespace, data_dir: Path, console: Console
         environment["OMS_CHAOS_DATABASE"] = CHAOS_DATABASE.model_dump_json()
     figures = SoakFigures(
         orders=options.orders,
-        database=settings.resolved_database_url.split(":", 1)[0],
+        database=settings.shown_database_url,
         chaos=options.chaos,
     )
     rng = random.Random(options.seed)

@@ -462,9 +462,7 @@ async def run_benchmark(
             "OMS_WORKER_MAX_CACHED_WORKFLOWS": str(cache),
         },
     )
-    figures = BenchFigures(
-        database=settings.resolved_database_url.split(":", 1)[0], orders=options.orders
-    )
+    figures = BenchFigures(database=settings.shown_database_url, orders=options.orders)
     tag = f"{int(time.time()) % 100000:05d}"
     if options.hot_path_only:
         async with open_database(settings) as sessions:

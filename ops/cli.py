@@ -14,7 +14,6 @@ from typing import Annotated
 import typer
 from pydantic import BaseModel, ValidationError
 from rich.console import Console
-from sqlalchemy.engine import make_url
 
 from domain.credit import APPROVE_SIGNAL, REJECT_SIGNAL
 from domain.escalation import EXTEND_DEADLINE_SIGNAL, DeadlineExtension
@@ -420,8 +419,7 @@ def db_upgrade() -> None:
     settings = Settings()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     upgrade(settings.resolved_database_url)
-    shown = make_url(settings.resolved_database_url).render_as_string(hide_password=True)
-    console.print(f"Migrated {shown} to head.")
+    console.print(f"Migrated {settings.shown_database_url} to head.")
 
 
 @db_app.command("revision")

@@ -8,6 +8,7 @@ from typing import Self
 
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import make_url
 from temporalio.service import TLSConfig
 
 from persistence.keys import KeyRing, KeyRingError, load_or_create_key_file
@@ -138,6 +139,11 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite+aiosqlite:///{(self.data_dir / 'oms.db').resolve()}"
+
+    @property
+    def shown_database_url(self) -> str:
+        """The business database URL with its password hidden, for people and logs."""
+        return make_url(self.resolved_database_url).render_as_string(hide_password=True)
 
     @property
     def embedded_address(self) -> str:

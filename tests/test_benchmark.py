@@ -90,6 +90,8 @@ def test_each_run_on_postgresql_gets_a_fresh_business_database(tmp_path: Path) -
                     POSTGRES_URL,
                     "--data-dir",
                     str(data_dir),
+                    "--json",
+                    str(data_dir / "bench.json"),
                 ],
                 cwd=ROOT,
                 capture_output=True,
@@ -99,7 +101,10 @@ def test_each_run_on_postgresql_gets_a_fresh_business_database(tmp_path: Path) -
             )
             assert run.returncode == 0, run.stdout + run.stderr
             assert "reserve activity / raw UPDATE" in run.stdout
-            made += databases_named_after(data_dir.name)
+            [database] = databases_named_after(data_dir.name)
+            made.append(database)
+            figures = json.loads((data_dir / "bench.json").read_text(encoding="utf-8"))
+            assert figures["database"].endswith(f"/{database}")  # the run says where it is
         assert len(made) == 2
     finally:
         with psycopg.connect(POSTGRES_URL, autocommit=True) as admin:
