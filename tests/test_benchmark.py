@@ -12,6 +12,7 @@ import socket
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import psycopg
 import pytest
@@ -31,21 +32,18 @@ def free_port() -> int:
         return port
 
 
-def test_benchmark_reports_every_figure_in_its_table_and_json(tmp_path: Path) -> None:
-    figures_file = tmp_path / "bench.json"
+def run_benchmark(data_dir: Path, *options: str) -> tuple[str, dict[str, Any]]:
+    """Run the benchmark with ``options`` and its state in ``data_dir``; what it printed
+    and the figures it wrote as JSON."""
+    figures_file = data_dir / "bench.json"
     run = subprocess.run(
         [
             sys.executable,
             "-m",
             "bench.throughput",
-            "--orders",
-            "4",
-            "--open-orders",
-            "3",
-            "--port",
-            str(free_port()),
+            *options,
             "--data-dir",
-            str(tmp_path / "state"),
+            str(data_dir),
             "--json",
             str(figures_file),
         ],
@@ -56,8 +54,15 @@ def test_benchmark_reports_every_figure_in_its_table_and_json(tmp_path: Path) ->
         check=False,
     )
     assert run.returncode == 0, run.stdout + run.stderr
-    assert "pipeline / baseline" in run.stdout
-    figures = json.loads(figures_file.read_text(encoding="utf-8"))
+    figures: dict[str, Any] = json.loads(figures_file.read_text(encoding="utf-8"))
+    return run.stdout, figures
+
+
+def test_benchmark_reports_every_figure_in_its_table_and_json(tmp_path: Path) -> None:
+    printed, figures = run_benchmark(
+        tmp_path / "state", "--orders", "4", "--open-orders", "3", "--port", str(free_port())
+    )
+    assert "pipeline / baseline" in printed
     assert figures["pipeline"]["workflows"] == 4
     assert figures["baseline"]["workflows"] == 4
     assert figures["activities_per_order"] == 22.0  # every step of the happy path, counted
@@ -80,30 +85,12 @@ def test_each_run_on_postgresql_gets_a_fresh_business_database(tmp_path: Path) -
     try:
         for run_no in (1, 2):
             data_dir = tmp_path / f"hot-path-run-{run_no}"
-            run = subprocess.run(
-                [
-                    sys.executable,
-                    "-m",
-                    "bench.throughput",
-                    "--hot-path-only",
-                    "--postgres",
-                    POSTGRES_URL,
-                    "--data-dir",
-                    str(data_dir),
-                    "--json",
-                    str(data_dir / "bench.json"),
-                ],
-                cwd=ROOT,
-                capture_output=True,
-                text=True,
-                timeout=300,
-                check=False,
+            printed, figures = run_benchmark(
+                data_dir, "--hot-path-only", "--postgres", POSTGRES_URL
             )
-            assert run.returncode == 0, run.stdout + run.stderr
-            assert "reserve activity / raw UPDATE" in run.stdout
+            assert "reserve activity / raw UPDATE" in printed
             [database] = databases_named_after(data_dir.name)
             made.append(database)
-            figures = json.loads((data_dir / "bench.json").read_text(encoding="utf-8"))
             assert figures["database"].endswith(f"/{database}")  # the run says where it is
         assert len(made) == 2
     finally:
