@@ -3,9 +3,14 @@ server port and business database, and the environment its worker processes get.
 
 from __future__ import annotations
 
+import argparse
 import os
 import re
 from pathlib import Path
+
+import psycopg
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 from ops.demo import prepare_database
 from persistence.throwaway import new_postgres_database
@@ -13,6 +18,19 @@ from runtime.settings import Settings
 
 NOT_IN_NAMES = re.compile(r"[^A-Za-z0-9_]")
 """Characters a database name made from a folder name leaves out."""
+
+
+def postgres_server_url(text: str) -> str:
+    """The ``--postgres`` option's value: a PostgreSQL URL, or a usage error saying so."""
+    try:
+        backend = make_url(text).get_backend_name()
+    except ArgumentError:
+        backend = None
+    if backend != "postgresql":
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a PostgreSQL URL; expected postgresql://user@host:port/database"
+        )
+    return text
 
 
 async def prepare_installation(
@@ -28,11 +46,17 @@ async def prepare_installation(
     simulator speeds, chaos switches).
     """
     address = f"127.0.0.1:{port}"
-    database_url = (
-        new_postgres_database(postgres_server, NOT_IN_NAMES.sub("_", data_dir.name)[:40].lower())
-        if postgres_server
-        else None
-    )
+    database_url = None
+    if postgres_server:
+        try:
+            database_url = new_postgres_database(
+                postgres_server, NOT_IN_NAMES.sub("_", data_dir.name)[:40].lower()
+            )
+        except psycopg.Error as error:
+            shown = make_url(postgres_server).render_as_string(hide_password=True)
+            raise SystemExit(
+                f"--postgres {shown}: could not create this run's database: {error}"
+            ) from None
     settings = Settings(
         data_dir=data_dir,
         database_url=database_url,

@@ -39,7 +39,7 @@ from temporalio.client import Client
 from temporalio.service import RPCError
 
 from activities.inventory import change_stock
-from bench._installation import prepare_installation
+from bench._installation import postgres_server_url, prepare_installation
 from domain.catalogue import PaymentTerms, Sourcing
 from domain.inventory import MovementKind
 from domain.orders import OrderStatus, OrderSubmission, OrderView
@@ -423,6 +423,7 @@ def main() -> None:
     parser.add_argument(
         "--postgres",
         metavar="URL",
+        type=postgres_server_url,
         help="PostgreSQL server to make this run's business database on, by a URL naming any "
         "database there (default: SQLite in the data folder)",
     )

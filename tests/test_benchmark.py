@@ -8,6 +8,7 @@ database, pipeline, baseline, hot path and open orders, table and JSON.
 from __future__ import annotations
 
 import json
+import os
 import socket
 import subprocess
 import sys
@@ -107,3 +108,21 @@ def databases_named_after(folder: str) -> list[str]:
             "SELECT datname FROM pg_database WHERE starts_with(datname, %s)", (prefix,)
         ).fetchall()
     return [name for (name,) in rows]
+
+
+@pytest.mark.parametrize("script", ["bench.throughput", "bench.soak"])
+def test_a_postgres_option_that_is_no_postgresql_url_is_refused_before_anything_starts(
+    script: str, tmp_path: Path
+) -> None:
+    run = subprocess.run(
+        [sys.executable, "-m", script, "--postgres", "sqlite:///oms.db"],
+        cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert run.returncode == 2
+    assert "--postgres: 'sqlite:///oms.db' is not a PostgreSQL URL" in run.stderr
+    assert list(tmp_path.iterdir()) == []  # no SQLite file made from the misread URL
