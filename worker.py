@@ -3,12 +3,17 @@
 Settings come from the environment (see ``runtime.settings.Settings``). Without
 ``OMS_TEMPORAL_ADDRESS`` the worker starts the embedded Temporal dev server (or
 reuses one already running) and migrates the SQLite business database.
+
+SIGTERM (``docker stop``, systemd, ``kill``) and SIGINT (Ctrl-C) stop it
+gracefully: it stops polling, lets running steps finish for up to
+``GRACEFUL_SHUTDOWN``, and stops the embedded dev server if it started one.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import signal
 
 import structlog
 from temporalio.service import RPCError
@@ -17,7 +22,7 @@ from ops.demo import prepare_database
 from runtime.logging import configure_logging
 from runtime.settings import Settings
 from runtime.temporal import connect, register_search_attributes, temporal_server
-from runtime.workers import open_database, order_worker
+from runtime.workers import GRACEFUL_SHUTDOWN, open_database, order_worker
 
 
 async def main() -> None:
@@ -25,6 +30,12 @@ async def main() -> None:
     settings = Settings()
     configure_logging(settings.log_format, settings.log_level)
     log = structlog.get_logger("worker")
+    loop = asyncio.get_running_loop()
+    starting = asyncio.current_task()
+    assert starting is not None
+    # While starting, SIGTERM abandons the start as Ctrl-C does (asyncio cancels
+    # this task), so an embedded dev server started so far is stopped again.
+    loop.add_signal_handler(signal.SIGTERM, starting.cancel)
     if settings.database_url is None:
         await prepare_database(settings)
     async with temporal_server(settings) as address, open_database(settings) as sessions:
@@ -41,9 +52,17 @@ async def main() -> None:
             namespace=settings.temporal_namespace,
             ui=None if settings.temporal_address else settings.ui_url,
         )
-        await order_worker(client, sessions, settings).run()
+        stop = asyncio.Event()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, stop.set)
+        # The SDK asks for an explicit shutdown (leaving the block) rather than a
+        # cancelled run(); if the worker fails by itself, the block is cancelled.
+        async with order_worker(client, sessions, settings, graceful_shutdown=GRACEFUL_SHUTDOWN):
+            await stop.wait()
+            log.info("worker stopping", grace_seconds=GRACEFUL_SHUTDOWN.total_seconds())
+    log.info("worker stopped")
 
 
 if __name__ == "__main__":
-    with contextlib.suppress(KeyboardInterrupt):
+    with contextlib.suppress(KeyboardInterrupt, asyncio.CancelledError):
         asyncio.run(main())

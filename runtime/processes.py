@@ -17,7 +17,11 @@ from typing import IO
 from temporalio.testing import WorkflowEnvironment
 
 from domain.visibility import ORDER_SEARCH_ATTRIBUTES
-from runtime.temporal import DEV_SERVER_SQLITE_PRAGMAS, temporal_cli_path
+from runtime.temporal import (
+    DEV_SERVER_SQLITE_PRAGMAS,
+    DEV_SERVER_STARTUP_TIMEOUT,
+    temporal_cli_path,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 """The checkout: ``worker.py`` lives here."""
@@ -36,6 +40,7 @@ class DevServer:
         """Start it on the state file (created on the first start)."""
         pragmas = [a for p in DEV_SERVER_SQLITE_PRAGMAS for a in ("--sqlite-pragma", p)]
         self._env = await WorkflowEnvironment.start_local(
+            dev_server_startup_timeout=DEV_SERVER_STARTUP_TIMEOUT,
             port=self._port,
             ui=False,
             dev_server_existing_path=str(temporal_cli_path()),
@@ -121,15 +126,18 @@ class WorkerProcess:
             await self._process.wait()
             self.kills += 1
 
-    async def stop(self) -> None:
-        """Stop the worker gently (SIGINT), or kill it after 15 s."""
-        if self._process is None or self._process.returncode is not None:
-            return
-        self._process.send_signal(signal.SIGINT)
-        try:
-            await asyncio.wait_for(self._process.wait(), 15)
-        except TimeoutError:
-            self._process.kill()
-            await self._process.wait()
+    async def stop(self, signum: signal.Signals = signal.SIGINT) -> int | None:
+        """Stop the worker gently (SIGINT, or SIGTERM as a supervisor does), or kill it
+        after 15 s; its exit code (None if it had not been started)."""
+        if self._process is None:
+            return None
+        if self._process.returncode is None:
+            self._process.send_signal(signum)
+            try:
+                await asyncio.wait_for(self._process.wait(), 15)
+            except TimeoutError:
+                self._process.kill()
+                await self._process.wait()
         if self._log is not None:
             self._log.close()
+        return self._process.returncode

@@ -6,6 +6,7 @@ import asyncio
 import sysconfig
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 from pathlib import Path
 
 import structlog
@@ -28,6 +29,11 @@ log = structlog.get_logger(__name__)
 CONNECT_TIMEOUT_SECONDS = 0.5
 
 DEV_SERVER_SQLITE_PRAGMAS = ("journal_mode=wal", "synchronous=normal", "busy_timeout=10000")
+
+DEV_SERVER_STARTUP_TIMEOUT = timedelta(seconds=30)
+"""How long a starting dev server may take to answer. The SDK's default of 5 s is
+too short for a cold start (a new state file, the namespace, the search
+attributes) on a busy two-core machine."""
 
 
 async def connect(
@@ -140,6 +146,7 @@ async def temporal_server(settings: Settings) -> AsyncIterator[str]:
     codec_url = f"http://localhost:{settings.resolved_codec_port}"
     pragmas += ["--ui-codec-endpoint", codec_url]
     environment = await WorkflowEnvironment.start_local(
+        dev_server_startup_timeout=DEV_SERVER_STARTUP_TIMEOUT,
         namespace=settings.temporal_namespace,
         port=settings.embedded_port,
         ui=True,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import socket
 import sys
 import sysconfig
 from collections.abc import AsyncIterator, Iterator
@@ -25,7 +26,7 @@ from persistence.models import Base
 from persistence.throwaway import throwaway_database
 from runtime.logging import configure_logging
 from runtime.settings import LogFormat
-from runtime.temporal import register_search_attributes
+from runtime.temporal import DEV_SERVER_STARTUP_TIMEOUT, register_search_attributes
 
 TEST_KEY_RING = KeyRing.generate("test")
 """The tests' key ring, for payloads and personal data alike (as one deployment has one)."""
@@ -37,6 +38,14 @@ configure_logging(LogFormat.CONSOLE, "INFO", stream=sys.stderr)
 
 POSTGRES_URL = os.environ.get("OMS_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 """An existing PostgreSQL database whose server lets us create throwaway databases."""
+
+
+def free_port() -> int:
+    """A TCP port nothing listens on right now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
 
 
 @pytest.fixture(scope="session")
@@ -116,6 +125,7 @@ async def dev_server() -> AsyncIterator[WorkflowEnvironment]:
     """
     env = await WorkflowEnvironment.start_local(
         dev_server_existing_path=installed_binary("temporal"),
+        dev_server_startup_timeout=DEV_SERVER_STARTUP_TIMEOUT,
         data_converter=pydantic_data_converter,
     )
     assert await register_search_attributes(env.client) == sorted(

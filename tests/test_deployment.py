@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import subprocess
 import tomllib
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,7 @@ from typer.testing import CliRunner
 from domain.visibility import ORDER_SEARCH_ATTRIBUTES
 from ops.cli import app
 from runtime.settings import Settings
+from runtime.workers import GRACEFUL_SHUTDOWN
 from tests.conftest import installed_binary
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -91,6 +93,12 @@ def test_compose_brings_up_everything_the_worker_needs() -> None:
     assert environment("worker")["OMS_TEMPORAL_ADDRESS"] == "temporal:7233"
     assert environment("worker")["OMS_DATABASE_URL"].startswith("postgresql://oms:")
     assert environment("temporal")["DB"] == "postgres12"  # advanced visibility on PostgreSQL
+
+
+def test_docker_waits_for_the_worker_to_shut_down_gracefully() -> None:
+    grace = COMPOSE["services"]["worker"]["stop_grace_period"]
+    assert grace.endswith("s")
+    assert timedelta(seconds=int(grace.removesuffix("s"))) > GRACEFUL_SHUTDOWN
 
 
 def test_every_image_is_pinned_to_a_version() -> None:

@@ -33,6 +33,7 @@ from runtime.encryption import (
     encrypted_data_converter,
 )
 from runtime.settings import Settings
+from runtime.temporal import DEV_SERVER_STARTUP_TIMEOUT
 from runtime.workers import order_worker
 from tests.conftest import installed_binary
 from tests.factories import submission
@@ -105,6 +106,7 @@ async def persistent_dev_server(
     state = tmp_path_factory.mktemp("temporal") / "temporal.db"
     env = await WorkflowEnvironment.start_local(
         dev_server_existing_path=installed_binary("temporal"),
+        dev_server_startup_timeout=DEV_SERVER_STARTUP_TIMEOUT,
         dev_server_database_filename=str(state),
         search_attributes=ORDER_SEARCH_ATTRIBUTES,
         data_converter=pydantic_data_converter,
