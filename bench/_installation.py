@@ -20,7 +20,18 @@ NOT_IN_NAMES = re.compile(r"[^A-Za-z0-9_]")
 """Characters a database name made from a folder name leaves out."""
 
 
-def postgres_server_url(text: str) -> str:
+def add_postgres_option(parser: argparse.ArgumentParser) -> None:
+    """The ``--postgres URL`` option (see :func:`prepare_installation`)."""
+    parser.add_argument(
+        "--postgres",
+        metavar="URL",
+        type=_postgres_server_url,
+        help="PostgreSQL server to make this run's business database on, by a URL naming any "
+        "database there (default: SQLite in the data folder)",
+    )
+
+
+def _postgres_server_url(text: str) -> str:
     """The ``--postgres`` option's value: a PostgreSQL URL, or a usage error saying so."""
     try:
         backend = make_url(text).get_backend_name()

@@ -39,7 +39,7 @@ from temporalio.client import Client
 from temporalio.service import RPCError
 
 from activities.inventory import change_stock
-from bench._installation import postgres_server_url, prepare_installation
+from bench._installation import add_postgres_option, prepare_installation
 from domain.catalogue import PaymentTerms, Sourcing
 from domain.inventory import MovementKind
 from domain.orders import OrderStatus, OrderSubmission, OrderView
@@ -420,13 +420,7 @@ def main() -> None:
         "--in-flight", type=int, default=60, help="orders open at once at most (60)"
     )
     parser.add_argument("--chaos", action="store_true", help="partners and database misbehave")
-    parser.add_argument(
-        "--postgres",
-        metavar="URL",
-        type=postgres_server_url,
-        help="PostgreSQL server to make this run's business database on, by a URL naming any "
-        "database there (default: SQLite in the data folder)",
-    )
+    add_postgres_option(parser)
     parser.add_argument("--data-dir", help="state folder (default: a new temporary folder)")
     parser.add_argument("--port", type=int, default=7533, help="dev server port (7533)")
     parser.add_argument("--seed", type=int, help="seed for kill times and order ids")

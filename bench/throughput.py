@@ -48,7 +48,7 @@ from temporalio.common import WorkflowIDConflictPolicy
 from temporalio.testing import ActivityEnvironment
 
 from activities import IntakeActivities, InventoryActivities
-from bench._installation import postgres_server_url, prepare_installation
+from bench._installation import add_postgres_option, prepare_installation
 from bench.baseline_workflow import START_SIGNAL, BaselineRun
 from bench.baseline_workflow import TASK_QUEUE as BASELINE_QUEUE
 from domain.credit import APPROVE_SIGNAL
@@ -580,13 +580,7 @@ def main() -> None:
     parser.add_argument(
         "--open-orders", type=int, default=0, help="orders to hold open at once (0: skip)"
     )
-    parser.add_argument(
-        "--postgres",
-        metavar="URL",
-        type=postgres_server_url,
-        help="PostgreSQL server to make this run's business database on, by a URL naming any "
-        "database there (default: SQLite in the data folder)",
-    )
+    add_postgres_option(parser)
     parser.add_argument(
         "--hot-path-only", action="store_true", help="only the reservation hot path (no server)"
     )
