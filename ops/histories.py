@@ -5,19 +5,28 @@ from __future__ import annotations
 import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from typing import Any
 
-from temporalio.api.history.v1 import HistoryEvent
+from temporalio.api.history.v1 import HistoryEvent, MarkerRecordedEventAttributes
 from temporalio.client import Client, WorkflowHistory
 
 from domain.orders import order_workflow_id
 
 LOCAL_ACTIVITY_MARKER = "core_local_activity"
-"""The marker the SDK's core records for each finished local activity."""
+"""The marker the SDK's core records for each finished local activity (detail ``data``)."""
+PATCH_MARKER = "core_patch"
+"""The marker the SDK's core records where ``workflow.patched`` was asked (``patch-data``)."""
 
 
-async def order_histories(client: Client, order_id: str) -> AsyncIterator[WorkflowHistory]:
-    """The order workflow's history, then those of its supply and parcel workflows."""
-    pending = [order_workflow_id(order_id)]
+def marker_data(marker: MarkerRecordedEventAttributes, detail: str) -> dict[str, Any]:
+    """The JSON the SDK's core writes into one of a marker's details (not encoded by us)."""
+    data: dict[str, Any] = json.loads(marker.details[detail].payloads[0].data)
+    return data
+
+
+async def workflow_histories(client: Client, workflow_id: str) -> AsyncIterator[WorkflowHistory]:
+    """The workflow's history, then those of its child workflows (supply, parcels), in turn."""
+    pending = [workflow_id]
     while pending:
         history = await client.get_workflow_handle(pending.pop(0)).fetch_history()
         for event in history.events:
@@ -59,8 +68,7 @@ class StepCounts:
             marker = event.marker_recorded_event_attributes
             if marker.marker_name == LOCAL_ACTIVITY_MARKER:
                 self.local_activities += 1
-                data = json.loads(marker.details["data"].payloads[0].data)
-                self.retried_activities += data["attempt"] > 1
+                self.retried_activities += marker_data(marker, "data")["attempt"] > 1
         elif event.HasField("workflow_task_completed_event_attributes"):
             self.workflow_tasks += 1
         elif event.HasField("workflow_task_timed_out_event_attributes"):
@@ -71,7 +79,7 @@ async def count_order_steps(client: Client, order_ids: list[str]) -> StepCounts:
     """Steps of these orders and their children, added up."""
     counts = StepCounts()
     for order_id in order_ids:
-        async for history in order_histories(client, order_id):
+        async for history in workflow_histories(client, order_workflow_id(order_id)):
             for event in history.events:
                 counts.add(event)
     return counts

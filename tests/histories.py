@@ -19,8 +19,7 @@ from pathlib import Path
 
 from temporalio.client import Client
 
-from domain.orders import order_id_from_workflow_id
-from ops.histories import order_histories
+from ops.histories import workflow_histories
 
 HISTORIES_DIR = Path(__file__).resolve().parent / "histories"
 CURRENT = "current"
@@ -39,7 +38,7 @@ async def record(client: Client, test_name: str, order_workflow_ids: list[str]) 
         old.unlink()
     written = []
     for order_workflow in order_workflow_ids:
-        async for history in order_histories(client, order_id_from_workflow_id(order_workflow)):
+        async for history in workflow_histories(client, order_workflow):
             path = folder / _file_name(history.workflow_id)
             path.write_text(history.to_json(), encoding="utf-8")
             written.append(path)

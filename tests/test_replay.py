@@ -11,11 +11,9 @@ histories keep proving the old path.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
-from temporalio.api.history.v1 import MarkerRecordedEventAttributes
 from temporalio.client import WorkflowHistory
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Replayer
@@ -26,6 +24,7 @@ from domain.intake import RECEIVE_ORDER
 from domain.inventory import RESERVE_STOCK
 from domain.notifications import NOTIFY
 from domain.settlement import AUTHORISE_PAYMENT, CAPTURE_PAYMENT
+from ops.histories import LOCAL_ACTIVITY_MARKER, PATCH_MARKER, marker_data
 from runtime.workers import SANDBOX_PASSTHROUGH
 from tests.histories import CURRENT, HISTORIES_DIR, recorded
 from workflows.patches import INTAKE_NOTICE, LOCAL_DATABASE_STEPS
@@ -52,19 +51,13 @@ def steps(version: str, scenario: str = PREPAID) -> list[str]:
     for event in load(path.stem, path).events:
         if event.HasField("marker_recorded_event_attributes"):
             marker = event.marker_recorded_event_attributes
-            if marker.marker_name == "core_local_activity":
-                found.append("local " + _marker_field(marker, "data", "activity_type"))
-            elif marker.marker_name == "core_patch":
-                found.append("patch " + _marker_field(marker, "patch-data", "id"))
+            if marker.marker_name == LOCAL_ACTIVITY_MARKER:
+                found.append("local " + marker_data(marker, "data")["activity_type"])
+            elif marker.marker_name == PATCH_MARKER:
+                found.append("patch " + marker_data(marker, "patch-data")["id"])
         if event.HasField("activity_task_scheduled_event_attributes"):
             found.append(event.activity_task_scheduled_event_attributes.activity_type.name)
     return found
-
-
-def _marker_field(marker: MarkerRecordedEventAttributes, detail: str, field: str) -> str:
-    """A field of the JSON the SDK's core writes into a marker's detail."""
-    value: str = json.loads(marker.details[detail].payloads[0].data)[field]
-    return value
 
 
 def test_orders_started_before_the_intake_notice_replay_without_it() -> None:
