@@ -55,6 +55,7 @@ def order_activities(
     notifications = NotificationActivities(sessions, notifier)
     return [
         intake.receive_order,
+        intake.record_refused_submission,
         intake.record_order_status,
         credit.check_credit,
         inventory.reserve_stock,

@@ -2,17 +2,27 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import structlog
+from pydantic import BaseModel
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio import activity
 
-from domain.intake import RECEIVE_ORDER, RECORD_ORDER_STATUS, ReceiveOutcome, StatusChange
+from domain.intake import (
+    RECEIVE_ORDER,
+    RECORD_ORDER_STATUS,
+    RECORD_REFUSED_SUBMISSION,
+    ReceiveOutcome,
+    RefusedSubmission,
+    StatusChange,
+)
 from domain.orders import EventKind, OrderStatus, OrderSubmission, order_workflow_id
 from domain.pricing import line_total, order_total
 from domain.validation import find_problems
 from persistence.database import SessionFactory
-from persistence.idempotency import Done, run_once, step_key
+from persistence.idempotency import Done, run_once, step_key, store_result, stored_result
 from persistence.models import Customer, Order, OrderLine, Product
 
 from ._read_model import (
@@ -25,6 +35,15 @@ from ._read_model import (
 
 log = structlog.get_logger(__name__)
 
+TAKEN_BY = "taken_by"
+"""Idempotency step naming the workflow run that took the order in."""
+
+
+class TakenBy(BaseModel):
+    """Which run of the order's workflow received the order (stored under :data:`TAKEN_BY`)."""
+
+    run_id: str
+
 
 class IntakeActivities:
     """Activities that take orders in and keep their status current."""
@@ -34,8 +53,17 @@ class IntakeActivities:
 
     @activity.defn(name=RECEIVE_ORDER)
     async def receive_order(self, submission: OrderSubmission) -> ReceiveOutcome:
-        """Record the order and its lines, validate it, and confirm or reject it."""
+        """Record the order and its lines, validate it, and confirm or reject it.
+
+        A run of the order's workflow other than the one that took the order in
+        (a client let the workflow id be reused) gets ``earlier_status`` and
+        nothing is written.
+        """
         structlog.contextvars.bind_contextvars(order_id=submission.order_id)
+        run_id = activity.info().workflow_run_id or ""
+        earlier = await self._taken_by_another_run(submission.order_id, run_id)
+        if earlier is not None:
+            return earlier
 
         async def effect(session: AsyncSession) -> ReceiveOutcome:
             customer_row = await session.get(Customer, submission.customer_id)
@@ -102,6 +130,9 @@ class IntakeActivities:
                 await write_event(
                     session, submission.order_id, EventKind.CONFIRMED, status=OrderStatus.CONFIRMED
                 )
+            await store_result(
+                session, step_key(submission.order_id, TAKEN_BY), TakenBy(run_id=run_id)
+            )
             return ReceiveOutcome(
                 accepted=not problems,
                 problems=problems,
@@ -114,6 +145,86 @@ class IntakeActivities:
         )
         log.info("order received", accepted=outcome.accepted, problems=len(outcome.problems))
         return outcome
+
+    @activity.defn(name=RECORD_REFUSED_SUBMISSION)
+    async def record_refused_submission(self, refused: RefusedSubmission) -> ReceiveOutcome:
+        """Record an order whose document could not be taken: REJECTED, with every reason.
+
+        The row holds no personal data (none was read); a run other than the one
+        that took the order in gets ``earlier_status`` and nothing is written.
+        """
+        structlog.contextvars.bind_contextvars(order_id=refused.order_id)
+        run_id = activity.info().workflow_run_id or ""
+        earlier = await self._taken_by_another_run(refused.order_id, run_id)
+        if earlier is not None:
+            return earlier
+
+        async def effect(session: AsyncSession) -> ReceiveOutcome:
+            now = utcnow()
+            session.add(
+                Order(
+                    id=refused.order_id,
+                    workflow_id=order_workflow_id(refused.order_id),
+                    channel="",
+                    customer_id="",
+                    status=OrderStatus.RECEIVED.value,
+                    currency="",
+                    total=Decimal(0),
+                    ship_to_name="",
+                    ship_to_street="",
+                    ship_to_postal_code="",
+                    ship_to_city="",
+                    ship_to_country="",
+                    rejection_reasons=[],
+                    created_at=now,
+                    updated_at=now,
+                )
+            )
+            await session.flush()
+            await write_event(
+                session, refused.order_id, EventKind.RECEIVED, "an order document that was refused"
+            )
+            await write_event(
+                session,
+                refused.order_id,
+                EventKind.REJECTED,
+                "; ".join(refused.problems),
+                status=OrderStatus.REJECTED,
+                rejection_reasons=refused.problems,
+            )
+            await store_result(
+                session, step_key(refused.order_id, TAKEN_BY), TakenBy(run_id=run_id)
+            )
+            return ReceiveOutcome(accepted=False, problems=refused.problems, total=Decimal(0))
+
+        outcome = await run_once(
+            self._sessions,
+            step_key(refused.order_id, RECORD_REFUSED_SUBMISSION),
+            ReceiveOutcome,
+            effect,
+        )
+        log.info("order document refused", problems=len(outcome.problems))
+        return outcome
+
+    async def _taken_by_another_run(self, order_id: str, run_id: str) -> ReceiveOutcome | None:
+        """The outcome for a run that must do nothing: another run took the order in.
+
+        Orders received before runs were recorded count as taken by another run
+        once they have finished.
+        """
+        taken = await stored_result(self._sessions, step_key(order_id, TAKEN_BY), TakenBy)
+        if taken is not None and taken.run_id == run_id:
+            return None
+        async with self._sessions() as session:
+            order = await session.get(Order, order_id)
+            if order is None:
+                return None
+            status = OrderStatus(order.status)
+            total = order.total
+        if taken is None and not status.is_final:
+            return None
+        log.info("order taken in by an earlier run; this run does nothing", status=status.value)
+        return ReceiveOutcome(accepted=False, total=total, earlier_status=status)
 
     @activity.defn(name=RECORD_ORDER_STATUS)
     async def record_order_status(self, change: StatusChange) -> None:
@@ -147,3 +258,7 @@ class IntakeActivities:
                 await effect(session)
         else:
             await run_once(self._sessions, step_key(change.order_id, change.step), Done, effect)
+
+
+async def _record_taken_by(session: AsyncSession, order_id: str, run_id: str) -> None:
+    await store_result(session, step_key(order_id, TAKEN_BY), TakenBy(run_id=run_id))

@@ -16,6 +16,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from domain.messages import InboundMessage
 from domain.notifications import Audience
 
 EXTEND_DEADLINE_SIGNAL = "extend_deadline"
@@ -108,7 +109,7 @@ def extend(
     )
 
 
-class DeadlineExtension(BaseModel):
+class DeadlineExtension(InboundMessage):
     """Input of signal ``extend_deadline``: who moves the deadline, why, and to when."""
 
     actor: Annotated[str, Field(min_length=1, max_length=64)]

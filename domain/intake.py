@@ -11,6 +11,17 @@ from domain.orders import EventKind, OrderStatus
 RECEIVE_ORDER = "receive_order"
 """Activity: record the submitted order and validate it, in one transaction."""
 
+RECORD_REFUSED_SUBMISSION = "record_refused_submission"
+"""Activity: record an order whose document could not be taken, REJECTED with every reason."""
+
+SUBMITTED_UNENCRYPTED = (
+    "submit_order: the order document reached Temporal unencrypted, so its personal data and "
+    "payment token are in the workflow history in clear; encrypt payloads with the codec "
+    "(POST /encode on the codec server, or the key ring's AES-GCM format: README, "
+    "'For integrators') and submit the order again under a new order id"
+)
+"""The rejection reason of an order submitted without the codec (plaintext refused)."""
+
 RECORD_ORDER_STATUS = "record_order_status"
 """Local activity: write a status and/or an audit event to the read model."""
 
@@ -29,6 +40,16 @@ class ReceiveOutcome(BaseModel):
     total: Amount
     payment_terms: PaymentTerms | None = None
     """The customer's terms; ``None`` when the customer is unknown."""
+    earlier_status: OrderStatus | None = None
+    """Set when an earlier run of the order's workflow took the order already (a client
+    whose id reuse policy allowed a new run): the order's status; this run does nothing."""
+
+
+class RefusedSubmission(BaseModel):
+    """Input of :data:`RECORD_REFUSED_SUBMISSION`: the order id and every reason."""
+
+    order_id: str
+    problems: list[str]
 
 
 class StatusChange(BaseModel):

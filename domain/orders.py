@@ -11,9 +11,10 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
 from domain.escalation import LadderPosition
+from domain.messages import InboundMessage, StrictInboundMessage
 from domain.money import Amount, CurrencyCode
 
 TASK_QUEUE = "orders"
@@ -97,7 +98,7 @@ Text = Annotated[str, Field(max_length=200)]
 """Free text from a submission: bounded so hostile input cannot bloat a history."""
 
 
-class ShippingAddress(BaseModel):
+class ShippingAddress(StrictInboundMessage):
     """Where the goods go. Completeness is a business rule, checked at validation."""
 
     model_config = ConfigDict(frozen=True, str_strip_whitespace=True)
@@ -110,19 +111,20 @@ class ShippingAddress(BaseModel):
     """ISO 3166-1 alpha-2 country code, e.g. ``DE``."""
 
 
-class SubmittedLine(BaseModel):
+class SubmittedLine(StrictInboundMessage):
     """One line as the channel sent it; quantities and prices are checked at validation."""
 
     model_config = ConfigDict(frozen=True, str_strip_whitespace=True)
 
     sku: Annotated[str, Field(min_length=1, max_length=64)]
-    quantity: Annotated[int, Field(ge=-100_000, le=100_000)]
-    """Units ordered; must be at least 1 (checked at validation, so it is recorded)."""
+    quantity: Annotated[StrictInt, Field(ge=-100_000, le=100_000)]
+    """Units ordered; must be at least 1 (checked at validation, so it is recorded).
+    A JSON number: ``true`` or ``"5"`` is refused, not read as a quantity."""
     unit_price: Annotated[Amount, Field(ge=0, le=1_000_000)]
     """Price per unit the channel quoted; must match the price list."""
 
 
-class OrderSubmission(BaseModel):
+class OrderSubmission(StrictInboundMessage):
     """An order as a channel submits it: the input of signal ``submit_order``."""
 
     model_config = ConfigDict(frozen=True, str_strip_whitespace=True)
@@ -187,7 +189,7 @@ class EventKind(StrEnum):
     FAILED = "failed"
 
 
-class StaffDecision(BaseModel):
+class StaffDecision(InboundMessage):
     """Who asked for something about an order (approve, reject, cancel, retry), and why."""
 
     actor: Annotated[str, Field(min_length=1, max_length=64)]

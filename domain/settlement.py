@@ -9,6 +9,7 @@ from typing import Annotated
 from pydantic import BaseModel, Field
 
 from domain.escalation import EscalationLadder, EscalationRung
+from domain.messages import InboundMessage
 from domain.money import Amount
 from domain.notifications import Audience
 
@@ -92,7 +93,7 @@ class ReceiptRecord(BaseModel):
     amount: Amount
 
 
-class IncomingPayment(BaseModel):
+class IncomingPayment(InboundMessage):
     """Input of signal ``payment_received``: money arrived for a net-terms order."""
 
     payment_id: Annotated[str, Field(min_length=1, max_length=64)]

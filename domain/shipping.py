@@ -18,6 +18,7 @@ from typing import Annotated
 from pydantic import BaseModel, Field
 
 from domain.escalation import EscalationLadder, EscalationRung
+from domain.messages import InboundMessage
 from domain.notifications import Audience
 from domain.orders import ShipmentView, StaffDecision
 
@@ -81,7 +82,7 @@ class ParcelProblem(StrEnum):
     DAMAGED = "damaged"
 
 
-class TrackingEvent(BaseModel):
+class TrackingEvent(InboundMessage):
     """A milestone reported by the carrier: input of signal ``carrier_event``."""
 
     milestone: Milestone
@@ -164,7 +165,7 @@ class ShipmentAction(StrEnum):
     """Only for a late parcel: keep waiting (use ``extend_deadline`` to set until when)."""
 
 
-class ShipmentResolution(BaseModel):
+class ShipmentResolution(InboundMessage):
     """Input of signal ``resolve_shipment``."""
 
     action: ShipmentAction

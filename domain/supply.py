@@ -15,6 +15,7 @@ from typing import Annotated
 from pydantic import BaseModel, Field
 
 from domain.escalation import EscalationLadder, EscalationRung
+from domain.messages import InboundMessage
 from domain.notifications import Audience
 
 SUPPLY_WORKFLOW_TYPE = "SupplyWorkflow"
@@ -77,7 +78,7 @@ class SupplyOrderPlaced(BaseModel):
     expected_at: datetime
 
 
-class SupplyReceipt(BaseModel):
+class SupplyReceipt(InboundMessage):
     """Input of signal ``supply_received``: units delivered by the factory or supplier."""
 
     receipt_id: Annotated[str, Field(min_length=1, max_length=64)]

@@ -53,10 +53,7 @@ async def run_once(
             if stored is not None:
                 return result_type.model_validate_json(stored)
             result = await effect(session)
-            await session.execute(
-                _INSERT_KEY,
-                {"key": key, "result": result.model_dump_json(), "created_at": datetime.now(UTC)},
-            )
+            await store_result(session, key, result)
     except IntegrityError:
         async with sessions() as session:
             stored = await _stored(session, key)
@@ -64,6 +61,14 @@ async def run_once(
                 raise
             return result_type.model_validate_json(stored)
     return result
+
+
+async def store_result(session: AsyncSession, key: str, result: BaseModel) -> None:
+    """Record ``key`` with ``result`` in the session's transaction (fails if it exists)."""
+    await session.execute(
+        _INSERT_KEY,
+        {"key": key, "result": result.model_dump_json(), "created_at": datetime.now(UTC)},
+    )
 
 
 async def stored_result(

@@ -17,6 +17,7 @@ from temporalio.api.operatorservice.v1 import (
 )
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.service import RPCError, RPCStatusCode
 from temporalio.testing import WorkflowEnvironment
 
 from domain.visibility import ORDER_SEARCH_ATTRIBUTES
@@ -73,16 +74,23 @@ async def connect(
 async def register_search_attributes(client: Client) -> list[str]:
     """Register the order search attributes the namespace lacks; the names it added.
 
-    Safe to call at every start: a server that has them all is left alone.
+    Safe to call at every start: a server that has them all is left alone. A
+    server that cannot list them (the time-skipping test server) is given all.
     """
     namespace = client.namespace
-    existing = await client.operator_service.list_search_attributes(
-        ListSearchAttributesRequest(namespace=namespace)
-    )
+    try:
+        existing = await client.operator_service.list_search_attributes(
+            ListSearchAttributesRequest(namespace=namespace)
+        )
+        known = set(existing.custom_attributes)
+    except RPCError as error:
+        if error.status is not RPCStatusCode.UNIMPLEMENTED:
+            raise
+        known = set()
     missing = {
         key.name: IndexedValueType.ValueType(key.indexed_value_type)
         for key in ORDER_SEARCH_ATTRIBUTES
-        if key.name not in existing.custom_attributes
+        if key.name not in known
     }
     if missing:
         await client.operator_service.add_search_attributes(

@@ -21,7 +21,7 @@ from temporalio.testing import WorkflowEnvironment
 from domain.catalogue import PaymentTerms
 from domain.credit import APPROVE_SIGNAL, CHECK_CREDIT, REJECT_SIGNAL, CreditOutcome
 from domain.escalation import EXTEND_DEADLINE_SIGNAL, DeadlineExtension
-from domain.intake import RECEIVE_ORDER
+from domain.intake import RECEIVE_ORDER, RECORD_REFUSED_SUBMISSION
 from domain.inventory import INSUFFICIENT_STOCK, RELEASE_RESERVATIONS, RESERVE_STOCK, Backorder
 from domain.notifications import Audience
 from domain.orders import (
@@ -324,7 +324,7 @@ async def test_extend_deadline_moves_the_approval_ladder(
     assert extended[0].actor == "sam"
 
 
-async def test_staff_signals_that_do_not_apply_are_recorded_and_updates_refused(
+async def test_staff_signals_that_do_not_apply_and_refused_updates_are_recorded(
     time_skipping_env: WorkflowEnvironment,
 ) -> None:
     partners = FakePartners(terms=PaymentTerms.NET, carrier_pushes_events=True)
@@ -362,9 +362,13 @@ async def test_staff_signals_that_do_not_apply_are_recorded_and_updates_refused(
     assert refusal(retry.value).startswith("the order is INVOICED: no undo step")
     assert "is not in the future" in refusal(past.value)
     ignored = [c for c in partners.status_changes if c.event.value == "signal_ignored"]
-    assert [c.detail for c in ignored] == [
-        "approve by sam ignored: the order is INVOICED, not held for approval"
+    assert [c.detail for c in ignored][:3] == [
+        "approve by sam ignored: the order is INVOICED, not held for approval",
+        "approve_now by sam refused: the order is INVOICED, not held for approval",
+        "retry_compensation_now by sam refused: the order is INVOICED: no undo step is "
+        "waiting for a retry",
     ]
+    assert ignored[3].detail.startswith("extend_deadline_now by sam refused: the new deadline")
 
 
 async def test_duplicate_submission_is_recorded_and_processed_once(
@@ -398,8 +402,9 @@ async def test_workflow_without_submission_gives_up_after_the_wait(
             result_type=OrderResult,
         )
     assert result.status is OrderStatus.REJECTED
-    assert result.reasons == ["no valid submission within 0:05:00"]
-    assert partners.calls == []
+    assert result.reasons == ["submit_order: no order document arrived within 0:05:00 of the start"]
+    assert [refused.problems for refused in partners.refused_submissions] == [result.reasons]
+    assert partners.calls == [RECORD_REFUSED_SUBMISSION]
 
 
 # --- supply ------------------------------------------------------------------------------

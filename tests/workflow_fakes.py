@@ -25,7 +25,15 @@ from domain.archive import ARCHIVE_ORDER, ArchiveReceipt
 from domain.catalogue import PaymentTerms
 from domain.compensation import Undone
 from domain.credit import CHECK_CREDIT, CreditDecision, CreditOutcome
-from domain.intake import RECEIVE_ORDER, RECORD_ORDER_STATUS, OrderRef, ReceiveOutcome, StatusChange
+from domain.intake import (
+    RECEIVE_ORDER,
+    RECORD_ORDER_STATUS,
+    RECORD_REFUSED_SUBMISSION,
+    OrderRef,
+    ReceiveOutcome,
+    RefusedSubmission,
+    StatusChange,
+)
 from domain.inventory import RELEASE_RESERVATIONS, RESERVE_STOCK, Backorder, StockReservation
 from domain.notifications import NOTIFY, Audience, Notification, Notified
 from domain.orders import (
@@ -130,6 +138,7 @@ class FakePartners:
         self.calls: list[str] = []
         self.times: dict[str, list[datetime]] = {}
         self.status_changes: list[StatusChange] = []
+        self.refused_submissions: list[RefusedSubmission] = []
         self.notifications: list[tuple[Notification, datetime]] = []
         self.paid = Decimal(0)
         self.received: dict[str, int] = {}
@@ -161,6 +170,12 @@ class FakePartners:
             return ReceiveOutcome(
                 accepted=self.accepted, problems=problems, total=TOTAL, payment_terms=self.terms
             )
+
+        @activity.defn(name=RECORD_REFUSED_SUBMISSION)
+        async def refused(refused: RefusedSubmission) -> ReceiveOutcome:
+            await self._called(RECORD_REFUSED_SUBMISSION)
+            self.refused_submissions.append(refused)
+            return ReceiveOutcome(accepted=False, problems=refused.problems, total=Decimal(0))
 
         @activity.defn(name=RECORD_ORDER_STATUS)
         async def record(change: StatusChange) -> None:
@@ -322,6 +337,7 @@ class FakePartners:
 
         return [
             receive,
+            refused,
             record,
             credit,
             authorise,

@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any, Generic, NoReturn, TypeVar
 
 from temporalio import workflow
+from temporalio.common import RawValue
 from temporalio.exceptions import ActivityError, ApplicationError, RetryState
 from temporalio.workflow import ActivityCancellationType
 
 with workflow.unsafe.imports_passed_through():
+    from pydantic import BaseModel
+
     from domain.escalation import (
         DeadlineExtension,
         EscalationLadder,
@@ -23,13 +27,15 @@ with workflow.unsafe.imports_passed_through():
         start_ladder,
     )
     from domain.intake import RECORD_ORDER_STATUS, StatusChange
+    from domain.messages import MESSAGE_REFUSED, Reading, read_message
     from domain.notifications import NOTIFY, Audience, Notification, Notified
     from domain.orders import EventKind
 
-from workflows.patches import LOCAL_DATABASE_STEPS
+from workflows.patches import LOCAL_DATABASE_STEPS, RECORD_IGNORED_MESSAGES
 from workflows.policies import DATABASE_STEP, STATUS_WRITE, StepPolicy
 
 ResultT = TypeVar("ResultT")
+ModelT = TypeVar("ModelT", bound=BaseModel)
 
 
 def runs_database_steps_locally() -> bool:
@@ -132,16 +138,101 @@ async def notify(order_id: str, key: str, audience: Audience, subject: str, mess
     )
 
 
-def missing(value: object, signal: str) -> bool:
-    """True (and logged) when a signal arrived with no value: it is dropped.
+def read_payloads(model: type[ModelT], payloads: Sequence[RawValue]) -> Reading[ModelT]:
+    """Read a signal's raw payloads as one ``model``; never raises (see :func:`read_message`)."""
+    converter = workflow.payload_converter()
+    values = []
+    for index, raw in enumerate(payloads, start=1):
+        try:
+            values.append(converter.from_payload(raw.payload))
+        except Exception:  # any payload a client can make: not JSON, not a known encoding
+            encoding = raw.payload.metadata.get("encoding", b"").decode(errors="replace")
+            return Reading(None, [f"argument {index} is not JSON (encoding {encoding!r})"])
+    return read_message(model, values)
 
-    A ``null`` payload decodes to ``None`` whatever the handler's type says;
-    acting on it would fail the workflow task over and over.
+
+def records_ignored_messages() -> bool:
+    """Whether this workflow writes the messages it ignores to the order's audit log.
+
+    Asked first thing in ``run`` (as :func:`runs_database_steps_locally`); workflows
+    that started before :data:`workflows.patches.RECORD_IGNORED_MESSAGES` only log them.
     """
-    if value is None:
-        workflow.logger.warning("signal %s arrived without a value: dropped", signal)
-        return True
-    return False
+    return workflow.patched(RECORD_IGNORED_MESSAGES)
+
+
+@dataclass(frozen=True)
+class Inbound(Generic[ModelT]):
+    """A signal a workflow takes: the model its payload must fit, and what to do with it."""
+
+    model: type[ModelT]
+    handle: Callable[[ModelT], Awaitable[None] | None]
+
+
+IgnoredHandler = Callable[[str], Awaitable[None]]
+
+
+async def deliver(
+    name: str,
+    payloads: Sequence[RawValue],
+    inbound: Mapping[str, Inbound[Any]],
+    on_ignored: IgnoredHandler,
+) -> None:
+    """Hand a signal to its handler if its payload can be read; otherwise record why not.
+
+    Workflows take their signals through one dynamic handler that calls this, so
+    that no payload (none, ``null``, another shape, a misspelt signal name) can
+    fail a workflow task; what was ignored goes to ``on_ignored``.
+    """
+    taken = inbound.get(name)
+    if taken is None:
+        await on_ignored(
+            f"unknown signal {name!r} ignored (this workflow takes {', '.join(sorted(inbound))})"
+        )
+        return
+    reading = read_payloads(taken.model, payloads)
+    if reading.value is None:
+        await on_ignored(f"signal {name} ignored: {reading.summary()}")
+        return
+    if reading.ignored:
+        await on_ignored(f"signal {name} taken; ignored {reading.summary()}")
+    handled = taken.handle(reading.value)
+    if handled is not None:
+        await handled
+
+
+def audit_log_of(order_id: str) -> IgnoredHandler:
+    """Where a workflow of order ``order_id`` records the messages it ignored or refused."""
+
+    async def note(detail: str) -> None:
+        if not records_ignored_messages():
+            workflow.logger.warning("order %s: %s", order_id, detail)
+            return
+        await record(
+            StatusChange(
+                order_id=order_id, event=EventKind.SIGNAL_IGNORED, detail=detail, actor="client"
+            )
+        )
+
+    return note
+
+
+async def refuse(reason: str, detail: str, on_ignored: IgnoredHandler) -> NoReturn:
+    """Record a refused update (``detail``), then refuse it with ``reason`` for the caller."""
+    await on_ignored(detail)
+    raise ApplicationError(reason, type=MESSAGE_REFUSED, non_retryable=True)
+
+
+async def read_update(
+    name: str, model: type[ModelT], arguments: Sequence[Any], on_ignored: IgnoredHandler
+) -> ModelT:
+    """An update's argument as ``model``; a message that cannot be read is recorded and refused."""
+    reading = read_message(model, arguments)
+    if reading.value is None:
+        await refuse(reading.summary(), f"{name} refused: {reading.summary()}", on_ignored)
+    assert reading.value is not None
+    if reading.ignored:
+        await on_ignored(f"{name} taken; ignored {reading.summary()}")
+    return reading.value
 
 
 def stop_if_cancelled() -> None:

@@ -17,7 +17,7 @@ support sends ``retry_compensation``.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, time
 from decimal import Decimal
@@ -25,10 +25,12 @@ from functools import partial
 from typing import Any, TypeVar
 
 from temporalio import workflow
-from temporalio.common import SearchAttributeUpdate
+from temporalio.common import RawValue, SearchAttributeUpdate
 from temporalio.exceptions import ActivityError, ApplicationError, ChildWorkflowError
 
 with workflow.unsafe.imports_passed_through():
+    from pydantic import BaseModel
+
     from domain.archive import ARCHIVE_ORDER, ArchiveReceipt
     from domain.catalogue import PaymentTerms
     from domain.compensation import Undone, UndoRequest
@@ -46,7 +48,15 @@ with workflow.unsafe.imports_passed_through():
         EscalationRung,
         LadderPosition,
     )
-    from domain.intake import RECEIVE_ORDER, OrderRef, ReceiveOutcome, StatusChange
+    from domain.intake import (
+        RECEIVE_ORDER,
+        RECORD_REFUSED_SUBMISSION,
+        SUBMITTED_UNENCRYPTED,
+        OrderRef,
+        ReceiveOutcome,
+        RefusedSubmission,
+        StatusChange,
+    )
     from domain.inventory import (
         INSUFFICIENT_STOCK,
         RELEASE_RESERVATIONS,
@@ -55,6 +65,7 @@ with workflow.unsafe.imports_passed_through():
         ReservationStatus,
         StockReservation,
     )
+    from domain.messages import ARRIVED_UNENCRYPTED, MESSAGE_REFUSED
     from domain.notifications import Audience
     from domain.orders import (
         CANCEL_SIGNAL,
@@ -132,10 +143,15 @@ with workflow.unsafe.imports_passed_through():
 
 from workflows._common import (
     EscalatingWait,
-    missing,
+    Inbound,
+    deliver,
     next_rung_details,
     notify,
+    read_payloads,
+    read_update,
     record,
+    records_ignored_messages,
+    refuse,
     run_step,
     runs_database_steps_locally,
 )
@@ -149,6 +165,14 @@ from workflows.policies import (
 )
 
 ResultT = TypeVar("ResultT")
+MessageT = TypeVar("MessageT", bound=BaseModel)
+
+SIGNALS_DESCRIPTION = (
+    "Signals: submit_order (OrderSubmission), approve, reject, cancel, retry_compensation "
+    "(StaffDecision), extend_deadline (DeadlineExtension), payment_received (IncomingPayment). "
+    "A payload that cannot be read is recorded in the order's audit log and ignored."
+)
+"""Shown by the Web UI for the one handler every signal goes through."""
 
 BUSINESS_REJECTIONS = frozenset({INSUFFICIENT_STOCK, PAYMENT_DECLINED})
 """Failure types that mean "we cannot take this order", not "something broke"."""
@@ -186,6 +210,7 @@ class OrderWorkflow:
         workflow_id = workflow.info().workflow_id
         self._order_id = order_id_from_workflow_id(workflow_id)
         self._submission: OrderSubmission | None = None
+        self._refused_submission: list[str] | None = None
         self._terms: PaymentTerms | None = None
         self._staff_decision: tuple[bool, StaffDecision] | None = None
         self._cancellation: StaffDecision | None = None
@@ -200,6 +225,7 @@ class OrderWorkflow:
         self._parcels: dict[str, workflow.ChildWorkflowHandle[Any, ShipmentOutcome]] = {}
         self._delivered = False
         self._local_steps = False
+        self._any_client = False
         self._published: dict[str, Any] = {}
         self._view = OrderView(
             order_id=self._order_id,
@@ -216,20 +242,31 @@ class OrderWorkflow:
     async def run(self) -> OrderResult:
         """Process the order once its submission has arrived."""
         self._local_steps = runs_database_steps_locally()
+        self._any_client = records_ignored_messages()
+        if self._any_client:
+            self._show()
         try:
             await workflow.wait_condition(
-                lambda: self._submission is not None or self._cancellation is not None,
+                lambda: (
+                    self._submission is not None
+                    or self._refused_submission is not None
+                    or self._cancellation is not None
+                ),
                 timeout=SUBMISSION_WAIT,
                 timeout_summary="Wait for the order's submission",
             )
         except TimeoutError:
-            self._set_status(
-                OrderStatus.REJECTED, [f"no valid submission within {SUBMISSION_WAIT}"]
-            )
+            self._refused_submission = [
+                f"submit_order: no order document arrived within {SUBMISSION_WAIT} of the start"
+            ]
+        if self._refused_submission is not None and self._any_client:
+            await self._refuse_submission(self._refused_submission)
             return self._result()
         if self._submission is None:
-            assert self._cancellation is not None
-            self._set_status(OrderStatus.CANCELLED, [self._cancellation_reason()])
+            if self._cancellation is None:
+                self._set_status(OrderStatus.REJECTED, self._refused_submission)
+            else:
+                self._set_status(OrderStatus.CANCELLED, [self._cancellation_reason()])
             return self._result()
         outcome = await self._receive(self._submission)
         if outcome.accepted:
@@ -257,6 +294,9 @@ class OrderWorkflow:
             "Record and validate the order",
             DATABASE_STEP,
         )
+        if outcome.earlier_status is not None:
+            await self._end_as_duplicate(outcome.earlier_status)
+            return outcome
         self._terms = outcome.payment_terms
         self._view.money.total = outcome.total
         self._show()
@@ -272,6 +312,37 @@ class OrderWorkflow:
         if self._local_steps or workflow.patched(INTAKE_NOTICE):
             await self._tell_customer_about_intake(submission, outcome)
         return outcome
+
+    async def _refuse_submission(self, problems: list[str]) -> None:
+        """No readable order document: record the order REJECTED at once, naming every field."""
+        outcome = await run_step(
+            RECORD_REFUSED_SUBMISSION,
+            RefusedSubmission(order_id=self._order_id, problems=problems),
+            ReceiveOutcome,
+            "Record the refused order document",
+            DATABASE_STEP,
+        )
+        if outcome.earlier_status is not None:
+            await self._end_as_duplicate(outcome.earlier_status)
+            return
+        self._note(EventKind.RECEIVED)
+        self._note(EventKind.REJECTED, "; ".join(problems))
+        self._set_status(OrderStatus.REJECTED, problems)
+
+    async def _end_as_duplicate(self, earlier_status: OrderStatus) -> None:
+        """An earlier run took this order: this run records the repeat and does nothing else."""
+        detail = (
+            f"a new run ({workflow.info().run_id}) of an order that an earlier run took "
+            f"(now {earlier_status.value}); it ended at once and changed nothing"
+        )
+        self._note(EventKind.DUPLICATE_SUBMISSION, detail)
+        await record(
+            StatusChange(
+                order_id=self._order_id, event=EventKind.DUPLICATE_SUBMISSION, detail=detail
+            )
+        )
+        self._view.rejection_reasons = [detail]
+        self._set_status(earlier_status)
 
     async def _tell_customer_about_intake(
         self, submission: OrderSubmission, outcome: ReceiveOutcome
@@ -744,63 +815,87 @@ class OrderWorkflow:
 
     # --- messages --------------------------------------------------------------------
 
-    @workflow.signal(name=SUBMIT_ORDER_SIGNAL)
-    async def submit_order(self, submission: OrderSubmission) -> None:
-        """Take the order's submission; a repeat is recorded in the audit log and ignored."""
-        if missing(submission, SUBMIT_ORDER_SIGNAL):
+    @workflow.signal(dynamic=True, description=SIGNALS_DESCRIPTION)
+    async def on_signal(self, name: str, payloads: Sequence[RawValue]) -> None:
+        """Every signal comes in here and is read field by field (see ``deliver``)."""
+        if name == SUBMIT_ORDER_SIGNAL:
+            await self._take_submission(payloads)
             return
-        if submission.order_id != self._order_id:
+        inbound: dict[str, Inbound[Any]] = {
+            SUBMIT_ORDER_SIGNAL: Inbound(OrderSubmission, lambda _: None),
+            APPROVE_SIGNAL: Inbound(StaffDecision, partial(self._decide_by_signal, True)),
+            REJECT_SIGNAL: Inbound(StaffDecision, partial(self._decide_by_signal, False)),
+            CANCEL_SIGNAL: Inbound(StaffDecision, self._cancel_by_signal),
+            EXTEND_DEADLINE_SIGNAL: Inbound(DeadlineExtension, self._extend_by_signal),
+            RETRY_COMPENSATION_SIGNAL: Inbound(StaffDecision, self._retry_by_signal),
+            PAYMENT_RECEIVED_SIGNAL: Inbound(IncomingPayment, self._take_payment),
+            SUPPLY_PROGRESS_SIGNAL: Inbound(SupplyView, self._supply_progress),
+            SHIPMENT_PROGRESS_SIGNAL: Inbound(ShipmentProgress, self._shipment_progress),
+        }
+        await deliver(name, payloads, inbound, self._message_ignored)
+
+    async def _take_submission(self, payloads: Sequence[RawValue]) -> None:
+        """The order's document; a repeat is recorded in the audit log and ignored.
+
+        A first document that cannot be read, names another order, or arrived
+        unencrypted ends the order REJECTED at once with every reason.
+        """
+        reading = read_payloads(OrderSubmission, payloads)
+        submission = reading.value
+        if self._submission is not None or self._refused_submission is not None:
+            if submission is None:
+                detail = f"unreadable repeat ignored: {reading.summary()}"
+            else:
+                first = self._submission
+                same = "identical to" if submission == first else "differs from"
+                detail = f"via {submission.channel.value}; {same} the first submission; ignored"
+            self._note(EventKind.DUPLICATE_SUBMISSION, detail)
+            await record(
+                StatusChange(
+                    order_id=self._order_id, event=EventKind.DUPLICATE_SUBMISSION, detail=detail
+                )
+            )
+            return
+        if not records_ignored_messages():  # started before refusals were recorded
+            if submission is not None and submission.order_id == self._order_id:
+                self._submission = submission
+            return
+        if submission is None:
+            self._refused_submission = reading.problems
+        elif submission.order_id != self._order_id:
+            self._refused_submission = [
+                f"order_id {submission.order_id!r}: the workflow is "
+                f"{workflow.info().workflow_id!r}, for order {self._order_id!r}; send each order "
+                "to workflow order-<order_id>"
+            ]
+        elif any(ARRIVED_UNENCRYPTED in raw.payload.metadata for raw in payloads):
             workflow.logger.warning(
-                "submission for order %s sent to workflow of order %s: ignored",
-                submission.order_id,
+                "security: order %s was submitted unencrypted (its personal data is in the "
+                "history in clear); refused",
                 self._order_id,
             )
-            return
-        if self._submission is None:
+            self._refused_submission = [SUBMITTED_UNENCRYPTED]
+        else:
             self._submission = submission
-            return
-        same = "identical to" if submission == self._submission else "differs from"
-        detail = f"via {submission.channel.value}; {same} the first submission; ignored"
-        self._note(EventKind.DUPLICATE_SUBMISSION, detail)
-        await record(
-            StatusChange(
-                order_id=self._order_id, event=EventKind.DUPLICATE_SUBMISSION, detail=detail
-            )
-        )
 
-    @workflow.signal(name=APPROVE_SIGNAL)
-    async def approve(self, decision: StaffDecision) -> None:
-        """Support staff approve a held order; otherwise recorded and ignored."""
-        if missing(decision, APPROVE_SIGNAL):
-            return
-        await self._decide(True, decision, self._approval_refusal())
+    async def _decide_by_signal(self, approved: bool, decision: StaffDecision) -> None:
+        await self._decide(approved, decision, self._approval_refusal())
 
     @workflow.update(name=APPROVE_SIGNAL + UPDATE_SUFFIX)
-    async def approve_now(self, decision: StaffDecision) -> str:
-        """As ``approve``, answering at once; refused when the order is not held."""
+    async def approve_now(self, *arguments: Any) -> str:
+        """As ``approve``, answering at once; refused (and recorded) when the order is not held."""
+        decision = await self._take_update(APPROVE_SIGNAL, StaffDecision, arguments)
+        await self._refuse_if(self._approval_refusal(), APPROVE_SIGNAL, decision.actor)
         await self._decide(True, decision, None)
         return f"order {self._order_id} approved by {decision.actor}"
 
-    @approve_now.validator
-    def _check_approve(self, decision: StaffDecision) -> None:
-        self._refuse_if(self._approval_refusal())
-
-    @workflow.signal(name=REJECT_SIGNAL)
-    async def reject(self, decision: StaffDecision) -> None:
-        """Support staff reject a held order; otherwise recorded and ignored."""
-        if missing(decision, REJECT_SIGNAL):
-            return
-        await self._decide(False, decision, self._approval_refusal())
-
     @workflow.update(name=REJECT_SIGNAL + UPDATE_SUFFIX)
-    async def reject_now(self, decision: StaffDecision) -> str:
-        """As ``reject``, answering at once; refused when the order is not held."""
+    async def reject_now(self, *arguments: Any) -> str:
+        """As ``reject``, answering at once; refused (and recorded) when the order is not held."""
+        decision = await self._take_update(REJECT_SIGNAL, StaffDecision, arguments)
+        await self._refuse_if(self._approval_refusal(), REJECT_SIGNAL, decision.actor)
         await self._decide(False, decision, None)
         return f"order {self._order_id} rejected by {decision.actor}"
-
-    @reject_now.validator
-    def _check_reject(self, decision: StaffDecision) -> None:
-        self._refuse_if(self._approval_refusal())
 
     def _approval_refusal(self) -> str | None:
         if self._cancellation is not None:
@@ -819,35 +914,38 @@ class OrderWorkflow:
         verb = "approve" if approved else "reject"
         await self._ignored(f"{verb} by {decision.actor} ignored: {refusal}", decision.actor)
 
-    @workflow.signal(name=CANCEL_SIGNAL)
-    async def cancel(self, decision: StaffDecision) -> None:
+    async def _cancel_by_signal(self, decision: StaffDecision) -> None:
         """Cancel the order and undo what was done; refused (and recorded) after dispatch."""
-        if missing(decision, CANCEL_SIGNAL):
-            return
         refusal = self._cancel_refusal()
         if refusal is not None:
-            detail = f"cancel by {decision.actor} refused: {refusal}"
-            self._note(EventKind.CANCELLATION_REFUSED, detail, actor=decision.actor)
-            await record(
-                StatusChange(
-                    order_id=self._order_id,
-                    event=EventKind.CANCELLATION_REFUSED,
-                    detail=detail,
-                    actor=decision.actor,
-                )
+            await self._record_cancel_refusal(
+                f"cancel by {decision.actor} refused: {refusal}", decision.actor
             )
             return
         await self._accept_cancellation(decision)
 
+    async def _record_cancel_refusal(self, detail: str, actor: str) -> None:
+        self._note(EventKind.CANCELLATION_REFUSED, detail, actor=actor)
+        await record(
+            StatusChange(
+                order_id=self._order_id,
+                event=EventKind.CANCELLATION_REFUSED,
+                detail=detail,
+                actor=actor,
+            )
+        )
+
     @workflow.update(name=CANCEL_SIGNAL + UPDATE_SUFFIX)
-    async def cancel_now(self, decision: StaffDecision) -> str:
-        """As ``cancel``, answering at once; refused with the reason when it cannot apply."""
+    async def cancel_now(self, *arguments: Any) -> str:
+        """As ``cancel``, answering at once; refused (and recorded) when it cannot apply."""
+        decision = await self._take_update(CANCEL_SIGNAL, StaffDecision, arguments)
+        refusal = self._cancel_refusal()
+        if refusal is not None:
+            detail = f"{CANCEL_SIGNAL + UPDATE_SUFFIX} by {decision.actor} refused: {refusal}"
+            await self._record_cancel_refusal(detail, decision.actor)
+            raise ApplicationError(refusal, type=MESSAGE_REFUSED, non_retryable=True)
         await self._accept_cancellation(decision)
         return f"order {self._order_id}: cancellation accepted, undoing every step"
-
-    @cancel_now.validator
-    def _check_cancel(self, decision: StaffDecision) -> None:
-        self._refuse_if(self._cancel_refusal())
 
     def _cancel_refusal(self) -> str | None:
         if self._view.status.is_final:
@@ -876,11 +974,8 @@ class OrderWorkflow:
             )
         )
 
-    @workflow.signal(name=EXTEND_DEADLINE_SIGNAL)
-    async def extend_deadline(self, extension: DeadlineExtension) -> None:
+    async def _extend_by_signal(self, extension: DeadlineExtension) -> None:
         """Move the ladder of whatever the order waits for; otherwise recorded and ignored."""
-        if missing(extension, EXTEND_DEADLINE_SIGNAL):
-            return
         refusal = self._extension_refusal(extension)
         if refusal is not None:
             await self._ignored(
@@ -890,14 +985,14 @@ class OrderWorkflow:
         await self._extend(extension)
 
     @workflow.update(name=EXTEND_DEADLINE_SIGNAL + UPDATE_SUFFIX)
-    async def extend_deadline_now(self, extension: DeadlineExtension) -> str:
-        """As ``extend_deadline``, answering at once."""
+    async def extend_deadline_now(self, *arguments: Any) -> str:
+        """As ``extend_deadline``, answering at once; refused (and recorded) if it cannot apply."""
+        extension = await self._take_update(EXTEND_DEADLINE_SIGNAL, DeadlineExtension, arguments)
+        await self._refuse_if(
+            self._extension_refusal(extension), EXTEND_DEADLINE_SIGNAL, extension.actor
+        )
         target = await self._extend(extension)
         return f"{target}: next escalation moved to {extension.new_deadline.isoformat()}"
-
-    @extend_deadline_now.validator
-    def _check_extension(self, extension: DeadlineExtension) -> None:
-        self._refuse_if(self._extension_refusal(extension))
 
     def _extension_refusal(self, extension: DeadlineExtension) -> str | None:
         if extension.new_deadline.tzinfo is None:
@@ -953,11 +1048,8 @@ class OrderWorkflow:
             return list(supplies)
         return [handle for handle in self._parcels.values() if not handle.done()]
 
-    @workflow.signal(name=RETRY_COMPENSATION_SIGNAL)
-    async def retry_compensation(self, decision: StaffDecision) -> None:
+    async def _retry_by_signal(self, decision: StaffDecision) -> None:
         """Try the failing undo step again; otherwise recorded and ignored."""
-        if missing(decision, RETRY_COMPENSATION_SIGNAL):
-            return
         refusal = self._retry_refusal()
         if refusal is not None:
             await self._ignored(
@@ -967,55 +1059,50 @@ class OrderWorkflow:
         self._retry = decision
 
     @workflow.update(name=RETRY_COMPENSATION_SIGNAL + UPDATE_SUFFIX)
-    def retry_compensation_now(self, decision: StaffDecision) -> str:
-        """As ``retry_compensation``, answering at once."""
+    async def retry_compensation_now(self, *arguments: Any) -> str:
+        """As ``retry_compensation``, answering at once; refused (and recorded) if nothing waits."""
+        decision = await self._take_update(RETRY_COMPENSATION_SIGNAL, StaffDecision, arguments)
+        await self._refuse_if(self._retry_refusal(), RETRY_COMPENSATION_SIGNAL, decision.actor)
         self._retry = decision
         return f"order {self._order_id}: retrying the failed undo step"
-
-    @retry_compensation_now.validator
-    def _check_retry(self, decision: StaffDecision) -> None:
-        self._refuse_if(self._retry_refusal())
 
     def _retry_refusal(self) -> str | None:
         if self._view.status is not OrderStatus.NEEDS_ATTENTION:
             return f"the order is {self._view.status.value}: no undo step is waiting for a retry"
         return None
 
-    @workflow.signal(name=PAYMENT_RECEIVED_SIGNAL)
-    def payment_received(self, payment: IncomingPayment) -> None:
+    def _take_payment(self, payment: IncomingPayment) -> None:
         """Money arrived for a net-terms order; the same bank id twice counts once."""
-        if missing(payment, PAYMENT_RECEIVED_SIGNAL):
-            return
         if payment.payment_id in self._seen_payment_ids:
             return
         self._seen_payment_ids.add(payment.payment_id)
         self._pending_payments.append(payment)
 
     @workflow.update(name=PAYMENT_RECEIVED_SIGNAL + UPDATE_SUFFIX)
-    def payment_received_now(self, payment: IncomingPayment) -> str:
-        """As ``payment_received``, answering at once."""
-        self.payment_received(payment)
+    async def payment_received_now(self, *arguments: Any) -> str:
+        """As ``payment_received``, answering at once; refused (and recorded) if it cannot apply."""
+        payment = await self._take_update(PAYMENT_RECEIVED_SIGNAL, IncomingPayment, arguments)
+        await self._refuse_if(self._payment_refusal(payment), PAYMENT_RECEIVED_SIGNAL, "bank")
+        self._take_payment(payment)
         return f"payment {payment.payment_id} of {payment.amount} taken for order {self._order_id}"
 
-    @payment_received_now.validator
-    def _check_payment(self, payment: IncomingPayment) -> None:
+    def _payment_refusal(self, payment: IncomingPayment) -> str | None:
         if self._view.status.is_final:
-            self._refuse_if(f"the order is {self._view.status.value}")
+            return f"the order is {self._view.status.value}"
         if self._terms is PaymentTerms.PREPAID:
-            self._refuse_if("the order is prepaid: its payment is taken by card")
+            return "the order is prepaid: its payment is taken by card"
         if payment.payment_id in self._seen_payment_ids:
-            self._refuse_if(f"payment {payment.payment_id} was booked already")
+            return f"payment {payment.payment_id} was booked already"
+        return None
 
-    @workflow.signal(name=SUPPLY_PROGRESS_SIGNAL)
-    def supply_progress(self, supply: SupplyView) -> None:
+    def _supply_progress(self, supply: SupplyView) -> None:
         """A supply workflow reports where it stands."""
         self._view.supply = [
             supply if known.line_no == supply.line_no else known for known in self._view.supply
         ]
         self._refresh_attention()
 
-    @workflow.signal(name=SHIPMENT_PROGRESS_SIGNAL)
-    def shipment_progress(self, progress: ShipmentProgress) -> None:
+    def _shipment_progress(self, progress: ShipmentProgress) -> None:
         """A shipment workflow reports where its parcel stands (replacements included)."""
         parcel = progress.shipment
         shipments = [s for s in self._view.shipments if s.shipment_id != parcel.shipment_id]
@@ -1131,10 +1218,24 @@ class OrderWorkflow:
             )
         )
 
-    @staticmethod
-    def _refuse_if(refusal: str | None) -> None:
+    async def _message_ignored(self, detail: str) -> None:
+        """A message that could not be read: recorded (orders since the patch) or logged."""
+        if not records_ignored_messages():
+            workflow.logger.warning("order %s: %s", self._order_id, detail)
+            return
+        await self._ignored(detail, "client")
+
+    async def _take_update(
+        self, signal: str, model: type[MessageT], arguments: Sequence[Any]
+    ) -> MessageT:
+        """The argument of update ``<signal>_now``; if it cannot be read: recorded, refused."""
+        return await read_update(signal + UPDATE_SUFFIX, model, arguments, self._message_ignored)
+
+    async def _refuse_if(self, refusal: str | None, signal: str, actor: str) -> None:
+        """Refuse update ``<signal>_now`` with ``refusal`` (recorded in the audit log), if any."""
         if refusal is not None:
-            raise ValueError(refusal)
+            detail = f"{signal + UPDATE_SUFFIX} by {actor} refused: {refusal}"
+            await refuse(refusal, detail, self._message_ignored)
 
     def _start_view(self, submission: OrderSubmission) -> None:
         self._view.channel = submission.channel.value
@@ -1170,10 +1271,12 @@ class OrderWorkflow:
     def _publish(self) -> None:
         """Keep the order's search attributes current (only what changed is upserted).
 
-        Only when the order was started with them: see
-        :func:`domain.visibility.initial_search_attributes`.
+        Whoever started the workflow (the starter, the CLI, another SDK, the Web
+        UI), it publishes them itself. Orders started before the ``any-client``
+        patch did so only when the starter had set them.
         """
-        if workflow.info().typed_search_attributes.get(ORDER_ID) is None:
+        started_with_them = workflow.info().typed_search_attributes.get(ORDER_ID) is not None
+        if not (started_with_them or self._any_client):
             return
         view = self._view
         promised = [s.promised_by for s in view.shipments if s.promised_by is not None]

@@ -27,3 +27,9 @@ milestone a signal). Every workflow asks for it first thing in ``run`` (see
 :func:`workflows._common.runs_database_steps_locally`), and the patches after
 it are implied for the workflows that take it: a patch asked for only after a
 local activity can answer differently on replay."""
+
+RECORD_IGNORED_MESSAGES = "record-ignored-messages"
+"""A signal or update whose payload cannot be read (none, ``null``, another shape,
+an unknown signal name), and a refused update, is written to the order's audit
+log (added 2026-12; before, it was only logged, or failed the workflow task).
+Asked first thing in ``run``, after :data:`LOCAL_DATABASE_STEPS`."""

@@ -13,8 +13,11 @@ the order, which cancels the booking itself; this workflow only stops following.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
+from typing import Any
 
 from temporalio import workflow
+from temporalio.common import RawValue
 
 with workflow.unsafe.imports_passed_through():
     from domain.escalation import (
@@ -54,10 +57,16 @@ with workflow.unsafe.imports_passed_through():
 
 from workflows._common import (
     EscalatingWait,
-    missing,
+    IgnoredHandler,
+    Inbound,
+    audit_log_of,
+    deliver,
     next_rung_details,
     notify,
+    read_update,
     record,
+    records_ignored_messages,
+    refuse,
     run_step,
     runs_database_steps_locally,
     stop_if_cancelled,
@@ -70,6 +79,14 @@ CUSTOMER_MESSAGES = {
     Milestone.EXCEPTION: "there is a problem with your parcel {parcel}: {detail}",
     Milestone.DELIVERED: "your parcel {parcel} was delivered",
 }
+
+
+SIGNALS_DESCRIPTION = (
+    "Signals: carrier_event (TrackingEvent), resolve_shipment (ShipmentResolution), "
+    "extend_deadline (DeadlineExtension). A payload that cannot be read is recorded in the "
+    "order's audit log and ignored."
+)
+"""Shown by the Web UI for the one handler every signal goes through."""
 
 
 @workflow.defn(name=SHIPMENT_WORKFLOW_TYPE)
@@ -90,6 +107,7 @@ class ShipmentWorkflow:
     async def run(self, request: ShipmentRequest) -> ShipmentOutcome:
         """Book and follow the parcel (and its replacements) until delivered or refunded."""
         self._local_steps = runs_database_steps_locally()
+        records_ignored_messages()
         self._order_id = request.order_id
         parcel = request
         attempt = 1
@@ -289,43 +307,53 @@ class ShipmentWorkflow:
 
     # --- messages --------------------------------------------------------------------
 
-    @workflow.signal(name=CARRIER_EVENT_SIGNAL)
-    def carrier_event(self, event: TrackingEvent) -> None:
-        """A tracking event pushed by the carrier (or entered by hand with ``oms carrier``)."""
-        if missing(event, CARRIER_EVENT_SIGNAL):
-            return
-        self._take(event)
+    @workflow.signal(dynamic=True, description=SIGNALS_DESCRIPTION)
+    async def on_signal(self, name: str, payloads: Sequence[RawValue]) -> None:
+        """Every signal comes in here and is read field by field (see ``deliver``)."""
+        inbound: dict[str, Inbound[Any]] = {
+            CARRIER_EVENT_SIGNAL: Inbound(TrackingEvent, self._take),
+            RESOLVE_SHIPMENT_SIGNAL: Inbound(ShipmentResolution, self._resolve_by_signal),
+            EXTEND_DEADLINE_SIGNAL: Inbound(DeadlineExtension, self._extend),
+        }
+        await deliver(name, payloads, inbound, self._audit_log())
 
     @workflow.update(name=CARRIER_EVENT_SIGNAL + UPDATE_SUFFIX)
-    def carrier_event_now(self, event: TrackingEvent) -> str:
+    async def carrier_event_now(self, *arguments: Any) -> str:
         """As the signal, with an answer: refused for a milestone already recorded."""
+        name = CARRIER_EVENT_SIGNAL + UPDATE_SUFFIX
+        on_refused = self._audit_log()
+        event = await read_update(name, TrackingEvent, arguments, on_refused)
+        if event.milestone in self._known and event.milestone is not Milestone.EXCEPTION:
+            refusal = f"milestone {event.milestone.value} was recorded already"
+            await refuse(
+                refusal,
+                f"{name} for {workflow.info().workflow_id} refused: {refusal}",
+                on_refused,
+            )
         self._take(event)
         return f"{event.milestone.value} taken"
 
-    @carrier_event_now.validator
-    def _check_event(self, event: TrackingEvent) -> None:
-        if event.milestone in self._known and event.milestone is not Milestone.EXCEPTION:
-            raise ValueError(f"milestone {event.milestone.value} was recorded already")
-
-    @workflow.signal(name=RESOLVE_SHIPMENT_SIGNAL)
-    def resolve_shipment(self, resolution: ShipmentResolution) -> None:
+    def _resolve_by_signal(self, resolution: ShipmentResolution) -> None:
         """Support's answer for a lost, damaged or very late parcel; ignored when none is asked."""
-        if missing(resolution, RESOLVE_SHIPMENT_SIGNAL):
-            return
         if self._resolution_refusal(resolution) is None:
             self._resolution = resolution
 
     @workflow.update(name=RESOLVE_SHIPMENT_SIGNAL + UPDATE_SUFFIX)
-    def resolve_shipment_now(self, resolution: ShipmentResolution) -> str:
+    async def resolve_shipment_now(self, *arguments: Any) -> str:
         """As the signal, with an answer."""
+        name = RESOLVE_SHIPMENT_SIGNAL + UPDATE_SUFFIX
+        on_refused = self._audit_log()
+        resolution = await read_update(name, ShipmentResolution, arguments, on_refused)
+        refusal = self._resolution_refusal(resolution)
+        if refusal is not None:
+            detail = f"{name} for {workflow.info().workflow_id} refused: {refusal}"
+            await refuse(refusal, detail, on_refused)
         self._resolution = resolution
         return f"{resolution.action.value} accepted"
 
-    @resolve_shipment_now.validator
-    def _check_resolution(self, resolution: ShipmentResolution) -> None:
-        refusal = self._resolution_refusal(resolution)
-        if refusal is not None:
-            raise ValueError(refusal)
+    def _audit_log(self) -> IgnoredHandler:
+        parcel = workflow.info().workflow_id.removeprefix("shipment-")
+        return audit_log_of(self._order_id or parcel.rsplit("-S", 1)[0])
 
     def _lost(self) -> bool:
         return self._view is not None and self._view.status == Milestone.EXCEPTION.value
@@ -337,11 +365,8 @@ class ShipmentWorkflow:
             return "the parcel will not arrive: choose reship or refund"
         return None
 
-    @workflow.signal(name=EXTEND_DEADLINE_SIGNAL)
-    def extend_deadline(self, extension: DeadlineExtension) -> None:
+    def _extend(self, extension: DeadlineExtension) -> None:
         """Support gives the carrier until the new deadline before the next rung."""
-        if missing(extension, EXTEND_DEADLINE_SIGNAL):
-            return
         if self._wait is not None:
             self._wait.extend(extension)
             if not self._lost():

@@ -9,7 +9,11 @@ cancels the supply order itself; this workflow only stops waiting.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
 from temporalio import workflow
+from temporalio.common import RawValue
 
 with workflow.unsafe.imports_passed_through():
     from domain.escalation import (
@@ -39,13 +43,25 @@ with workflow.unsafe.imports_passed_through():
 
 from workflows._common import (
     EscalatingWait,
-    missing,
+    IgnoredHandler,
+    Inbound,
+    audit_log_of,
+    deliver,
     next_rung_details,
+    read_update,
+    records_ignored_messages,
+    refuse,
     run_step,
     runs_database_steps_locally,
     stop_if_cancelled,
 )
 from workflows.policies import DATABASE_STEP, PARTNER_STEP
+
+SIGNALS_DESCRIPTION = (
+    "Signals: supply_received (SupplyReceipt), extend_deadline (DeadlineExtension). "
+    "A payload that cannot be read is recorded in the order's audit log and ignored."
+)
+"""Shown by the Web UI for the one handler every signal goes through."""
 
 
 @workflow.defn(name=SUPPLY_WORKFLOW_TYPE)
@@ -57,11 +73,14 @@ class SupplyWorkflow:
         self._seen_receipts: set[str] = set()
         self._wait: EscalatingWait | None = None
         self._view: SupplyView | None = None
+        self._order_id = ""
 
     @workflow.run
     async def run(self, request: SupplyRequest) -> SupplyResult:
         """Order, wait for every unit (escalating when late), return when all are reserved."""
-        runs_database_steps_locally()  # pins the patch marker before any step
+        runs_database_steps_locally()  # pins the patch markers before any step
+        records_ignored_messages()
+        self._order_id = request.order_id
         self._view = view = SupplyView(
             line_no=request.line_no,
             sku=request.sku,
@@ -157,38 +176,47 @@ class SupplyWorkflow:
 
     # --- messages --------------------------------------------------------------------
 
-    @workflow.signal(name=SUPPLY_RECEIVED_SIGNAL)
-    def supply_received(self, receipt: SupplyReceipt) -> None:
+    @workflow.signal(dynamic=True, description=SIGNALS_DESCRIPTION)
+    async def on_signal(self, name: str, payloads: Sequence[RawValue]) -> None:
+        """Every signal comes in here and is read field by field (see ``deliver``)."""
+        inbound: dict[str, Inbound[Any]] = {
+            SUPPLY_RECEIVED_SIGNAL: Inbound(SupplyReceipt, self._take_receipt),
+            EXTEND_DEADLINE_SIGNAL: Inbound(DeadlineExtension, self._extend),
+        }
+        await deliver(name, payloads, inbound, self._audit_log())
+
+    def _take_receipt(self, receipt: SupplyReceipt) -> None:
         """Units arrived; the same delivery note twice counts once."""
-        if missing(receipt, SUPPLY_RECEIVED_SIGNAL):
-            return
         if receipt.receipt_id in self._seen_receipts:
             return
         self._seen_receipts.add(receipt.receipt_id)
         self._receipts.append(receipt)
 
     @workflow.update(name=SUPPLY_RECEIVED_SIGNAL + UPDATE_SUFFIX)
-    def supply_received_now(self, receipt: SupplyReceipt) -> str:
+    async def supply_received_now(self, *arguments: Any) -> str:
         """As the signal, with an answer: refused for a delivery note already taken."""
-        self.supply_received(receipt)
+        name = SUPPLY_RECEIVED_SIGNAL + UPDATE_SUFFIX
+        receipt = await read_update(name, SupplyReceipt, arguments, self._audit_log())
+        refusal = None
+        if receipt.receipt_id in self._seen_receipts:
+            refusal = f"delivery note {receipt.receipt_id!r} was received already"
+        elif self._wait is None:
+            refusal = "the supply order is not placed yet; try again in a moment"
+        if refusal is not None:
+            await refuse(refusal, f"{name} refused: {refusal}", self._audit_log())
+        self._take_receipt(receipt)
         return f"receipt {receipt.receipt_id} of {receipt.quantity} accepted"
 
-    @supply_received_now.validator
-    def _check_receipt(self, receipt: SupplyReceipt) -> None:
-        if receipt.receipt_id in self._seen_receipts:
-            raise ValueError(f"delivery note {receipt.receipt_id!r} was received already")
-        if self._wait is None:
-            raise ValueError("the supply order is not placed yet; try again in a moment")
-
-    @workflow.signal(name=EXTEND_DEADLINE_SIGNAL)
-    def extend_deadline(self, extension: DeadlineExtension) -> None:
+    def _extend(self, extension: DeadlineExtension) -> None:
         """Support decided to wait longer: the ladder's next rung moves to the new deadline."""
-        if missing(extension, EXTEND_DEADLINE_SIGNAL):
-            return
         if self._wait is not None:
             self._wait.extend(extension)
             if self._view is not None:
                 self._view.needs_attention = None
+
+    def _audit_log(self) -> IgnoredHandler:
+        order_id = workflow.info().workflow_id.removeprefix("supply-").rsplit("-L", 1)[0]
+        return audit_log_of(self._order_id or order_id)
 
     @workflow.query(name="supply")
     def supply(self) -> SupplyView | None:
