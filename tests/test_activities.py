@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -27,7 +28,7 @@ from activities.inventory import change_stock
 from activities.shipping import PICKED_UP_ALREADY
 from domain.compensation import UndoRequest
 from domain.credit import CreditOutcome
-from domain.intake import OrderRef, StatusChange
+from domain.intake import OrderRef, RefusedSubmission, StatusChange
 from domain.inventory import INSUFFICIENT_STOCK, MovementKind
 from domain.notifications import Audience, Notification
 from domain.orders import EventKind, OrderStatus, ShippingAddress
@@ -125,6 +126,51 @@ async def test_receiving_the_same_order_twice_changes_nothing(sessions: SessionF
     assert first == second
     assert await count(sessions, OrderLine) == 1
     assert await count(sessions, OrderEventRow) == 2
+
+
+def in_run(run_id: str) -> ActivityEnvironment:
+    """An activity environment that runs activities for workflow run ``run_id``."""
+    environment = ActivityEnvironment()
+    environment.info = dataclasses.replace(environment.info, workflow_run_id=run_id)
+    return environment
+
+
+async def test_a_second_run_of_a_finished_order_changes_nothing(sessions: SessionFactory) -> None:
+    intake = IntakeActivities(sessions)
+    first = await in_run("run-1").run(intake.receive_order, submission("T-1"))
+    assert first.accepted
+    assert first.earlier_status is None
+    retried = await in_run("run-1").run(intake.receive_order, submission("T-1"))
+    assert retried == first, "the same run retrying its step gets its own answer"
+    events = await count(sessions, OrderEventRow)
+    second = await in_run("run-2").run(intake.receive_order, submission("T-1", currency="USD"))
+    refused = await in_run("run-3").run(
+        intake.record_refused_submission, RefusedSubmission(order_id="T-1", problems=["x"])
+    )
+    assert not second.accepted
+    assert second.earlier_status is OrderStatus.CONFIRMED
+    assert refused.earlier_status is OrderStatus.CONFIRMED
+    assert await count(sessions, OrderEventRow) == events
+    assert await count(sessions, OrderLine) == 1
+
+
+async def test_a_refused_document_is_recorded_rejected_without_personal_data(
+    sessions: SessionFactory,
+) -> None:
+    problems = ["channel: Field required", "lines.0.quantity: Input should be a valid integer"]
+    refused = RefusedSubmission(order_id="RAW-1", problems=problems)
+    outcome = await run(IntakeActivities(sessions).record_refused_submission, refused)
+    again = await run(IntakeActivities(sessions).record_refused_submission, refused)
+    assert outcome == again
+    assert outcome.problems == problems
+    async with sessions() as session:
+        order = await session.get(Order, "RAW-1")
+        assert order is not None
+        assert order.status == OrderStatus.REJECTED
+        assert order.rejection_reasons == problems
+        assert order.ship_to_name == ""
+        kinds = await session.scalars(select(OrderEventRow.kind).order_by(OrderEventRow.id))
+        assert list(kinds) == ["received", "rejected"]
 
 
 async def test_an_order_shows_the_highest_escalation_any_of_its_waits_reached(

@@ -181,3 +181,20 @@ async def test_an_order_started_without_search_attributes_publishes_them_itself(
     assert attributes.get(ORDER_STATUS) == OrderStatus.AWAITING_APPROVAL.value
     assert attributes.get(CUSTOMER_ID) == order.customer_id
     assert attributes.get(CHANNEL) == order.channel.value
+
+
+async def test_a_new_run_of_an_order_an_earlier_run_took_does_nothing(
+    time_skipping_env: WorkflowEnvironment,
+) -> None:
+    partners = FakePartners(earlier_status=OrderStatus.COMPLETED)
+    order = unique_order()
+    worker, queue = order_worker(time_skipping_env.client, partners.activities())
+    async with worker:
+        handle = await start_raw(time_skipping_env.client, queue, order.order_id, order)
+        result = await handle.result()
+    assert result.status is OrderStatus.COMPLETED
+    assert partners.calls == [RECEIVE_ORDER], "no step, no notification"
+    assert partners.notifications == []
+    duplicates = [c for c in partners.status_changes if c.event.value == "duplicate_submission"]
+    assert len(duplicates) == 1
+    assert "an earlier run took" in duplicates[0].detail

@@ -128,8 +128,11 @@ class FakePartners:
         failing: dict[str, Exception] | None = None,
         backorders: list[Backorder] | None = None,
         carrier_pushes_events: bool = False,
+        earlier_status: OrderStatus | None = None,
     ) -> None:
         self.terms = terms
+        self.earlier_status = earlier_status
+        """Receiving answers that an earlier run took the order (now in this status)."""
         self.accepted = accepted
         self.credit = credit
         self.failing = failing or {}
@@ -166,6 +169,10 @@ class FakePartners:
         @activity.defn(name=RECEIVE_ORDER)
         async def receive(order: OrderSubmission) -> ReceiveOutcome:
             await self._called(RECEIVE_ORDER)
+            if self.earlier_status is not None:
+                return ReceiveOutcome(
+                    accepted=False, total=TOTAL, earlier_status=self.earlier_status
+                )
             problems = [] if self.accepted else ["lines[1].quantity 0: must be at least 1"]
             return ReceiveOutcome(
                 accepted=self.accepted, problems=problems, total=TOTAL, payment_terms=self.terms
