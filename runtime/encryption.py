@@ -26,6 +26,7 @@ from temporalio.converter import (
     PayloadCodec,
 )
 
+from domain.messages import ARRIVED_UNENCRYPTED
 from persistence.keys import KeyRing, KeyRingError
 
 __all__ = ["AesGcmPayloadCodec", "KeyRing", "KeyRingError", "encrypted_data_converter"]
@@ -38,11 +39,18 @@ NONCE_BYTES = 12
 
 
 class AesGcmPayloadCodec(PayloadCodec):
-    """Encrypts each payload whole (metadata included) with the ring's current key."""
+    """Encrypts each payload whole (metadata included) with the ring's current key.
 
-    def __init__(self, ring: KeyRing) -> None:
+    With ``mark_unencrypted``, a payload that arrives in clear (sent by a client
+    without this codec) is passed on with the metadata
+    :data:`domain.messages.ARRIVED_UNENCRYPTED`, so the order workflow can refuse
+    an order document whose personal data went into the history unencrypted.
+    """
+
+    def __init__(self, ring: KeyRing, *, mark_unencrypted: bool = False) -> None:
         self._ring = ring
         self._ciphers = {key_id: AESGCM(key) for key_id, key in ring.keys.items()}
+        self._mark_unencrypted = mark_unencrypted
 
     async def encode(self, payloads: Sequence[Payload]) -> list[Payload]:
         """Encrypt every payload."""
@@ -65,7 +73,7 @@ class AesGcmPayloadCodec(PayloadCodec):
         decoded = []
         for payload in payloads:
             if payload.metadata.get("encoding") != ENCODING:
-                decoded.append(payload)
+                decoded.append(self._arrived_in_clear(payload))
                 continue
             key_id = payload.metadata.get(KEY_ID_METADATA, b"").decode()
             cipher = self._ciphers.get(key_id)
@@ -82,11 +90,23 @@ class AesGcmPayloadCodec(PayloadCodec):
             decoded.append(Payload.FromString(plain))
         return decoded
 
+    def _arrived_in_clear(self, payload: Payload) -> Payload:
+        if not self._mark_unencrypted:
+            return payload
+        marked = Payload()
+        marked.CopyFrom(payload)
+        marked.metadata[ARRIVED_UNENCRYPTED] = b"1"
+        return marked
 
-def encrypted_data_converter(ring: KeyRing) -> DataConverter:
-    """Pydantic payloads, encrypted; failure messages and traces encrypted as well."""
+
+def encrypted_data_converter(ring: KeyRing, *, allow_plaintext: bool = False) -> DataConverter:
+    """Pydantic payloads, encrypted; failure messages and traces encrypted as well.
+
+    Payloads that arrive unencrypted are marked (and order documents among them
+    refused by the workflow) unless ``allow_plaintext`` (development only).
+    """
     return DataConverter(
         payload_converter_class=pydantic_data_converter.payload_converter_class,
-        payload_codec=AesGcmPayloadCodec(ring),
+        payload_codec=AesGcmPayloadCodec(ring, mark_unencrypted=not allow_plaintext),
         failure_converter_class=DefaultFailureConverterWithEncodedAttributes,
     )

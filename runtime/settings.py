@@ -72,7 +72,9 @@ class Settings(BaseSettings):
     """Encryption keys, ``id:base64key,...``, current key first; unset = ``key_ring_file``."""
     key_ring_file: Path | None = None
     """File holding the key ring; unset = ``<data_dir>/keyring`` (created on first use)."""
-
+    allow_plaintext_payloads: bool = False
+    """Development only: take order documents that reached Temporal unencrypted. By default
+    such an order is refused (REJECTED, saying how to encrypt) and a security event logged."""
     codec_token: SecretStr | None = None
     """Token operators need to read decrypted payloads; unset = ``<data_dir>/codec-token``."""
     codec_port: int | None = None

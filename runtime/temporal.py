@@ -54,7 +54,9 @@ async def connect(
             return await Client.connect(
                 target,
                 namespace=settings.temporal_namespace,
-                data_converter=encrypted_data_converter(settings.load_key_ring()),
+                data_converter=encrypted_data_converter(
+                    settings.load_key_ring(), allow_plaintext=settings.allow_plaintext_payloads
+                ),
                 tls=settings.temporal_tls,
                 api_key=(
                     settings.temporal_api_key.get_secret_value()

@@ -18,6 +18,7 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
 
+from domain.messages import ARRIVED_UNENCRYPTED
 from domain.orders import OrderResult, OrderStatus, ShippingAddress, order_workflow_id
 from domain.visibility import ORDER_SEARCH_ATTRIBUTES
 from ops.submissions import submit
@@ -49,6 +50,19 @@ async def test_payloads_are_encrypted_and_decrypt_with_the_same_ring() -> None:
     assert sealed.metadata["encryption-key-id"] == b"k1"
     assert b"Quellbrunn" not in sealed.SerializeToString()
     assert await codec.decode([sealed]) == [plain]
+
+
+async def test_the_workers_codec_marks_what_arrived_unencrypted_and_only_that() -> None:
+    codec = AesGcmPayloadCodec(KeyRing.generate("k1"), mark_unencrypted=True)
+    plain = Payload(metadata={"encoding": b"json/plain"}, data=SECRET)
+    [sealed] = await codec.encode([plain])
+    decoded_sealed, decoded_plain = await codec.decode([sealed, plain])
+    assert decoded_sealed == plain
+    assert decoded_plain.data == SECRET
+    assert decoded_plain.metadata[ARRIVED_UNENCRYPTED] == b"1"
+    assert ARRIVED_UNENCRYPTED not in plain.metadata, "the original is left as it was"
+    unmarked = AesGcmPayloadCodec(KeyRing.generate("k1"))
+    assert await unmarked.decode([plain]) == [plain]
 
 
 async def test_a_payload_under_an_old_key_still_decodes_after_rotation() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import io
 import json
 import uuid
@@ -13,18 +14,26 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from aiohttp.test_utils import TestClient, TestServer
+from google.protobuf import json_format
 from rich.console import Console
 from sqlalchemy import func, select
+from temporalio.api.common.v1 import Payloads
 from temporalio.api.sdk.v1 import WorkflowMetadata
 from temporalio.client import Client
+from temporalio.common import RawValue, WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.testing import WorkflowEnvironment
 from typer.testing import CliRunner, Result
 
+from domain.credit import APPROVE_SIGNAL
 from domain.escalation import EXTEND_DEADLINE_SIGNAL, DeadlineExtension
+from domain.intake import SUBMITTED_UNENCRYPTED
 from domain.orders import (
     CANCEL_SIGNAL,
     PAYMENT_RECEIVED_SIGNAL,
     STATUS_QUERY,
+    SUBMIT_ORDER_SIGNAL,
+    TASK_QUEUE,
     UPDATE_SUFFIX,
     OrderResult,
     OrderStatus,
@@ -47,6 +56,8 @@ from persistence.demo_catalogue import seed_demo_catalogue
 from persistence.invariants import Violation, check_database, unfinished_order_ids
 from persistence.models import (
     Invoice,
+    NotificationRow,
+    Order,
     OrderEventRow,
     Payment,
     Receipt,
@@ -54,6 +65,7 @@ from persistence.models import (
     Shipment,
 )
 from persistence.order_views import load_order_view
+from runtime.codec_server import codec_app
 from runtime.encryption import encrypted_data_converter
 from runtime.settings import Settings
 from runtime.workers import order_worker
@@ -399,3 +411,121 @@ async def test_visibility_query_finds_held_orders_by_escalation_level_and_custom
         await client.get_workflow_handle(order_workflow_id(order.order_id)).signal(
             CANCEL_SIGNAL, StaffDecision(actor="sam", reason="test over")
         )
+
+
+# --- other clients: raw JSON through the codec server, as a Node or Java backend sends it ----
+
+CODEC_TOKEN = "integrator-token"
+
+
+@pytest.fixture
+async def codec() -> AsyncIterator[TestClient[Any, Any]]:
+    """The codec server (``oms codec-server``) in this process, on the deployment's key ring."""
+    async with TestClient(TestServer(codec_app(KEY_RING, CODEC_TOKEN, []))) as client:
+        yield client
+
+
+async def encoded(codec: TestClient[Any, Any], value: Any) -> RawValue:
+    """``value`` as JSON, encrypted by the codec server's ``/encode``: what a client of
+    another language does before it sends a payload."""
+    plain = {
+        "metadata": {"encoding": base64.b64encode(b"json/plain").decode()},
+        "data": base64.b64encode(json.dumps(value).encode()).decode(),
+    }
+    response = await codec.post(
+        "/encode",
+        json={"payloads": [plain]},
+        headers={"Authorization": f"Bearer {CODEC_TOKEN}"},
+    )
+    assert response.status == 200, await response.text()
+    [payload] = json_format.Parse(await response.text(), Payloads()).payloads
+    return RawValue(payload)
+
+
+async def raw_client(pipeline: tuple[Client, SessionFactory]) -> Client:
+    """A client with no codec and no models: it sends the payloads it is given as they are."""
+    return await Client.connect(pipeline[0].service_client.config.target_host)
+
+
+async def start_as_other_client(
+    client: Client, order_id: str, document: Any, **options: Any
+) -> None:
+    await client.start_workflow(
+        "OrderWorkflow",
+        id=order_workflow_id(order_id),
+        task_queue=TASK_QUEUE,
+        start_signal=SUBMIT_ORDER_SIGNAL,
+        start_signal_args=[document],
+        id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+        **options,
+    )
+
+
+async def events(sessions: SessionFactory, order_id: str, kind: str) -> list[str]:
+    async with sessions() as session:
+        rows = await session.scalars(
+            select(OrderEventRow.detail)
+            .where(OrderEventRow.order_id == order_id, OrderEventRow.kind == kind)
+            .order_by(OrderEventRow.id)
+        )
+        return list(rows)
+
+
+async def test_a_client_of_another_language_runs_an_order_through_the_codec_server(
+    pipeline: tuple[Client, SessionFactory], codec: TestClient[Any, Any]
+) -> None:
+    client, sessions = pipeline
+    other = await raw_client(pipeline)
+    document = json.loads((EXAMPLES / "web-prepaid.json").read_text(encoding="utf-8"))
+    order_id = document["order_id"] = f"NODE-{uuid.uuid4().hex[:8]}"
+    await start_as_other_client(other, order_id, await encoded(codec, document))
+    await start_as_other_client(other, order_id, await encoded(codec, document))
+    handle = other.get_workflow_handle(order_workflow_id(order_id))
+    await handle.signal(APPROVE_SIGNAL, await encoded(codec, {"user": "kim", "comment": "ok"}))
+    result = await result_of(client, order_id)
+    assert result.status is OrderStatus.COMPLETED
+    assert len(await events(sessions, order_id, "duplicate_submission")) == 1
+    assert await events(sessions, order_id, "signal_ignored") == [
+        "signal approve ignored: actor: Field required; reason: Field required"
+    ]
+    found = [e.id async for e in client.list_workflows(f"OrderId = '{order_id}'")]
+    for _ in range(50):
+        if found:
+            break
+        await asyncio.sleep(0.1)
+        found = [e.id async for e in client.list_workflows(f"OrderId = '{order_id}'")]
+    assert found == [order_workflow_id(order_id)], "operators find it by its search attributes"
+
+    # The CLI's and the TypeScript SDK's default reuse policy allow a new run once
+    # the first has closed: the new run finds the order taken and does nothing.
+    notified = await count(sessions, NotificationRow, order_id)
+    await start_as_other_client(
+        other,
+        order_id,
+        await encoded(codec, document),
+        id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE,
+    )
+    again = await result_of(client, order_id)
+    assert again.status is OrderStatus.COMPLETED
+    assert len(await events(sessions, order_id, "duplicate_submission")) == 2
+    assert await count(sessions, Payment, order_id, Payment.kind == "capture") == 1
+    assert await count(sessions, Shipment, order_id) == 1
+    assert await count(sessions, NotificationRow, order_id) == notified, "nobody is told again"
+
+
+async def test_an_order_sent_without_the_codec_is_refused_and_keeps_no_personal_data(
+    pipeline: tuple[Client, SessionFactory],
+) -> None:
+    client, sessions = pipeline
+    other = await raw_client(pipeline)
+    document = json.loads((EXAMPLES / "web-prepaid.json").read_text(encoding="utf-8"))
+    order_id = document["order_id"] = f"PLAIN-{uuid.uuid4().hex[:8]}"
+    await start_as_other_client(other, order_id, document)
+    result = await result_of(client, order_id)
+    assert result.status is OrderStatus.REJECTED
+    assert result.reasons == [SUBMITTED_UNENCRYPTED]
+    async with sessions() as session:
+        row = await session.get(Order, order_id)
+    assert row is not None
+    assert (row.status, row.ship_to_name, row.payment_token) == ("REJECTED", "", None)
+    assert await count(sessions, Reservation, order_id) == 0
