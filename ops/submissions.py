@@ -12,6 +12,7 @@ from temporalio.client import Client
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
+from domain.messages import describe_validation_error
 from domain.orders import (
     SUBMIT_ORDER_SIGNAL,
     TASK_QUEUE,
@@ -51,18 +52,24 @@ class SubmitOutcome:
 
 
 def read_submission(path: Path) -> OrderSubmission:
-    """Parse an order file, naming every field that is wrong."""
+    """Parse an order file (UTF-8, with or without a byte-order mark), naming every wrong field.
+
+    The reasons are worded as the order workflow words them for a document another
+    client sent (:func:`domain.messages.describe_validation_error`).
+    """
     try:
-        raw = path.read_text(encoding="utf-8")
+        raw = path.read_text(encoding="utf-8-sig")
     except OSError as error:
         raise SubmissionError(f"{path}: cannot read: {error.strerror}") from error
+    except UnicodeDecodeError as error:
+        raise SubmissionError(
+            f"{path}: not UTF-8 text (byte {error.start} is 0x{error.object[error.start]:02x}); "
+            "save the order as UTF-8"
+        ) from error
     try:
         return OrderSubmission.model_validate_json(raw)
     except ValidationError as error:
-        problems = "; ".join(
-            f"{'.'.join(str(part) for part in item['loc']) or '(document)'}: {item['msg']}"
-            for item in error.errors()
-        )
+        problems = "; ".join(describe_validation_error(error))
         raise SubmissionError(f"{path}: not a valid order: {problems}") from error
 
 

@@ -8,6 +8,9 @@ Intake never raises anything else and never leaves an order half-written.
 from __future__ import annotations
 
 import asyncio
+import json
+import subprocess
+import sys
 import uuid
 from collections.abc import Iterator
 from decimal import Decimal
@@ -24,10 +27,12 @@ from temporalio.testing import ActivityEnvironment
 
 from activities import IntakeActivities
 from domain.intake import ReceiveOutcome
+from domain.messages import describe_validation_error
 from domain.orders import (
     OrderStatus,
     OrderSubmission,
 )
+from ops.submissions import read_submission
 from persistence.database import create_engine, session_factory
 from persistence.demo_catalogue import seed_demo_catalogue
 from persistence.models import Order, OrderEventRow, OrderLine
@@ -169,3 +174,71 @@ def test_an_oversized_document_is_refused_at_the_boundary(tmp_path: Path) -> Non
             }
         )
     assert refused.value.errors()[0]["loc"] == ("lines",)
+
+
+def valid_document(**changes: Any) -> dict[str, Any]:
+    """A valid order document as JSON would hold it, with ``changes`` applied."""
+    document: dict[str, Any] = {
+        "order_id": "BAD-1",
+        "channel": "web",
+        "customer_id": "CUST-JANE",
+        "lines": [{"sku": "WIDGET-1", "quantity": 1, "unit_price": "19.90"}],
+        "shipping_address": {"name": "Jane", "city": "Berlin"},
+    }
+    document.update(changes)
+    return document
+
+
+@pytest.mark.parametrize(
+    ("changes", "reason"),
+    [
+        ({"customer_id": "CUST\x00JANE"}, "customer_id: Value error, contains the control "),
+        ({"customer_reference": "PO\x1b[31m"}, "customer_reference: Value error, contains the "),
+        (
+            {"lines": [{"sku": "WIDGET\x00", "quantity": 1, "unit_price": "1"}]},
+            "lines.0.sku: Value error, contains the control character U+0000",
+        ),
+        ({"shipping_address": {"name": "Jane \ud800"}}, "shipping_address.name: Input should be a"),
+        (
+            {"lines": [{"sku": "WIDGET-1", "quantity": True, "unit_price": "19.90"}]},
+            "lines.0.quantity: Input should be a valid integer",
+        ),
+        (
+            {"lines": [{"sku": "WIDGET-1", "quantity": "5", "unit_price": "19.90"}]},
+            "lines.0.quantity: Input should be a valid integer",
+        ),
+        ({"discount": "100%"}, "discount: unknown field (not part of the document; remove it)"),
+    ],
+)
+def test_text_no_database_can_hold_booleans_and_unknown_fields_are_refused(
+    changes: dict[str, Any], reason: str
+) -> None:
+    with pytest.raises(ValidationError) as refused:
+        OrderSubmission.model_validate(valid_document(**changes))
+    assert any(problem.startswith(reason) for problem in describe_validation_error(refused.value))
+
+
+def test_an_order_file_with_a_byte_order_mark_is_read(tmp_path: Path) -> None:
+    path = tmp_path / "windows.json"
+    path.write_text(json.dumps(valid_document()), encoding="utf-8-sig")
+    assert path.read_bytes().startswith(b"\xef\xbb\xbf")
+    assert read_submission(path).order_id == "BAD-1"
+
+
+def test_a_latin1_order_file_is_a_one_line_error_from_the_starter(tmp_path: Path) -> None:
+    path = tmp_path / "latin1.json"
+    document = valid_document(shipping_address={"name": "Jürgen Müller", "city": "Köln"})
+    path.write_bytes(json.dumps(document, ensure_ascii=False).encode("latin-1"))
+    starter = subprocess.run(
+        [sys.executable, "starter.py", str(path)],
+        cwd=Path(__file__).resolve().parent.parent,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert starter.returncode == 1
+    assert "Traceback" not in starter.stderr
+    message = " ".join(starter.stderr.split())
+    assert f"{path}: not UTF-8 text" in message
+    assert "save the order as UTF-8" in message
