@@ -17,6 +17,7 @@ from domain.orders import OrderSubmission
 from ops._clock import utcnow
 from ops.submissions import SubmissionError, demo_submissions, read_submission, submit
 from runtime.settings import Settings
+from runtime.shutdown import exit_after
 from runtime.temporal import connect
 from runtime.workers import open_database
 
@@ -50,4 +51,4 @@ async def _submit_all(submissions: list[OrderSubmission]) -> None:
 
 
 if __name__ == "__main__":
-    typer.run(main)
+    exit_after(lambda: typer.run(main))

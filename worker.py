@@ -21,6 +21,7 @@ from temporalio.service import RPCError
 from ops.demo import prepare_database
 from runtime.logging import configure_logging
 from runtime.settings import Settings
+from runtime.shutdown import exit_after
 from runtime.temporal import connect, register_search_attributes, temporal_server
 from runtime.workers import GRACEFUL_SHUTDOWN, open_database, order_worker
 
@@ -63,6 +64,11 @@ async def main() -> None:
     log.info("worker stopped")
 
 
-if __name__ == "__main__":
+def run() -> None:
+    """Run the worker until it is stopped; a stop by Ctrl-C or SIGTERM is a clean exit."""
     with contextlib.suppress(KeyboardInterrupt, asyncio.CancelledError):
         asyncio.run(main())
+
+
+if __name__ == "__main__":
+    exit_after(run)

@@ -60,6 +60,10 @@ async def write_event(
     )
     if status is not None:
         order_values["status"] = status.value
+        if status.is_final:
+            # A finished order (completed, cancelled, rejected, failed) will never be
+            # charged again: its payment token is dropped with the final status.
+            order_values["payment_token"] = None
     if unknown := order_values.keys() - _ORDERS.c.keys():
         # The prebuilt UPDATE would skip them without a word.
         raise ValueError(f"orders has no column(s) {', '.join(sorted(unknown))}")

@@ -9,7 +9,7 @@ from sqlalchemy import Integer, bindparam, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio import activity
-from temporalio.exceptions import ApplicationError
+from temporalio.exceptions import ApplicationError, ApplicationErrorCategory
 
 from domain.allocation import LineDemand, plan_allocation
 from domain.catalogue import Sourcing
@@ -184,7 +184,10 @@ class InventoryActivities:
                     for s in stock_only
                 )
                 raise ApplicationError(
-                    f"insufficient stock: {detail}", type=INSUFFICIENT_STOCK, non_retryable=True
+                    f"insufficient stock: {detail}",
+                    type=INSUFFICIENT_STOCK,
+                    non_retryable=True,
+                    category=ApplicationErrorCategory.BENIGN,  # a business outcome, not an error
                 )
             backorders = [
                 Backorder(line_no=s.line_no, sku=s.sku, quantity=s.requested - s.available)

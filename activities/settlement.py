@@ -10,11 +10,12 @@ from sqlalchemy import func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio import activity
-from temporalio.exceptions import ApplicationError
+from temporalio.exceptions import ApplicationError, ApplicationErrorCategory
 
 from domain.compensation import Undone, UndoRequest
 from domain.intake import OrderRef
 from domain.orders import EventKind, OrderStatus
+from domain.redaction import redact
 from domain.settlement import (
     AUTHORISE_PAYMENT,
     CAPTURE_PAYMENT,
@@ -153,9 +154,15 @@ class SettlementActivities:
                 currency=order.currency,
             )
         except PaymentDeclinedError as declined:
+            # The provider's text can echo the token: it is cut out before the reason
+            # reaches the order's record, its audit log, the history or a log line.
+            reason = redact(str(declined), order.payment_token)
             raise ApplicationError(
-                f"payment declined: {declined}", type=PAYMENT_DECLINED, non_retryable=True
-            ) from declined
+                f"payment declined: {reason}",
+                type=PAYMENT_DECLINED,
+                non_retryable=True,
+                category=ApplicationErrorCategory.BENIGN,
+            ) from None
         return await self._record_payment(
             order.id,
             AUTHORISE_PAYMENT,

@@ -15,6 +15,7 @@ from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from runtime.settings import Settings
+from runtime.shutdown import exit_after
 from runtime.temporal import connect
 from runtime.workers import SANDBOX_PASSTHROUGH
 
@@ -40,6 +41,11 @@ async def main() -> None:
     await worker.run()
 
 
-if __name__ == "__main__":
+def run() -> None:
+    """Run the baseline worker until interrupted."""
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(main())
+
+
+if __name__ == "__main__":
+    exit_after(run)

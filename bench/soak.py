@@ -62,6 +62,7 @@ from persistence.models import (
 from persistence.order_views import load_order_view
 from runtime.chaos import ChaosRates
 from runtime.processes import DevServer, WorkerProcess
+from runtime.shutdown import exit_after
 from runtime.temporal import connect
 from runtime.workers import open_database
 
@@ -448,4 +449,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    exit_after(main)

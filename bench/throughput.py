@@ -74,6 +74,7 @@ from persistence.order_views import load_order_view
 from runtime.logging import configure_logging
 from runtime.processes import DevServer, WorkerProcess
 from runtime.settings import LogFormat, Settings
+from runtime.shutdown import exit_after
 from runtime.temporal import connect
 from runtime.workers import open_database
 
@@ -599,4 +600,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    exit_after(main)

@@ -260,6 +260,8 @@ class MoneyView(BaseModel):
     total: Amount
     payment_terms: str = ""
     authorised: Amount = Decimal(0)
+    voided: Amount = Decimal(0)
+    """Of ``authorised``, what was released again (the order was cancelled or rejected)."""
     captured: Amount = Decimal(0)
     received: Amount = Decimal(0)
     refunded: Amount = Decimal(0)

@@ -46,6 +46,7 @@ from persistence.order_views import list_orders, load_order_view
 from runtime.codec_server import running_codec_server
 from runtime.logging import configure_logging
 from runtime.settings import Settings
+from runtime.shutdown import exit_after
 from runtime.temporal import connect
 from runtime.workers import open_database
 
@@ -417,7 +418,7 @@ def codec_server(
 def db_upgrade() -> None:
     """Migrate the business database to the newest schema."""
     settings = Settings()
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    settings.prepare_data_dir()
     upgrade(settings.resolved_database_url)
     console.print(f"Migrated {settings.shown_database_url} to head.")
 
@@ -443,3 +444,8 @@ def db_seed_demo() -> None:
 
     seeded = asyncio.run(seed())
     console.print("Seeded the demo catalogue." if seeded else "Database already has customers.")
+
+
+def main() -> None:
+    """The ``oms`` command: run it, then exit with its status (see :mod:`runtime.shutdown`)."""
+    exit_after(app)

@@ -52,10 +52,13 @@ class DemoTimeoutError(RuntimeError):
     """The demo orders did not all finish in time."""
 
 
-async def prepare_database(settings: Settings) -> None:
-    """Migrate the business database to head and seed the demo catalogue if it is empty."""
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+async def prepare_database(settings: Settings) -> bool:
+    """Migrate the embedded default's business database to head and seed the demo catalogue
+    if it is empty (so the example orders can be taken at once); True if it seeded."""
+    settings.prepare_data_dir()
     await asyncio.to_thread(upgrade, settings.resolved_database_url)
+    async with open_database(settings) as sessions:
+        return await seed_demo_catalogue(sessions)
 
 
 class DemoCast:
@@ -224,15 +227,14 @@ async def submit_demo_orders(client: Client, sessions: SessionFactory) -> DemoCa
 
 async def run_demo(settings: Settings, console: Console, keep_running: bool) -> list[OrderView]:
     """Run the embedded default end to end and print each demo order's final status."""
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    settings.prepare_data_dir()
     log_path = settings.data_dir / "worker.log"
     with log_path.open("a", encoding="utf-8") as log_file:
         configure_logging(LogFormat.JSON, settings.log_level, stream=log_file)
         console.print(f"Business database: {settings.resolved_database_url}")
-        await prepare_database(settings)
+        if await prepare_database(settings):
+            console.print("Seeded the demo catalogue (customers, products, stock).")
         async with open_database(settings) as sessions:
-            if await seed_demo_catalogue(sessions):
-                console.print("Seeded the demo catalogue (customers, products, stock).")
             console.print("Starting the Temporal dev server (or reusing a running one)...")
             async with temporal_server(settings) as address:
                 client = await connect(settings, address)

@@ -78,7 +78,9 @@ def order_timeline(view: OrderView) -> Group:
         status_text(view.status),
         f"\ncustomer {view.customer_id} · channel {view.channel} · workflow {view.workflow_id}",
         f"\ntotal {money.total} {money.currency} · terms {money.payment_terms or '-'}"
-        f" · authorised {money.authorised} · captured {money.captured}"
+        f" · authorised {money.authorised}"
+        + (f" (voided {money.voided})" if money.voided else "")
+        + f" · captured {money.captured}"
         f" · received {money.received} · refunded {money.refunded}"
         f" · invoice {money.invoice_number or '-'} (due {money.due_date or '-'})"
         f" · credit note {money.credit_note_number or '-'} · receipt {money.receipt_number or '-'}",

@@ -137,6 +137,7 @@ async def load_order_view(session: AsyncSession, order_id: str) -> OrderView | N
             total=order.total,
             payment_terms=order.payment_terms or "",
             authorised=amounts.get(PaymentKind.AUTHORISATION.value, Decimal(0)),
+            voided=amounts.get(PaymentKind.VOID.value, Decimal(0)),
             captured=amounts.get(PaymentKind.CAPTURE.value, Decimal(0)),
             received=amounts.get(PaymentKind.INCOMING.value, Decimal(0)),
             refunded=amounts.get(PaymentKind.REFUND.value, Decimal(0)),

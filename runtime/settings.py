@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from enum import StrEnum
 from pathlib import Path
 from typing import Self
@@ -134,6 +135,22 @@ class Settings(BaseSettings):
                 raise KeyRingError(f"OMS_KEY_RING_FILE {self.key_ring_file}: no such file")
             return KeyRing.parse(self.key_ring_file.read_text(encoding="utf-8"))
         return load_or_create_key_file(self.data_dir / "keyring")
+
+    def prepare_data_dir(self) -> Path:
+        """Create the data folder readable by its owner only, and keep it so.
+
+        The folder holds the key ring, the codec token and both databases. It is
+        made 0700 and what it already holds 0600 (0700 for folders), and the
+        process's umask becomes 077, so every file created later (the SQLite
+        databases, the dev server's state, logs) is its owner's alone.
+        """
+        os.umask(0o077)
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        self.data_dir.chmod(0o700)
+        for path in self.data_dir.rglob("*"):
+            if not path.is_symlink():
+                path.chmod(0o700 if path.is_dir() else 0o600)
+        return self.data_dir
 
     @property
     def resolved_database_url(self) -> str:

@@ -142,7 +142,7 @@ async def temporal_server(settings: Settings) -> AsyncIterator[str]:
     if await is_listening(settings.embedded_address):
         yield settings.embedded_address
         return
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    settings.prepare_data_dir()
     pragmas = [arg for pragma in DEV_SERVER_SQLITE_PRAGMAS for arg in ("--sqlite-pragma", pragma)]
     codec = running_codec_server(
         settings.load_key_ring(),

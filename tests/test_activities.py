@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import func, select, text, update
-from temporalio.exceptions import ApplicationError
+from temporalio.exceptions import ApplicationError, ApplicationErrorCategory
 from temporalio.testing import ActivityEnvironment
 
 from activities import (
@@ -59,6 +59,7 @@ from persistence.models import (
     StockMovement,
     SupplyOrder,
 )
+from persistence.order_views import load_order_view
 from tests.factories import line, submission
 
 run = ActivityEnvironment().run
@@ -361,7 +362,36 @@ async def test_declined_payment_is_a_business_rejection(sessions: SessionFactory
     with pytest.raises(ApplicationError) as caught:
         await run(settlement.authorise_payment, OrderRef(order_id="T-1"))
     assert caught.value.type == PAYMENT_DECLINED
+    assert caught.value.category is ApplicationErrorCategory.BENIGN, "no warning in the logs"
+    assert "tok_decline" not in caught.value.message
+    assert caught.value.message.startswith("payment declined: payment token '[redacted]'")
+    assert caught.value.__cause__ is None, "the provider's own text travels nowhere"
     assert await count(sessions, Payment) == 0
+
+
+async def test_a_finished_order_keeps_no_payment_token_and_shows_its_void(
+    sessions: SessionFactory,
+) -> None:
+    await receive(sessions)
+    settlement = SettlementActivities(sessions, SimulatedPaymentGateway())
+    await run(settlement.authorise_payment, OrderRef(order_id="T-1"))
+    undo = UndoRequest(order_id="T-1", reason="cancelled by sam: customer changed mind")
+    await run(settlement.void_authorisation, undo)
+    change = StatusChange(
+        order_id="T-1",
+        event=EventKind.CANCELLED,
+        detail=undo.reason,
+        status=OrderStatus.CANCELLED,
+        step="final_status",
+    )
+    await run(IntakeActivities(sessions).record_order_status, change)
+    async with sessions() as session:
+        order = await session.get(Order, "T-1")
+        assert order is not None
+        assert order.payment_token is None
+        view = await load_order_view(session, "T-1")
+    assert view is not None
+    assert view.money.authorised == view.money.voided == Decimal("59.70")
 
 
 async def test_whole_prepaid_journey_leaves_one_of_everything(sessions: SessionFactory) -> None:

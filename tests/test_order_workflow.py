@@ -14,6 +14,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from temporalio.api.sdk.v1 import WorkflowMetadata
 from temporalio.client import WorkflowFailureError, WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError, CancelledError
 from temporalio.testing import WorkflowEnvironment
@@ -466,6 +467,9 @@ async def test_late_supply_climbs_the_delay_ladder_and_asks_support(
         supply = time_skipping_env.client.get_workflow_handle(supply_workflow_id(order.order_id, 2))
         await supply.signal(SUPPLY_RECEIVED_SIGNAL, SupplyReceipt(receipt_id="DN-9", quantity=4))
         result = await handle.result()
+        finished_supply = await current_details(supply)
+    assert "received" in finished_supply
+    assert "Next escalation" not in finished_supply, "a finished supply announces no rung"
     expected_at = partners.times[PLACE_SUPPLY_ORDER][0] + SUPPLY_LEAD_TIME
     rungs = partners.rungs("supply:L2")
     assert [audience for audience, _ in rungs] == [
@@ -481,6 +485,12 @@ async def test_late_supply_climbs_the_delay_ladder_and_asks_support(
 
 
 # --- shipment ------------------------------------------------------------------------------
+
+
+async def current_details(handle: WorkflowHandle[Any, Any]) -> str:
+    """What the Web UI shows as the workflow's current details."""
+    metadata = await handle.query("__temporal_workflow_metadata", result_type=WorkflowMetadata)
+    return str(metadata.current_details)
 
 
 async def picked_up(
@@ -519,6 +529,9 @@ async def test_late_parcel_climbs_the_delivery_ladder_then_arrives(
             ),
         )
         result = await handle.result()
+        delivered = await current_details(parcel)
+    assert delivered.startswith("**delivered**")
+    assert "Next escalation" not in delivered, "a delivered parcel announces no rung"
     booked_at = partners.times[BOOK_SHIPMENT][0]
     rungs = partners.rungs(f"delivery:{order.order_id}-S1")
     assert [audience for audience, _ in rungs] == [

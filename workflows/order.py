@@ -735,6 +735,14 @@ class OrderWorkflow:
                 continue
             self._compensations.pop()
             self._note(compensation.event, undone.detail)
+            if compensation.event is EventKind.AUTHORISATION_VOIDED and self._authorisation_voided(
+                undone
+            ):
+                self._view.money.voided = self._view.money.authorised
+
+    @staticmethod
+    def _authorisation_voided(undone: Undone) -> bool:
+        return undone.detail.startswith("authorisation voided")
 
     async def _wait_for_retry(
         self, compensation: _Compensation, failure: ActivityError | ChildWorkflowError

@@ -18,6 +18,7 @@ from typing import Any
 
 from temporalio import workflow
 from temporalio.common import RawValue
+from temporalio.exceptions import ActivityError, CancelledError
 
 with workflow.unsafe.imports_passed_through():
     from domain.escalation import (
@@ -89,6 +90,17 @@ SIGNALS_DESCRIPTION = (
 """Shown by the Web UI for the one handler every signal goes through."""
 
 
+def _poll_ended(poll: asyncio.Task[None]) -> None:
+    """Take in how a tracking poll ended, so no task failure goes unretrieved: stopped
+    with the parcel (cancelled) as usual, or a failure, which is logged."""
+    if poll.cancelled():
+        return
+    failure = poll.exception()
+    stopped = isinstance(failure, ActivityError) and isinstance(failure.cause, CancelledError)
+    if failure is not None and not stopped:
+        workflow.logger.warning("tracking poll ended by a failure: %s", failure)
+
+
 @workflow.defn(name=SHIPMENT_WORKFLOW_TYPE)
 class ShipmentWorkflow:
     """Gets one parcel to the customer, or hands the decision to support."""
@@ -119,6 +131,8 @@ class ShipmentWorkflow:
             assert resolution is not None
             self._resolution = None
             if resolution.action is ShipmentAction.REFUND:
+                self._wait = None
+                self._describe()
                 return ShipmentOutcome(
                     shipment_id=parcel.shipment_id,
                     refunded=True,
@@ -164,6 +178,7 @@ class ShipmentWorkflow:
         poll: asyncio.Task[None] | None = None
         if not booking.carrier_pushes_events:
             poll = asyncio.create_task(self._poll(parcel, booking))
+            poll.add_done_callback(_poll_ended)
         self._wait = EscalatingWait(
             DELIVERY_DELAY_LADDER,
             booking.promised_by,
@@ -194,6 +209,7 @@ class ShipmentWorkflow:
                 await self._follow(parcel, event)
                 if event.milestone is Milestone.DELIVERED:
                     self._settled()
+                    self._wait = None  # no rung will fire for a delivered parcel
                     await self._report()
                     return event
                 if event.problem is not None:
@@ -290,8 +306,15 @@ class ShipmentWorkflow:
             self._view.needs_attention = None
 
     async def _report(self) -> None:
-        """Tell the order where this parcel stands; every step ends here, so stop if cancelled."""
+        """Show where the parcel stands and tell the order; every step ends here: stop if
+        cancelled."""
         stop_if_cancelled()
+        self._describe()
+        order = workflow.get_external_workflow_handle(order_workflow_id(self._order_id))
+        await order.signal(SHIPMENT_PROGRESS_SIGNAL, ShipmentProgress(shipment=self._view))
+
+    def _describe(self) -> None:
+        """The Web UI's current details: status, promise, level, the next rung if any."""
         assert self._view is not None
         view = self._view
         workflow.set_current_details(
@@ -302,8 +325,6 @@ class ShipmentWorkflow:
             + next_rung_details(self._wait)
             + (f"\n\n**Needs attention:** {view.needs_attention}" if view.needs_attention else "")
         )
-        order = workflow.get_external_workflow_handle(order_workflow_id(self._order_id))
-        await order.signal(SHIPMENT_PROGRESS_SIGNAL, ShipmentProgress(shipment=self._view))
 
     # --- messages --------------------------------------------------------------------
 

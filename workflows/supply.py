@@ -149,6 +149,7 @@ class SupplyWorkflow:
             await self._report(request)
         view.status = SupplyStatus.RECEIVED.value
         view.needs_attention = None
+        self._wait = None  # every unit is in: no rung will fire
         await self._report(request)
         return SupplyResult(
             line_no=request.line_no,
