@@ -6,6 +6,7 @@ import asyncio
 import base64
 import io
 import json
+import logging
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from datetime import UTC, datetime, timedelta
@@ -70,7 +71,7 @@ from runtime.encryption import encrypted_data_converter
 from runtime.settings import Settings
 from runtime.workers import order_worker
 from tests.conftest import TEST_KEY_RING, fresh_database
-from tests.factories import line, submission
+from tests.factories import ADDRESS, line, submission
 from tests.workflow_fakes import wait_for_status, wait_until
 
 pytestmark = pytest.mark.devserver
@@ -529,3 +530,42 @@ async def test_an_order_sent_without_the_codec_is_refused_and_keeps_no_personal_
     assert row is not None
     assert (row.status, row.ship_to_name, row.payment_token) == ("REJECTED", "", None)
     assert await count(sessions, Reservation, order_id) == 0
+
+
+def booked(view: OrderView) -> bool:
+    """The order's first parcel is booked with the carrier."""
+    return bool(view.shipments) and view.shipments[0].tracking_number != ""
+
+
+async def test_business_outcomes_and_cancellations_log_no_warning_or_error(
+    pipeline: tuple[Client, SessionFactory], caplog: pytest.LogCaptureFixture
+) -> None:
+    client, sessions = pipeline
+    caplog.set_level(logging.WARNING)
+    tag = uuid.uuid4().hex[:6]
+    short = submission(f"E2E-SHORT-{tag}", lines=[line("WIDGET-1", 900, "19.90")])
+    slow = submission(
+        f"E2E-BOOKED-{tag}",
+        shipping_address=ADDRESS.model_copy(update={"postal_code": "SIM-SLOW-1"}),
+    )
+    await submit(client, short, sessions)
+    await submit(client, slow, sessions)
+    handle = client.get_workflow_handle(order_workflow_id(slow.order_id))
+    await wait_until(
+        handle,
+        lambda view: bool(view.shipments) and view.shipments[0].tracking_number != "",
+        "parcel booked",
+    )
+    await handle.signal(CANCEL_SIGNAL, StaffDecision(actor="sam", reason="customer called"))
+    assert (await result_of(client, short.order_id)).status is OrderStatus.REJECTED
+    assert (await result_of(client, slow.order_id)).status is OrderStatus.CANCELLED
+    await asyncio.sleep(0.5)  # the parcel workflow's cancellation settles
+    loud = [
+        f"{record.levelname} {record.name}: {record.getMessage()}"
+        for record in caplog.records
+        if record.name == "temporalio.activity"  # "Completing activity as failed"
+        or "insufficient stock" in record.getMessage()
+        or "never retrieved" in record.getMessage()
+        or record.levelno >= logging.ERROR
+    ]
+    assert loud == []
