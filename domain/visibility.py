@@ -10,7 +10,7 @@ from enum import StrEnum
 
 from temporalio.common import SearchAttributeKey, SearchAttributePair, TypedSearchAttributes
 
-from domain.orders import OrderStatus, OrderSubmission
+from domain.orders import OrderStatus, OrderSubmission, order_id_from_workflow_id
 
 ORDER_ID = SearchAttributeKey.for_keyword("OrderId")
 CUSTOMER_ID = SearchAttributeKey.for_keyword("CustomerId")
@@ -89,3 +89,13 @@ STAGE_OF_STATUS = {
     OrderStatus.FAILED: OrderStage.DONE,
 }
 """Every status belongs to one stage (an invoiced order still waits for delivery)."""
+
+
+def order_id_of_workflow(workflow_id: str) -> str:
+    """The order an order, supply (``supply-<order>-L<n>``) or parcel
+    (``shipment-<order>-S<n>``) workflow belongs to."""
+    if workflow_id.startswith("supply-"):
+        return workflow_id.removeprefix("supply-").rsplit("-L", 1)[0]
+    if workflow_id.startswith("shipment-"):
+        return workflow_id.removeprefix("shipment-").rsplit("-S", 1)[0]
+    return order_id_from_workflow_id(workflow_id)

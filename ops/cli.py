@@ -50,7 +50,7 @@ from runtime.shutdown import exit_after
 from runtime.temporal import connect
 from runtime.workers import open_database
 
-from .checks import stuck_orders
+from .checks import failing_workflows, stuck_orders, with_failing_workflows
 from .demo import DemoTimeoutError, run_demo
 from .rendering import order_timeline, summary_table, violation_table
 from .staff import StaffAction, StaffActionError, perform
@@ -159,7 +159,11 @@ def orders_list(
     ] = None,
     customer: Annotated[str | None, typer.Option("--customer", "-c", help="Customer id.")] = None,
     needs_attention: Annotated[
-        bool, typer.Option("--needs-attention", help="Only orders waiting for a person.")
+        bool,
+        typer.Option(
+            "--needs-attention",
+            help="Only orders waiting for a person, those stuck on a failing workflow task first.",
+        ),
     ] = False,
     escalated: Annotated[
         int,
@@ -171,7 +175,8 @@ def orders_list(
     """List orders, most recently changed first."""
 
     async def load() -> list[str]:
-        async with open_database(Settings()) as sessions, sessions() as session:
+        settings = Settings()
+        async with open_database(settings) as sessions, sessions() as session:
             rows = await list_orders(
                 session,
                 statuses=status or (),
@@ -180,6 +185,9 @@ def orders_list(
                 escalated=escalated,
                 limit=limit,
             )
+        if needs_attention:  # orders stuck on a failing workflow task cannot say so themselves
+            failing = await failing_workflows(await connect(settings))
+            rows = with_failing_workflows(rows, failing)[:limit]
         if as_json:
             return [row.model_dump_json() for row in rows]
         console.print(summary_table(rows))
@@ -387,7 +395,7 @@ async def _violations(settings: Settings, with_temporal: bool) -> list[Violation
     async with open_database(settings) as sessions, sessions() as session:
         violations = await check_database(session)
         unfinished = await unfinished_order_ids(session)
-    if with_temporal and unfinished:
+    if with_temporal:
         violations += await stuck_orders(await connect(settings), unfinished)
     return violations
 

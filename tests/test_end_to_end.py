@@ -19,11 +19,13 @@ from aiohttp.test_utils import TestClient, TestServer
 from google.protobuf import json_format
 from rich.console import Console
 from sqlalchemy import func, select
+from temporalio import workflow
 from temporalio.api.common.v1 import Payloads
 from temporalio.api.sdk.v1 import WorkflowMetadata
 from temporalio.client import Client
 from temporalio.common import RawValue, WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import UnsandboxedWorkflowRunner, Worker
 from typer.testing import CliRunner, Result
 
 from domain.credit import APPROVE_SIGNAL
@@ -36,6 +38,7 @@ from domain.orders import (
     SUBMIT_ORDER_SIGNAL,
     TASK_QUEUE,
     UPDATE_SUFFIX,
+    WORKFLOW_TYPE,
     OrderResult,
     OrderStatus,
     OrderView,
@@ -48,7 +51,7 @@ from domain.visibility import (
     NEEDS_ATTENTION,
     ORDER_TOTAL,
 )
-from ops.checks import stuck_orders
+from ops.checks import failing_workflows, stuck_orders
 from ops.cli import app
 from ops.demo import follow_orders, submit_demo_orders
 from ops.submissions import DEMO_ENDS, Delivery, demo_example, read_submission, submit
@@ -569,3 +572,52 @@ async def test_business_outcomes_and_cancellations_log_no_warning_or_error(
         or record.levelno >= logging.ERROR
     ]
     assert loud == []
+
+
+@workflow.defn(name=WORKFLOW_TYPE)
+class BrokenOrderWorkflow:
+    """An order workflow whose every workflow task fails, as a bad deployment's would."""
+
+    @workflow.run
+    async def run(self) -> None:
+        """Fail the workflow task."""
+        raise RuntimeError("a bug in this deployment")
+
+
+async def test_an_order_whose_workflow_task_keeps_failing_is_listed_as_stuck(
+    pipeline: tuple[Client, SessionFactory], pipeline_url: str
+) -> None:
+    client, _ = pipeline
+    order_id = f"E2E-WEDGED-{uuid.uuid4().hex[:6]}"
+    queue = f"broken-{order_id}"
+    async with Worker(
+        client,
+        task_queue=queue,
+        workflows=[BrokenOrderWorkflow],
+        workflow_runner=UnsandboxedWorkflowRunner(),
+    ):
+        handle = await client.start_workflow(
+            WORKFLOW_TYPE, id=order_workflow_id(order_id), task_queue=queue
+        )
+        try:
+            failing = []
+            for _ in range(120):
+                failing = [f for f in await failing_workflows(client) if f.order_id == order_id]
+                if failing:
+                    break
+                await asyncio.sleep(0.5)
+            assert [f.workflow_id for f in failing] == [handle.id]
+            checked = await asyncio.to_thread(oms, client, pipeline_url, "check", "--json")
+            listed = await asyncio.to_thread(
+                oms, client, pipeline_url, "orders", "list", "--needs-attention", "--json"
+            )
+        finally:
+            await handle.terminate("test over")
+    assert checked.exit_code == 1
+    assert {
+        (violation["invariant"], violation["subject"]) for violation in json.loads(checked.output)
+    } >= {("no order's workflow task keeps failing", f"order {order_id}")}
+    assert listed.exit_code == 0, listed.output
+    stuck = [row for row in json.loads(listed.output) if row["order_id"] == order_id]
+    assert len(stuck) == 1
+    assert "its workflow task keeps failing" in stuck[0]["needs_attention"]
