@@ -2,7 +2,9 @@
 
 A booked parcel is picked up, in transit and delivered ``step_seconds`` apart,
 and the carrier promises delivery one step after that. The booking time travels
-inside the tracking number, so tracking survives a worker restart.
+inside the tracking number, so tracking survives a worker restart; bookings
+and cancellations are kept in the carrier's own books (:class:`PartnerBooks`),
+so a retried booking gets the same tracking number, whichever worker asks.
 
 Test addresses, as a real carrier's sandbox has them: a postal code starting
 with ``SIM-SLOW`` is a slow route, where every step takes ten times as long, so
@@ -17,6 +19,7 @@ from datetime import UTC, datetime, timedelta
 from domain.orders import ShippingAddress
 from domain.shipping import Milestone, TrackingEvent
 from integrations.ports import ParcelBooking
+from integrations.simulated_books import PartnerBooks
 
 PREFIX = "SIMTRK"
 SLOW_ROUTE_PREFIX = "SIM-SLOW"
@@ -34,26 +37,35 @@ class SimulatedCarrier:
 
     name = "simulated-carrier"
 
-    def __init__(self, step_seconds: float = 1.0, *, pushes_events: bool = False) -> None:
+    def __init__(
+        self,
+        step_seconds: float = 1.0,
+        *,
+        pushes_events: bool = False,
+        books: PartnerBooks | None = None,
+    ) -> None:
         self._step = timedelta(seconds=step_seconds)
         self.pushes_events = pushes_events
-        self._bookings: dict[str, ParcelBooking] = {}
+        self.books = books or PartnerBooks()
 
     async def book(
         self, *, idempotency_key: str, shipment_id: str, address: ShippingAddress, units: int
     ) -> ParcelBooking:
-        """Book a pick-up; the same key gives the same booking (within this process)."""
-        if idempotency_key in self._bookings:
-            return self._bookings[idempotency_key]
-        digest = hashlib.sha256(idempotency_key.encode()).hexdigest()[:10].upper()
-        now = datetime.now(UTC)
-        booked_ms = int(now.timestamp() * 1000)
-        slow = SLOW_ROUTE_FACTOR if address.postal_code.startswith(SLOW_ROUTE_PREFIX) else 1
-        tracking_number = f"{PREFIX}{slow}-{digest}-{booked_ms}"
-        promised_by = now + self._step * (len(MILESTONES) + 1)
-        booking = ParcelBooking(tracking_number=tracking_number, promised_by=promised_by)
-        self._bookings[idempotency_key] = booking
-        return booking
+        """Book a pick-up; the same key gives the same booking, whichever worker asks."""
+
+        def book_now() -> str:
+            digest = hashlib.sha256(idempotency_key.encode()).hexdigest()[:10].upper()
+            now = datetime.now(UTC)
+            booked_ms = int(now.timestamp() * 1000)
+            slow = SLOW_ROUTE_FACTOR if address.postal_code.startswith(SLOW_ROUTE_PREFIX) else 1
+            return f"{PREFIX}{slow}-{digest}-{booked_ms}"
+
+        tracking_number = await self.books.once(self.name, "book", idempotency_key, book_now)
+        booked_at, _ = self._parse(tracking_number)
+        return ParcelBooking(
+            tracking_number=tracking_number,
+            promised_by=booked_at + self._step * (len(MILESTONES) + 1),
+        )
 
     async def tracking(self, tracking_number: str) -> list[TrackingEvent]:
         """Milestones reached so far by the clock."""
@@ -70,7 +82,12 @@ class SimulatedCarrier:
     async def cancel(self, *, idempotency_key: str, tracking_number: str) -> str:
         """Cancel the booking; the simulation accepts it whenever it is asked."""
         self._parse(tracking_number)
-        return f"SIMCXL-{hashlib.sha256(idempotency_key.encode()).hexdigest()[:10].upper()}"
+        return await self.books.once(
+            self.name,
+            "cancel",
+            idempotency_key,
+            lambda: f"SIMCXL-{hashlib.sha256(idempotency_key.encode()).hexdigest()[:10].upper()}",
+        )
 
     def _parse(self, tracking_number: str) -> tuple[datetime, timedelta]:
         head, _, booked_ms = tracking_number.rpartition("-")

@@ -11,6 +11,7 @@ import hashlib
 from datetime import UTC, datetime, timedelta
 
 from integrations.ports import PartnerOrder
+from integrations.simulated_books import PartnerBooks
 
 
 def _reference(prefix: str, idempotency_key: str) -> str:
@@ -20,8 +21,9 @@ def _reference(prefix: str, idempotency_key: str) -> str:
 class SimulatedSupplyPartner:
     """Stands in for a factory or a supplier; nothing is made or bought."""
 
-    def __init__(self, name: str) -> None:
+    def __init__(self, name: str, books: PartnerBooks | None = None) -> None:
         self.name = name
+        self.books = books or PartnerBooks()
 
     async def place_order(
         self,
@@ -32,22 +34,28 @@ class SimulatedSupplyPartner:
         deliver_to: str,
         lead_time: timedelta,
     ) -> PartnerOrder:
-        """Confirm the order; the same key gives the same reference."""
-        return PartnerOrder(
-            reference=_reference("SIMPO", idempotency_key),
-            expected_at=datetime.now(UTC) + lead_time,
-        )
+        """Confirm the order; the same key gives the same confirmation, kept in the books."""
+
+        def confirm() -> str:
+            expected_at = datetime.now(UTC) + lead_time
+            return f"{_reference('SIMPO', idempotency_key)} {expected_at.isoformat()}"
+
+        answer = await self.books.once(self.name, "order", idempotency_key, confirm)
+        reference, _, expected_at = answer.partition(" ")
+        return PartnerOrder(reference=reference, expected_at=datetime.fromisoformat(expected_at))
 
     async def cancel_order(self, *, idempotency_key: str, reference: str) -> str:
         """Accept the cancellation."""
-        return _reference("SIMCXL", idempotency_key)
+        return await self.books.once(
+            self.name, "cancel", idempotency_key, lambda: _reference("SIMCXL", idempotency_key)
+        )
 
 
-def simulated_factory() -> SimulatedSupplyPartner:
+def simulated_factory(books: PartnerBooks | None = None) -> SimulatedSupplyPartner:
     """The factory that takes production orders on the embedded default."""
-    return SimulatedSupplyPartner("simulated-factory")
+    return SimulatedSupplyPartner("simulated-factory", books)
 
 
-def simulated_supplier() -> SimulatedSupplyPartner:
+def simulated_supplier(books: PartnerBooks | None = None) -> SimulatedSupplyPartner:
     """The supplier that takes purchase orders on the embedded default."""
-    return SimulatedSupplyPartner("simulated-supplier")
+    return SimulatedSupplyPartner("simulated-supplier", books)

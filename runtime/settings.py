@@ -62,6 +62,9 @@ class Settings(BaseSettings):
     """Workflow tasks one worker process runs at once (the SDK's default)."""
     worker_max_cached_workflows: int = Field(default=1000, ge=0)
     """Workflows a worker keeps in memory between tasks; a cache miss replays the history."""
+    simulated_partners_file: Path | None = None
+    """The simulated partners' own books (what they charged, booked, confirmed), shared by
+    every worker process; unset = ``<data_dir>/simulated-partners.db``."""
     chaos_partners: ChaosRates = ChaosRates()
     """Chaos switch for the simulated partners (payment, carrier, factory, supplier,
     notifier), as JSON: ``{"error": 0.1, "timeout": 0.05, "slow": 0.1}``; default off."""
@@ -151,6 +154,11 @@ class Settings(BaseSettings):
             if not path.is_symlink():
                 path.chmod(0o700 if path.is_dir() else 0o600)
         return self.data_dir
+
+    @property
+    def resolved_simulated_partners_file(self) -> Path:
+        """Where the simulated partners keep their books."""
+        return self.simulated_partners_file or self.data_dir / "simulated-partners.db"
 
     @property
     def resolved_database_url(self) -> str:

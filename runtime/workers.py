@@ -15,6 +15,7 @@ from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxR
 import workflows
 from activities import order_activities
 from domain.orders import TASK_QUEUE
+from integrations.simulated_books import PartnerBooks
 from integrations.simulated_carrier import SimulatedCarrier
 from integrations.simulated_notifier import SimulatedNotifier
 from integrations.simulated_payment import SimulatedPaymentGateway
@@ -22,6 +23,7 @@ from integrations.simulated_supply import simulated_factory, simulated_supplier
 from persistence.database import SessionFactory, create_engine, session_factory
 from persistence.encrypted import use_key_ring
 from runtime.chaos import Chaos, PartnerT, chaotic, inject_database_chaos
+from runtime.heartbeats import HeartbeatInterceptor
 from runtime.logging import LogContextInterceptor
 from runtime.settings import Settings
 from workflows.registry import ORDER_WORKFLOWS
@@ -89,12 +91,15 @@ def order_worker(
     def partner(simulator: PartnerT) -> PartnerT:
         return chaotic(simulator, chaos) if settings.chaos_partners.active else simulator
 
+    books = PartnerBooks(settings.resolved_simulated_partners_file)
     activities = order_activities(
         sessions,
-        gateway=partner(SimulatedPaymentGateway()),
-        carrier=partner(SimulatedCarrier(step_seconds=settings.carrier_sim_step_seconds)),
-        factory=partner(simulated_factory()),
-        supplier=partner(simulated_supplier()),
+        gateway=partner(SimulatedPaymentGateway(books)),
+        carrier=partner(
+            SimulatedCarrier(step_seconds=settings.carrier_sim_step_seconds, books=books)
+        ),
+        factory=partner(simulated_factory(books)),
+        supplier=partner(simulated_supplier(books)),
         notifier=partner(SimulatedNotifier()),
         tracking_poll_seconds=settings.carrier_poll_seconds,
     )
@@ -103,7 +108,7 @@ def order_worker(
         task_queue=TASK_QUEUE,
         workflows=ORDER_WORKFLOWS,
         activities=activities,
-        interceptors=[LogContextInterceptor()],
+        interceptors=[LogContextInterceptor(), HeartbeatInterceptor()],
         max_concurrent_activities=settings.worker_max_concurrent_activities,
         max_concurrent_workflow_tasks=settings.worker_max_concurrent_workflow_tasks,
         max_cached_workflows=settings.worker_max_cached_workflows,

@@ -39,6 +39,7 @@ class CountingGateway(SimulatedPaymentGateway):
     """The simulated gateway, counting the captures it performed."""
 
     def __init__(self) -> None:
+        super().__init__()
         self.captures = 0
 
     async def capture(

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import os
 import socket
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -21,6 +22,7 @@ from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
 from domain.orders import TASK_QUEUE, OrderStatus
+from integrations.simulated_books import PartnerBooks
 from ops.submissions import submit
 from persistence.database import SessionFactory
 from persistence.invariants import check_database
@@ -34,6 +36,9 @@ pytestmark = pytest.mark.devserver
 
 ORDERS = 16
 DEADLINE_SECONDS = 240.0
+WORKER_START_SECONDS = 240.0
+"""Two worker processes starting beside the rest of the suite on two loaded cores took
+over a minute to poll."""
 
 
 async def statuses(sessions: SessionFactory, order_ids: list[str]) -> dict[str, OrderStatus]:
@@ -50,7 +55,9 @@ async def wait_for_pollers(client: Client, pids: set[int | None]) -> None:
         task_queue_type=TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
     )
     expected = {f"{pid}@{socket.gethostname()}" for pid in pids}
-    for _ in range(120):
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + WORKER_START_SECONDS
+    while loop.time() < deadline:
         response = await client.workflow_service.describe_task_queue(request)
         if expected <= {poller.identity for poller in response.pollers}:
             return
@@ -119,3 +126,17 @@ async def test_two_workers_share_a_batch_and_one_finishes_it_alone(
     host = socket.gethostname()
     assert f"{killed_pid}@{host}" in identities, "the killed worker did no work"
     assert f"{workers[1].pid}@{host}" in identities, "the surviving worker did no work"
+
+    # The provider's own books: one authorisation and one capture per order, one
+    # booking per parcel, whichever worker asked and however often.
+    books = PartnerBooks(tmp_path / "simulated-partners.db")
+    for partner, operation in (
+        ("simulated-payments", "auth"),
+        ("simulated-payments", "capture"),
+        ("simulated-carrier", "book"),
+    ):
+        per_order = Counter(
+            effect.idempotency_key.split(":")[0] for effect in books.effects(partner, operation)
+        )
+        assert per_order == dict.fromkeys(order_ids, 1), f"{partner} {operation}"
+    books.close()

@@ -42,8 +42,20 @@ DATABASE_STEP = StepPolicy(
 """A step that is one short transaction on the business database: a local activity
 (for orders started before :data:`workflows.patches.LOCAL_DATABASE_STEPS`, a remote one)."""
 
-PARTNER_STEP = StepPolicy(start_to_close=timedelta(minutes=2), retry=INFRASTRUCTURE_RETRY)
-"""A step that calls a partner (payment provider, carrier, factory) and then writes its answer."""
+PARTNER_HEARTBEAT = timedelta(seconds=10)
+"""A partner step's worker tells Temporal it is alive every few seconds; after this long
+without word (the worker died) another worker retries the step."""
+
+PARTNER_DEADLINE = timedelta(seconds=60)
+"""How long one partner call may take: providers and carriers answer within seconds and
+time out their own requests after 30 s; a call still open after a minute is retried."""
+
+PARTNER_STEP = StepPolicy(
+    start_to_close=PARTNER_DEADLINE, retry=INFRASTRUCTURE_RETRY, heartbeat=PARTNER_HEARTBEAT
+)
+"""A step that calls a partner (payment provider, carrier, factory) and then writes its
+answer; heartbeating (:mod:`runtime.heartbeats`), so a crashed worker's step is taken
+over within about :data:`PARTNER_HEARTBEAT`."""
 
 TRACKING_POLL = StepPolicy(
     start_to_close=timedelta(days=1),
@@ -61,7 +73,8 @@ COMPENSATION_ATTEMPTS = 6
 """Attempts of an undo step before the order needs a person (about a minute of retrying)."""
 
 COMPENSATION_STEP = StepPolicy(
-    start_to_close=timedelta(minutes=2),
+    start_to_close=PARTNER_DEADLINE,
+    heartbeat=PARTNER_HEARTBEAT,
     retry=RetryPolicy(
         initial_interval=timedelta(seconds=1),
         backoff_coefficient=2.0,
