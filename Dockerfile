@@ -17,7 +17,9 @@ COPY ops ops
 RUN /opt/venv/bin/pip install --no-cache-dir --no-deps .
 
 FROM python:3.11.11-slim-bookworm
-RUN useradd --create-home --uid 10001 oms
+# The simulated partners' books live on a volume shared by the workers (docker-compose.yml);
+# the folder exists in the image so a new volume takes its owner.
+RUN useradd --create-home --uid 10001 oms && install -d -o oms -g oms /home/oms/partners
 COPY --from=build /opt/venv /opt/venv
 WORKDIR /app
 COPY worker.py starter.py ./

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StrictInt
 
 from domain.escalation import EscalationLadder, EscalationRung
 from domain.messages import InboundMessage
@@ -83,7 +83,7 @@ class SupplyReceipt(InboundMessage):
 
     receipt_id: Annotated[str, Field(min_length=1, max_length=64)]
     """The partner's delivery note number; the same id twice is one receipt."""
-    quantity: Annotated[int, Field(ge=1, le=100_000)]
+    quantity: Annotated[StrictInt, Field(ge=1, le=100_000)]
 
 
 class SupplyArrival(BaseModel):
