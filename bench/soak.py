@@ -24,6 +24,7 @@ import asyncio
 import contextlib
 import json
 import random
+import statistics
 import sys
 import tempfile
 import time
@@ -44,8 +45,9 @@ from domain.catalogue import PaymentTerms, Sourcing
 from domain.inventory import MovementKind
 from domain.orders import OrderStatus, OrderSubmission, OrderView
 from domain.settlement import PaymentKind
+from integrations.simulated_books import PartnerBooks
 from ops.demo import DemoCast
-from ops.histories import count_order_steps
+from ops.histories import count_order_steps, recoveries_after_kills
 from ops.staff import StaffActionError
 from ops.submissions import DEMO_ENDS, DemoRole, demo_example, demo_submissions, submit
 from persistence.database import SessionFactory, create_engine, session_factory
@@ -56,6 +58,7 @@ from persistence.models import (
     Payment,
     Product,
     Receipt,
+    Shipment,
     StockLevel,
     StockMovement,
 )
@@ -102,6 +105,12 @@ class SoakFigures:
     """Activities, remote or local, of the orders and their children that needed another attempt."""
     timed_out_workflow_tasks: int = 0
     """Workflow tasks of the orders that a dying worker held until they timed out."""
+    recoveries: list[float] = field(default_factory=list)
+    """Seconds from a kill to the result of each step it interrupted, taken over by the
+    next worker (from the histories; tracking polls left out)."""
+    provider_effects: dict[str, int] = field(default_factory=dict)
+    """What the simulated partners did, from their own books (authorisations, captures,
+    bookings)."""
 
     @property
     def passed(self) -> bool:
@@ -223,6 +232,40 @@ async def exactly_once(sessions: SessionFactory, order_ids: list[str]) -> list[s
     return problems
 
 
+PROVIDER_STEPS = (
+    ("simulated-payments", "auth"),
+    ("simulated-payments", "capture"),
+    ("simulated-carrier", "book"),
+)
+
+
+async def provider_books(path: Path, sessions: SessionFactory) -> tuple[dict[str, int], list[str]]:
+    """What the simulated partners did, by their own books, and every double effect:
+    an order authorised or charged twice, or more parcels booked than the orders have."""
+    books = PartnerBooks(path)
+    counts: dict[str, int] = {}
+    twice = []
+    try:
+        for partner, operation in PROVIDER_STEPS:
+            per_order = books.effects_per_order(partner, operation)
+            counts[f"{partner} {operation}"] = sum(per_order.values())
+            if operation != "book":
+                twice += [
+                    f"{partner} did {operation} {times} times for order {order_id}"
+                    for order_id, times in per_order.items()
+                    if times > 1
+                ]
+    finally:
+        books.close()
+    async with sessions() as session:
+        booked = await session.scalar(
+            select(func.count()).select_from(Shipment).where(Shipment.tracking_number != "")
+        )
+    if counts["simulated-carrier book"] != booked:
+        twice.append(f"the carrier booked {counts['simulated-carrier book']} parcels, we {booked}")
+    return counts, twice
+
+
 async def run_soak(options: argparse.Namespace, data_dir: Path, console: Console) -> SoakFigures:
     """Run the soak as ``options`` say, with its state in ``data_dir``; the figures."""
     settings, environment = await prepare_installation(
@@ -321,6 +364,14 @@ async def run_soak(options: argparse.Namespace, data_dir: Path, console: Console
         steps = await count_order_steps(client, order_ids)
         figures.retried_steps = steps.retried_activities
         figures.timed_out_workflow_tasks = steps.timed_out_workflow_tasks
+        figures.recoveries = sorted(
+            round(seconds, 1)
+            for seconds in await recoveries_after_kills(client, order_ids, worker.kill_times)
+        )
+        figures.provider_effects, twice = await provider_books(
+            settings.resolved_simulated_partners_file, reads
+        )
+        figures.duplicates += twice
         await worker.stop()
         await server.stop()
     await reader.dispose()
@@ -379,6 +430,13 @@ def describe(violation: Violation) -> str:
     return f"{violation.invariant}: {violation.subject}: {violation.detail}"
 
 
+def recovery_figures(recoveries: list[float]) -> str:
+    """Median and maximum of the recoveries, or a dash when no kill interrupted a step."""
+    if not recoveries:
+        return "-"
+    return f"{statistics.median(recoveries):.1f} s / {max(recoveries):.1f} s"
+
+
 def figures_table(figures: SoakFigures) -> Table:
     """The figures as a table."""
     table = Table(title="Soak", show_header=False)
@@ -394,6 +452,12 @@ def figures_table(figures: SoakFigures) -> Table:
         ("order workflows on the server", str(figures.workflow_executions)),
         ("activities that needed a retry", str(figures.retried_steps)),
         ("workflow tasks timed out", str(figures.timed_out_workflow_tasks)),
+        ("steps taken over after a kill", str(len(figures.recoveries))),
+        ("kill to step done, median / max", recovery_figures(figures.recoveries)),
+        (
+            "provider's books",
+            ", ".join(f"{name} {count}" for name, count in figures.provider_effects.items()),
+        ),
         ("ended otherwise than expected", str(len(figures.unexpected_ends))),
         ("duplicates (must be 0)", str(len(figures.duplicates))),
         ("invariant violations (must be 0)", str(len(figures.violations))),

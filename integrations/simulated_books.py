@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import threading
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -115,6 +116,16 @@ class PartnerBooks:
         with self._lock:
             rows = self._connection.execute(query + " ORDER BY created_at", arguments).fetchall()
         return [Effect(row[0], row[1], row[2], row[3], row[4]) for row in rows]
+
+    def effects_per_order(self, partner: str, operation: str) -> Counter[str]:
+        """How many times ``partner`` did ``operation`` for each order.
+
+        Our steps' idempotency keys begin with the order id (``<order>:<step>``);
+        a provider that acts once per key acts once per order and step.
+        """
+        return Counter(
+            effect.idempotency_key.split(":", 1)[0] for effect in self.effects(partner, operation)
+        )
 
     def close(self) -> None:
         """Close the file."""

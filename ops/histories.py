@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from datetime import UTC
 from typing import Any
 
 from temporalio.api.history.v1 import HistoryEvent, MarkerRecordedEventAttributes
@@ -83,3 +84,39 @@ async def count_order_steps(client: Client, order_ids: list[str]) -> StepCounts:
             for event in history.events:
                 counts.add(event)
     return counts
+
+
+TRACKING_POLL_ACTIVITY = "poll_tracking"
+"""Long-running by design: its retries after a kill are not a step's recovery."""
+
+
+async def recoveries_after_kills(
+    client: Client, order_ids: list[str], kill_times: list[float]
+) -> list[float]:
+    """Seconds from a worker kill to the result of each step that kill interrupted.
+
+    A remote step whose last attempt was not its first, and that was scheduled
+    before a kill and finished after it, was taken over from the killed worker:
+    its recovery is the time from that kill (the latest one before it finished)
+    to its completion event.
+    """
+    recoveries = []
+    for order_id in order_ids:
+        async for history in workflow_histories(client, order_workflow_id(order_id)):
+            scheduled: dict[int, tuple[str, float]] = {}
+            attempts: dict[int, int] = {}
+            for event in history.events:
+                at = event.event_time.ToDatetime().replace(tzinfo=UTC).timestamp()
+                if event.HasField("activity_task_scheduled_event_attributes"):
+                    kind = event.activity_task_scheduled_event_attributes.activity_type.name
+                    scheduled[event.event_id] = (kind, at)
+                elif event.HasField("activity_task_started_event_attributes"):
+                    started = event.activity_task_started_event_attributes
+                    attempts[started.scheduled_event_id] = started.attempt
+                elif event.HasField("activity_task_completed_event_attributes"):
+                    step = event.activity_task_completed_event_attributes.scheduled_event_id
+                    kind, since = scheduled[step]
+                    kills = [kill for kill in kill_times if since < kill < at]
+                    if kind != TRACKING_POLL_ACTIVITY and attempts.get(step, 1) > 1 and kills:
+                        recoveries.append(at - max(kills))
+    return recoveries

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import signal
 import sys
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import IO
@@ -83,6 +84,8 @@ class WorkerProcess:
         self._log: IO[bytes] | None = None
         self.generation = 0
         self.kills = 0
+        self.kill_times: list[float] = []
+        """When each SIGKILL was sent (seconds since the epoch)."""
         self.exits = 0
 
     async def start(self) -> None:
@@ -123,6 +126,7 @@ class WorkerProcess:
         """SIGKILL the worker and leave it dead."""
         if self._process is not None and self._process.returncode is None:
             self._process.send_signal(signal.SIGKILL)
+            self.kill_times.append(time.time())
             await self._process.wait()
             self.kills += 1
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import os
 import socket
-from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -135,8 +134,6 @@ async def test_two_workers_share_a_batch_and_one_finishes_it_alone(
         ("simulated-payments", "capture"),
         ("simulated-carrier", "book"),
     ):
-        per_order = Counter(
-            effect.idempotency_key.split(":")[0] for effect in books.effects(partner, operation)
-        )
+        per_order = books.effects_per_order(partner, operation)
         assert per_order == dict.fromkeys(order_ids, 1), f"{partner} {operation}"
     books.close()
