@@ -542,6 +542,10 @@ async def test_late_parcel_climbs_the_delivery_ladder_then_arrives(
     for (_, at), days in zip(rungs, (0, 2, 5), strict=True):
         assert_after(booked_at + PROMISED_AFTER, at, timedelta(days=days))
     assert "has left the warehouse (picked_up)" in refusal(cancel.value)
+    refused = [c for c in partners.status_changes if c.event.value == "cancellation_refused"]
+    assert [(c.actor, c.detail.split(":")[0]) for c in refused] == [
+        ("sam", "cancel_now by sam refused")
+    ], "a refused update is in the audit log, as a refused signal is"
     assert result.status is OrderStatus.COMPLETED
 
 

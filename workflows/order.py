@@ -1314,7 +1314,12 @@ class OrderWorkflow:
         lines = [
             f"**{view.status.value}** ({STAGE_OF_STATUS[view.status].value}) · "
             f"{view.money.total} {view.money.currency} · customer {view.customer_id or '?'}"
+            + (f" via {view.channel}" if view.channel else "")
         ]
+        if view.lines:  # the starter's static details show them too; other clients set none
+            lines.append(
+                "Lines: " + ", ".join(f"{line.quantity} x {line.sku}" for line in view.lines)
+            )
         if view.waiting is not None:
             lines.append(
                 f"Waiting for {view.waiting.waiting_for} since "
