@@ -60,9 +60,7 @@ class IntakeActivities:
         nothing is written.
         """
         structlog.contextvars.bind_contextvars(order_id=submission.order_id)
-        run_id = activity.info().workflow_run_id or ""
-        earlier = await self._taken_by_another_run(submission.order_id, run_id)
-        if earlier is not None:
+        if (earlier := await self._taken_by_another_run(submission.order_id)) is not None:
             return earlier
 
         async def effect(session: AsyncSession) -> ReceiveOutcome:
@@ -130,9 +128,7 @@ class IntakeActivities:
                 await write_event(
                     session, submission.order_id, EventKind.CONFIRMED, status=OrderStatus.CONFIRMED
                 )
-            await store_result(
-                session, step_key(submission.order_id, TAKEN_BY), TakenBy(run_id=run_id)
-            )
+            await _record_taken_by(session, submission.order_id)
             return ReceiveOutcome(
                 accepted=not problems,
                 problems=problems,
@@ -154,9 +150,7 @@ class IntakeActivities:
         that took the order in gets ``earlier_status`` and nothing is written.
         """
         structlog.contextvars.bind_contextvars(order_id=refused.order_id)
-        run_id = activity.info().workflow_run_id or ""
-        earlier = await self._taken_by_another_run(refused.order_id, run_id)
-        if earlier is not None:
+        if (earlier := await self._taken_by_another_run(refused.order_id)) is not None:
             return earlier
 
         async def effect(session: AsyncSession) -> ReceiveOutcome:
@@ -192,9 +186,7 @@ class IntakeActivities:
                 status=OrderStatus.REJECTED,
                 rejection_reasons=refused.problems,
             )
-            await store_result(
-                session, step_key(refused.order_id, TAKEN_BY), TakenBy(run_id=run_id)
-            )
+            await _record_taken_by(session, refused.order_id)
             return ReceiveOutcome(accepted=False, problems=refused.problems, total=Decimal(0))
 
         outcome = await run_once(
@@ -206,14 +198,14 @@ class IntakeActivities:
         log.info("order document refused", problems=len(outcome.problems))
         return outcome
 
-    async def _taken_by_another_run(self, order_id: str, run_id: str) -> ReceiveOutcome | None:
+    async def _taken_by_another_run(self, order_id: str) -> ReceiveOutcome | None:
         """The outcome for a run that must do nothing: another run took the order in.
 
         Orders received before runs were recorded count as taken by another run
         once they have finished.
         """
         taken = await stored_result(self._sessions, step_key(order_id, TAKEN_BY), TakenBy)
-        if taken is not None and taken.run_id == run_id:
+        if taken is not None and taken.run_id == _this_run():
             return None
         async with self._sessions() as session:
             order = await session.get(Order, order_id)
@@ -260,5 +252,10 @@ class IntakeActivities:
             await run_once(self._sessions, step_key(change.order_id, change.step), Done, effect)
 
 
-async def _record_taken_by(session: AsyncSession, order_id: str, run_id: str) -> None:
-    await store_result(session, step_key(order_id, TAKEN_BY), TakenBy(run_id=run_id))
+def _this_run() -> str:
+    """The run of the order's workflow this activity works for."""
+    return activity.info().workflow_run_id or ""
+
+
+async def _record_taken_by(session: AsyncSession, order_id: str) -> None:
+    await store_result(session, step_key(order_id, TAKEN_BY), TakenBy(run_id=_this_run()))

@@ -335,12 +335,7 @@ class OrderWorkflow:
             f"a new run ({workflow.info().run_id}) of an order that an earlier run took "
             f"(now {earlier_status.value}); it ended at once and changed nothing"
         )
-        self._note(EventKind.DUPLICATE_SUBMISSION, detail)
-        await record(
-            StatusChange(
-                order_id=self._order_id, event=EventKind.DUPLICATE_SUBMISSION, detail=detail
-            )
-        )
+        await self._note_and_record(EventKind.DUPLICATE_SUBMISSION, detail)
         self._view.rejection_reasons = [detail]
         self._set_status(earlier_status)
 
@@ -857,12 +852,7 @@ class OrderWorkflow:
                 first = self._submission
                 same = "identical to" if submission == first else "differs from"
                 detail = f"via {submission.channel.value}; {same} the first submission; ignored"
-            self._note(EventKind.DUPLICATE_SUBMISSION, detail)
-            await record(
-                StatusChange(
-                    order_id=self._order_id, event=EventKind.DUPLICATE_SUBMISSION, detail=detail
-                )
-            )
+            await self._note_and_record(EventKind.DUPLICATE_SUBMISSION, detail)
             return
         if not records_ignored_messages():  # started before refusals were recorded
             if submission is not None and submission.order_id == self._order_id:
@@ -926,22 +916,10 @@ class OrderWorkflow:
         """Cancel the order and undo what was done; refused (and recorded) after dispatch."""
         refusal = self._cancel_refusal()
         if refusal is not None:
-            await self._record_cancel_refusal(
-                f"cancel by {decision.actor} refused: {refusal}", decision.actor
-            )
+            detail = f"cancel by {decision.actor} refused: {refusal}"
+            await self._note_and_record(EventKind.CANCELLATION_REFUSED, detail, decision.actor)
             return
         await self._accept_cancellation(decision)
-
-    async def _record_cancel_refusal(self, detail: str, actor: str) -> None:
-        self._note(EventKind.CANCELLATION_REFUSED, detail, actor=actor)
-        await record(
-            StatusChange(
-                order_id=self._order_id,
-                event=EventKind.CANCELLATION_REFUSED,
-                detail=detail,
-                actor=actor,
-            )
-        )
 
     @workflow.update(name=CANCEL_SIGNAL + UPDATE_SUFFIX)
     async def cancel_now(self, *arguments: Any) -> str:
@@ -950,7 +928,7 @@ class OrderWorkflow:
         refusal = self._cancel_refusal()
         if refusal is not None:
             detail = f"{CANCEL_SIGNAL + UPDATE_SUFFIX} by {decision.actor} refused: {refusal}"
-            await self._record_cancel_refusal(detail, decision.actor)
+            await self._note_and_record(EventKind.CANCELLATION_REFUSED, detail, decision.actor)
             raise ApplicationError(refusal, type=MESSAGE_REFUSED, non_retryable=True)
         await self._accept_cancellation(decision)
         return f"order {self._order_id}: cancellation accepted, undoing every step"
@@ -1219,12 +1197,12 @@ class OrderWorkflow:
         self._set_status(status)
 
     async def _ignored(self, detail: str, actor: str) -> None:
-        self._note(EventKind.SIGNAL_IGNORED, detail, actor=actor)
-        await record(
-            StatusChange(
-                order_id=self._order_id, event=EventKind.SIGNAL_IGNORED, detail=detail, actor=actor
-            )
-        )
+        await self._note_and_record(EventKind.SIGNAL_IGNORED, detail, actor)
+
+    async def _note_and_record(self, kind: EventKind, detail: str, actor: str = "system") -> None:
+        """An event in the order's view and in its audit log, with no change of status."""
+        self._note(kind, detail, actor=actor)
+        await record(StatusChange(order_id=self._order_id, event=kind, detail=detail, actor=actor))
 
     async def _message_ignored(self, detail: str) -> None:
         """A message that could not be read: recorded (orders since the patch) or logged."""
