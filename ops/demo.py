@@ -103,7 +103,8 @@ class DemoCast:
 
     async def _deliver(self, view: OrderView, supply: SupplyView) -> None:
         outstanding = supply.quantity - supply.received
-        if supply.status != SupplyStatus.OPEN.value or outstanding <= 0:
+        placed = bool(supply.kind)  # refused (and recorded) before the partner confirmed it
+        if supply.status != SupplyStatus.OPEN.value or outstanding <= 0 or not placed:
             return
         key = (view.order_id, f"deliver:{supply.line_no}")
         if key in self._done:

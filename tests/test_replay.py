@@ -27,7 +27,7 @@ from domain.settlement import AUTHORISE_PAYMENT, CAPTURE_PAYMENT
 from ops.histories import LOCAL_ACTIVITY_MARKER, PATCH_MARKER, marker_data
 from runtime.workers import SANDBOX_PASSTHROUGH
 from tests.histories import CURRENT, HISTORIES_DIR, recorded
-from workflows.patches import INTAKE_NOTICE, LOCAL_DATABASE_STEPS
+from workflows.patches import INTAKE_NOTICE, LOCAL_DATABASE_STEPS, RECORD_IGNORED_MESSAGES
 from workflows.registry import ORDER_WORKFLOWS
 
 HISTORIES = recorded()
@@ -71,13 +71,19 @@ def test_orders_started_before_the_intake_notice_replay_without_it() -> None:
 
 def test_new_orders_run_database_steps_as_local_activities() -> None:
     current = steps(CURRENT)
-    # The patch is the first command, before any step; the intake notice is implied.
-    assert current[:4] == [
+    # The patches are the first commands, before any step; the intake notice is implied.
+    # The submission's signal handler runs first in the first task and asks for the
+    # any-client patch, then ``run`` asks for the local steps.
+    assert current[:5] == [
+        f"patch {RECORD_IGNORED_MESSAGES}",
         f"patch {LOCAL_DATABASE_STEPS}",
         f"local {RECEIVE_ORDER}",
         f"local {NOTIFY}",
         f"local {CHECK_CREDIT}",
     ]
+    before = steps(f"before-{RECORD_IGNORED_MESSAGES}")
+    assert before[0] == f"patch {LOCAL_DATABASE_STEPS}"
+    assert f"patch {RECORD_IGNORED_MESSAGES}" not in before
     remote = [step for step in current if not step.startswith(("local ", "patch "))]
     assert remote == [AUTHORISE_PAYMENT, CAPTURE_PAYMENT], "only partner calls use the queue"
     before = steps(f"before-{LOCAL_DATABASE_STEPS}")

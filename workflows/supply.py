@@ -201,7 +201,7 @@ class SupplyWorkflow:
         refusal = None
         if receipt.receipt_id in self._seen_receipts:
             refusal = f"delivery note {receipt.receipt_id!r} was received already"
-        elif self._wait is None:
+        elif self._view is None or not self._view.kind:
             refusal = "the supply order is not placed yet; try again in a moment"
         if refusal is not None:
             await refuse(refusal, f"{name} refused: {refusal}", self._audit_log())
