@@ -825,7 +825,7 @@ class OrderWorkflow:
             await self._take_submission(payloads)
             return
         inbound: dict[str, Inbound[Any]] = {
-            SUBMIT_ORDER_SIGNAL: Inbound(OrderSubmission, lambda _: None),
+            SUBMIT_ORDER_SIGNAL: Inbound(OrderSubmission, lambda _: None),  # taken above
             APPROVE_SIGNAL: Inbound(StaffDecision, partial(self._decide_by_signal, True)),
             REJECT_SIGNAL: Inbound(StaffDecision, partial(self._decide_by_signal, False)),
             CANCEL_SIGNAL: Inbound(StaffDecision, self._cancel_by_signal),
@@ -849,14 +849,15 @@ class OrderWorkflow:
             if submission is None:
                 detail = f"unreadable repeat ignored: {reading.summary()}"
             else:
-                first = self._submission
-                same = "identical to" if submission == first else "differs from"
+                same = "identical to" if submission == self._submission else "differs from"
                 detail = f"via {submission.channel.value}; {same} the first submission; ignored"
             await self._note_and_record(EventKind.DUPLICATE_SUBMISSION, detail)
             return
         if not records_ignored_messages():  # started before refusals were recorded
             if submission is not None and submission.order_id == self._order_id:
                 self._submission = submission
+            else:
+                workflow.logger.warning("order %s: submission ignored", self._order_id)
             return
         if submission is None:
             self._refused_submission = reading.problems
