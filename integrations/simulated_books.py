@@ -52,6 +52,8 @@ class PartnerBooks:
 
     def __init__(self, path: Path | None = None) -> None:
         self.path = path
+        if path is not None:
+            path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
         self._connection = sqlite3.connect(
             ":memory:" if path is None else path,

@@ -6,6 +6,7 @@ import io
 import time
 from collections.abc import AsyncIterator
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from pydantic import ValidationError
@@ -150,11 +151,12 @@ CHAOTIC_DATABASE = ChaosRates(error=0.02, slow=0.02, slow_seconds=0.1)
 
 @pytest.fixture
 async def chaotic_pipeline(
-    dev_server: WorkflowEnvironment, sessions: SessionFactory, database_url: str
+    dev_server: WorkflowEnvironment, sessions: SessionFactory, database_url: str, tmp_path: Path
 ) -> AsyncIterator[Client]:
     """A worker whose partners and database misbehave at the chaos rates."""
     settings = Settings(
         database_url=database_url,
+        data_dir=tmp_path,
         carrier_sim_step_seconds=0.2,
         carrier_poll_seconds=0.05,
         chaos_partners=CHAOTIC_PARTNERS,

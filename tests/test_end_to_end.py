@@ -95,7 +95,7 @@ def pipeline_url(
 
 @pytest.fixture(scope="module")
 async def pipeline(
-    dev_server: WorkflowEnvironment, pipeline_url: str
+    dev_server: WorkflowEnvironment, pipeline_url: str, tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[tuple[Client, SessionFactory]]:
     """A worker with real activities on the module's business database."""
     url = pipeline_url
@@ -103,7 +103,12 @@ async def pipeline(
     sessions = session_factory(engine)
     await seed_demo_catalogue(sessions)
     # Steps of 0.2 s: the slow route picks up at 2 s, well after its 0.8 s promise.
-    settings = Settings(database_url=url, carrier_sim_step_seconds=0.2, carrier_poll_seconds=0.05)
+    settings = Settings(
+        database_url=url,
+        data_dir=tmp_path_factory.mktemp("partners"),
+        carrier_sim_step_seconds=0.2,
+        carrier_poll_seconds=0.05,
+    )
     client = await Client.connect(
         dev_server.client.service_client.config.target_host,
         data_converter=encrypted_data_converter(KEY_RING),
