@@ -22,7 +22,14 @@ from domain.orders import EventKind, OrderStatus, OrderSubmission, order_workflo
 from domain.pricing import line_total, order_total
 from domain.validation import find_problems
 from persistence.database import SessionFactory
-from persistence.idempotency import Done, run_once, step_key, store_result, stored_result
+from persistence.idempotency import (
+    Done,
+    Effect,
+    run_once,
+    step_key,
+    store_result,
+    stored_result_in,
+)
 from persistence.models import Customer, Order, OrderLine, Product
 
 from ._read_model import (
@@ -60,8 +67,6 @@ class IntakeActivities:
         nothing is written.
         """
         structlog.contextvars.bind_contextvars(order_id=submission.order_id)
-        if (earlier := await self._taken_by_another_run(submission.order_id)) is not None:
-            return earlier
 
         async def effect(session: AsyncSession) -> ReceiveOutcome:
             customer_row = await session.get(Customer, submission.customer_id)
@@ -128,7 +133,6 @@ class IntakeActivities:
                 await write_event(
                     session, submission.order_id, EventKind.CONFIRMED, status=OrderStatus.CONFIRMED
                 )
-            await _record_taken_by(session, submission.order_id)
             return ReceiveOutcome(
                 accepted=not problems,
                 problems=problems,
@@ -136,9 +140,7 @@ class IntakeActivities:
                 payment_terms=customer.payment_terms if customer else None,
             )
 
-        outcome = await run_once(
-            self._sessions, step_key(submission.order_id, RECEIVE_ORDER), ReceiveOutcome, effect
-        )
+        outcome = await self._take_in_once(submission.order_id, RECEIVE_ORDER, effect)
         log.info("order received", accepted=outcome.accepted, problems=len(outcome.problems))
         return outcome
 
@@ -150,8 +152,6 @@ class IntakeActivities:
         that took the order in gets ``earlier_status`` and nothing is written.
         """
         structlog.contextvars.bind_contextvars(order_id=refused.order_id)
-        if (earlier := await self._taken_by_another_run(refused.order_id)) is not None:
-            return earlier
 
         async def effect(session: AsyncSession) -> ReceiveOutcome:
             now = utcnow()
@@ -186,37 +186,43 @@ class IntakeActivities:
                 status=OrderStatus.REJECTED,
                 rejection_reasons=refused.problems,
             )
-            await _record_taken_by(session, refused.order_id)
             return ReceiveOutcome(accepted=False, problems=refused.problems, total=Decimal(0))
 
-        outcome = await run_once(
-            self._sessions,
-            step_key(refused.order_id, RECORD_REFUSED_SUBMISSION),
-            ReceiveOutcome,
-            effect,
-        )
+        outcome = await self._take_in_once(refused.order_id, RECORD_REFUSED_SUBMISSION, effect)
         log.info("order document refused", problems=len(outcome.problems))
         return outcome
 
-    async def _taken_by_another_run(self, order_id: str) -> ReceiveOutcome | None:
-        """The outcome for a run that must do nothing: another run took the order in.
+    async def _take_in_once(
+        self, order_id: str, step: str, effect: Effect[ReceiveOutcome]
+    ) -> ReceiveOutcome:
+        """Run a step that takes the order in: once, and only for the run that took it in.
 
-        Orders received before runs were recorded count as taken by another run
-        once they have finished.
+        Another run of the order's workflow (a client let its id be reused) gets
+        the order's status as ``earlier_status`` and writes nothing. On the usual
+        path the check costs one read in the step's own transaction; it is made
+        again only when a stored answer comes back (this run's retry, or another
+        run's).
         """
-        taken = await stored_result(self._sessions, step_key(order_id, TAKEN_BY), TakenBy)
-        if taken is not None and taken.run_id == _this_run():
-            return None
+        took_in = False
+
+        async def for_this_run(session: AsyncSession) -> ReceiveOutcome:
+            nonlocal took_in
+            earlier = await _earlier_run(session, order_id)
+            if earlier is not None:
+                return earlier
+            took_in = True
+            outcome = await effect(session)
+            await store_result(session, step_key(order_id, TAKEN_BY), TakenBy(run_id=_this_run()))
+            return outcome
+
+        outcome = await run_once(
+            self._sessions, step_key(order_id, step), ReceiveOutcome, for_this_run
+        )
+        if took_in or outcome.earlier_status is not None:
+            return outcome
         async with self._sessions() as session:
-            order = await session.get(Order, order_id)
-            if order is None:
-                return None
-            status = OrderStatus(order.status)
-            total = order.total
-        if taken is None and not status.is_final:
-            return None
-        log.info("order taken in by an earlier run; this run does nothing", status=status.value)
-        return ReceiveOutcome(accepted=False, total=total, earlier_status=status)
+            earlier = await _earlier_run(session, order_id)
+        return outcome if earlier is None else earlier
 
     @activity.defn(name=RECORD_ORDER_STATUS)
     async def record_order_status(self, change: StatusChange) -> None:
@@ -257,5 +263,20 @@ def _this_run() -> str:
     return activity.info().workflow_run_id or ""
 
 
-async def _record_taken_by(session: AsyncSession, order_id: str) -> None:
-    await store_result(session, step_key(order_id, TAKEN_BY), TakenBy(run_id=_this_run()))
+async def _earlier_run(session: AsyncSession, order_id: str) -> ReceiveOutcome | None:
+    """The outcome for a run that must do nothing, because another run took the order in.
+
+    Orders received before runs were recorded count as taken by another run once
+    they have finished.
+    """
+    order = await session.get(Order, order_id)
+    if order is None:
+        return None
+    taken = await stored_result_in(session, step_key(order_id, TAKEN_BY), TakenBy)
+    if taken is not None and taken.run_id == _this_run():
+        return None
+    status = OrderStatus(order.status)
+    if taken is None and not status.is_final:
+        return None
+    log.info("order taken in by an earlier run; this run does nothing", status=status.value)
+    return ReceiveOutcome(accepted=False, total=order.total, earlier_status=status)

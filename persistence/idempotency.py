@@ -79,7 +79,14 @@ async def stored_result(
     Lets a step that calls a partner skip the call when it already took effect.
     """
     async with sessions() as session:
-        stored = await _stored(session, key)
+        return await stored_result_in(session, key, result_type)
+
+
+async def stored_result_in(
+    session: AsyncSession, key: str, result_type: type[ResultT]
+) -> ResultT | None:
+    """As :func:`stored_result`, inside the caller's transaction."""
+    stored = await _stored(session, key)
     return None if stored is None else result_type.model_validate_json(stored)
 
 

@@ -155,6 +155,19 @@ async def test_a_second_run_of_a_finished_order_changes_nothing(sessions: Sessio
     assert await count(sessions, OrderLine) == 1
 
 
+async def test_a_run_after_a_refused_document_finds_the_order_taken(
+    sessions: SessionFactory,
+) -> None:
+    intake = IntakeActivities(sessions)
+    refused = RefusedSubmission(order_id="T-1", problems=["channel: Field required"])
+    await in_run("run-1").run(intake.record_refused_submission, refused)
+    events = await count(sessions, OrderEventRow)
+    again = await in_run("run-2").run(intake.receive_order, submission("T-1"))
+    assert again.earlier_status is OrderStatus.REJECTED
+    assert await count(sessions, OrderEventRow) == events
+    assert await count(sessions, OrderLine) == 0
+
+
 async def test_a_refused_document_is_recorded_rejected_without_personal_data(
     sessions: SessionFactory,
 ) -> None:

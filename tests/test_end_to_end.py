@@ -164,7 +164,10 @@ async def test_example_order_completes_with_one_of_everything(
     assert stored.status is live.status is OrderStatus.COMPLETED
     assert stored.lines == live.lines
     assert stored.reservations == live.reservations
-    assert stored.shipments == live.shipments
+    # The read model keeps no ladder per parcel: on a loaded machine a parcel can be
+    # delivered after its (0.8 s) promise and have climbed a rung in the live view.
+    unladdered = [p.model_copy(update={"escalation_level": 0}) for p in live.shipments]
+    assert stored.shipments == unladdered
     assert stored.money == live.money
     assert {e.kind for e in live.history} <= {e.kind for e in stored.history}
 
