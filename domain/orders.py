@@ -41,8 +41,9 @@ STATUS_QUERY = "status"
 UPDATE_SUFFIX = "_now"
 """Every staff signal has an update of the same name plus this suffix (``approve_now``).
 
-The update runs the same handler after a validator, so a tool gets a synchronous
-answer: accepted, or refused with the reason, before anything is recorded.
+The update does what the signal does, and a tool gets a synchronous answer:
+accepted, or refused with the reason (an ``ApplicationError`` of type
+``MessageRefused``); the order's audit log records refusals too.
 """
 
 ORDER_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"

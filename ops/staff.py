@@ -2,8 +2,8 @@
 
 Every action goes to the workflow as an update (the ``..._now`` twin of a
 signal), so the person gets the workflow's own answer at once: accepted, or
-refused with the reason (order not held, parcel already picked up, ...). Nothing
-is recorded for a refused update; the workflow records accepted ones.
+refused with the reason (order not held, parcel already picked up, ...). The
+workflow records both in the order's audit log.
 """
 
 from __future__ import annotations

@@ -441,6 +441,6 @@ def unique_order(**changes: Any) -> OrderSubmission:
 
 
 def refusal(error: WorkflowUpdateFailedError) -> str:
-    """The reason an update's validator gave for refusing it."""
+    """The reason an update gave for refusing it."""
     assert isinstance(error.cause, ApplicationError)
     return error.cause.message
