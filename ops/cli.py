@@ -14,6 +14,7 @@ from typing import Annotated
 import typer
 from pydantic import BaseModel, ValidationError
 from rich.console import Console
+from sqlalchemy.exc import DBAPIError
 
 from domain.credit import APPROVE_SIGNAL, REJECT_SIGNAL
 from domain.escalation import EXTEND_DEADLINE_SIGNAL, DeadlineExtension
@@ -456,4 +457,18 @@ def db_seed_demo() -> None:
 
 def main() -> None:
     """The ``oms`` command: run it, then exit with its status (see :mod:`runtime.shutdown`)."""
-    exit_after(app)
+    exit_after(_run_explaining_database_errors)
+
+
+def _run_explaining_database_errors() -> None:
+    """Run the command; a database that cannot answer is one line naming it, not a traceback."""
+    try:
+        app()
+    except DBAPIError as error:
+        cause = str(error.orig).strip().splitlines()[0] if error.orig else str(error)
+        errors.print(
+            f"[red]error:[/red] business database {Settings().shown_database_url}: {cause}. "
+            "If it is new, or older than this version, run `oms db upgrade`.",
+            soft_wrap=True,
+        )
+        raise SystemExit(1) from None

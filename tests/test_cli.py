@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -84,3 +87,20 @@ def test_staff_command_with_an_empty_reason_is_refused_before_anything_is_sent()
     result = runner.invoke(app, ["cancel", "WEB-1", "--reason", "", "--as", "sam"])
     assert result.exit_code == 1
     assert "--reason '': String should have at least 1 character" in result.output
+
+
+def test_a_database_that_is_not_migrated_is_one_line_naming_it(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'new.db'}"
+    shown = subprocess.run(
+        [sys.executable, "-c", "from ops.cli import main; main()", "status", "CLI-OK"],
+        env={**os.environ, "OMS_DATABASE_URL": url},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert shown.returncode == 1
+    assert "Traceback" not in shown.stderr
+    message = " ".join(shown.stderr.split())
+    assert message.startswith(f"error: business database {url}: no such table: orders.")
+    assert "run `oms db upgrade`" in message
