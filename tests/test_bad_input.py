@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import subprocess
-import sys
 import uuid
 from collections.abc import Iterator
 from decimal import Decimal
@@ -36,6 +34,7 @@ from ops.submissions import read_submission
 from persistence.database import create_engine, session_factory
 from persistence.demo_catalogue import seed_demo_catalogue
 from persistence.models import Order, OrderEventRow, OrderLine
+from tests.commands import one_line_error, run_command
 from tests.conftest import fresh_database
 
 HOSTILE_TEXT = st.one_of(
@@ -229,16 +228,6 @@ def test_a_latin1_order_file_is_a_one_line_error_from_the_starter(tmp_path: Path
     path = tmp_path / "latin1.json"
     document = valid_document(shipping_address={"name": "Jürgen Müller", "city": "Köln"})
     path.write_bytes(json.dumps(document, ensure_ascii=False).encode("latin-1"))
-    starter = subprocess.run(
-        [sys.executable, "starter.py", str(path)],
-        cwd=Path(__file__).resolve().parent.parent,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    assert starter.returncode == 1
-    assert "Traceback" not in starter.stderr
-    message = " ".join(starter.stderr.split())
+    message = one_line_error(run_command("starter.py", str(path)))
     assert f"{path}: not UTF-8 text" in message
     assert "save the order as UTF-8" in message

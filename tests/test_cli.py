@@ -5,8 +5,6 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,6 +16,7 @@ from activities import IntakeActivities
 from ops.cli import app
 from persistence.database import create_engine, session_factory
 from persistence.demo_catalogue import seed_demo_catalogue
+from tests.commands import oms, one_line_error
 from tests.conftest import fresh_database
 from tests.factories import line, submission
 
@@ -91,16 +90,7 @@ def test_staff_command_with_an_empty_reason_is_refused_before_anything_is_sent()
 
 def test_a_database_that_is_not_migrated_is_one_line_naming_it(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'new.db'}"
-    shown = subprocess.run(
-        [sys.executable, "-c", "from ops.cli import main; main()", "status", "CLI-OK"],
-        env={**os.environ, "OMS_DATABASE_URL": url},
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert shown.returncode == 1
-    assert "Traceback" not in shown.stderr
-    message = " ".join(shown.stderr.split())
+    shown = oms("status", "CLI-OK", environment={**os.environ, "OMS_DATABASE_URL": url})
+    message = one_line_error(shown)
     assert message.startswith(f"error: business database {url}: no such table: orders.")
     assert "run `oms db upgrade`" in message

@@ -19,7 +19,6 @@ import os
 import signal
 import sqlite3
 import stat
-import subprocess
 import sys
 import time
 from collections.abc import Iterator
@@ -30,6 +29,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from runtime.processes import ROOT, WorkerProcess
 from runtime.temporal import is_listening
+from tests.commands import oms, run_command
 from tests.conftest import TEST_KEY_RING, free_port
 
 pytestmark = pytest.mark.devserver
@@ -91,24 +91,6 @@ async def started(worker: WorkerProcess, log_file: Path) -> None:
         await asyncio.sleep(0.25)
 
 
-def run_command(environment: dict[str, str], *arguments: str) -> subprocess.CompletedProcess[str]:
-    """One of our commands, as a script or a person runs it."""
-    return subprocess.run(
-        [sys.executable, *arguments],
-        cwd=ROOT,
-        env=environment,
-        capture_output=True,
-        text=True,
-        timeout=180,
-        check=False,
-    )
-
-
-def oms(environment: dict[str, str], *arguments: str) -> subprocess.CompletedProcess[str]:
-    """``oms ARGUMENTS`` through its installed entry point."""
-    return run_command(environment, "-c", "from ops.cli import main; main()", *arguments)
-
-
 def order_status(data_dir: Path, order_id: str) -> str | None:
     """The order's status in the embedded default's business database."""
     with sqlite3.connect(data_dir / "oms.db") as connection:
@@ -128,7 +110,9 @@ def test_a_fresh_embedded_worker_takes_the_example_order_and_stops_on_sigterm(
         await worker.start()
         await started(worker, tmp_path / "worker-001.log")
         assert await is_listening(f"127.0.0.1:{port}")
-        submitted = await asyncio.to_thread(run_command, environment, "starter.py", str(EXAMPLE))
+        submitted = await asyncio.to_thread(
+            run_command, "starter.py", str(EXAMPLE), environment=environment
+        )
         assert submitted.returncode == 0, submitted.stderr
         assert f"{EXAMPLE_ORDER}: submitted" in submitted.stdout
         status = None
@@ -181,9 +165,9 @@ def test_every_process_exits_with_the_status_it_means_every_time(
 ) -> None:
     address, data_dir = shared_server
     environment = process_environment(data_dir, OMS_TEMPORAL_ADDRESS=address)
-    initialised = oms(environment, "db", "upgrade")
+    initialised = oms("db", "upgrade", environment=environment)
     assert initialised.returncode == 0, initialised.stderr
-    assert oms(environment, "db", "seed-demo").returncode == 0
+    assert oms("db", "seed-demo", environment=environment).returncode == 0
 
     async def start_and_stop(generation: int) -> int | None:
         worker = WorkerProcess(environment, data_dir)
@@ -192,13 +176,15 @@ def test_every_process_exits_with_the_status_it_means_every_time(
         if generation == 0:
             for _ in range(COMMANDS):
                 submitted = await asyncio.to_thread(
-                    run_command, environment, "starter.py", str(EXAMPLE)
+                    run_command, "starter.py", str(EXAMPLE), environment=environment
                 )
                 assert submitted.returncode == 0, submitted.stderr
-                shown = await asyncio.to_thread(oms, environment, "status", "--live", EXAMPLE_ORDER)
+                shown = await asyncio.to_thread(
+                    oms, "status", "--live", EXAMPLE_ORDER, environment=environment
+                )
                 assert shown.returncode == 0, shown.stderr
                 refused = await asyncio.to_thread(
-                    oms, environment, "approve", EXAMPLE_ORDER, "--reason", "not held"
+                    oms, "approve", EXAMPLE_ORDER, "--reason", "not held", environment=environment
                 )
                 assert refused.returncode == 1, "a refusal is a failure, and only that"
                 assert "Fatal Python error" not in refused.stderr
