@@ -44,9 +44,9 @@ def main(
 async def _submit_all(submissions: list[OrderSubmission]) -> None:
     settings = Settings()
     client = await connect(settings)
-    async with open_database(settings) as sessions:
+    async with open_database(settings, threads=1) as db:
         for submission in submissions:
-            outcome = await submit(client, submission, sessions)
+            outcome = await submit(client, submission, db)
             console.print(f"{outcome.order_id}: {outcome.delivery.value} ({outcome.workflow_id})")
 
 

@@ -39,7 +39,7 @@ async def main() -> None:
     loop.add_signal_handler(signal.SIGTERM, starting.cancel)
     if settings.database_url is None:
         await prepare_database(settings)
-    async with temporal_server(settings) as address, open_database(settings) as sessions:
+    async with temporal_server(settings) as address, open_database(settings) as db:
         client = await connect(
             settings, address, wait_seconds=settings.temporal_connect_wait_seconds
         )
@@ -58,7 +58,7 @@ async def main() -> None:
             loop.add_signal_handler(signum, stop.set)
         # The SDK asks for an explicit shutdown (leaving the block) rather than a
         # cancelled run(); if the worker fails by itself, the block is cancelled.
-        async with order_worker(client, sessions, settings, graceful_shutdown=GRACEFUL_SHUTDOWN):
+        async with order_worker(client, db, settings, graceful_shutdown=GRACEFUL_SHUTDOWN):
             await stop.wait()
             log.info("worker stopping", grace_seconds=GRACEFUL_SHUTDOWN.total_seconds())
     log.info("worker stopped")

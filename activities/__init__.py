@@ -1,7 +1,10 @@
 """Side effects of the order workflow, one module per concern.
 
 Activities are methods of classes that receive their dependencies; this module
-assembles them for a worker.
+assembles them for a worker. They are thin: a database step is a synchronous
+method that calls one transaction of :mod:`persistence.transactions` (the SDK
+runs it on the worker's activity executor, the database's threads); a step that
+calls a partner is async and hands its database work to those threads.
 """
 
 from __future__ import annotations
@@ -10,7 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 from integrations.ports import Carrier, Notifier, PaymentGateway, SupplyPartner
-from persistence.database import SessionFactory
+from persistence.database import Database
 
 from .archive import ArchiveActivities
 from .credit import CreditActivities
@@ -35,7 +38,7 @@ __all__ = [
 
 
 def order_activities(
-    sessions: SessionFactory,
+    db: Database,
     *,
     gateway: PaymentGateway,
     carrier: Carrier,
@@ -45,14 +48,14 @@ def order_activities(
     tracking_poll_seconds: float,
 ) -> list[Callable[..., Any]]:
     """Every activity the order, supply and shipment workflows call, bound to their dependencies."""
-    intake = IntakeActivities(sessions)
-    credit = CreditActivities(sessions)
-    inventory = InventoryActivities(sessions)
-    settlement = SettlementActivities(sessions, gateway)
-    shipping = ShippingActivities(sessions, carrier, tracking_poll_seconds)
-    archive = ArchiveActivities(sessions)
-    supply = SupplyActivities(sessions, factory=factory, supplier=supplier)
-    notifications = NotificationActivities(sessions, notifier)
+    intake = IntakeActivities(db)
+    credit = CreditActivities(db)
+    inventory = InventoryActivities(db)
+    settlement = SettlementActivities(db, gateway)
+    shipping = ShippingActivities(db, carrier, tracking_poll_seconds)
+    archive = ArchiveActivities(db)
+    supply = SupplyActivities(db, factory=factory, supplier=supplier)
+    notifications = NotificationActivities(db, notifier)
     return [
         intake.receive_order,
         intake.record_refused_submission,

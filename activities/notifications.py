@@ -1,27 +1,22 @@
-"""Notifications: the outbox row and the notifier call, once per order and occasion."""
+"""Notifications: the notifier call, and its outbox row once per order and occasion."""
 
 from __future__ import annotations
 
 import structlog
-from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio import activity
 
 from domain.notifications import NOTIFY, Notification, Notified
 from integrations.ports import Notifier
-from persistence.database import SessionFactory
-from persistence.idempotency import run_once, step_key, stored_result
-from persistence.models import NotificationRow
-
-from ._read_model import utcnow
-
-log = structlog.get_logger(__name__)
+from persistence.database import Database
+from persistence.idempotency import step_key, stored_result
+from persistence.transactions import outbox
 
 
 class NotificationActivities:
     """Tell customers and staff."""
 
-    def __init__(self, sessions: SessionFactory, notifier: Notifier) -> None:
-        self._sessions = sessions
+    def __init__(self, db: Database, notifier: Notifier) -> None:
+        self._db = db
         self._notifier = notifier
 
     @activity.defn(name=NOTIFY)
@@ -29,7 +24,7 @@ class NotificationActivities:
         """Send the notification unless one with its key was sent, and keep it in the outbox."""
         structlog.contextvars.bind_contextvars(order_id=notification.order_id)
         key = step_key(notification.order_id, f"{NOTIFY}:{notification.key}")
-        done = await stored_result(self._sessions, key, Notified)
+        done = await self._db.run(stored_result, self._db, key, Notified)
         if done is not None:
             return done
         reference = await self._notifier.send(
@@ -38,19 +33,6 @@ class NotificationActivities:
             subject=notification.subject,
             message=notification.message,
         )
-
-        async def effect(session: AsyncSession) -> Notified:
-            session.add(
-                NotificationRow(
-                    order_id=notification.order_id,
-                    key=notification.key,
-                    audience=notification.audience.value,
-                    subject=notification.subject,
-                    message=notification.message,
-                    reference=reference,
-                    created_at=utcnow(),
-                )
-            )
-            return Notified(reference=reference)
-
-        return await run_once(self._sessions, key, Notified, effect)
+        return await self._db.run(
+            outbox.record_notification, self._db, notification, key, reference
+        )

@@ -39,7 +39,6 @@ from sqlalchemy import func, select
 from temporalio.client import Client
 from temporalio.service import RPCError
 
-from activities.inventory import change_stock
 from bench._installation import add_postgres_option, prepare_installation
 from domain.catalogue import PaymentTerms, Sourcing
 from domain.inventory import MovementKind
@@ -50,7 +49,7 @@ from ops.demo import DemoCast
 from ops.histories import count_order_steps, recoveries_after_kills
 from ops.staff import StaffActionError
 from ops.submissions import DEMO_ENDS, DemoRole, demo_example, demo_submissions, submit
-from persistence.database import SessionFactory, create_engine, session_factory
+from persistence.database import Database
 from persistence.demo_catalogue import seed_demo_catalogue
 from persistence.invariants import Violation, check_database, effects_applied_once
 from persistence.models import (
@@ -62,7 +61,8 @@ from persistence.models import (
     StockLevel,
     StockMovement,
 )
-from persistence.order_views import load_order_view
+from persistence.order_views import load_order_view, order_views
+from persistence.transactions.stock import change_stock
 from runtime.chaos import ChaosRates
 from runtime.processes import DevServer, WorkerProcess
 from runtime.shutdown import exit_after
@@ -118,21 +118,21 @@ class SoakFigures:
         return not (self.unexpected_ends or self.duplicates or self.violations or self.unfinished)
 
 
-async def stocktake(sessions: SessionFactory, units: int) -> None:
+def stocktake(db: Database, units: int) -> None:
     """Count the stock of products kept in stock only up to ``units`` (a ledger row each).
 
     Products made or bought per order keep their levels, so their orders still
     wait for supply (and one of them is cancelled while it waits).
     """
-    async with sessions() as session, session.begin():
-        levels = await session.scalars(
+    with db.transaction() as session:
+        levels = session.scalars(
             select(StockLevel)
             .join(Product, Product.sku == StockLevel.sku)
             .where(Product.sourcing == Sourcing.STOCK.value)
         )
         for level in list(levels):
             if level.on_hand < units:
-                await change_stock(
+                change_stock(
                     session,
                     sku=level.sku,
                     warehouse_id=level.warehouse_id,
@@ -160,7 +160,7 @@ def soak_mix(orders: int, run_tag: str) -> list[tuple[OrderSubmission, DemoRole]
 
 async def submit_all(
     client: Client,
-    sessions: SessionFactory,
+    db: Database,
     mix: list[tuple[OrderSubmission, DemoRole]],
     open_orders: asyncio.Semaphore,
     submitted: list[str],
@@ -179,7 +179,7 @@ async def submit_all(
         await open_orders.acquire()
         while True:
             try:
-                await submit(client, submission, sessions)
+                await submit(client, submission, db)
                 break
             except RPCError:  # the server is restarting: submit again
                 await asyncio.sleep(POLL_SECONDS)
@@ -197,26 +197,26 @@ async def kill_workers(
             await worker.kill_and_restart()
 
 
-async def exactly_once(sessions: SessionFactory, order_ids: list[str]) -> list[str]:
+def exactly_once(db: Database, order_ids: list[str]) -> list[str]:
     """Per completed order: one receipt, one capture if prepaid, every ordered unit shipped once."""
     problems = []
-    async with sessions() as session:
+    with db.reading() as session:
         for order_id in order_ids:
-            view = await load_order_view(session, order_id)
+            view = load_order_view(session, order_id)
             if view is None or view.status is not OrderStatus.COMPLETED:
                 continue
-            receipts = await session.scalar(
+            receipts = session.scalar(
                 select(func.count()).select_from(Receipt).where(Receipt.order_id == order_id)
             )
-            captures = await session.scalar(
+            captures = session.scalar(
                 select(func.count())
                 .select_from(Payment)
                 .where(Payment.order_id == order_id, Payment.kind == PaymentKind.CAPTURE.value)
             )
-            ordered = await session.scalar(
+            ordered = session.scalar(
                 select(func.sum(OrderLine.quantity)).where(OrderLine.order_id == order_id)
             )
-            shipped = await session.scalar(
+            shipped = session.scalar(
                 select(-func.sum(StockMovement.on_hand_change)).where(
                     StockMovement.order_id == order_id,
                     StockMovement.kind == MovementKind.SHIP.value,
@@ -239,7 +239,7 @@ PROVIDER_STEPS = (
 )
 
 
-async def provider_books(path: Path, sessions: SessionFactory) -> tuple[dict[str, int], list[str]]:
+def provider_books(path: Path, db: Database) -> tuple[dict[str, int], list[str]]:
     """What the simulated partners did, by their own books, and every double effect:
     an order authorised or charged twice, or more parcels booked than the orders have."""
     books = PartnerBooks(path)
@@ -257,8 +257,8 @@ async def provider_books(path: Path, sessions: SessionFactory) -> tuple[dict[str
                 ]
     finally:
         books.close()
-    async with sessions() as session:
-        booked = await session.scalar(
+    with db.reading() as session:
+        booked = session.scalar(
             select(func.count()).select_from(Shipment).where(Shipment.tracking_number != "")
         )
     if counts["simulated-carrier book"] != booked:
@@ -289,11 +289,9 @@ async def run_soak(options: argparse.Namespace, data_dir: Path, console: Console
     rng = random.Random(options.seed)
     mix = soak_mix(options.orders, f"S{rng.randrange(16**4):04X}")
     console.print(f"Soak in {data_dir}: {options.orders} orders, {options.kills} worker kills")
-    reader = create_engine(settings.resolved_database_url, read_only=True)
-    reads = session_factory(reader)
-    async with open_database(settings) as sessions:
-        await seed_demo_catalogue(sessions)
-        await stocktake(sessions, SOAK_STOCK)
+    async with open_database(settings) as db:
+        await db.run(seed_demo_catalogue, db)
+        await db.run(stocktake, db, SOAK_STOCK)
         server = DevServer(data_dir, options.port)
         await server.start()
         worker = WorkerProcess(environment, data_dir)
@@ -312,9 +310,7 @@ async def run_soak(options: argparse.Namespace, data_dir: Path, console: Console
 
         background = [
             asyncio.create_task(
-                submit_all(
-                    client, sessions, mix, open_orders, submitted, server, options.server_restarts
-                )
+                submit_all(client, db, mix, open_orders, submitted, server, options.server_restarts)
             ),
             asyncio.create_task(kill_workers(worker, options.kills, options.kill_every, rng, done)),
             asyncio.create_task(watch_worker()),
@@ -323,7 +319,7 @@ async def run_soak(options: argparse.Namespace, data_dir: Path, console: Console
         try:
             with Progress(*columns, TimeElapsedColumn(), console=console) as progress:
                 settled = await follow(
-                    reads,
+                    db,
                     cast,
                     submitted,
                     len(mix),
@@ -349,10 +345,8 @@ async def run_soak(options: argparse.Namespace, data_dir: Path, console: Console
             for order_id, status in settled.items()
             if status is not DEMO_ENDS[demo_example(order_id)]
         )
-        async with reads() as session:
-            once = await effects_applied_once(session)
-            everything = await check_database(session)
-        figures.duplicates = [describe(v) for v in once] + await exactly_once(reads, order_ids)
+        once, everything = await db.run(checked, db)
+        figures.duplicates = [describe(v) for v in once] + await db.run(exactly_once, db, order_ids)
         figures.violations = [describe(v) for v in everything if v not in once]
         figures.workflow_executions = (
             await client.count_workflows("WorkflowType = 'OrderWorkflow'")
@@ -368,18 +362,23 @@ async def run_soak(options: argparse.Namespace, data_dir: Path, console: Console
             round(seconds, 1)
             for seconds in await recoveries_after_kills(client, order_ids, worker.kill_times)
         )
-        figures.provider_effects, twice = await provider_books(
-            settings.resolved_simulated_partners_file, reads
+        figures.provider_effects, twice = await db.run(
+            provider_books, settings.resolved_simulated_partners_file, db
         )
         figures.duplicates += twice
         await worker.stop()
         await server.stop()
-    await reader.dispose()
     return figures
 
 
+def checked(db: Database) -> tuple[list[Violation], list[Violation]]:
+    """Effects applied more than once, and every invariant's violations."""
+    with db.reading() as session:
+        return effects_applied_once(session), check_database(session)
+
+
 async def follow(
-    sessions: SessionFactory,
+    db: Database,
     cast: DemoCast,
     submitted: list[str],
     total: int,
@@ -397,16 +396,15 @@ async def follow(
     settled: dict[str, OrderStatus] = {}
     while len(settled) < total and time.monotonic() < deadline:
         waiting = []
-        async with sessions() as session:
-            for order_id in [o for o in submitted if o not in settled]:
-                view = await load_order_view(session, order_id)
-                if view is None:
-                    continue
-                if view.status.is_final or view.status is OrderStatus.NEEDS_ATTENTION:
-                    settled[order_id] = view.status
-                    open_orders.release()
-                else:
-                    waiting.append(view)
+        pending = [o for o in submitted if o not in settled]
+        for order_id, view in zip(pending, await db.run(order_views, db, pending), strict=True):
+            if view is None:
+                continue
+            if view.status.is_final or view.status is OrderStatus.NEEDS_ATTENTION:
+                settled[order_id] = view.status
+                open_orders.release()
+            else:
+                waiting.append(view)
         # Staff and partners act on every order at once; an update waits while no worker runs.
         await asyncio.gather(*(play(cast, view) for view in waiting))
         progress.update(

@@ -67,10 +67,10 @@ from domain.orders import (
 from ops.histories import count_order_steps
 from ops.staff import StaffAction, perform
 from ops.submissions import submit
-from persistence.database import SessionFactory, create_engine, session_factory
+from persistence.database import Database
 from persistence.demo_catalogue import seed_demo_catalogue
 from persistence.models import OrderEventRow, StockLevel, StockMovement
-from persistence.order_views import load_order_view
+from persistence.order_views import order_view
 from runtime.logging import configure_logging
 from runtime.processes import DevServer, WorkerProcess
 from runtime.settings import LogFormat, Settings
@@ -129,6 +129,8 @@ class BenchFigures:
     completed_latency: Percentiles | None = None
     activities_per_order: float = 0.0
     workflow_tasks_per_order: float = 0.0
+    workflow_task_timeouts: int = 0
+    """Workflow tasks of the batch's orders (and their children) that timed out."""
     baseline: RunFigures | None = None
     ratio_to_baseline: float = 0.0
     hot_path: dict[str, float] = field(default_factory=dict)
@@ -246,10 +248,10 @@ async def timed_batch(
     return figures, submitted, completed
 
 
-async def accepted_times(sessions: SessionFactory, order_ids: list[str]) -> dict[str, float]:
+def accepted_times(db: Database, order_ids: list[str]) -> dict[str, float]:
     """When each order was confirmed (its ``confirmed`` audit event)."""
-    async with sessions() as session:
-        rows = await session.execute(
+    with db.reading() as session:
+        rows = session.execute(
             select(OrderEventRow.order_id, OrderEventRow.created_at).where(
                 OrderEventRow.order_id.in_(order_ids),
                 OrderEventRow.kind == EventKind.CONFIRMED.value,
@@ -258,10 +260,10 @@ async def accepted_times(sessions: SessionFactory, order_ids: list[str]) -> dict
         return {order_id: at.timestamp() for order_id, at in rows}
 
 
-async def restock(sessions: SessionFactory, units: int) -> None:
+def restock(db: Database, units: int) -> None:
     """Make sure WIDGET-1 in Berlin has ``units`` free (a stocktake ledger row)."""
-    async with sessions() as session, session.begin():
-        level = await session.get(StockLevel, ("WIDGET-1", "WH-BER"))
+    with db.transaction() as session:
+        level = session.get(StockLevel, ("WIDGET-1", "WH-BER"))
         assert level is not None
         missing = units - (level.on_hand - level.reserved)
         if missing > 0:
@@ -281,7 +283,7 @@ async def restock(sessions: SessionFactory, units: int) -> None:
 async def measure_pipeline(
     console: Console,
     client: Client,
-    sessions: SessionFactory,
+    db: Database,
     worker: WorkerProcess,
     orders: list[OrderSubmission],
     figures: BenchFigures,
@@ -297,7 +299,7 @@ async def measure_pipeline(
         return await bounded([partial(one, o) for o in orders], SUBMIT_CONCURRENCY)
 
     figures.pipeline, submitted, completed = await timed_batch(console, "orders", worker, start_all)
-    accepted = await accepted_times(sessions, list(submitted))
+    accepted = await db.run(accepted_times, db, list(submitted))
     figures.accepted_latency = Percentiles.of(
         [accepted[o] - submitted[o] for o in submitted if o in accepted]
     )
@@ -308,6 +310,8 @@ async def measure_pipeline(
     steps = await count_order_steps(client, sample)
     figures.activities_per_order = round(steps.activities / len(sample), 1)
     figures.workflow_tasks_per_order = round(steps.workflow_tasks / len(sample), 1)
+    everything = await count_order_steps(client, list(submitted))
+    figures.workflow_task_timeouts = everything.timed_out_workflow_tasks
 
 
 async def measure_baseline(
@@ -334,36 +338,42 @@ async def measure_baseline(
     return run
 
 
-async def measure_hot_path(sessions: SessionFactory, tag: str) -> dict[str, float]:
-    """Part 3: reserve-stock activity vs a raw conditional UPDATE, same reservations."""
-    await restock(sessions, HOT_PATH_RESERVATIONS * 2)
+async def measure_hot_path(db: Database, tag: str) -> dict[str, float]:
+    """Part 3: reserve-stock activity vs a raw conditional UPDATE, same reservations.
+
+    Both run on the database's threads, ``HOT_PATH_CONCURRENCY`` at a time, as a
+    worker runs its steps.
+    """
+    await db.run(restock, db, HOT_PATH_RESERVATIONS * 2)
     orders = happy_orders(HOT_PATH_RESERVATIONS, f"HOT{tag}")
     order_ids = [order.order_id for order in orders]
-    receiver = IntakeActivities(sessions)
+    receiver = IntakeActivities(db)
     await bounded(
-        [partial(ActivityEnvironment().run, receiver.receive_order, o) for o in orders],
+        [partial(db.run, ActivityEnvironment().run, receiver.receive_order, o) for o in orders],
         HOT_PATH_CONCURRENCY,
     )
-    inventory = InventoryActivities(sessions)
+    inventory = InventoryActivities(db)
     began = time.monotonic()
     await bounded(
         [
-            partial(ActivityEnvironment().run, inventory.reserve_stock, OrderRef(order_id=o))
+            partial(
+                db.run, ActivityEnvironment().run, inventory.reserve_stock, OrderRef(order_id=o)
+            )
             for o in order_ids
         ],
         HOT_PATH_CONCURRENCY,
     )
     activity_rate = HOT_PATH_RESERVATIONS / (time.monotonic() - began)
 
-    async def raw_reservation() -> None:
-        async with sessions() as session, session.begin():
-            await session.execute(RAW_RESERVATION)
+    def raw_reservation() -> None:
+        with db.transaction() as session:
+            session.execute(RAW_RESERVATION)
 
     began = time.monotonic()
-    await bounded([raw_reservation] * HOT_PATH_RESERVATIONS, HOT_PATH_CONCURRENCY)
+    await bounded([partial(db.run, raw_reservation)] * HOT_PATH_RESERVATIONS, HOT_PATH_CONCURRENCY)
     raw_rate = HOT_PATH_RESERVATIONS / (time.monotonic() - began)
-    async with sessions() as session, session.begin():  # give the raw reservations back
-        await session.execute(
+    with db.transaction() as session:  # give the raw reservations back
+        session.execute(
             text(
                 "UPDATE stock_levels SET reserved = reserved - :n "
                 "WHERE sku = 'WIDGET-1' AND warehouse_id = 'WH-BER'"
@@ -382,7 +392,7 @@ async def measure_hot_path(sessions: SessionFactory, tag: str) -> dict[str, floa
 async def measure_open_orders(
     console: Console,
     client: Client,
-    sessions: SessionFactory,
+    db: Database,
     worker: WorkerProcess,
     count: int,
     tag: str,
@@ -403,12 +413,8 @@ async def measure_open_orders(
     ) as progress:
         task = progress.add_task("held", total=count)
         while True:
-            async with sessions() as session:
-                waiting = await session.scalar(
-                    text("SELECT count(*) FROM orders WHERE id LIKE :p AND status = :s"),
-                    {"p": f"BENCH-OPEN{tag}-%", "s": OrderStatus.AWAITING_APPROVAL.value},
-                )
-            progress.update(task, completed=int(waiting or 0))
+            waiting = await db.run(orders_waiting, db, f"BENCH-OPEN{tag}-%")
+            progress.update(task, completed=waiting)
             if waiting == count:
                 break
             await asyncio.sleep(1.0)
@@ -420,8 +426,7 @@ async def measure_open_orders(
     began = time.monotonic()
     await perform(client, action, StaffDecision(actor="bench", reason="benchmark"))
     answered = time.monotonic() - began
-    async with sessions() as session:
-        view = await load_order_view(session, target)
+    view = await db.run(order_view, db, target)
     return {
         "open_orders": count,
         "worker_cache": cache,
@@ -434,6 +439,16 @@ async def measure_open_orders(
             view is not None and view.status.value != "AWAITING_APPROVAL"
         ),
     }
+
+
+def orders_waiting(db: Database, pattern: str) -> int:
+    """Orders whose id matches ``pattern`` (SQL LIKE) held for credit review."""
+    with db.reading() as session:
+        waiting = session.scalar(
+            text("SELECT count(*) FROM orders WHERE id LIKE :p AND status = :s"),
+            {"p": pattern, "s": OrderStatus.AWAITING_APPROVAL.value},
+        )
+    return int(waiting or 0)
 
 
 def worker_cache(options: argparse.Namespace) -> int:
@@ -466,17 +481,16 @@ async def run_benchmark(
     figures = BenchFigures(database=settings.shown_database_url, orders=options.orders)
     tag = f"{int(time.time()) % 100000:05d}"
     if options.hot_path_only:
-        async with open_database(settings) as sessions:
-            await seed_demo_catalogue(sessions)
-            figures.hot_path = await measure_hot_path(sessions, tag)
+        async with open_database(settings, threads=HOT_PATH_CONCURRENCY) as db:
+            await db.run(seed_demo_catalogue, db)
+            figures.hot_path = await measure_hot_path(db, tag)
         return figures
     server = DevServer(data_dir, options.port)
     await server.start()
-    reader = create_engine(settings.resolved_database_url, read_only=True)
     try:
-        async with open_database(settings) as sessions:
-            await seed_demo_catalogue(sessions)
-            await restock(sessions, options.orders * 2)
+        async with open_database(settings, threads=HOT_PATH_CONCURRENCY) as db:
+            await db.run(seed_demo_catalogue, db)
+            await db.run(restock, db, options.orders * 2)
             client = await connect(settings)
             worker = WorkerProcess(environment, data_dir, "bench-worker")
             await worker.start()
@@ -484,14 +498,12 @@ async def run_benchmark(
             warm = order_workflow_id(f"BENCH-WARM{tag}-00000")
             await client.get_workflow_handle(warm).result()
             orders = happy_orders(options.orders, tag)
-            await measure_pipeline(
-                console, client, session_factory(reader), worker, orders, figures
-            )
+            await measure_pipeline(console, client, db, worker, orders, figures)
             if options.open_orders:
                 figures.open_orders = await measure_open_orders(
                     console,
                     client,
-                    session_factory(reader),
+                    db,
                     worker,
                     options.open_orders,
                     tag,
@@ -511,9 +523,8 @@ async def run_benchmark(
             figures.ratio_to_baseline = round(
                 figures.pipeline.per_second / figures.baseline.per_second, 2
             )
-            figures.hot_path = await measure_hot_path(sessions, tag)
+            figures.hot_path = await measure_hot_path(db, tag)
     finally:
-        await reader.dispose()
         await server.stop()
     return figures
 
@@ -538,6 +549,7 @@ def figures_table(figures: BenchFigures) -> Table:
             ),
             ("activity calls per order", str(figures.activities_per_order)),
             ("workflow tasks per order", str(figures.workflow_tasks_per_order)),
+            ("workflow task timeouts", str(figures.workflow_task_timeouts)),
             ("worker peak memory", f"{pipeline.worker_peak_mb} MB"),
             (
                 "CPU seconds worker / server",

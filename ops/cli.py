@@ -40,10 +40,11 @@ from domain.shipping import (
     shipment_workflow_id,
 )
 from domain.supply import SUPPLY_RECEIVED_SIGNAL, SupplyReceipt, supply_workflow_id
+from persistence.database import Database
 from persistence.demo_catalogue import seed_demo_catalogue
 from persistence.invariants import Violation, check_database, unfinished_order_ids
 from persistence.migrate import new_revision, upgrade
-from persistence.order_views import list_orders, load_order_view
+from persistence.order_views import list_orders, order_view
 from runtime.codec_server import running_codec_server
 from runtime.logging import configure_logging
 from runtime.settings import Settings
@@ -139,8 +140,8 @@ def status(
 
 
 async def _stored_view(settings: Settings, order_id: str) -> OrderView | None:
-    async with open_database(settings) as sessions, sessions() as session:
-        return await load_order_view(session, order_id)
+    async with open_database(settings) as db:
+        return await db.run(order_view, db, order_id)
 
 
 async def _live_view(settings: Settings, order_id: str) -> OrderView | None:
@@ -177,9 +178,10 @@ def orders_list(
 
     async def load() -> list[str]:
         settings = Settings()
-        async with open_database(settings) as sessions, sessions() as session:
-            rows = await list_orders(
-                session,
+        async with open_database(settings) as db:
+            rows = await db.run(
+                list_orders,
+                db,
                 statuses=status or (),
                 customer_id=customer,
                 needs_attention=needs_attention,
@@ -393,9 +395,12 @@ def check(
 
 
 async def _violations(settings: Settings, with_temporal: bool) -> list[Violation]:
-    async with open_database(settings) as sessions, sessions() as session:
-        violations = await check_database(session)
-        unfinished = await unfinished_order_ids(session)
+    def read(db: Database) -> tuple[list[Violation], list[str]]:
+        with db.reading() as session:
+            return check_database(session), unfinished_order_ids(session)
+
+    async with open_database(settings) as db:
+        violations, unfinished = await db.run(read, db)
     if with_temporal:
         violations += await stuck_orders(await connect(settings), unfinished)
     return violations
@@ -448,8 +453,8 @@ def db_seed_demo() -> None:
     """Load the demo catalogue into an empty business database."""
 
     async def seed() -> bool:
-        async with open_database(Settings()) as sessions:
-            return await seed_demo_catalogue(sessions)
+        async with open_database(Settings()) as db:
+            return await db.run(seed_demo_catalogue, db)
 
     seeded = asyncio.run(seed())
     console.print("Seeded the demo catalogue." if seeded else "Database already has customers.")

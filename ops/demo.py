@@ -28,10 +28,10 @@ from domain.orders import (
 )
 from domain.settlement import IncomingPayment
 from domain.supply import SUPPLY_RECEIVED_SIGNAL, SupplyReceipt, SupplyStatus, supply_workflow_id
-from persistence.database import SessionFactory
+from persistence.database import Database
 from persistence.demo_catalogue import seed_demo_catalogue
 from persistence.migrate import upgrade
-from persistence.order_views import load_order_view
+from persistence.order_views import order_view, order_views
 from runtime.logging import configure_logging
 from runtime.settings import LogFormat, Settings
 from runtime.temporal import connect, register_search_attributes, temporal_server
@@ -57,8 +57,8 @@ async def prepare_database(settings: Settings) -> bool:
     if it is empty (so the example orders can be taken at once); True if it seeded."""
     settings.prepare_data_dir()
     await asyncio.to_thread(upgrade, settings.resolved_database_url)
-    async with open_database(settings) as sessions:
-        return await seed_demo_catalogue(sessions)
+    async with open_database(settings) as db:
+        return await db.run(seed_demo_catalogue, db)
 
 
 class DemoCast:
@@ -139,7 +139,7 @@ class DemoCast:
 
 
 async def follow_orders(
-    sessions: SessionFactory, order_ids: Sequence[str], console: Console, cast: DemoCast
+    db: Database, order_ids: Sequence[str], console: Console, cast: DemoCast
 ) -> list[OrderView]:
     """Show progress until every order has finished; returns their final views."""
     columns = (
@@ -152,8 +152,7 @@ async def follow_orders(
         task = progress.add_task("orders running", total=len(order_ids))
         deadline = asyncio.get_running_loop().time() + DEMO_DEADLINE_SECONDS
         while True:
-            async with sessions() as session:
-                views = [await load_order_view(session, order_id) for order_id in order_ids]
+            views = await db.run(order_views, db, order_ids)
             known = [view for view in views if view is not None]
             for view in known:
                 await cast.act(view)
@@ -175,21 +174,20 @@ async def follow_orders(
 OPERATOR_QUERY = "OrderStatus = 'AWAITING_APPROVAL' AND EscalationLevel >= 2"
 
 
-async def leave_an_escalated_order(client: Client, sessions: SessionFactory) -> str:
+async def leave_an_escalated_order(client: Client, db: Database) -> str:
     """Submit an order held for credit review and escalate it twice, for an operator to find.
 
     The demo's supervisor pulls the approval deadline forward twice (``extend``
     to a second from now), so the ladder's first two rungs fall due at once.
     """
     order = held_order_for_operator(utcnow().strftime("%d%H%M%S"))
-    await submit(client, order, sessions)
+    await submit(client, order, db)
     action = StaffAction(
         order_workflow_id(order.order_id), EXTEND_DEADLINE_SIGNAL, f"order {order.order_id}"
     )
     for level in (1, 2):
         while True:
-            async with sessions() as session:
-                view = await load_order_view(session, order.order_id)
+            view = await db.run(order_view, db, order.order_id)
             if view is not None and view.escalation_level >= level:
                 break
             if view is not None and view.status is OrderStatus.AWAITING_APPROVAL:
@@ -218,11 +216,11 @@ def operator_walkthrough(settings: Settings, order_id: str) -> str:
     )
 
 
-async def submit_demo_orders(client: Client, sessions: SessionFactory) -> DemoCast:
+async def submit_demo_orders(client: Client, db: Database) -> DemoCast:
     """Submit the demo set; the cast that will play staff and partners for it."""
     demo = demo_submissions(utcnow().strftime("%d%H%M%S"))
     for submission, _ in demo:
-        await submit(client, submission, sessions)
+        await submit(client, submission, db)
     return DemoCast(client, {submission.order_id: role for submission, role in demo})
 
 
@@ -235,7 +233,7 @@ async def run_demo(settings: Settings, console: Console, keep_running: bool) -> 
         console.print(f"Business database: {settings.resolved_database_url}")
         if await prepare_database(settings):
             console.print("Seeded the demo catalogue (customers, products, stock).")
-        async with open_database(settings) as sessions:
+        async with open_database(settings) as db:
             console.print("Starting the Temporal dev server (or reusing a running one)...")
             async with temporal_server(settings) as address:
                 client = await connect(settings, address)
@@ -247,16 +245,16 @@ async def run_demo(settings: Settings, console: Console, keep_running: bool) -> 
                         f"endpoint to http://localhost:{settings.resolved_codec_port}/t/<token> "
                         f"(token in {settings.data_dir / 'codec-token'}; see README)"
                     )
-                async with order_worker(client, sessions, settings):
-                    cast = await submit_demo_orders(client, sessions)
+                async with order_worker(client, db, settings):
+                    cast = await submit_demo_orders(client, db)
                     console.print(
                         f"Submitted {len(cast.order_ids)} orders by signal-with-start; "
                         f"worker log: {log_path}"
                     )
-                    views = await follow_orders(sessions, cast.order_ids, console, cast)
+                    views = await follow_orders(db, cast.order_ids, console, cast)
                     console.print(order_table(views))
                     if keep_running:
-                        held = await leave_an_escalated_order(client, sessions)
+                        held = await leave_an_escalated_order(client, db)
                         console.print(operator_walkthrough(settings, held))
                         await asyncio.Event().wait()
     logging.getLogger().handlers.clear()

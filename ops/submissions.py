@@ -17,16 +17,13 @@ from domain.orders import (
     SUBMIT_ORDER_SIGNAL,
     TASK_QUEUE,
     WORKFLOW_TYPE,
-    EventKind,
     OrderStatus,
     OrderSubmission,
     order_workflow_id,
 )
 from domain.visibility import initial_search_attributes
-from persistence.database import SessionFactory
-from persistence.models import OrderEventRow
-
-from ._clock import utcnow
+from persistence.database import Database
+from persistence.transactions.intake import record_duplicate_submission
 
 
 class SubmissionError(ValueError):
@@ -74,12 +71,12 @@ def read_submission(path: Path) -> OrderSubmission:
 
 
 async def submit(
-    client: Client, submission: OrderSubmission, sessions: SessionFactory | None = None
+    client: Client, submission: OrderSubmission, db: Database | None = None
 ) -> SubmitOutcome:
     """Signal-with-start the order's workflow; never starts a second one for an order id.
 
     A running workflow receives the signal (and records a repeat as a duplicate).
-    A finished one is never restarted (``REJECT_DUPLICATE``); with ``sessions``
+    A finished one is never restarted (``REJECT_DUPLICATE``); with ``db``
     the repeat is then recorded in the order's audit log here.
     """
     workflow_id = order_workflow_id(submission.order_id)
@@ -104,19 +101,8 @@ async def submit(
             ),
         )
     except WorkflowAlreadyStartedError:
-        if sessions is not None:
-            async with sessions() as session, session.begin():
-                session.add(
-                    OrderEventRow(
-                        order_id=submission.order_id,
-                        kind=EventKind.DUPLICATE_SUBMISSION.value,
-                        detail=(
-                            f"via {submission.channel.value} after the order had finished; ignored"
-                        ),
-                        actor="starter",
-                        created_at=utcnow(),
-                    )
-                )
+        if db is not None:
+            await db.run(record_duplicate_submission, db, submission, actor="starter")
         return SubmitOutcome(submission.order_id, workflow_id, Delivery.ALREADY_FINISHED)
     return SubmitOutcome(submission.order_id, workflow_id, Delivery.SUBMITTED)
 

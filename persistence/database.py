@@ -1,20 +1,37 @@
-"""Engine and session factory for SQLite (embedded default) and PostgreSQL."""
+"""The business database: synchronous transactions on worker threads.
+
+Every database step is one synchronous function running one transaction
+(:meth:`Database.transaction`). A worker runs them on the threads of the
+database's executor, which is the worker's ``activity_executor``; async code
+(the ``oms`` command, the tools, the partner steps) hands them to the same
+threads with :meth:`Database.run`.
+
+SQLite (the embedded default) has one writer at a time. Each process has one
+writing connection that one thread uses at a time (a lock), so transactions
+queue in the process instead of sleeping in SQLite's busy handler; reading
+sessions have connections of their own, which begin deferred and never take
+the write lock. PostgreSQL gets one pool of as many connections as the
+executor has threads.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+import asyncio
+import contextvars
+import functools
+import threading
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import AbstractContextManager, contextmanager, nullcontext
+from typing import Any, ParamSpec, TypeVar
 
-from sqlalchemy import event
+from sqlalchemy import Engine, event
+from sqlalchemy import create_engine as create_sync_engine
 from sqlalchemy.engine import URL, Connection, make_url
-from sqlalchemy.ext.asyncio import (
-    AsyncEngine,
-    AsyncSession,
-    async_sessionmaker,
-    create_async_engine,
-)
+from sqlalchemy.orm import Session, sessionmaker
 
-SessionFactory = async_sessionmaker[AsyncSession]
-"""Makes sessions on the business database; injected into activities and tools."""
+ParamsT = ParamSpec("ParamsT")
+ResultT = TypeVar("ResultT")
 
 SQLITE_PRAGMAS = {
     "journal_mode": "WAL",
@@ -22,15 +39,22 @@ SQLITE_PRAGMAS = {
     "foreign_keys": "ON",
     "busy_timeout": "30000",
 }
-"""WAL lets readers work beside the single writer; writers wait up to 30 s for the lock."""
+"""WAL lets readers work beside the single writer; a writer in another process waits up
+to 30 s for the lock."""
+
+DEFAULT_THREADS = 4
+"""Threads (and PostgreSQL connections) of a database opened by a tool; workers set theirs."""
+
+READ_ONLY = "oms_read_only"
+"""Execution option of an engine whose sessions only read (see :class:`Database`)."""
 
 
-def async_url(url: str | URL) -> URL:
-    """``url`` with the async driver this project uses for its dialect."""
+def sync_url(url: str | URL) -> URL:
+    """``url`` with the driver this project uses for its dialect (stdlib sqlite3, psycopg)."""
     parsed = make_url(url)
     backend = parsed.get_backend_name()
     if backend == "sqlite":
-        return parsed.set(drivername="sqlite+aiosqlite")
+        return parsed.set(drivername="sqlite+pysqlite")
     if backend == "postgresql":
         return parsed.set(drivername="postgresql+psycopg")
     raise ValueError(
@@ -39,47 +63,95 @@ def async_url(url: str | URL) -> URL:
     )
 
 
-def sync_url(url: str | URL) -> URL:
-    """``url`` with a synchronous driver, for Alembic."""
-    parsed = async_url(url)
-    if parsed.get_backend_name() == "sqlite":
-        return parsed.set(drivername="sqlite+pysqlite")
-    return parsed
+class Database:
+    """The business database, its connections and the threads that use them.
 
-
-READ_ONLY = "oms_read_only"
-"""Execution option of an engine whose sessions only read (see :func:`create_engine`)."""
-
-
-def create_engine(url: str | URL, *, read_only: bool = False, **options: Any) -> AsyncEngine:
-    """An async engine for ``url``; SQLite gets WAL pragmas and ``BEGIN IMMEDIATE``.
-
-    A ``read_only`` engine is for people's views and checks: on SQLite its
-    transactions begin deferred, so reading never holds the write lock that the
-    workers' steps wait for. A writing engine on SQLite has a single connection.
+    ``threads`` sizes the executor that runs database steps and, on PostgreSQL,
+    the connection pool: every thread can hold a connection, and nothing else
+    takes one, so no step waits for a connection while a thread is free.
     """
-    target = async_url(url)
-    if read_only:
-        options["execution_options"] = {**options.get("execution_options", {}), READ_ONLY: True}
-    elif target.get_backend_name() == "sqlite":
-        # SQLite has one writer at a time. With one connection per process, a
-        # process's transactions queue for it in asyncio instead of sleeping in
-        # SQLite's busy handler (which backs off up to 100 ms a try).
-        options.setdefault("pool_size", 1)
-        options.setdefault("max_overflow", 0)
-    engine = create_async_engine(target, **options)
-    if engine.dialect.name == "sqlite":
-        configure_sqlite(engine.sync_engine)
-    return engine
+
+    def __init__(self, url: str | URL, *, threads: int = DEFAULT_THREADS) -> None:
+        target = sync_url(url)
+        self.threads = threads
+        self.executor = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="oms-db")
+        self._write_lock: AbstractContextManager[Any]
+        if target.get_backend_name() == "sqlite":
+            # SQLite serialises writers anyway; one connection per process makes the
+            # wait a lock in this process instead of SQLite's busy handler, which
+            # sleeps up to 100 ms a try.
+            self.engine = create_sync_engine(target, pool_size=1, max_overflow=0)
+            self._reader = create_sync_engine(
+                target,
+                pool_size=threads,
+                max_overflow=0,
+                execution_options={READ_ONLY: True},
+            )
+            configure_sqlite(self.engine)
+            configure_sqlite(self._reader)
+            self._write_lock = threading.Lock()
+        else:
+            self.engine = create_sync_engine(
+                target, pool_size=threads, max_overflow=0, pool_pre_ping=True
+            )
+            self._reader = self.engine
+            self._write_lock = nullcontext()
+        self._writing = sessionmaker(self.engine, expire_on_commit=False)
+        self._reading = sessionmaker(self._reader, expire_on_commit=False)
+
+    @property
+    def dialect(self) -> str:
+        """``sqlite`` or ``postgresql``."""
+        return self.engine.dialect.name
+
+    @property
+    def engines(self) -> tuple[Engine, ...]:
+        """Every engine this database uses (one on PostgreSQL, writer and readers on SQLite)."""
+        return (self.engine,) if self._reader is self.engine else (self.engine, self._reader)
+
+    @contextmanager
+    def transaction(self) -> Iterator[Session]:
+        """A session in one transaction, committed when the block ends without an error.
+
+        On SQLite the block holds the process's writing connection: keep it to
+        the statements of one business step, and never open another
+        transaction inside it.
+        """
+        with self._write_lock, self._writing() as session, session.begin():
+            yield session
+
+    @contextmanager
+    def reading(self) -> Iterator[Session]:
+        """A session that only reads; on SQLite it never waits for or blocks a writer."""
+        with self._reading() as session:
+            yield session
+
+    async def run(
+        self, step: Callable[ParamsT, ResultT], *args: ParamsT.args, **kwargs: ParamsT.kwargs
+    ) -> ResultT:
+        """Run the synchronous ``step`` on one of the database's threads and await its result.
+
+        The caller's context variables (the log context) go with it.
+        """
+        context = contextvars.copy_context()
+        call = functools.partial(context.run, step, *args, **kwargs)
+        return await asyncio.get_running_loop().run_in_executor(self.executor, call)
+
+    def dispose(self) -> None:
+        """Let running steps finish, then close every connection."""
+        self.executor.shutdown(wait=True)
+        for engine in self.engines:
+            engine.dispose()
 
 
-def configure_sqlite(engine: Any) -> None:
-    """Make every SQLite transaction take the write lock when it begins.
+def configure_sqlite(engine: Engine) -> None:
+    """WAL and the other pragmas on every connection; writers take the lock when they begin.
 
-    ``BEGIN IMMEDIATE`` serialises writers up front, so a read-then-update such as
-    a stock reservation cannot interleave with another one (no lost update, no
-    deadlock-on-upgrade). The driver's own implicit BEGIN is switched off so
-    SQLAlchemy's ``begin`` event decides, as the SQLAlchemy docs recommend.
+    ``BEGIN IMMEDIATE`` serialises writers up front, so a read-then-update such
+    as a stock reservation cannot interleave with another process's (no lost
+    update, no deadlock-on-upgrade). The driver's own implicit BEGIN is
+    switched off so SQLAlchemy's ``begin`` event decides, as the SQLAlchemy
+    docs recommend. Sessions of a read-only engine begin deferred.
     """
 
     @event.listens_for(engine, "connect")
@@ -94,8 +166,3 @@ def configure_sqlite(engine: Any) -> None:
     def _on_begin(connection: Connection) -> None:
         read_only = connection.get_execution_options().get(READ_ONLY, False)
         connection.exec_driver_sql("BEGIN DEFERRED" if read_only else "BEGIN IMMEDIATE")
-
-
-def session_factory(engine: AsyncEngine) -> SessionFactory:
-    """Sessions whose objects stay usable after commit."""
-    return async_sessionmaker(engine, expire_on_commit=False)

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from domain.catalogue import PaymentTerms, Sourcing, Standing
 from domain.inventory import MovementKind
-from persistence.database import SessionFactory
+from persistence.database import Database
 from persistence.models import Customer, Product, StockLevel, StockMovement, Warehouse
 
 CUSTOMERS: list[dict[str, Any]] = [
@@ -125,20 +125,20 @@ STOCK = {
 }
 
 
-async def seed_demo_catalogue(sessions: SessionFactory) -> bool:
+def seed_demo_catalogue(db: Database) -> bool:
     """Load the demo catalogue into an empty database; returns False if it had customers.
 
     A database seeded by an older version gets the demo customers added since.
     """
-    async with sessions() as session, session.begin():
-        if await session.scalar(select(func.count()).select_from(Customer)):
-            known = set(await session.scalars(select(Customer.id)))
+    with db.transaction() as session:
+        if session.scalar(select(func.count()).select_from(Customer)):
+            known = set(session.scalars(select(Customer.id)))
             session.add_all(Customer(**row) for row in CUSTOMERS if row["id"] not in known)
             return False
         session.add_all(Customer(**row) for row in CUSTOMERS)
         session.add_all(Product(**row) for row in PRODUCTS)
         session.add_all(Warehouse(**row) for row in WAREHOUSES)
-        await session.flush()
+        session.flush()
         now = datetime.now(UTC)
         for (sku, warehouse_id), units in STOCK.items():
             session.add(StockLevel(sku=sku, warehouse_id=warehouse_id, on_hand=units, reserved=0))

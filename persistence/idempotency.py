@@ -7,16 +7,16 @@ result, changing nothing) or finds no trace of an earlier attempt.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import TypeVar
 
 from pydantic import BaseModel
 from sqlalchemy import bindparam, insert, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
-from persistence.database import SessionFactory
+from persistence.database import Database
 from persistence.models import IdempotencyKey, table_of
 
 ResultT = TypeVar("ResultT", bound=BaseModel)
@@ -26,7 +26,7 @@ _KEYS = table_of(IdempotencyKey)
 _SELECT_RESULT = select(_KEYS.c.result).where(_KEYS.c.key == bindparam("key"))
 _INSERT_KEY = insert(_KEYS)
 
-Effect = Callable[[AsyncSession], Awaitable[ResultT]]
+Effect = Callable[[Session], ResultT]
 
 
 class Done(BaseModel):
@@ -38,8 +38,8 @@ def step_key(order_id: str, step: str) -> str:
     return f"{order_id}:{step}"
 
 
-async def run_once(
-    sessions: SessionFactory, key: str, result_type: type[ResultT], effect: Effect[ResultT]
+def run_once(
+    db: Database, key: str, result_type: type[ResultT], effect: Effect[ResultT]
 ) -> ResultT:
     """Run ``effect`` in a transaction unless ``key`` was already recorded.
 
@@ -48,49 +48,45 @@ async def run_once(
     key, so the loser rolls back and reads the winner's result.
     """
     try:
-        async with sessions() as session, session.begin():
-            stored = await _stored(session, key)
+        with db.transaction() as session:
+            stored = _stored(session, key)
             if stored is not None:
                 return result_type.model_validate_json(stored)
-            result = await effect(session)
-            await store_result(session, key, result)
+            result = effect(session)
+            store_result(session, key, result)
     except IntegrityError:
-        async with sessions() as session:
-            stored = await _stored(session, key)
+        with db.reading() as session:
+            stored = _stored(session, key)
             if stored is None:
                 raise
             return result_type.model_validate_json(stored)
     return result
 
 
-async def store_result(session: AsyncSession, key: str, result: BaseModel) -> None:
+def store_result(session: Session, key: str, result: BaseModel) -> None:
     """Record ``key`` with ``result`` in the session's transaction (fails if it exists)."""
-    await session.execute(
+    session.execute(
         _INSERT_KEY,
         {"key": key, "result": result.model_dump_json(), "created_at": datetime.now(UTC)},
     )
 
 
-async def stored_result(
-    sessions: SessionFactory, key: str, result_type: type[ResultT]
-) -> ResultT | None:
+def stored_result(db: Database, key: str, result_type: type[ResultT]) -> ResultT | None:
     """The stored result of ``key``, or None if that step has not taken effect yet.
 
     Lets a step that calls a partner skip the call when it already took effect.
     """
-    async with sessions() as session:
-        return await stored_result_in(session, key, result_type)
+    with db.reading() as session:
+        return stored_result_in(session, key, result_type)
 
 
-async def stored_result_in(
-    session: AsyncSession, key: str, result_type: type[ResultT]
-) -> ResultT | None:
+def stored_result_in(session: Session, key: str, result_type: type[ResultT]) -> ResultT | None:
     """As :func:`stored_result`, inside the caller's transaction."""
-    stored = await _stored(session, key)
+    stored = _stored(session, key)
     return None if stored is None else result_type.model_validate_json(stored)
 
 
-async def _stored(session: AsyncSession, key: str) -> str | None:
+def _stored(session: Session, key: str) -> str | None:
     """The stored result of ``key`` as JSON (a plain query: no ORM object is built)."""
-    stored: str | None = await session.scalar(_SELECT_RESULT, {"key": key})
+    stored: str | None = session.scalar(_SELECT_RESULT, {"key": key})
     return stored

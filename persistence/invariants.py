@@ -10,7 +10,7 @@ from decimal import Decimal
 
 from pydantic import BaseModel
 from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from domain.inventory import MovementKind, ReservationStatus
 from domain.orders import FINAL_STATUSES
@@ -42,11 +42,11 @@ class Violation(BaseModel):
     detail: str
 
 
-async def stock_conservation(session: AsyncSession) -> list[Violation]:
+def stock_conservation(session: Session) -> list[Violation]:
     """Levels equal the sums of their ledger, and reserved equals the active reservations."""
     ledger = {
         (sku, warehouse): (int(on_hand), int(reserved))
-        for sku, warehouse, on_hand, reserved in await session.execute(
+        for sku, warehouse, on_hand, reserved in session.execute(
             select(
                 StockMovement.sku,
                 StockMovement.warehouse_id,
@@ -57,14 +57,14 @@ async def stock_conservation(session: AsyncSession) -> list[Violation]:
     }
     promised = {
         (sku, warehouse): int(quantity)
-        for sku, warehouse, quantity in await session.execute(
+        for sku, warehouse, quantity in session.execute(
             select(Reservation.sku, Reservation.warehouse_id, func.sum(Reservation.quantity))
             .where(Reservation.status == ReservationStatus.ACTIVE.value)
             .group_by(Reservation.sku, Reservation.warehouse_id)
         )
     }
     violations = []
-    for level in await session.scalars(select(StockLevel)):
+    for level in session.scalars(select(StockLevel)):
         where = f"{level.sku}@{level.warehouse_id}"
         booked = ledger.get((level.sku, level.warehouse_id), (0, 0))
         if (level.on_hand, level.reserved) != booked:
@@ -88,10 +88,10 @@ async def stock_conservation(session: AsyncSession) -> list[Violation]:
     return violations
 
 
-async def money_conservation(session: AsyncSession) -> list[Violation]:
+def money_conservation(session: Session) -> list[Violation]:
     """For every finished order: money kept (in - refunded) equals invoiced - credit-noted."""
     kept: dict[str, Decimal] = defaultdict(Decimal)
-    for order_id, kind, amount in await session.execute(
+    for order_id, kind, amount in session.execute(
         select(Payment.order_id, Payment.kind, func.sum(Payment.amount))
         .join(Order, Order.id == Payment.order_id)
         .where(Order.status.in_(FINAL))
@@ -102,13 +102,13 @@ async def money_conservation(session: AsyncSession) -> list[Violation]:
         elif kind == PaymentKind.REFUND.value:
             kept[order_id] -= Decimal(amount)
     billed: dict[str, Decimal] = defaultdict(Decimal)
-    for order_id, amount in await session.execute(
+    for order_id, amount in session.execute(
         select(Invoice.order_id, Invoice.amount)
         .join(Order, Order.id == Invoice.order_id)
         .where(Order.status.in_(FINAL))
     ):
         billed[order_id] += Decimal(amount)
-    for order_id, amount in await session.execute(
+    for order_id, amount in session.execute(
         select(CreditNote.order_id, CreditNote.amount)
         .join(Order, Order.id == CreditNote.order_id)
         .where(Order.status.in_(FINAL))
@@ -125,7 +125,7 @@ async def money_conservation(session: AsyncSession) -> list[Violation]:
     ]
 
 
-async def nothing_open_for_finished_orders(session: AsyncSession) -> list[Violation]:
+def nothing_open_for_finished_orders(session: Session) -> list[Violation]:
     """A finished order holds no active reservation, open supply order, parcel or open invoice."""
     checks = [
         (Reservation, Reservation.status == ReservationStatus.ACTIVE.value, "active reservation"),
@@ -139,7 +139,7 @@ async def nothing_open_for_finished_orders(session: AsyncSession) -> list[Violat
     ]
     violations = []
     for model, condition, what in checks:
-        rows = await session.execute(
+        rows = session.execute(
             select(Order.id, Order.status, func.count())
             .join(model, model.order_id == Order.id)  # type: ignore[attr-defined]
             .where(Order.status.in_(FINAL), condition)
@@ -156,7 +156,7 @@ async def nothing_open_for_finished_orders(session: AsyncSession) -> list[Violat
     return violations
 
 
-async def effects_applied_once(session: AsyncSession) -> list[Violation]:
+def effects_applied_once(session: Session) -> list[Violation]:
     """No step's effect was applied twice (a retried or replayed step that was not idempotent).
 
     Per order line, no more units were ever reserved than ordered; per order, the
@@ -165,7 +165,7 @@ async def effects_applied_once(session: AsyncSession) -> list[Violation]:
     not a replacement. (One invoice and one receipt per order are unique keys.)
     """
     violations = []
-    over_reserved = await session.execute(
+    over_reserved = session.execute(
         select(
             OrderLine.order_id,
             OrderLine.line_no,
@@ -190,7 +190,7 @@ async def effects_applied_once(session: AsyncSession) -> list[Violation]:
     ]
     ledger = {
         order_id: int(units)
-        for order_id, units in await session.execute(
+        for order_id, units in session.execute(
             select(StockMovement.order_id, func.sum(StockMovement.reserved_change))
             .where(
                 StockMovement.kind == MovementKind.RESERVE.value,
@@ -202,7 +202,7 @@ async def effects_applied_once(session: AsyncSession) -> list[Violation]:
     }
     rows = {
         order_id: int(units)
-        for order_id, units in await session.execute(
+        for order_id, units in session.execute(
             select(Reservation.order_id, func.sum(Reservation.quantity)).group_by(
                 Reservation.order_id
             )
@@ -218,7 +218,7 @@ async def effects_applied_once(session: AsyncSession) -> list[Violation]:
         for order_id in sorted(set(ledger) | set(rows))
         if ledger.get(order_id, 0) != rows.get(order_id, 0)
     ]
-    repeated_payments = await session.execute(
+    repeated_payments = session.execute(
         select(Payment.order_id, Payment.kind, func.count())
         .where(Payment.kind.in_([PaymentKind.AUTHORISATION.value, PaymentKind.CAPTURE.value]))
         .group_by(Payment.order_id, Payment.kind)
@@ -232,7 +232,7 @@ async def effects_applied_once(session: AsyncSession) -> list[Violation]:
         )
         for order_id, kind, count in repeated_payments
     ]
-    repeated_parcels = await session.execute(
+    repeated_parcels = session.execute(
         select(Shipment.order_id, Shipment.warehouse_id, func.count())
         .where(Shipment.replaces_id.is_(None))
         .group_by(Shipment.order_id, Shipment.warehouse_id)
@@ -249,17 +249,17 @@ async def effects_applied_once(session: AsyncSession) -> list[Violation]:
     return violations
 
 
-async def check_database(session: AsyncSession) -> list[Violation]:
+def check_database(session: Session) -> list[Violation]:
     """Every invariant the business database alone can prove."""
     return [
-        *await stock_conservation(session),
-        *await money_conservation(session),
-        *await nothing_open_for_finished_orders(session),
-        *await effects_applied_once(session),
+        *stock_conservation(session),
+        *money_conservation(session),
+        *nothing_open_for_finished_orders(session),
+        *effects_applied_once(session),
     ]
 
 
-async def unfinished_order_ids(session: AsyncSession) -> list[str]:
+def unfinished_order_ids(session: Session) -> list[str]:
     """Orders whose status says their workflow should still be running."""
-    rows = await session.scalars(select(Order.id).where(Order.status.not_in(FINAL)))
+    rows = session.scalars(select(Order.id).where(Order.status.not_in(FINAL)))
     return list(rows)

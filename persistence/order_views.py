@@ -8,7 +8,7 @@ from decimal import Decimal
 
 from pydantic import BaseModel
 from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from domain.orders import (
     LineView,
@@ -21,6 +21,7 @@ from domain.orders import (
     SupplyView,
 )
 from domain.settlement import PaymentKind
+from persistence.database import Database
 from persistence.models import (
     CreditNote,
     Invoice,
@@ -49,39 +50,37 @@ class OrderSummary(BaseModel):
     updated_at: datetime
 
 
-async def load_order_view(session: AsyncSession, order_id: str) -> OrderView | None:
+def load_order_view(session: Session, order_id: str) -> OrderView | None:
     """The full view of ``order_id`` from the read model, or None if it is unknown."""
-    order = await session.get(Order, order_id)
+    order = session.get(Order, order_id)
     if order is None:
         return None
-    lines = await session.scalars(
+    lines = session.scalars(
         select(OrderLine).where(OrderLine.order_id == order_id).order_by(OrderLine.line_no)
     )
-    reservations = await session.scalars(
+    reservations = session.scalars(
         select(Reservation)
         .where(Reservation.order_id == order_id)
         .order_by(Reservation.line_no, Reservation.warehouse_id)
     )
-    shipments = await session.scalars(
+    shipments = session.scalars(
         select(Shipment).where(Shipment.order_id == order_id).order_by(Shipment.id)
     )
-    events = await session.scalars(
+    events = session.scalars(
         select(OrderEventRow).where(OrderEventRow.order_id == order_id).order_by(OrderEventRow.id)
     )
-    totals_by_kind = await session.execute(
+    totals_by_kind = session.execute(
         select(Payment.kind, func.sum(Payment.amount))
         .where(Payment.order_id == order_id)
         .group_by(Payment.kind)
     )
     amounts: dict[str, Decimal] = {kind: Decimal(total) for kind, total in totals_by_kind}
-    invoice = await session.scalar(select(Invoice).where(Invoice.order_id == order_id))
-    credit_note = await session.scalar(
-        select(CreditNote.number).where(CreditNote.order_id == order_id)
-    )
-    supply = await session.scalars(
+    invoice = session.scalar(select(Invoice).where(Invoice.order_id == order_id))
+    credit_note = session.scalar(select(CreditNote.number).where(CreditNote.order_id == order_id))
+    supply = session.scalars(
         select(SupplyOrder).where(SupplyOrder.order_id == order_id).order_by(SupplyOrder.line_no)
     )
-    receipt = await session.scalar(select(Receipt.number).where(Receipt.order_id == order_id))
+    receipt = session.scalar(select(Receipt.number).where(Receipt.order_id == order_id))
     return OrderView(
         order_id=order.id,
         workflow_id=order.workflow_id,
@@ -154,8 +153,8 @@ async def load_order_view(session: AsyncSession, order_id: str) -> OrderView | N
     )
 
 
-async def list_orders(
-    session: AsyncSession,
+def list_orders(
+    db: Database,
     *,
     statuses: Sequence[OrderStatus] = (),
     customer_id: str | None = None,
@@ -176,6 +175,8 @@ async def list_orders(
         query = query.where(Order.needs_attention.is_not(None))
     if escalated:
         query = query.where(Order.escalation_level >= escalated)
+    with db.reading() as session:
+        rows = session.scalars(query).all()
     return [
         OrderSummary(
             order_id=order.id,
@@ -188,5 +189,16 @@ async def list_orders(
             needs_attention=order.needs_attention,
             updated_at=order.updated_at,
         )
-        for order in await session.scalars(query)
+        for order in rows
     ]
+
+
+def order_views(db: Database, order_ids: Sequence[str]) -> list[OrderView | None]:
+    """The views of ``order_ids`` (None for one not in the database), read together."""
+    with db.reading() as session:
+        return [load_order_view(session, order_id) for order_id in order_ids]
+
+
+def order_view(db: Database, order_id: str) -> OrderView | None:
+    """The view of one order, or None if it is not in the database."""
+    return order_views(db, [order_id])[0]

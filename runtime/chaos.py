@@ -17,17 +17,17 @@ from __future__ import annotations
 import asyncio
 import inspect
 import random
+import threading
+import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from enum import StrEnum
 from typing import Any, Self, TypeVar, cast
 
 import structlog
 from pydantic import BaseModel, ConfigDict, Field, model_validator
-from sqlalchemy import event
+from sqlalchemy import Engine, event
 from sqlalchemy.exc import OperationalError
-from sqlalchemy.ext.asyncio import AsyncEngine
-from sqlalchemy.util import await_only
 
 log = structlog.get_logger(__name__)
 
@@ -83,9 +83,14 @@ class Chaos:
         self.rates = rates
         self.injected: Counter[Fault] = Counter()
         self._random = random.Random(seed)
+        self._lock = threading.Lock()  # database statements draw from the database's threads
 
     def draw(self) -> Fault | None:
         """The fault for the next call, or ``None`` for a normal call."""
+        with self._lock:
+            return self._draw()
+
+    def _draw(self) -> Fault | None:
         roll = self._random.random()
         fault: Fault | None = None
         if roll < self.rates.error:
@@ -143,23 +148,28 @@ def chaotic(partner: PartnerT, chaos: Chaos) -> PartnerT:
     return cast(PartnerT, _ChaoticPartner(partner, chaos))
 
 
-def inject_database_chaos(engine: AsyncEngine, chaos: Chaos) -> None:
-    """Make statements on ``engine`` fail, hang or slow down at the chaos rates."""
+def inject_database_chaos(engines: Iterable[Engine], chaos: Chaos) -> None:
+    """Make statements on ``engines`` fail, hang or slow down at the chaos rates."""
+    for engine in engines:
+        _strike_statements(engine, chaos)
+
+
+def _strike_statements(engine: Engine, chaos: Chaos) -> None:
     rates = chaos.rates
 
-    @event.listens_for(engine.sync_engine, "before_cursor_execute")
+    @event.listens_for(engine, "before_cursor_execute")
     def _strike(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
         fault = chaos.draw()
         if fault is None:
             return
         log.warning("chaos: injected fault", call="database", fault=fault.value)
-        # The async engine runs this hook inside its greenlet: ``await_only``
-        # sleeps without blocking the worker's event loop, as a slow server would.
+        # Statements run on the database's threads: sleeping here holds the
+        # transaction open, as a slow server would.
         if fault is Fault.SLOW:
-            await_only(asyncio.sleep(rates.slow_seconds))
+            time.sleep(rates.slow_seconds)
             return
         if fault is Fault.TIMEOUT:
-            await_only(asyncio.sleep(rates.timeout_seconds))
+            time.sleep(rates.timeout_seconds)
             cause = InjectedFaultError(
                 f"chaos: statement timed out after {rates.timeout_seconds:g}s (injected)"
             )

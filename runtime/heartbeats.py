@@ -19,6 +19,7 @@ from typing import Any
 from temporalio import activity
 from temporalio.worker import (
     ActivityInboundInterceptor,
+    ActivityOutboundInterceptor,
     ExecuteActivityInput,
     Interceptor,
 )
@@ -36,11 +37,21 @@ class HeartbeatInterceptor(Interceptor):
 
 
 class _Heartbeating(ActivityInboundInterceptor):
+    def init(self, outbound: ActivityOutboundInterceptor) -> None:
+        # Beats go through the outbound interceptor on the event loop. For a
+        # synchronous activity (a database step on a thread) the SDK replaces the
+        # activity's own heartbeat with one that waits on the event loop, which must
+        # not be called from the loop itself.
+        self._outbound = outbound
+        super().init(outbound)
+
     async def execute_activity(self, input: ExecuteActivityInput) -> Any:
         info = activity.info()
         if info.is_local or not info.heartbeat_timeout:
             return await self.next.execute_activity(input)
-        beating = asyncio.create_task(_beat(info.heartbeat_timeout / BEATS_PER_TIMEOUT))
+        beating = asyncio.create_task(
+            _beat(self._outbound, info.heartbeat_timeout / BEATS_PER_TIMEOUT)
+        )
         try:
             return await self.next.execute_activity(input)
         finally:
@@ -49,7 +60,7 @@ class _Heartbeating(ActivityInboundInterceptor):
                 await beating
 
 
-async def _beat(every: timedelta) -> None:
+async def _beat(outbound: ActivityOutboundInterceptor, every: timedelta) -> None:
     while True:
-        activity.heartbeat()
+        outbound.heartbeat()
         await asyncio.sleep(every.total_seconds())

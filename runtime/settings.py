@@ -57,7 +57,11 @@ class Settings(BaseSettings):
     carrier_poll_seconds: float = Field(default=1.0, gt=0)
     """How often the tracking activity asks the carrier for news."""
     worker_max_concurrent_activities: int = Field(default=100, ge=1)
-    """Activities one worker process runs at once (the SDK's default)."""
+    """Remote activities one worker process runs at once (the SDK's default); partner steps
+    and tracking polls among them wait on the event loop and hold no thread."""
+    worker_database_threads: int = Field(default=16, ge=1)
+    """Threads that run database steps in one worker process (its activity executor), and
+    local activities run at once; on PostgreSQL also the size of its connection pool."""
     worker_max_concurrent_workflow_tasks: int = Field(default=100, ge=1)
     """Workflow tasks one worker process runs at once (the SDK's default)."""
     worker_max_cached_workflows: int = Field(default=1000, ge=0)
@@ -165,7 +169,7 @@ class Settings(BaseSettings):
         """The business database URL, defaulting to ``<data_dir>/oms.db``."""
         if self.database_url:
             return self.database_url
-        return f"sqlite+aiosqlite:///{(self.data_dir / 'oms.db').resolve()}"
+        return f"sqlite:///{(self.data_dir / 'oms.db').resolve()}"
 
     @property
     def shown_database_url(self) -> str:

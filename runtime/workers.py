@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import compileall
+import warnings
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
@@ -20,7 +22,7 @@ from integrations.simulated_carrier import SimulatedCarrier
 from integrations.simulated_notifier import SimulatedNotifier
 from integrations.simulated_payment import SimulatedPaymentGateway
 from integrations.simulated_supply import simulated_factory, simulated_supplier
-from persistence.database import SessionFactory, create_engine, session_factory
+from persistence.database import Database
 from persistence.encrypted import use_key_ring
 from runtime.chaos import Chaos, PartnerT, chaotic, inject_database_chaos
 from runtime.heartbeats import HeartbeatInterceptor
@@ -56,25 +58,30 @@ def cache_workflow_bytecode() -> None:
 
 
 @asynccontextmanager
-async def open_database(settings: Settings) -> AsyncIterator[SessionFactory]:
-    """A session factory on the configured database, disposed on exit.
+async def open_database(
+    settings: Settings, *, threads: int | None = None
+) -> AsyncIterator[Database]:
+    """The configured database with ``threads`` threads (default: the worker's setting).
 
     Personal data in it is encrypted with the settings' key ring. With the
     database chaos switch on, its statements fail or slow down at those rates.
+    On exit running steps finish and every connection is closed.
     """
     use_key_ring(settings.load_key_ring())
-    engine = create_engine(settings.resolved_database_url)
+    db = Database(
+        settings.resolved_database_url, threads=threads or settings.worker_database_threads
+    )
     if settings.chaos_database.active:
-        inject_database_chaos(engine, Chaos(settings.chaos_database, settings.chaos_seed))
+        inject_database_chaos(db.engines, Chaos(settings.chaos_database, settings.chaos_seed))
     try:
-        yield session_factory(engine)
+        yield db
     finally:
-        await engine.dispose()
+        await asyncio.to_thread(db.dispose)
 
 
 def order_worker(
     client: Client,
-    sessions: SessionFactory,
+    db: Database,
     settings: Settings,
     *,
     graceful_shutdown: timedelta = timedelta(),
@@ -93,7 +100,7 @@ def order_worker(
 
     books = PartnerBooks(settings.resolved_simulated_partners_file)
     activities = order_activities(
-        sessions,
+        db,
         gateway=partner(SimulatedPaymentGateway(books)),
         carrier=partner(
             SimulatedCarrier(step_seconds=settings.carrier_sim_step_seconds, books=books)
@@ -103,17 +110,26 @@ def order_worker(
         notifier=partner(SimulatedNotifier()),
         tracking_poll_seconds=settings.carrier_poll_seconds,
     )
-    return Worker(
-        client,
-        task_queue=TASK_QUEUE,
-        workflows=ORDER_WORKFLOWS,
-        activities=activities,
-        interceptors=[LogContextInterceptor(), HeartbeatInterceptor()],
-        max_concurrent_activities=settings.worker_max_concurrent_activities,
-        max_concurrent_workflow_tasks=settings.worker_max_concurrent_workflow_tasks,
-        max_cached_workflows=settings.worker_max_cached_workflows,
-        graceful_shutdown_timeout=graceful_shutdown,
-        workflow_runner=SandboxedWorkflowRunner(
-            restrictions=SandboxRestrictions.default.with_passthrough_modules(*SANDBOX_PASSTHROUGH)
-        ),
-    )
+    with warnings.catch_warnings():
+        # Only database steps take a thread; partner steps and tracking polls are async
+        # and wait on the event loop, so the executor is smaller than the activity slots
+        # on purpose (the SDK warns when it is).
+        warnings.filterwarnings("ignore", "Worker max_concurrent_activities is", UserWarning)
+        return Worker(
+            client,
+            task_queue=TASK_QUEUE,
+            workflows=ORDER_WORKFLOWS,
+            activities=activities,
+            interceptors=[LogContextInterceptor(), HeartbeatInterceptor()],
+            activity_executor=db.executor,
+            max_concurrent_activities=settings.worker_max_concurrent_activities,
+            max_concurrent_local_activities=db.threads,
+            max_concurrent_workflow_tasks=settings.worker_max_concurrent_workflow_tasks,
+            max_cached_workflows=settings.worker_max_cached_workflows,
+            graceful_shutdown_timeout=graceful_shutdown,
+            workflow_runner=SandboxedWorkflowRunner(
+                restrictions=SandboxRestrictions.default.with_passthrough_modules(
+                    *SANDBOX_PASSTHROUGH
+                )
+            ),
+        )

@@ -17,7 +17,7 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from domain.visibility import ORDER_SEARCH_ATTRIBUTES
-from persistence.database import SessionFactory, create_engine, session_factory
+from persistence.database import Database
 from persistence.demo_catalogue import seed_demo_catalogue
 from persistence.encrypted import use_key_ring
 from persistence.keys import KeyRing
@@ -98,16 +98,15 @@ def database_url(request: pytest.FixtureRequest) -> str:
 
 
 @pytest.fixture
-async def sessions(database_url: str) -> AsyncIterator[SessionFactory]:
-    """Sessions on an emptied database holding only the demo catalogue."""
-    engine = create_engine(database_url)
-    factory = session_factory(engine)
-    async with factory() as session, session.begin():
+def db(database_url: str) -> Iterator[Database]:
+    """An emptied database holding only the demo catalogue."""
+    database = Database(database_url, threads=8)
+    with database.transaction() as session:
         for table in reversed(Base.metadata.sorted_tables):
-            await session.execute(delete(table))
-    await seed_demo_catalogue(factory)
-    yield factory
-    await engine.dispose()
+            session.execute(delete(table))
+    seed_demo_catalogue(database)
+    yield database
+    database.dispose()
 
 
 def installed_binary(name: str) -> str:

@@ -21,7 +21,6 @@ from hypothesis import strategies as st
 from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 from sqlalchemy import func, select
-from temporalio.testing import ActivityEnvironment
 
 from activities import IntakeActivities
 from domain.intake import ReceiveOutcome
@@ -31,9 +30,10 @@ from domain.orders import (
     OrderSubmission,
 )
 from ops.submissions import read_submission
-from persistence.database import create_engine, session_factory
+from persistence.database import Database
 from persistence.demo_catalogue import seed_demo_catalogue
 from persistence.models import Order, OrderEventRow, OrderLine
+from tests.activity_runs import run
 from tests.commands import one_line_error, run_command
 from tests.conftest import fresh_database
 
@@ -102,25 +102,22 @@ def database(
 async def receive(
     url: str, submission: OrderSubmission
 ) -> tuple[ReceiveOutcome, OrderStatus, int, int]:
-    engine = create_engine(url)
-    sessions = session_factory(engine)
+    db = Database(url)
     try:
-        await seed_demo_catalogue(sessions)
-        outcome = await ActivityEnvironment().run(
-            IntakeActivities(sessions).receive_order, submission
-        )
-        async with sessions() as session:
-            order = await session.get(Order, submission.order_id)
-            lines = await session.scalar(
+        seed_demo_catalogue(db)
+        outcome = await run(IntakeActivities(db).receive_order, submission)
+        with db.reading() as session:
+            order = session.get(Order, submission.order_id)
+            lines = session.scalar(
                 select(func.count()).where(OrderLine.order_id == submission.order_id)
             )
-            events = await session.scalar(
+            events = session.scalar(
                 select(func.count()).where(OrderEventRow.order_id == submission.order_id)
             )
         assert order is not None
         return outcome, OrderStatus(order.status), int(lines or 0), int(events or 0)
     finally:
-        await engine.dispose()
+        db.dispose()
 
 
 def parse(document: dict[str, Any]) -> OrderSubmission | list[ErrorDetails]:

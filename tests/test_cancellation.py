@@ -11,6 +11,7 @@ by credit note, supply orders and parcels cancelled.
 from __future__ import annotations
 
 import asyncio
+import inspect
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -31,7 +32,7 @@ from integrations.simulated_carrier import SimulatedCarrier
 from integrations.simulated_notifier import SimulatedNotifier
 from integrations.simulated_payment import SimulatedPaymentGateway
 from integrations.simulated_supply import simulated_factory, simulated_supplier
-from persistence.database import SessionFactory
+from persistence.database import Database
 from persistence.invariants import check_database
 from persistence.models import (
     CreditNote,
@@ -65,15 +66,15 @@ class Gate:
         async def gated(ref: OrderRef) -> Any:
             self.reached.set()
             await self.opened.wait()
-            return await real(ref)
+            if inspect.iscoroutinefunction(real):
+                return await real(ref)
+            return await asyncio.to_thread(real, ref)  # a database step, on a thread
 
         return gated
 
 
 @pytest.fixture
-def shop(
-    time_skipping_env: WorkflowEnvironment, sessions: SessionFactory
-) -> Callable[[Gate | None], Worker]:
+def shop(time_skipping_env: WorkflowEnvironment, db: Database) -> Callable[[Gate | None], Worker]:
     """Builds a worker with the real activities, optionally gated.
 
     The carrier is told to push events (which nobody sends), so parcels stay put
@@ -83,7 +84,7 @@ def shop(
 
     def build(gate: Gate | None = None) -> Worker:
         activities = order_activities(
-            sessions,
+            db,
             gateway=SimulatedPaymentGateway(),
             carrier=SimulatedCarrier(pushes_events=True),
             factory=simulated_factory(),
@@ -100,17 +101,17 @@ def shop(
     return build
 
 
-async def stock_levels(sessions: SessionFactory) -> dict[tuple[str, str], tuple[int, int]]:
-    async with sessions() as session:
+async def stock_levels(db: Database) -> dict[tuple[str, str], tuple[int, int]]:
+    with db.reading() as session:
         return {
             (level.sku, level.warehouse_id): (level.on_hand, level.reserved)
-            for level in await session.scalars(select(StockLevel))
+            for level in session.scalars(select(StockLevel))
         }
 
 
-async def money(sessions: SessionFactory, order_id: str, kind: str) -> Decimal:
-    async with sessions() as session:
-        total = await session.scalar(
+async def money(db: Database, order_id: str, kind: str) -> Decimal:
+    with db.reading() as session:
+        total = session.scalar(
             select(func.coalesce(func.sum(Payment.amount), 0)).where(
                 Payment.order_id == order_id, Payment.kind == kind
             )
@@ -119,50 +120,42 @@ async def money(sessions: SessionFactory, order_id: str, kind: str) -> Decimal:
 
 
 async def assert_fully_undone(
-    sessions: SessionFactory,
+    db: Database,
     order_id: str,
     stock_before: dict[tuple[str, str], tuple[int, int]],
 ) -> None:
     """Nothing the order took is still taken, and the money is back."""
-    assert await stock_levels(sessions) == stock_before
-    assert await money(sessions, order_id, "capture") == await money(sessions, order_id, "refund")
-    async with sessions() as session:
-        order = await session.get(Order, order_id)
+    assert await stock_levels(db) == stock_before
+    assert await money(db, order_id, "capture") == await money(db, order_id, "refund")
+    with db.reading() as session:
+        order = session.get(Order, order_id)
         assert order is not None
         assert order.status == OrderStatus.CANCELLED
         assert order.rejection_reasons == [f"cancelled by sam: {CANCEL.reason}"]
         reservations = set(
-            await session.scalars(
-                select(Reservation.status).where(Reservation.order_id == order_id)
-            )
+            session.scalars(select(Reservation.status).where(Reservation.order_id == order_id))
         )
         assert reservations <= {"released"}
         supply = set(
-            await session.scalars(
-                select(SupplyOrder.status).where(SupplyOrder.order_id == order_id)
-            )
+            session.scalars(select(SupplyOrder.status).where(SupplyOrder.order_id == order_id))
         )
         assert supply <= {"cancelled"}
-        parcels = set(
-            await session.scalars(select(Shipment.status).where(Shipment.order_id == order_id))
-        )
+        parcels = set(session.scalars(select(Shipment.status).where(Shipment.order_id == order_id)))
         assert parcels <= {"cancelled"}
-        for invoice in await session.scalars(select(Invoice).where(Invoice.order_id == order_id)):
+        for invoice in session.scalars(select(Invoice).where(Invoice.order_id == order_id)):
             assert invoice.status == "voided"
-            note = await session.scalar(
-                select(CreditNote).where(CreditNote.invoice_id == invoice.id)
-            )
+            note = session.scalar(select(CreditNote).where(CreditNote.invoice_id == invoice.id))
             assert note is not None
             assert note.amount == invoice.amount
-        assert await check_database(session) == []
+        assert check_database(session) == []
 
 
 async def test_cancel_before_credit_review(
     time_skipping_env: WorkflowEnvironment,
-    sessions: SessionFactory,
+    db: Database,
     shop: Callable[[Gate | None], Worker],
 ) -> None:
-    before = await stock_levels(sessions)
+    before = await stock_levels(db)
     order = unique_order()
     worker = shop(None)
     handle = await start(time_skipping_env.client, worker.task_queue, order)
@@ -170,8 +163,8 @@ async def test_cancel_before_credit_review(
     async with worker:
         result = await handle.result()
     assert result.status is OrderStatus.CANCELLED
-    await assert_fully_undone(sessions, order.order_id, before)
-    assert await money(sessions, order.order_id, "authorisation") == 0
+    await assert_fully_undone(db, order.order_id, before)
+    assert await money(db, order.order_id, "authorisation") == 0
 
 
 async def cancel_when(
@@ -208,85 +201,85 @@ async def cancel_at_gate(
 
 async def test_cancel_while_held_for_approval(
     time_skipping_env: WorkflowEnvironment,
-    sessions: SessionFactory,
+    db: Database,
     shop: Callable[[Gate | None], Worker],
 ) -> None:
-    before = await stock_levels(sessions)
+    before = await stock_levels(db)
     order = unique_order(customer_id="CUST-WATCH", payment_token=None)
     status = await cancel_when(time_skipping_env, shop(None), order, OrderStatus.AWAITING_APPROVAL)
     assert status is OrderStatus.CANCELLED
-    await assert_fully_undone(sessions, order.order_id, before)
+    await assert_fully_undone(db, order.order_id, before)
 
 
 async def test_cancel_while_waiting_for_supply(
     time_skipping_env: WorkflowEnvironment,
-    sessions: SessionFactory,
+    db: Database,
     shop: Callable[[Gate | None], Worker],
 ) -> None:
-    before = await stock_levels(sessions)
+    before = await stock_levels(db)
     order = unique_order(lines=[line("PANEL-X", 7, "1290.00")], **NET_ORDER)
     worker = shop(None)
     async with worker:
         handle = await start(time_skipping_env.client, worker.task_queue, order)
         await wait_for_status(handle, OrderStatus.AWAITING_SUPPLY)
         for _ in range(100):
-            async with sessions() as session:
-                if await session.scalar(select(func.count()).select_from(SupplyOrder)):
+            with db.reading() as session:
+                if session.scalar(select(func.count()).select_from(SupplyOrder)):
                     break
             await asyncio.sleep(0.05)
         await handle.signal(CANCEL_SIGNAL, CANCEL)
         result = await handle.result()
     assert result.status is OrderStatus.CANCELLED
-    await assert_fully_undone(sessions, order.order_id, before)
-    async with sessions() as session:
-        supply = await session.scalar(select(SupplyOrder))
+    await assert_fully_undone(db, order.order_id, before)
+    with db.reading() as session:
+        supply = session.scalar(select(SupplyOrder))
         assert supply is not None
         assert supply.status == "cancelled"
 
 
 async def test_cancel_after_reservation(
     time_skipping_env: WorkflowEnvironment,
-    sessions: SessionFactory,
+    db: Database,
     shop: Callable[[Gate | None], Worker],
 ) -> None:
-    before = await stock_levels(sessions)
+    before = await stock_levels(db)
     order = unique_order()
 
     async def reserved() -> None:
-        assert (await stock_levels(sessions))[("WIDGET-1", "WH-BER")] == (500, 3)
+        assert (await stock_levels(db))[("WIDGET-1", "WH-BER")] == (500, 3)
 
     status = await cancel_at_gate(time_skipping_env, shop, Gate(PLAN_SHIPMENTS), order, reserved)
     assert status is OrderStatus.CANCELLED
-    await assert_fully_undone(sessions, order.order_id, before)
-    assert await money(sessions, order.order_id, "void") == Decimal("59.70")
+    await assert_fully_undone(db, order.order_id, before)
+    assert await money(db, order.order_id, "void") == Decimal("59.70")
 
 
 async def test_cancel_after_shipment_booking(
     time_skipping_env: WorkflowEnvironment,
-    sessions: SessionFactory,
+    db: Database,
     shop: Callable[[Gate | None], Worker],
 ) -> None:
-    before = await stock_levels(sessions)
+    before = await stock_levels(db)
     order = unique_order()
     status = await cancel_at_gate(time_skipping_env, shop, Gate(CAPTURE_PAYMENT), order)
     assert status is OrderStatus.CANCELLED
-    await assert_fully_undone(sessions, order.order_id, before)
-    assert await money(sessions, order.order_id, "refund") == Decimal("59.70")
-    async with sessions() as session:
-        parcel = await session.scalar(select(Shipment))
+    await assert_fully_undone(db, order.order_id, before)
+    assert await money(db, order.order_id, "refund") == Decimal("59.70")
+    with db.reading() as session:
+        parcel = session.scalar(select(Shipment))
         assert parcel is not None
         assert (parcel.status, parcel.tracking_number[:6]) == ("cancelled", "SIMTRK")
 
 
 async def test_cancel_after_invoicing(
     time_skipping_env: WorkflowEnvironment,
-    sessions: SessionFactory,
+    db: Database,
     shop: Callable[[Gate | None], Worker],
 ) -> None:
-    before = await stock_levels(sessions)
+    before = await stock_levels(db)
     order = unique_order(**NET_ORDER)
     status = await cancel_when(time_skipping_env, shop(None), order, OrderStatus.INVOICED)
     assert status is OrderStatus.CANCELLED
-    await assert_fully_undone(sessions, order.order_id, before)
-    async with sessions() as session:
-        assert await session.scalar(select(func.count()).select_from(CreditNote)) == 1
+    await assert_fully_undone(db, order.order_id, before)
+    with db.reading() as session:
+        assert session.scalar(select(func.count()).select_from(CreditNote)) == 1

@@ -22,7 +22,7 @@ from integrations.simulated_supply import simulated_supplier
 from ops.demo import follow_orders, submit_demo_orders
 from ops.histories import count_order_steps
 from ops.submissions import DEMO_ENDS, demo_example
-from persistence.database import SessionFactory
+from persistence.database import Database
 from persistence.invariants import check_database
 from persistence.models import Customer, Payment
 from runtime.chaos import Chaos, ChaosRates, Fault, InjectedFaultError, chaotic
@@ -118,28 +118,28 @@ def test_plain_attributes_of_a_partner_pass_through() -> None:
 
 
 async def test_database_chaos_fails_statements_and_loses_the_transaction(
-    sessions: SessionFactory, database_url: str
+    db: Database, database_url: str
 ) -> None:
     settings = Settings(database_url=database_url, chaos_database=ALWAYS_FAIL)
-    async with open_database(settings) as chaotic_sessions:
-        with pytest.raises(OperationalError, match="connection to the database lost"):
-            async with chaotic_sessions() as session, session.begin():
-                await session.execute(text("UPDATE customers SET credit_limit = 4242"))
-    async with sessions() as session:
-        changed = await session.scalar(
+    async with open_database(settings) as chaotic:
+        with (
+            pytest.raises(OperationalError, match="connection to the database lost"),
+            chaotic.transaction() as session,
+        ):
+            session.execute(text("UPDATE customers SET credit_limit = 4242"))
+    with db.reading() as session:
+        changed = session.scalar(
             select(func.count()).select_from(Customer).where(Customer.credit_limit == 4242)
         )
     assert changed == 0
 
 
-async def test_database_chaos_can_slow_statements_down(
-    sessions: SessionFactory, database_url: str
-) -> None:
+async def test_database_chaos_can_slow_statements_down(db: Database, database_url: str) -> None:
     slow = ChaosRates(slow=1.0, slow_seconds=0.1)
     async with open_database(Settings(database_url=database_url, chaos_database=slow)) as slowed:
         started = time.monotonic()
-        async with slowed() as session:
-            assert await session.scalar(select(func.count()).select_from(Customer))
+        with slowed.reading() as session:
+            assert session.scalar(select(func.count()).select_from(Customer))
         assert time.monotonic() - started >= 0.1
 
 
@@ -151,7 +151,7 @@ CHAOTIC_DATABASE = ChaosRates(error=0.02, slow=0.02, slow_seconds=0.1)
 
 @pytest.fixture
 async def chaotic_pipeline(
-    dev_server: WorkflowEnvironment, sessions: SessionFactory, database_url: str, tmp_path: Path
+    dev_server: WorkflowEnvironment, db: Database, database_url: str, tmp_path: Path
 ) -> AsyncIterator[Client]:
     """A worker whose partners and database misbehave at the chaos rates."""
     settings = Settings(
@@ -174,17 +174,17 @@ async def chaotic_pipeline(
 
 
 async def test_chaotic_batch_ends_in_proper_states_with_every_invariant_holding(
-    chaotic_pipeline: Client, sessions: SessionFactory
+    chaotic_pipeline: Client, db: Database
 ) -> None:
     client = chaotic_pipeline
-    cast = await submit_demo_orders(client, sessions)
-    views = await follow_orders(sessions, cast.order_ids, Console(file=io.StringIO()), cast)
+    cast = await submit_demo_orders(client, db)
+    views = await follow_orders(db, cast.order_ids, Console(file=io.StringIO()), cast)
     # The same ends as without chaos: faults are retried, effects are not repeated.
     assert {demo_example(view.order_id): view.status for view in views} == DEMO_ENDS
-    async with sessions() as session:
-        assert await check_database(session) == []
+    with db.reading() as session:
+        assert check_database(session) == []
         captures = (
-            await session.execute(
+            session.execute(
                 select(Payment.order_id, func.count())
                 .where(Payment.kind == "capture")
                 .group_by(Payment.order_id)

@@ -9,13 +9,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from temporalio.testing import ActivityEnvironment
 from typer.testing import CliRunner
 
 from activities import IntakeActivities
 from ops.cli import app
-from persistence.database import create_engine, session_factory
+from persistence.database import Database
 from persistence.demo_catalogue import seed_demo_catalogue
+from tests.activity_runs import run
 from tests.commands import oms, one_line_error
 from tests.conftest import fresh_database
 from tests.factories import line, submission
@@ -24,14 +24,13 @@ runner = CliRunner()
 
 
 async def record_orders(url: str) -> None:
-    engine = create_engine(url)
-    sessions = session_factory(engine)
-    await seed_demo_catalogue(sessions)
-    intake = IntakeActivities(sessions)
-    await ActivityEnvironment().run(intake.receive_order, submission("CLI-OK"))
+    db = Database(url)
+    seed_demo_catalogue(db)
+    intake = IntakeActivities(db)
+    await run(intake.receive_order, submission("CLI-OK"))
     bad = submission("CLI-BAD", customer_id="CUST-ACME", lines=[line("NOPE", 1, "1.00")])
-    await ActivityEnvironment().run(intake.receive_order, bad)
-    await engine.dispose()
+    await run(intake.receive_order, bad)
+    db.dispose()
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

@@ -14,14 +14,14 @@ from datetime import UTC, datetime
 
 from sqlalchemy import select, update
 from temporalio.exceptions import ApplicationError
-from temporalio.testing import ActivityEnvironment
 
 from activities import InventoryActivities
 from domain.intake import OrderRef
 from domain.inventory import INSUFFICIENT_STOCK, MovementKind, StockReservation
-from persistence.database import SessionFactory
+from persistence.database import Database
 from persistence.invariants import effects_applied_once, stock_conservation
 from persistence.models import Reservation, StockLevel, StockMovement
+from tests.activity_runs import run
 from tests.factories import line
 from tests.test_activities import receive
 
@@ -30,10 +30,10 @@ UNITS = 10
 SKU, WAREHOUSE = "WIDGET-1", "WH-BER"
 
 
-async def keep_only(sessions: SessionFactory, units: int) -> None:
+async def keep_only(db: Database, units: int) -> None:
     """Stocktake: ``units`` of WIDGET-1 in Berlin, none anywhere else."""
-    async with sessions() as session, session.begin():
-        for level in await session.scalars(select(StockLevel).where(StockLevel.sku == SKU)):
+    with db.transaction() as session:
+        for level in session.scalars(select(StockLevel).where(StockLevel.sku == SKU)):
             target = units if level.warehouse_id == WAREHOUSE else 0
             session.add(
                 StockMovement(
@@ -45,7 +45,7 @@ async def keep_only(sessions: SessionFactory, units: int) -> None:
                     created_at=datetime.now(UTC),
                 )
             )
-            await session.execute(
+            session.execute(
                 update(StockLevel)
                 .where(StockLevel.sku == SKU, StockLevel.warehouse_id == level.warehouse_id)
                 .values(on_hand=target)
@@ -58,9 +58,7 @@ async def reserve_as_temporal_would(
     """Run the activity until it succeeds or fails for good; count the retries."""
     while True:
         try:
-            return await ActivityEnvironment().run(
-                inventory.reserve_stock, OrderRef(order_id=order_id)
-            )
+            return await run(inventory.reserve_stock, OrderRef(order_id=order_id))
         except ApplicationError as failure:
             if failure.non_retryable:
                 return failure
@@ -69,14 +67,14 @@ async def reserve_as_temporal_would(
 
 
 async def test_a_thousand_orders_for_ten_units_reserve_exactly_ten(
-    sessions: SessionFactory,
+    db: Database,
 ) -> None:
-    await keep_only(sessions, UNITS)
+    await keep_only(db, UNITS)
     order_ids = [f"RUSH-{n:04d}" for n in range(ORDERS)]
     await asyncio.gather(
-        *(receive(sessions, order_id, lines=[line(SKU, 1, "19.90")]) for order_id in order_ids)
+        *(receive(db, order_id, lines=[line(SKU, 1, "19.90")]) for order_id in order_ids)
     )
-    inventory = InventoryActivities(sessions)
+    inventory = InventoryActivities(db)
     retries: list[int] = []
 
     outcomes = await asyncio.gather(
@@ -88,16 +86,16 @@ async def test_a_thousand_orders_for_ten_units_reserve_exactly_ten(
     assert (len(won), len(lost)) == (UNITS, ORDERS - UNITS)
     assert all([r.quantity for r in o.reservations] == [1] for o in won)
     assert {failure.type for failure in lost} == {INSUFFICIENT_STOCK}
-    async with sessions() as session:
-        level = await session.get(StockLevel, (SKU, WAREHOUSE))
+    with db.reading() as session:
+        level = session.get(StockLevel, (SKU, WAREHOUSE))
         assert level is not None
         assert (level.on_hand, level.reserved) == (UNITS, UNITS)
-        reservations = list(await session.scalars(select(Reservation)))
+        reservations = list(session.scalars(select(Reservation)))
         assert len(reservations) == UNITS
         assert len({r.order_id for r in reservations}) == UNITS
         # Replaying the ledger in order: free stock never went below zero.
         free = 0
-        for on_hand, reserved in await session.execute(
+        for on_hand, reserved in session.execute(
             select(StockMovement.on_hand_change, StockMovement.reserved_change)
             .where(StockMovement.sku == SKU, StockMovement.warehouse_id == WAREHOUSE)
             .order_by(StockMovement.id)
@@ -105,6 +103,6 @@ async def test_a_thousand_orders_for_ten_units_reserve_exactly_ten(
             free += on_hand - reserved
             assert free >= 0
         assert free == 0
-        assert await stock_conservation(session) == []
-        assert await effects_applied_once(session) == []
+        assert stock_conservation(session) == []
+        assert effects_applied_once(session) == []
     print(f"{ORDERS} orders for {UNITS} units: {len(retries)} retries after contention")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 import uuid
 from collections.abc import Iterator
 
@@ -12,7 +13,7 @@ from alembic.migration import MigrationContext
 from sqlalchemy import create_engine as create_sync_engine
 from sqlalchemy import inspect, text
 
-from persistence.database import create_engine, session_factory, sync_url
+from persistence.database import Database, sync_url
 from persistence.migrate import downgrade, upgrade
 from persistence.models import Base, Customer
 from tests.conftest import throwaway_postgres
@@ -49,28 +50,85 @@ def test_migrations_build_the_models_schema_and_take_it_down_again(
         engine.dispose()
 
 
-async def test_reading_on_sqlite_does_not_hold_the_write_lock(sqlite_url: str) -> None:
-    reader = create_engine(sqlite_url, read_only=True)
-    writer = create_engine(sqlite_url, connect_args={"timeout": 1})
+def new_customer() -> Customer:
+    return Customer(
+        id=f"CUST-{uuid.uuid4().hex[:6]}",
+        name="Reader Test",
+        email="reader@example.org",
+        active=True,
+        standing="good",
+        payment_terms="prepaid",
+        net_days=0,
+        credit_limit=0,
+        currency="EUR",
+    )
+
+
+def test_reading_on_sqlite_does_not_hold_the_write_lock(sqlite_url: str) -> None:
+    db = Database(sqlite_url)
     try:
-        async with session_factory(reader)() as reading, reading.begin():
-            await reading.execute(text("SELECT count(*) FROM customers"))
-            # A writer commits while the read transaction is still open.
-            async with session_factory(writer)() as writing, writing.begin():
-                writing.add(
-                    Customer(
-                        id=f"CUST-{uuid.uuid4().hex[:6]}",
-                        name="Reader Test",
-                        email="reader@example.org",
-                        active=True,
-                        standing="good",
-                        payment_terms="prepaid",
-                        net_days=0,
-                        credit_limit=0,
-                        currency="EUR",
-                    )
-                )
-            await asyncio.sleep(0)
+        with db.reading() as reading:
+            before = reading.scalar(text("SELECT count(*) FROM customers"))
+            # A writer commits while the read transaction is still open, from another
+            # thread as a worker's step would; it must not wait for the reader.
+            finished = db.executor.submit(_add_customer, db)
+            finished.result(timeout=5)
+            assert reading.scalar(text("SELECT count(*) FROM customers")) == before
+        with db.reading() as reading:
+            assert reading.scalar(text("SELECT count(*) FROM customers")) == before + 1
     finally:
-        await reader.dispose()
-        await writer.dispose()
+        db.dispose()
+
+
+def _add_customer(db: Database) -> None:
+    with db.transaction() as session:
+        session.add(new_customer())
+
+
+def test_one_process_queues_its_sqlite_writers_without_locking_errors(sqlite_url: str) -> None:
+    """Sixteen threads write at once: each transaction waits for the process's writer lock,
+    none meets SQLite's "database is locked", and every read-then-write counts."""
+    db = Database(sqlite_url, threads=16)
+    try:
+        with db.transaction() as session:
+            customer = new_customer()
+            session.add(customer)
+
+        def bump() -> None:
+            with db.transaction() as session:
+                limit = session.scalar(
+                    text("SELECT credit_limit FROM customers WHERE id = :id"), {"id": customer.id}
+                )
+                session.execute(
+                    text("UPDATE customers SET credit_limit = :limit WHERE id = :id"),
+                    {"limit": limit + 1, "id": customer.id},
+                )
+
+        for done in [db.executor.submit(bump) for _ in range(400)]:
+            done.result(timeout=60)
+        with db.reading() as session:
+            assert session.get(Customer, customer.id).credit_limit == 400  # type: ignore[union-attr]
+    finally:
+        db.dispose()
+
+
+async def test_async_code_runs_steps_on_the_database_threads(sqlite_url: str) -> None:
+    db = Database(sqlite_url, threads=2)
+    try:
+        names = await asyncio.gather(
+            *(db.run(lambda: threading.current_thread().name) for _ in range(10))
+        )
+        assert {name.rsplit("_", 1)[0] for name in names} == {"oms-db"}
+        assert threading.current_thread().name not in names
+    finally:
+        db.dispose()
+
+
+@pytest.mark.postgres
+def test_the_postgresql_pool_has_one_connection_per_thread(postgres_url: str) -> None:
+    db = Database(postgres_url, threads=5)
+    try:
+        assert db.engine.pool.size() == 5  # type: ignore[attr-defined]
+        assert db.engines == (db.engine,)  # readers share the pool
+    finally:
+        db.dispose()

@@ -22,7 +22,7 @@ from domain.messages import ARRIVED_UNENCRYPTED
 from domain.orders import OrderResult, OrderStatus, ShippingAddress, order_workflow_id
 from domain.visibility import ORDER_SEARCH_ATTRIBUTES
 from ops.submissions import submit
-from persistence.database import create_engine, session_factory
+from persistence.database import Database
 from persistence.demo_catalogue import seed_demo_catalogue
 from persistence.migrate import upgrade
 from runtime.codec_server import codec_app
@@ -135,9 +135,8 @@ async def test_no_customer_data_in_temporals_state_or_an_exported_history(
     env, state = persistent_dev_server
     url = f"sqlite:///{tmp_path / 'oms.db'}"
     upgrade(url)
-    engine = create_engine(url)
-    sessions = session_factory(engine)
-    await seed_demo_catalogue(sessions)
+    db = Database(url)
+    seed_demo_catalogue(db)
     ring = KeyRing.generate("k1")
     client = await Client.connect(
         env.client.service_client.config.target_host,
@@ -161,16 +160,16 @@ async def test_no_customer_data_in_temporals_state_or_an_exported_history(
         carrier_sim_step_seconds=0.05,
         carrier_poll_seconds=0.05,
     )
-    async with order_worker(client, sessions, settings):
+    async with order_worker(client, db, settings):
         for order in (completed, declined):
-            await submit(client, order, sessions)
+            await submit(client, order, db)
         results = {
             order.order_id: await client.get_workflow_handle(
                 order_workflow_id(order.order_id), result_type=OrderResult
             ).result()
             for order in (completed, declined)
         }
-    await engine.dispose()
+    db.dispose()
     assert results[completed.order_id].status is OrderStatus.COMPLETED
     assert results[declined.order_id].status is OrderStatus.REJECTED
     # The decline's reason travels (encrypted) through the history, without the token.

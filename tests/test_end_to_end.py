@@ -55,7 +55,7 @@ from ops.checks import failing_workflows, stuck_orders
 from ops.cli import app
 from ops.demo import follow_orders, submit_demo_orders
 from ops.submissions import DEMO_ENDS, Delivery, demo_example, read_submission, submit
-from persistence.database import SessionFactory, create_engine, session_factory
+from persistence.database import Database
 from persistence.demo_catalogue import seed_demo_catalogue
 from persistence.invariants import Violation, check_database, unfinished_order_ids
 from persistence.models import (
@@ -98,12 +98,11 @@ def pipeline_url(
 @pytest.fixture(scope="module")
 async def pipeline(
     dev_server: WorkflowEnvironment, pipeline_url: str, tmp_path_factory: pytest.TempPathFactory
-) -> AsyncIterator[tuple[Client, SessionFactory]]:
+) -> AsyncIterator[tuple[Client, Database]]:
     """A worker with real activities on the module's business database."""
     url = pipeline_url
-    engine = create_engine(url)
-    sessions = session_factory(engine)
-    await seed_demo_catalogue(sessions)
+    db = Database(url)
+    seed_demo_catalogue(db)
     # Steps of 0.2 s: the slow route picks up at 2 s, well after its 0.8 s promise.
     settings = Settings(
         database_url=url,
@@ -115,21 +114,19 @@ async def pipeline(
         dev_server.client.service_client.config.target_host,
         data_converter=encrypted_data_converter(KEY_RING),
     )
-    async with order_worker(client, sessions, settings):
-        yield client, sessions
-    await engine.dispose()
+    async with order_worker(client, db, settings):
+        yield client, db
+    db.dispose()
 
 
-async def count(sessions: SessionFactory, model: Any, order_id: str, *where: Any) -> int:
-    async with sessions() as session:
+async def count(db: Database, model: Any, order_id: str, *where: Any) -> int:
+    with db.reading() as session:
         query = select(func.count()).select_from(model).where(model.order_id == order_id, *where)
-        return int(await session.scalar(query) or 0)
+        return int(session.scalar(query) or 0)
 
 
-async def duplicate_events(sessions: SessionFactory, order_id: str) -> int:
-    return await count(
-        sessions, OrderEventRow, order_id, OrderEventRow.kind == "duplicate_submission"
-    )
+async def duplicate_events(db: Database, order_id: str) -> int:
+    return await count(db, OrderEventRow, order_id, OrderEventRow.kind == "duplicate_submission")
 
 
 async def result_of(client: Client, order_id: str) -> OrderResult:
@@ -140,26 +137,26 @@ async def result_of(client: Client, order_id: str) -> OrderResult:
 
 
 async def test_example_order_completes_with_one_of_everything(
-    pipeline: tuple[Client, SessionFactory],
+    pipeline: tuple[Client, Database],
 ) -> None:
-    client, sessions = pipeline
+    client, db = pipeline
     example = read_submission(EXAMPLES / "web-prepaid.json")
     # A fresh id: the module runs once per database on the same Temporal server.
     order = example.model_copy(update={"order_id": f"{example.order_id}-{uuid.uuid4().hex[:6]}"})
-    outcome = await submit(client, order, sessions)
+    outcome = await submit(client, order, db)
     assert outcome.delivery is Delivery.SUBMITTED
     result = await result_of(client, order.order_id)
     assert result.status is OrderStatus.COMPLETED
-    assert await count(sessions, Reservation, order.order_id) == 2  # two lines, one warehouse
-    assert await count(sessions, Shipment, order.order_id) == 1
-    assert await count(sessions, Invoice, order.order_id) == 1
-    assert await count(sessions, Receipt, order.order_id) == 1
-    assert await count(sessions, Payment, order.order_id, Payment.kind == "capture") == 1
+    assert await count(db, Reservation, order.order_id) == 2  # two lines, one warehouse
+    assert await count(db, Shipment, order.order_id) == 1
+    assert await count(db, Invoice, order.order_id) == 1
+    assert await count(db, Receipt, order.order_id) == 1
+    assert await count(db, Payment, order.order_id, Payment.kind == "capture") == 1
 
     handle = client.get_workflow_handle(order_workflow_id(order.order_id))
     live = await handle.query(STATUS_QUERY, result_type=OrderView)
-    async with sessions() as session:
-        stored = await load_order_view(session, order.order_id)
+    with db.reading() as session:
+        stored = load_order_view(session, order.order_id)
     assert stored is not None
     assert stored.status is live.status is OrderStatus.COMPLETED
     assert stored.lines == live.lines
@@ -171,62 +168,62 @@ async def test_example_order_completes_with_one_of_everything(
     assert stored.money == live.money
     assert {e.kind for e in live.history} <= {e.kind for e in stored.history}
 
-    again = await submit(client, order, sessions)
+    again = await submit(client, order, db)
     assert again.delivery is Delivery.ALREADY_FINISHED
-    assert await count(sessions, Reservation, order.order_id) == 2
-    assert await count(sessions, Invoice, order.order_id) == 1
-    assert await duplicate_events(sessions, order.order_id) == 1
+    assert await count(db, Reservation, order.order_id) == 2
+    assert await count(db, Invoice, order.order_id) == 1
+    assert await duplicate_events(db, order.order_id) == 1
 
 
 async def test_resubmitting_a_running_order_is_recorded_not_processed(
-    pipeline: tuple[Client, SessionFactory],
+    pipeline: tuple[Client, Database],
 ) -> None:
-    client, sessions = pipeline
+    client, db = pipeline
     order = submission(
         f"E2E-NET-{uuid.uuid4().hex[:6]}", customer_id="CUST-ACME", payment_token=None
     )
-    await submit(client, order, sessions)
-    await submit(client, order, sessions)
+    await submit(client, order, db)
+    await submit(client, order, db)
     handle = client.get_workflow_handle(order_workflow_id(order.order_id))
     await handle.signal(
         PAYMENT_RECEIVED_SIGNAL, IncomingPayment(payment_id="BANK-E2E", amount=Decimal("59.70"))
     )
     result = await result_of(client, order.order_id)
     assert result.status is OrderStatus.COMPLETED
-    assert await count(sessions, Invoice, order.order_id) == 1
-    assert await count(sessions, Payment, order.order_id, Payment.kind == "incoming") == 1
-    assert await duplicate_events(sessions, order.order_id) == 1
+    assert await count(db, Invoice, order.order_id) == 1
+    assert await count(db, Payment, order.order_id, Payment.kind == "incoming") == 1
+    assert await duplicate_events(db, order.order_id) == 1
 
 
 async def test_invalid_order_ends_rejected_with_its_reasons(
-    pipeline: tuple[Client, SessionFactory],
+    pipeline: tuple[Client, Database],
 ) -> None:
-    client, sessions = pipeline
+    client, db = pipeline
     order = submission(
         f"E2E-BAD-{uuid.uuid4().hex[:6]}",
         lines=[line("WIDGET-1", 0, "19.90"), line("NO-SUCH", 1, "1.00")],
     )
-    await submit(client, order, sessions)
+    await submit(client, order, db)
     result = await result_of(client, order.order_id)
     assert result.status is OrderStatus.REJECTED
     assert result.reasons == [
         "lines[1].quantity 0: must be at least 1",
         "lines[2].sku 'NO-SUCH': no such product",
     ]
-    async with sessions() as session:
-        stored = await load_order_view(session, order.order_id)
+    with db.reading() as session:
+        stored = load_order_view(session, order.order_id)
     assert stored is not None
     assert stored.status is OrderStatus.REJECTED
     assert stored.rejection_reasons == result.reasons
-    assert await count(sessions, Reservation, order.order_id) == 0
+    assert await count(db, Reservation, order.order_id) == 0
 
 
 async def test_demo_set_ends_as_each_scenario_says(
-    pipeline: tuple[Client, SessionFactory], pipeline_url: str
+    pipeline: tuple[Client, Database], pipeline_url: str
 ) -> None:
-    client, sessions = pipeline
-    cast = await submit_demo_orders(client, sessions)
-    views = await follow_orders(sessions, cast.order_ids, Console(file=io.StringIO()), cast)
+    client, db = pipeline
+    cast = await submit_demo_orders(client, db)
+    views = await follow_orders(db, cast.order_ids, Console(file=io.StringIO()), cast)
     by_example = {demo_example(view.order_id): view for view in views}
     assert {example: view.status for example, view in by_example.items()} == DEMO_ENDS
     assert DEMO_ENDS["WEB-10003"] is OrderStatus.CANCELLED
@@ -243,13 +240,13 @@ async def test_demo_set_ends_as_each_scenario_says(
     assert [s.status for s in cancelled.supply] == ["cancelled"]
     assert {r.status for r in cancelled.reservations} == {"released"}
     assert cancelled.money.authorised == cancelled.money.total
-    assert await count(sessions, Payment, cancelled.order_id, Payment.kind == "void") == 1
+    assert await count(db, Payment, cancelled.order_id, Payment.kind == "void") == 1
     for view in views:
         if view.money.payment_terms == "net" and view.status is OrderStatus.COMPLETED:
             assert view.money.received == view.money.total
-    async with sessions() as session:
-        assert await check_database(session) == []
-        unfinished = set(await unfinished_order_ids(session)) & set(cast.order_ids)
+    with db.reading() as session:
+        assert check_database(session) == []
+        unfinished = set(unfinished_order_ids(session)) & set(cast.order_ids)
     assert unfinished == set()
     checked = await asyncio.to_thread(oms, client, pipeline_url, "check")
     assert (checked.exit_code, checked.output.strip()) == (0, "All invariants hold.")
@@ -274,9 +271,9 @@ def oms(client: Client, sessions_url: str, *args: str) -> Result:
 
 
 async def test_support_staff_commands_act_on_running_orders(
-    pipeline: tuple[Client, SessionFactory], pipeline_url: str
+    pipeline: tuple[Client, Database], pipeline_url: str
 ) -> None:
-    client, sessions = pipeline
+    client, db = pipeline
     held = submission(
         f"E2E-HELD-{uuid.uuid4().hex[:6]}", customer_id="CUST-WATCH", payment_token=None
     )
@@ -287,7 +284,7 @@ async def test_support_staff_commands_act_on_running_orders(
         lines=[line("GADGET-2", 60, "249.00")],
     )
     for order in (held, short):
-        await submit(client, order, sessions)
+        await submit(client, order, db)
     held_handle = client.get_workflow_handle(order_workflow_id(held.order_id))
     short_handle = client.get_workflow_handle(order_workflow_id(short.order_id))
     await wait_for_status(held_handle, OrderStatus.AWAITING_APPROVAL)
@@ -356,8 +353,8 @@ async def test_support_staff_commands_act_on_running_orders(
         paid = await asyncio.to_thread(run, "pay", view.order_id, str(view.money.total))
         assert paid.exit_code == 0, paid.output
         assert (await result_of(client, view.order_id)).status is OrderStatus.COMPLETED
-    async with sessions() as session:
-        events = await session.scalars(
+    with db.reading() as session:
+        events = session.scalars(
             select(OrderEventRow)
             .where(OrderEventRow.order_id == held.order_id)
             .order_by(OrderEventRow.id)
@@ -375,16 +372,16 @@ def at_level(level: int) -> Callable[[OrderView], bool]:
 
 
 async def test_visibility_query_finds_held_orders_by_escalation_level_and_customer(
-    pipeline: tuple[Client, SessionFactory],
+    pipeline: tuple[Client, Database],
 ) -> None:
-    client, sessions = pipeline
+    client, db = pipeline
     tag = uuid.uuid4().hex[:6]
     held = {
         level: submission(f"E2E-VIS-{tag}-{level}", customer_id="CUST-WATCH", payment_token=None)
         for level in (0, 1, 2)
     }
     for order in held.values():
-        await submit(client, order, sessions)
+        await submit(client, order, db)
     for level, order in held.items():
         handle = client.get_workflow_handle(order_workflow_id(order.order_id))
         await wait_for_status(handle, OrderStatus.AWAITING_APPROVAL)
@@ -457,7 +454,7 @@ async def encoded(codec: TestClient[Any, Any], value: Any) -> RawValue:
     return RawValue(payload)
 
 
-async def raw_client(pipeline: tuple[Client, SessionFactory]) -> Client:
+async def raw_client(pipeline: tuple[Client, Database]) -> Client:
     """A client with no codec and no models: it sends the payloads it is given as they are."""
     return await Client.connect(pipeline[0].service_client.config.target_host)
 
@@ -476,9 +473,9 @@ async def start_as_other_client(
     )
 
 
-async def events(sessions: SessionFactory, order_id: str, kind: str) -> list[str]:
-    async with sessions() as session:
-        rows = await session.scalars(
+async def events(db: Database, order_id: str, kind: str) -> list[str]:
+    with db.reading() as session:
+        rows = session.scalars(
             select(OrderEventRow.detail)
             .where(OrderEventRow.order_id == order_id, OrderEventRow.kind == kind)
             .order_by(OrderEventRow.id)
@@ -487,9 +484,9 @@ async def events(sessions: SessionFactory, order_id: str, kind: str) -> list[str
 
 
 async def test_a_client_of_another_language_runs_an_order_through_the_codec_server(
-    pipeline: tuple[Client, SessionFactory], codec: TestClient[Any, Any]
+    pipeline: tuple[Client, Database], codec: TestClient[Any, Any]
 ) -> None:
-    client, sessions = pipeline
+    client, db = pipeline
     other = await raw_client(pipeline)
     # Widgets only: they are in stock whatever the module's other orders took.
     order_id = f"NODE-{uuid.uuid4().hex[:8]}"
@@ -500,8 +497,8 @@ async def test_a_client_of_another_language_runs_an_order_through_the_codec_serv
     await handle.signal(APPROVE_SIGNAL, await encoded(codec, {"user": "kim", "comment": "ok"}))
     result = await result_of(client, order_id)
     assert result.status is OrderStatus.COMPLETED
-    assert len(await events(sessions, order_id, "duplicate_submission")) == 1
-    assert await events(sessions, order_id, "signal_ignored") == [
+    assert len(await events(db, order_id, "duplicate_submission")) == 1
+    assert await events(db, order_id, "signal_ignored") == [
         "signal approve ignored: actor: Field required; reason: Field required"
     ]
     found = [e.id async for e in client.list_workflows(f"OrderId = '{order_id}'")]
@@ -514,7 +511,7 @@ async def test_a_client_of_another_language_runs_an_order_through_the_codec_serv
 
     # The CLI's and the TypeScript SDK's default reuse policy allow a new run once
     # the first has closed: the new run finds the order taken and does nothing.
-    notified = await count(sessions, NotificationRow, order_id)
+    notified = await count(db, NotificationRow, order_id)
     await start_as_other_client(
         other,
         order_id,
@@ -523,16 +520,16 @@ async def test_a_client_of_another_language_runs_an_order_through_the_codec_serv
     )
     again = await result_of(client, order_id)
     assert again.status is OrderStatus.COMPLETED
-    assert len(await events(sessions, order_id, "duplicate_submission")) == 2
-    assert await count(sessions, Payment, order_id, Payment.kind == "capture") == 1
-    assert await count(sessions, Shipment, order_id) == 1
-    assert await count(sessions, NotificationRow, order_id) == notified, "nobody is told again"
+    assert len(await events(db, order_id, "duplicate_submission")) == 2
+    assert await count(db, Payment, order_id, Payment.kind == "capture") == 1
+    assert await count(db, Shipment, order_id) == 1
+    assert await count(db, NotificationRow, order_id) == notified, "nobody is told again"
 
 
 async def test_an_order_sent_without_the_codec_is_refused_and_keeps_no_personal_data(
-    pipeline: tuple[Client, SessionFactory],
+    pipeline: tuple[Client, Database],
 ) -> None:
-    client, sessions = pipeline
+    client, db = pipeline
     other = await raw_client(pipeline)
     document = json.loads((EXAMPLES / "web-prepaid.json").read_text(encoding="utf-8"))
     order_id = document["order_id"] = f"PLAIN-{uuid.uuid4().hex[:8]}"
@@ -540,11 +537,11 @@ async def test_an_order_sent_without_the_codec_is_refused_and_keeps_no_personal_
     result = await result_of(client, order_id)
     assert result.status is OrderStatus.REJECTED
     assert result.reasons == [SUBMITTED_UNENCRYPTED]
-    async with sessions() as session:
-        row = await session.get(Order, order_id)
+    with db.reading() as session:
+        row = session.get(Order, order_id)
     assert row is not None
     assert (row.status, row.ship_to_name, row.payment_token) == ("REJECTED", "", None)
-    assert await count(sessions, Reservation, order_id) == 0
+    assert await count(db, Reservation, order_id) == 0
 
 
 def booked(view: OrderView) -> bool:
@@ -553,9 +550,9 @@ def booked(view: OrderView) -> bool:
 
 
 async def test_business_outcomes_and_cancellations_log_no_warning_or_error(
-    pipeline: tuple[Client, SessionFactory], caplog: pytest.LogCaptureFixture
+    pipeline: tuple[Client, Database], caplog: pytest.LogCaptureFixture
 ) -> None:
-    client, sessions = pipeline
+    client, db = pipeline
     caplog.set_level(logging.WARNING)
     tag = uuid.uuid4().hex[:6]
     short = submission(f"E2E-SHORT-{tag}", lines=[line("WIDGET-1", 900, "19.90")])
@@ -563,8 +560,8 @@ async def test_business_outcomes_and_cancellations_log_no_warning_or_error(
         f"E2E-BOOKED-{tag}",
         shipping_address=ADDRESS.model_copy(update={"postal_code": "SIM-SLOW-1"}),
     )
-    await submit(client, short, sessions)
-    await submit(client, slow, sessions)
+    await submit(client, short, db)
+    await submit(client, slow, db)
     handle = client.get_workflow_handle(order_workflow_id(slow.order_id))
     await wait_until(
         handle,
@@ -597,7 +594,7 @@ class BrokenOrderWorkflow:
 
 
 async def test_an_order_whose_workflow_task_keeps_failing_is_listed_as_stuck(
-    pipeline: tuple[Client, SessionFactory], pipeline_url: str
+    pipeline: tuple[Client, Database], pipeline_url: str
 ) -> None:
     client, _ = pipeline
     order_id = f"E2E-WEDGED-{uuid.uuid4().hex[:6]}"

@@ -23,7 +23,7 @@ from temporalio.testing import WorkflowEnvironment
 from domain.orders import TASK_QUEUE, OrderStatus
 from integrations.simulated_books import PartnerBooks
 from ops.submissions import submit
-from persistence.database import SessionFactory
+from persistence.database import Database
 from persistence.invariants import check_database
 from persistence.order_views import load_order_view
 from runtime.encryption import encrypted_data_converter
@@ -40,9 +40,9 @@ WORKER_START_SECONDS = 240.0
 over a minute to poll."""
 
 
-async def statuses(sessions: SessionFactory, order_ids: list[str]) -> dict[str, OrderStatus]:
-    async with sessions() as session:
-        views = [await load_order_view(session, order_id) for order_id in order_ids]
+async def statuses(db: Database, order_ids: list[str]) -> dict[str, OrderStatus]:
+    with db.reading() as session:
+        views = [load_order_view(session, order_id) for order_id in order_ids]
     return {view.order_id: view.status for view in views if view is not None}
 
 
@@ -67,7 +67,7 @@ async def wait_for_pollers(client: Client, pids: set[int | None]) -> None:
 @pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
 async def test_two_workers_share_a_batch_and_one_finishes_it_alone(
     dev_server: WorkflowEnvironment,
-    sessions: SessionFactory,
+    db: Database,
     database_url: str,
     tmp_path: Path,
 ) -> None:
@@ -95,13 +95,13 @@ async def test_two_workers_share_a_batch_and_one_finishes_it_alone(
         loop = asyncio.get_running_loop()
         deadline = loop.time() + DEADLINE_SECONDS
         # Mid-batch: once a few orders are done, the first worker dies.
-        while sum(s.is_final for s in (await statuses(sessions, order_ids)).values()) < 3:
+        while sum(s.is_final for s in (await statuses(db, order_ids)).values()) < 3:
             assert loop.time() < deadline, "no order finished with two workers"
             await asyncio.sleep(0.5)
         killed_pid = workers[0].pid
         await workers[0].kill()
         while True:
-            ended = await statuses(sessions, order_ids)
+            ended = await statuses(db, order_ids)
             if len(ended) == ORDERS and all(s.is_final for s in ended.values()):
                 break
             assert loop.time() < deadline, f"unfinished after the kill: {ended}"
@@ -111,8 +111,8 @@ async def test_two_workers_share_a_batch_and_one_finishes_it_alone(
             await worker.stop()
 
     assert set(ended.values()) == {OrderStatus.COMPLETED}
-    async with sessions() as session:
-        assert await check_database(session) == []
+    with db.reading() as session:
+        assert check_database(session) == []
     identities: set[str] = set()
     for order_id in order_ids:
         history = await client.get_workflow_handle(f"order-{order_id}").fetch_history()

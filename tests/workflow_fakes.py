@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -376,6 +377,10 @@ class FakePartners:
         ]
 
 
+STEP_THREADS = ThreadPoolExecutor(max_workers=16, thread_name_prefix="test-steps")
+"""Runs the synchronous activities (the real database steps) of the tests' workers."""
+
+
 def order_worker(client: Client, activities: list[Callable[..., Any]]) -> tuple[Worker, str]:
     """A worker with every order workflow on its own task queue."""
     task_queue = f"orders-test-{uuid.uuid4()}"
@@ -384,6 +389,7 @@ def order_worker(client: Client, activities: list[Callable[..., Any]]) -> tuple[
         task_queue=task_queue,
         workflows=ORDER_WORKFLOWS,
         activities=activities,
+        activity_executor=STEP_THREADS,
         workflow_runner=SandboxedWorkflowRunner(
             restrictions=SandboxRestrictions.default.with_passthrough_modules(*SANDBOX_PASSTHROUGH)
         ),

@@ -1,4 +1,4 @@
-"""Shared by every activity: audit events and status writes, row-to-domain conversions."""
+"""Shared by every business transaction: audit events, status writes, row-to-domain views."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import bindparam, insert, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 from temporalio.exceptions import ApplicationError
 
 from domain.catalogue import CustomerProfile, PaymentTerms, ProductInfo, Sourcing, Standing
@@ -36,8 +36,8 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-async def write_event(
-    session: AsyncSession,
+def write_event(
+    session: Session,
     order_id: str,
     kind: EventKind | str,
     detail: str = "",
@@ -48,7 +48,7 @@ async def write_event(
 ) -> None:
     """Append an audit event; with ``status`` (or other values) also update the order row."""
     now = utcnow()
-    await session.execute(
+    session.execute(
         _INSERT_EVENT,
         {
             "order_id": order_id,
@@ -68,23 +68,21 @@ async def write_event(
         # The prebuilt UPDATE would skip them without a word.
         raise ValueError(f"orders has no column(s) {', '.join(sorted(unknown))}")
     if order_values:
-        await session.execute(
-            _UPDATE_ORDER, {"order_key": order_id, "updated_at": now, **order_values}
-        )
+        session.execute(_UPDATE_ORDER, {"order_key": order_id, "updated_at": now, **order_values})
 
 
-async def raise_escalation_level(session: AsyncSession, order_id: str, level: int) -> None:
+def raise_escalation_level(session: Session, order_id: str, level: int) -> None:
     """Show ``level`` on the order unless it already shows a higher one.
 
     Several waits (the order's, its supply's and its parcels') escalate
     independently: the order shows the highest level any of them reached.
     """
-    await session.execute(_RAISE_ESCALATION, {"order_key": order_id, "level": level})
+    session.execute(_RAISE_ESCALATION, {"order_key": order_id, "level": level})
 
 
-async def load_order(session: AsyncSession, order_id: str) -> Order:
+def load_order(session: Session, order_id: str) -> Order:
     """The order row, or a non-retryable error naming the order."""
-    order = await session.get(Order, order_id)
+    order = session.get(Order, order_id)
     if order is None:
         raise ApplicationError(
             f"order {order_id!r} is not in the business database",

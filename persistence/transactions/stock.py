@@ -1,0 +1,308 @@
+"""Stock: reservation, release and every change of a level, each with its ledger row."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from sqlalchemy import Integer, bindparam, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+from temporalio.exceptions import ApplicationError, ApplicationErrorCategory
+
+from domain.allocation import LineDemand, plan_allocation
+from domain.catalogue import Sourcing
+from domain.compensation import Undone
+from domain.inventory import (
+    INSUFFICIENT_STOCK,
+    RELEASE_RESERVATIONS,
+    RESERVE_STOCK,
+    Backorder,
+    MovementKind,
+    ReservationStatus,
+    StockReservation,
+)
+from domain.orders import EventKind, OrderStatus, ReservationView
+from persistence.database import Database
+from persistence.idempotency import run_once, step_key
+from persistence.models import (
+    OrderLine,
+    Product,
+    Reservation,
+    StockLevel,
+    StockMovement,
+    Warehouse,
+    table_of,
+)
+
+from .records import load_order, utcnow, write_event
+
+STOCK_CONTENTION = "StockContention"
+"""ApplicationError type (retryable): another order took the stock between plan and update."""
+
+# The reservation is the contended path: its statements are built once and run with
+# parameters, and its rows go in as plain Core inserts, not through the ORM's bulk path.
+_LEVELS = table_of(StockLevel)
+_ON_HAND_AFTER = _LEVELS.c.on_hand + bindparam("on_hand_change", type_=Integer)
+_RESERVED_AFTER = _LEVELS.c.reserved + bindparam("reserved_change", type_=Integer)
+_CHANGE_LEVEL = (
+    update(_LEVELS)
+    .where(
+        _LEVELS.c.sku == bindparam("level_sku"),
+        _LEVELS.c.warehouse_id == bindparam("level_warehouse"),
+        _ON_HAND_AFTER >= 0,
+        _RESERVED_AFTER >= 0,
+        _ON_HAND_AFTER - _RESERVED_AFTER >= 0,
+    )
+    .values(on_hand=_ON_HAND_AFTER, reserved=_RESERVED_AFTER)
+)
+"""Changes a level only if it stays valid: the check and the row lock are one step."""
+_INSERT_RESERVATIONS = insert(table_of(Reservation))
+_INSERT_MOVEMENTS = insert(table_of(StockMovement))
+_DEMAND_AND_STOCK = (
+    select(
+        OrderLine.line_no,
+        OrderLine.sku,
+        OrderLine.quantity,
+        Product.sourcing,
+        StockLevel.warehouse_id,
+        StockLevel.on_hand - StockLevel.reserved,
+    )
+    .join(Product, Product.sku == OrderLine.sku)
+    .outerjoin(StockLevel, StockLevel.sku == OrderLine.sku)
+    .outerjoin(Warehouse, Warehouse.id == StockLevel.warehouse_id)
+    .where(OrderLine.order_id == bindparam("order_id"))
+    .order_by(Warehouse.priority, Warehouse.id, OrderLine.line_no)
+)
+
+
+def change_stock(
+    session: Session,
+    *,
+    sku: str,
+    warehouse_id: str,
+    kind: MovementKind,
+    on_hand_change: int = 0,
+    reserved_change: int = 0,
+    order_id: str | None = None,
+) -> bool:
+    """Apply a stock change only if the level stays valid, and write its ledger row.
+
+    Returns False (writing nothing) when the change would break the level.
+    """
+    if not apply_stock_change(
+        session,
+        sku=sku,
+        warehouse_id=warehouse_id,
+        on_hand_change=on_hand_change,
+        reserved_change=reserved_change,
+    ):
+        return False
+    session.add(
+        StockMovement(
+            sku=sku,
+            warehouse_id=warehouse_id,
+            kind=kind.value,
+            on_hand_change=on_hand_change,
+            reserved_change=reserved_change,
+            order_id=order_id,
+            created_at=utcnow(),
+        )
+    )
+    return True
+
+
+def apply_stock_change(
+    session: Session,
+    *,
+    sku: str,
+    warehouse_id: str,
+    on_hand_change: int = 0,
+    reserved_change: int = 0,
+) -> bool:
+    """Change a stock level only if it stays valid; False (changing nothing) if it would not.
+
+    The condition is part of the UPDATE, so on PostgreSQL the row lock and the
+    check are one atomic step: a reservation can never take more than is free.
+    The caller writes the ledger row in the same transaction.
+    """
+    result = session.execute(
+        _CHANGE_LEVEL,
+        {
+            "level_sku": sku,
+            "level_warehouse": warehouse_id,
+            "on_hand_change": on_hand_change,
+            "reserved_change": reserved_change,
+        },
+    )
+    return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+
+
+def ensure_stock_level(session: Session, sku: str, warehouse_id: str) -> None:
+    """Create the (empty) stock level of ``sku`` in ``warehouse_id`` if it has none yet.
+
+    Goods can arrive where a product was never kept before (a supply order
+    delivered to the warehouse an order ships from).
+    """
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    session.execute(
+        insert(StockLevel)
+        .values(sku=sku, warehouse_id=warehouse_id, on_hand=0, reserved=0)
+        .on_conflict_do_nothing(index_elements=[StockLevel.sku, StockLevel.warehouse_id])
+    )
+
+
+def reserve_stock(db: Database, order_id: str) -> StockReservation:
+    """Allocate the lines to warehouses and reserve what is on hand.
+
+    What stock cannot cover is returned as backorders for supply to bring,
+    unless a short product is kept in stock only: then nothing is reserved
+    and the order is rejected (:data:`INSUFFICIENT_STOCK`).
+    """
+
+    def effect(session: Session) -> StockReservation:
+        demand, sourcing, available = _demand_and_stock(session, order_id)
+        plan = plan_allocation(demand, available)
+        stock_only = [s for s in plan.shortages if sourcing.get(s.sku) == Sourcing.STOCK]
+        if stock_only:
+            detail = "; ".join(
+                f"line {s.line_no} {s.sku}: requested {s.requested}, available {s.available}"
+                " (kept in stock only, not made or bought per order)"
+                for s in stock_only
+            )
+            raise ApplicationError(
+                f"insufficient stock: {detail}",
+                type=INSUFFICIENT_STOCK,
+                non_retryable=True,
+                category=ApplicationErrorCategory.BENIGN,  # a business outcome, not an error
+            )
+        backorders = [
+            Backorder(line_no=s.line_no, sku=s.sku, quantity=s.requested - s.available)
+            for s in plan.shortages
+        ]
+        reason = plan.reason
+        if backorders:
+            reason += "; to supply: " + ", ".join(
+                f"line {b.line_no} {b.quantity} x {b.sku}" for b in backorders
+            )
+        now = utcnow()
+        if plan.picks:
+            session.execute(
+                _INSERT_RESERVATIONS,
+                [
+                    {
+                        "order_id": order_id,
+                        "line_no": pick.line_no,
+                        "sku": pick.sku,
+                        "warehouse_id": pick.warehouse_id,
+                        "quantity": pick.quantity,
+                        "status": ReservationStatus.ACTIVE.value,
+                        "created_at": now,
+                    }
+                    for pick in plan.picks
+                ],
+            )
+            session.execute(
+                _INSERT_MOVEMENTS,
+                [
+                    {
+                        "sku": pick.sku,
+                        "warehouse_id": pick.warehouse_id,
+                        "kind": MovementKind.RESERVE.value,
+                        "on_hand_change": 0,
+                        "reserved_change": pick.quantity,
+                        "order_id": order_id,
+                        "created_at": now,
+                    }
+                    for pick in plan.picks
+                ],
+            )
+        write_event(
+            session,
+            order_id,
+            EventKind.STOCK_RESERVED,
+            reason,
+            status=OrderStatus.AWAITING_SUPPLY if backorders else OrderStatus.ALLOCATED,
+            allocation_reason=reason,
+        )
+        # The stock levels last: on PostgreSQL a level's row lock is then held only
+        # until the commit, so contending orders queue for it as briefly as they can.
+        # A level another order emptied since the read rolls all of this back.
+        for pick in plan.picks:
+            if not apply_stock_change(
+                session,
+                sku=pick.sku,
+                warehouse_id=pick.warehouse_id,
+                reserved_change=pick.quantity,
+            ):
+                raise ApplicationError(
+                    f"{pick.sku} in {pick.warehouse_id} was taken by another order; re-planning",
+                    type=STOCK_CONTENTION,
+                )
+        views = [
+            ReservationView(
+                line_no=pick.line_no,
+                sku=pick.sku,
+                warehouse_id=pick.warehouse_id,
+                quantity=pick.quantity,
+                status=ReservationStatus.ACTIVE.value,
+            )
+            for pick in plan.picks
+        ]
+        return StockReservation(reservations=views, allocation_reason=reason, backorders=backorders)
+
+    return run_once(db, step_key(order_id, RESERVE_STOCK), StockReservation, effect)
+
+
+def _demand_and_stock(
+    session: Session, order_id: str
+) -> tuple[list[LineDemand], dict[str, Sourcing], dict[str, dict[str, int]]]:
+    """The order's lines, how each product is sourced and what is free where: one query."""
+    rows = session.execute(_DEMAND_AND_STOCK, {"order_id": order_id})
+    lines: dict[int, LineDemand] = {}
+    sourcing: dict[str, Sourcing] = {}
+    available: dict[str, dict[str, int]] = defaultdict(dict)
+    for line_no, sku, quantity, kind, warehouse_id, free in rows:
+        lines[line_no] = LineDemand(line_no=line_no, sku=sku, quantity=quantity)
+        sourcing[sku] = Sourcing(kind)
+        if warehouse_id is not None:
+            available[warehouse_id][sku] = free
+    if not lines:  # an order always has lines: say which order is missing
+        load_order(session, order_id)
+    return [lines[n] for n in sorted(lines)], sourcing, available
+
+
+def release_reservations(db: Database, order_id: str) -> Undone:
+    """Give back every active reservation of the order (compensation)."""
+
+    def effect(session: Session) -> Undone:
+        active = (
+            session.scalars(
+                select(Reservation).where(
+                    Reservation.order_id == order_id,
+                    Reservation.status == ReservationStatus.ACTIVE.value,
+                )
+            )
+        ).all()
+        units = 0
+        for reservation in active:
+            released = change_stock(
+                session,
+                sku=reservation.sku,
+                warehouse_id=reservation.warehouse_id,
+                kind=MovementKind.RELEASE,
+                reserved_change=-reservation.quantity,
+                order_id=order_id,
+            )
+            if not released:
+                raise RuntimeError(
+                    f"stock level {reservation.sku}@{reservation.warehouse_id} holds less "
+                    f"than the {reservation.quantity} reserved units being released"
+                )
+            reservation.status = ReservationStatus.RELEASED.value
+            units += reservation.quantity
+        detail = f"{units} reserved unit(s) released"
+        write_event(session, order_id, EventKind.RESERVATIONS_RELEASED, detail)
+        return Undone(detail=detail)
+
+    return run_once(db, step_key(order_id, RELEASE_RESERVATIONS), Undone, effect)
