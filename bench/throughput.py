@@ -30,7 +30,7 @@ import json
 import statistics
 import tempfile
 import time
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -72,7 +72,7 @@ from persistence.demo_catalogue import seed_demo_catalogue
 from persistence.models import OrderEventRow, StockLevel, StockMovement
 from persistence.order_views import order_view
 from runtime.logging import configure_logging
-from runtime.processes import DevServer, WorkerProcess
+from runtime.processes import DevServer, WorkerProcess, wait_for_pollers
 from runtime.settings import LogFormat, Settings
 from runtime.shutdown import exit_after
 from runtime.temporal import connect
@@ -81,6 +81,8 @@ from runtime.workers import open_database
 SUBMIT_CONCURRENCY = 50
 HOT_PATH_RESERVATIONS = 400
 HOT_PATH_CONCURRENCY = 20
+WORKER_START_SECONDS = 120.0
+"""How long the worker processes may take to start polling."""
 RAW_RESERVATION = text(
     "UPDATE stock_levels SET reserved = reserved + 1 "
     "WHERE sku = 'WIDGET-1' AND warehouse_id = 'WH-BER' AND on_hand - reserved >= 1"
@@ -124,6 +126,8 @@ class BenchFigures:
 
     database: str
     orders: int
+    workers: int = 1
+    """Worker processes (for the orders and for the baseline alike)."""
     pipeline: RunFigures | None = None
     accepted_latency: Percentiles | None = None
     completed_latency: Percentiles | None = None
@@ -138,21 +142,27 @@ class BenchFigures:
 
 
 class ResourceWatch:
-    """Samples a process's memory while a batch runs; CPU seconds from start to stop."""
+    """Samples the memory of processes while a batch runs (their sum); CPU seconds (their
+    sum) from start to stop."""
 
-    def __init__(self, pid: int) -> None:
-        self._process = psutil.Process(pid)
+    def __init__(self, *pids: int) -> None:
+        self._processes = [psutil.Process(pid) for pid in pids]
         self._cpu_at_start = self._cpu()
-        self.peak_rss = self._process.memory_info().rss
+        self.peak_rss = self._rss()
         self._task: asyncio.Task[None] | None = None
 
     def _cpu(self) -> float:
-        times = self._process.cpu_times()
-        return float(times.user + times.system)
+        return sum(
+            float(times.user + times.system)
+            for times in (process.cpu_times() for process in self._processes)
+        )
+
+    def _rss(self) -> int:
+        return sum(process.memory_info().rss for process in self._processes)
 
     async def _sample(self) -> None:
         while True:
-            self.peak_rss = max(self.peak_rss, self._process.memory_info().rss)
+            self.peak_rss = max(self.peak_rss, self._rss())
             await asyncio.sleep(0.2)
 
     def start(self) -> None:
@@ -164,6 +174,46 @@ class ResourceWatch:
         if self._task is not None:
             self._task.cancel()
         return round(self._cpu() - self._cpu_at_start, 1)
+
+
+class WorkerGroup:
+    """``count`` worker processes of the same kind, started and stopped together."""
+
+    def __init__(
+        self,
+        environment: dict[str, str],
+        log_dir: Path,
+        name: str,
+        count: int,
+        arguments: Sequence[str] = ("worker.py",),
+    ) -> None:
+        self._processes = [
+            WorkerProcess(environment, log_dir, f"{name}-{n}", arguments) for n in range(count)
+        ]
+
+    @property
+    def pids(self) -> list[int]:
+        """Their process ids."""
+        return [pid for process in self._processes if (pid := process.pid) is not None]
+
+    async def start(self) -> None:
+        """Start every process."""
+        for process in self._processes:
+            await process.start()
+
+    async def stop(self) -> None:
+        """Stop every process."""
+        for process in self._processes:
+            await process.stop()
+
+    async def wait(self) -> None:
+        """Return when any of them has exited."""
+        waits = [asyncio.ensure_future(process.wait()) for process in self._processes]
+        try:
+            await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for waiting in waits:
+                waiting.cancel()
 
 
 def server_pid() -> int:
@@ -206,12 +256,11 @@ async def bounded(tasks: Iterable[Callable[[], Awaitable[Any]]], limit: int) -> 
 async def timed_batch(
     console: Console,
     label: str,
-    worker: WorkerProcess,
+    workers: WorkerGroup,
     start_all: Callable[[dict[str, float]], Awaitable[list[WorkflowHandle[Any, Any]]]],
 ) -> tuple[RunFigures, dict[str, float], dict[str, float]]:
     """Start a batch, wait for every result; figures, submit times and completion times."""
-    assert worker.pid is not None
-    worker_watch, server_watch = ResourceWatch(worker.pid), ResourceWatch(server_pid())
+    worker_watch, server_watch = ResourceWatch(*workers.pids), ResourceWatch(server_pid())
     worker_watch.start()
     submitted: dict[str, float] = {}
     completed: dict[str, float] = {}
@@ -229,7 +278,7 @@ async def timed_batch(
         results: asyncio.Future[Any] = asyncio.ensure_future(
             asyncio.gather(*(finish(h) for h in handles))
         )
-        died: asyncio.Future[Any] = asyncio.ensure_future(worker.wait())
+        died: asyncio.Future[Any] = asyncio.ensure_future(workers.wait())
         await asyncio.wait([results, died], return_when=asyncio.FIRST_COMPLETED)
         died.cancel()
         if not results.done():
@@ -284,7 +333,7 @@ async def measure_pipeline(
     console: Console,
     client: Client,
     db: Database,
-    worker: WorkerProcess,
+    workers: WorkerGroup,
     orders: list[OrderSubmission],
     figures: BenchFigures,
 ) -> None:
@@ -298,7 +347,9 @@ async def measure_pipeline(
 
         return await bounded([partial(one, o) for o in orders], SUBMIT_CONCURRENCY)
 
-    figures.pipeline, submitted, completed = await timed_batch(console, "orders", worker, start_all)
+    figures.pipeline, submitted, completed = await timed_batch(
+        console, "orders", workers, start_all
+    )
     accepted = await db.run(accepted_times, db, list(submitted))
     figures.accepted_latency = Percentiles.of(
         [accepted[o] - submitted[o] for o in submitted if o in accepted]
@@ -315,7 +366,7 @@ async def measure_pipeline(
 
 
 async def measure_baseline(
-    console: Console, client: Client, worker: WorkerProcess, count: int, calls: int, tag: str
+    console: Console, client: Client, workers: WorkerGroup, count: int, calls: int, tag: str
 ) -> RunFigures:
     """Part 2: the no-op baseline of the same length."""
 
@@ -334,7 +385,7 @@ async def measure_baseline(
 
         return await bounded([partial(one, n) for n in range(count)], SUBMIT_CONCURRENCY)
 
-    run, _, _ = await timed_batch(console, "baseline", worker, start_all)
+    run, _, _ = await timed_batch(console, "baseline", workers, start_all)
     return run
 
 
@@ -393,15 +444,14 @@ async def measure_open_orders(
     console: Console,
     client: Client,
     db: Database,
-    worker: WorkerProcess,
+    workers: WorkerGroup,
     count: int,
     tag: str,
     cache: int,
 ) -> dict[str, float]:
     """Part 4: ``count`` orders held for credit review at once."""
-    assert worker.pid is not None
-    process = psutil.Process(worker.pid)
-    before = process.memory_info().rss
+    memory = ResourceWatch(*workers.pids)
+    before = memory.peak_rss
     held = [
         order.model_copy(update={"customer_id": "CUST-WATCH", "payment_token": None})
         for order in happy_orders(count, f"OPEN{tag}")
@@ -420,7 +470,7 @@ async def measure_open_orders(
             await asyncio.sleep(1.0)
     held_per_second = count / (time.monotonic() - began)
     await asyncio.sleep(2.0)
-    after = process.memory_info().rss
+    after = ResourceWatch(*workers.pids).peak_rss
     target = held[count // 2].order_id
     action = StaffAction(order_workflow_id(target), APPROVE_SIGNAL, f"order {target}")
     began = time.monotonic()
@@ -478,7 +528,9 @@ async def run_benchmark(
             "OMS_WORKER_MAX_CACHED_WORKFLOWS": str(cache),
         },
     )
-    figures = BenchFigures(database=settings.shown_database_url, orders=options.orders)
+    figures = BenchFigures(
+        database=settings.shown_database_url, orders=options.orders, workers=options.workers
+    )
     tag = f"{int(time.time()) % 100000:05d}"
     if options.hot_path_only:
         async with open_database(settings, threads=HOT_PATH_CONCURRENCY) as db:
@@ -492,33 +544,34 @@ async def run_benchmark(
             await db.run(seed_demo_catalogue, db)
             await db.run(restock, db, options.orders * 2)
             client = await connect(settings)
-            worker = WorkerProcess(environment, data_dir, "bench-worker")
-            await worker.start()
+            workers = WorkerGroup(environment, data_dir, "bench-worker", options.workers)
+            await workers.start()
+            await wait_for_pollers(client, workers.pids, WORKER_START_SECONDS)
             await submit(client, happy_orders(1, f"WARM{tag}")[0])  # worker up and warm
             warm = order_workflow_id(f"BENCH-WARM{tag}-00000")
             await client.get_workflow_handle(warm).result()
             orders = happy_orders(options.orders, tag)
-            await measure_pipeline(console, client, db, worker, orders, figures)
+            await measure_pipeline(console, client, db, workers, orders, figures)
             if options.open_orders:
                 figures.open_orders = await measure_open_orders(
                     console,
                     client,
                     db,
-                    worker,
+                    workers,
                     options.open_orders,
                     tag,
                     cache,
                 )
-            await worker.stop()
-            baseline_worker = WorkerProcess(
-                environment, data_dir, "baseline-worker", ("-m", "bench.baseline")
+            await workers.stop()
+            baseline_workers = WorkerGroup(
+                environment, data_dir, "baseline-worker", options.workers, ("-m", "bench.baseline")
             )
-            await baseline_worker.start()
+            await baseline_workers.start()
             calls = max(1, round(figures.activities_per_order))
             figures.baseline = await measure_baseline(
-                console, client, baseline_worker, options.orders, calls, tag
+                console, client, baseline_workers, options.orders, calls, tag
             )
-            await baseline_worker.stop()
+            await baseline_workers.stop()
             assert figures.pipeline is not None
             figures.ratio_to_baseline = round(
                 figures.pipeline.per_second / figures.baseline.per_second, 2
@@ -538,6 +591,7 @@ def figures_table(figures: BenchFigures) -> Table:
     if pipeline and baseline and accepted and completed:
         rows += [
             ("orders", str(figures.orders)),
+            ("worker processes", str(figures.workers)),
             ("pipeline orders/s", f"{pipeline.per_second} ({pipeline.seconds} s)"),
             (
                 "submit -> accepted p50/p95/p99",
@@ -596,6 +650,9 @@ def main() -> None:
     add_postgres_option(parser)
     parser.add_argument(
         "--hot-path-only", action="store_true", help="only the reservation hot path (no server)"
+    )
+    parser.add_argument(
+        "--workers", type=int, default=1, help="worker processes, for orders and baseline (1)"
     )
     parser.add_argument("--data-dir", help="state folder (default: a new temporary folder)")
     parser.add_argument("--port", type=int, default=7633, help="dev server port (7633)")

@@ -9,14 +9,20 @@ from __future__ import annotations
 
 import asyncio
 import signal
+import socket
 import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import IO
 
+from temporalio.api.enums.v1 import TaskQueueType
+from temporalio.api.taskqueue.v1 import TaskQueue
+from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
+from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
+from domain.orders import TASK_QUEUE
 from domain.visibility import ORDER_SEARCH_ATTRIBUTES
 from runtime.temporal import (
     DEV_SERVER_SQLITE_PRAGMAS,
@@ -145,3 +151,24 @@ class WorkerProcess:
         if self._log is not None:
             self._log.close()
         return self._process.returncode
+
+
+async def wait_for_pollers(client: Client, pids: Sequence[int | None], seconds: float) -> None:
+    """Wait until a worker process of each pid polls the order task queue for workflow tasks.
+
+    Raises :class:`TimeoutError` naming the workers that never polled within ``seconds``.
+    """
+    request = DescribeTaskQueueRequest(
+        namespace=client.namespace,
+        task_queue=TaskQueue(name=TASK_QUEUE),
+        task_queue_type=TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
+    )
+    expected = {f"{pid}@{socket.gethostname()}" for pid in pids}
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + seconds
+    while loop.time() < deadline:
+        response = await client.workflow_service.describe_task_queue(request)
+        if expected <= {poller.identity for poller in response.pollers}:
+            return
+        await asyncio.sleep(0.5)
+    raise TimeoutError(f"workers {sorted(expected)} never polled {TASK_QUEUE}")

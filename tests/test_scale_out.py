@@ -14,20 +14,17 @@ import socket
 from pathlib import Path
 
 import pytest
-from temporalio.api.enums.v1 import TaskQueueType
-from temporalio.api.taskqueue.v1 import TaskQueue
-from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
-from domain.orders import TASK_QUEUE, OrderStatus
+from domain.orders import OrderStatus
 from integrations.simulated_books import PartnerBooks
 from ops.submissions import submit
 from persistence.database import Database
 from persistence.invariants import check_database
 from persistence.order_views import load_order_view
 from runtime.encryption import encrypted_data_converter
-from runtime.processes import WorkerProcess
+from runtime.processes import WorkerProcess, wait_for_pollers
 from tests.conftest import TEST_KEY_RING
 from tests.factories import submission
 
@@ -44,24 +41,6 @@ async def statuses(db: Database, order_ids: list[str]) -> dict[str, OrderStatus]
     with db.reading() as session:
         views = [load_order_view(session, order_id) for order_id in order_ids]
     return {view.order_id: view.status for view in views if view is not None}
-
-
-async def wait_for_pollers(client: Client, pids: set[int | None]) -> None:
-    """Wait until a worker process of each pid polls the order task queue for workflow tasks."""
-    request = DescribeTaskQueueRequest(
-        namespace=client.namespace,
-        task_queue=TaskQueue(name=TASK_QUEUE),
-        task_queue_type=TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
-    )
-    expected = {f"{pid}@{socket.gethostname()}" for pid in pids}
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + WORKER_START_SECONDS
-    while loop.time() < deadline:
-        response = await client.workflow_service.describe_task_queue(request)
-        if expected <= {poller.identity for poller in response.pollers}:
-            return
-        await asyncio.sleep(0.5)
-    raise AssertionError(f"workers {sorted(expected)} never polled {TASK_QUEUE}")
 
 
 @pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
@@ -89,7 +68,7 @@ async def test_two_workers_share_a_batch_and_one_finishes_it_alone(
     order_ids = [f"SCALE-{n:02d}-{os.getpid()}" for n in range(ORDERS)]
     try:
         # Both poll before the batch arrives, so both take orders from the start.
-        await wait_for_pollers(client, {worker.pid for worker in workers})
+        await wait_for_pollers(client, [worker.pid for worker in workers], WORKER_START_SECONDS)
         for order_id in order_ids:
             await submit(client, submission(order_id))
         loop = asyncio.get_running_loop()
