@@ -218,10 +218,12 @@ def main() -> None:
         "--database-threads", type=int, help="OMS_WORKER_DATABASE_THREADS of the workers"
     )
     add_postgres_option(parser)
+    parser.add_argument("--data-dir", help="state folder (default: a new temporary folder)")
     parser.add_argument("--port", type=int, default=7635, help="dev server port (7635)")
     parser.add_argument("--json", type=Path, help="write the figures here as well")
     options = parser.parse_args()
-    data_dir = Path(tempfile.mkdtemp(prefix="oms-race-")).resolve()
+    data_dir = Path(options.data_dir or tempfile.mkdtemp(prefix="oms-race-")).resolve()
+    data_dir.mkdir(parents=True, exist_ok=True)
     console = Console()
     configure_logging(LogFormat.CONSOLE, "WARNING")
     figures = asyncio.run(run_race(options, data_dir, console))

@@ -24,15 +24,17 @@ pytestmark = pytest.mark.devserver
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def run_benchmark(data_dir: Path, *options: str) -> tuple[str, dict[str, Any]]:
-    """Run the benchmark with ``options`` and its state in ``data_dir``; what it printed
-    and the figures it wrote as JSON."""
+def run_benchmark(
+    data_dir: Path, *options: str, script: str = "bench.throughput"
+) -> tuple[str, dict[str, Any]]:
+    """Run the benchmark ``script`` with ``options`` and its state in ``data_dir``; what it
+    printed and the figures it wrote as JSON."""
     figures_file = data_dir / "bench.json"
     run = subprocess.run(
         [
             sys.executable,
             "-m",
-            "bench.throughput",
+            script,
             *options,
             "--data-dir",
             str(data_dir),
@@ -52,9 +54,12 @@ def run_benchmark(data_dir: Path, *options: str) -> tuple[str, dict[str, Any]]:
 
 def test_benchmark_reports_every_figure_in_its_table_and_json(tmp_path: Path) -> None:
     printed, figures = run_benchmark(
-        tmp_path / "state", "--orders", "4", "--open-orders", "3", "--port", str(free_port())
+        tmp_path / "state",
+        *("--orders", "4", "--open-orders", "3", "--workers", "2", "--port", str(free_port())),
     )
     assert "pipeline / baseline" in printed
+    assert "workflow task timeouts" in printed
+    assert figures["workers"] == 2
     assert figures["pipeline"]["workflows"] == 4
     assert figures["baseline"]["workflows"] == 4
     assert figures["activities_per_order"] == 22.0  # every step of the happy path, counted
@@ -67,6 +72,20 @@ def test_benchmark_reports_every_figure_in_its_table_and_json(tmp_path: Path) ->
     assert held["open_orders"] == 3
     assert held["worker_cache"] >= 3 + 4
     assert held["approve_update_seconds"] > 0
+
+
+def test_the_race_sells_each_unit_once_and_rejects_every_other_order(tmp_path: Path) -> None:
+    printed, figures = run_benchmark(
+        tmp_path / "race",
+        *("--orders", "8", "--units", "3", "--workers", "2", "--clients", "4"),
+        *("--port", str(free_port())),
+        script="bench.race",
+    )
+    assert "workflow task timeouts" in printed
+    assert figures["by_status"] == {"COMPLETED": 3, "REJECTED": 5}
+    assert figures["units_left"] == 0
+    assert figures["violations"] == []
+    assert figures["workflow_task_timeouts"] >= 0
 
 
 @pytest.mark.postgres
@@ -101,7 +120,7 @@ def databases_named_after(folder: str) -> list[str]:
     return [name for (name,) in rows]
 
 
-@pytest.mark.parametrize("script", ["bench.throughput", "bench.soak"])
+@pytest.mark.parametrize("script", ["bench.throughput", "bench.soak", "bench.race"])
 def test_a_postgres_option_that_is_no_postgresql_url_is_refused_before_anything_starts(
     script: str, tmp_path: Path
 ) -> None:
