@@ -39,7 +39,10 @@ async def main() -> None:
     loop.add_signal_handler(signal.SIGTERM, starting.cancel)
     if settings.database_url is None:
         await prepare_database(settings)
-    async with temporal_server(settings) as address, open_database(settings) as db:
+    async with (
+        temporal_server(settings) as address,
+        open_database(settings, threads=settings.worker_database_threads) as db,
+    ):
         client = await connect(
             settings, address, wait_seconds=settings.temporal_connect_wait_seconds
         )

@@ -233,7 +233,7 @@ async def run_demo(settings: Settings, console: Console, keep_running: bool) -> 
         console.print(f"Business database: {settings.resolved_database_url}")
         if await prepare_database(settings):
             console.print("Seeded the demo catalogue (customers, products, stock).")
-        async with open_database(settings) as db:
+        async with open_database(settings, threads=settings.worker_database_threads) as db:
             console.print("Starting the Temporal dev server (or reusing a running one)...")
             async with temporal_server(settings) as address:
                 client = await connect(settings, address)

@@ -22,7 +22,7 @@ from integrations.simulated_carrier import SimulatedCarrier
 from integrations.simulated_notifier import SimulatedNotifier
 from integrations.simulated_payment import SimulatedPaymentGateway
 from integrations.simulated_supply import simulated_factory, simulated_supplier
-from persistence.database import Database
+from persistence.database import DEFAULT_THREADS, Database
 from persistence.encrypted import use_key_ring
 from runtime.chaos import Chaos, PartnerT, chaotic, inject_database_chaos
 from runtime.heartbeats import HeartbeatInterceptor
@@ -59,18 +59,16 @@ def cache_workflow_bytecode() -> None:
 
 @asynccontextmanager
 async def open_database(
-    settings: Settings, *, threads: int | None = None
+    settings: Settings, *, threads: int = DEFAULT_THREADS
 ) -> AsyncIterator[Database]:
-    """The configured database with ``threads`` threads (default: the worker's setting).
+    """The configured database with ``threads`` threads (a worker passes its setting).
 
     Personal data in it is encrypted with the settings' key ring. With the
     database chaos switch on, its statements fail or slow down at those rates.
     On exit running steps finish and every connection is closed.
     """
     use_key_ring(settings.load_key_ring())
-    db = Database(
-        settings.resolved_database_url, threads=threads or settings.worker_database_threads
-    )
+    db = Database(settings.resolved_database_url, threads=threads)
     if settings.chaos_database.active:
         inject_database_chaos(db.engines, Chaos(settings.chaos_database, settings.chaos_seed))
     try:

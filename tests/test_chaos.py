@@ -167,8 +167,8 @@ async def chaotic_pipeline(
         data_converter=encrypted_data_converter(TEST_KEY_RING),
     )
     async with (
-        open_database(settings) as worker_sessions,
-        order_worker(client, worker_sessions, settings),
+        open_database(settings, threads=settings.worker_database_threads) as worker_db,
+        order_worker(client, worker_db, settings),
     ):
         yield client
 
