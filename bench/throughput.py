@@ -32,7 +32,6 @@ import tempfile
 import time
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
-from datetime import datetime
 from decimal import Decimal
 from functools import partial
 from pathlib import Path
@@ -69,8 +68,9 @@ from ops.staff import StaffAction, perform
 from ops.submissions import submit
 from persistence.database import Database
 from persistence.demo_catalogue import seed_demo_catalogue
-from persistence.models import OrderEventRow, StockLevel, StockMovement
+from persistence.models import OrderEventRow, StockLevel
 from persistence.order_views import order_view
+from persistence.transactions.stock import change_stock
 from runtime.logging import configure_logging
 from runtime.processes import DevServer, WorkerProcess, wait_for_pollers
 from runtime.settings import LogFormat, Settings
@@ -316,16 +316,12 @@ def restock(db: Database, units: int) -> None:
         assert level is not None
         missing = units - (level.on_hand - level.reserved)
         if missing > 0:
-            level.on_hand += missing
-            session.add(
-                StockMovement(
-                    sku="WIDGET-1",
-                    warehouse_id="WH-BER",
-                    kind=MovementKind.STOCKTAKE.value,
-                    on_hand_change=missing,
-                    reserved_change=0,
-                    created_at=datetime.now().astimezone(),
-                )
+            change_stock(
+                session,
+                sku="WIDGET-1",
+                warehouse_id="WH-BER",
+                kind=MovementKind.STOCKTAKE,
+                on_hand_change=missing,
             )
 
 

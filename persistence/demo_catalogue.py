@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -11,7 +10,8 @@ from sqlalchemy import func, select
 from domain.catalogue import PaymentTerms, Sourcing, Standing
 from domain.inventory import MovementKind
 from persistence.database import Database
-from persistence.models import Customer, Product, StockLevel, StockMovement, Warehouse
+from persistence.models import Customer, Product, Warehouse
+from persistence.transactions.stock import change_stock, ensure_stock_level
 
 CUSTOMERS: list[dict[str, Any]] = [
     {
@@ -139,17 +139,13 @@ def seed_demo_catalogue(db: Database) -> bool:
         session.add_all(Product(**row) for row in PRODUCTS)
         session.add_all(Warehouse(**row) for row in WAREHOUSES)
         session.flush()
-        now = datetime.now(UTC)
         for (sku, warehouse_id), units in STOCK.items():
-            session.add(StockLevel(sku=sku, warehouse_id=warehouse_id, on_hand=units, reserved=0))
-            session.add(
-                StockMovement(
-                    sku=sku,
-                    warehouse_id=warehouse_id,
-                    kind=MovementKind.RECEIVE.value,
-                    on_hand_change=units,
-                    reserved_change=0,
-                    created_at=now,
-                )
+            ensure_stock_level(session, sku, warehouse_id)
+            change_stock(
+                session,
+                sku=sku,
+                warehouse_id=warehouse_id,
+                kind=MovementKind.RECEIVE,
+                on_hand_change=units,
             )
     return True
