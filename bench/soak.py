@@ -46,7 +46,7 @@ from domain.orders import OrderStatus, OrderSubmission, OrderView
 from domain.settlement import PaymentKind
 from integrations.simulated_books import PartnerBooks
 from ops.demo import DemoCast
-from ops.histories import count_order_steps, recoveries_after_kills
+from ops.histories import count_order_steps, recoveries_after_kills, unexplained_timeouts
 from ops.staff import StaffActionError
 from ops.submissions import DEMO_ENDS, DemoRole, demo_example, demo_submissions, submit
 from persistence.database import Database
@@ -79,6 +79,10 @@ CHAOS_PARTNERS = ChaosRates(
 CHAOS_DATABASE = ChaosRates(error=0.01, slow=0.02, slow_seconds=0.2)
 
 POLL_SECONDS = 1.0
+DISRUPTION_WINDOW = 20.0
+"""Seconds after a worker kill or a server restart in which a workflow task's timeout is
+its doing: a task a killed worker held or had on its sticky queue times out after 10 s,
+and a restarted server takes a few seconds to come back."""
 
 
 @dataclass
@@ -104,7 +108,11 @@ class SoakFigures:
     retried_steps: int = 0
     """Activities, remote or local, of the orders and their children that needed another attempt."""
     timed_out_workflow_tasks: int = 0
-    """Workflow tasks of the orders that a dying worker held until they timed out."""
+    """Workflow tasks of the orders that timed out: a killed worker held them, or they
+    waited on its sticky queue, or the server was down."""
+    unexplained_task_timeouts: int = 0
+    """Those of them with no kill or server restart in the :data:`DISRUPTION_WINDOW`
+    seconds before: a worker too busy to finish a task in time. Expected 0."""
     recoveries: list[float] = field(default_factory=list)
     """Seconds from a kill to the result of each step it interrupted, taken over by the
     next worker (from the histories; tracking polls left out)."""
@@ -358,6 +366,13 @@ async def run_soak(options: argparse.Namespace, data_dir: Path, console: Console
         steps = await count_order_steps(client, order_ids)
         figures.retried_steps = steps.retried_activities
         figures.timed_out_workflow_tasks = steps.timed_out_workflow_tasks
+        figures.unexplained_task_timeouts = len(
+            unexplained_timeouts(
+                steps.workflow_task_timeouts_at,
+                worker.kill_times + server.restart_times,
+                DISRUPTION_WINDOW,
+            )
+        )
         figures.recoveries = sorted(
             round(seconds, 1)
             for seconds in await recoveries_after_kills(client, order_ids, worker.kill_times)
@@ -450,6 +465,10 @@ def figures_table(figures: SoakFigures) -> Table:
         ("order workflows on the server", str(figures.workflow_executions)),
         ("activities that needed a retry", str(figures.retried_steps)),
         ("workflow tasks timed out", str(figures.timed_out_workflow_tasks)),
+        (
+            "  with no kill or restart just before",
+            str(figures.unexplained_task_timeouts),
+        ),
         ("steps taken over after a kill", str(len(figures.recoveries))),
         ("kill to step done, median / max", recovery_figures(figures.recoveries)),
         (

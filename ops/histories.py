@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC
 from typing import Any
 
@@ -52,6 +52,8 @@ class StepCounts:
     """Workflow tasks completed."""
     timed_out_workflow_tasks: int = 0
     """Workflow tasks that timed out (a worker died or stalled holding them)."""
+    workflow_task_timeouts_at: list[float] = field(default_factory=list)
+    """When each of them timed out (seconds since the epoch)."""
 
     @property
     def activities(self) -> int:
@@ -74,6 +76,20 @@ class StepCounts:
             self.workflow_tasks += 1
         elif event.HasField("workflow_task_timed_out_event_attributes"):
             self.timed_out_workflow_tasks += 1
+            self.workflow_task_timeouts_at.append(_seconds(event))
+
+
+def _seconds(event: HistoryEvent) -> float:
+    """When ``event`` happened, in seconds since the epoch."""
+    return event.event_time.ToDatetime().replace(tzinfo=UTC).timestamp()
+
+
+def unexplained_timeouts(
+    timeouts_at: list[float], disruptions: list[float], window: float
+) -> list[float]:
+    """The times in ``timeouts_at`` that no disruption (a worker kill, a server restart) in
+    ``disruptions`` explains: none began within ``window`` seconds before it."""
+    return [t for t in timeouts_at if not any(0 <= t - d <= window for d in disruptions)]
 
 
 async def count_order_steps(client: Client, order_ids: list[str]) -> StepCounts:
@@ -106,7 +122,7 @@ async def recoveries_after_kills(
             scheduled: dict[int, tuple[str, float]] = {}
             attempts: dict[int, int] = {}
             for event in history.events:
-                at = event.event_time.ToDatetime().replace(tzinfo=UTC).timestamp()
+                at = _seconds(event)
                 if event.HasField("activity_task_scheduled_event_attributes"):
                     kind = event.activity_task_scheduled_event_attributes.activity_type.name
                     scheduled[event.event_id] = (kind, at)

@@ -42,6 +42,8 @@ class DevServer:
         self._port = port
         self._env: WorkflowEnvironment | None = None
         self.restarts = 0
+        self.restart_times: list[float] = []
+        """When each restart began (seconds since the epoch)."""
 
     async def start(self) -> None:
         """Start it on the state file (created on the first start)."""
@@ -65,6 +67,7 @@ class DevServer:
 
     async def restart(self, down_seconds: float) -> None:
         """Stop it, stay down a while, start it again."""
+        self.restart_times.append(time.time())
         await self.stop()
         await asyncio.sleep(down_seconds)
         await self.start()
