@@ -55,6 +55,8 @@ async def main() -> None:
             temporal=address,
             namespace=settings.temporal_namespace,
             ui=None if settings.temporal_address else settings.ui_url,
+            sandbox=settings.worker_sandbox,
+            database_threads=settings.worker_database_threads,
         )
         stop = asyncio.Event()
         for signum in (signal.SIGINT, signal.SIGTERM):

@@ -12,12 +12,11 @@ import asyncio
 import contextlib
 
 from temporalio.worker import Worker
-from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from runtime.settings import Settings
 from runtime.shutdown import exit_after
 from runtime.temporal import connect
-from runtime.workers import SANDBOX_PASSTHROUGH
+from runtime.workers import workflow_runner
 
 from .baseline_workflow import TASK_QUEUE, BaselineWorkflow, no_op
 
@@ -34,9 +33,7 @@ async def main() -> None:
         max_concurrent_activities=settings.worker_max_concurrent_activities,
         max_concurrent_workflow_tasks=settings.worker_max_concurrent_workflow_tasks,
         max_cached_workflows=settings.worker_max_cached_workflows,
-        workflow_runner=SandboxedWorkflowRunner(
-            restrictions=SandboxRestrictions.default.with_passthrough_modules(*SANDBOX_PASSTHROUGH)
-        ),
+        workflow_runner=workflow_runner(settings),
     )
     await worker.run()
 

@@ -11,7 +11,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from temporalio.client import Client
-from temporalio.worker import Worker
+from temporalio.worker import UnsandboxedWorkflowRunner, Worker, WorkflowRunner
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 import workflows
@@ -55,6 +55,16 @@ def cache_workflow_bytecode() -> None:
     it is.
     """
     compileall.compile_dir(Path(workflows.__file__).parent, quiet=2)
+
+
+def workflow_runner(settings: Settings) -> WorkflowRunner:
+    """The SDK's sandbox with our deterministic modules passed through, or with the
+    sandbox switched off (``OMS_WORKER_SANDBOX=false``) no sandbox."""
+    if not settings.worker_sandbox:
+        return UnsandboxedWorkflowRunner()
+    return SandboxedWorkflowRunner(
+        restrictions=SandboxRestrictions.default.with_passthrough_modules(*SANDBOX_PASSTHROUGH)
+    )
 
 
 @asynccontextmanager
@@ -125,9 +135,5 @@ def order_worker(
             max_concurrent_workflow_tasks=settings.worker_max_concurrent_workflow_tasks,
             max_cached_workflows=settings.worker_max_cached_workflows,
             graceful_shutdown_timeout=graceful_shutdown,
-            workflow_runner=SandboxedWorkflowRunner(
-                restrictions=SandboxRestrictions.default.with_passthrough_modules(
-                    *SANDBOX_PASSTHROUGH
-                )
-            ),
+            workflow_runner=workflow_runner(settings),
         )

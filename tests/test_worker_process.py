@@ -23,6 +23,7 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from temporalio.testing import WorkflowEnvironment
@@ -53,15 +54,17 @@ def embedded_port() -> int:
     raise AssertionError("no free port for the embedded dev server")
 
 
-def log_events(log_file: Path) -> list[str]:
-    """The ``event`` of every JSON log line the worker wrote."""
+def log_records(log_file: Path) -> list[dict[str, Any]]:
+    """Every JSON log line the worker wrote."""
     if not log_file.exists():
         return []
-    events = []
-    for line in log_file.read_text(encoding="utf-8").splitlines():
-        if line.startswith("{"):
-            events.append(json.loads(line).get("event", ""))
-    return events
+    lines = log_file.read_text(encoding="utf-8").splitlines()
+    return [json.loads(line) for line in lines if line.startswith("{")]
+
+
+def log_events(log_file: Path) -> list[str]:
+    """The ``event`` of every JSON log line the worker wrote."""
+    return [record.get("event", "") for record in log_records(log_file)]
 
 
 def process_environment(data_dir: Path, **settings: str) -> dict[str, str]:
@@ -98,12 +101,15 @@ def order_status(data_dir: Path, order_id: str) -> str | None:
     return None if row is None else str(row[0])
 
 
+@pytest.mark.parametrize("sandbox", [True, False], ids=["sandboxed", "unsandboxed"])
 def test_a_fresh_embedded_worker_takes_the_example_order_and_stops_on_sigterm(
-    tmp_path: Path,
+    tmp_path: Path, sandbox: bool
 ) -> None:
     port = embedded_port()
     data_dir = tmp_path / "data"
-    environment = process_environment(data_dir, OMS_EMBEDDED_PORT=str(port))
+    environment = process_environment(
+        data_dir, OMS_EMBEDDED_PORT=str(port), OMS_WORKER_SANDBOX=str(sandbox).lower()
+    )
 
     async def run_the_readme_path() -> tuple[int | None, str | None]:
         worker = WorkerProcess(environment, tmp_path)
@@ -128,7 +134,10 @@ def test_a_fresh_embedded_worker_takes_the_example_order_and_stops_on_sigterm(
     exit_code, status = asyncio.run(run_the_readme_path())
     assert status == "COMPLETED", "the example order is taken on a fresh data folder"
     assert exit_code == 0
-    events = log_events(tmp_path / "worker-001.log")
+    records = log_records(tmp_path / "worker-001.log")
+    [starting] = [record for record in records if record.get("event") == "worker starting"]
+    assert starting["sandbox"] is sandbox
+    events = [record.get("event", "") for record in records]
     assert events.index("worker stopping") < events.index("worker stopped")
     assert stat.S_IMODE(data_dir.stat().st_mode) == 0o700
     kept = {path.name: stat.S_IMODE(path.stat().st_mode) for path in data_dir.iterdir()}
