@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.dialects import postgresql, sqlite
@@ -60,6 +61,18 @@ def next_voucher_sequence(session: Session, series: str, year: int) -> int:
         .returning(VoucherSequence.last_number)
     )
     return int((session.execute(statement)).scalar_one())
+
+
+def next_voucher(session: Session, series: str, now: datetime) -> dict[str, Any]:
+    """The columns of the next voucher of ``series`` issued at ``now``: its number,
+    series, year and sequence (see :func:`next_voucher_sequence`)."""
+    sequence = next_voucher_sequence(session, series, now.year)
+    return {
+        "number": voucher_number(series, now.year, sequence),
+        "series": series,
+        "year": now.year,
+        "sequence": sequence,
+    }
 
 
 def amount_paid(session: Session, order_id: str) -> Decimal:
@@ -153,12 +166,8 @@ def issue_invoice(db: Database, order_id: str) -> InvoiceRecord:
         customer = session.get(Customer, order.customer_id)
         net_days = customer.net_days if customer and order.payment_terms == "net" else 0
         now = utcnow()
-        sequence = next_voucher_sequence(session, INVOICE_SERIES, now.year)
         invoice = Invoice(
-            number=voucher_number(INVOICE_SERIES, now.year, sequence),
-            series=INVOICE_SERIES,
-            year=now.year,
-            sequence=sequence,
+            **next_voucher(session, INVOICE_SERIES, now),
             order_id=order.id,
             customer_id=order.customer_id,
             amount=order.total,
@@ -223,12 +232,8 @@ def issue_receipt(db: Database, order_id: str) -> ReceiptRecord:
                 non_retryable=True,
             )
         now = utcnow()
-        sequence = next_voucher_sequence(session, RECEIPT_SERIES, now.year)
         receipt = Receipt(
-            number=voucher_number(RECEIPT_SERIES, now.year, sequence),
-            series=RECEIPT_SERIES,
-            year=now.year,
-            sequence=sequence,
+            **next_voucher(session, RECEIPT_SERIES, now),
             order_id=order_id,
             invoice_id=invoice.id,
             amount=paid,
@@ -258,12 +263,8 @@ def void_invoice(db: Database, order_id: str, reason: str) -> Undone:
         if invoice.status == InvoiceStatus.VOIDED.value:
             return Undone(detail=f"invoice {invoice.number} is void already")
         now = utcnow()
-        sequence = next_voucher_sequence(session, CREDIT_NOTE_SERIES, now.year)
         note = CreditNote(
-            number=voucher_number(CREDIT_NOTE_SERIES, now.year, sequence),
-            series=CREDIT_NOTE_SERIES,
-            year=now.year,
-            sequence=sequence,
+            **next_voucher(session, CREDIT_NOTE_SERIES, now),
             invoice_id=invoice.id,
             order_id=order_id,
             amount=invoice.amount,
