@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import getpass
 import json
 import sys
 from datetime import UTC, datetime
@@ -13,7 +12,6 @@ from typing import Annotated
 
 import typer
 from pydantic import BaseModel, ValidationError
-from rich.console import Console
 from sqlalchemy.exc import DBAPIError
 
 from domain.credit import APPROVE_SIGNAL, REJECT_SIGNAL
@@ -52,10 +50,20 @@ from runtime.shutdown import exit_after
 from runtime.temporal import connect
 from runtime.workers import open_database
 
+from ._console import (
+    ActorOption,
+    JsonOption,
+    OrderIdArgument,
+    ReasonOption,
+    console,
+    errors,
+    fail,
+)
 from .checks import failing_workflows, stuck_orders, with_failing_workflows
 from .demo import DemoTimeoutError, run_demo
 from .rendering import order_timeline, summary_table, violation_table
 from .staff import StaffAction, StaffActionError, perform
+from .users import users_app
 
 app = typer.Typer(
     help="Order management on Temporal: run, inspect and act on orders.", no_args_is_help=True
@@ -70,27 +78,7 @@ app.add_typer(supply_app, name="supply")
 app.add_typer(carrier_app, name="carrier")
 app.add_typer(shipment_app, name="shipment")
 app.add_typer(db_app, name="db")
-
-console = Console(width=None if sys.stdout.isatty() else 120)
-errors = Console(stderr=True)
-
-JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
-OrderIdArgument = Annotated[str, typer.Argument(help="The order id, e.g. WEB-10001.")]
-ReasonOption = Annotated[
-    str, typer.Option("--reason", "-r", help="Why; recorded in the audit log.")
-]
-ActorOption = Annotated[
-    str,
-    typer.Option(
-        "--as", help="Who is acting (default: $USER).", default_factory=lambda: getpass.getuser()
-    ),
-]
-
-
-def fail(message: str) -> typer.Exit:
-    """Print ``message`` to stderr and return the exit to raise."""
-    errors.print(f"[red]error:[/red] {message}", soft_wrap=True)
-    return typer.Exit(code=1)
+app.add_typer(users_app, name="users")
 
 
 @app.command()

@@ -422,3 +422,59 @@ class IdempotencyKey(Base):
     key: Mapped[str] = mapped_column(String(200), primary_key=True)
     result: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+# --- staff access ------------------------------------------------------------------
+
+
+class StaffUser(Base):
+    """A person who logs in to the console: user name, Argon2id password hash, role."""
+
+    __tablename__ = "staff_users"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(200))
+    """Argon2id, in the PHC string format (algorithm, parameters and salt included)."""
+    role: Mapped[str] = mapped_column(String(32))
+    locale: Mapped[str] = mapped_column(String(16))
+    active: Mapped[bool] = mapped_column(default=True)
+    failed_logins: Mapped[int] = mapped_column(default=0)
+    """Failed logins in a row since the last successful one (or the last unlock)."""
+    locked_until: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    password_changed_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class StaffSession(Base):
+    """A logged-in browser: kept server-side, revocable, with idle and absolute expiry."""
+
+    __tablename__ = "staff_sessions"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    """SHA-256 of the cookie's token: the database never holds a usable token."""
+    user_id: Mapped[int] = mapped_column(ForeignKey("staff_users.id"), index=True)
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    address: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    last_seen_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    """The absolute end of the session, however active it is."""
+    revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+
+
+class SecurityEvent(Base):
+    """The security audit log: logins, failures, locks, logouts, account changes."""
+
+    __tablename__ = "security_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    username: Mapped[str] = mapped_column(String(64), index=True)
+    """Who it concerns (as typed, for a failed login to an unknown name)."""
+    actor: Mapped[str] = mapped_column(String(64))
+    """Who did it: the user themself, an admin, or ``oms`` from the command line."""
+    address: Mapped[str] = mapped_column(String(64))
+    """Where from: the client's address, or ``cli``."""
+    detail: Mapped[str] = mapped_column(Text)

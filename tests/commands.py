@@ -13,13 +13,15 @@ COMMAND_SECONDS = 180
 
 
 def run_command(
-    *arguments: str, environment: dict[str, str] | None = None
+    *arguments: str, environment: dict[str, str] | None = None, stdin: str | None = None
 ) -> subprocess.CompletedProcess[str]:
-    """``python ARGUMENTS`` in the checkout (``starter.py FILE``, ``-m bench.soak``, ...)."""
+    """``python ARGUMENTS`` in the checkout (``starter.py FILE``, ``-m bench.soak``, ...),
+    given ``stdin`` as its standard input."""
     return subprocess.run(
         [sys.executable, *arguments],
         cwd=ROOT,
         env=os.environ.copy() if environment is None else environment,
+        input=stdin,
         capture_output=True,
         text=True,
         timeout=COMMAND_SECONDS,
@@ -28,11 +30,11 @@ def run_command(
 
 
 def oms(
-    *arguments: str, environment: dict[str, str] | None = None
+    *arguments: str, environment: dict[str, str] | None = None, stdin: str | None = None
 ) -> subprocess.CompletedProcess[str]:
     """``oms ARGUMENTS`` through its installed entry point."""
     return run_command(
-        "-c", "from ops.cli import main; main()", *arguments, environment=environment
+        "-c", "from ops.cli import main; main()", *arguments, environment=environment, stdin=stdin
     )
 
 

@@ -1,0 +1,144 @@
+"""Who may do what: staff roles, the permissions they hold, and the rules for accounts.
+
+The matrix is data: every page, API route and ``oms`` action asks
+:func:`allows` for the permission it needs, and the README's table is checked
+against :data:`PERMISSIONS`. Later modules (inventory, customers, complaints,
+reports) add their permissions here.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from enum import StrEnum
+
+from pydantic import BaseModel
+
+
+class Role(StrEnum):
+    """A staff member's job, which decides what they may see and do."""
+
+    ORDER_PROCESSING = "order_processing"
+    """Receives, audits, allocates and tracks orders; acts on them."""
+    CUSTOMER_SERVICE = "customer_service"
+    """Inquiries, complaints, surveys; reads orders."""
+    ANALYST = "analyst"
+    """Reports, forecasts, decision support; sees customers pseudonymised only."""
+    WAREHOUSE = "warehouse"
+    """Stock operations."""
+    ADMIN = "admin"
+    """Users, API keys and every module."""
+
+
+class Permission(StrEnum):
+    """One thing a role may do."""
+
+    VIEW_ORDERS = "orders.view"
+    """See order lists and details."""
+    ACT_ON_ORDERS = "orders.act"
+    """Approve, reject, cancel, extend, record payments, resolve parcels, retry undos."""
+    ENTER_ORDERS = "orders.enter"
+    """Enter phone and fax orders by hand."""
+    VIEW_PERSONAL_DATA = "customers.personal_data"
+    """See customers' names, e-mail and addresses (others see them pseudonymised)."""
+    MANAGE_USERS = "admin.users"
+    """Create, disable and unlock users; reset passwords."""
+    MANAGE_API_KEYS = "admin.api_keys"
+    """Create and revoke API keys for systems."""
+
+
+PERMISSIONS: dict[Role, frozenset[Permission]] = {
+    Role.ORDER_PROCESSING: frozenset(
+        {
+            Permission.VIEW_ORDERS,
+            Permission.ACT_ON_ORDERS,
+            Permission.ENTER_ORDERS,
+            Permission.VIEW_PERSONAL_DATA,
+        }
+    ),
+    Role.CUSTOMER_SERVICE: frozenset({Permission.VIEW_ORDERS, Permission.VIEW_PERSONAL_DATA}),
+    Role.ANALYST: frozenset({Permission.VIEW_ORDERS}),
+    Role.WAREHOUSE: frozenset({Permission.VIEW_ORDERS}),
+    Role.ADMIN: frozenset(Permission),
+}
+"""The permission matrix: what each role holds."""
+
+
+def allows(role: Role, permission: Permission) -> bool:
+    """Whether ``role`` holds ``permission``."""
+    return permission in PERMISSIONS[role]
+
+
+class Locale(StrEnum):
+    """Languages of the console, chosen per user."""
+
+    ENGLISH = "en"
+    TRADITIONAL_CHINESE = "zh_Hant"
+
+
+USERNAME = re.compile(r"[a-z][a-z0-9._-]{1,63}")
+"""User names: lower case, starting with a letter, 2 to 64 characters."""
+
+MIN_PASSWORD_LENGTH = 12
+"""Shortest password accepted (NIST SP 800-63B asks for at least 8; staff get 12)."""
+
+
+def password_problems(password: str, username: str) -> list[str]:
+    """Why ``password`` may not be used by ``username`` (empty when it may)."""
+    problems = []
+    if len(password) < MIN_PASSWORD_LENGTH:
+        problems.append(f"at least {MIN_PASSWORD_LENGTH} characters (it has {len(password)})")
+    if password.strip() != password:
+        problems.append("no spaces at the start or end")
+    if username and username.casefold() in password.casefold():
+        problems.append("must not contain the user name")
+    return problems
+
+
+LOCK_AFTER_FAILURES = 5
+"""Failed logins in a row after which an account is locked for a while."""
+FIRST_LOCK_SECONDS = 60
+"""How long the first lock lasts; each failed login after it locks again for twice as long."""
+LONGEST_LOCK_SECONDS = 24 * 3600
+"""The longest automatic lock; an admin can lift any lock at once."""
+
+
+def lock_seconds(failures: int) -> int:
+    """How long an account stays locked after ``failures`` failed logins in a row (0: not)."""
+    if failures < LOCK_AFTER_FAILURES:
+        return 0
+    doublings = min(failures - LOCK_AFTER_FAILURES, 20)
+    return int(min(FIRST_LOCK_SECONDS * 2**doublings, LONGEST_LOCK_SECONDS))
+
+
+class StaffAccount(BaseModel):
+    """A staff user as the console and ``oms users`` show it (never the password hash)."""
+
+    username: str
+    role: Role
+    locale: Locale
+    active: bool
+    failed_logins: int
+    locked_until: datetime | None
+    created_at: datetime
+
+
+class LoginRefusal(StrEnum):
+    """Why a login was refused; a wrong name and a wrong password look the same."""
+
+    WRONG_CREDENTIALS = "wrong user name or password"
+    LOCKED = "account locked after repeated failed logins"
+
+
+class SecurityEventKind(StrEnum):
+    """Entries of the security audit log."""
+
+    LOGIN = "login"
+    LOGIN_FAILED = "login_failed"
+    LOCKED = "locked"
+    LOGOUT = "logout"
+    USER_CREATED = "user_created"
+    PASSWORD_CHANGED = "password_changed"
+    USER_DISABLED = "user_disabled"
+    USER_ENABLED = "user_enabled"
+    UNLOCKED = "unlocked"

@@ -1,0 +1,31 @@
+"""What every ``oms`` command shares: its consoles, common options and the one-line failure."""
+
+from __future__ import annotations
+
+import getpass
+import sys
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+console = Console(width=None if sys.stdout.isatty() else 120)
+errors = Console(stderr=True)
+
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
+OrderIdArgument = Annotated[str, typer.Argument(help="The order id, e.g. WEB-10001.")]
+ReasonOption = Annotated[
+    str, typer.Option("--reason", "-r", help="Why; recorded in the audit log.")
+]
+ActorOption = Annotated[
+    str,
+    typer.Option(
+        "--as", help="Who is acting (default: $USER).", default_factory=lambda: getpass.getuser()
+    ),
+]
+
+
+def fail(message: str) -> typer.Exit:
+    """Print ``message`` to stderr and return the exit to raise."""
+    errors.print(f"[red]error:[/red] {message}", soft_wrap=True)
+    return typer.Exit(code=1)
