@@ -62,6 +62,7 @@ from ._console import (
 from .checks import failing_workflows, stuck_orders, with_failing_workflows
 from .demo import DemoTimeoutError, run_demo
 from .rendering import order_timeline, summary_table, violation_table
+from .serve import serve
 from .staff import StaffAction, StaffActionError, perform
 from .users import users_app
 
@@ -392,6 +393,23 @@ async def _violations(settings: Settings, with_temporal: bool) -> list[Violation
     if with_temporal:
         violations += await stuck_orders(await connect(settings), unfinished)
     return violations
+
+
+@app.command("serve")
+def serve_console(
+    host: Annotated[
+        str | None, typer.Option(help="Address to listen on (default: OMS_WEB_HOST).")
+    ] = None,
+    port: Annotated[int | None, typer.Option(help="Port (default: OMS_WEB_PORT).")] = None,
+) -> None:
+    """Run the staff console and the HTTP API on the business database until Ctrl-C."""
+    settings = Settings()
+    settings = settings.model_copy(
+        update={"web_host": host or settings.web_host, "web_port": port or settings.web_port}
+    )
+    console.print(f"Console and API on http://{settings.web_host}:{settings.web_port}/")
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(serve(settings))
 
 
 @app.command("codec-server")

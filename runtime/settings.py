@@ -52,6 +52,14 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     embedded_port: int = 7233
     """gRPC port of the embedded dev server; its Web UI listens on this plus 1000."""
+    web_host: str = "127.0.0.1"
+    """Address the console and HTTP API listen on (``oms serve``); ``0.0.0.0`` in a container."""
+    web_port: int = Field(default=8080, ge=1, le=65535)
+    """Port of the console and HTTP API."""
+    session_idle_minutes: float = Field(default=30.0, gt=0)
+    """A console session left unused this long ends."""
+    session_lifetime_hours: float = Field(default=12.0, gt=0)
+    """A console session ends this long after login, however active."""
     carrier_sim_step_seconds: float = Field(default=1.0, ge=0)
     """Simulated carrier: seconds between booking, pick-up, transit and delivery."""
     carrier_poll_seconds: float = Field(default=1.0, gt=0)

@@ -135,6 +135,25 @@ def set_password(
         _audit(session, SecurityEventKind.PASSWORD_CHANGED, username, actor, address, "")
 
 
+def change_own_password(
+    db: Database, username: str, current: str, new: str, *, address: str
+) -> None:
+    """A user changes their own password, proving the current one first."""
+    with db.reading() as session:
+        stored = _user(session, username).password_hash
+    if not _verify(stored, current):
+        raise AccountError("the current password is not right")
+    set_password(db, username, new, actor=username, address=address)
+
+
+def set_locale(db: Database, username: str, locale: Locale) -> StaffAccount:
+    """The language ``username`` sees the console in."""
+    with db.transaction() as session:
+        user = _user(session, username)
+        user.locale = locale.value
+        return _account(user)
+
+
 def set_active(
     db: Database, username: str, active: bool, *, actor: str, address: str = CLI
 ) -> None:

@@ -1,0 +1,229 @@
+"""The FastAPI application: login, the staff's home, their account; modules plug in as routers.
+
+Pages are rendered on the server (Jinja2) in the user's language; every asset
+is served from ``web/static`` (no CDN). Database work goes to the database's
+threads (:meth:`persistence.database.Database.run`).
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import timedelta
+from functools import cache
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import quote
+
+from fastapi import APIRouter, Depends, FastAPI, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.staticfiles import StaticFiles
+from jinja2 import Environment, PackageLoader, select_autoescape
+from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
+from starlette.responses import Response
+
+from domain.access import PERMISSIONS, Locale, LoginRefusal
+from persistence.database import Database
+from persistence.transactions import accounts
+from persistence.transactions.accounts import AccountError
+from runtime.settings import Settings
+
+from . import i18n
+from .labels import PERMISSION_LABELS, ROLE_LABELS
+from .security import (
+    LOGIN_CSRF_COOKIE,
+    SESSION_COOKIE,
+    ForbiddenError,
+    LoginRequiredError,
+    Staff,
+    check_csrf,
+    client_address,
+    database,
+    set_login_cookie,
+    set_session_cookie,
+    settings_of,
+    staff,
+)
+
+STATIC_DIR = Path(__file__).resolve().parent / "static"
+
+SECURITY_HEADERS = {
+    "Content-Security-Policy": "default-src 'self'; frame-ancestors 'none'; form-action 'self'",
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "same-origin",
+}
+"""Sent with every response: nothing from elsewhere, no framing, no sniffing."""
+
+
+@cache
+def templates(locale: Locale) -> Environment:
+    """The page templates, translated into ``locale``, with its formats as filters."""
+    environment = Environment(
+        loader=PackageLoader("web", "templates"),
+        autoescape=select_autoescape(),
+        extensions=["jinja2.ext.i18n"],
+    )
+    environment.install_gettext_translations(i18n.translations(locale), newstyle=True)  # type: ignore[attr-defined]
+    environment.filters["when"] = lambda moment: i18n.when(moment, locale)
+    environment.filters["number"] = lambda value: i18n.number(value, locale)
+    environment.globals["locale"] = locale
+    environment.globals["role_labels"] = ROLE_LABELS
+    environment.globals["permission_labels"] = PERMISSION_LABELS
+    environment.globals["locales"] = list(Locale)
+    return environment
+
+
+def render(name: str, locale: Locale, status_code: int = 200, **context: Any) -> HTMLResponse:
+    """The page ``name`` in ``locale``."""
+    html = templates(locale).get_template(name).render(**context)
+    return HTMLResponse(html, status_code=status_code)
+
+
+class SecurityHeaders(BaseHTTPMiddleware):
+    """Adds :data:`SECURITY_HEADERS` to every response."""
+
+    async def dispatch(self, request: Request, call_next: RequestResponseEndpoint) -> Response:
+        """Pass the request on; mark the response."""
+        response = await call_next(request)
+        response.headers.update(SECURITY_HEADERS)
+        return response
+
+
+def create_app(settings: Settings, db: Database) -> FastAPI:
+    """The console and API on ``db``, configured by ``settings``."""
+    app = FastAPI(
+        title="Order management",
+        description="Staff console and HTTP API of the order management system.",
+        version="1",
+    )
+    app.state.db = db
+    app.state.settings = settings
+    app.add_middleware(SecurityHeaders)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+
+    @app.exception_handler(LoginRequiredError)
+    async def to_login(request: Request, _error: LoginRequiredError) -> Response:
+        target = request.url.path
+        response = RedirectResponse(f"/login?next={quote(target)}", status_code=303)
+        response.delete_cookie(SESSION_COOKIE, path="/")
+        return response
+
+    @app.exception_handler(ForbiddenError)
+    async def forbidden(request: Request, error: ForbiddenError) -> Response:
+        locale = i18n.negotiate(request.headers.get("accept-language"))
+        return render("forbidden.html", locale, 403, reason=str(error), user=None)
+
+    app.include_router(_pages(), include_in_schema=False)
+    return app
+
+
+def _pages() -> APIRouter:
+    """Login, logout, the home page and the user's own account."""
+    router = APIRouter()
+
+    @router.get("/login")
+    async def login_page(request: Request, next: str = "/") -> Response:
+        return _login_page(request, next, None)
+
+    @router.post("/login")
+    async def login(
+        request: Request,
+        username: Annotated[str, Form()] = "",
+        password: Annotated[str, Form()] = "",
+        csrf_token: Annotated[str, Form()] = "",
+        next: Annotated[str, Form()] = "/",
+    ) -> Response:
+        cookie = request.cookies.get(LOGIN_CSRF_COOKIE, "")
+        if not cookie or cookie != csrf_token:
+            raise ForbiddenError(None, "the login form's security token is missing or stale")
+        db, settings = database(request), settings_of(request)
+        address = client_address(request)
+        result = await db.run(accounts.authenticate, db, username.strip(), password, address)
+        if result.account is None:
+            return _login_page(request, next, result)
+        lifetime = timedelta(hours=settings.session_lifetime_hours)
+        opened = await db.run(accounts.open_session, db, result.account.username, address, lifetime)
+        response = RedirectResponse(_safe_next(next), status_code=303)
+        set_session_cookie(response, request, opened.token, int(lifetime.total_seconds()))
+        response.delete_cookie(LOGIN_CSRF_COOKIE, path="/login")
+        return response
+
+    @router.post("/logout")
+    async def logout(request: Request, user: Annotated[Staff, Depends(check_csrf)]) -> Response:
+        db = database(request)
+        token = request.cookies.get(SESSION_COOKIE, "")
+        await db.run(accounts.close_session, db, token, client_address(request))
+        response = RedirectResponse("/login", status_code=303)
+        response.delete_cookie(SESSION_COOKIE, path="/")
+        return response
+
+    @router.get("/")
+    async def home(user: Annotated[Staff, Depends(staff)]) -> Response:
+        held = sorted(PERMISSIONS[user.account.role])
+        return render("home.html", user.account.locale, user=user, permissions=held)
+
+    @router.get("/account")
+    async def account(user: Annotated[Staff, Depends(staff)]) -> Response:
+        return render("account.html", user.account.locale, user=user, error=None, done=None)
+
+    @router.post("/account/password")
+    async def change_password(
+        request: Request,
+        user: Annotated[Staff, Depends(check_csrf)],
+        current: Annotated[str, Form()] = "",
+        new: Annotated[str, Form()] = "",
+    ) -> Response:
+        db = database(request)
+        try:
+            await db.run(
+                accounts.change_own_password,
+                db,
+                user.account.username,
+                current,
+                new,
+                address=client_address(request),
+            )
+        except AccountError as refused:
+            return render(
+                "account.html", user.account.locale, 422, user=user, error=str(refused), done=None
+            )
+        # The new password ended every session, this one too: log in again.
+        response = RedirectResponse("/login", status_code=303)
+        response.delete_cookie(SESSION_COOKIE, path="/")
+        return response
+
+    @router.post("/account/language")
+    async def change_language(
+        request: Request,
+        user: Annotated[Staff, Depends(check_csrf)],
+        locale: Annotated[Locale, Form()],
+    ) -> Response:
+        db = database(request)
+        await db.run(accounts.set_locale, db, user.account.username, locale)
+        return RedirectResponse("/account", status_code=303)
+
+    return router
+
+
+def _login_page(request: Request, next: str, refused: accounts.LoginResult | None) -> Response:
+    """The login form (401 with the reason after a refused login), with a fresh form token."""
+    locale = i18n.negotiate(request.headers.get("accept-language"))
+    token = secrets.token_urlsafe(32)
+    page = render(
+        "login.html",
+        locale,
+        200 if refused is None else 401,
+        csrf_token=token,
+        next=_safe_next(next),
+        error=None if refused is None else (refused.refusal or LoginRefusal.WRONG_CREDENTIALS),
+        locked_until=None if refused is None else refused.locked_until,
+    )
+    set_login_cookie(page, request, token)
+    return page
+
+
+def _safe_next(target: str) -> str:
+    """``target`` if it is a path on this site, else the home page (no open redirect)."""
+    if target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return "/"

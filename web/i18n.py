@@ -1,0 +1,77 @@
+"""The console's languages: gettext catalogues compiled at start, and locale-aware formatting.
+
+Catalogues are ``web/locales/<locale>/LC_MESSAGES/messages.po`` (English is the
+source language and needs none). They are compiled in memory when the
+application starts, so no binary ``.mo`` file is kept in the repository.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from functools import cache
+from io import BytesIO
+from pathlib import Path
+
+from babel import Locale as BabelLocale
+from babel.dates import format_datetime
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from babel.numbers import format_currency, format_decimal
+from babel.support import NullTranslations, Translations
+
+from domain.access import Locale
+
+LOCALES_DIR = Path(__file__).resolve().parent / "locales"
+TRADITIONAL_TERRITORIES = ("TW", "HK", "MO")
+"""Where Chinese is written in traditional characters when a browser names no script."""
+
+
+@cache
+def translations(locale: Locale) -> NullTranslations:
+    """The compiled catalogue of ``locale`` (English: the messages as written)."""
+    po_file = LOCALES_DIR / locale.value / "LC_MESSAGES" / "messages.po"
+    if not po_file.exists():
+        return NullTranslations()
+    with po_file.open("rb") as source:
+        catalog = read_po(source, locale=locale.value)
+    compiled = BytesIO()
+    write_mo(compiled, catalog)
+    compiled.seek(0)
+    return Translations(fp=compiled)
+
+
+def negotiate(accept_language: str | None) -> Locale:
+    """The best of our languages for a browser's ``Accept-Language`` header (else English)."""
+    wanted = []
+    for part in (accept_language or "").split(","):
+        tag = part.split(";", 1)[0].strip().replace("-", "_")
+        if tag:
+            wanted.append(tag)
+    for tag in wanted:
+        try:
+            parsed = BabelLocale.parse(tag)
+        except (ValueError, TypeError):
+            continue
+        if parsed.language == "zh" and (
+            parsed.script == "Hant" or parsed.territory in ("TW", "HK", "MO")
+        ):
+            return Locale.TRADITIONAL_CHINESE
+        if parsed.language == "en":
+            return Locale.ENGLISH
+    return Locale.ENGLISH
+
+
+def when(moment: datetime | None, locale: Locale) -> str:
+    """A timestamp as people of ``locale`` write it (medium length), or nothing."""
+    return "" if moment is None else format_datetime(moment, "medium", locale=locale.value)
+
+
+def number(value: int | Decimal, locale: Locale) -> str:
+    """A number with the locale's grouping and decimal sign."""
+    return format_decimal(value, locale=locale.value)
+
+
+def money(amount: Decimal, currency: str, locale: Locale) -> str:
+    """An amount with its currency, as the locale writes it."""
+    return format_currency(amount, currency, locale=locale.value)

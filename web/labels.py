@@ -1,0 +1,28 @@
+"""What people read for roles and permissions; ``_`` in the templates translates them."""
+
+from __future__ import annotations
+
+from domain.access import Permission, Role
+
+
+def N_(message: str) -> str:  # noqa: N802 - gettext's name for "mark for translation only"
+    """Mark ``message`` for the catalogue; it is translated where it is shown."""
+    return message
+
+
+ROLE_LABELS = {
+    Role.ORDER_PROCESSING: N_("Order processing"),
+    Role.CUSTOMER_SERVICE: N_("Customer service"),
+    Role.ANALYST: N_("Analyst"),
+    Role.WAREHOUSE: N_("Warehouse"),
+    Role.ADMIN: N_("Administrator"),
+}
+
+PERMISSION_LABELS = {
+    Permission.VIEW_ORDERS: N_("See order lists and details"),
+    Permission.ACT_ON_ORDERS: N_("Approve, reject, cancel and otherwise act on orders"),
+    Permission.ENTER_ORDERS: N_("Enter phone and fax orders"),
+    Permission.VIEW_PERSONAL_DATA: N_("See customers' names, e-mail addresses and addresses"),
+    Permission.MANAGE_USERS: N_("Manage users"),
+    Permission.MANAGE_API_KEYS: N_("Manage API keys for systems"),
+}

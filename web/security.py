@@ -1,0 +1,128 @@
+"""Who is asking, and may they: sessions from cookies, permissions, CSRF tokens.
+
+Every page and route that needs a logged-in user depends on :func:`staff` or on
+:func:`requires` (a permission from :mod:`domain.access`); a hidden button is
+not a control, the server refuses. Every state-changing form carries the
+session's CSRF token and is checked with :func:`check_csrf`.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import timedelta
+
+from fastapi import Depends, Form, Request
+from starlette.responses import Response
+
+from domain.access import Permission, StaffAccount, allows
+from persistence.database import Database
+from persistence.transactions import accounts
+from runtime.settings import Settings
+
+SESSION_COOKIE = "oms_session"
+"""The cookie holding the session token (HttpOnly, SameSite=Lax, Secure over TLS)."""
+LOGIN_CSRF_COOKIE = "oms_login_csrf"
+"""Double-submit token of the login form, before there is a session to hold one."""
+
+
+class LoginRequiredError(Exception):
+    """No valid session: the browser is sent to the login page."""
+
+
+class ForbiddenError(Exception):
+    """The user's role does not hold the permission a page or action needs."""
+
+    def __init__(self, permission: Permission | None, reason: str) -> None:
+        super().__init__(reason)
+        self.permission = permission
+
+
+@dataclass(frozen=True)
+class Staff:
+    """The logged-in user of a request."""
+
+    account: StaffAccount
+    csrf_token: str
+
+    def may(self, permission: Permission) -> bool:
+        """Whether this user's role holds ``permission``."""
+        return allows(self.account.role, permission)
+
+
+def database(request: Request) -> Database:
+    """The business database the application was built with."""
+    db: Database = request.app.state.db
+    return db
+
+
+def settings_of(request: Request) -> Settings:
+    """The settings the application was built with."""
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def client_address(request: Request) -> str:
+    """Where the request came from (the proxy's view when behind one, with --proxy-headers)."""
+    return request.client.host if request.client else "unknown"
+
+
+async def staff(request: Request) -> Staff:
+    """The logged-in user, or :class:`LoginRequiredError`."""
+    token = request.cookies.get(SESSION_COOKIE)
+    if not token:
+        raise LoginRequiredError
+    db = database(request)
+    idle = timedelta(minutes=settings_of(request).session_idle_minutes)
+    active = await db.run(accounts.session_of, db, token, idle)
+    if active is None:
+        raise LoginRequiredError
+    return Staff(account=active.account, csrf_token=active.csrf_token)
+
+
+def requires(permission: Permission) -> Callable[..., Awaitable[Staff]]:
+    """A dependency: the logged-in user, refused with 403 unless their role holds ``permission``."""
+
+    async def check(user: Staff = Depends(staff)) -> Staff:  # noqa: B008 - FastAPI's idiom
+        if not user.may(permission):
+            raise ForbiddenError(permission, f"your role {user.account.role} may not do this")
+        return user
+
+    return check
+
+
+async def check_csrf(
+    user: Staff = Depends(staff),  # noqa: B008 - FastAPI's idiom
+    csrf_token: str = Form(default=""),
+) -> Staff:
+    """A dependency of every state-changing form: its token must be the session's."""
+    if not secrets.compare_digest(csrf_token, user.csrf_token):
+        raise ForbiddenError(None, "the form's security token is missing or stale; reload the page")
+    return user
+
+
+def set_session_cookie(response: Response, request: Request, token: str, max_age: int) -> None:
+    """Give the browser its session token: HttpOnly, SameSite=Lax, Secure over TLS."""
+    response.set_cookie(
+        SESSION_COOKIE,
+        token,
+        max_age=max_age,
+        httponly=True,
+        samesite="lax",
+        secure=request.url.scheme == "https",
+        path="/",
+    )
+
+
+def set_login_cookie(response: Response, request: Request, token: str) -> None:
+    """Give the browser the login form's double-submit token (see :data:`LOGIN_CSRF_COOKIE`)."""
+    response.set_cookie(
+        LOGIN_CSRF_COOKIE,
+        token,
+        max_age=3600,
+        httponly=True,
+        samesite="strict",
+        secure=request.url.scheme == "https",
+        path="/login",
+    )
