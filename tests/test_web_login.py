@@ -7,7 +7,7 @@ import re
 from collections.abc import Iterator
 from datetime import timedelta
 
-import httpx
+import httpx2
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select, update
@@ -36,7 +36,7 @@ def client(db: Database, database_url: str) -> Iterator[TestClient]:
         yield test_client
 
 
-def form_token(page: httpx.Response) -> str:
+def form_token(page: httpx2.Response) -> str:
     """The CSRF token a page's form carries."""
     found = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
     assert found, page.text
@@ -45,11 +45,11 @@ def form_token(page: httpx.Response) -> str:
 
 def log_in(
     client: TestClient, username: str = "olivia", password: str = PASSWORD
-) -> httpx.Response:
+) -> httpx2.Response:
     """Fill in and send the login form as a browser would."""
     page = client.get("/login")
     fields = {"username": username, "password": password, "csrf_token": form_token(page)}
-    answer: httpx.Response = client.post("/login", data={**fields, "next": "/"})
+    answer: httpx2.Response = client.post("/login", data={**fields, "next": "/"})
     return answer
 
 
