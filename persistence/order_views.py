@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
 from pydantic import BaseModel
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.orm import Session
 
 from domain.orders import (
@@ -18,9 +18,11 @@ from domain.orders import (
     OrderView,
     ReservationView,
     ShipmentView,
+    ShippingAddress,
     SupplyView,
 )
 from domain.settlement import PaymentKind
+from domain.worklists import LIST_STATUSES, OrderList
 from persistence.database import Database
 from persistence.models import (
     CreditNote,
@@ -177,20 +179,7 @@ def list_orders(
         query = query.where(Order.escalation_level >= escalated)
     with db.reading() as session:
         rows = session.scalars(query).all()
-    return [
-        OrderSummary(
-            order_id=order.id,
-            channel=order.channel,
-            customer_id=order.customer_id,
-            status=OrderStatus(order.status),
-            total=order.total,
-            currency=order.currency,
-            escalation_level=order.escalation_level,
-            needs_attention=order.needs_attention,
-            updated_at=order.updated_at,
-        )
-        for order in rows
-    ]
+    return [_summary(order) for order in rows]
 
 
 def order_views(db: Database, order_ids: Sequence[str]) -> list[OrderView | None]:
@@ -202,3 +191,124 @@ def order_views(db: Database, order_ids: Sequence[str]) -> list[OrderView | None
 def order_view(db: Database, order_id: str) -> OrderView | None:
     """The view of one order, or None if it is not in the database."""
     return order_views(db, [order_id])[0]
+
+
+class OrderQuery(BaseModel):
+    """What an order list asks for: the list, filters, a search and a page."""
+
+    worklist: OrderList = OrderList.NEW
+    channel: str | None = None
+    customer_id: str | None = None
+    status: OrderStatus | None = None
+    created_from: date | None = None
+    created_to: date | None = None
+    """Inclusive: orders created on this day are in."""
+    search: str | None = None
+    """An order id (or its beginning) or a customer reference."""
+    page: int = 1
+    page_size: int = 50
+
+
+class OrderPage(BaseModel):
+    """One page of a list, how many orders the whole list holds, and each list's count."""
+
+    rows: list[OrderSummary]
+    total: int
+    counts: dict[OrderList, int]
+    page: int
+    pages: int
+
+
+def order_page(db: Database, query: OrderQuery) -> OrderPage:
+    """A page of ``query.worklist``, newest change first, with every list's count under the
+    same filters (read from the read model, never from Temporal)."""
+    filters = _filters(query)
+    in_list = _in_list(query.worklist)
+    with db.reading() as session:
+        by_status = dict(
+            session.execute(
+                select(Order.status, func.count()).where(*filters).group_by(Order.status)
+            ).all()
+        )
+        flagged = session.scalar(
+            select(func.count())
+            .select_from(Order)
+            .where(*filters, _in_list(OrderList.NEEDS_ATTENTION))
+        )
+        total = int(
+            session.scalar(select(func.count()).select_from(Order).where(*filters, in_list)) or 0
+        )
+        pages = max(1, -(-total // query.page_size))
+        page = min(max(query.page, 1), pages)
+        rows = session.scalars(
+            select(Order)
+            .where(*filters, in_list)
+            .order_by(Order.updated_at.desc(), Order.id)
+            .offset((page - 1) * query.page_size)
+            .limit(query.page_size)
+        ).all()
+    counts = {
+        worklist: sum(by_status.get(status.value, 0) for status in LIST_STATUSES[worklist])
+        for worklist in OrderList
+    }
+    counts[OrderList.NEEDS_ATTENTION] = int(flagged or 0)
+    return OrderPage(
+        rows=[_summary(order) for order in rows], total=total, counts=counts, page=page, pages=pages
+    )
+
+
+def _filters(query: OrderQuery) -> list[ColumnElement[bool]]:
+    filters: list[ColumnElement[bool]] = []
+    if query.channel:
+        filters.append(Order.channel == query.channel)
+    if query.customer_id:
+        filters.append(Order.customer_id == query.customer_id)
+    if query.status:
+        filters.append(Order.status == query.status.value)
+    if query.created_from:
+        filters.append(Order.created_at >= datetime.combine(query.created_from, time(), UTC))
+    if query.created_to:
+        day_after = datetime.combine(query.created_to, time(), UTC) + timedelta(days=1)
+        filters.append(Order.created_at < day_after)
+    if query.search:
+        term = query.search.strip()
+        filters.append(
+            or_(Order.id.startswith(term, autoescape=True), Order.customer_reference == term)
+        )
+    return filters
+
+
+def _in_list(worklist: OrderList) -> ColumnElement[bool]:
+    statuses = [status.value for status in LIST_STATUSES[worklist]]
+    if worklist is OrderList.NEEDS_ATTENTION:
+        return or_(Order.status.in_(statuses), Order.needs_attention.is_not(None))
+    return Order.status.in_(statuses)
+
+
+def _summary(order: Order) -> OrderSummary:
+    return OrderSummary(
+        order_id=order.id,
+        channel=order.channel,
+        customer_id=order.customer_id,
+        status=OrderStatus(order.status),
+        total=order.total,
+        currency=order.currency,
+        escalation_level=order.escalation_level,
+        needs_attention=order.needs_attention,
+        updated_at=order.updated_at,
+    )
+
+
+def shipping_address(db: Database, order_id: str) -> ShippingAddress | None:
+    """Where the order goes (personal data: only for roles that may see it)."""
+    with db.reading() as session:
+        order = session.get(Order, order_id)
+        if order is None:
+            return None
+        return ShippingAddress.model_construct(
+            name=order.ship_to_name,
+            street=order.ship_to_street,
+            postal_code=order.ship_to_postal_code,
+            city=order.ship_to_city,
+            country=order.ship_to_country,
+        )

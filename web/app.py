@@ -9,15 +9,13 @@ from __future__ import annotations
 
 import secrets
 from datetime import timedelta
-from functools import cache
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, FastAPI, Form, Request
-from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
-from jinja2 import Environment, PackageLoader, select_autoescape
 from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
 from starlette.responses import Response
 
@@ -27,8 +25,8 @@ from persistence.transactions import accounts
 from persistence.transactions.accounts import AccountError
 from runtime.settings import Settings
 
-from . import i18n
-from .labels import PERMISSION_LABELS, ROLE_LABELS
+from . import i18n, orders
+from .rendering import render
 from .security import (
     LOGIN_CSRF_COOKIE,
     SESSION_COOKIE,
@@ -53,30 +51,6 @@ SECURITY_HEADERS = {
     "Referrer-Policy": "same-origin",
 }
 """Sent with every response: nothing from elsewhere, no framing, no sniffing."""
-
-
-@cache
-def templates(locale: Locale) -> Environment:
-    """The page templates, translated into ``locale``, with its formats as filters."""
-    environment = Environment(
-        loader=PackageLoader("web", "templates"),
-        autoescape=select_autoescape(),
-        extensions=["jinja2.ext.i18n"],
-    )
-    environment.install_gettext_translations(i18n.translations(locale), newstyle=True)  # type: ignore[attr-defined]
-    environment.filters["when"] = lambda moment: i18n.when(moment, locale)
-    environment.filters["number"] = lambda value: i18n.number(value, locale)
-    environment.globals["locale"] = locale
-    environment.globals["role_labels"] = ROLE_LABELS
-    environment.globals["permission_labels"] = PERMISSION_LABELS
-    environment.globals["locales"] = list(Locale)
-    return environment
-
-
-def render(name: str, locale: Locale, status_code: int = 200, **context: Any) -> HTMLResponse:
-    """The page ``name`` in ``locale``."""
-    html = templates(locale).get_template(name).render(**context)
-    return HTMLResponse(html, status_code=status_code)
 
 
 class SecurityHeaders(BaseHTTPMiddleware):
@@ -114,6 +88,7 @@ def create_app(settings: Settings, db: Database) -> FastAPI:
         return render("forbidden.html", locale, 403, reason=str(error), user=None)
 
     app.include_router(_pages(), include_in_schema=False)
+    app.include_router(orders.router, include_in_schema=False)
     return app
 
 

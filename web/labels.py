@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from domain.access import Permission, Role
+from domain.worklists import OrderList
 
 
 def N_(message: str) -> str:  # noqa: N802 - gettext's name for "mark for translation only"
@@ -25,4 +26,12 @@ PERMISSION_LABELS = {
     Permission.VIEW_PERSONAL_DATA: N_("See customers' names, e-mail addresses and addresses"),
     Permission.MANAGE_USERS: N_("Manage users"),
     Permission.MANAGE_API_KEYS: N_("Manage API keys for systems"),
+}
+
+WORKLIST_LABELS = {
+    OrderList.NEW: N_("New"),
+    OrderList.AWAITING_APPROVAL: N_("Awaiting approval"),
+    OrderList.IN_PROGRESS: N_("In progress"),
+    OrderList.NEEDS_ATTENTION: N_("Needs attention"),
+    OrderList.PROCESSED: N_("Processed"),
 }

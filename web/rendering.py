@@ -1,0 +1,43 @@
+"""Pages rendered on the server in the reader's language, with the locale's formats."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from functools import cache
+from typing import Any
+
+from fastapi.responses import HTMLResponse
+from jinja2 import Environment, PackageLoader, select_autoescape
+
+from domain.access import Locale
+
+from . import i18n
+from .labels import PERMISSION_LABELS, ROLE_LABELS, WORKLIST_LABELS
+
+
+@cache
+def templates(locale: Locale) -> Environment:
+    """The page templates, translated into ``locale``, with its formats as filters."""
+    environment = Environment(
+        loader=PackageLoader("web", "templates"),
+        autoescape=select_autoescape(),
+        extensions=["jinja2.ext.i18n"],
+    )
+    environment.install_gettext_translations(i18n.translations(locale), newstyle=True)  # type: ignore[attr-defined]
+    environment.filters["when"] = lambda moment: i18n.when(moment, locale)
+    environment.filters["number"] = lambda value: i18n.number(value, locale)
+    environment.filters["money"] = lambda amount, currency: i18n.money(
+        Decimal(amount), currency, locale
+    )
+    environment.globals["locale"] = locale
+    environment.globals["role_labels"] = ROLE_LABELS
+    environment.globals["permission_labels"] = PERMISSION_LABELS
+    environment.globals["worklist_labels"] = WORKLIST_LABELS
+    environment.globals["locales"] = list(Locale)
+    return environment
+
+
+def render(name: str, locale: Locale, status_code: int = 200, **context: Any) -> HTMLResponse:
+    """The page ``name`` in ``locale``."""
+    html = templates(locale).get_template(name).render(**context)
+    return HTMLResponse(html, status_code=status_code)
