@@ -126,7 +126,10 @@ def test_order_processing_sees_the_address_and_an_analyst_does_not(client: TestC
     assert "Erika Mustermann" not in hidden.text
     assert "Heidestrasse" not in hidden.text
     assert "您的角色無法查看個人資料。" in hidden.text
-    assert client.get("/orders/NO-SUCH").status_code == 404
+    missing = client.get("/orders/NO-SUCH")
+    assert missing.status_code == 404
+    assert "no order &#39;NO-SUCH&#39;" in missing.text  # a page for people, not JSON
+    assert missing.headers["content-type"].startswith("text/html")
 
 
 def test_the_orders_need_a_login(client: TestClient) -> None:

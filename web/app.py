@@ -14,8 +14,10 @@ from typing import Annotated
 from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, FastAPI, Form, Request
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
 from starlette.responses import Response
 
@@ -81,6 +83,15 @@ def create_app(settings: Settings, db: Database) -> FastAPI:
         response = RedirectResponse(f"/login?next={quote(target)}", status_code=303)
         response.delete_cookie(SESSION_COOKIE, path="/")
         return response
+
+    @app.exception_handler(StarletteHTTPException)
+    async def problem(request: Request, error: StarletteHTTPException) -> Response:
+        if request.url.path.startswith("/api/"):  # systems get JSON, people a page
+            return await http_exception_handler(request, error)
+        locale = i18n.negotiate(request.headers.get("accept-language"))
+        return render(
+            "problem.html", locale, error.status_code, status=error.status_code, reason=error.detail
+        )
 
     @app.exception_handler(ForbiddenError)
     async def forbidden(request: Request, error: ForbiddenError) -> Response:
