@@ -36,16 +36,20 @@ class StaffAction:
     """How a person names the target, e.g. ``order WEB-10001`` or ``parcel WEB-10001-S1``."""
 
 
-async def perform(client: Client, action: StaffAction, argument: BaseModel) -> str:
+async def perform(
+    client: Client, action: StaffAction, argument: BaseModel, *, update_id: str | None = None
+) -> str:
     """Send ``argument`` as the update twin of ``action.signal``; the workflow's answer.
 
-    Raises :class:`StaffActionError` with a message naming the target when the
-    workflow does not exist, has finished, or refuses.
+    With ``update_id`` (a form's one-time id) a repeat of the same request, such as
+    a double click, gets the first answer and changes nothing more: Temporal keeps
+    one update per id. Raises :class:`StaffActionError` with a message naming the
+    target when the workflow does not exist, has finished, or refuses.
     """
     handle = client.get_workflow_handle(action.workflow_id)
     try:
         answer: Any = await handle.execute_update(
-            action.signal + UPDATE_SUFFIX, argument, result_type=str
+            action.signal + UPDATE_SUFFIX, argument, id=update_id, result_type=str
         )
     except WorkflowUpdateFailedError as failure:
         cause = failure.cause

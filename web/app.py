@@ -20,6 +20,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
 from starlette.responses import Response
+from temporalio.client import Client
 
 from domain.access import PERMISSIONS, Locale, LoginRefusal
 from persistence.database import Database
@@ -65,8 +66,9 @@ class SecurityHeaders(BaseHTTPMiddleware):
         return response
 
 
-def create_app(settings: Settings, db: Database) -> FastAPI:
-    """The console and API on ``db``, configured by ``settings``."""
+def create_app(settings: Settings, db: Database, temporal: Client | None = None) -> FastAPI:
+    """The console and API on ``db``, configured by ``settings``; actions on workflows go
+    through ``temporal`` (default: connected on first use)."""
     app = FastAPI(
         title="Order management",
         description="Staff console and HTTP API of the order management system.",
@@ -74,6 +76,7 @@ def create_app(settings: Settings, db: Database) -> FastAPI:
     )
     app.state.db = db
     app.state.settings = settings
+    app.state.temporal = temporal
     app.add_middleware(SecurityHeaders)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 

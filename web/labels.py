@@ -35,3 +35,17 @@ WORKLIST_LABELS = {
     OrderList.NEEDS_ATTENTION: N_("Needs attention"),
     OrderList.PROCESSED: N_("Processed"),
 }
+
+ACTION_LABELS = {
+    "approve": N_("Approve"),
+    "reject": N_("Reject"),
+    "cancel": N_("Cancel the order"),
+    "retry": N_("Retry the failed undo steps"),
+}
+
+ACTION_DONE_LABELS = {
+    "approve": N_("Approved."),
+    "reject": N_("Rejected."),
+    "cancel": N_("Cancellation asked for: the order undoes what it did."),
+    "retry": N_("The undo steps run again."),
+}

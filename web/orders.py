@@ -2,21 +2,67 @@
 
 from __future__ import annotations
 
+import secrets
 from datetime import date
+from enum import StrEnum
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request
+from fastapi.responses import RedirectResponse
+from pydantic import ValidationError
 from starlette.responses import Response
+from temporalio.client import Client
 
 from domain.access import Permission
-from domain.orders import Channel, OrderStatus
+from domain.credit import APPROVE_SIGNAL, REJECT_SIGNAL
+from domain.orders import (
+    CANCEL_SIGNAL,
+    RETRY_COMPENSATION_SIGNAL,
+    Channel,
+    OrderStatus,
+    StaffDecision,
+    order_workflow_id,
+)
 from domain.worklists import OrderList
+from ops.staff import StaffAction, StaffActionError, perform
 from persistence.order_views import OrderQuery, order_page, order_view, shipping_address
+from runtime.temporal import connect
 
 from .rendering import render
-from .security import Staff, database, requires
+from .security import Staff, check_csrf, database, requires, settings_of
 
 PAGE_SIZE = 50
+
+
+class OrderAction(StrEnum):
+    """What order processing may do to an order from its page: each a workflow update."""
+
+    APPROVE = "approve"
+    REJECT = "reject"
+    CANCEL = "cancel"
+    RETRY = "retry"
+
+
+ACTION_SIGNALS = {
+    OrderAction.APPROVE: APPROVE_SIGNAL,
+    OrderAction.REJECT: REJECT_SIGNAL,
+    OrderAction.CANCEL: CANCEL_SIGNAL,
+    OrderAction.RETRY: RETRY_COMPENSATION_SIGNAL,
+}
+"""The signal whose update twin each action sends (the same as ``oms approve`` and so on)."""
+
+
+def offered_actions(status: OrderStatus) -> list[OrderAction]:
+    """The actions worth offering for an order in ``status`` (the workflow decides anyway)."""
+    if status.is_final:
+        return []
+    offered = []
+    if status is OrderStatus.AWAITING_APPROVAL:
+        offered += [OrderAction.APPROVE, OrderAction.REJECT]
+    if status is OrderStatus.NEEDS_ATTENTION:
+        offered.append(OrderAction.RETRY)
+    return [*offered, OrderAction.CANCEL]
+
 
 router = APIRouter(prefix="/orders")
 
@@ -93,4 +139,45 @@ async def order_detail(
         view=view,
         address=address,
         workflow_url=workflow_url,
+        actions=offered_actions(view.status) if user.may(Permission.ACT_ON_ORDERS) else [],
+        action_id=secrets.token_hex(16),
+        done=request.query_params.get("done"),
     )
+
+
+@router.post("/{order_id}/{action}")
+async def act_on_order(
+    request: Request,
+    order_id: str,
+    action: OrderAction,
+    user: Annotated[Staff, Depends(requires(Permission.ACT_ON_ORDERS))],
+    _form: Annotated[Staff, Depends(check_csrf)],
+    reason: Annotated[str, Form()] = "",
+    action_id: Annotated[str, Form()] = "",
+) -> Response:
+    """Send the action's update as the logged-in user; the workflow's refusal is shown as is.
+
+    The form's one-time ``action_id`` is the update's id, so a double click acts once.
+    """
+    try:
+        decision = StaffDecision(actor=user.account.username, reason=reason.strip())
+    except ValidationError:
+        return render(
+            "problem.html", user.account.locale, 422, status=422, reason="a reason is required"
+        )
+    target = StaffAction(order_workflow_id(order_id), ACTION_SIGNALS[action], f"order {order_id}")
+    update_id = f"console-{action_id}" if action_id else None
+    try:
+        await perform(await temporal(request), target, decision, update_id=update_id)
+    except StaffActionError as refused:
+        return render("problem.html", user.account.locale, 409, status=409, reason=str(refused))
+    return RedirectResponse(f"/orders/{order_id}?done={action.value}", status_code=303)
+
+
+async def temporal(request: Request) -> Client:
+    """The application's Temporal client, connected on first use."""
+    client: Client | None = request.app.state.temporal
+    if client is None:
+        client = await connect(settings_of(request))
+        request.app.state.temporal = client
+    return client

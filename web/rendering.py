@@ -12,7 +12,13 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from domain.access import Locale
 
 from . import i18n
-from .labels import PERMISSION_LABELS, ROLE_LABELS, WORKLIST_LABELS
+from .labels import (
+    ACTION_DONE_LABELS,
+    ACTION_LABELS,
+    PERMISSION_LABELS,
+    ROLE_LABELS,
+    WORKLIST_LABELS,
+)
 
 
 @cache
@@ -33,6 +39,8 @@ def templates(locale: Locale) -> Environment:
     environment.globals["role_labels"] = ROLE_LABELS
     environment.globals["permission_labels"] = PERMISSION_LABELS
     environment.globals["worklist_labels"] = WORKLIST_LABELS
+    environment.globals["action_labels"] = ACTION_LABELS
+    environment.globals["action_done_labels"] = ACTION_DONE_LABELS
     environment.globals["locales"] = list(Locale)
     return environment
 
