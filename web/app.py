@@ -28,7 +28,7 @@ from persistence.transactions import accounts
 from persistence.transactions.accounts import AccountError
 from runtime.settings import Settings
 
-from . import i18n, orders
+from . import admin, i18n, orders
 from .rendering import render
 from .security import (
     LOGIN_CSRF_COOKIE,
@@ -103,6 +103,7 @@ def create_app(settings: Settings, db: Database, temporal: Client | None = None)
 
     app.include_router(_pages(), include_in_schema=False)
     app.include_router(orders.router, include_in_schema=False)
+    app.include_router(admin.router, include_in_schema=False)
     return app
 
 
