@@ -1,4 +1,5 @@
-# The application image: the worker, the starter, the `oms` tool and the codec server.
+# The application image: the worker, the starter, the `oms` tool, the staff console and API
+# (`oms serve`) and the codec server.
 # Dependencies come from requirements.lock (pinned, with hashes); the app runs as a
 # non-root user. Entry points as in the README: `python worker.py`, `oms ...`.
 FROM python:3.11.11-slim-bookworm AS build
@@ -14,6 +15,7 @@ COPY activities activities
 COPY workflows workflows
 COPY runtime runtime
 COPY ops ops
+COPY web web
 RUN /opt/venv/bin/pip install --no-cache-dir --no-deps .
 
 FROM python:3.11.11-slim-bookworm

@@ -30,7 +30,7 @@ ROOT = Path(__file__).resolve().parent.parent
 COMPOSE_FILE = ROOT / "docker-compose.yml"
 COMPOSE: dict[str, Any] = yaml.safe_load(COMPOSE_FILE.read_text(encoding="utf-8"))
 SERVICES: dict[str, Any] = COMPOSE["services"]
-OUR_SERVICES = ("migrate", "worker", "codec")
+OUR_SERVICES = ("migrate", "worker", "web", "codec")
 SECRETS = ("POSTGRES_PASSWORD", "OMS_KEY_RING", "OMS_CODEC_TOKEN")
 CLI_TYPES = {
     SearchAttributeIndexedValueType.KEYWORD: "Keyword",
@@ -93,6 +93,12 @@ def test_compose_brings_up_everything_the_worker_needs() -> None:
     assert environment("worker")["OMS_TEMPORAL_ADDRESS"] == "temporal:7233"
     assert environment("worker")["OMS_DATABASE_URL"].startswith("postgresql://oms:")
     assert environment("temporal")["DB"] == "postgres12"  # advanced visibility on PostgreSQL
+    # The console too: replicas share sessions through the database, each its own host port.
+    web = SERVICES["web"]
+    assert "container_name" not in web
+    assert web["ports"] == ["8080-8084:8080"]
+    assert environment("web")["OMS_WEB_HOST"] == "0.0.0.0"
+    assert environment("web")["OMS_DATABASE_URL"] == environment("worker")["OMS_DATABASE_URL"]
 
 
 def test_docker_waits_for_the_worker_to_shut_down_gracefully() -> None:
@@ -155,7 +161,7 @@ def test_setup_job_registers_exactly_the_search_attributes_the_code_uses() -> No
 
 def test_commands_of_our_services_exist() -> None:
     runner = CliRunner()
-    for service in ("migrate", "codec"):
+    for service in ("migrate", "codec", "web"):
         command = SERVICES[service]["command"]
         assert command[0] == "oms"
         shown = runner.invoke(app, [*command[1:], "--help"])
@@ -189,6 +195,17 @@ def test_dockerfile_copies_only_what_exists(dockerfile: DockerfileParser) -> Non
             *sources, _ = value.split()
             for source in sources:
                 assert (ROOT / source).exists(), f"COPY {source}: no such file"
+
+
+def test_the_image_holds_every_package_of_the_project(dockerfile: DockerfileParser) -> None:
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    top_level = {name.split(".")[0] for name in project["tool"]["setuptools"]["packages"]}
+    copied = {
+        value.split()[0]
+        for value in (i["value"] for i in dockerfile.structure if i["instruction"] == "COPY")
+        if not value.startswith("--from")
+    }
+    assert top_level <= copied, f"not copied into the image: {sorted(top_level - copied)}"
 
 
 def test_lock_file_pins_every_dependency_with_hashes() -> None:
