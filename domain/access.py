@@ -69,6 +69,42 @@ def allows(role: Role, permission: Permission) -> bool:
     return permission in PERMISSIONS[role]
 
 
+class SystemRole(StrEnum):
+    """What a system calling the HTTP API with an API key may do."""
+
+    INTAKE = "intake"
+    """Submit orders and read their status (web shop, EDI gateway, phone system)."""
+    READER = "reader"
+    """Read orders only (a reporting tool)."""
+
+
+class ApiPermission(StrEnum):
+    """One thing a system may do through the HTTP API."""
+
+    SUBMIT_ORDERS = "api.orders.submit"
+    READ_ORDERS = "api.orders.read"
+
+
+SYSTEM_PERMISSIONS: dict[SystemRole, frozenset[ApiPermission]] = {
+    SystemRole.INTAKE: frozenset({ApiPermission.SUBMIT_ORDERS, ApiPermission.READ_ORDERS}),
+    SystemRole.READER: frozenset({ApiPermission.READ_ORDERS}),
+}
+"""What each kind of API key may do."""
+
+
+class ApiKeyView(BaseModel):
+    """An API key as admins see it (never the secret, which is shown once at creation)."""
+
+    name: str
+    role: SystemRole
+    prefix: str
+    """The first characters of the key, to tell keys apart in lists and logs."""
+    created_at: datetime
+    created_by: str
+    last_used_at: datetime | None
+    revoked_at: datetime | None
+
+
 class Locale(StrEnum):
     """Languages of the console, chosen per user."""
 

@@ -59,6 +59,7 @@ from ._console import (
     errors,
     fail,
 )
+from .api_keys import api_keys_app
 from .checks import failing_workflows, stuck_orders, with_failing_workflows
 from .demo import DemoTimeoutError, run_demo
 from .rendering import order_timeline, summary_table, violation_table
@@ -80,6 +81,7 @@ app.add_typer(carrier_app, name="carrier")
 app.add_typer(shipment_app, name="shipment")
 app.add_typer(db_app, name="db")
 app.add_typer(users_app, name="users")
+app.add_typer(api_keys_app, name="api-keys")
 
 
 @app.command()

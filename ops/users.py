@@ -41,7 +41,7 @@ def _password(from_stdin: bool) -> str:
     return password
 
 
-def _on_database(step: Callable[[Database], ResultT]) -> ResultT:
+def on_database(step: Callable[[Database], ResultT]) -> ResultT:
     """Run ``step`` on the configured database; an account error is one line, exit 1."""
 
     async def run() -> ResultT:
@@ -66,7 +66,7 @@ def create(
 ) -> None:
     """Create a user with a password (asked for, or read with --password-stdin)."""
     password = _password(password_stdin)
-    account = _on_database(
+    account = on_database(
         lambda db: accounts.create_user(db, username, password, role, locale, actor=actor)
     )
     console.print(f"Created {account.username} ({account.role}).")
@@ -75,7 +75,7 @@ def create(
 @users_app.command("list")
 def list_(as_json: JsonOption = False) -> None:
     """Every user: role, language, whether active or locked."""
-    users: list[StaffAccount] = _on_database(accounts.list_users)
+    users: list[StaffAccount] = on_database(accounts.list_users)
     if as_json:
         console.print_json("[" + ",".join(user.model_dump_json() for user in users) + "]")
         return
@@ -99,26 +99,26 @@ def reset_password(
 ) -> None:
     """Set a new password; the user's sessions end and any lock is lifted."""
     password = _password(password_stdin)
-    _on_database(lambda db: accounts.set_password(db, username, password, actor=actor))
+    on_database(lambda db: accounts.set_password(db, username, password, actor=actor))
     console.print(f"New password set for {username}; their sessions have ended.")
 
 
 @users_app.command("disable")
 def disable(username: UsernameArgument, actor: ActorOption) -> None:
     """Disable a user: they cannot log in, and their sessions end at once."""
-    _on_database(lambda db: accounts.set_active(db, username, False, actor=actor))
+    on_database(lambda db: accounts.set_active(db, username, False, actor=actor))
     console.print(f"Disabled {username}.")
 
 
 @users_app.command("enable")
 def enable(username: UsernameArgument, actor: ActorOption) -> None:
     """Enable a disabled user again."""
-    _on_database(lambda db: accounts.set_active(db, username, True, actor=actor))
+    on_database(lambda db: accounts.set_active(db, username, True, actor=actor))
     console.print(f"Enabled {username}.")
 
 
 @users_app.command("unlock")
 def unlock(username: UsernameArgument, actor: ActorOption) -> None:
     """Lift the lock that repeated failed logins put on an account."""
-    _on_database(lambda db: accounts.unlock(db, username, actor=actor))
+    on_database(lambda db: accounts.unlock(db, username, actor=actor))
     console.print(f"Unlocked {username}.")

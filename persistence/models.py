@@ -478,3 +478,21 @@ class SecurityEvent(Base):
     address: Mapped[str] = mapped_column(String(64))
     """Where from: the client's address, or ``cli``."""
     detail: Mapped[str] = mapped_column(Text)
+
+
+class ApiKey(Base):
+    """A key a system uses to call the HTTP API: stored hashed, revocable, last use kept."""
+
+    __tablename__ = "api_keys"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    role: Mapped[str] = mapped_column(String(32))
+    prefix: Mapped[str] = mapped_column(String(16), index=True)
+    """The key's first characters, shown in lists; the lookup before the hash is checked."""
+    secret_hash: Mapped[str] = mapped_column(String(64))
+    """SHA-256 of the whole key (keys are long random strings: no slow hash needed)."""
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    created_by: Mapped[str] = mapped_column(String(64))
+    last_used_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime())

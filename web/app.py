@@ -28,7 +28,7 @@ from persistence.transactions import accounts
 from persistence.transactions.accounts import AccountError
 from runtime.settings import Settings
 
-from . import admin, i18n, orders
+from . import admin, api, i18n, orders
 from .rendering import render
 from .security import (
     LOGIN_CSRF_COOKIE,
@@ -71,13 +71,19 @@ def create_app(settings: Settings, db: Database, temporal: Client | None = None)
     through ``temporal`` (default: connected on first use)."""
     app = FastAPI(
         title="Order management",
-        description="Staff console and HTTP API of the order management system.",
+        description="HTTP API of the order management system: orders in, status out. "
+        "Systems authenticate with an API key as a bearer token.",
         version="1",
+        # The interactive docs pages load their scripts from a CDN; the document itself
+        # is served at /openapi.json.
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.db = db
     app.state.settings = settings
     app.state.temporal = temporal
     app.add_middleware(SecurityHeaders)
+    app.add_middleware(api.BodyLimit)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
     @app.exception_handler(LoginRequiredError)
@@ -104,6 +110,7 @@ def create_app(settings: Settings, db: Database, temporal: Client | None = None)
     app.include_router(_pages(), include_in_schema=False)
     app.include_router(orders.router, include_in_schema=False)
     app.include_router(admin.router, include_in_schema=False)
+    app.include_router(api.router)
     return app
 
 

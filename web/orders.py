@@ -11,7 +11,6 @@ from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request
 from fastapi.responses import RedirectResponse
 from pydantic import ValidationError
 from starlette.responses import Response
-from temporalio.client import Client
 
 from domain.access import Permission
 from domain.credit import APPROVE_SIGNAL, REJECT_SIGNAL
@@ -26,10 +25,9 @@ from domain.orders import (
 from domain.worklists import OrderList
 from ops.staff import StaffAction, StaffActionError, perform
 from persistence.order_views import OrderQuery, order_page, order_view, shipping_address
-from runtime.temporal import connect
 
 from .rendering import render
-from .security import Staff, check_csrf, database, requires, settings_of
+from .security import Staff, check_csrf, database, requires, temporal
 
 PAGE_SIZE = 50
 
@@ -172,12 +170,3 @@ async def act_on_order(
     except StaffActionError as refused:
         return render("problem.html", user.account.locale, 409, status=409, reason=str(refused))
     return RedirectResponse(f"/orders/{order_id}?done={action.value}", status_code=303)
-
-
-async def temporal(request: Request) -> Client:
-    """The application's Temporal client, connected on first use."""
-    client: Client | None = request.app.state.temporal
-    if client is None:
-        client = await connect(settings_of(request))
-        request.app.state.temporal = client
-    return client

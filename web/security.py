@@ -15,11 +15,13 @@ from datetime import timedelta
 
 from fastapi import Depends, Form, Request
 from starlette.responses import Response
+from temporalio.client import Client
 
 from domain.access import Permission, StaffAccount, allows
 from persistence.database import Database
 from persistence.transactions import accounts
 from runtime.settings import Settings
+from runtime.temporal import connect
 
 SESSION_COOKIE = "oms_session"
 """The cookie holding the session token (HttpOnly, SameSite=Lax, Secure over TLS)."""
@@ -61,6 +63,15 @@ def settings_of(request: Request) -> Settings:
     """The settings the application was built with."""
     settings: Settings = request.app.state.settings
     return settings
+
+
+async def temporal(request: Request) -> Client:
+    """The application's Temporal client, connected on first use."""
+    client: Client | None = request.app.state.temporal
+    if client is None:
+        client = await connect(settings_of(request))
+        request.app.state.temporal = client
+    return client
 
 
 def client_address(request: Request) -> str:
