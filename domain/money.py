@@ -5,11 +5,22 @@ from __future__ import annotations
 from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Annotated
 
-from pydantic import Field
+from pydantic import Field, WithJsonSchema
 
 CENT = Decimal("0.01")
 
-Amount = Annotated[Decimal, Field(max_digits=18, decimal_places=2)]
+AMOUNT_TEXT = r"^[+-]?\d{1,16}(\.\d{1,2})?$"
+"""An amount written as a JSON string: digits, at most two decimals (``"19.90"``)."""
+
+Amount = Annotated[
+    Decimal,
+    Field(max_digits=18, decimal_places=2),
+    # Pydantic describes the string form as any string; say which strings it takes.
+    WithJsonSchema(
+        {"anyOf": [{"type": "number"}, {"type": "string", "pattern": AMOUNT_TEXT}]},
+        mode="validation",
+    ),
+]
 """A money amount in the order's currency, at most 16 integer digits and 2 decimals."""
 
 CurrencyCode = Annotated[str, Field(pattern=r"^[A-Z]{3}$")]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import re
 import uuid
 from collections.abc import AsyncIterator
 from typing import Any
@@ -144,6 +145,16 @@ async def test_the_openapi_document_describes_the_api_and_no_console_page(
     assert {"202", "401", "403", "413", "422"} <= set(post["responses"])
     assert post["security"] == [{"ApiKey": []}]
     assert (await call(api, "GET", "/docs")).status_code == 404  # no page that needs a CDN
+    # Prices are numbers, or strings of digits with at most two decimals: the document says
+    # which strings, as validation takes them (schemathesis found "" described as valid).
+    line = spec["components"]["schemas"]["SubmittedLine"]["properties"]["unit_price"]
+    pattern = next(form["pattern"] for form in line["anyOf"] if form["type"] == "string")
+    assert [bool(re.fullmatch(pattern, text)) for text in ("19.90", "1000000", "", "1.999")] == [
+        True,
+        True,
+        False,
+        False,
+    ]
 
 
 def test_oms_api_keys_makes_lists_and_revokes_keys(db: Database, database_url: str) -> None:
