@@ -9,7 +9,6 @@ second workflow.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
@@ -18,12 +17,12 @@ from pydantic import BaseModel
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from domain.access import SYSTEM_PERMISSIONS, ApiKeyView, ApiPermission
-from domain.orders import Channel, OrderStatus, OrderSubmission, OrderView
-from domain.worklists import OrderList
+from domain.orders import OrderSubmission, OrderView
 from ops.submissions import submit
 from persistence.order_views import OrderPage, OrderQuery, order_page, order_view
 from persistence.transactions.api_keys import key_holder
 
+from .orders import order_query
 from .security import database, temporal
 
 MAX_BODY_BYTES = 256 * 1024
@@ -135,30 +134,12 @@ async def get_order(
 async def list_orders(
     request: Request,
     _key: Annotated[ApiKeyView, Depends(system(ApiPermission.READ_ORDERS))],
-    worklist: Annotated[OrderList, Query(alias="list")] = OrderList.NEW,
-    channel: Channel | None = None,
-    customer: str | None = None,
-    status: OrderStatus | None = None,
-    created_from: Annotated[date | None, Query(alias="from")] = None,
-    created_to: Annotated[date | None, Query(alias="to")] = None,
-    q: str | None = None,
-    page: Annotated[int, Query(ge=1)] = 1,
+    query: Annotated[OrderQuery, Depends(order_query)],
     page_size: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> OrderPage:
     """Orders of one list, with the console's filters, a page at a time."""
-    query = OrderQuery(
-        worklist=worklist,
-        channel=channel.value if channel else None,
-        customer_id=customer,
-        status=status,
-        created_from=created_from,
-        created_to=created_to,
-        search=q,
-        page=page,
-        page_size=page_size,
-    )
     db = database(request)
-    return await db.run(order_page, db, query)
+    return await db.run(order_page, db, query.model_copy(update={"page_size": page_size}))
 
 
 class BodyLimit:

@@ -65,10 +65,7 @@ def offered_actions(status: OrderStatus) -> list[OrderAction]:
 router = APIRouter(prefix="/orders")
 
 
-@router.get("")
-async def order_list(
-    request: Request,
-    user: Annotated[Staff, Depends(requires(Permission.VIEW_ORDERS))],
+def order_query(
     worklist: Annotated[OrderList, Query(alias="list")] = OrderList.NEW,
     channel: Channel | None = None,
     customer: str | None = None,
@@ -77,9 +74,10 @@ async def order_list(
     created_to: Annotated[date | None, Query(alias="to")] = None,
     q: str | None = None,
     page: Annotated[int, Query(ge=1)] = 1,
-) -> Response:
-    """One work list with its filters, a page at a time, and every list's count."""
-    query = OrderQuery(
+) -> OrderQuery:
+    """A dependency: the list, filters, search and page asked for, as the console and the
+    API both take them (``?list=…&channel=…&customer=…&status=…&from=…&to=…&q=…&page=…``)."""
+    return OrderQuery(
         worklist=worklist,
         channel=channel.value if channel else None,
         customer_id=customer or None,
@@ -90,6 +88,15 @@ async def order_list(
         page=page,
         page_size=PAGE_SIZE,
     )
+
+
+@router.get("")
+async def order_list(
+    request: Request,
+    user: Annotated[Staff, Depends(requires(Permission.VIEW_ORDERS))],
+    query: Annotated[OrderQuery, Depends(order_query)],
+) -> Response:
+    """One work list with its filters, a page at a time, and every list's count."""
     db = database(request)
     found = await db.run(order_page, db, query)
     return render(
@@ -102,12 +109,12 @@ async def order_list(
         channels=list(Channel),
         statuses=list(OrderStatus),
         filters={
-            "channel": channel.value if channel else "",
-            "customer": customer or "",
-            "status": status.value if status else "",
-            "from": created_from.isoformat() if created_from else "",
-            "to": created_to.isoformat() if created_to else "",
-            "q": q or "",
+            "channel": query.channel or "",
+            "customer": query.customer_id or "",
+            "status": query.status.value if query.status else "",
+            "from": query.created_from.isoformat() if query.created_from else "",
+            "to": query.created_to.isoformat() if query.created_to else "",
+            "q": query.search or "",
         },
     )
 
