@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
 import structlog
+import uvicorn
 from pydantic import BaseModel
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -32,10 +33,12 @@ from persistence.database import Database
 from persistence.demo_catalogue import seed_demo_catalogue
 from persistence.migrate import upgrade
 from persistence.order_views import order_view, order_views
+from persistence.transactions import accounts
 from runtime.logging import configure_logging
 from runtime.settings import LogFormat, Settings
 from runtime.temporal import connect, register_search_attributes, temporal_server
 from runtime.workers import open_database, order_worker
+from web.app import create_app
 
 from ._clock import utcnow
 from .rendering import order_table
@@ -201,6 +204,34 @@ async def leave_an_escalated_order(client: Client, db: Database) -> str:
     return order.order_id
 
 
+DEMO_LOGINS = "demo-logins"
+"""File in the data folder with the demo users' passwords (0600)."""
+
+
+async def serve_console(settings: Settings, db: Database, client: Client, console: Console) -> None:
+    """Serve the staff console until Ctrl-C, with one demo user per role (logins shown once)."""
+    logins_file = settings.data_dir / DEMO_LOGINS
+    made = await db.run(accounts.ensure_demo_users, db, logins_file)
+    address = f"http://{settings.web_host}:{settings.web_port}/"
+    console.print(f"\nStaff console: {address}")
+    if made:
+        console.print(f"Demo logins (shown once; also in {logins_file}, readable only by you):")
+        for username, password in made.items():
+            console.print(f"  {username}  {password}", highlight=False)
+    else:
+        console.print(f"Demo logins: {logins_file}")
+    server = uvicorn.Server(
+        uvicorn.Config(
+            create_app(settings, db, client),
+            host=settings.web_host,
+            port=settings.web_port,
+            log_config=None,
+            access_log=False,
+        )
+    )
+    await server.serve()
+
+
 def operator_walkthrough(settings: Settings, order_id: str) -> str:
     """What an operator can try now that the demo has finished."""
     workflows = f"{settings.ui_url}/namespaces/{settings.temporal_namespace}/workflows"
@@ -212,7 +243,7 @@ def operator_walkthrough(settings: Settings, order_id: str) -> str:
         f"{settings.data_dir / 'codec-token'}>\n"
         f"  3. in another terminal:  .venv/bin/oms approve {order_id} --reason 'checked'\n"
         f"  4. once delivered it waits for the money:  .venv/bin/oms pay {order_id} 99.50\n"
-        "Press Ctrl-C to stop the server and worker."
+        "Press Ctrl-C to stop the server, the worker and the console."
     )
 
 
@@ -256,6 +287,6 @@ async def run_demo(settings: Settings, console: Console, keep_running: bool) -> 
                     if keep_running:
                         held = await leave_an_escalated_order(client, db)
                         console.print(operator_walkthrough(settings, held))
-                        await asyncio.Event().wait()
+                        await serve_console(settings, db, client, console)
     logging.getLogger().handlers.clear()
     return views

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import stat
 from datetime import timedelta
 from pathlib import Path
 
@@ -267,3 +268,20 @@ def test_the_readme_shows_the_permission_matrix_as_it_is() -> None:
     assert shown == {
         permission: {role for role in Role if allows(role, permission)} for permission in Permission
     }
+
+
+def test_the_demo_makes_one_user_per_role_once_and_keeps_the_logins_private(
+    db: Database, tmp_path: Path
+) -> None:
+    logins = tmp_path / "demo-logins"
+    made = accounts.ensure_demo_users(db, logins)
+    assert {
+        name: account.role for name, account in ((a.username, a) for a in accounts.list_users(db))
+    } == {f"demo.{role.value.replace('_', '-')}": role for role in Role}
+    assert stat.S_IMODE(logins.stat().st_mode) == 0o600
+    written = dict(line.split() for line in logins.read_text(encoding="utf-8").splitlines())
+    assert written == made
+    for username, password in made.items():
+        assert accounts.authenticate(db, username, password, ADDRESS).account is not None
+    assert accounts.ensure_demo_users(db, logins) == {}  # a second demo makes none
+    assert len(logins.read_text(encoding="utf-8").splitlines()) == len(Role)

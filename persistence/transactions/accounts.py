@@ -12,6 +12,7 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from pathlib import Path
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -363,3 +364,26 @@ def _account(user: StaffUser) -> StaffAccount:
 
 def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
+
+
+def ensure_demo_users(db: Database, logins_file: Path) -> dict[str, str]:
+    """One user per role for the embedded demo (``demo.<role>``), made once.
+
+    New users get generated passwords, appended to ``logins_file`` (0600) and
+    returned so they can be shown once; users made by an earlier demo are kept.
+    """
+    known = {account.username for account in list_users(db)}
+    made = {}
+    for role in Role:
+        username = f"demo.{role.value.replace('_', '-')}"
+        if username in known:
+            continue
+        password = secrets.token_urlsafe(12)
+        create_user(db, username, password, role, actor="oms demo")
+        made[username] = password
+    if made:
+        logins_file.touch(mode=0o600, exist_ok=True)
+        logins_file.chmod(0o600)
+        with logins_file.open("a", encoding="utf-8") as logins:
+            logins.writelines(f"{name} {password}\n" for name, password in made.items())
+    return made
