@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import socket
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
@@ -210,6 +211,12 @@ DEMO_LOGINS = "demo-logins"
 
 async def serve_console(settings: Settings, db: Database, client: Client, console: Console) -> None:
     """Serve the staff console until Ctrl-C, with one demo user per role (logins shown once)."""
+    if not port_is_free(settings.web_host, settings.web_port):
+        console.print(
+            f"\nThe staff console was not started: {settings.web_host}:{settings.web_port} is "
+            "taken (set OMS_WEB_PORT to another port). The server and worker keep running."
+        )
+        await asyncio.Event().wait()
     logins_file = settings.data_dir / DEMO_LOGINS
     made = await db.run(accounts.ensure_demo_users, db, logins_file)
     address = f"http://{settings.web_host}:{settings.web_port}/"
@@ -230,6 +237,18 @@ async def serve_console(settings: Settings, db: Database, client: Client, consol
         )
     )
     await server.serve()
+
+
+def port_is_free(host: str, port: int) -> bool:
+    """Whether something may listen on ``host``:``port`` now (as uvicorn binds: a port
+    left in TIME_WAIT by an earlier run counts as free)."""
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError:
+            return False
+    return True
 
 
 def operator_walkthrough(settings: Settings, order_id: str) -> str:

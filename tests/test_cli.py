@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import socket
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,6 +14,7 @@ from typer.testing import CliRunner
 
 from activities import IntakeActivities
 from ops.cli import app
+from ops.demo import port_is_free
 from persistence.database import Database
 from persistence.demo_catalogue import seed_demo_catalogue
 from tests.activity_runs import run
@@ -93,3 +95,12 @@ def test_a_database_that_is_not_migrated_is_one_line_naming_it(tmp_path: Path) -
     message = one_line_error(shown)
     assert message.startswith(f"error: business database {url}: no such table: orders.")
     assert "run `oms db upgrade`" in message
+
+
+def test_the_demo_knows_whether_the_console_s_port_is_free() -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        assert not port_is_free("127.0.0.1", port)
+    assert port_is_free("127.0.0.1", port)
