@@ -4,9 +4,13 @@ server port and business database, and the environment its worker processes get.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import re
+import tempfile
+from dataclasses import asdict
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import psycopg
 from sqlalchemy.engine import make_url
@@ -15,6 +19,9 @@ from sqlalchemy.exc import ArgumentError
 from ops.demo import prepare_database
 from persistence.throwaway import new_postgres_database
 from runtime.settings import Settings
+
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
 
 NOT_IN_NAMES = re.compile(r"[^A-Za-z0-9_]")
 """Characters a database name made from a folder name leaves out."""
@@ -29,6 +36,28 @@ def add_postgres_option(parser: argparse.ArgumentParser) -> None:
         help="PostgreSQL server to make this run's business database on, by a URL naming any "
         "database there (default: SQLite in the data folder)",
     )
+
+
+def add_run_options(parser: argparse.ArgumentParser, port: int) -> None:
+    """The options every benchmark script takes: ``--postgres``, ``--data-dir``, ``--port``
+    (default ``port``) and ``--json``."""
+    add_postgres_option(parser)
+    parser.add_argument("--data-dir", help="state folder (default: a new temporary folder)")
+    parser.add_argument("--port", type=int, default=port, help=f"dev server port ({port})")
+    parser.add_argument("--json", type=Path, help="write the figures here as well")
+
+
+def state_folder(options: argparse.Namespace, prefix: str) -> Path:
+    """The run's ``--data-dir``, or a new temporary folder named ``prefix...``; made."""
+    folder = Path(options.data_dir or tempfile.mkdtemp(prefix=prefix)).resolve()
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def save_figures(options: argparse.Namespace, figures: DataclassInstance) -> None:
+    """Write ``figures`` as JSON to ``--json``, if it was given."""
+    if options.json:
+        options.json.write_text(json.dumps(asdict(figures), indent=2) + "\n", encoding="utf-8")
 
 
 def _postgres_server_url(text: str) -> str:

@@ -12,18 +12,16 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
-import tempfile
 import time
 from collections import Counter
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from rich.console import Console
 from rich.table import Table
 from sqlalchemy import select
 
-from bench._installation import add_postgres_option, prepare_installation
+from bench._installation import add_run_options, prepare_installation, save_figures, state_folder
 from bench.throughput import happy_orders
 from domain.inventory import MovementKind
 from domain.orders import OrderStatus, OrderSubmission
@@ -217,19 +215,14 @@ def main() -> None:
     parser.add_argument(
         "--database-threads", type=int, help="OMS_WORKER_DATABASE_THREADS of the workers"
     )
-    add_postgres_option(parser)
-    parser.add_argument("--data-dir", help="state folder (default: a new temporary folder)")
-    parser.add_argument("--port", type=int, default=7635, help="dev server port (7635)")
-    parser.add_argument("--json", type=Path, help="write the figures here as well")
+    add_run_options(parser, port=7635)
     options = parser.parse_args()
-    data_dir = Path(options.data_dir or tempfile.mkdtemp(prefix="oms-race-")).resolve()
-    data_dir.mkdir(parents=True, exist_ok=True)
+    data_dir = state_folder(options, "oms-race-")
     console = Console()
     configure_logging(LogFormat.CONSOLE, "WARNING")
     figures = asyncio.run(run_race(options, data_dir, console))
     console.print(figures_table(figures))
-    if options.json:
-        options.json.write_text(json.dumps(asdict(figures), indent=2) + "\n", encoding="utf-8")
+    save_figures(options, figures)
     if not figures.correct:
         raise SystemExit(1)
 

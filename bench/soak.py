@@ -22,14 +22,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import json
 import random
 import statistics
 import sys
-import tempfile
 import time
 from collections import Counter
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from rich.console import Console
@@ -39,7 +37,7 @@ from sqlalchemy import func, select
 from temporalio.client import Client
 from temporalio.service import RPCError
 
-from bench._installation import add_postgres_option, prepare_installation
+from bench._installation import add_run_options, prepare_installation, save_figures, state_folder
 from domain.catalogue import PaymentTerms, Sourcing
 from domain.inventory import MovementKind
 from domain.orders import OrderStatus, OrderSubmission, OrderView
@@ -502,18 +500,14 @@ def main() -> None:
         "--in-flight", type=int, default=60, help="orders open at once at most (60)"
     )
     parser.add_argument("--chaos", action="store_true", help="partners and database misbehave")
-    add_postgres_option(parser)
-    parser.add_argument("--data-dir", help="state folder (default: a new temporary folder)")
-    parser.add_argument("--port", type=int, default=7533, help="dev server port (7533)")
+    add_run_options(parser, port=7533)
     parser.add_argument("--seed", type=int, help="seed for kill times and order ids")
     parser.add_argument(
         "--deadline", type=float, default=3600.0, help="give up after this many seconds"
     )
-    parser.add_argument("--json", type=Path, help="write the figures here as well")
     options = parser.parse_args()
     console = Console()
-    data_dir = Path(options.data_dir or tempfile.mkdtemp(prefix="oms-soak-")).resolve()
-    data_dir.mkdir(parents=True, exist_ok=True)
+    data_dir = state_folder(options, "oms-soak-")
     figures = asyncio.run(run_soak(options, data_dir, console))
     console.print(figures_table(figures))
     for title, lines in (
@@ -524,8 +518,7 @@ def main() -> None:
     ):
         for line in lines[:20]:
             console.print(f"{title}: {line}")
-    if options.json:
-        options.json.write_text(json.dumps(asdict(figures), indent=2) + "\n", encoding="utf-8")
+    save_figures(options, figures)
     sys.exit(0 if figures.passed else 1)
 
 

@@ -26,12 +26,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import statistics
-import tempfile
 import time
 from collections.abc import Awaitable, Callable, Iterable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import partial
 from pathlib import Path
@@ -47,7 +45,7 @@ from temporalio.common import WorkflowIDConflictPolicy
 from temporalio.testing import ActivityEnvironment
 
 from activities import IntakeActivities, InventoryActivities
-from bench._installation import add_postgres_option, prepare_installation
+from bench._installation import add_run_options, prepare_installation, save_figures, state_folder
 from bench.baseline_workflow import START_SIGNAL, BaselineRun
 from bench.baseline_workflow import TASK_QUEUE as BASELINE_QUEUE
 from domain.credit import APPROVE_SIGNAL
@@ -643,25 +641,20 @@ def main() -> None:
     parser.add_argument(
         "--open-orders", type=int, default=0, help="orders to hold open at once (0: skip)"
     )
-    add_postgres_option(parser)
+    add_run_options(parser, port=7633)
     parser.add_argument(
         "--hot-path-only", action="store_true", help="only the reservation hot path (no server)"
     )
     parser.add_argument(
         "--workers", type=int, default=1, help="worker processes, for orders and baseline (1)"
     )
-    parser.add_argument("--data-dir", help="state folder (default: a new temporary folder)")
-    parser.add_argument("--port", type=int, default=7633, help="dev server port (7633)")
-    parser.add_argument("--json", type=Path, help="write the figures here as well")
     options = parser.parse_args()
-    data_dir = Path(options.data_dir or tempfile.mkdtemp(prefix="oms-bench-")).resolve()
-    data_dir.mkdir(parents=True, exist_ok=True)
+    data_dir = state_folder(options, "oms-bench-")
     console = Console()
     configure_logging(LogFormat.CONSOLE, "WARNING")
     figures = asyncio.run(run_benchmark(options, data_dir, console))
     console.print(figures_table(figures))
-    if options.json:
-        options.json.write_text(json.dumps(asdict(figures), indent=2) + "\n", encoding="utf-8")
+    save_figures(options, figures)
 
 
 if __name__ == "__main__":
