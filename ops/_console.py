@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsedColumn
 
 console = Console(width=None if sys.stdout.isatty() else 120)
 errors = Console(stderr=True)
@@ -29,3 +30,12 @@ def fail(message: str) -> typer.Exit:
     """Print ``message`` to stderr and return the exit to raise."""
     errors.print(f"[red]error:[/red] {message}", soft_wrap=True)
     return typer.Exit(code=1)
+
+
+PROGRESS_COLUMNS = (
+    TextColumn("{task.description}"),
+    BarColumn(),
+    MofNCompleteColumn(),
+    TimeElapsedColumn(),
+)
+"""A progress bar's columns: what runs, the bar, done of all, time so far."""

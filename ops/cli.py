@@ -12,6 +12,7 @@ from typing import Annotated
 
 import typer
 from pydantic import BaseModel, ValidationError
+from rich.progress import Progress
 from sqlalchemy.exc import DBAPIError
 
 from domain.credit import APPROVE_SIGNAL, REJECT_SIGNAL
@@ -51,6 +52,7 @@ from runtime.temporal import connect
 from runtime.workers import open_database
 
 from ._console import (
+    PROGRESS_COLUMNS,
     ActorOption,
     JsonOption,
     OrderIdArgument,
@@ -62,7 +64,8 @@ from ._console import (
 from .api_keys import api_keys_app
 from .checks import failing_workflows, stuck_orders, with_failing_workflows
 from .demo import DemoTimeoutError, run_demo
-from .rendering import order_timeline, summary_table, violation_table
+from .history import HistoryError, write_demo_history
+from .rendering import history_table, order_timeline, summary_table, violation_table
 from .serve import serve
 from .staff import StaffAction, StaffActionError, perform
 from .users import users_app
@@ -395,6 +398,47 @@ async def _violations(settings: Settings, with_temporal: bool) -> list[Violation
     if with_temporal:
         violations += await stuck_orders(await connect(settings), unfinished)
     return violations
+
+
+@app.command("demo-history")
+def demo_history(
+    orders: Annotated[
+        int, typer.Option("--orders", min=1, max=2_000_000, help="Finished orders to write.")
+    ] = 5_000,
+    days: Annotated[
+        int, typer.Option("--days", min=1, max=3_650, help="Days back the history begins.")
+    ] = 365,
+    seed: Annotated[int, typer.Option("--seed", help="The same seed writes the same past.")] = 1,
+    open_orders: Annotated[
+        int,
+        typer.Option(
+            "--open",
+            min=0,
+            max=1_000,
+            help="Also submit this many new orders by the history's customers through "
+            "Temporal (signal-with-start); workers take them on.",
+        ),
+    ] = 0,
+    as_json: JsonOption = False,
+) -> None:
+    """Write a realistic past into the business database (through the workers' transactions)."""
+    settings = Settings()
+    try:
+        with Progress(*PROGRESS_COLUMNS, console=errors, transient=True) as bar:
+            task = bar.add_task("writing history", total=orders)
+
+            def show(finished: int, planned: int) -> None:
+                bar.update(task, completed=finished, total=planned)
+
+            summary = asyncio.run(
+                write_demo_history(settings, orders, days, seed, open_orders, show)
+            )
+    except HistoryError as refused:
+        raise fail(str(refused)) from refused
+    if as_json:
+        console.print_json(summary.model_dump_json())
+    else:
+        console.print(history_table(summary))
 
 
 @app.command("serve")

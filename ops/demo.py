@@ -13,7 +13,7 @@ import structlog
 import uvicorn
 from pydantic import BaseModel
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import Progress
 from temporalio.client import Client
 
 from domain.catalogue import PaymentTerms
@@ -42,6 +42,7 @@ from runtime.workers import open_database, order_worker
 from web.app import create_app
 
 from ._clock import utcnow
+from ._console import PROGRESS_COLUMNS
 from .rendering import order_table
 from .staff import StaffAction, StaffActionError, perform
 from .submissions import DemoRole, demo_submissions, held_order_for_operator, submit
@@ -146,13 +147,7 @@ async def follow_orders(
     db: Database, order_ids: Sequence[str], console: Console, cast: DemoCast
 ) -> list[OrderView]:
     """Show progress until every order has finished; returns their final views."""
-    columns = (
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-    )
-    with Progress(*columns, console=console, transient=True) as progress:
+    with Progress(*PROGRESS_COLUMNS, console=console, transient=True) as progress:
         task = progress.add_task("orders running", total=len(order_ids))
         deadline = asyncio.get_running_loop().time() + DEMO_DEADLINE_SECONDS
         while True:
@@ -168,9 +163,15 @@ async def follow_orders(
             if finished == len(order_ids):
                 return known
             if asyncio.get_running_loop().time() > deadline:
+                unfinished = ", ".join(
+                    f"{view.order_id} ({view.status.value})"
+                    for view in known
+                    if not view.status.is_final
+                )
                 raise DemoTimeoutError(
                     f"{len(order_ids) - finished} demo order(s) unfinished after "
-                    f"{DEMO_DEADLINE_SECONDS:.0f}s; see the Web UI and the worker log"
+                    f"{DEMO_DEADLINE_SECONDS:.0f}s: {unfinished or 'not yet recorded'}; "
+                    "see the Web UI and the worker log"
                 )
             await asyncio.sleep(POLL_SECONDS)
 

@@ -12,6 +12,8 @@ from domain.orders import OrderStatus, OrderView
 from persistence.invariants import Violation
 from persistence.order_views import OrderSummary
 
+from .history import HistorySummary
+
 STATUS_STYLES = {
     OrderStatus.COMPLETED: "green",
     OrderStatus.REJECTED: "yellow",
@@ -158,4 +160,24 @@ def violation_table(violations: Sequence[Violation]) -> Table:
     table = Table("invariant", "subject", "detail", title=f"{len(violations)} violation(s)")
     for violation in violations:
         table.add_row(violation.invariant, violation.subject, violation.detail)
+    return table
+
+
+def history_table(summary: HistorySummary) -> Table:
+    """What ``oms demo-history`` wrote."""
+    table = Table(
+        "",
+        "",
+        title=f"History: {summary.orders:,} orders, {summary.first_day} to {summary.last_day}",
+        show_header=False,
+    )
+    for status, count in summary.by_status.items():
+        table.add_row(status, f"{count:,}")
+    table.add_row("customers", f"{summary.customers:,}")
+    table.add_row("delivered late", f"{summary.late_deliveries:,}")
+    table.add_row("invoices paid in instalments", f"{summary.instalments:,}")
+    table.add_row("goods receipts", f"{summary.goods_receipts:,}")
+    if summary.submitted:
+        table.add_row("new orders submitted", f"{summary.submitted:,}")
+    table.add_row("seconds", f"{summary.seconds:,.1f}")
     return table

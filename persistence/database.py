@@ -98,6 +98,7 @@ class Database:
             self._write_lock = nullcontext()
         self._writing = sessionmaker(self.engine, expire_on_commit=False)
         self._reading = sessionmaker(self._reader, expire_on_commit=False)
+        self._batch = threading.local()
 
     @property
     def dialect(self) -> str:
@@ -117,14 +118,41 @@ class Database:
         the statements of one business step, and never open another
         transaction inside it.
         """
+        batch: Session | None = getattr(self._batch, "session", None)
+        if batch is not None:
+            yield batch
+            return
         with self._write_lock, self._writing() as session, session.begin():
             yield session
 
     @contextmanager
     def reading(self) -> Iterator[Session]:
-        """A session that only reads; on SQLite it never waits for or blocks a writer."""
+        """A session that only reads; on SQLite it never waits for or blocks a writer.
+
+        Inside :meth:`batch` it is the batch's session, which sees the batch's writes.
+        """
+        batch: Session | None = getattr(self._batch, "session", None)
+        if batch is not None:
+            yield batch
+            return
         with self._reading() as session:
             yield session
+
+    @contextmanager
+    def batch(self) -> Iterator[Session]:
+        """One transaction around every step this thread runs within the block.
+
+        For bulk writers only (``oms demo-history``): each business transaction
+        called inside joins this one instead of committing on its own, so a
+        thousand orders cost one commit, and an error leaves none of them
+        written. Other threads are not affected.
+        """
+        with self.transaction() as session:
+            self._batch.session = session
+            try:
+                yield session
+            finally:
+                self._batch.session = None
 
     async def run(
         self, step: Callable[ParamsT, ResultT], *args: ParamsT.args, **kwargs: ParamsT.kwargs

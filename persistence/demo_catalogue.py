@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -149,3 +150,22 @@ def seed_demo_catalogue(db: Database) -> bool:
                 on_hand_change=units,
             )
     return True
+
+
+def add_catalogue(
+    db: Database,
+    *,
+    customers: Sequence[dict[str, Any]] = (),
+    products: Sequence[dict[str, Any]] = (),
+) -> int:
+    """Add the customers and products the database does not have yet (by id and SKU);
+    how many rows were added. Existing rows are left as they are."""
+    with db.transaction() as session:
+        known_customers = set(session.scalars(select(Customer.id)))
+        known_products = set(session.scalars(select(Product.sku)))
+        new: list[Customer | Product] = [
+            Customer(**row) for row in customers if row["id"] not in known_customers
+        ]
+        new += [Product(**row) for row in products if row["sku"] not in known_products]
+        session.add_all(new)
+    return len(new)

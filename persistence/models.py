@@ -168,7 +168,7 @@ class Reservation(Base):
     warehouse_id: Mapped[str] = mapped_column(ForeignKey("warehouses.id"))
     quantity: Mapped[int]
     status: Mapped[str] = mapped_column(String(16))
-    shipment_id: Mapped[str | None] = mapped_column(ForeignKey("shipments.id"))
+    shipment_id: Mapped[str | None] = mapped_column(ForeignKey("shipments.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 
@@ -187,8 +187,8 @@ class Order(Base):
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
     workflow_id: Mapped[str] = mapped_column(String(80))
     channel: Mapped[str] = mapped_column(String(8))
-    customer_id: Mapped[str] = mapped_column(String(64), index=True)
-    customer_reference: Mapped[str | None] = mapped_column(String(64))
+    customer_id: Mapped[str] = mapped_column(String(64))
+    customer_reference: Mapped[str | None] = mapped_column(String(64), index=True)
     status: Mapped[str] = mapped_column(String(24), index=True)
     currency: Mapped[str] = mapped_column(String(3))
     total: Mapped[Decimal] = mapped_column(Money)
@@ -206,8 +206,15 @@ class Order(Base):
     """Highest escalation rung the order has reached on any of its waits."""
     needs_attention: Mapped[str | None] = mapped_column(Text)
     """Why a person must act now; NULL when nobody needs to."""
-    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
-    updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
+    status_since: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    """When the order took its current status (how long an order has been held)."""
+
+    __table_args__ = (
+        Index("ix_orders_status_updated_at", "status", "updated_at"),
+        Index("ix_orders_customer_id_status", "customer_id", "status"),
+    )
 
 
 class OrderLine(Base):

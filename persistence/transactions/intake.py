@@ -88,6 +88,7 @@ def receive_order(db: Database, submission: OrderSubmission, run_id: str) -> Rec
                 rejection_reasons=[],
                 created_at=now,
                 updated_at=now,
+                status_since=now,
             )
         )
         session.add_all(
@@ -159,6 +160,7 @@ def record_refused_submission(
                 rejection_reasons=[],
                 created_at=now,
                 updated_at=now,
+                status_since=now,
             )
         )
         session.flush()

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import bindparam, insert, update
+from sqlalchemy import bindparam, case, insert, update
 from sqlalchemy.orm import Session
 from temporalio.exceptions import ApplicationError
 
@@ -24,6 +27,13 @@ _ORDERS = table_of(Order)
 _INSERT_EVENT = insert(_EVENTS)
 _UPDATE_ORDER = update(_ORDERS).where(_ORDERS.c.id == bindparam("order_key"))
 """The columns it sets are the parameters it is given besides ``order_key``."""
+_UPDATE_ORDER_STATUS = _UPDATE_ORDER.values(
+    status_since=case(
+        (_ORDERS.c.status == bindparam("new_status"), _ORDERS.c.status_since),
+        else_=bindparam("since", type_=_ORDERS.c.status_since.type),
+    )
+)
+"""The same, for a status write: ``status_since`` moves only when the status changes."""
 _RAISE_ESCALATION = (
     update(_ORDERS)
     .where(_ORDERS.c.id == bindparam("order_key"), _ORDERS.c.escalation_level < bindparam("level"))
@@ -31,9 +41,26 @@ _RAISE_ESCALATION = (
 )
 
 
+_CLOCK: ContextVar[Callable[[], datetime] | None] = ContextVar("oms_clock", default=None)
+
+
 def utcnow() -> datetime:
-    """The current time, timezone-aware UTC."""
-    return datetime.now(UTC)
+    """The current time, timezone-aware UTC: what every business transaction stamps rows
+    with (the clock of :func:`clock_of` where one is set)."""
+    clock = _CLOCK.get()
+    return clock() if clock is not None else datetime.now(UTC)
+
+
+@contextmanager
+def clock_of(clock: Callable[[], datetime]) -> Iterator[None]:
+    """Within the block, transactions in this context stamp rows with ``clock()`` instead
+    of the wall clock: how ``oms demo-history`` writes a past through the same functions
+    the workers use."""
+    token = _CLOCK.set(clock)
+    try:
+        yield
+    finally:
+        _CLOCK.reset(token)
 
 
 def write_event(
@@ -67,7 +94,18 @@ def write_event(
     if unknown := order_values.keys() - _ORDERS.c.keys():
         # The prebuilt UPDATE would skip them without a word.
         raise ValueError(f"orders has no column(s) {', '.join(sorted(unknown))}")
-    if order_values:
+    if status is not None:
+        session.execute(
+            _UPDATE_ORDER_STATUS,
+            {
+                "order_key": order_id,
+                "updated_at": now,
+                "new_status": status.value,
+                "since": now,
+                **order_values,
+            },
+        )
+    elif order_values:
         session.execute(_UPDATE_ORDER, {"order_key": order_id, "updated_at": now, **order_values})
 
 

@@ -1,0 +1,114 @@
+"""``oms demo-history``: a past written through the business transactions, every invariant holding."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from ops.history import HistoryError, open_submissions, write_history
+from persistence.database import Database
+from persistence.invariants import check_database, unfinished_order_ids
+from persistence.models import (
+    Customer,
+    Order,
+    OrderEventRow,
+    Payment,
+    Shipment,
+    StockMovement,
+)
+from tests.conftest import fresh_database
+
+NOW = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
+
+
+def test_history_is_finished_orders_over_the_days_asked_with_every_invariant_holding(
+    db: Database,
+) -> None:
+    summary = write_history(db, orders=250, days=90, seed=5, now=NOW)
+    assert summary.orders == 250
+    assert sum(summary.by_status.values()) == 250
+    assert set(summary.by_status) <= {"COMPLETED", "CANCELLED", "REJECTED"}
+    assert summary.by_status["COMPLETED"] > 200
+    with db.reading() as session:
+        assert check_database(session) == []
+        assert unfinished_order_ids(session) == []
+        orders = session.scalars(select(Order).where(Order.id.startswith("H5-"))).all()
+        assert len(orders) == 250
+        # Placed over the 90 days, stamped then, and all ended before now.
+        assert min(o.created_at for o in orders) >= NOW - timedelta(days=91)
+        assert min(o.created_at for o in orders) < NOW - timedelta(days=80)
+        assert max(o.updated_at for o in orders) < NOW
+        assert {o.channel for o in orders} == {"web", "edi", "phone", "fax"}
+        # Events of an order are in time order, as its workflow would have written them.
+        first = orders[0].id
+        stamps = session.scalars(
+            select(OrderEventRow.created_at)
+            .where(OrderEventRow.order_id == first)
+            .order_by(OrderEventRow.id)
+        ).all()
+        assert stamps == sorted(stamps)
+        late = session.scalar(
+            select(func.count(func.distinct(Shipment.order_id))).where(
+                Shipment.delivered_at > Shipment.promised_by
+            )
+        )
+        assert late == summary.late_deliveries > 0
+        incoming = session.scalars(
+            select(Payment.order_id).where(Payment.kind == "incoming")
+        ).all()
+        assert len(incoming) - len(set(incoming)) == summary.instalments > 0
+        receipts = session.scalar(
+            select(func.count())
+            .select_from(StockMovement)
+            .where(StockMovement.kind == "receive", StockMovement.order_id.is_(None))
+        )
+        assert receipts >= summary.goods_receipts > 0
+    assert summary.by_status.get("CANCELLED", 0) > 0
+    assert summary.by_status.get("REJECTED", 0) > 0
+
+
+def test_the_same_seed_writes_the_same_past(tmp_path: Path) -> None:
+    def past(folder: Path) -> list[tuple[str, str, str]]:
+        folder.mkdir()
+        with fresh_database("sqlite", folder) as url:
+            db = Database(url)
+            try:
+                write_history(db, orders=60, days=30, seed=11, now=NOW)
+                with db.reading() as session:
+                    rows = session.execute(
+                        select(Order.id, Order.status, Order.total).order_by(Order.id)
+                    ).all()
+            finally:
+                db.dispose()
+        return [(order_id, status, str(total)) for order_id, status, total in rows]
+
+    assert past(tmp_path / "a") == past(tmp_path / "b")
+
+
+def test_history_is_not_written_twice_for_a_seed(db: Database) -> None:
+    write_history(db, orders=20, days=10, seed=9, now=NOW)
+    with pytest.raises(HistoryError, match="already holds the history of seed 9"):
+        write_history(db, orders=20, days=10, seed=9, now=NOW)
+    with db.reading() as session:
+        assert session.scalar(select(func.count()).select_from(Order)) == 20
+        assert session.scalar(
+            select(func.count()).select_from(Customer).where(Customer.id.startswith("H9-"))
+        )
+
+
+def test_open_orders_are_valid_submissions_by_the_historys_customers(db: Database) -> None:
+    write_history(db, orders=100, days=20, seed=4, now=NOW)
+    submissions = open_submissions(4, 5, orders=100)
+    with db.reading() as session:
+        customers = set(session.scalars(select(Customer.id)))
+    assert len({s.order_id for s in submissions}) == 5
+    assert all(s.customer_id in customers for s in submissions)
+    assert all(s.order_id.startswith("H4-OPEN-") for s in submissions)
+    with db.reading() as session:
+        written = session.scalar(
+            select(func.count()).select_from(Order).where(Order.id.startswith("H4-OPEN-"))
+        )
+    assert written == 0  # the workflows take them in, not the history
