@@ -6,8 +6,9 @@ import os
 from enum import StrEnum
 from pathlib import Path
 from typing import Self
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import make_url
 from temporalio.service import TLSConfig
@@ -56,6 +57,12 @@ class Settings(BaseSettings):
     """Address the console and HTTP API listen on (``oms serve``); ``0.0.0.0`` in a container."""
     web_port: int = Field(default=8080, ge=1, le=65535)
     """Port of the console and HTTP API."""
+    console_time_zone: str = "UTC"
+    """IANA time zone the console shows times in and reads entered times in, e.g.
+    ``Asia/Taipei`` or ``Europe/Berlin``."""
+    temporal_ui_url: str | None = None
+    """The Temporal Web UI the console links workflows to; unset = the embedded dev
+    server's (``http://localhost:8233``), so set it for a cluster."""
     session_idle_minutes: float = Field(default=30.0, gt=0)
     """A console session left unused this long ends."""
     session_lifetime_hours: float = Field(default=12.0, gt=0)
@@ -102,6 +109,22 @@ class Settings(BaseSettings):
     codec_ui_origins: str | None = None
     """Comma-separated browser origins allowed to call the codec server (the Web UI's);
     unset = the embedded Web UI, as ``localhost`` and as ``127.0.0.1``."""
+
+    @field_validator("console_time_zone")
+    @classmethod
+    def _known_zone(cls, name: str) -> str:
+        try:
+            ZoneInfo(name)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(
+                f"unknown time zone {name!r}: use an IANA name such as Asia/Taipei or UTC"
+            ) from None
+        return name
+
+    @property
+    def display_zone(self) -> ZoneInfo:
+        """The console's time zone."""
+        return ZoneInfo(self.console_time_zone)
 
     @model_validator(mode="after")
     def _tls_pair(self) -> Self:
@@ -195,5 +218,5 @@ class Settings(BaseSettings):
 
     @property
     def ui_url(self) -> str:
-        """Web UI of the embedded dev server."""
-        return f"http://localhost:{self.embedded_port + 1000}"
+        """The Temporal Web UI: ``temporal_ui_url``, else the embedded dev server's."""
+        return (self.temporal_ui_url or f"http://localhost:{self.embedded_port + 1000}").rstrip("/")

@@ -8,7 +8,7 @@ threads (:meth:`persistence.database.Database.run`).
 from __future__ import annotations
 
 import secrets
-from datetime import timedelta
+from datetime import timedelta, tzinfo
 from pathlib import Path
 from typing import Annotated
 from urllib.parse import quote
@@ -20,6 +20,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
 from starlette.responses import Response
+from starlette.types import ASGIApp, Receive, Scope, Send
 from temporalio.client import Client
 
 from domain.access import PERMISSIONS, Locale, LoginRefusal
@@ -29,7 +30,7 @@ from persistence.transactions.accounts import AccountError
 from runtime.settings import Settings
 
 from . import admin, api, i18n, orders
-from .rendering import render
+from .rendering import DISPLAY_ZONE, render
 from .security import (
     LOGIN_CSRF_COOKIE,
     SESSION_COOKIE,
@@ -66,6 +67,22 @@ class SecurityHeaders(BaseHTTPMiddleware):
         return response
 
 
+class DisplayZone:
+    """Pages answered through it show times in ``zone`` (the console's time zone)."""
+
+    def __init__(self, app: ASGIApp, zone: tzinfo) -> None:
+        self.app = app
+        self.zone = zone
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Answer the request with :data:`web.rendering.DISPLAY_ZONE` set."""
+        token = DISPLAY_ZONE.set(self.zone)
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            DISPLAY_ZONE.reset(token)
+
+
 def create_app(settings: Settings, db: Database, temporal: Client | None = None) -> FastAPI:
     """The console and API on ``db``, configured by ``settings``; actions on workflows go
     through ``temporal`` (default: connected on first use)."""
@@ -83,6 +100,7 @@ def create_app(settings: Settings, db: Database, temporal: Client | None = None)
     app.state.settings = settings
     app.state.temporal = temporal
     app.add_middleware(SecurityHeaders)
+    app.add_middleware(DisplayZone, zone=settings.display_zone)
     app.add_middleware(api.BodyLimit)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 

@@ -7,14 +7,14 @@ application starts, so no binary ``.mo`` file is kept in the repository.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime, tzinfo
 from decimal import Decimal
 from functools import cache
 from io import BytesIO
 from pathlib import Path
 
 from babel import Locale as BabelLocale
-from babel.dates import format_datetime
+from babel.dates import format_datetime, format_timedelta
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.numbers import format_currency, format_decimal
@@ -62,9 +62,18 @@ def negotiate(accept_language: str | None) -> Locale:
     return Locale.ENGLISH
 
 
-def when(moment: datetime | None, locale: Locale) -> str:
-    """A timestamp as people of ``locale`` write it (medium length), or nothing."""
-    return "" if moment is None else format_datetime(moment, "medium", locale=locale.value)
+def when(moment: datetime | None, locale: Locale, zone: tzinfo = UTC) -> str:
+    """A timestamp in ``zone`` as people of ``locale`` write it (medium length), or nothing."""
+    if moment is None:
+        return ""
+    return format_datetime(moment, "medium", tzinfo=zone, locale=locale.value)
+
+
+def since(moment: datetime | None, locale: Locale) -> str:
+    """How long ago ``moment`` was, in the locale's words (``3 hours``), or nothing."""
+    if moment is None:
+        return ""
+    return format_timedelta(datetime.now(UTC) - moment, threshold=1.5, locale=locale.value)
 
 
 def number(value: int | Decimal, locale: Locale) -> str:

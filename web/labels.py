@@ -41,6 +41,16 @@ ACTION_LABELS = {
     "reject": N_("Reject"),
     "cancel": N_("Cancel the order"),
     "retry": N_("Retry the failed undo steps"),
+    "extend": N_("Move the deadline"),
+    "pay": N_("Book the payment"),
+    "receive": N_("Book the delivery"),
+    "resolve": N_("Decide"),
+}
+
+RESOLUTION_LABELS = {
+    "reship": N_("Send the goods again"),
+    "refund": N_("Refund the order"),
+    "wait": N_("Keep waiting (late parcels)"),
 }
 
 ACTION_DONE_LABELS = {
@@ -48,4 +58,8 @@ ACTION_DONE_LABELS = {
     "reject": N_("Rejected."),
     "cancel": N_("Cancellation asked for: the order undoes what it did."),
     "retry": N_("The undo steps run again."),
+    "extend": N_("Deadline moved."),
+    "pay": N_("Payment booked."),
+    "receive": N_("Delivery booked."),
+    "resolve": N_("Decision sent to the parcel."),
 }

@@ -2,34 +2,59 @@
 
 from __future__ import annotations
 
+import asyncio
 import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
 from typing import Annotated
 
+import structlog
 from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request
 from fastapi.responses import RedirectResponse
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 from starlette.responses import Response
+from temporalio.client import WorkflowQueryFailedError
+from temporalio.service import RPCError
 
 from domain.access import Permission
+from domain.catalogue import PaymentTerms
 from domain.credit import APPROVE_SIGNAL, REJECT_SIGNAL
+from domain.escalation import EXTEND_DEADLINE_SIGNAL, DeadlineExtension
+from domain.messages import describe_validation_error
 from domain.orders import (
     CANCEL_SIGNAL,
+    PAYMENT_RECEIVED_SIGNAL,
     RETRY_COMPENSATION_SIGNAL,
+    STATUS_QUERY,
     Channel,
     OrderStatus,
+    OrderView,
+    ShipmentView,
     StaffDecision,
+    SupplyView,
     order_workflow_id,
 )
+from domain.settlement import IncomingPayment
+from domain.shipping import (
+    RESOLVE_SHIPMENT_SIGNAL,
+    ShipmentAction,
+    ShipmentResolution,
+    ShipmentStatus,
+    shipment_workflow_id,
+)
+from domain.supply import SUPPLY_RECEIVED_SIGNAL, SupplyReceipt, SupplyStatus, supply_workflow_id
 from domain.worklists import OrderList
 from ops.staff import StaffAction, StaffActionError, perform
 from persistence.order_views import OrderQuery, order_page, order_view, shipping_address
 
-from .rendering import render
+from .rendering import local_moment, render
 from .security import Staff, check_csrf, database, requires, temporal
 
 PAGE_SIZE = 50
+
+log = structlog.get_logger(__name__)
 
 
 class OrderAction(StrEnum):
@@ -51,7 +76,7 @@ ACTION_SIGNALS = {
 
 
 def offered_actions(status: OrderStatus) -> list[OrderAction]:
-    """The actions worth offering for an order in ``status`` (the workflow decides anyway)."""
+    """The decisions worth offering for an order in ``status`` (the workflow decides anyway)."""
     if status.is_final:
         return []
     offered = []
@@ -60,6 +85,77 @@ def offered_actions(status: OrderStatus) -> list[OrderAction]:
     if status is OrderStatus.NEEDS_ATTENTION:
         offered.append(OrderAction.RETRY)
     return [*offered, OrderAction.CANCEL]
+
+
+OPEN_PARCEL = {
+    ShipmentStatus.BOOKED.value,
+    ShipmentStatus.PICKED_UP.value,
+    ShipmentStatus.IN_TRANSIT.value,
+    ShipmentStatus.EXCEPTION.value,
+}
+
+
+@dataclass(frozen=True)
+class Offers:
+    """Every form the order's page offers: decisions, and the actions on its parts."""
+
+    decisions: list[OrderAction]
+    extend: bool
+    """Something the order waits for escalates on a ladder: its deadline can move."""
+    pay: bool
+    """A net-terms invoice is open: money received can be booked."""
+    supply: list[SupplyView]
+    """Open production or purchase orders that can be received."""
+    parcels: list[ShipmentView]
+    """Parcels on their way (lost, damaged or late ones can be resolved)."""
+
+    @property
+    def any(self) -> bool:
+        """Is there anything to offer at all?"""
+        return bool(self.decisions or self.extend or self.pay or self.supply or self.parcels)
+
+
+def offers_for(view: OrderView) -> Offers:
+    """What may be done to the order as it stands (the workflow still decides)."""
+    if view.status.is_final:
+        return Offers([], False, False, [], [])
+    return Offers(
+        decisions=offered_actions(view.status),
+        extend=(view.waiting is not None and view.waiting.ladder is not None)
+        or view.status in (OrderStatus.AWAITING_APPROVAL, OrderStatus.AWAITING_SUPPLY),
+        pay=view.money.payment_terms == PaymentTerms.NET.value
+        and view.money.invoice_number is not None
+        and view.money.received < view.money.total,
+        supply=[
+            s
+            for s in view.supply
+            if s.status == SupplyStatus.OPEN.value and s.kind and s.received < s.quantity
+        ],
+        parcels=[p for p in view.shipments if p.status in OPEN_PARCEL],
+    )
+
+
+LIVE_VIEW_SECONDS = 2.0
+"""How long a detail page waits for the running workflow's own view before doing without."""
+
+
+async def live_view(request: Request, view: OrderView) -> OrderView | None:
+    """The running workflow's view (what it waits for, the next rung), or None when the
+    order has finished or the workflow does not answer in time."""
+    if view.status.is_final:
+        return None
+
+    async def ask() -> OrderView:
+        handle = (await temporal(request)).get_workflow_handle(view.workflow_id)
+        return await handle.query(STATUS_QUERY, result_type=OrderView)
+
+    try:
+        live = await asyncio.wait_for(ask(), LIVE_VIEW_SECONDS)
+    except (TimeoutError, RPCError, WorkflowQueryFailedError, RuntimeError) as error:
+        # RuntimeError: the client could not connect (Temporal is down or unreachable).
+        log.info("order page without the live view", order_id=view.order_id, reason=str(error))
+        return None
+    return live
 
 
 router = APIRouter(prefix="/orders")
@@ -137,19 +233,134 @@ async def order_detail(
     workflow_url = (
         f"{settings.ui_url}/namespaces/{settings.temporal_namespace}/workflows/{view.workflow_id}"
     )
+    live = await live_view(request, view)
+    if live is not None:
+        # The workflow knows what the read model does not: the wait and the next rung,
+        # and each part's escalation and need for attention.
+        view = view.model_copy(
+            update={"waiting": live.waiting, "shipments": live.shipments or view.shipments}
+        )
+    offers = (
+        offers_for(view) if user.may(Permission.ACT_ON_ORDERS) else Offers([], False, False, [], [])
+    )
     return render(
         "order.html",
         user.account.locale,
         user=user,
         view=view,
+        live=live is not None,
         address=address,
         workflow_url=workflow_url,
-        actions=offered_actions(view.status) if user.may(Permission.ACT_ON_ORDERS) else [],
+        offers=offers,
+        resolutions=list(ShipmentAction),
         action_id=secrets.token_hex(16),
         done=request.query_params.get("done"),
+        zone=settings.console_time_zone,
     )
 
 
+@router.post("/{order_id}/extend")
+async def extend_deadline(
+    request: Request,
+    order_id: str,
+    user: Annotated[Staff, Depends(requires(Permission.ACT_ON_ORDERS))],
+    _form: Annotated[Staff, Depends(check_csrf)],
+    new_deadline: Annotated[str, Form()] = "",
+    reason: Annotated[str, Form()] = "",
+    action_id: Annotated[str, Form()] = "",
+) -> Response:
+    """Move the next escalation of whatever the order waits for (as ``oms extend``).
+
+    The form's date and time are read in the console's time zone.
+    """
+
+    def extension() -> DeadlineExtension:
+        return DeadlineExtension(
+            actor=user.account.username,
+            reason=reason.strip(),
+            new_deadline=local_moment(new_deadline, request.app.state.settings.display_zone),
+        )
+
+    target = StaffAction(order_workflow_id(order_id), EXTEND_DEADLINE_SIGNAL, f"order {order_id}")
+    return await _send(request, user, order_id, target, extension, action_id, done="extend")
+
+
+@router.post("/{order_id}/pay")
+async def record_payment(
+    request: Request,
+    order_id: str,
+    user: Annotated[Staff, Depends(requires(Permission.ACT_ON_ORDERS))],
+    _form: Annotated[Staff, Depends(check_csrf)],
+    amount: Annotated[str, Form()] = "",
+    bank_ref: Annotated[str, Form()] = "",
+    action_id: Annotated[str, Form()] = "",
+) -> Response:
+    """Book money received for a net-terms order (as ``oms pay``); the bank's reference
+    makes a repeat count once."""
+
+    def payment() -> IncomingPayment:
+        return IncomingPayment.model_validate_strings(
+            {"payment_id": bank_ref.strip(), "amount": amount.strip()}
+        )
+
+    target = StaffAction(order_workflow_id(order_id), PAYMENT_RECEIVED_SIGNAL, f"order {order_id}")
+    return await _send(request, user, order_id, target, payment, action_id, done="pay")
+
+
+@router.post("/{order_id}/supply/{line_no}/receive")
+async def receive_supply(
+    request: Request,
+    order_id: str,
+    line_no: int,
+    user: Annotated[Staff, Depends(requires(Permission.ACT_ON_ORDERS))],
+    _form: Annotated[Staff, Depends(check_csrf)],
+    quantity: Annotated[str, Form()] = "",
+    note: Annotated[str, Form()] = "",
+    action_id: Annotated[str, Form()] = "",
+) -> Response:
+    """Units of a production or purchase order arrived (as ``oms supply receive``)."""
+
+    def receipt() -> SupplyReceipt:
+        return SupplyReceipt.model_validate_strings(
+            {"receipt_id": note.strip(), "quantity": quantity.strip()}
+        )
+
+    target = StaffAction(
+        supply_workflow_id(order_id, line_no),
+        SUPPLY_RECEIVED_SIGNAL,
+        f"supply for order {order_id} line {line_no}",
+    )
+    return await _send(request, user, order_id, target, receipt, action_id, done="receive")
+
+
+@router.post("/{order_id}/parcels/{shipment_id}/resolve")
+async def resolve_parcel(
+    request: Request,
+    order_id: str,
+    shipment_id: str,
+    user: Annotated[Staff, Depends(requires(Permission.ACT_ON_ORDERS))],
+    _form: Annotated[Staff, Depends(check_csrf)],
+    resolution: Annotated[str, Form()] = "",
+    reason: Annotated[str, Form()] = "",
+    action_id: Annotated[str, Form()] = "",
+) -> Response:
+    """Decide about a lost, damaged or very late parcel (as ``oms shipment resolve``)."""
+
+    def decision() -> ShipmentResolution:
+        return ShipmentResolution.model_validate(
+            {
+                "action": resolution,
+                "decision": {"actor": user.account.username, "reason": reason.strip()},
+            }
+        )
+
+    target = StaffAction(
+        shipment_workflow_id(shipment_id), RESOLVE_SHIPMENT_SIGNAL, f"parcel {shipment_id}"
+    )
+    return await _send(request, user, order_id, target, decision, action_id, done="resolve")
+
+
+# Declared after the routes above: "/{order_id}/{action}" would take their paths too.
 @router.post("/{order_id}/{action}")
 async def act_on_order(
     request: Request,
@@ -160,20 +371,49 @@ async def act_on_order(
     reason: Annotated[str, Form()] = "",
     action_id: Annotated[str, Form()] = "",
 ) -> Response:
-    """Send the action's update as the logged-in user; the workflow's refusal is shown as is.
-
-    The form's one-time ``action_id`` is the update's id, so a double click acts once.
-    """
-    try:
-        decision = StaffDecision(actor=user.account.username, reason=reason.strip())
-    except ValidationError:
-        return render(
-            "problem.html", user.account.locale, 422, status=422, reason="a reason is required"
-        )
+    """Approve, reject, cancel or retry as the logged-in user, with the reason given."""
     target = StaffAction(order_workflow_id(order_id), ACTION_SIGNALS[action], f"order {order_id}")
+    return await _send(
+        request,
+        user,
+        order_id,
+        target,
+        lambda: StaffDecision(actor=user.account.username, reason=reason.strip()),
+        action_id,
+        done=action.value,
+    )
+
+
+async def _send(
+    request: Request,
+    user: Staff,
+    order_id: str,
+    target: StaffAction,
+    argument: Callable[[], BaseModel],
+    action_id: str,
+    *,
+    done: str,
+) -> Response:
+    """Send the update the form asks for as the logged-in user; show a refusal as is.
+
+    ``argument`` builds the update's input from the form: a wrong field is a 422
+    naming it, and nothing is sent. The form's one-time ``action_id`` is the
+    update's id, so a double click acts once.
+    """
+    locale = user.account.locale
+    back = f"/orders/{order_id}"
+    try:
+        built = argument()
+    except (ValidationError, ValueError) as invalid:
+        reasons = (
+            describe_validation_error(invalid)
+            if isinstance(invalid, ValidationError)
+            else [str(invalid)]
+        )
+        return render("problem.html", locale, 422, status=422, reason="; ".join(reasons), back=back)
     update_id = f"console-{action_id}" if action_id else None
     try:
-        await perform(await temporal(request), target, decision, update_id=update_id)
+        await perform(await temporal(request), target, built, update_id=update_id)
     except StaffActionError as refused:
-        return render("problem.html", user.account.locale, 409, status=409, reason=str(refused))
-    return RedirectResponse(f"/orders/{order_id}?done={action.value}", status_code=303)
+        return render("problem.html", locale, 409, status=409, reason=str(refused), back=back)
+    return RedirectResponse(f"{back}?done={done}", status_code=303)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from contextvars import ContextVar
+from datetime import UTC, datetime, tzinfo
 from decimal import Decimal
 from functools import cache
 from typing import Any
@@ -16,9 +18,23 @@ from .labels import (
     ACTION_DONE_LABELS,
     ACTION_LABELS,
     PERMISSION_LABELS,
+    RESOLUTION_LABELS,
     ROLE_LABELS,
     WORKLIST_LABELS,
 )
+
+DISPLAY_ZONE: ContextVar[tzinfo] = ContextVar("oms_display_zone", default=UTC)
+"""The time zone of the request being answered (the console's setting; see web.app)."""
+
+
+def local_moment(text: str, zone: tzinfo) -> datetime:
+    """A date and time as a form's ``datetime-local`` field sends it (``2026-12-01T09:30``),
+    read in ``zone``; ValueError naming the field when it is not one."""
+    try:
+        moment = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise ValueError(f"new_deadline: {text!r} is not a date and time") from None
+    return moment.replace(tzinfo=zone) if moment.tzinfo is None else moment
 
 
 @cache
@@ -30,7 +46,8 @@ def templates(locale: Locale) -> Environment:
         extensions=["jinja2.ext.i18n"],
     )
     environment.install_gettext_translations(i18n.translations(locale), newstyle=True)  # type: ignore[attr-defined]
-    environment.filters["when"] = lambda moment: i18n.when(moment, locale)
+    environment.filters["when"] = lambda moment: i18n.when(moment, locale, DISPLAY_ZONE.get())
+    environment.filters["since"] = lambda moment: i18n.since(moment, locale)
     environment.filters["number"] = lambda value: i18n.number(value, locale)
     environment.filters["money"] = lambda amount, currency: i18n.money(
         Decimal(amount), currency, locale
@@ -41,6 +58,7 @@ def templates(locale: Locale) -> Environment:
     environment.globals["worklist_labels"] = WORKLIST_LABELS
     environment.globals["action_labels"] = ACTION_LABELS
     environment.globals["action_done_labels"] = ACTION_DONE_LABELS
+    environment.globals["resolution_labels"] = RESOLUTION_LABELS
     environment.globals["locales"] = list(Locale)
     return environment
 
