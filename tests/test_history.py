@@ -1,4 +1,4 @@
-"""``oms demo-history``: a past written through the business transactions, every invariant holding."""
+"""``oms demo-history``: a past written through the business transactions; invariants hold."""
 
 from __future__ import annotations
 

@@ -189,7 +189,8 @@ async def test_a_deadline_moved_in_the_console_is_recorded_with_the_user(
     extended = [c for c in partners.status_changes if c.event.value == "deadline_extended"]
     assert [c.actor for c in extended] == ["olivia"]
     assert "customer on holiday" in (extended[0].detail or "")
-    assert view.waiting is not None and view.waiting.ladder is not None
+    assert view.waiting is not None
+    assert view.waiting.ladder is not None
     assert view.waiting.ladder.next_at == later.replace(second=0, microsecond=0)
 
 

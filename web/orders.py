@@ -147,7 +147,8 @@ async def live_view(request: Request, view: OrderView) -> OrderView | None:
 
     async def ask() -> OrderView:
         handle = (await temporal(request)).get_workflow_handle(view.workflow_id)
-        return await handle.query(STATUS_QUERY, result_type=OrderView)
+        answer: OrderView = await handle.query(STATUS_QUERY, result_type=OrderView)
+        return answer
 
     try:
         live = await asyncio.wait_for(ask(), LIVE_VIEW_SECONDS)
