@@ -65,7 +65,7 @@ def test_history_is_finished_orders_over_the_days_asked_with_every_invariant_hol
             .select_from(StockMovement)
             .where(StockMovement.kind == "receive", StockMovement.order_id.is_(None))
         )
-        assert receipts >= summary.goods_receipts > 0
+        assert (receipts or 0) >= summary.goods_receipts > 0
     assert summary.by_status.get("CANCELLED", 0) > 0
     assert summary.by_status.get("REJECTED", 0) > 0
 
