@@ -50,6 +50,8 @@ class OrderSummary(BaseModel):
     escalation_level: int
     needs_attention: str | None
     updated_at: datetime
+    status_since: datetime | None = None
+    """When the order took its status: how long it has been held, waiting or in a stage."""
 
 
 def load_order_view(session: Session, order_id: str) -> OrderView | None:
@@ -296,6 +298,7 @@ def _summary(order: Order) -> OrderSummary:
         escalation_level=order.escalation_level,
         needs_attention=order.needs_attention,
         updated_at=order.updated_at,
+        status_since=order.status_since,
     )
 
 

@@ -56,9 +56,7 @@ def test_history_is_finished_orders_over_the_days_asked_with_every_invariant_hol
             )
         )
         assert late == summary.late_deliveries > 0
-        incoming = session.scalars(
-            select(Payment.order_id).where(Payment.kind == "incoming")
-        ).all()
+        incoming = session.scalars(select(Payment.order_id).where(Payment.kind == "incoming")).all()
         assert len(incoming) - len(set(incoming)) == summary.instalments > 0
         receipts = session.scalar(
             select(func.count())

@@ -68,7 +68,7 @@ def log_in(client: TestClient, username: str) -> None:
 
 
 def order_ids(page_html: str) -> list[str]:
-    return re.findall(r'<a href="/orders/([^"]+)">', page_html)
+    return re.findall(r'<td><a href="/orders/([^"]+)">', page_html)
 
 
 def test_each_list_holds_its_orders_and_every_count_is_shown(orders: Database) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from domain.access import Permission, Role
+from domain.orders import OrderStatus
 from domain.worklists import OrderList
 
 
@@ -63,3 +64,30 @@ ACTION_DONE_LABELS = {
     "receive": N_("Delivery booked."),
     "resolve": N_("Decision sent to the parcel."),
 }
+
+ADDRESS_LABELS = {
+    "name": N_("Name"),
+    "street": N_("Street"),
+    "postal_code": N_("Postal code"),
+    "city": N_("City"),
+    "country": N_("Country (two letters, e.g. DE or TW)"),
+}
+
+STATUS_LABELS = {
+    OrderStatus.RECEIVED: N_("Received"),
+    OrderStatus.CONFIRMED: N_("Confirmed"),
+    OrderStatus.REJECTED: N_("Rejected"),
+    OrderStatus.AWAITING_APPROVAL: N_("Awaiting approval"),
+    OrderStatus.APPROVED: N_("Approved"),
+    OrderStatus.AWAITING_SUPPLY: N_("Awaiting supply"),
+    OrderStatus.ALLOCATED: N_("Allocated"),
+    OrderStatus.SHIPMENT_BOOKED: N_("Shipment booked"),
+    OrderStatus.DELIVERED: N_("Delivered"),
+    OrderStatus.INVOICED: N_("Invoiced"),
+    OrderStatus.PAID: N_("Paid"),
+    OrderStatus.COMPLETED: N_("Completed"),
+    OrderStatus.CANCELLED: N_("Cancelled"),
+    OrderStatus.NEEDS_ATTENTION: N_("Needs attention"),
+    OrderStatus.FAILED: N_("Failed"),
+}
+"""Every status, as people read it (the API keeps the codes)."""

@@ -213,6 +213,7 @@ async def order_list(
             "to": query.created_to.isoformat() if query.created_to else "",
             "q": query.search or "",
         },
+        entered=request.query_params.get("entered"),
     )
 
 

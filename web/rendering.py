@@ -17,9 +17,11 @@ from . import i18n
 from .labels import (
     ACTION_DONE_LABELS,
     ACTION_LABELS,
+    ADDRESS_LABELS,
     PERMISSION_LABELS,
     RESOLUTION_LABELS,
     ROLE_LABELS,
+    STATUS_LABELS,
     WORKLIST_LABELS,
 )
 
@@ -59,6 +61,8 @@ def templates(locale: Locale) -> Environment:
     environment.globals["action_labels"] = ACTION_LABELS
     environment.globals["action_done_labels"] = ACTION_DONE_LABELS
     environment.globals["resolution_labels"] = RESOLUTION_LABELS
+    environment.globals["address_labels"] = ADDRESS_LABELS
+    environment.globals["status_labels"] = STATUS_LABELS
     environment.globals["locales"] = list(Locale)
     return environment
 

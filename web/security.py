@@ -52,6 +52,11 @@ class Staff:
         """Whether this user's role holds ``permission``."""
         return allows(self.account.role, permission)
 
+    @property
+    def permissions(self) -> frozenset[str]:
+        """The codes of every permission this user's role holds (for templates)."""
+        return frozenset(p.value for p in Permission if self.may(p))
+
 
 def database(request: Request) -> Database:
     """The business database the application was built with."""

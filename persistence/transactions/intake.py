@@ -9,6 +9,7 @@ from pydantic import BaseModel
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from domain.catalogue import CustomerProfile
 from domain.intake import (
     RECEIVE_ORDER,
     RECORD_REFUSED_SUBMISSION,
@@ -59,12 +60,7 @@ def receive_order(db: Database, submission: OrderSubmission, run_id: str) -> Rec
     """
 
     def effect(session: Session) -> ReceiveOutcome:
-        customer_row = session.get(Customer, submission.customer_id)
-        skus = {line.sku for line in submission.lines}
-        product_rows = (session.scalars(select(Product).where(Product.sku.in_(skus)))).all()
-        customer = customer_profile(customer_row) if customer_row else None
-        products = {row.sku: product_info(row) for row in product_rows}
-        problems = find_problems(submission, customer, products)
+        customer, problems = _validate(session, submission)
         total = order_total(submission.lines)
         address = submission.shipping_address
         now = utcnow()
@@ -130,6 +126,25 @@ def receive_order(db: Database, submission: OrderSubmission, run_id: str) -> Rec
         )
 
     return _take_in_once(db, submission.order_id, RECEIVE_ORDER, run_id, effect)
+
+
+def problems_of(db: Database, submission: OrderSubmission) -> list[str]:
+    """Every reason the order would be rejected at intake, checked now without recording
+    anything (the manual order entry form asks before it submits)."""
+    with db.reading() as session:
+        return _validate(session, submission)[1]
+
+
+def _validate(
+    session: Session, submission: OrderSubmission
+) -> tuple[CustomerProfile | None, list[str]]:
+    """The customer, and every reason the order cannot be accepted (validation rules)."""
+    customer_row = session.get(Customer, submission.customer_id)
+    skus = {line.sku for line in submission.lines}
+    product_rows = session.scalars(select(Product).where(Product.sku.in_(skus))).all()
+    customer = customer_profile(customer_row) if customer_row else None
+    products = {row.sku: product_info(row) for row in product_rows}
+    return customer, find_problems(submission, customer, products)
 
 
 def record_refused_submission(

@@ -28,9 +28,7 @@ def upgrade() -> None:
         batch_op.create_index(
             batch_op.f("ix_orders_customer_reference"), ["customer_reference"], unique=False
         )
-        batch_op.create_index(
-            "ix_orders_status_updated_at", ["status", "updated_at"], unique=False
-        )
+        batch_op.create_index("ix_orders_status_updated_at", ["status", "updated_at"], unique=False)
         # A customer's open orders (the credit review's exposure) without reading the rest.
         batch_op.drop_index("ix_orders_customer_id")
         batch_op.create_index(
