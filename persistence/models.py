@@ -275,7 +275,10 @@ class Invoice(Base):
     """An invoice; never deleted (voided by credit note instead)."""
 
     __tablename__ = "invoices"
-    __table_args__ = (UniqueConstraint("series", "year", "sequence"),)
+    __table_args__ = (
+        UniqueConstraint("series", "year", "sequence"),
+        Index("ix_invoices_customer_id_status", "customer_id", "status"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
     number: Mapped[str] = mapped_column(String(32), unique=True)
@@ -283,7 +286,7 @@ class Invoice(Base):
     year: Mapped[int]
     sequence: Mapped[int]
     order_id: Mapped[str] = mapped_column(ForeignKey("orders.id"), unique=True)
-    customer_id: Mapped[str] = mapped_column(String(64), index=True)
+    customer_id: Mapped[str] = mapped_column(String(64))
     amount: Mapped[Decimal] = mapped_column(Money)
     currency: Mapped[str] = mapped_column(String(3))
     status: Mapped[str] = mapped_column(String(16))

@@ -34,6 +34,12 @@ def upgrade() -> None:
         batch_op.create_index(
             "ix_orders_customer_id_status", ["customer_id", "status"], unique=False
         )
+    with op.batch_alter_table("invoices", schema=None) as batch_op:
+        # A customer's open invoices (the credit review's exposure) without the paid ones.
+        batch_op.drop_index("ix_invoices_customer_id")
+        batch_op.create_index(
+            "ix_invoices_customer_id_status", ["customer_id", "status"], unique=False
+        )
     with op.batch_alter_table("reservations", schema=None) as batch_op:
         # A parcel's reservations, read at every pick-up.
         batch_op.create_index(
@@ -46,6 +52,9 @@ def downgrade() -> None:
     """Revert this revision."""
     with op.batch_alter_table("reservations", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_reservations_shipment_id"))
+    with op.batch_alter_table("invoices", schema=None) as batch_op:
+        batch_op.drop_index("ix_invoices_customer_id_status")
+        batch_op.create_index("ix_invoices_customer_id", ["customer_id"], unique=False)
     with op.batch_alter_table("orders", schema=None) as batch_op:
         batch_op.drop_index("ix_orders_customer_id_status")
         batch_op.create_index("ix_orders_customer_id", ["customer_id"], unique=False)
