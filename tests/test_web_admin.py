@@ -12,7 +12,7 @@ from sqlalchemy import select
 from domain.access import Role
 from persistence.database import Database
 from persistence.models import SecurityEvent
-from persistence.transactions import accounts
+from persistence.transactions import accounts, api_keys
 from runtime.settings import Settings
 from web.app import create_app
 
@@ -112,3 +112,41 @@ def test_a_user_form_without_the_session_token_is_refused(client: TestClient, db
     refused = client.post("/admin/users/olivia/disable", data={"csrf_token": "stale"})
     assert refused.status_code == 403
     assert all(user.active for user in accounts.list_users(db))
+
+
+def test_an_admin_makes_a_key_shown_once_that_opens_the_api_until_revoked(
+    client: TestClient, db: Database
+) -> None:
+    token = log_in(client, "root.admin")
+    made = client.post(
+        "/admin/api-keys", data={"csrf_token": token, "name": "edi-gateway", "role": "intake"}
+    )
+    assert made.status_code == 200
+    assert made.headers["cache-control"] == "no-store"
+    secret = re.search(r'<code class="secret">(oms_[\w-]+)</code>', made.text)
+    assert secret
+    listed = client.get("/admin/api-keys").text
+    assert "edi-gateway" in listed
+    assert secret.group(1) not in listed  # shown once, never again
+    assert f"{secret.group(1)[:12]}…" in listed
+
+    bearer = {"Authorization": f"Bearer {secret.group(1)}"}
+    assert client.get("/api/v1/orders", headers=bearer).status_code == 200
+    twice = client.post(
+        "/admin/api-keys", data={"csrf_token": token, "name": "edi-gateway", "role": "reader"}
+    )
+    assert twice.status_code == 422
+    assert "edi-gateway" in twice.text
+    revoked = client.post("/admin/api-keys/edi-gateway/revoke", data={"csrf_token": token})
+    assert revoked.status_code == 303
+    assert client.get("/api/v1/orders", headers=bearer).status_code == 401
+
+
+def test_only_admins_may_manage_api_keys(client: TestClient, db: Database) -> None:
+    token = log_in(client, "olivia")
+    assert client.get("/admin/api-keys").status_code == 403
+    refused = client.post(
+        "/admin/api-keys", data={"csrf_token": token, "name": "sneaky", "role": "intake"}
+    )
+    assert refused.status_code == 403
+    assert api_keys.list_api_keys(db) == []

@@ -1,4 +1,5 @@
-"""Administration: staff users (create, disable, enable, unlock, new password)."""
+"""Administration: staff users (create, disable, enable, unlock, new password) and API keys
+for systems (create, shown once; revoke)."""
 
 from __future__ import annotations
 
@@ -9,9 +10,9 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse
 from starlette.responses import Response
 
-from domain.access import Locale, Permission, Role
+from domain.access import Locale, Permission, Role, SystemRole
 from persistence.database import Database
-from persistence.transactions import accounts
+from persistence.transactions import accounts, api_keys
 from persistence.transactions.accounts import AccountError
 
 from .rendering import render
@@ -20,6 +21,7 @@ from .security import Staff, check_csrf, client_address, database, requires
 router = APIRouter(prefix="/admin")
 
 Admin = Annotated[Staff, Depends(requires(Permission.MANAGE_USERS))]
+KeyAdmin = Annotated[Staff, Depends(requires(Permission.MANAGE_API_KEYS))]
 FormChecked = Annotated[Staff, Depends(check_csrf)]
 
 
@@ -123,4 +125,67 @@ async def _users(request: Request, user: Staff, error: str | None, status: int) 
         users=await db.run(accounts.list_users, db),
         roles=list(Role),
         error=error,
+    )
+
+
+@router.get("/api-keys")
+async def api_keys_page(request: Request, user: KeyAdmin) -> Response:
+    """Every API key (never a secret), and the form for a new one."""
+    return await _keys(request, user)
+
+
+@router.post("/api-keys")
+async def create_api_key(
+    request: Request,
+    user: KeyAdmin,
+    _form: FormChecked,
+    name: Annotated[str, Form()] = "",
+    role: Annotated[SystemRole, Form()] = SystemRole.INTAKE,
+) -> Response:
+    """Make a key for a system and show its secret this once (it is not kept)."""
+    db = database(request)
+    try:
+        made = await db.run(
+            api_keys.create_api_key, db, name.strip(), role, actor=user.account.username
+        )
+    except AccountError as refused:
+        return await _keys(request, user, error=str(refused), status=422)
+    response = await _keys(request, user, new_key=made.key, new_name=made.view.name)
+    response.headers["Cache-Control"] = "no-store"  # the secret must not stay in a cache
+    return response
+
+
+@router.post("/api-keys/{name}/revoke")
+async def revoke_api_key(
+    request: Request, name: str, user: KeyAdmin, _form: FormChecked
+) -> Response:
+    """Revoke a key: the system's next call is refused."""
+    db = database(request)
+    try:
+        await db.run(api_keys.revoke_api_key, db, name)
+    except AccountError as refused:
+        return await _keys(request, user, error=str(refused), status=422)
+    return RedirectResponse("/admin/api-keys", status_code=303)
+
+
+async def _keys(
+    request: Request,
+    user: Staff,
+    *,
+    error: str | None = None,
+    status: int = 200,
+    new_key: str | None = None,
+    new_name: str | None = None,
+) -> Response:
+    db = database(request)
+    return render(
+        "api_keys.html",
+        user.account.locale,
+        status,
+        user=user,
+        keys=await db.run(api_keys.list_api_keys, db),
+        roles=list(SystemRole),
+        error=error,
+        new_key=new_key,
+        new_name=new_name,
     )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from domain.access import Permission, Role
+from domain.access import Permission, Role, SystemRole
 from domain.orders import OrderStatus
 from domain.worklists import OrderList
 
@@ -91,3 +91,8 @@ STATUS_LABELS = {
     OrderStatus.FAILED: N_("Failed"),
 }
 """Every status, as people read it (the API keeps the codes)."""
+
+SYSTEM_ROLE_LABELS = {
+    SystemRole.INTAKE: N_("Intake: submit orders and read them"),
+    SystemRole.READER: N_("Reader: read orders only"),
+}

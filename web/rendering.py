@@ -22,6 +22,7 @@ from .labels import (
     RESOLUTION_LABELS,
     ROLE_LABELS,
     STATUS_LABELS,
+    SYSTEM_ROLE_LABELS,
     WORKLIST_LABELS,
 )
 
@@ -63,6 +64,7 @@ def templates(locale: Locale) -> Environment:
     environment.globals["resolution_labels"] = RESOLUTION_LABELS
     environment.globals["address_labels"] = ADDRESS_LABELS
     environment.globals["status_labels"] = STATUS_LABELS
+    environment.globals["system_role_labels"] = SYSTEM_ROLE_LABELS
     environment.globals["locales"] = list(Locale)
     return environment
 
