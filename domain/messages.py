@@ -37,8 +37,25 @@ def unstorable_character(text: str) -> str | None:
     return None if found is None else f"U+{ord(found.group()):04X}"
 
 
+STORABLE_TEXT = "^[^\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\x7f]*$"
+"""The JSON schema's pattern for text without control characters, as validation reads it.
+(Lone surrogates, refused too, cannot be named in a pattern that every regex dialect of
+JSON Schema tools compiles; UTF-8 JSON cannot carry them except as ``\\ud800`` escapes.)"""
+
+
+def _storable_text_in_schema(schema: dict[str, Any]) -> None:
+    """Say in the JSON schema what validation refuses: text fields without a pattern of
+    their own get :data:`STORABLE_TEXT` (an API client's generator then keeps to it)."""
+    for prop in schema.get("properties", {}).values():
+        for variant in [prop, *prop.get("anyOf", [])]:
+            if variant.get("type") == "string" and "pattern" not in variant:
+                variant["pattern"] = STORABLE_TEXT
+
+
 class InboundMessage(BaseModel):
     """Base of every model a client sends in: text fields refuse unstorable characters."""
+
+    model_config = ConfigDict(json_schema_extra=_storable_text_in_schema)
 
     @field_validator("*")
     @classmethod

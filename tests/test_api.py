@@ -147,7 +147,7 @@ async def test_the_openapi_document_describes_the_api_and_no_console_page(
     assert (await call(api, "GET", "/docs")).status_code == 404  # no page that needs a CDN
     # Prices are numbers, or strings of digits with at most two decimals: the document says
     # which strings, as validation takes them (schemathesis found "" described as valid).
-    line = spec["components"]["schemas"]["SubmittedLine"]["properties"]["unit_price"]
+    line = spec["components"]["schemas"]["DocumentLine"]["properties"]["unit_price"]
     pattern = next(form["pattern"] for form in line["anyOf"] if form["type"] == "string")
     assert [bool(re.fullmatch(pattern, text)) for text in ("19.90", "1000000", "", "1.999")] == [
         True,

@@ -13,11 +13,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from pydantic import BaseModel
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictInt
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from domain.access import SYSTEM_PERMISSIONS, ApiKeyView, ApiPermission
-from domain.orders import OrderSubmission, OrderView
+from domain.orders import OrderSubmission, OrderView, SubmittedLine
 from ops.submissions import submit
 from persistence.order_views import OrderPage, OrderQuery, order_page, order_view
 from persistence.transactions.api_keys import key_holder
@@ -83,6 +83,31 @@ ERRORS: dict[int | str, dict[str, object]] = {
 }
 
 
+def _whole_number(value: object) -> object:
+    """JSON has one kind of number: ``5.0`` is the integer 5 (as JSON Schema counts it)."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+class DocumentLine(SubmittedLine):
+    """An order line as JSON sends it: a whole quantity may be written ``5`` or ``5.0``."""
+
+    quantity: Annotated[StrictInt, Field(ge=-100_000, le=100_000), BeforeValidator(_whole_number)]
+
+
+class OrderDocument(OrderSubmission):
+    """The order document over HTTP: the starter's submission with JSON's numbers.
+
+    Through Temporal a quantity is a payload integer; over HTTP any JSON number with no
+    fraction is one. The document becomes an :class:`OrderSubmission` before it is sent.
+    """
+
+    model_config = ConfigDict(title="OrderSubmission")
+
+    lines: Annotated[list[DocumentLine], Field(min_length=1, max_length=200)]  # type: ignore[assignment]
+
+
 @router.post(
     "/orders",
     status_code=202,
@@ -96,11 +121,12 @@ ERRORS: dict[int | str, dict[str, object]] = {
 async def submit_order(
     request: Request,
     response: Response,
-    submission: OrderSubmission,
+    document: OrderDocument,
     _key: Annotated[ApiKeyView, Depends(system(ApiPermission.SUBMIT_ORDERS))],
 ) -> Accepted:
     """Submit an order: its workflow starts (or, running, records the repeat as a duplicate)."""
     db = database(request)
+    submission = OrderSubmission.model_validate(document.model_dump())
     outcome = await submit(await temporal(request), submission, db)
     location = f"/api/v1/orders/{outcome.order_id}"
     response.headers["Location"] = location

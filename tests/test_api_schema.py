@@ -1,0 +1,58 @@
+"""The HTTP API against its own OpenAPI document: schemathesis generates requests from the
+served schema (valid and invalid ones) and checks that no answer is a server error and every
+answer matches the document (status codes, headers, content types, bodies)."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+import schemathesis
+from hypothesis import HealthCheck, given, settings
+from temporalio.testing import WorkflowEnvironment
+
+from domain.access import SystemRole
+from persistence.database import Database
+from persistence.transactions import api_keys
+from runtime.settings import Settings
+from web.app import create_app
+
+pytestmark = [pytest.mark.devserver, pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)]
+
+EXAMPLES_PER_OPERATION = 60
+
+
+def check_every_operation(schema: schemathesis.schemas.BaseSchema, key: str) -> list[str]:
+    """Run generated cases against every operation; the labels of the operations checked."""
+    checked = []
+    for result in schema.get_all_operations():
+        operation = result.ok()
+        strategy = operation.as_strategy()
+
+        @settings(
+            max_examples=EXAMPLES_PER_OPERATION,
+            deadline=None,
+            suppress_health_check=list(HealthCheck),
+            database=None,
+        )
+        @given(case=strategy)
+        def run(case: schemathesis.Case) -> None:
+            case.call_and_validate(headers={"Authorization": f"Bearer {key}"})
+
+        run()
+        checked.append(operation.label)
+    return checked
+
+
+async def test_every_api_operation_keeps_to_the_openapi_document(
+    dev_server: WorkflowEnvironment, db: Database, database_url: str
+) -> None:
+    key = api_keys.create_api_key(db, "fuzzer", SystemRole.INTAKE, actor="test").key
+    app = create_app(Settings(database_url=database_url), db, dev_server.client)
+    schema = schemathesis.openapi.from_asgi("/openapi.json", app)
+    checked = await asyncio.to_thread(check_every_operation, schema, key)
+    assert sorted(checked) == [
+        "GET /api/v1/orders",
+        "GET /api/v1/orders/{order_id}",
+        "POST /api/v1/orders",
+    ]
