@@ -315,3 +315,10 @@ def shipping_address(db: Database, order_id: str) -> ShippingAddress | None:
             city=order.ship_to_city,
             country=order.ship_to_country,
         )
+
+
+def ship_to_country(db: Database, order_id: str) -> str | None:
+    """The country the order goes to: all that roles without personal data see of the
+    address (nothing personal is decrypted for them)."""
+    with db.reading() as session:
+        return session.scalar(select(Order.ship_to_country).where(Order.id == order_id))

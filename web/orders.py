@@ -47,7 +47,13 @@ from domain.shipping import (
 from domain.supply import SUPPLY_RECEIVED_SIGNAL, SupplyReceipt, SupplyStatus, supply_workflow_id
 from domain.worklists import OrderList
 from ops.staff import StaffAction, StaffActionError, perform
-from persistence.order_views import OrderQuery, order_page, order_view, shipping_address
+from persistence.order_views import (
+    OrderQuery,
+    order_page,
+    order_view,
+    ship_to_country,
+    shipping_address,
+)
 
 from .rendering import local_moment, render
 from .security import Staff, check_csrf, database, requires, temporal
@@ -231,6 +237,7 @@ async def order_detail(
     address = None
     if user.may(Permission.VIEW_PERSONAL_DATA):
         address = await db.run(shipping_address, db, order_id)
+    country = address.country if address else await db.run(ship_to_country, db, order_id)
     settings = request.app.state.settings
     workflow_url = (
         f"{settings.ui_url}/namespaces/{settings.temporal_namespace}/workflows/{view.workflow_id}"
@@ -252,6 +259,7 @@ async def order_detail(
         view=view,
         live=live is not None,
         address=address,
+        country=country,
         workflow_url=workflow_url,
         offers=offers,
         resolutions=list(ShipmentAction),
