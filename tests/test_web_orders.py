@@ -125,8 +125,8 @@ def test_order_processing_sees_the_address_and_an_analyst_does_not(client: TestC
     assert hidden.status_code == 200
     assert "Erika Mustermann" not in hidden.text
     assert "Heidestrasse" not in hidden.text
-    assert "姓名與地址屬個人資料，您的角色無法查看：客戶以編號識別。" in hidden.text
-    assert "國家：DE" in hidden.text
+    assert "姓名與地址屬個人資料，您的角色無法查看：客戶以編號識別。" in hidden.text  # noqa: RUF001 - Chinese punctuation
+    assert "國家：DE" in hidden.text  # noqa: RUF001
     missing = client.get("/orders/NO-SUCH")
     assert missing.status_code == 404
     assert "no order &#39;NO-SUCH&#39;" in missing.text  # a page for people, not JSON
