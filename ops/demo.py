@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import socket
 from collections.abc import Sequence
@@ -43,6 +44,7 @@ from web.app import create_app
 
 from ._clock import utcnow
 from ._console import PROGRESS_COLUMNS
+from .history import HistoryError, write_history
 from .rendering import order_table
 from .staff import StaffAction, StaffActionError, perform
 from .submissions import DemoRole, demo_submissions, held_order_for_operator, submit
@@ -275,6 +277,32 @@ async def submit_demo_orders(client: Client, db: Database) -> DemoCast:
     return DemoCast(client, {submission.order_id: role for submission, role in demo})
 
 
+DEMO_HISTORY = {"orders": 600, "days": 120, "seed": 1}
+"""The past ``oms demo`` writes for the console's lists (``oms demo-history`` writes more)."""
+
+
+async def write_modest_history(db: Database, console: Console) -> None:
+    """Give the console a past to show, once per database (after the demo orders, so their
+    outcome never depends on the history's stock)."""
+    with Progress(*PROGRESS_COLUMNS, console=console, transient=True) as bar:
+        task = bar.add_task("writing a history", total=DEMO_HISTORY["orders"])
+        try:
+            summary = await db.run(
+                functools.partial(
+                    write_history,
+                    progress=lambda done, planned: bar.update(task, completed=done, total=planned),
+                ),
+                db,
+                **DEMO_HISTORY,
+            )
+        except HistoryError:
+            return  # written by an earlier run
+    console.print(
+        f"Wrote a history of {summary.orders:,} finished orders over {DEMO_HISTORY['days']} days "
+        "for the console (oms demo-history writes more)."
+    )
+
+
 async def run_demo(settings: Settings, console: Console, keep_running: bool) -> list[OrderView]:
     """Run the embedded default end to end and print each demo order's final status."""
     settings.prepare_data_dir()
@@ -305,6 +333,7 @@ async def run_demo(settings: Settings, console: Console, keep_running: bool) -> 
                     views = await follow_orders(db, cast.order_ids, console, cast)
                     console.print(order_table(views))
                     if keep_running:
+                        await write_modest_history(db, console)
                         held = await leave_an_escalated_order(client, db)
                         console.print(operator_walkthrough(settings, held))
                         await serve_console(settings, db, client, console)
