@@ -86,7 +86,10 @@ def test_each_problem_is_shown_beside_its_field_and_nothing_is_submitted(
     assert field_errors(page, "lines-3-quantity")  # not a whole number: the document check
     assert field_errors(page, "lines-1-quantity") == []
     assert 'value="three"' in page  # what was typed stays
-    # Fix the quantity: now the intake rules speak, each beside its field.
+    # The intake rules speak at the same time about what could be read.
+    assert field_errors(page, "customer_id") == ["customer_id 'CUST-NOBODY': no such customer"]
+    assert field_errors(page, "shipping_address-city")
+    # With the quantity fixed, the line's own rule speaks beside its field.
     again = desk.post(
         "/orders/new",
         data={

@@ -85,7 +85,12 @@ async def enter_order(
     except ValidationError as invalid:
         for error in invalid.errors():
             form.add(_field_name(error["loc"], rows), str(error["msg"]))
-        return await _page(request, user, form, status_code=422)
+        # The intake rules speak too, about the lines that could be read, so the desk
+        # sees every problem at once rather than one round after another.
+        readable = _without_unreadable_lines(document, rows, invalid)
+        if readable is None:
+            return await _page(request, user, form, status_code=422)
+        submission, rows = readable
     for problem in await db.run(problems_of, db, submission):
         match = PROBLEM_FIELD.match(problem)
         form.add(_problem_field(match, rows) if match else "general", problem)
@@ -136,6 +141,28 @@ async def _document(db: Database, fields: dict[str, str]) -> tuple[dict[str, Any
     if fields.get("customer_reference"):
         document["customer_reference"] = fields["customer_reference"]
     return document, rows
+
+
+def _without_unreadable_lines(
+    document: dict[str, Any], rows: list[int], invalid: ValidationError
+) -> tuple[OrderSubmission, list[int]] | None:
+    """The submission without the lines the document check refused, and their rows; None
+    when something besides lines is unreadable too, or no line is left."""
+    bad_lines = set()
+    for error in invalid.errors():
+        location = error["loc"]
+        if len(location) < 2 or location[0] != "lines" or not isinstance(location[1], int):
+            return None
+        bad_lines.add(location[1])
+    keep = [index for index in range(len(rows)) if index not in bad_lines]
+    if not keep:
+        return None
+    lines = [document["lines"][index] for index in keep]
+    try:
+        submission = OrderSubmission.model_validate({**document, "lines": lines})
+    except ValidationError:
+        return None
+    return submission, [rows[index] for index in keep]
 
 
 def _field_name(location: tuple[int | str, ...], rows: list[int]) -> str:

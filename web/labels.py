@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from domain.access import Permission, Role, SystemRole
-from domain.orders import OrderStatus
+from domain.orders import EventKind, OrderStatus
 from domain.worklists import OrderList
 
 
@@ -96,3 +96,49 @@ SYSTEM_ROLE_LABELS = {
     SystemRole.INTAKE: N_("Intake: submit orders and read them"),
     SystemRole.READER: N_("Reader: read orders only"),
 }
+
+EVENT_LABELS = {
+    EventKind.RECEIVED: N_("received"),
+    EventKind.CONFIRMED: N_("confirmed"),
+    EventKind.REJECTED: N_("rejected"),
+    EventKind.DUPLICATE_SUBMISSION: N_("submitted again (duplicate)"),
+    EventKind.CREDIT_APPROVED: N_("credit approved"),
+    EventKind.CREDIT_HOLD: N_("held for credit review"),
+    EventKind.APPROVED_BY_STAFF: N_("approved by staff"),
+    EventKind.REJECTED_BY_STAFF: N_("rejected by staff"),
+    EventKind.SIGNAL_IGNORED: N_("message ignored"),
+    EventKind.ESCALATED: N_("escalated"),
+    EventKind.DEADLINE_EXTENDED: N_("deadline moved"),
+    EventKind.AUTO_REJECTED: N_("rejected automatically"),
+    EventKind.SUPPLY_ORDERED: N_("supply ordered"),
+    EventKind.SUPPLY_RECEIVED: N_("supply received"),
+    EventKind.SUPPLY_CANCELLED: N_("supply cancelled"),
+    EventKind.SHIPMENT_PLANNED: N_("parcels planned"),
+    EventKind.SHIPMENT_CANCELLED: N_("parcel cancelled"),
+    EventKind.SHIPMENT_RESHIPPED: N_("goods sent again"),
+    EventKind.SHIPMENT_LOST: N_("parcel lost"),
+    EventKind.PAYMENT_REFUNDED: N_("payment refunded"),
+    EventKind.INVOICE_VOIDED: N_("invoice voided"),
+    EventKind.CANCELLATION_REQUESTED: N_("cancellation asked for"),
+    EventKind.CANCELLATION_REFUSED: N_("cancellation refused"),
+    EventKind.CANCELLED: N_("cancelled"),
+    EventKind.NEEDS_ATTENTION: N_("needs attention"),
+    EventKind.COMPENSATION_RETRIED: N_("undo steps retried"),
+    EventKind.PAYMENT_AUTHORISED: N_("payment authorised"),
+    EventKind.STOCK_RESERVED: N_("stock reserved"),
+    EventKind.SHIPMENT_BOOKED: N_("parcel booked"),
+    EventKind.SHIPMENT_PICKED_UP: N_("parcel picked up"),
+    EventKind.SHIPMENT_IN_TRANSIT: N_("parcel in transit"),
+    EventKind.SHIPMENT_EXCEPTION: N_("parcel problem"),
+    EventKind.SHIPMENT_DELIVERED: N_("parcel delivered"),
+    EventKind.DELIVERED: N_("delivered"),
+    EventKind.PAYMENT_CAPTURED: N_("payment captured"),
+    EventKind.INVOICE_ISSUED: N_("invoice issued"),
+    EventKind.PAYMENT_RECEIVED: N_("payment received"),
+    EventKind.RECEIPT_ISSUED: N_("receipt issued"),
+    EventKind.ARCHIVED: N_("archived"),
+    EventKind.RESERVATIONS_RELEASED: N_("stock released"),
+    EventKind.AUTHORISATION_VOIDED: N_("authorisation voided"),
+    EventKind.FAILED: N_("failed"),
+}
+"""Every audit event kind, as people read it on an order's timeline."""

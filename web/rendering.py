@@ -18,6 +18,7 @@ from .labels import (
     ACTION_DONE_LABELS,
     ACTION_LABELS,
     ADDRESS_LABELS,
+    EVENT_LABELS,
     PERMISSION_LABELS,
     RESOLUTION_LABELS,
     ROLE_LABELS,
@@ -64,6 +65,7 @@ def templates(locale: Locale) -> Environment:
     environment.globals["resolution_labels"] = RESOLUTION_LABELS
     environment.globals["address_labels"] = ADDRESS_LABELS
     environment.globals["status_labels"] = STATUS_LABELS
+    environment.globals["event_labels"] = EVENT_LABELS
     environment.globals["system_role_labels"] = SYSTEM_ROLE_LABELS
     environment.globals["locales"] = list(Locale)
     return environment
