@@ -16,13 +16,12 @@ from persistence.transactions import accounts, api_keys
 from persistence.transactions.accounts import AccountError
 
 from .rendering import render
-from .security import Staff, check_csrf, client_address, database, requires
+from .security import FormChecked, Staff, client_address, database, requires
 
 router = APIRouter(prefix="/admin")
 
 Admin = Annotated[Staff, Depends(requires(Permission.MANAGE_USERS))]
 KeyAdmin = Annotated[Staff, Depends(requires(Permission.MANAGE_API_KEYS))]
-FormChecked = Annotated[Staff, Depends(check_csrf)]
 
 
 @router.get("/users")

@@ -29,7 +29,7 @@ from persistence.database import Database
 from persistence.transactions.intake import problems_of
 
 from .rendering import render
-from .security import Staff, check_csrf, database, requires, temporal
+from .security import FormChecked, Staff, database, requires, temporal
 
 router = APIRouter(prefix="/orders")
 
@@ -73,7 +73,7 @@ async def entry_form(
 async def enter_order(
     request: Request,
     user: Annotated[Staff, Depends(requires(Permission.ENTER_ORDERS))],
-    _form: Annotated[Staff, Depends(check_csrf)],
+    _form: FormChecked,
 ) -> Response:
     """Check the order; submit it by signal-with-start when nothing is wrong with it."""
     fields = {key: str(value).strip() for key, value in (await request.form()).items()}

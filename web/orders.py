@@ -56,7 +56,7 @@ from persistence.order_views import (
 )
 
 from .rendering import local_moment, render
-from .security import Staff, check_csrf, database, requires, temporal
+from .security import FormChecked, Staff, database, requires, temporal
 
 PAGE_SIZE = 50
 
@@ -167,6 +167,10 @@ async def live_view(request: Request, view: OrderView) -> OrderView | None:
 
 router = APIRouter(prefix="/orders")
 
+Actor = Annotated[Staff, Depends(requires(Permission.ACT_ON_ORDERS))]
+"""A route parameter: the logged-in user, who may act on orders (else 403)."""
+FormText = Annotated[str, Form()]
+
 
 def order_query(
     worklist: Annotated[OrderList, Query(alias="list")] = OrderList.NEW,
@@ -273,11 +277,11 @@ async def order_detail(
 async def extend_deadline(
     request: Request,
     order_id: str,
-    user: Annotated[Staff, Depends(requires(Permission.ACT_ON_ORDERS))],
-    _form: Annotated[Staff, Depends(check_csrf)],
+    user: Actor,
+    _form: FormChecked,
     new_deadline: Annotated[str, Form()] = "",
-    reason: Annotated[str, Form()] = "",
-    action_id: Annotated[str, Form()] = "",
+    reason: FormText = "",
+    action_id: FormText = "",
 ) -> Response:
     """Move the next escalation of whatever the order waits for (as ``oms extend``).
 
@@ -299,11 +303,11 @@ async def extend_deadline(
 async def record_payment(
     request: Request,
     order_id: str,
-    user: Annotated[Staff, Depends(requires(Permission.ACT_ON_ORDERS))],
-    _form: Annotated[Staff, Depends(check_csrf)],
+    user: Actor,
+    _form: FormChecked,
     amount: Annotated[str, Form()] = "",
     bank_ref: Annotated[str, Form()] = "",
-    action_id: Annotated[str, Form()] = "",
+    action_id: FormText = "",
 ) -> Response:
     """Book money received for a net-terms order (as ``oms pay``); the bank's reference
     makes a repeat count once."""
@@ -322,11 +326,11 @@ async def receive_supply(
     request: Request,
     order_id: str,
     line_no: int,
-    user: Annotated[Staff, Depends(requires(Permission.ACT_ON_ORDERS))],
-    _form: Annotated[Staff, Depends(check_csrf)],
+    user: Actor,
+    _form: FormChecked,
     quantity: Annotated[str, Form()] = "",
     note: Annotated[str, Form()] = "",
-    action_id: Annotated[str, Form()] = "",
+    action_id: FormText = "",
 ) -> Response:
     """Units of a production or purchase order arrived (as ``oms supply receive``)."""
 
@@ -348,11 +352,11 @@ async def resolve_parcel(
     request: Request,
     order_id: str,
     shipment_id: str,
-    user: Annotated[Staff, Depends(requires(Permission.ACT_ON_ORDERS))],
-    _form: Annotated[Staff, Depends(check_csrf)],
+    user: Actor,
+    _form: FormChecked,
     resolution: Annotated[str, Form()] = "",
-    reason: Annotated[str, Form()] = "",
-    action_id: Annotated[str, Form()] = "",
+    reason: FormText = "",
+    action_id: FormText = "",
 ) -> Response:
     """Decide about a lost, damaged or very late parcel (as ``oms shipment resolve``)."""
 
@@ -376,10 +380,10 @@ async def act_on_order(
     request: Request,
     order_id: str,
     action: OrderAction,
-    user: Annotated[Staff, Depends(requires(Permission.ACT_ON_ORDERS))],
-    _form: Annotated[Staff, Depends(check_csrf)],
-    reason: Annotated[str, Form()] = "",
-    action_id: Annotated[str, Form()] = "",
+    user: Actor,
+    _form: FormChecked,
+    reason: FormText = "",
+    action_id: FormText = "",
 ) -> Response:
     """Approve, reject, cancel or retry as the logged-in user, with the reason given."""
     target = StaffAction(order_workflow_id(order_id), ACTION_SIGNALS[action], f"order {order_id}")

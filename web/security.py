@@ -12,6 +12,7 @@ import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Annotated
 
 from fastapi import Depends, Form, Request
 from starlette.responses import Response
@@ -142,3 +143,7 @@ def set_login_cookie(response: Response, request: Request, token: str) -> None:
         secure=request.url.scheme == "https",
         path="/login",
     )
+
+
+FormChecked = Annotated[Staff, Depends(check_csrf)]
+"""A route parameter: the form carried the session's token (else 403 before the route runs)."""
