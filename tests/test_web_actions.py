@@ -5,18 +5,22 @@ from __future__ import annotations
 
 import asyncio
 import re
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import timedelta
+from typing import Any
 
 import httpx2
 import pytest
 from fastapi.testclient import TestClient
+from temporalio.client import WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 
 from domain.access import Role
 from domain.catalogue import PaymentTerms
 from domain.credit import CreditOutcome
 from domain.inventory import Backorder
-from domain.orders import OrderStatus
+from domain.orders import OrderStatus, OrderSubmission
 from domain.settlement import RECORD_PAYMENT
 from domain.supply import RECEIVE_SUPPLY
 from persistence.database import Database
@@ -50,6 +54,18 @@ def console(db: Database, database_url: str, environment: WorkflowEnvironment) -
     return TestClient(app, follow_redirects=False)
 
 
+@asynccontextmanager
+async def an_order_in_the_console(
+    environment: WorkflowEnvironment, db: Database, database_url: str, partners: FakePartners
+) -> AsyncIterator[tuple[TestClient, WorkflowHandle[Any, Any], OrderSubmission]]:
+    """A worker with ``partners``, the console, and a new order started on that worker."""
+    worker, queue = order_worker(environment.client, partners.activities())
+    client = console(db, database_url, environment)
+    async with worker:
+        order = unique_order()
+        yield client, await start(environment.client, queue, order), order
+
+
 def log_in(client: TestClient, username: str) -> str:
     """Log in; the session's form token."""
     page = client.get("/login")
@@ -74,11 +90,8 @@ async def test_order_processing_approves_a_held_order_once_and_it_moves_on(
     time_skipping_env: WorkflowEnvironment, users: Database, database_url: str
 ) -> None:
     partners = FakePartners(credit=CreditOutcome.HOLD)
-    worker, queue = order_worker(time_skipping_env.client, partners.activities())
-    client = console(users, database_url, time_skipping_env)
-    async with worker:
-        order = unique_order()
-        handle = await start(time_skipping_env.client, queue, order)
+    running = an_order_in_the_console(time_skipping_env, users, database_url, partners)
+    async with running as (client, handle, order):
         await wait_for_status(handle, OrderStatus.AWAITING_APPROVAL)
 
         # An analyst may look but not act: the server refuses, whatever the page shows.
@@ -114,11 +127,8 @@ async def test_a_refused_action_shows_the_workflow_reason(
     time_skipping_env: WorkflowEnvironment, users: Database, database_url: str
 ) -> None:
     partners = FakePartners()  # approved at once: nothing to approve by hand
-    worker, queue = order_worker(time_skipping_env.client, partners.activities())
-    client = console(users, database_url, time_skipping_env)
-    async with worker:
-        order = unique_order()
-        handle = await start(time_skipping_env.client, queue, order)
+    running = an_order_in_the_console(time_skipping_env, users, database_url, partners)
+    async with running as (client, handle, order):
         token = await asyncio.to_thread(log_in, client, "olivia")
         await handle.result()
         answer = await post(
@@ -135,11 +145,8 @@ async def test_a_payment_booked_in_the_console_settles_a_net_terms_order(
     time_skipping_env: WorkflowEnvironment, users: Database, database_url: str
 ) -> None:
     partners = FakePartners(terms=PaymentTerms.NET)
-    worker, queue = order_worker(time_skipping_env.client, partners.activities())
-    client = console(users, database_url, time_skipping_env)
-    async with worker:
-        order = unique_order()
-        handle = await start(time_skipping_env.client, queue, order)
+    running = an_order_in_the_console(time_skipping_env, users, database_url, partners)
+    async with running as (client, handle, order):
         await wait_for_status(handle, OrderStatus.DELIVERED)
         token = await asyncio.to_thread(log_in, client, "olivia")
         path = f"/orders/{order.order_id}/pay"
@@ -169,11 +176,8 @@ async def test_a_deadline_moved_in_the_console_is_recorded_with_the_user(
     time_skipping_env: WorkflowEnvironment, users: Database, database_url: str
 ) -> None:
     partners = FakePartners(credit=CreditOutcome.HOLD)
-    worker, queue = order_worker(time_skipping_env.client, partners.activities())
-    client = console(users, database_url, time_skipping_env)
-    async with worker:
-        order = unique_order()
-        handle = await start(time_skipping_env.client, queue, order)
+    running = an_order_in_the_console(time_skipping_env, users, database_url, partners)
+    async with running as (client, handle, order):
         await wait_for_status(handle, OrderStatus.AWAITING_APPROVAL)
         token = await asyncio.to_thread(log_in, client, "olivia")
         path = f"/orders/{order.order_id}/extend"
@@ -199,11 +203,8 @@ async def test_supply_received_in_the_console_lets_the_order_ship(
     time_skipping_env: WorkflowEnvironment, users: Database, database_url: str
 ) -> None:
     partners = FakePartners(backorders=[Backorder(line_no=2, sku="BOLT-M8", quantity=4)])
-    worker, queue = order_worker(time_skipping_env.client, partners.activities())
-    client = console(users, database_url, time_skipping_env)
-    async with worker:
-        order = unique_order()
-        handle = await start(time_skipping_env.client, queue, order)
+    running = an_order_in_the_console(time_skipping_env, users, database_url, partners)
+    async with running as (client, handle, order):
         await wait_until(handle, lambda v: bool(v.supply and v.supply[0].kind), "supply ordered")
         token = await asyncio.to_thread(log_in, client, "olivia")
         path = f"/orders/{order.order_id}/supply/2/receive"
