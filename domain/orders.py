@@ -316,6 +316,8 @@ class OrderView(BaseModel):
     needs_attention: str | None = None
     """Why a person must act now; ``None`` when nobody needs to."""
     history: list[OrderEvent] = []
+    allocation_reason: str | None = None
+    """Why the stock was taken from where it was (the read model's view only)."""
 
 
 class OrderResult(BaseModel):

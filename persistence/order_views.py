@@ -151,6 +151,7 @@ def load_order_view(session: Session, order_id: str) -> OrderView | None:
         ),
         escalation_level=order.escalation_level,
         needs_attention=order.needs_attention,
+        allocation_reason=order.allocation_reason,
         history=[
             OrderEvent(at=e.created_at, kind=e.kind, detail=e.detail, actor=e.actor) for e in events
         ],

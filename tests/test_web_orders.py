@@ -14,7 +14,7 @@ from domain.orders import Channel, EventKind, OrderStatus
 from domain.worklists import OrderList
 from persistence.database import Database
 from persistence.order_views import OrderQuery, order_page
-from persistence.transactions import accounts, intake
+from persistence.transactions import accounts, intake, stock
 from runtime.settings import Settings
 from tests.factories import submission
 from web.app import create_app
@@ -135,3 +135,25 @@ def test_order_processing_sees_the_address_and_an_analyst_does_not(client: TestC
 
 def test_the_orders_need_a_login(client: TestClient) -> None:
     assert client.get("/orders").headers["location"] == "/login?next=/orders"
+
+
+def test_an_orders_page_shows_its_reserved_stock_and_why_it_came_from_there(
+    client: TestClient, orders: Database
+) -> None:
+    stock.reserve_stock(orders, "WEB-1")
+    log_in(client, "olivia")
+    page = client.get("/orders/WEB-1").text
+    assert "Reserved stock" in page
+    reasons = re.search(r'<h2>Reserved stock</h2>\s*<p class="hint">([^<]+)</p>', page)
+    assert reasons
+    assert "WH-BER" in reasons.group(1)  # the allocation rule's reason, as recorded
+    assert re.search(r"<td>1</td><td>WIDGET-1</td><td>WH-BER</td><td class=\"num\">\d+</td>", page)
+
+
+def test_lists_show_how_long_an_order_has_been_in_its_status(
+    client: TestClient, orders: Database
+) -> None:
+    log_in(client, "olivia")
+    page = client.get("/orders", params={"list": "awaiting_approval"}).text
+    assert "In this status for" in page
+    assert len(re.findall(r"<td>\d+ (?:second|minute)s?</td>", page)) == 2  # the two held
