@@ -37,19 +37,25 @@ def unstorable_character(text: str) -> str | None:
     return None if found is None else f"U+{ord(found.group()):04X}"
 
 
-STORABLE_TEXT = "^[^\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\x7f]*$"
+_CONTROL = "\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\x7f"
+STORABLE_TEXT = f"^[^{_CONTROL}]*$"
 """The JSON schema's pattern for text without control characters, as validation reads it.
 (Lone surrogates, refused too, cannot be named in a pattern that every regex dialect of
 JSON Schema tools compiles; UTF-8 JSON cannot carry them except as ``\\ud800`` escapes.)"""
+STORABLE_WORDS = f"^[^{_CONTROL}]*[^{_CONTROL}\\s][^{_CONTROL}]*$"
+"""The same for a required field of a model that strips spaces: something besides them."""
 
 
-def _storable_text_in_schema(schema: dict[str, Any]) -> None:
+def _storable_text_in_schema(schema: dict[str, Any], model: type[BaseModel]) -> None:
     """Say in the JSON schema what validation refuses: text fields without a pattern of
-    their own get :data:`STORABLE_TEXT` (an API client's generator then keeps to it)."""
+    their own get :data:`STORABLE_TEXT`, or :data:`STORABLE_WORDS` where the model strips
+    spaces and the field may not be empty (an API client's generator then keeps to it)."""
+    strips = bool(model.model_config.get("str_strip_whitespace"))
     for prop in schema.get("properties", {}).values():
         for variant in [prop, *prop.get("anyOf", [])]:
             if variant.get("type") == "string" and "pattern" not in variant:
-                variant["pattern"] = STORABLE_TEXT
+                required = strips and variant.get("minLength", 0) >= 1
+                variant["pattern"] = STORABLE_WORDS if required else STORABLE_TEXT
 
 
 class InboundMessage(BaseModel):

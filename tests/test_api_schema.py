@@ -22,7 +22,7 @@ pytestmark = [
     pytest.mark.parametrize("database_url", ["sqlite"], indirect=True),
 ]
 
-EXAMPLES_PER_OPERATION = 60
+EXAMPLES_PER_OPERATION = 100
 
 
 def check_every_operation(schema: schemathesis.schemas.BaseSchema, key: str) -> list[str]:
