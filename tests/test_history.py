@@ -7,8 +7,11 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
+from temporalio.client import WorkflowExecutionStatus
+from temporalio.testing import WorkflowEnvironment
 
-from ops.history import HistoryError, open_submissions, write_history
+from domain.orders import order_workflow_id
+from ops.history import HistoryError, open_submissions, write_demo_history, write_history
 from persistence.database import Database
 from persistence.invariants import check_database, unfinished_order_ids
 from persistence.models import (
@@ -19,6 +22,7 @@ from persistence.models import (
     Shipment,
     StockMovement,
 )
+from runtime.settings import Settings
 from tests.conftest import fresh_database
 
 NOW = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
@@ -110,3 +114,22 @@ def test_open_orders_are_valid_submissions_by_the_historys_customers(db: Databas
             select(func.count()).select_from(Order).where(Order.id.startswith("H4-OPEN-"))
         )
     assert written == 0  # the workflows take them in, not the history
+
+
+@pytest.mark.devserver
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+async def test_open_orders_are_submitted_through_temporal_for_the_workers(
+    dev_server: WorkflowEnvironment, db: Database, database_url: str, tmp_path: Path
+) -> None:
+    settings = Settings(
+        database_url=database_url,
+        data_dir=tmp_path,
+        temporal_address=dev_server.client.service_client.config.target_host,
+    )
+    summary = await write_demo_history(settings, orders=40, days=10, seed=6, open_orders=2)
+    assert summary.submitted == 2
+    for submission in open_submissions(6, 2, orders=40):
+        handle = dev_server.client.get_workflow_handle(order_workflow_id(submission.order_id))
+        described = await handle.describe()
+        assert described.status is WorkflowExecutionStatus.RUNNING  # waiting for a worker
+        await handle.terminate("test over")
