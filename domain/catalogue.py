@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from enum import StrEnum
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
-from domain.money import Amount
+from domain.messages import InboundMessage
+from domain.money import Amount, CurrencyCode
 
 
 class Sourcing(StrEnum):
@@ -63,3 +66,31 @@ class ProductInfo(BaseModel):
     active: bool
     sourcing: Sourcing
     lead_time_days: int
+
+
+SKU_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,63}$"
+"""A SKU: letters, digits, ``.``, ``_``, ``/``, ``-``; at most 64; a letter or digit first."""
+
+
+class ProductRecord(InboundMessage):
+    """A product as the catalogue holds it: a row of ``oms catalogue import products``."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
+
+    sku: Annotated[str, Field(pattern=SKU_PATTERN)]
+    name: Annotated[str, Field(min_length=1, max_length=200)]
+    unit: Annotated[str, Field(min_length=1, max_length=16)] = "pcs"
+    """What one unit is: ``pcs``, ``box of 100``, ``kg``."""
+    unit_price: Annotated[Amount, Field(ge=0, le=1_000_000)]
+    currency: CurrencyCode = "EUR"
+    cost: Annotated[Amount, Field(ge=0, le=1_000_000)] = Decimal(0)
+    """What one unit costs the business (stock is valued at it)."""
+    sourcing: Sourcing = Sourcing.STOCK
+    lead_time_days: Annotated[int, Field(ge=0, le=365)] = 0
+    pack_multiple: Annotated[int, Field(ge=1, le=100_000)] = 1
+    """Replenishment comes in multiples of this many units."""
+    supplier: Annotated[str, Field(max_length=64)] = ""
+    """The supplier (bought) or factory (made) that replenishes it."""
+    category: Annotated[str, Field(max_length=64)] = ""
+    active: bool = True
+    """False: no longer sold (orders naming it are rejected), kept for history."""

@@ -62,6 +62,7 @@ from ._console import (
     fail,
 )
 from .api_keys import api_keys_app
+from .catalogue import catalogue_app
 from .checks import failing_workflows, stuck_orders, with_failing_workflows
 from .demo import DemoTimeoutError, run_demo
 from .history import HistoryError, write_demo_history
@@ -85,6 +86,7 @@ app.add_typer(shipment_app, name="shipment")
 app.add_typer(db_app, name="db")
 app.add_typer(users_app, name="users")
 app.add_typer(api_keys_app, name="api-keys")
+app.add_typer(catalogue_app, name="catalogue")
 
 
 @app.command()

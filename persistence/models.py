@@ -108,6 +108,11 @@ class Product(Base):
     active: Mapped[bool] = mapped_column(default=True)
     sourcing: Mapped[str] = mapped_column(String(8))
     lead_time_days: Mapped[int] = mapped_column(default=0)
+    unit: Mapped[str] = mapped_column(String(16), default="pcs", server_default="pcs")
+    cost: Mapped[Decimal] = mapped_column(Money, default=Decimal(0), server_default="0")
+    pack_multiple: Mapped[int] = mapped_column(default=1, server_default="1")
+    supplier: Mapped[str] = mapped_column(String(64), default="", server_default="")
+    category: Mapped[str] = mapped_column(String(64), default="", server_default="")
 
 
 class Warehouse(Base):
