@@ -19,6 +19,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -219,6 +220,13 @@ class Order(Base):
     __table_args__ = (
         Index("ix_orders_status_updated_at", "status", "updated_at"),
         Index("ix_orders_customer_id_status", "customer_id", "status"),
+        # Only the few orders that need a person: the "needs attention" list reads them.
+        Index(
+            "ix_orders_needing_attention",
+            "updated_at",
+            sqlite_where=text("needs_attention IS NOT NULL"),
+            postgresql_where=text("needs_attention IS NOT NULL"),
+        ),
     )
 
 
