@@ -6,7 +6,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from domain.messages import InboundMessage
 from domain.money import Amount, CurrencyCode
@@ -94,3 +94,52 @@ class ProductRecord(InboundMessage):
     category: Annotated[str, Field(max_length=64)] = ""
     active: bool = True
     """False: no longer sold (orders naming it are rejected), kept for history."""
+
+
+class WarehouseRecord(InboundMessage):
+    """A warehouse: a row of ``oms catalogue import warehouses``."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
+
+    id: Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,31}$")]
+    name: Annotated[str, Field(min_length=1, max_length=200)]
+    country: Annotated[str, Field(pattern=r"^[A-Z]{2}$")]
+    """ISO 3166-1 alpha-2, e.g. ``DE`` or ``TW``."""
+    priority: Annotated[int, Field(ge=0, le=10_000)] = 100
+    """Lower ships first when several warehouses hold the goods."""
+
+
+class StockPolicyRecord(InboundMessage):
+    """How much of a product one warehouse keeps: a row of ``oms catalogue import levels``.
+
+    Replenishment is due when free plus incoming stock falls to the reorder point;
+    it brings stock up to the maximum. The safety stock is kept for demand that
+    runs above the forecast; with ``service_level`` set, the review derives it
+    from the forecast's error instead.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
+
+    sku: Annotated[str, Field(pattern=SKU_PATTERN)]
+    warehouse_id: Annotated[str, Field(min_length=1, max_length=32)]
+    reorder_point: Annotated[int, Field(ge=0, le=10_000_000)] = 0
+    minimum: Annotated[int, Field(ge=0, le=10_000_000)] = 0
+    maximum: Annotated[int, Field(ge=0, le=10_000_000)] = 0
+    """0: no maximum (no overstock alert by level)."""
+    safety_stock: Annotated[int, Field(ge=0, le=10_000_000)] = 0
+    service_level: Annotated[Decimal, Field(gt=0, lt=1, decimal_places=4)] | None = None
+    """e.g. ``0.95``: the share of replenishment cycles without a stock-out."""
+
+    @model_validator(mode="after")
+    def _levels_in_order(self) -> StockPolicyRecord:
+        if self.maximum:
+            for name in ("minimum", "reorder_point", "safety_stock"):
+                if getattr(self, name) > self.maximum:
+                    raise ValueError(
+                        f"{name} {getattr(self, name)} is above the maximum {self.maximum}"
+                    )
+        if self.minimum > self.reorder_point:
+            raise ValueError(
+                f"minimum {self.minimum} is above the reorder point {self.reorder_point}"
+            )
+        return self

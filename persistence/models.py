@@ -130,6 +130,20 @@ class Warehouse(Base):
 # --- inventory ---------------------------------------------------------------------
 
 
+class StockPolicy(Base):
+    """How much of a product one warehouse keeps (:class:`domain.catalogue.StockPolicyRecord`)."""
+
+    __tablename__ = "stock_policies"
+
+    sku: Mapped[str] = mapped_column(ForeignKey("products.sku"), primary_key=True)
+    warehouse_id: Mapped[str] = mapped_column(ForeignKey("warehouses.id"), primary_key=True)
+    reorder_point: Mapped[int] = mapped_column(default=0)
+    minimum: Mapped[int] = mapped_column(default=0)
+    maximum: Mapped[int] = mapped_column(default=0)
+    safety_stock: Mapped[int] = mapped_column(default=0)
+    service_level: Mapped[Decimal | None] = mapped_column(Numeric(5, 4))
+
+
 class StockLevel(Base):
     """Units of one product in one warehouse: on hand, and how many are promised."""
 

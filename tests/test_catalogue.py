@@ -10,10 +10,25 @@ import pytest
 from sqlalchemy import func, select
 
 from domain.catalogue import ProductRecord, Sourcing
-from ops.catalogue import CatalogueFileError, read_products, write_products
+from ops.catalogue import (
+    KINDS,
+    CatalogueFileError,
+    Kind,
+    read_products,
+    read_rows,
+    write_products,
+    write_rows,
+)
 from persistence.database import Database
 from persistence.models import Product
-from persistence.transactions.catalogue import load_products, product_records
+from persistence.transactions.catalogue import (
+    UnknownReferenceError,
+    load_products,
+    load_stock_policies,
+    load_warehouses,
+    product_records,
+    stock_policy_records,
+)
 from tests.commands import oms
 
 GOOD = """sku,name,unit,unit_price,cost,sourcing,lead_time_days,pack_multiple,supplier,category
@@ -65,7 +80,7 @@ def test_every_bad_row_is_named_with_its_line_and_column_and_nothing_is_written(
     assert any(p.startswith("line 4, column 'unit_price'") for p in problems)
     assert any(p.startswith("line 4, column 'sourcing'") for p in problems)
     assert any(p.startswith("line 4, column 'pack_multiple'") for p in problems)
-    assert "line 5, column 'sku': 'OK-1' is also on line 2" in problems
+    assert "line 5: the same as line 2 (OK-1)" in problems
     with pytest.raises(CatalogueFileError) as header:
         read_products("sku,name,price\nX,Y,1\n")
     assert header.value.problems == [
@@ -81,7 +96,7 @@ def test_oms_catalogue_import_refuses_a_bad_file_whole_and_exports(
     environment = {"OMS_DATABASE_URL": database_url}
     bad = tmp_path / "bad.csv"
     bad.write_text(GOOD + "BROKEN,,x,y\n", encoding="utf-8")
-    refused = oms("catalogue", "import", str(bad), environment=_with(environment))
+    refused = oms("catalogue", "import", "products", str(bad), environment=_with(environment))
     assert refused.returncode == 1
     assert "line 4, column 'name'" in refused.stderr
     assert "nothing imported" in refused.stderr
@@ -91,15 +106,65 @@ def test_oms_catalogue_import_refuses_a_bad_file_whole_and_exports(
         )
     good = tmp_path / "good.csv"
     good.write_text(GOOD, encoding="utf-8-sig")  # with a byte-order mark, as spreadsheets save
-    loaded = oms("catalogue", "import", str(good), environment=_with(environment))
+    loaded = oms("catalogue", "import", "products", str(good), environment=_with(environment))
     assert loaded.returncode == 0, loaded.stderr
     assert "2 created, 0 updated, 0 unchanged" in loaded.stdout
-    exported = oms("catalogue", "export", environment=_with(environment))
+    exported = oms("catalogue", "export", "products", environment=_with(environment))
     assert exported.returncode == 0
     assert 'BOX-S,"Box, small",pcs,2.50,EUR,1.10,buy,7,50,Kartonagen Nord,packaging,true' in (
         exported.stdout
     )
+    levels = tmp_path / "levels.csv"
+    levels.write_text(
+        "sku,warehouse_id,reorder_point,maximum\nBOX-S,WH-BER,100,900\nGHOST,WH-BER,1,9\n",
+        encoding="utf-8",
+    )
+    unknown = oms("catalogue", "import", "levels", str(levels), environment=_with(environment))
+    assert unknown.returncode == 1
+    assert "line 3: sku 'GHOST': no such product" in unknown.stderr
+    levels.write_text("sku,warehouse_id,reorder_point,maximum\nBOX-S,WH-BER,100,900\n")
+    known = oms("catalogue", "import", "levels", str(levels), environment=_with(environment))
+    assert "1 created" in known.stdout, known.stderr
 
 
 def _with(extra: dict[str, str]) -> dict[str, str]:
     return {**os.environ, **extra}
+
+
+def test_warehouses_and_stock_levels_load_and_name_what_the_catalogue_lacks(
+    db: Database,
+) -> None:
+    warehouses = read_rows(
+        "id,name,country,priority\nWH-TPE,Taipei north,TW,5\n", KINDS[Kind.WAREHOUSES]
+    )
+    assert load_warehouses(db, warehouses.records).created == 1
+    levels = read_rows(
+        "sku,warehouse_id,reorder_point,minimum,maximum,safety_stock,service_level\n"
+        "WIDGET-1,WH-TPE,40,20,400,25,0.95\n"
+        "NO-SUCH,WH-TPE,1,0,10,0,\n"
+        "WIDGET-1,WH-NOWHERE,1,0,10,0,\n",
+        KINDS[Kind.LEVELS],
+    )
+    with pytest.raises(UnknownReferenceError) as unknown:
+        load_stock_policies(db, levels.records)
+    assert unknown.value.problems == [
+        (1, "sku 'NO-SUCH': no such product"),
+        (2, "warehouse_id 'WH-NOWHERE': no such warehouse"),
+    ]
+    assert stock_policy_records(db) == []  # nothing of the file was written
+    assert load_stock_policies(db, levels.records[:1]).created == 1
+    [policy] = stock_policy_records(db)
+    assert (policy.reorder_point, policy.maximum, policy.service_level) == (
+        40,
+        400,
+        Decimal("0.95"),
+    )
+    with pytest.raises(CatalogueFileError) as disordered:
+        read_rows(
+            "sku,warehouse_id,reorder_point,minimum\nWIDGET-1,WH-TPE,5,9\n", KINDS[Kind.LEVELS]
+        )
+    assert disordered.value.problems == [
+        "line 2, column 'row': Value error, minimum 9 is above the reorder point 5"
+    ]
+    exported = write_rows(stock_policy_records(db), KINDS[Kind.LEVELS])
+    assert read_rows(exported, KINDS[Kind.LEVELS]).records == stock_policy_records(db)

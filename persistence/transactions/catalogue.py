@@ -1,15 +1,22 @@
-"""The catalogue a company keeps: products put in, changed and read out (import, export)."""
+"""The catalogue a company keeps: products, warehouses and stock policies put in, changed
+and read out (``oms catalogue import|export``). Nothing is ever deleted here: a product
+is retired with ``active`` false, and stock moves only through the ledger."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any, TypeVar
 
+from pydantic import BaseModel
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
-from domain.catalogue import ProductRecord, Sourcing
+from domain.catalogue import ProductRecord, Sourcing, StockPolicyRecord, WarehouseRecord
 from persistence.database import Database
-from persistence.models import Product
+from persistence.models import Base, Product, StockPolicy, Warehouse
+
+RecordT = TypeVar("RecordT", bound=BaseModel)
 
 
 @dataclass(frozen=True)
@@ -21,39 +28,82 @@ class Loaded:
     unchanged: int
 
 
+class UnknownReferenceError(ValueError):
+    """Records naming products or warehouses the catalogue does not have; nothing was
+    written. ``problems`` pairs each bad record's position with the reason."""
+
+    def __init__(self, problems: Sequence[tuple[int, str]]) -> None:
+        super().__init__(f"{len(problems)} record(s) name what the catalogue does not have")
+        self.problems = list(problems)
+
+
 def load_products(db: Database, records: Sequence[ProductRecord]) -> Loaded:
-    """Put every record in, in one transaction: new SKUs are created, known ones updated
-    to the record (a product is never deleted: ``active`` false retires it)."""
-    created = updated = unchanged = 0
+    """Create new SKUs and update known ones to their records, in one transaction."""
     with db.transaction() as session:
-        known = {
-            row.sku: row
-            for row in session.scalars(
-                select(Product).where(Product.sku.in_([r.sku for r in records]))
+        return _upsert(session, Product, records, lambda r: r.sku, product_record, _product_values)
+
+
+def load_warehouses(db: Database, records: Sequence[WarehouseRecord]) -> Loaded:
+    """Create new warehouses and update known ones, in one transaction."""
+    with db.transaction() as session:
+        return _upsert(
+            session, Warehouse, records, lambda r: r.id, warehouse_record, BaseModel.model_dump
+        )
+
+
+def load_stock_policies(db: Database, records: Sequence[StockPolicyRecord]) -> Loaded:
+    """Set each product's policy in each warehouse, in one transaction; refuses the whole
+    file (:class:`UnknownReferenceError`) when a record names an unknown product or
+    warehouse."""
+    with db.transaction() as session:
+        skus = set(session.scalars(select(Product.sku)))
+        warehouses = set(session.scalars(select(Warehouse.id)))
+        problems = [
+            (index, reason)
+            for index, record in enumerate(records)
+            for reason in (
+                f"sku {record.sku!r}: no such product" if record.sku not in skus else None,
+                f"warehouse_id {record.warehouse_id!r}: no such warehouse"
+                if record.warehouse_id not in warehouses
+                else None,
             )
-        }
-        for record in records:
-            values = record.model_dump()
-            values["sourcing"] = record.sourcing.value
-            row = known.get(record.sku)
-            if row is None:
-                session.add(Product(**values))
-                created += 1
-            elif product_record(row) == record:
-                unchanged += 1
-            else:
-                for name, value in values.items():
-                    setattr(row, name, value)
-                updated += 1
-    return Loaded(created=created, updated=updated, unchanged=unchanged)
+            if reason
+        ]
+        if problems:
+            raise UnknownReferenceError(problems)
+        return _upsert(
+            session,
+            StockPolicy,
+            records,
+            lambda r: (r.sku, r.warehouse_id),
+            stock_policy_record,
+            BaseModel.model_dump,
+        )
 
 
 def product_records(db: Database) -> list[ProductRecord]:
     """Every product, by SKU, as an import takes it."""
     with db.reading() as session:
+        rows = session.scalars(select(Product).order_by(Product.sku))
+        return [product_record(row) for row in rows]
+
+
+def warehouse_records(db: Database) -> list[WarehouseRecord]:
+    """Every warehouse, by id, as an import takes it."""
+    with db.reading() as session:
         return [
-            product_record(row) for row in session.scalars(select(Product).order_by(Product.sku))
+            warehouse_record(row)
+            for row in session.scalars(select(Warehouse).order_by(Warehouse.id))
         ]
+
+
+def stock_policy_records(db: Database) -> list[StockPolicyRecord]:
+    """Every stock policy, by SKU and warehouse, as an import takes it."""
+    with db.reading() as session:
+        rows = session.scalars(
+            select(StockPolicy).order_by(StockPolicy.sku, StockPolicy.warehouse_id)
+        )
+        return [stock_policy_record(row) for row in rows]
 
 
 def product_record(row: Product) -> ProductRecord:
@@ -72,3 +122,51 @@ def product_record(row: Product) -> ProductRecord:
         category=row.category,
         active=row.active,
     )
+
+
+def warehouse_record(row: Warehouse) -> WarehouseRecord:
+    """The record of a warehouse row."""
+    return WarehouseRecord(id=row.id, name=row.name, country=row.country, priority=row.priority)
+
+
+def stock_policy_record(row: StockPolicy) -> StockPolicyRecord:
+    """The record of a stock policy row."""
+    return StockPolicyRecord(
+        sku=row.sku,
+        warehouse_id=row.warehouse_id,
+        reorder_point=row.reorder_point,
+        minimum=row.minimum,
+        maximum=row.maximum,
+        safety_stock=row.safety_stock,
+        service_level=row.service_level,
+    )
+
+
+def _product_values(record: BaseModel) -> dict[str, Any]:
+    values = record.model_dump()
+    values["sourcing"] = values["sourcing"].value
+    return values
+
+
+def _upsert(
+    session: Session,
+    model: type[Base],
+    records: Sequence[RecordT],
+    key_of: Callable[[RecordT], Any],
+    record_of: Callable[[Any], RecordT],
+    values_of: Callable[[RecordT], dict[str, Any]],
+) -> Loaded:
+    """Create the rows ``records`` describe that do not exist, update those that differ."""
+    created = updated = unchanged = 0
+    for record in records:
+        row = session.get(model, key_of(record))
+        if row is None:
+            session.add(model(**values_of(record)))
+            created += 1
+        elif record_of(row) == record:
+            unchanged += 1
+        else:
+            for name, value in values_of(record).items():
+                setattr(row, name, value)
+            updated += 1
+    return Loaded(created=created, updated=updated, unchanged=unchanged)
