@@ -41,6 +41,8 @@ class Permission(StrEnum):
     """Enter phone and fax orders by hand."""
     VIEW_PERSONAL_DATA = "customers.personal_data"
     """See customers' names, e-mail and addresses (others see them pseudonymised)."""
+    VIEW_STOCK = "stock.view"
+    """See stock per product and warehouse: on hand, reserved, free, incoming, value."""
     MANAGE_USERS = "admin.users"
     """Create, disable and unlock users; reset passwords."""
     MANAGE_API_KEYS = "admin.api_keys"
@@ -54,11 +56,12 @@ PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.ACT_ON_ORDERS,
             Permission.ENTER_ORDERS,
             Permission.VIEW_PERSONAL_DATA,
+            Permission.VIEW_STOCK,
         }
     ),
     Role.CUSTOMER_SERVICE: frozenset({Permission.VIEW_ORDERS, Permission.VIEW_PERSONAL_DATA}),
-    Role.ANALYST: frozenset({Permission.VIEW_ORDERS}),
-    Role.WAREHOUSE: frozenset({Permission.VIEW_ORDERS}),
+    Role.ANALYST: frozenset({Permission.VIEW_ORDERS, Permission.VIEW_STOCK}),
+    Role.WAREHOUSE: frozenset({Permission.VIEW_ORDERS, Permission.VIEW_STOCK}),
     Role.ADMIN: frozenset(Permission),
 }
 """The permission matrix: what each role holds."""

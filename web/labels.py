@@ -25,6 +25,7 @@ PERMISSION_LABELS = {
     Permission.ACT_ON_ORDERS: N_("Approve, reject, cancel and otherwise act on orders"),
     Permission.ENTER_ORDERS: N_("Enter phone and fax orders"),
     Permission.VIEW_PERSONAL_DATA: N_("See customers' names, e-mail addresses and addresses"),
+    Permission.VIEW_STOCK: N_("See stock per product and warehouse"),
     Permission.MANAGE_USERS: N_("Manage users"),
     Permission.MANAGE_API_KEYS: N_("Manage API keys for systems"),
 }

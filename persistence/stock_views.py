@@ -1,0 +1,100 @@
+"""Read stock for people: per product and warehouse, with what is coming and what it is worth."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from pydantic import BaseModel
+from sqlalchemy import and_, func, select
+
+from domain.supply import SupplyStatus
+from persistence.database import Database
+from persistence.models import Product, StockLevel, StockPolicy, SupplyOrder
+
+
+class StockRow(BaseModel):
+    """One product in one warehouse."""
+
+    sku: str
+    name: str
+    unit: str
+    warehouse_id: str
+    on_hand: int
+    reserved: int
+    incoming: int
+    """Units on open production and purchase orders for this warehouse, not yet received."""
+    value: Decimal
+    """On hand at cost."""
+    reorder_point: int | None
+    maximum: int | None
+
+    @property
+    def free(self) -> int:
+        """On hand and promised to nobody."""
+        return self.on_hand - self.reserved
+
+    @property
+    def below_reorder_point(self) -> bool:
+        """Free and incoming stock at or under the reorder point: replenishment is due."""
+        return self.reorder_point is not None and self.free + self.incoming <= self.reorder_point
+
+    @property
+    def above_maximum(self) -> bool:
+        """More on hand than the warehouse should keep."""
+        return bool(self.maximum) and self.on_hand > (self.maximum or 0)
+
+
+def stock_rows(
+    db: Database, *, warehouse_id: str | None = None, search: str | None = None
+) -> list[StockRow]:
+    """Every stock level (of one warehouse, of SKUs or names containing ``search``), by SKU."""
+    incoming = (
+        select(
+            SupplyOrder.sku,
+            SupplyOrder.warehouse_id,
+            func.sum(SupplyOrder.quantity - SupplyOrder.received_quantity).label("units"),
+        )
+        .where(SupplyOrder.status == SupplyStatus.OPEN.value)
+        .group_by(SupplyOrder.sku, SupplyOrder.warehouse_id)
+        .subquery()
+    )
+    query = (
+        select(StockLevel, Product, StockPolicy, incoming.c.units)
+        .join(Product, Product.sku == StockLevel.sku)
+        .outerjoin(
+            StockPolicy,
+            and_(
+                StockPolicy.sku == StockLevel.sku,
+                StockPolicy.warehouse_id == StockLevel.warehouse_id,
+            ),
+        )
+        .outerjoin(
+            incoming,
+            and_(
+                incoming.c.sku == StockLevel.sku,
+                incoming.c.warehouse_id == StockLevel.warehouse_id,
+            ),
+        )
+        .order_by(StockLevel.sku, StockLevel.warehouse_id)
+    )
+    if warehouse_id:
+        query = query.where(StockLevel.warehouse_id == warehouse_id)
+    if search:
+        pattern = f"%{search.strip()}%"
+        query = query.where(Product.sku.ilike(pattern) | Product.name.ilike(pattern))
+    with db.reading() as session:
+        return [
+            StockRow(
+                sku=level.sku,
+                name=product.name,
+                unit=product.unit,
+                warehouse_id=level.warehouse_id,
+                on_hand=level.on_hand,
+                reserved=level.reserved,
+                incoming=int(units or 0),
+                value=Decimal(level.on_hand) * product.cost,
+                reorder_point=policy.reorder_point if policy else None,
+                maximum=policy.maximum if policy else None,
+            )
+            for level, product, policy, units in session.execute(query)
+        ]

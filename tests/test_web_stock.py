@@ -1,0 +1,80 @@
+"""The stock view (issue 16): per product and warehouse, for the roles that may see stock."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from decimal import Decimal
+
+import pytest
+from fastapi.testclient import TestClient
+
+from domain.access import Role
+from domain.catalogue import StockPolicyRecord
+from persistence.database import Database
+from persistence.transactions import accounts
+from persistence.transactions.catalogue import (
+    load_products,
+    load_stock_policies,
+    product_records,
+)
+from runtime.settings import Settings
+from tests.test_web_admin import PASSWORD, log_in
+from web.app import create_app
+
+
+@pytest.fixture
+def client(db: Database, database_url: str) -> Iterator[TestClient]:
+    accounts.create_user(db, "kai.wu", PASSWORD, Role.WAREHOUSE, actor="test")
+    accounts.create_user(db, "cs.lin", PASSWORD, Role.CUSTOMER_SERVICE, actor="test")
+    widget = next(r for r in product_records(db) if r.sku == "WIDGET-1")
+    load_products(db, [widget.model_copy(update={"cost": Decimal("8.00"), "unit": "pcs"})])
+    load_stock_policies(
+        db,
+        [
+            StockPolicyRecord(
+                sku="WIDGET-1", warehouse_id="WH-BER", reorder_point=600, maximum=900
+            ),
+            StockPolicyRecord(sku="PANEL-X", warehouse_id="WH-HAM", reorder_point=1, maximum=2),
+        ],
+    )
+    with TestClient(
+        create_app(Settings(database_url=database_url), db), follow_redirects=False
+    ) as test_client:
+        yield test_client
+
+
+def row_of(page: str, sku: str, warehouse: str) -> list[str]:
+    """The cells of the stock row of ``sku`` in ``warehouse``."""
+    for row in re.findall(r"<tr>(.*?)</tr>", page, flags=re.S):
+        cells = [
+            re.sub(r"<[^>]+>", "", cell).strip()
+            for cell in re.findall(r"<td[^>]*>(.*?)</td>", row, flags=re.S)
+        ]
+        if cells[:1] == [sku] and cells[2] == warehouse:
+            return cells
+    raise AssertionError(f"no row for {sku} in {warehouse}")
+
+
+def test_the_warehouse_sees_stock_with_its_value_and_what_needs_attention(
+    client: TestClient,
+) -> None:
+    log_in(client, "kai.wu")
+    page = client.get("/stock").text
+    widget = row_of(page, "WIDGET-1", "WH-BER")
+    assert widget[3:10] == ["500", "0", "500", "0", "600", "900", "€4,000.00"]
+    assert widget[10] == "below the reorder point"  # 500 free + 0 incoming <= 600
+    panel = row_of(page, "PANEL-X", "WH-HAM")
+    assert panel[10] == "above the maximum"  # 5 on hand, at most 2
+    assert row_of(page, "GADGET-2", "WH-BER")[10] == ""  # no policy: nothing to say
+    only_hamburg = client.get("/stock", params={"warehouse": "WH-HAM"}).text
+    assert "WH-BER" not in only_hamburg
+    searched = client.get("/stock", params={"q": "panel"}).text
+    assert "PANEL-X" in searched
+    assert "WIDGET-1" not in searched
+
+
+def test_customer_service_may_not_see_stock(client: TestClient) -> None:
+    log_in(client, "cs.lin")
+    assert client.get("/stock").status_code == 403
+    assert 'href="/stock"' not in client.get("/").text
