@@ -323,6 +323,8 @@ CUSTOMER_KINDS = (
     ),
 )
 
+HISTORY_COST_SHARE = Decimal("0.55")
+"""A unit's cost as a share of its list price."""
 TYPICAL_ORDER_VALUE = Decimal("1500")
 """About what a business order is worth (the credit limits are set from it)."""
 
@@ -560,6 +562,8 @@ def _product_row(demand: Demand) -> dict[str, object]:
         "currency": "EUR",
         "sourcing": demand.sourcing,
         "lead_time_days": demand.lead_time_days,
+        # What the history's business pays for a unit, so stock has a value at cost.
+        "cost": (demand.unit_price * HISTORY_COST_SHARE).quantize(Decimal("0.01")),
     }
 
 
