@@ -69,6 +69,7 @@ from .history import HistoryError, write_demo_history
 from .rendering import history_table, order_timeline, summary_table, violation_table
 from .serve import serve
 from .staff import StaffAction, StaffActionError, perform
+from .stock import stock_app
 from .users import users_app
 
 app = typer.Typer(
@@ -87,6 +88,7 @@ app.add_typer(db_app, name="db")
 app.add_typer(users_app, name="users")
 app.add_typer(api_keys_app, name="api-keys")
 app.add_typer(catalogue_app, name="catalogue")
+app.add_typer(stock_app, name="stock")
 
 
 @app.command()

@@ -173,6 +173,11 @@ class StockMovement(Base):
     reserved_change: Mapped[int]
     order_id: Mapped[str | None] = mapped_column(String(64), index=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    reason: Mapped[str] = mapped_column(String(32), default="", server_default="")
+    """Why, for operations not made by an order: ``supplier_delivery``, ``scrap``, ..."""
+    actor: Mapped[str] = mapped_column(String(64), default="system", server_default="system")
+    reference: Mapped[str] = mapped_column(String(64), default="", server_default="")
+    """The paper behind it: a delivery note, a scrap report, a count sheet."""
 
 
 class Reservation(Base):

@@ -19,6 +19,9 @@ from domain.inventory import (
     Backorder,
     MovementKind,
     ReservationStatus,
+    StockChange,
+    StockMoved,
+    StockOperation,
     StockReservation,
 )
 from domain.orders import EventKind, OrderStatus, ReservationView
@@ -84,6 +87,9 @@ def change_stock(
     on_hand_change: int = 0,
     reserved_change: int = 0,
     order_id: str | None = None,
+    reason: str = "",
+    actor: str = "system",
+    reference: str = "",
 ) -> bool:
     """Apply a stock change only if the level stays valid, and write its ledger row.
 
@@ -106,9 +112,75 @@ def change_stock(
             reserved_change=reserved_change,
             order_id=order_id,
             created_at=utcnow(),
+            reason=reason,
+            actor=actor,
+            reference=reference,
         )
     )
     return True
+
+
+class StockOperationError(ValueError):
+    """A stock operation refused; the message says why, for a person to read."""
+
+
+def book_stock_change(db: Database, change: StockChange) -> StockMoved:
+    """Receive, issue or adjust stock outside orders: one ledger row with its reason, actor
+    and reference, refused when it would leave fewer units on hand than are reserved for
+    orders (a count never breaks a running order's reservation) or than none.
+
+    With a reference, the same operation on the same product and warehouse books once:
+    a repeat changes nothing and gets the first answer with ``repeated`` set.
+    """
+    booked = False
+
+    def effect(session: Session) -> StockMoved:
+        nonlocal booked
+        if session.get(Product, change.sku) is None:
+            raise StockOperationError(f"sku {change.sku!r}: no such product")
+        if session.get(Warehouse, change.warehouse_id) is None:
+            raise StockOperationError(f"warehouse {change.warehouse_id!r}: no such warehouse")
+        ensure_stock_level(session, change.sku, change.warehouse_id)
+        moved = change_stock(
+            session,
+            sku=change.sku,
+            warehouse_id=change.warehouse_id,
+            kind=OPERATION_KINDS[change.operation],
+            on_hand_change=change.on_hand_change,
+            reason=change.reason.value,
+            actor=change.actor,
+            reference=change.reference,
+        )
+        level = session.get(StockLevel, (change.sku, change.warehouse_id))
+        assert level is not None
+        session.refresh(level)
+        if not moved:
+            raise StockOperationError(
+                f"{change.sku} in {change.warehouse_id}: {change.operation.value} of "
+                f"{change.quantity} refused: {level.on_hand} on hand, {level.reserved} reserved "
+                "for orders; stock may fall neither below zero nor below what orders hold"
+            )
+        booked = True
+        return StockMoved(
+            sku=change.sku,
+            warehouse_id=change.warehouse_id,
+            on_hand=level.on_hand,
+            reserved=level.reserved,
+        )
+
+    if not change.reference:
+        with db.transaction() as session:
+            return effect(session)
+    key = f"stock:{change.operation.value}:{change.warehouse_id}:{change.sku}:{change.reference}"
+    answer = run_once(db, key, StockMoved, effect)
+    return answer if booked else answer.model_copy(update={"repeated": True})
+
+
+OPERATION_KINDS = {
+    StockOperation.RECEIPT: MovementKind.RECEIVE,
+    StockOperation.ISSUE: MovementKind.ISSUE,
+    StockOperation.ADJUSTMENT: MovementKind.ADJUST,
+}
 
 
 def apply_stock_change(
