@@ -12,7 +12,7 @@ from pydantic import BaseModel
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from domain.catalogue import ProductRecord, Sourcing, StockPolicyRecord, WarehouseRecord
+from domain.catalogue import ProductRecord, StockPolicyRecord, WarehouseRecord
 from persistence.database import Database
 from persistence.models import Base, Product, StockPolicy, Warehouse
 
@@ -108,38 +108,17 @@ def stock_policy_records(db: Database) -> list[StockPolicyRecord]:
 
 def product_record(row: Product) -> ProductRecord:
     """The record of a product row."""
-    return ProductRecord(
-        sku=row.sku,
-        name=row.name,
-        unit=row.unit,
-        unit_price=row.unit_price,
-        currency=row.currency,
-        cost=row.cost,
-        sourcing=Sourcing(row.sourcing),
-        lead_time_days=row.lead_time_days,
-        pack_multiple=row.pack_multiple,
-        supplier=row.supplier,
-        category=row.category,
-        active=row.active,
-    )
+    return ProductRecord.model_validate(row, from_attributes=True)
 
 
 def warehouse_record(row: Warehouse) -> WarehouseRecord:
     """The record of a warehouse row."""
-    return WarehouseRecord(id=row.id, name=row.name, country=row.country, priority=row.priority)
+    return WarehouseRecord.model_validate(row, from_attributes=True)
 
 
 def stock_policy_record(row: StockPolicy) -> StockPolicyRecord:
     """The record of a stock policy row."""
-    return StockPolicyRecord(
-        sku=row.sku,
-        warehouse_id=row.warehouse_id,
-        reorder_point=row.reorder_point,
-        minimum=row.minimum,
-        maximum=row.maximum,
-        safety_stock=row.safety_stock,
-        service_level=row.service_level,
-    )
+    return StockPolicyRecord.model_validate(row, from_attributes=True)
 
 
 def _product_values(record: BaseModel) -> dict[str, Any]:
