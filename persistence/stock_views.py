@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from decimal import Decimal
 
 from pydantic import BaseModel
@@ -9,7 +10,7 @@ from sqlalchemy import and_, func, select
 
 from domain.supply import SupplyStatus
 from persistence.database import Database
-from persistence.models import Product, StockLevel, StockPolicy, SupplyOrder
+from persistence.models import Product, StockLevel, StockMovement, StockPolicy, SupplyOrder
 
 
 class StockRow(BaseModel):
@@ -98,3 +99,53 @@ def stock_rows(
             )
             for level, product, policy, units in session.execute(query)
         ]
+
+
+class MovementRow(BaseModel):
+    """One ledger row as people read it."""
+
+    created_at: datetime
+    sku: str
+    warehouse_id: str
+    kind: str
+    on_hand_change: int
+    reserved_change: int
+    reason: str
+    actor: str
+    reference: str
+    order_id: str | None
+
+
+MOVEMENTS_PAGE = 100
+
+
+def stock_movements(
+    db: Database,
+    *,
+    sku: str | None = None,
+    warehouse_id: str | None = None,
+    kind: str | None = None,
+    outside_orders: bool = False,
+    before_id: int | None = None,
+) -> tuple[list[MovementRow], int | None]:
+    """The newest ledger rows (of a product, a warehouse, a kind; only those not made by
+    orders), a page at a time: the rows and the id to ask ``before_id`` for the next page."""
+    query = select(StockMovement).order_by(StockMovement.id.desc()).limit(MOVEMENTS_PAGE + 1)
+    if sku:
+        query = query.where(StockMovement.sku == sku)
+    if warehouse_id:
+        query = query.where(StockMovement.warehouse_id == warehouse_id)
+    if kind:
+        query = query.where(StockMovement.kind == kind)
+    if outside_orders:
+        query = query.where(StockMovement.order_id.is_(None))
+    if before_id:
+        query = query.where(StockMovement.id < before_id)
+    with db.reading() as session:
+        rows = session.scalars(query).all()
+    more = len(rows) > MOVEMENTS_PAGE
+    rows = rows[:MOVEMENTS_PAGE]
+    return (
+        [MovementRow.model_validate(row, from_attributes=True) for row in rows],
+        rows[-1].id if more and rows else None,
+    )

@@ -11,6 +11,7 @@ from fastapi.testclient import TestClient
 
 from domain.access import Role
 from domain.catalogue import StockPolicyRecord
+from domain.inventory import StockChange, StockOperation, StockReason
 from persistence.database import Database
 from persistence.transactions import accounts
 from persistence.transactions.catalogue import (
@@ -18,6 +19,7 @@ from persistence.transactions.catalogue import (
     load_stock_policies,
     product_records,
 )
+from persistence.transactions.stock import book_stock_change
 from runtime.settings import Settings
 from tests.test_web_admin import PASSWORD, log_in
 from web.app import create_app
@@ -78,3 +80,31 @@ def test_customer_service_may_not_see_stock(client: TestClient) -> None:
     log_in(client, "cs.lin")
     assert client.get("/stock").status_code == 403
     assert 'href="/stock"' not in client.get("/").text
+
+
+def test_the_movements_page_shows_the_ledger_with_reason_actor_and_reference(
+    client: TestClient, db: Database
+) -> None:
+    book_stock_change(
+        db,
+        StockChange(
+            operation=StockOperation.ISSUE,
+            sku="WIDGET-1",
+            warehouse_id="WH-BER",
+            quantity=3,
+            reason=StockReason.SCRAP,
+            reference="SCRAP-12",
+            actor="kai.wu",
+        ),
+    )
+    log_in(client, "kai.wu")
+    page = client.get("/stock/movements", params={"outside_orders": "true", "kind": "issue"}).text
+    rows = re.findall(r"<tr><td>.*?</tr>", page, flags=re.S)
+    assert len(rows) == 1
+    cells = [
+        re.sub(r"<[^>]+>", "", c).strip()
+        for c in re.findall(r"<td[^>]*>(.*?)</td>", rows[0], flags=re.S)
+    ]
+    assert cells[1:] == ["WIDGET-1", "WH-BER", "issue", "-3", "", "scrap", "kai.wu", "SCRAP-12"]
+    everything = client.get("/stock/movements").text
+    assert everything.count("<tr><td>") >= 6  # the demo catalogue's opening receipts too
