@@ -41,7 +41,7 @@ from sqlalchemy import func, select
 from domain.catalogue import PaymentTerms, Sourcing, Standing
 from domain.credit import CreditOutcome
 from domain.intake import StatusChange
-from domain.inventory import MovementKind
+from domain.inventory import MovementKind, StockReason
 from domain.orders import (
     Channel,
     EventKind,
@@ -429,7 +429,7 @@ def write_history(
     )
     first_day = (now - timedelta(days=days)).date()
     plan = _plan_orders(rng, prefix, customers, orders, first_day, now)
-    writer = _Writer(db, rng, now)
+    writer = _Writer(db, now)
     writer.run(plan, first_day, progress or (lambda finished, planned: None))
     by_status = Counter(writer.ends.values())
     return HistorySummary(
@@ -692,9 +692,8 @@ def _delays(rng: random.Random, order: _Order, now: datetime) -> dict[str, timed
 class _Writer:
     """Runs every order's life as a sequence of steps, earliest step first."""
 
-    def __init__(self, db: Database, rng: random.Random, now: datetime) -> None:
+    def __init__(self, db: Database, now: datetime) -> None:
         self.db = db
-        self.rng = rng
         self.now = now
         self.ends: dict[str, str] = {}
         self.receipts = 0
@@ -736,6 +735,12 @@ class _Writer:
             for line in order.lines:
                 demand[(order.placed_at.date(), line.sku)] += line.quantity
         home = {product.sku: product.warehouse for product in HISTORY_PRODUCTS}
+        receipt_reasons = {
+            product.sku: StockReason.PRODUCTION_OUTPUT
+            if product.sourcing is Sourcing.MAKE
+            else StockReason.SUPPLIER_DELIVERY
+            for product in HISTORY_PRODUCTS
+        }
         day = first_day - timedelta(days=1)
         while day <= self.now.date():
             morning = datetime.combine(day, datetime.min.time(), UTC) + timedelta(hours=5)
@@ -747,19 +752,19 @@ class _Writer:
                         demand[(day + timedelta(days=n), sku)] for n in range(8, 15)
                     )
                     ensure_stock_level(session, sku, warehouse)
-                    level = session.get(StockLevel, (sku, warehouse))
                     free = sum(
                         row.on_hand - row.reserved
                         for row in session.scalars(select(StockLevel).where(StockLevel.sku == sku))
                     )
-                    if level is not None and free < week:
-                        units = fortnight * 6 // 5 - free + 1
+                    if free < week:
                         change_stock(
                             session,
                             sku=sku,
                             warehouse_id=warehouse,
                             kind=MovementKind.RECEIVE,
-                            on_hand_change=units,
+                            on_hand_change=fortnight * 6 // 5 - free + 1,
+                            reason=receipt_reasons[sku].value,
+                            actor=HISTORY_ACTOR,
                         )
                         self.receipts += 1
             day += timedelta(days=1)
