@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated
 
@@ -31,6 +33,9 @@ class MovementKind(StrEnum):
     SHIP = "ship"
     ADJUST = "adjust"
     STOCKTAKE = "stocktake"
+    TRANSFER_OUT = "transfer_out"
+    """Out of one warehouse onto a transfer: in transit until the other receives it."""
+    TRANSFER_IN = "transfer_in"
 
 
 class ReservationStatus(StrEnum):
@@ -79,6 +84,10 @@ class StockReason(StrEnum):
     FOUND = "found"
     LOST = "lost"
     CORRECTION = "correction"
+    STOCKTAKE = "stocktake"
+    """A count's variance, posted (the reference names the count)."""
+    TRANSFER = "transfer"
+    """Between warehouses (the reference names the transfer)."""
 
 
 REASONS = {
@@ -151,3 +160,141 @@ class StockMoved(BaseModel):
     reserved: int
     repeated: bool = False
     """True: the same reference was booked before; nothing changed now."""
+
+
+# --- transfers -------------------------------------------------------------------------
+
+
+class TransferStatus(StrEnum):
+    """Life of a transfer between warehouses."""
+
+    IN_TRANSIT = "in_transit"
+    """Out of the sending warehouse, not yet in the receiving one."""
+    RECEIVED = "received"
+
+
+class TransferLine(BaseModel):
+    """Units of one product on a transfer."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
+
+    sku: Annotated[str, Field(min_length=1, max_length=64)]
+    quantity: Annotated[StrictInt, Field(ge=1, le=10_000_000)]
+
+
+class TransferRequest(InboundMessage):
+    """Send stock from one warehouse to another (console, API, ``oms stock transfer``)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
+
+    from_warehouse_id: Annotated[str, Field(min_length=1, max_length=32)]
+    to_warehouse_id: Annotated[str, Field(min_length=1, max_length=32)]
+    lines: Annotated[list[TransferLine], Field(min_length=1, max_length=500)]
+    reference: Annotated[str, Field(max_length=64)] = ""
+    """The transfer note; the same reference twice sends once."""
+    actor: Annotated[str, Field(min_length=1, max_length=64)]
+
+    @model_validator(mode="after")
+    def _two_places_distinct_products(self) -> TransferRequest:
+        if self.from_warehouse_id == self.to_warehouse_id:
+            raise ValueError("to_warehouse_id: a transfer goes to another warehouse")
+        skus = [line.sku for line in self.lines]
+        repeated = sorted({sku for sku in skus if skus.count(sku) > 1})
+        if repeated:
+            raise ValueError(f"lines: each product once per transfer ({', '.join(repeated)})")
+        return self
+
+
+class TransferView(BaseModel):
+    """A transfer as people and clients read it."""
+
+    id: int
+    from_warehouse_id: str
+    to_warehouse_id: str
+    status: TransferStatus
+    lines: list[TransferLine]
+    reference: str
+    dispatched_by: str
+    dispatched_at: datetime
+    received_by: str | None = None
+    received_at: datetime | None = None
+    repeated: bool = False
+    """True: the reference was sent before; this is that transfer, nothing changed now."""
+
+
+# --- stocktakes ------------------------------------------------------------------------
+
+
+class StocktakeStatus(StrEnum):
+    """Life of a count."""
+
+    OPEN = "open"
+    """Counters enter what they find."""
+    POSTED = "posted"
+    """Variances written to the ledger as adjustments."""
+    CANCELLED = "cancelled"
+
+
+class StocktakeOpening(InboundMessage):
+    """Open a count for a warehouse: all its products, or the ones named."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
+
+    warehouse_id: Annotated[str, Field(min_length=1, max_length=32)]
+    skus: Annotated[
+        list[Annotated[str, Field(min_length=1, max_length=64)]], Field(max_length=5000)
+    ] = []
+    """Empty: every product the warehouse keeps a level for."""
+    approval_threshold: Annotated[Decimal, Field(ge=0, le=10_000_000, decimal_places=2)] = Decimal(
+        "100.00"
+    )
+    """A variance worth more than this at cost needs a supervisor's approval before posting."""
+    actor: Annotated[str, Field(min_length=1, max_length=64)]
+
+
+class StocktakeLineView(BaseModel):
+    """One product of a count. ``book`` and ``variance`` are for supervisors only: a
+    counter's view leaves them out (a blind count)."""
+
+    sku: str
+    name: str
+    unit: str
+    counted: int | None
+    counted_by: str | None
+    book: int | None = None
+    """On hand in the book when the count was entered."""
+    variance: int | None = None
+    """Counted minus book: what posting adds (negative: takes away)."""
+    variance_value: Decimal | None = None
+    needs_approval: bool = False
+    approved_by: str | None = None
+
+
+class StocktakeView(BaseModel):
+    """A count and its lines."""
+
+    id: int
+    warehouse_id: str
+    status: StocktakeStatus
+    approval_threshold: Decimal
+    opened_by: str
+    opened_at: datetime
+    closed_by: str | None
+    closed_at: datetime | None
+    lines: list[StocktakeLineView]
+
+    @property
+    def counted(self) -> int:
+        """Lines counted so far."""
+        return sum(1 for line in self.lines if line.counted is not None)
+
+    def blind(self) -> StocktakeView:
+        """The view for counters: no book figures, no variances."""
+        return self.model_copy(
+            update={
+                "lines": [
+                    line.model_copy(update={"book": None, "variance": None, "variance_value": None})
+                    for line in self.lines
+                ]
+            }
+        )

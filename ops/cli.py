@@ -70,6 +70,7 @@ from .rendering import history_table, order_timeline, summary_table, violation_t
 from .serve import serve
 from .staff import StaffAction, StaffActionError, perform
 from .stock import stock_app
+from .stocktakes import stocktake_app
 from .users import users_app
 
 app = typer.Typer(
@@ -89,6 +90,7 @@ app.add_typer(users_app, name="users")
 app.add_typer(api_keys_app, name="api-keys")
 app.add_typer(catalogue_app, name="catalogue")
 app.add_typer(stock_app, name="stock")
+app.add_typer(stocktake_app, name="stocktake")
 
 
 @app.command()

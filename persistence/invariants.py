@@ -12,7 +12,7 @@ from pydantic import BaseModel
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from domain.inventory import MovementKind, ReservationStatus
+from domain.inventory import MovementKind, ReservationStatus, TransferStatus
 from domain.orders import FINAL_STATUSES
 from domain.settlement import InvoiceStatus, PaymentKind
 from domain.shipping import ShipmentStatus
@@ -27,6 +27,8 @@ from persistence.models import (
     Shipment,
     StockLevel,
     StockMovement,
+    StockTransfer,
+    StockTransferLine,
     SupplyOrder,
 )
 
@@ -249,10 +251,61 @@ def effects_applied_once(session: Session) -> list[Violation]:
     return violations
 
 
+def transfers_accounted(session: Session) -> list[Violation]:
+    """Every unit a transfer took out of one warehouse is in transit or in the other:
+    per transfer and product, the ledger's ``transfer_out`` is the line's quantity, and
+    its ``transfer_in`` too once received (none while in transit)."""
+    booked: dict[tuple[str, str], dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for reference, sku, kind, units in session.execute(
+        select(
+            StockMovement.reference,
+            StockMovement.sku,
+            StockMovement.kind,
+            func.sum(StockMovement.on_hand_change),
+        )
+        .where(
+            StockMovement.kind.in_(
+                [MovementKind.TRANSFER_OUT.value, MovementKind.TRANSFER_IN.value]
+            )
+        )
+        .group_by(StockMovement.reference, StockMovement.sku, StockMovement.kind)
+    ):
+        booked[(reference, sku)][kind] += int(units)
+    expected: dict[tuple[str, str], dict[str, int]] = {}
+    for transfer_id, status, sku, quantity in session.execute(
+        select(
+            StockTransfer.id,
+            StockTransfer.status,
+            StockTransferLine.sku,
+            StockTransferLine.quantity,
+        ).join(StockTransferLine, StockTransferLine.transfer_id == StockTransfer.id)
+    ):
+        received = quantity if status == TransferStatus.RECEIVED.value else 0
+        expected[(f"transfer-{transfer_id}", sku)] = {
+            MovementKind.TRANSFER_OUT.value: -quantity,
+            MovementKind.TRANSFER_IN.value: received,
+        }
+    violations = []
+    for key in sorted(set(booked) | set(expected)):
+        want = expected.get(key, {})
+        got = booked.get(key, {})
+        if any(got.get(kind, 0) != want.get(kind, 0) for kind in set(got) | set(want)):
+            reference, sku = key
+            violations.append(
+                Violation(
+                    invariant="transfers accounted for",
+                    subject=f"{reference} {sku}",
+                    detail=f"expected out/in {dict(want)}, ledger {dict(got)}",
+                )
+            )
+    return violations
+
+
 def check_database(session: Session) -> list[Violation]:
     """Every invariant the business database alone can prove."""
     return [
         *stock_conservation(session),
+        *transfers_accounted(session),
         *money_conservation(session),
         *nothing_open_for_finished_orders(session),
         *effects_applied_once(session),

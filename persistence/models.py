@@ -180,6 +180,64 @@ class StockMovement(Base):
     """The paper behind it: a delivery note, a scrap report, a count sheet."""
 
 
+class StockTransfer(Base):
+    """Stock sent from one warehouse to another: in transit until received."""
+
+    __tablename__ = "stock_transfers"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    from_warehouse_id: Mapped[str] = mapped_column(ForeignKey("warehouses.id"))
+    to_warehouse_id: Mapped[str] = mapped_column(ForeignKey("warehouses.id"))
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    reference: Mapped[str] = mapped_column(String(64), default="", server_default="")
+    dispatched_by: Mapped[str] = mapped_column(String(64))
+    dispatched_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    received_by: Mapped[str | None] = mapped_column(String(64))
+    received_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+
+
+class StockTransferLine(Base):
+    """Units of one product on a transfer."""
+
+    __tablename__ = "stock_transfer_lines"
+
+    transfer_id: Mapped[int] = mapped_column(ForeignKey("stock_transfers.id"), primary_key=True)
+    sku: Mapped[str] = mapped_column(ForeignKey("products.sku"), primary_key=True)
+    quantity: Mapped[int]
+
+
+class Stocktake(Base):
+    """A count of a warehouse (all of it or some products)."""
+
+    __tablename__ = "stocktakes"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    warehouse_id: Mapped[str] = mapped_column(ForeignKey("warehouses.id"))
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    approval_threshold: Mapped[Decimal] = mapped_column(Money)
+    opened_by: Mapped[str] = mapped_column(String(64))
+    opened_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    closed_by: Mapped[str | None] = mapped_column(String(64))
+    closed_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+
+
+class StocktakeLine(Base):
+    """One product of a count: what was found, the book at that moment, who approved."""
+
+    __tablename__ = "stocktake_lines"
+
+    stocktake_id: Mapped[int] = mapped_column(ForeignKey("stocktakes.id"), primary_key=True)
+    sku: Mapped[str] = mapped_column(ForeignKey("products.sku"), primary_key=True)
+    counted: Mapped[int | None]
+    book: Mapped[int | None]
+    """On hand in the book when the count was entered: movements after it are in the book
+    and not in the count, so the variance is ``counted - book`` whenever it is posted."""
+    counted_by: Mapped[str | None] = mapped_column(String(64))
+    counted_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    approved_by: Mapped[str | None] = mapped_column(String(64))
+    approved_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+
+
 class Reservation(Base):
     """Stock promised to one order line in one warehouse."""
 

@@ -1,0 +1,170 @@
+"""Transfers between warehouses: out of one (in transit), then received into the other.
+
+Each step is one transaction writing its ledger rows (``transfer_out`` at dispatch,
+``transfer_in`` at receipt, both with the transfer as reference), so ``oms check``
+finds every unit either on a shelf or on a transfer still in transit.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from domain.inventory import (
+    MovementKind,
+    StockReason,
+    TransferLine,
+    TransferRequest,
+    TransferStatus,
+    TransferView,
+)
+from persistence.database import Database
+from persistence.idempotency import run_once
+from persistence.models import Product, StockLevel, StockTransfer, StockTransferLine, Warehouse
+
+from .records import utcnow
+from .stock import StockOperationError, change_stock, ensure_stock_level
+
+
+def transfer_reference(transfer_id: int) -> str:
+    """The reference a transfer's ledger rows carry."""
+    return f"transfer-{transfer_id}"
+
+
+def dispatch_transfer(db: Database, request: TransferRequest) -> TransferView:
+    """Take the lines out of the sending warehouse and put them in transit, all or none.
+
+    Refused, naming each line, when a product or warehouse is unknown or the sender
+    has fewer free units than asked (what orders hold never leaves). With a reference,
+    a repeat finds the first transfer and changes nothing.
+    """
+    sent = False
+
+    def effect(session: Session) -> TransferView:
+        nonlocal sent
+        for warehouse_id in (request.from_warehouse_id, request.to_warehouse_id):
+            if session.get(Warehouse, warehouse_id) is None:
+                raise StockOperationError(f"warehouse {warehouse_id!r}: no such warehouse")
+        now = utcnow()
+        transfer = StockTransfer(
+            from_warehouse_id=request.from_warehouse_id,
+            to_warehouse_id=request.to_warehouse_id,
+            status=TransferStatus.IN_TRANSIT.value,
+            reference=request.reference,
+            dispatched_by=request.actor,
+            dispatched_at=now,
+        )
+        session.add(transfer)
+        session.flush()
+        problems = []
+        for line in request.lines:
+            if session.get(Product, line.sku) is None:
+                problems.append(f"{line.sku}: no such product")
+                continue
+            session.add(
+                StockTransferLine(transfer_id=transfer.id, sku=line.sku, quantity=line.quantity)
+            )
+            if not change_stock(
+                session,
+                sku=line.sku,
+                warehouse_id=request.from_warehouse_id,
+                kind=MovementKind.TRANSFER_OUT,
+                on_hand_change=-line.quantity,
+                reason=StockReason.TRANSFER.value,
+                actor=request.actor,
+                reference=transfer_reference(transfer.id),
+            ):
+                level = session.get(StockLevel, (line.sku, request.from_warehouse_id))
+                free = 0 if level is None else level.on_hand - level.reserved
+                problems.append(
+                    f"{line.sku}: {line.quantity} asked, {free} free in {request.from_warehouse_id}"
+                )
+        if problems:
+            raise StockOperationError("transfer refused: " + "; ".join(problems))
+        sent = True
+        return _view(session, transfer)
+
+    if not request.reference:
+        with db.transaction() as session:
+            return effect(session)
+    key = f"stock:transfer:{request.from_warehouse_id}:{request.reference}"
+    answer = run_once(db, key, TransferView, effect)
+    if sent:
+        return answer
+    return transfer_view(db, answer.id).model_copy(update={"repeated": True})
+
+
+def receive_transfer(db: Database, transfer_id: int, actor: str) -> TransferView:
+    """Book a transfer in transit into the receiving warehouse; a second receipt is refused
+    with who received it and when."""
+    with db.transaction() as session:
+        transfer = session.get(StockTransfer, transfer_id, with_for_update=True)
+        if transfer is None:
+            raise StockOperationError(f"transfer {transfer_id}: no such transfer")
+        if transfer.status != TransferStatus.IN_TRANSIT.value:
+            raise StockOperationError(
+                f"transfer {transfer_id} was received by {transfer.received_by} "
+                f"at {transfer.received_at:%Y-%m-%d %H:%M} UTC"
+            )
+        for line in _lines(session, transfer_id):
+            ensure_stock_level(session, line.sku, transfer.to_warehouse_id)
+            change_stock(
+                session,
+                sku=line.sku,
+                warehouse_id=transfer.to_warehouse_id,
+                kind=MovementKind.TRANSFER_IN,
+                on_hand_change=line.quantity,
+                reason=StockReason.TRANSFER.value,
+                actor=actor,
+                reference=transfer_reference(transfer_id),
+            )
+        transfer.status = TransferStatus.RECEIVED.value
+        transfer.received_by = actor
+        transfer.received_at = utcnow()
+        return _view(session, transfer)
+
+
+def transfer_view(db: Database, transfer_id: int) -> TransferView:
+    """One transfer; :class:`StockOperationError` when there is none."""
+    with db.reading() as session:
+        transfer = session.get(StockTransfer, transfer_id)
+        if transfer is None:
+            raise StockOperationError(f"transfer {transfer_id}: no such transfer")
+        return _view(session, transfer)
+
+
+def transfers(db: Database, *, status: TransferStatus | None = None) -> list[TransferView]:
+    """Transfers newest first (those of one status), at most 200."""
+    query = select(StockTransfer).order_by(StockTransfer.id.desc()).limit(200)
+    if status is not None:
+        query = query.where(StockTransfer.status == status.value)
+    with db.reading() as session:
+        return [_view(session, transfer) for transfer in session.scalars(query)]
+
+
+def _lines(session: Session, transfer_id: int) -> list[StockTransferLine]:
+    return list(
+        session.scalars(
+            select(StockTransferLine)
+            .where(StockTransferLine.transfer_id == transfer_id)
+            .order_by(StockTransferLine.sku)
+        )
+    )
+
+
+def _view(session: Session, transfer: StockTransfer) -> TransferView:
+    return TransferView(
+        id=transfer.id,
+        from_warehouse_id=transfer.from_warehouse_id,
+        to_warehouse_id=transfer.to_warehouse_id,
+        status=TransferStatus(transfer.status),
+        lines=[
+            TransferLine(sku=line.sku, quantity=line.quantity)
+            for line in _lines(session, transfer.id)
+        ],
+        reference=transfer.reference,
+        dispatched_by=transfer.dispatched_by,
+        dispatched_at=transfer.dispatched_at,
+        received_by=transfer.received_by,
+        received_at=transfer.received_at,
+    )
