@@ -43,6 +43,10 @@ class Permission(StrEnum):
     """See customers' names, e-mail and addresses (others see them pseudonymised)."""
     VIEW_STOCK = "stock.view"
     """See stock per product and warehouse: on hand, reserved, free, incoming, value."""
+    OPERATE_STOCK = "stock.operate"
+    """Receipts, issues, adjustments, transfers; open and count stocktakes."""
+    APPROVE_STOCK = "stock.approve"
+    """See a count's book figures and variances, approve big variances, post counts."""
     MANAGE_USERS = "admin.users"
     """Create, disable and unlock users; reset passwords."""
     MANAGE_API_KEYS = "admin.api_keys"
@@ -61,7 +65,9 @@ PERMISSIONS: dict[Role, frozenset[Permission]] = {
     ),
     Role.CUSTOMER_SERVICE: frozenset({Permission.VIEW_ORDERS, Permission.VIEW_PERSONAL_DATA}),
     Role.ANALYST: frozenset({Permission.VIEW_ORDERS, Permission.VIEW_STOCK}),
-    Role.WAREHOUSE: frozenset({Permission.VIEW_ORDERS, Permission.VIEW_STOCK}),
+    Role.WAREHOUSE: frozenset(
+        {Permission.VIEW_ORDERS, Permission.VIEW_STOCK, Permission.OPERATE_STOCK}
+    ),
     Role.ADMIN: frozenset(Permission),
 }
 """The permission matrix: what each role holds."""

@@ -108,8 +108,8 @@ REASONS = {
 """The reasons each operation takes (the reason codes of the ledger)."""
 
 
-class StockChange(InboundMessage):
-    """One stock operation as the warehouse asks for it (console, API, ``oms stock``)."""
+class StockChangeDocument(InboundMessage):
+    """One stock operation as a system sends it over the API (its key names the actor)."""
 
     model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
 
@@ -122,10 +122,9 @@ class StockChange(InboundMessage):
     reference: Annotated[str, Field(max_length=64)] = ""
     """The paper behind it (delivery note, scrap report); the same reference twice for the
     same operation, product and warehouse counts once."""
-    actor: Annotated[str, Field(min_length=1, max_length=64)]
 
     @model_validator(mode="after")
-    def _fits_the_operation(self) -> StockChange:
+    def _fits_the_operation(self) -> StockChangeDocument:
         if self.reason not in REASONS[self.operation]:
             allowed = ", ".join(reason.value for reason in REASONS[self.operation])
             raise ValueError(
@@ -149,6 +148,16 @@ class StockChange(InboundMessage):
     def on_hand_change(self) -> int:
         """The change to on hand stock."""
         return -self.quantity if self.operation is StockOperation.ISSUE else self.quantity
+
+    def by(self, actor: str) -> StockChange:
+        """This operation done by ``actor``."""
+        return StockChange(**self.model_dump(), actor=actor)
+
+
+class StockChange(StockChangeDocument):
+    """One stock operation as the warehouse asks for it (console, API, ``oms stock``)."""
+
+    actor: Annotated[str, Field(min_length=1, max_length=64)]
 
 
 class StockMoved(BaseModel):
@@ -182,8 +191,8 @@ class TransferLine(BaseModel):
     quantity: Annotated[StrictInt, Field(ge=1, le=10_000_000)]
 
 
-class TransferRequest(InboundMessage):
-    """Send stock from one warehouse to another (console, API, ``oms stock transfer``)."""
+class TransferDocument(InboundMessage):
+    """A transfer as a system sends it over the API (its key names the actor)."""
 
     model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
 
@@ -192,10 +201,9 @@ class TransferRequest(InboundMessage):
     lines: Annotated[list[TransferLine], Field(min_length=1, max_length=500)]
     reference: Annotated[str, Field(max_length=64)] = ""
     """The transfer note; the same reference twice sends once."""
-    actor: Annotated[str, Field(min_length=1, max_length=64)]
 
     @model_validator(mode="after")
-    def _two_places_distinct_products(self) -> TransferRequest:
+    def _two_places_distinct_products(self) -> TransferDocument:
         if self.from_warehouse_id == self.to_warehouse_id:
             raise ValueError("to_warehouse_id: a transfer goes to another warehouse")
         skus = [line.sku for line in self.lines]
@@ -203,6 +211,16 @@ class TransferRequest(InboundMessage):
         if repeated:
             raise ValueError(f"lines: each product once per transfer ({', '.join(repeated)})")
         return self
+
+    def by(self, actor: str) -> TransferRequest:
+        """This transfer sent by ``actor``."""
+        return TransferRequest(**self.model_dump(), actor=actor)
+
+
+class TransferRequest(TransferDocument):
+    """Send stock from one warehouse to another (console, API, ``oms stock transfer``)."""
+
+    actor: Annotated[str, Field(min_length=1, max_length=64)]
 
 
 class TransferView(BaseModel):

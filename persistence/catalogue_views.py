@@ -9,7 +9,7 @@ from pydantic import BaseModel
 from sqlalchemy import select
 
 from persistence.database import Database
-from persistence.models import Customer, Product
+from persistence.models import Customer, Product, Warehouse
 
 
 class CustomerChoice(BaseModel):
@@ -62,3 +62,26 @@ def price_list(db: Database, skus: set[str]) -> dict[str, Decimal]:
             select(Product.sku, Product.unit_price).where(Product.sku.in_(skus))
         ).all()
     return {row.sku: row.unit_price for row in rows}
+
+
+class WarehouseChoice(BaseModel):
+    """A warehouse stock can be booked in."""
+
+    id: str
+    name: str
+
+
+def stock_choices(db: Database) -> tuple[list[WarehouseChoice], list[ProductChoice]]:
+    """Warehouses by priority and active products by SKU, for the stock forms."""
+    with db.reading() as session:
+        warehouses = session.scalars(select(Warehouse).order_by(Warehouse.priority, Warehouse.id))
+        products = session.scalars(
+            select(Product).where(Product.active.is_(True)).order_by(Product.sku)
+        )
+        return (
+            [WarehouseChoice(id=w.id, name=w.name) for w in warehouses],
+            [
+                ProductChoice(sku=p.sku, name=p.name, unit_price=p.unit_price, currency=p.currency)
+                for p in products
+            ],
+        )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from domain.access import Permission, Role, SystemRole
+from domain.inventory import StockReason, StocktakeStatus
 from domain.orders import EventKind, OrderStatus
 from domain.worklists import OrderList
 
@@ -26,6 +27,8 @@ PERMISSION_LABELS = {
     Permission.ENTER_ORDERS: N_("Enter phone and fax orders"),
     Permission.VIEW_PERSONAL_DATA: N_("See customers' names, e-mail addresses and addresses"),
     Permission.VIEW_STOCK: N_("See stock per product and warehouse"),
+    Permission.OPERATE_STOCK: N_("Receive, issue, adjust and transfer stock; count it"),
+    Permission.APPROVE_STOCK: N_("See count variances, approve big ones"),
     Permission.MANAGE_USERS: N_("Manage users"),
     Permission.MANAGE_API_KEYS: N_("Manage API keys for systems"),
 }
@@ -143,3 +146,34 @@ EVENT_LABELS = {
     EventKind.FAILED: N_("failed"),
 }
 """Every audit event kind, as people read it on an order's timeline."""
+
+
+REASON_LABELS = {
+    StockReason.SUPPLIER_DELIVERY: N_("Supplier delivery"),
+    StockReason.PRODUCTION_OUTPUT: N_("Production output"),
+    StockReason.CUSTOMER_RETURN: N_("Customer return"),
+    StockReason.OPENING_BALANCE: N_("Opening balance"),
+    StockReason.SCRAP: N_("Scrap"),
+    StockReason.SAMPLE: N_("Sample"),
+    StockReason.INTERNAL_USE: N_("Internal use"),
+    StockReason.DAMAGED: N_("Damaged"),
+    StockReason.FOUND: N_("Found"),
+    StockReason.LOST: N_("Lost"),
+    StockReason.CORRECTION: N_("Booking correction"),
+    StockReason.STOCKTAKE: N_("Stocktake"),
+    StockReason.TRANSFER: N_("Transfer"),
+}
+"""The stock ledger's reason codes as people read them."""
+
+STOCKTAKE_LABELS = {
+    StocktakeStatus.OPEN: N_("open"),
+    StocktakeStatus.POSTED: N_("posted"),
+    StocktakeStatus.CANCELLED: N_("cancelled"),
+}
+
+STOCKTAKE_DONE = {
+    "count": N_("The counts are saved."),
+    "approve": N_("The variance is approved."),
+    "post": N_("The count is posted: its variances are in the ledger."),
+    "cancel": N_("The count is cancelled; nothing was posted."),
+}

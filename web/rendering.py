@@ -20,9 +20,12 @@ from .labels import (
     ADDRESS_LABELS,
     EVENT_LABELS,
     PERMISSION_LABELS,
+    REASON_LABELS,
     RESOLUTION_LABELS,
     ROLE_LABELS,
     STATUS_LABELS,
+    STOCKTAKE_DONE,
+    STOCKTAKE_LABELS,
     SYSTEM_ROLE_LABELS,
     WORKLIST_LABELS,
 )
@@ -67,6 +70,9 @@ def templates(locale: Locale) -> Environment:
     environment.globals["status_labels"] = STATUS_LABELS
     environment.globals["event_labels"] = EVENT_LABELS
     environment.globals["system_role_labels"] = SYSTEM_ROLE_LABELS
+    environment.globals["reason_labels"] = REASON_LABELS
+    environment.globals["stocktake_labels"] = STOCKTAKE_LABELS
+    environment.globals["stocktake_done"] = STOCKTAKE_DONE
     environment.globals["locales"] = list(Locale)
     return environment
 

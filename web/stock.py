@@ -1,20 +1,48 @@
-"""Inventory in the console: stock per product and warehouse (role ``warehouse``; order
-processing and analysts read it too)."""
+"""Inventory in the console: stock per product and warehouse, the ledger, the warehouse's
+operations (receipts, issues, adjustments, transfers) and stocktakes (role ``warehouse``
+operates; order processing and analysts read; an admin approves big count variances)."""
 
 from __future__ import annotations
 
 import functools
-from typing import Annotated
+import secrets
+from collections.abc import Callable
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Form, Query, Request
+from fastapi.responses import RedirectResponse
+from pydantic import ValidationError
 from starlette.responses import Response
 
 from domain.access import Permission
-from domain.inventory import MovementKind
+from domain.inventory import (
+    REASONS,
+    MovementKind,
+    StockChange,
+    StockOperation,
+    StocktakeOpening,
+    TransferLine,
+    TransferRequest,
+    TransferStatus,
+)
+from domain.messages import describe_validation_error
+from persistence.catalogue_views import stock_choices
+from persistence.database import Database
 from persistence.stock_views import stock_movements, stock_rows
+from persistence.transactions.stock import StockOperationError, book_stock_change
+from persistence.transactions.stocktakes import (
+    approve_variance,
+    cancel_stocktake,
+    open_stocktake,
+    post_stocktake,
+    record_count,
+    stocktake_view,
+    stocktakes,
+)
+from persistence.transactions.transfers import dispatch_transfer, receive_transfer, transfers
 
 from .rendering import render
-from .security import Staff, database, requires
+from .security import FormChecked, Staff, database, requires
 
 router = APIRouter(prefix="/stock")
 
@@ -78,4 +106,313 @@ async def movements_page(
             "kind": kind.value if kind else "",
             "outside_orders": outside_orders,
         },
+    )
+
+
+Operator = Annotated[Staff, Depends(requires(Permission.OPERATE_STOCK))]
+FormText = Annotated[str, Form()]
+TRANSFER_ROWS = 6
+"""Line rows the transfer form offers; empty rows are left out."""
+
+
+@router.get("/operations")
+async def operations_page(request: Request, user: Operator) -> Response:
+    """Forms for a goods receipt, a goods issue, an adjustment and a transfer."""
+    return await _operations(request, user, {})
+
+
+@router.post("/operations/{operation}")
+async def book_operation(
+    request: Request, operation: StockOperation, user: Operator, _form: FormChecked
+) -> Response:
+    """Book a receipt, issue or adjustment as the logged-in user; a wrong field or a
+    refusal is shown on the form with what was typed."""
+    values = await _form_values(request)
+
+    def change() -> StockChange:
+        return StockChange.model_validate(
+            {
+                "operation": operation.value,
+                "sku": values.get("sku", ""),
+                "warehouse_id": values.get("warehouse_id", ""),
+                "quantity": _whole(values.get("quantity", ""), "quantity"),
+                "reason": values.get("reason", ""),
+                "reference": values.get("reference", ""),
+                "actor": user.account.username,
+            }
+        )
+
+    def book(db: Database, built: StockChange) -> str:
+        moved = book_stock_change(db, built, once=values.get("action_id", ""))
+        return (
+            f"{operation.value}: {built.quantity} x {built.sku} in {built.warehouse_id}; "
+            f"now {moved.on_hand} on hand, {moved.reserved} reserved"
+        )
+
+    return await _act(request, user, operation.value, values, change, book)
+
+
+@router.post("/transfers")
+async def send_transfer(request: Request, user: Operator, _form: FormChecked) -> Response:
+    """Send stock to another warehouse as the logged-in user."""
+    values = await _form_values(request)
+
+    def request_of() -> TransferRequest:
+        lines = []
+        for row in range(1, TRANSFER_ROWS + 1):
+            sku = values.get(f"line-{row}-sku", "")
+            units = values.get(f"line-{row}-quantity", "")
+            if sku or units:
+                quantity = _whole(units, f"line {row} quantity")
+                lines.append(TransferLine.model_validate({"sku": sku, "quantity": quantity}))
+        return TransferRequest.model_validate(
+            {
+                "from_warehouse_id": values.get("from_warehouse_id", ""),
+                "to_warehouse_id": values.get("to_warehouse_id", ""),
+                "lines": lines,
+                "reference": values.get("reference", ""),
+                "actor": user.account.username,
+            }
+        )
+
+    def send(db: Database, built: TransferRequest) -> str:
+        sent = dispatch_transfer(db, built, once=values.get("action_id", ""))
+        return f"transfer {sent.id}: in transit to {sent.to_warehouse_id}"
+
+    return await _act(request, user, "transfer", values, request_of, send)
+
+
+@router.get("/transfers")
+async def transfers_page(
+    request: Request,
+    user: Annotated[Staff, Depends(requires(Permission.VIEW_STOCK))],
+    in_transit: bool = False,
+) -> Response:
+    """Transfers newest first, those in transit with a button to receive them."""
+    db = database(request)
+    status = TransferStatus.IN_TRANSIT if in_transit else None
+    rows = await db.run(functools.partial(transfers, status=status), db)
+    return render(
+        "transfers.html",
+        user.account.locale,
+        user=user,
+        rows=rows,
+        in_transit=in_transit,
+        done=request.query_params.get("done"),
+    )
+
+
+@router.post("/transfers/{transfer_id}/receive")
+async def receive(
+    request: Request, transfer_id: int, user: Operator, _form: FormChecked
+) -> Response:
+    """Book a transfer in transit into its receiving warehouse."""
+    db = database(request)
+    try:
+        await db.run(receive_transfer, db, transfer_id, user.account.username)
+    except StockOperationError as refused:
+        return _refused(user, str(refused), "/stock/transfers")
+    return RedirectResponse(f"/stock/transfers?done={transfer_id}", status_code=303)
+
+
+@router.get("/stocktakes")
+async def stocktakes_page(
+    request: Request, user: Annotated[Staff, Depends(requires(Permission.VIEW_STOCK))]
+) -> Response:
+    """Counts newest first, and a form to open one."""
+    return await _stocktakes(request, user, {}, None)
+
+
+@router.post("/stocktakes")
+async def open_count(request: Request, user: Operator, _form: FormChecked) -> Response:
+    """Open a count of a warehouse: every product it keeps, or those listed."""
+    values = await _form_values(request)
+    try:
+        opening = StocktakeOpening.model_validate(
+            {
+                "warehouse_id": values.get("warehouse_id", ""),
+                "skus": values.get("skus", "").replace(",", " ").split(),
+                "approval_threshold": values.get("approval_threshold") or "100.00",
+                "actor": user.account.username,
+            }
+        )
+    except ValidationError as invalid:
+        return await _stocktakes(request, user, values, _reasons(invalid), 422)
+    db = database(request)
+    try:
+        opened = await db.run(open_stocktake, db, opening)
+    except StockOperationError as refused:
+        return await _stocktakes(request, user, values, str(refused), 409)
+    return RedirectResponse(f"/stock/stocktakes/{opened.id}", status_code=303)
+
+
+@router.get("/stocktakes/{stocktake_id}")
+async def stocktake_page(
+    request: Request,
+    stocktake_id: int,
+    user: Annotated[Staff, Depends(requires(Permission.VIEW_STOCK))],
+) -> Response:
+    """A count: counters enter quantities without seeing the book; a supervisor sees the
+    variances, approves the big ones and posts."""
+    db = database(request)
+    try:
+        view = await db.run(stocktake_view, db, stocktake_id)
+    except StockOperationError as refused:
+        return render(
+            "problem.html", user.account.locale, 404, status=404, reason=str(refused), back=None
+        )
+    supervisor = user.may(Permission.APPROVE_STOCK)
+    return render(
+        "stocktake.html",
+        user.account.locale,
+        user=user,
+        take=view if supervisor else view.blind(),
+        supervisor=supervisor,
+        operator=user.may(Permission.OPERATE_STOCK),
+        done=request.query_params.get("done"),
+    )
+
+
+@router.post("/stocktakes/{stocktake_id}/count")
+async def count(
+    request: Request, stocktake_id: int, user: Operator, _form: FormChecked
+) -> Response:
+    """Enter what was found; empty fields are not counted yet."""
+    values = await _form_values(request)
+    back = f"/stock/stocktakes/{stocktake_id}"
+    counts: dict[str, int] = {}
+    try:
+        for key, value in values.items():
+            if key.startswith("count-") and value:
+                counts[key.removeprefix("count-")] = _whole(value, key.removeprefix("count-"))
+    except ValueError as invalid:
+        return _refused(user, str(invalid), back, 422)
+    db = database(request)
+    try:
+        await db.run(record_count, db, stocktake_id, counts, user.account.username)
+    except StockOperationError as refused:
+        return _refused(user, str(refused), back)
+    return RedirectResponse(f"{back}?done=count", status_code=303)
+
+
+@router.post("/stocktakes/{stocktake_id}/{step}")
+async def close_or_approve(
+    request: Request,
+    stocktake_id: int,
+    step: str,
+    user: Operator,
+    _form: FormChecked,
+    sku: FormText = "",
+) -> Response:
+    """Approve a variance (``approve``, supervisors), ``post`` the count or ``cancel`` it."""
+    back = f"/stock/stocktakes/{stocktake_id}"
+    steps: dict[str, Callable[..., Any]] = {
+        "approve": functools.partial(approve_variance, sku=sku),
+        "post": post_stocktake,
+        "cancel": cancel_stocktake,
+    }
+    if step not in steps:
+        return _refused(user, f"no such step {step!r}", back, 404)
+    if step == "approve" and not user.may(Permission.APPROVE_STOCK):
+        return _refused(user, "only a supervisor (stock.approve) approves a variance", back, 403)
+    db = database(request)
+    try:
+        await db.run(steps[step], db, stocktake_id=stocktake_id, actor=user.account.username)
+    except StockOperationError as refused:
+        return _refused(user, str(refused), back)
+    return RedirectResponse(f"{back}?done={step}", status_code=303)
+
+
+async def _form_values(request: Request) -> dict[str, str]:
+    return {key: str(value).strip() for key, value in (await request.form()).items()}
+
+
+def _whole(text: str, name: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise ValueError(f"{name}: a whole number of units, not {text!r}") from None
+
+
+def _reasons(invalid: Exception) -> str:
+    if isinstance(invalid, ValidationError):
+        return "; ".join(describe_validation_error(invalid))
+    return str(invalid)
+
+
+def _refused(user: Staff, reason: str, back: str, status: int = 409) -> Response:
+    return render(
+        "problem.html", user.account.locale, status, status=status, reason=reason, back=back
+    )
+
+
+async def _act(
+    request: Request,
+    user: Staff,
+    form: str,
+    values: dict[str, str],
+    build: Callable[[], Any],
+    effect: Callable[[Database, Any], str],
+) -> Response:
+    """Build the operation from the form, book it, and show the operations page again:
+    with the problem beside the form (422 unreadable, 409 refused) or what was booked."""
+    try:
+        built = build()
+    except (ValidationError, ValueError) as invalid:
+        return await _operations(request, user, {form: values}, {form: _reasons(invalid)}, 422)
+    db = database(request)
+    try:
+        booked = await db.run(effect, db, built)
+    except StockOperationError as refused:
+        return await _operations(request, user, {form: values}, {form: str(refused)}, 409)
+    return await _operations(request, user, {}, done=booked)
+
+
+async def _operations(
+    request: Request,
+    user: Staff,
+    values: dict[str, dict[str, str]],
+    problems: dict[str, str] | None = None,
+    status: int = 200,
+    done: str | None = None,
+) -> Response:
+    db = database(request)
+    warehouses, products = await db.run(stock_choices, db)
+    return render(
+        "stock_operations.html",
+        user.account.locale,
+        status,
+        user=user,
+        values=values,
+        problems=problems or {},
+        done=done,
+        reasons=REASONS,
+        operations=[StockOperation.RECEIPT, StockOperation.ISSUE, StockOperation.ADJUSTMENT],
+        warehouses=warehouses,
+        products=products,
+        transfer_rows=range(1, TRANSFER_ROWS + 1),
+        action_id=secrets.token_hex(16),
+    )
+
+
+async def _stocktakes(
+    request: Request,
+    user: Staff,
+    values: dict[str, str],
+    problem: str | None,
+    status: int = 200,
+) -> Response:
+    db = database(request)
+    counts = await db.run(stocktakes, db)
+    warehouses, _products = await db.run(stock_choices, db)
+    return render(
+        "stocktakes.html",
+        user.account.locale,
+        status,
+        user=user,
+        counts=[view.blind() for view in counts],
+        values=values,
+        problem=problem,
+        warehouses=warehouses,
+        operator=user.may(Permission.OPERATE_STOCK),
     )

@@ -124,13 +124,14 @@ class StockOperationError(ValueError):
     """A stock operation refused; the message says why, for a person to read."""
 
 
-def book_stock_change(db: Database, change: StockChange) -> StockMoved:
+def book_stock_change(db: Database, change: StockChange, *, once: str = "") -> StockMoved:
     """Receive, issue or adjust stock outside orders: one ledger row with its reason, actor
     and reference, refused when it would leave fewer units on hand than are reserved for
     orders (a count never breaks a running order's reservation) or than none.
 
     With a reference, the same operation on the same product and warehouse books once:
-    a repeat changes nothing and gets the first answer with ``repeated`` set.
+    a repeat changes nothing and gets the first answer with ``repeated`` set. ``once``
+    does the same without a reference (a console form's one-time id: a double click).
     """
     booked = False
 
@@ -168,10 +169,15 @@ def book_stock_change(db: Database, change: StockChange) -> StockMoved:
             reserved=level.reserved,
         )
 
-    if not change.reference:
+    if change.reference:
+        key = (
+            f"stock:{change.operation.value}:{change.warehouse_id}:{change.sku}:{change.reference}"
+        )
+    elif once:
+        key = f"stock:once:{once}"
+    else:
         with db.transaction() as session:
             return effect(session)
-    key = f"stock:{change.operation.value}:{change.warehouse_id}:{change.sku}:{change.reference}"
     answer = run_once(db, key, StockMoved, effect)
     return answer if booked else answer.model_copy(update={"repeated": True})
 

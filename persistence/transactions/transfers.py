@@ -31,12 +31,13 @@ def transfer_reference(transfer_id: int) -> str:
     return f"transfer-{transfer_id}"
 
 
-def dispatch_transfer(db: Database, request: TransferRequest) -> TransferView:
+def dispatch_transfer(db: Database, request: TransferRequest, *, once: str = "") -> TransferView:
     """Take the lines out of the sending warehouse and put them in transit, all or none.
 
     Refused, naming each line, when a product or warehouse is unknown or the sender
-    has fewer free units than asked (what orders hold never leaves). With a reference,
-    a repeat finds the first transfer and changes nothing.
+    has fewer free units than asked (what orders hold never leaves). With a reference
+    (or ``once``, a console form's one-time id), a repeat finds the first transfer and
+    changes nothing.
     """
     sent = False
 
@@ -84,10 +85,13 @@ def dispatch_transfer(db: Database, request: TransferRequest) -> TransferView:
         sent = True
         return _view(session, transfer)
 
-    if not request.reference:
+    if request.reference:
+        key = f"stock:transfer:{request.from_warehouse_id}:{request.reference}"
+    elif once:
+        key = f"stock:once:{once}"
+    else:
         with db.transaction() as session:
             return effect(session)
-    key = f"stock:transfer:{request.from_warehouse_id}:{request.reference}"
     answer = run_once(db, key, TransferView, effect)
     if sent:
         return answer

@@ -1,0 +1,164 @@
+"""Stock operations in the console (issue 16): a warehouse user books receipts, issues,
+adjustments and transfers and counts stock blind; an admin approves big variances."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from html import unescape
+
+import pytest
+from fastapi.testclient import TestClient
+
+from domain.access import Role
+from persistence.database import Database
+from persistence.invariants import check_database
+from persistence.models import StockLevel
+from persistence.transactions import accounts
+from runtime.settings import Settings
+from tests.test_web_admin import PASSWORD, log_in
+from web.app import create_app
+
+
+@pytest.fixture
+def client(db: Database, database_url: str) -> Iterator[TestClient]:
+    accounts.create_user(db, "kai.wu", PASSWORD, Role.WAREHOUSE, actor="test")
+    accounts.create_user(db, "ana.admin", PASSWORD, Role.ADMIN, actor="test")
+    accounts.create_user(db, "wen.li", PASSWORD, Role.ANALYST, actor="test")
+    with TestClient(
+        create_app(Settings(database_url=database_url), db), follow_redirects=False
+    ) as test_client:
+        yield test_client
+
+
+def level(db: Database, sku: str, warehouse_id: str) -> int:
+    with db.reading() as session:
+        row = session.get(StockLevel, (sku, warehouse_id))
+        return 0 if row is None else row.on_hand
+
+
+def text_of(html: str) -> str:
+    return unescape(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html)))
+
+
+def test_receipts_issues_and_adjustments_from_the_forms(client: TestClient, db: Database) -> None:
+    token = log_in(client, "kai.wu")
+    form = {"csrf_token": token, "sku": "WIDGET-1", "warehouse_id": "WH-BER"}
+    received = client.post(
+        "/stock/operations/receipt",
+        data={**form, "quantity": "25", "reason": "supplier_delivery", "action_id": "a1"},
+    )
+    assert received.status_code == 200
+    assert "receipt: 25 x WIDGET-1 in WH-BER; now 525 on hand" in text_of(received.text)
+    again = client.post(  # the same form sent twice (a double click) books once
+        "/stock/operations/receipt",
+        data={**form, "quantity": "25", "reason": "supplier_delivery", "action_id": "a1"},
+    )
+    assert again.status_code == 200
+    assert level(db, "WIDGET-1", "WH-BER") == 525
+
+    unreadable = client.post(
+        "/stock/operations/issue", data={**form, "quantity": "ten", "reason": "scrap"}
+    )
+    assert unreadable.status_code == 422
+    assert "quantity: a whole number of units, not 'ten'" in text_of(unreadable.text)
+    assert 'value="ten"' in unreadable.text  # what was typed stays in the form
+    wrong_reason = client.post(
+        "/stock/operations/issue", data={**form, "quantity": "1", "reason": "found"}
+    )
+    assert wrong_reason.status_code == 422
+    assert "reason 'found' is not one for a stock issue" in text_of(wrong_reason.text)
+    refused = client.post(
+        "/stock/operations/issue", data={**form, "quantity": "9999", "reason": "scrap"}
+    )
+    assert refused.status_code == 409
+    assert "issue of 9999 refused: 525 on hand, 0 reserved" in refused.text
+    adjusted = client.post(
+        "/stock/operations/adjustment", data={**form, "quantity": "-5", "reason": "lost"}
+    )
+    assert adjusted.status_code == 200
+    assert level(db, "WIDGET-1", "WH-BER") == 520
+    with db.reading() as session:
+        assert check_database(session) == []
+
+    analyst = log_in(client, "wen.li")
+    forbidden = client.post(
+        "/stock/operations/receipt",
+        data={**form, "csrf_token": analyst, "quantity": "1", "reason": "supplier_delivery"},
+    )
+    assert forbidden.status_code == 403
+    assert level(db, "WIDGET-1", "WH-BER") == 520
+
+
+def test_a_transfer_sent_and_received_in_the_console(client: TestClient, db: Database) -> None:
+    token = log_in(client, "kai.wu")
+    sent = client.post(
+        "/stock/transfers",
+        data={
+            "csrf_token": token,
+            "from_warehouse_id": "WH-BER",
+            "to_warehouse_id": "WH-HAM",
+            "line-1-sku": "GADGET-2",
+            "line-1-quantity": "3",
+            "reference": "TN-77",
+        },
+    )
+    assert sent.status_code == 200
+    assert "in transit to WH-HAM" in text_of(sent.text)
+    page = client.get("/stock/transfers?in_transit=true")
+    transfer_id = re.search(r'action="/stock/transfers/(\d+)/receive"', page.text)
+    assert transfer_id
+    assert "3 × GADGET-2" in page.text  # noqa: RUF001 - the page writes a multiplication sign
+    assert level(db, "GADGET-2", "WH-HAM") == 0
+    received = client.post(
+        f"/stock/transfers/{transfer_id.group(1)}/receive", data={"csrf_token": token}
+    )
+    assert received.status_code == 303
+    assert level(db, "GADGET-2", "WH-HAM") == 3
+    twice = client.post(
+        f"/stock/transfers/{transfer_id.group(1)}/receive", data={"csrf_token": token}
+    )
+    assert twice.status_code == 409
+    assert "was received by kai.wu" in twice.text
+    no_lines = client.post(
+        "/stock/transfers",
+        data={"csrf_token": token, "from_warehouse_id": "WH-BER", "to_warehouse_id": "WH-HAM"},
+    )
+    assert no_lines.status_code == 422
+    assert "lines" in text_of(no_lines.text)
+
+
+def test_a_blind_count_with_a_variance_an_admin_approves(client: TestClient, db: Database) -> None:
+    token = log_in(client, "kai.wu")
+    opened = client.post(
+        "/stock/stocktakes",
+        data={"csrf_token": token, "warehouse_id": "WH-BER", "skus": "GADGET-2, WIDGET-1"},
+    )
+    assert opened.status_code == 303
+    count_page = opened.headers["location"]
+    counted = client.post(
+        f"{count_page}/count",
+        data={"csrf_token": token, "count-GADGET-2": "37", "count-WIDGET-1": "500"},
+    )
+    assert counted.status_code == 303
+    blind = client.get(count_page).text
+    assert "Book" not in blind
+    assert "needs approval" not in blind  # counters see no variances
+    refused = client.post(f"{count_page}/post", data={"csrf_token": token})
+    assert refused.status_code == 409
+    assert "GADGET-2: variance -3 worth -411.00 needs a supervisor" in refused.text
+    self_approval = client.post(
+        f"{count_page}/approve", data={"csrf_token": token, "sku": "GADGET-2"}
+    )
+    assert self_approval.status_code == 403
+
+    admin = log_in(client, "ana.admin")
+    supervised = text_of(client.get(count_page).text)
+    assert "GADGET-2 Gadget, deluxe (pcs) 37 kai.wu 40 -3" in supervised
+    assert "needs approval" in supervised
+    approved = client.post(f"{count_page}/approve", data={"csrf_token": admin, "sku": "GADGET-2"})
+    assert approved.status_code == 303
+    assert client.post(f"{count_page}/post", data={"csrf_token": admin}).status_code == 303
+    assert "approved by ana.admin" in client.get(count_page).text
+    assert level(db, "GADGET-2", "WH-BER") == 37
+    assert level(db, "WIDGET-1", "WH-BER") == 500
