@@ -85,6 +85,8 @@ class SystemRole(StrEnum):
     """Submit orders and read their status (web shop, EDI gateway, phone system)."""
     READER = "reader"
     """Read orders only (a reporting tool)."""
+    WAREHOUSE = "warehouse"
+    """Read stock and book stock operations and transfers (a warehouse system, a scanner app)."""
 
 
 class ApiPermission(StrEnum):
@@ -92,11 +94,14 @@ class ApiPermission(StrEnum):
 
     SUBMIT_ORDERS = "api.orders.submit"
     READ_ORDERS = "api.orders.read"
+    READ_STOCK = "api.stock.read"
+    OPERATE_STOCK = "api.stock.operate"
 
 
 SYSTEM_PERMISSIONS: dict[SystemRole, frozenset[ApiPermission]] = {
     SystemRole.INTAKE: frozenset({ApiPermission.SUBMIT_ORDERS, ApiPermission.READ_ORDERS}),
     SystemRole.READER: frozenset({ApiPermission.READ_ORDERS}),
+    SystemRole.WAREHOUSE: frozenset({ApiPermission.READ_STOCK, ApiPermission.OPERATE_STOCK}),
 }
 """What each kind of API key may do."""
 

@@ -7,9 +7,9 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StrictInt, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictInt
 
-from domain.messages import InboundMessage
+from domain.messages import InboundMessage, whole_json_number
 from domain.orders import ReservationView
 
 RESERVE_STOCK = "reserve_stock"
@@ -116,33 +116,36 @@ class StockChangeDocument(InboundMessage):
     operation: StockOperation
     sku: Annotated[str, Field(min_length=1, max_length=64)]
     warehouse_id: Annotated[str, Field(min_length=1, max_length=32)]
-    quantity: Annotated[StrictInt, Field(ge=-10_000_000, le=10_000_000)]
+    quantity: Annotated[
+        StrictInt, Field(ge=-10_000_000, le=10_000_000), BeforeValidator(whole_json_number)
+    ]
     """Units in (receipt) or out (issue); for an adjustment, signed: +found, -lost."""
     reason: StockReason
     reference: Annotated[str, Field(max_length=64)] = ""
     """The paper behind it (delivery note, scrap report); the same reference twice for the
     same operation, product and warehouse counts once."""
 
-    @model_validator(mode="after")
-    def _fits_the_operation(self) -> StockChangeDocument:
+    def problem(self) -> str | None:
+        """Why this operation cannot be booked as asked, beyond its fields' shapes (the
+        reason must be one of the operation's, the quantity go the way the reason says);
+        None when it can."""
         if self.reason not in REASONS[self.operation]:
             allowed = ", ".join(reason.value for reason in REASONS[self.operation])
-            raise ValueError(
+            return (
                 f"reason {self.reason.value!r} is not one for a stock {self.operation.value} "
                 f"(it takes {allowed})"
             )
-        if self.operation is StockOperation.ADJUSTMENT:
-            if self.quantity == 0:
-                raise ValueError("quantity: an adjustment changes stock by at least one unit")
-            if self.reason is StockReason.FOUND and self.quantity < 0:
-                raise ValueError("quantity: found stock adds units (a positive change)")
-            if self.reason in (StockReason.LOST, StockReason.DAMAGED) and self.quantity > 0:
-                raise ValueError(
-                    f"quantity: {self.reason.value} stock takes units away (a negative change)"
-                )
-        elif self.quantity <= 0:
-            raise ValueError(f"quantity: a stock {self.operation.value} moves at least one unit")
-        return self
+        if self.operation is not StockOperation.ADJUSTMENT:
+            if self.quantity <= 0:
+                return f"quantity: a stock {self.operation.value} moves at least one unit"
+            return None
+        if self.quantity == 0:
+            return "quantity: an adjustment changes stock by at least one unit"
+        if self.reason is StockReason.FOUND and self.quantity < 0:
+            return "quantity: found stock adds units (a positive change)"
+        if self.reason in (StockReason.LOST, StockReason.DAMAGED) and self.quantity > 0:
+            return f"quantity: {self.reason.value} stock takes units away (a negative change)"
+        return None
 
     @property
     def on_hand_change(self) -> int:
@@ -182,13 +185,13 @@ class TransferStatus(StrEnum):
     RECEIVED = "received"
 
 
-class TransferLine(BaseModel):
+class TransferLine(InboundMessage):
     """Units of one product on a transfer."""
 
     model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
 
     sku: Annotated[str, Field(min_length=1, max_length=64)]
-    quantity: Annotated[StrictInt, Field(ge=1, le=10_000_000)]
+    quantity: Annotated[StrictInt, Field(ge=1, le=10_000_000), BeforeValidator(whole_json_number)]
 
 
 class TransferDocument(InboundMessage):
@@ -202,15 +205,16 @@ class TransferDocument(InboundMessage):
     reference: Annotated[str, Field(max_length=64)] = ""
     """The transfer note; the same reference twice sends once."""
 
-    @model_validator(mode="after")
-    def _two_places_distinct_products(self) -> TransferDocument:
+    def problem(self) -> str | None:
+        """Why this transfer cannot be sent as asked, beyond its fields' shapes; None when
+        it can."""
         if self.from_warehouse_id == self.to_warehouse_id:
-            raise ValueError("to_warehouse_id: a transfer goes to another warehouse")
+            return "to_warehouse_id: a transfer goes to another warehouse"
         skus = [line.sku for line in self.lines]
         repeated = sorted({sku for sku in skus if skus.count(sku) > 1})
         if repeated:
-            raise ValueError(f"lines: each product once per transfer ({', '.join(repeated)})")
-        return self
+            return f"lines: each product once per transfer ({', '.join(repeated)})"
+        return None
 
     def by(self, actor: str) -> TransferRequest:
         """This transfer sent by ``actor``."""

@@ -46,6 +46,14 @@ STORABLE_WORDS = f"^[^{_CONTROL}]*[^{_CONTROL}\\s][^{_CONTROL}]*$"
 """The same for a required field of a model that strips spaces: something besides them."""
 
 
+def whole_json_number(value: object) -> object:
+    """JSON has one kind of number: ``5.0`` is the integer 5 (as JSON Schema counts it).
+    A ``BeforeValidator`` for whole-number fields of documents that arrive as JSON."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
 def _storable_text_in_schema(schema: dict[str, Any], model: type[BaseModel]) -> None:
     """Say in the JSON schema what validation refuses: text fields without a pattern of
     their own get :data:`STORABLE_TEXT`, or :data:`STORABLE_WORDS` where the model strips

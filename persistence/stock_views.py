@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, computed_field
 from sqlalchemy import and_, func, select
 
 from domain.supply import SupplyStatus
@@ -29,16 +29,19 @@ class StockRow(BaseModel):
     reorder_point: int | None
     maximum: int | None
 
+    @computed_field  # type: ignore[prop-decorator]
     @property
     def free(self) -> int:
         """On hand and promised to nobody."""
         return self.on_hand - self.reserved
 
+    @computed_field  # type: ignore[prop-decorator]
     @property
     def below_reorder_point(self) -> bool:
         """Free and incoming stock at or under the reorder point: replenishment is due."""
         return self.reorder_point is not None and self.free + self.incoming <= self.reorder_point
 
+    @computed_field  # type: ignore[prop-decorator]
     @property
     def above_maximum(self) -> bool:
         """More on hand than the warehouse should keep."""

@@ -139,7 +139,14 @@ async def test_the_openapi_document_describes_the_api_and_no_console_page(
     api: TestClient,
 ) -> None:
     spec = (await call(api, "GET", "/openapi.json")).json()
-    assert set(spec["paths"]) == {"/api/v1/orders", "/api/v1/orders/{order_id}"}
+    assert set(spec["paths"]) == {
+        "/api/v1/orders",
+        "/api/v1/orders/{order_id}",
+        "/api/v1/stock",
+        "/api/v1/stock/operations",
+        "/api/v1/stock/transfers",
+        "/api/v1/stock/transfers/{transfer_id}/receive",
+    }
     assert spec["components"]["securitySchemes"]["ApiKey"]["scheme"] == "bearer"
     post = spec["paths"]["/api/v1/orders"]["post"]
     assert {"202", "401", "403", "413", "422"} <= set(post["responses"])

@@ -66,7 +66,7 @@ def test_receipts_issues_and_adjustments_from_the_forms(client: TestClient, db: 
     wrong_reason = client.post(
         "/stock/operations/issue", data={**form, "quantity": "1", "reason": "found"}
     )
-    assert wrong_reason.status_code == 422
+    assert wrong_reason.status_code == 409
     assert "reason 'found' is not one for a stock issue" in text_of(wrong_reason.text)
     refused = client.post(
         "/stock/operations/issue", data={**form, "quantity": "9999", "reason": "scrap"}

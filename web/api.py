@@ -17,6 +17,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictInt
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from domain.access import SYSTEM_PERMISSIONS, ApiKeyView, ApiPermission
+from domain.messages import whole_json_number
 from domain.orders import OrderSubmission, OrderView, SubmittedLine
 from ops.submissions import submit
 from persistence.order_views import OrderPage, OrderQuery, order_page, order_view
@@ -83,17 +84,12 @@ ERRORS: dict[int | str, dict[str, object]] = {
 }
 
 
-def _whole_number(value: object) -> object:
-    """JSON has one kind of number: ``5.0`` is the integer 5 (as JSON Schema counts it)."""
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    return value
-
-
 class DocumentLine(SubmittedLine):
     """An order line as JSON sends it: a whole quantity may be written ``5`` or ``5.0``."""
 
-    quantity: Annotated[StrictInt, Field(ge=-100_000, le=100_000), BeforeValidator(_whole_number)]
+    quantity: Annotated[
+        StrictInt, Field(ge=-100_000, le=100_000), BeforeValidator(whole_json_number)
+    ]
 
 
 class OrderDocument(OrderSubmission):

@@ -29,7 +29,7 @@ from persistence.transactions import accounts
 from persistence.transactions.accounts import AccountError
 from runtime.settings import Settings
 
-from . import admin, api, entry, i18n, orders, stock
+from . import admin, api, entry, i18n, orders, stock, stock_api
 from .rendering import DISPLAY_ZONE, render
 from .security import (
     LOGIN_CSRF_COOKIE,
@@ -131,6 +131,7 @@ def create_app(settings: Settings, db: Database, temporal: Client | None = None)
     app.include_router(stock.router, include_in_schema=False)
     app.include_router(admin.router, include_in_schema=False)
     app.include_router(api.router)
+    app.include_router(stock_api.router)
     return app
 
 

@@ -99,6 +99,7 @@ STATUS_LABELS = {
 SYSTEM_ROLE_LABELS = {
     SystemRole.INTAKE: N_("Intake: submit orders and read them"),
     SystemRole.READER: N_("Reader: read orders only"),
+    SystemRole.WAREHOUSE: N_("Warehouse: read stock, book stock operations and transfers"),
 }
 
 EVENT_LABELS = {

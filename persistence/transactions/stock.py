@@ -133,6 +133,9 @@ def book_stock_change(db: Database, change: StockChange, *, once: str = "") -> S
     a repeat changes nothing and gets the first answer with ``repeated`` set. ``once``
     does the same without a reference (a console form's one-time id: a double click).
     """
+    problem = change.problem()
+    if problem:
+        raise StockOperationError(problem)
     booked = False
 
     def effect(session: Session) -> StockMoved:

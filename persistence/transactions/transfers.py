@@ -39,6 +39,9 @@ def dispatch_transfer(db: Database, request: TransferRequest, *, once: str = "")
     (or ``once``, a console form's one-time id), a repeat finds the first transfer and
     changes nothing.
     """
+    problem = request.problem()
+    if problem:
+        raise StockOperationError(problem)
     sent = False
 
     def effect(session: Session) -> TransferView:
