@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 from pydantic import BaseModel, computed_field
@@ -49,9 +49,14 @@ class StockRow(BaseModel):
 
 
 def stock_rows(
-    db: Database, *, warehouse_id: str | None = None, search: str | None = None
+    db: Database,
+    *,
+    warehouse_id: str | None = None,
+    search: str | None = None,
+    sku: str | None = None,
 ) -> list[StockRow]:
-    """Every stock level (of one warehouse, of SKUs or names containing ``search``), by SKU."""
+    """Every stock level (of one warehouse, of SKUs or names containing ``search``, of one
+    ``sku``), by SKU."""
     incoming = (
         select(
             SupplyOrder.sku,
@@ -83,6 +88,8 @@ def stock_rows(
     )
     if warehouse_id:
         query = query.where(StockLevel.warehouse_id == warehouse_id)
+    if sku:
+        query = query.where(StockLevel.sku == sku)
     if search:
         pattern = f"%{search.strip()}%"
         query = query.where(Product.sku.ilike(pattern) | Product.name.ilike(pattern))
@@ -152,3 +159,50 @@ def stock_movements(
         [MovementRow.model_validate(row, from_attributes=True) for row in rows],
         rows[-1].id if more and rows else None,
     )
+
+
+class TimelinePoint(BaseModel):
+    """Stock of a product at the end of one day."""
+
+    day: date
+    on_hand: int
+    free: int
+
+
+def stock_timeline(
+    db: Database, sku: str, *, warehouse_id: str | None = None, days: int = 90, today: date
+) -> list[TimelinePoint]:
+    """On hand and free stock of ``sku`` (in one warehouse, or all) at the end of each of
+    the last ``days`` days up to ``today`` (UTC days), read back from today's levels
+    through the ledger."""
+    start = today - timedelta(days=days - 1)
+    levels = select(
+        func.coalesce(func.sum(StockLevel.on_hand), 0),
+        func.coalesce(func.sum(StockLevel.reserved), 0),
+    ).where(StockLevel.sku == sku)
+    moves = select(
+        StockMovement.created_at, StockMovement.on_hand_change, StockMovement.reserved_change
+    ).where(StockMovement.sku == sku, StockMovement.created_at >= datetime_at(start))
+    if warehouse_id:
+        levels = levels.where(StockLevel.warehouse_id == warehouse_id)
+        moves = moves.where(StockMovement.warehouse_id == warehouse_id)
+    with db.reading() as session:
+        on_hand, reserved = session.execute(levels).one()
+        changes: dict[date, tuple[int, int]] = {}
+        for created_at, on_hand_change, reserved_change in session.execute(moves):
+            day = created_at.date()
+            before = changes.get(day, (0, 0))
+            changes[day] = (before[0] + on_hand_change, before[1] + reserved_change)
+    points = []
+    for offset in range(days):
+        day = today - timedelta(days=offset)
+        points.append(TimelinePoint(day=day, on_hand=on_hand, free=on_hand - reserved))
+        on_hand_change, reserved_change = changes.get(day, (0, 0))
+        on_hand -= on_hand_change
+        reserved -= reserved_change
+    return points[::-1]
+
+
+def datetime_at(day: date) -> datetime:
+    """Midnight UTC at the start of ``day``."""
+    return datetime(day.year, day.month, day.day, tzinfo=UTC)

@@ -5,16 +5,21 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from html import unescape
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import func, select, update
 
 from domain.access import Role
+from domain.inventory import MovementKind
 from persistence.database import Database
 from persistence.invariants import check_database
-from persistence.models import StockLevel
+from persistence.models import StockLevel, StockMovement
+from persistence.stock_views import stock_timeline
 from persistence.transactions import accounts
+from persistence.transactions.stock import change_stock
 from runtime.settings import Settings
 from tests.test_web_admin import PASSWORD, log_in
 from web.app import create_app
@@ -162,3 +167,42 @@ def test_a_blind_count_with_a_variance_an_admin_approves(client: TestClient, db:
     assert "approved by ana.admin" in client.get(count_page).text
     assert level(db, "GADGET-2", "WH-BER") == 37
     assert level(db, "WIDGET-1", "WH-BER") == 500
+
+
+def test_a_products_page_charts_on_hand_and_free_stock_from_the_ledger(
+    client: TestClient, db: Database
+) -> None:
+    today = datetime.now(UTC).date()
+    with db.transaction() as session:  # 10 days ago 60 arrived, 3 days ago 20 were reserved
+        for days_ago, on_hand, reserved in ((10, 60, 0), (3, 0, 20)):
+            change_stock(
+                session,
+                sku="GADGET-2",
+                warehouse_id="WH-BER",
+                kind=MovementKind.RECEIVE if on_hand else MovementKind.RESERVE,
+                on_hand_change=on_hand,
+                reserved_change=reserved,
+            )
+            session.flush()
+            session.execute(
+                update(StockMovement)
+                .where(StockMovement.id == select(func.max(StockMovement.id)).scalar_subquery())
+                .values(created_at=datetime.now(UTC) - timedelta(days=days_ago))
+            )
+    points = stock_timeline(db, "GADGET-2", warehouse_id="WH-BER", days=14, today=today)
+    by_day = {(today - p.day).days: (p.on_hand, p.free) for p in points}
+    assert by_day[13] == (0, 0)
+    assert by_day[10] == (60, 60)
+    assert by_day[3] == (60, 40)
+    assert by_day[0] == (100, 80)  # and today the demo's opening 40
+
+    log_in(client, "wen.li")  # analysts read stock
+    page = client.get("/stock/products/GADGET-2?warehouse=WH-BER")
+    assert page.status_code == 200
+    assert "/stock/products/GADGET-2/chart.svg?warehouse=WH-BER" in page.text
+    chart = client.get("/stock/products/GADGET-2/chart.svg?warehouse=WH-BER")
+    assert chart.headers["content-type"] == "image/svg+xml"
+    assert chart.text.startswith("<?xml")
+    assert "On hand" in chart.text
+    assert "GADGET-2 · WH-BER" in chart.text
+    assert client.get("/stock/products/NOPE").status_code == 404

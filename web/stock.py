@@ -4,9 +4,11 @@ operates; order processing and analysts read; an admin approves big count varian
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import secrets
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Query, Request
@@ -28,7 +30,7 @@ from domain.inventory import (
 from domain.messages import describe_validation_error
 from persistence.catalogue_views import stock_choices
 from persistence.database import Database
-from persistence.stock_views import stock_movements, stock_rows
+from persistence.stock_views import stock_movements, stock_rows, stock_timeline
 from persistence.transactions.stock import StockOperationError, book_stock_change
 from persistence.transactions.stocktakes import (
     approve_variance,
@@ -41,6 +43,8 @@ from persistence.transactions.stocktakes import (
 )
 from persistence.transactions.transfers import dispatch_transfer, receive_transfer, transfers
 
+from .charts import StockChartLabels, stock_chart_svg
+from .i18n import translations
 from .rendering import render
 from .security import FormChecked, Staff, database, requires
 
@@ -67,6 +71,77 @@ async def stock_page(
         q=q or "",
         total_value=sum((row.value for row in rows), start=0),
     )
+
+
+@router.get("/products/{sku}")
+async def product_page(
+    request: Request,
+    sku: str,
+    user: Annotated[Staff, Depends(requires(Permission.VIEW_STOCK))],
+    warehouse: str | None = None,
+) -> Response:
+    """One product: its level in each warehouse, a chart of on hand and free stock over
+    the last 90 days, and its latest movements."""
+    db = database(request)
+    rows = await db.run(functools.partial(stock_rows, sku=sku), db)
+    if not rows:
+        return render(
+            "problem.html",
+            user.account.locale,
+            404,
+            status=404,
+            reason=f"no stock of {sku!r} is kept anywhere",
+            back="/stock",
+        )
+    movements, _next = await db.run(
+        functools.partial(stock_movements, sku=sku, warehouse_id=warehouse or None), db
+    )
+    return render(
+        "stock_product.html",
+        user.account.locale,
+        user=user,
+        sku=sku,
+        rows=rows,
+        warehouse=warehouse or "",
+        movements=movements[:20],
+    )
+
+
+@router.get("/products/{sku}/chart.svg")
+async def product_chart(
+    request: Request,
+    sku: str,
+    user: Annotated[Staff, Depends(requires(Permission.VIEW_STOCK))],
+    warehouse: str | None = None,
+    days: Annotated[int, Query(ge=7, le=730)] = 90,
+) -> Response:
+    """The product's on hand and free stock day by day, as an SVG image."""
+    db = database(request)
+    today = datetime.now(UTC).date()
+    points = await db.run(
+        functools.partial(stock_timeline, warehouse_id=warehouse or None, days=days, today=today),
+        db,
+        sku,
+    )
+    rows = await db.run(functools.partial(stock_rows, sku=sku, warehouse_id=warehouse or None), db)
+    one = rows[0] if warehouse and rows else None
+    gettext = translations(user.account.locale).gettext
+    labels = StockChartLabels(
+        title=f"{sku} · {warehouse or gettext('all warehouses')}",
+        on_hand=gettext("On hand"),
+        free=gettext("Free"),
+        reorder_point=gettext("Reorder point"),
+        maximum=gettext("Maximum"),
+        units=one.unit if one else gettext("Units"),
+    )
+    svg = await asyncio.to_thread(
+        stock_chart_svg,
+        points,
+        labels,
+        reorder_point=one.reorder_point if one else None,
+        maximum=one.maximum if one else None,
+    )
+    return Response(svg, media_type="image/svg+xml", headers={"Cache-Control": "no-store"})
 
 
 @router.get("/movements")
