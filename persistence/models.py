@@ -238,6 +238,32 @@ class StocktakeLine(Base):
     approved_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
 
 
+class StockAlert(Base):
+    """An alert on a stock level: open while its condition holds, then cleared (history)."""
+
+    __tablename__ = "stock_alerts"
+    __table_args__ = (
+        Index(
+            "uq_stock_alerts_open",
+            "sku",
+            "warehouse_id",
+            "kind",
+            unique=True,
+            sqlite_where=text("cleared_at IS NULL"),
+            postgresql_where=text("cleared_at IS NULL"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    sku: Mapped[str] = mapped_column(ForeignKey("products.sku"))
+    warehouse_id: Mapped[str] = mapped_column(ForeignKey("warehouses.id"))
+    kind: Mapped[str] = mapped_column(String(16))
+    detail: Mapped[str] = mapped_column(String(400))
+    raised_at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
+    cleared_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    cleared_detail: Mapped[str] = mapped_column(String(400), default="", server_default="")
+
+
 class Reservation(Base):
     """Stock promised to one order line in one warehouse."""
 

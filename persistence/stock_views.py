@@ -6,11 +6,20 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 from pydantic import BaseModel, computed_field
-from sqlalchemy import and_, func, select
+from sqlalchemy import Subquery, and_, func, select, union_all
 
+from domain.inventory import TransferStatus
 from domain.supply import SupplyStatus
 from persistence.database import Database
-from persistence.models import Product, StockLevel, StockMovement, StockPolicy, SupplyOrder
+from persistence.models import (
+    Product,
+    StockLevel,
+    StockMovement,
+    StockPolicy,
+    StockTransfer,
+    StockTransferLine,
+    SupplyOrder,
+)
 
 
 class StockRow(BaseModel):
@@ -23,7 +32,8 @@ class StockRow(BaseModel):
     on_hand: int
     reserved: int
     incoming: int
-    """Units on open production and purchase orders for this warehouse, not yet received."""
+    """Units on open production and purchase orders for this warehouse, not yet received,
+    and on transfers in transit to it."""
     value: Decimal
     """On hand at cost."""
     reorder_point: int | None
@@ -48,6 +58,32 @@ class StockRow(BaseModel):
         return bool(self.maximum) and self.on_hand > (self.maximum or 0)
 
 
+def incoming_units() -> Subquery:
+    """Units on their way to each product and warehouse (``sku``, ``warehouse_id``,
+    ``units``): open production and purchase orders not yet received, and transfers in
+    transit."""
+    supply = select(
+        SupplyOrder.sku,
+        SupplyOrder.warehouse_id,
+        (SupplyOrder.quantity - SupplyOrder.received_quantity).label("units"),
+    ).where(SupplyOrder.status == SupplyStatus.OPEN.value)
+    transfers = (
+        select(
+            StockTransferLine.sku,
+            StockTransfer.to_warehouse_id.label("warehouse_id"),
+            StockTransferLine.quantity.label("units"),
+        )
+        .join(StockTransfer, StockTransfer.id == StockTransferLine.transfer_id)
+        .where(StockTransfer.status == TransferStatus.IN_TRANSIT.value)
+    )
+    both = union_all(supply, transfers).subquery()
+    return (
+        select(both.c.sku, both.c.warehouse_id, func.sum(both.c.units).label("units"))
+        .group_by(both.c.sku, both.c.warehouse_id)
+        .subquery()
+    )
+
+
 def stock_rows(
     db: Database,
     *,
@@ -57,16 +93,7 @@ def stock_rows(
 ) -> list[StockRow]:
     """Every stock level (of one warehouse, of SKUs or names containing ``search``, of one
     ``sku``), by SKU."""
-    incoming = (
-        select(
-            SupplyOrder.sku,
-            SupplyOrder.warehouse_id,
-            func.sum(SupplyOrder.quantity - SupplyOrder.received_quantity).label("units"),
-        )
-        .where(SupplyOrder.status == SupplyStatus.OPEN.value)
-        .group_by(SupplyOrder.sku, SupplyOrder.warehouse_id)
-        .subquery()
-    )
+    incoming = incoming_units()
     query = (
         select(StockLevel, Product, StockPolicy, incoming.c.units)
         .join(Product, Product.sku == StockLevel.sku)

@@ -13,12 +13,16 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select, update
 
 from domain.access import Role
+from domain.catalogue import StockPolicyRecord
 from domain.inventory import MovementKind
+from domain.stock_alerts import AlertRules
 from persistence.database import Database
 from persistence.invariants import check_database
 from persistence.models import StockLevel, StockMovement
 from persistence.stock_views import stock_timeline
 from persistence.transactions import accounts
+from persistence.transactions.alerts import review_alerts
+from persistence.transactions.catalogue import load_stock_policies
 from persistence.transactions.stock import change_stock
 from runtime.settings import Settings
 from tests.test_web_admin import PASSWORD, log_in
@@ -206,3 +210,22 @@ def test_a_products_page_charts_on_hand_and_free_stock_from_the_ledger(
     assert "On hand" in chart.text
     assert "GADGET-2 · WH-BER" in chart.text
     assert client.get("/stock/products/NOPE").status_code == 404
+
+
+def test_the_alerts_page_shows_open_alerts_and_their_history(
+    client: TestClient, db: Database
+) -> None:
+    load_stock_policies(
+        db, [StockPolicyRecord(sku="WIDGET-1", warehouse_id="WH-BER", reorder_point=600)]
+    )
+    now = datetime.now(UTC)
+    review_alerts(db, AlertRules(), now)
+    log_in(client, "wen.li")
+    page = text_of(client.get("/stock/alerts").text)
+    assert "Low stock WIDGET-1 WH-BER 500 free + 0 incoming <= reorder point 600" in page
+    load_stock_policies(
+        db, [StockPolicyRecord(sku="WIDGET-1", warehouse_id="WH-BER", reorder_point=100)]
+    )
+    review_alerts(db, AlertRules(), now + timedelta(hours=1))
+    assert "No alerts." in client.get("/stock/alerts").text
+    assert "Low stock WIDGET-1" in text_of(client.get("/stock/alerts?history=true").text)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from domain.access import Permission, Role, SystemRole
 from domain.inventory import StockReason, StocktakeStatus
 from domain.orders import EventKind, OrderStatus
+from domain.stock_alerts import AlertKind
 from domain.worklists import OrderList
 
 
@@ -177,4 +178,12 @@ STOCKTAKE_DONE = {
     "approve": N_("The variance is approved."),
     "post": N_("The count is posted: its variances are in the ledger."),
     "cancel": N_("The count is cancelled; nothing was posted."),
+}
+
+ALERT_LABELS = {
+    AlertKind.STOCK_OUT: N_("Stock-out"),
+    AlertKind.LOW_STOCK: N_("Low stock"),
+    AlertKind.OVERSTOCK: N_("Overstock"),
+    AlertKind.SLOW_MOVING: N_("Slow-moving"),
+    AlertKind.DEAD_STOCK: N_("Dead stock"),
 }

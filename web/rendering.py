@@ -18,6 +18,7 @@ from .labels import (
     ACTION_DONE_LABELS,
     ACTION_LABELS,
     ADDRESS_LABELS,
+    ALERT_LABELS,
     EVENT_LABELS,
     PERMISSION_LABELS,
     REASON_LABELS,
@@ -71,6 +72,7 @@ def templates(locale: Locale) -> Environment:
     environment.globals["event_labels"] = EVENT_LABELS
     environment.globals["system_role_labels"] = SYSTEM_ROLE_LABELS
     environment.globals["reason_labels"] = REASON_LABELS
+    environment.globals["alert_labels"] = ALERT_LABELS
     environment.globals["stocktake_labels"] = STOCKTAKE_LABELS
     environment.globals["stocktake_done"] = STOCKTAKE_DONE
     environment.globals["locales"] = list(Locale)

@@ -31,6 +31,7 @@ from domain.messages import describe_validation_error
 from persistence.catalogue_views import stock_choices
 from persistence.database import Database
 from persistence.stock_views import stock_movements, stock_rows, stock_timeline
+from persistence.transactions.alerts import stock_alerts
 from persistence.transactions.stock import StockOperationError, book_stock_change
 from persistence.transactions.stocktakes import (
     approve_variance,
@@ -142,6 +143,32 @@ async def product_chart(
         maximum=one.maximum if one else None,
     )
     return Response(svg, media_type="image/svg+xml", headers={"Cache-Control": "no-store"})
+
+
+@router.get("/alerts")
+async def alerts_page(
+    request: Request,
+    user: Annotated[Staff, Depends(requires(Permission.VIEW_STOCK))],
+    history: bool = False,
+    sku: str | None = None,
+    warehouse: str | None = None,
+) -> Response:
+    """Open stock alerts (low, out, overstock, slow, dead), or their history."""
+    db = database(request)
+    rows = await db.run(
+        functools.partial(
+            stock_alerts, open_only=not history, sku=sku or None, warehouse_id=warehouse or None
+        ),
+        db,
+    )
+    return render(
+        "stock_alerts.html",
+        user.account.locale,
+        user=user,
+        rows=rows,
+        history=history,
+        filters={"sku": sku or "", "warehouse": warehouse or ""},
+    )
 
 
 @router.get("/movements")
