@@ -20,6 +20,7 @@ from temporalio.service import RPCError
 
 from ops.demo import prepare_database
 from runtime.logging import configure_logging
+from runtime.schedules import ensure_schedules
 from runtime.settings import Settings
 from runtime.shutdown import exit_after
 from runtime.temporal import connect, register_search_attributes, temporal_server
@@ -50,6 +51,7 @@ async def main() -> None:
             await register_search_attributes(client)
         except RPCError as refused:  # e.g. Temporal Cloud: registered by an administrator
             log.warning("could not register the search attributes", reason=refused.message)
+        await ensure_schedules(client, settings)
         log.info(
             "worker starting",
             temporal=address,

@@ -19,6 +19,7 @@ from .archive import ArchiveActivities
 from .credit import CreditActivities
 from .intake import IntakeActivities
 from .inventory import InventoryActivities
+from .inventory_review import InventoryReviewActivities
 from .notifications import NotificationActivities
 from .settlement import SettlementActivities
 from .shipping import ShippingActivities
@@ -29,6 +30,7 @@ __all__ = [
     "CreditActivities",
     "IntakeActivities",
     "InventoryActivities",
+    "InventoryReviewActivities",
     "NotificationActivities",
     "SettlementActivities",
     "ShippingActivities",
@@ -56,7 +58,12 @@ def order_activities(
     archive = ArchiveActivities(db)
     supply = SupplyActivities(db, factory=factory, supplier=supplier)
     notifications = NotificationActivities(db, notifier)
+    review = InventoryReviewActivities(db, factory=factory, supplier=supplier)
     return [
+        review.forecast_and_propose,
+        review.review_stock_alerts,
+        review.place_replenishment,
+        review.receive_replenishment,
         intake.receive_order,
         intake.record_refused_submission,
         intake.record_order_status,

@@ -129,6 +129,9 @@ class StockPolicyRecord(InboundMessage):
     safety_stock: Annotated[int, Field(ge=0, le=10_000_000)] = 0
     service_level: Annotated[Decimal, Field(gt=0, lt=1, decimal_places=4)] | None = None
     """e.g. ``0.95``: the share of replenishment cycles without a stock-out."""
+    automatic: bool = False
+    """The review's replenishment proposals for this level are ordered at once, without a
+    planner's approval."""
 
     @model_validator(mode="after")
     def _levels_in_order(self) -> StockPolicyRecord:

@@ -67,6 +67,7 @@ from .checks import failing_workflows, stuck_orders, with_failing_workflows
 from .demo import DemoTimeoutError, run_demo
 from .history import HistoryError, write_demo_history
 from .rendering import history_table, order_timeline, summary_table, violation_table
+from .replenishment import replenishment_app
 from .serve import serve
 from .staff import StaffAction, StaffActionError, perform
 from .stock import stock_app
@@ -90,6 +91,7 @@ app.add_typer(users_app, name="users")
 app.add_typer(api_keys_app, name="api-keys")
 app.add_typer(catalogue_app, name="catalogue")
 app.add_typer(stock_app, name="stock")
+app.add_typer(replenishment_app, name="replenishment")
 app.add_typer(stocktake_app, name="stocktake")
 
 

@@ -142,6 +142,8 @@ class StockPolicy(Base):
     maximum: Mapped[int] = mapped_column(default=0)
     safety_stock: Mapped[int] = mapped_column(default=0)
     service_level: Mapped[Decimal | None] = mapped_column(Numeric(5, 4))
+    automatic: Mapped[bool] = mapped_column(default=False, server_default=text("false"))
+    """Replenishment proposals for this level are ordered without a planner's approval."""
 
 
 class StockLevel(Base):
@@ -262,6 +264,87 @@ class StockAlert(Base):
     raised_at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
     cleared_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     cleared_detail: Mapped[str] = mapped_column(String(400), default="", server_default="")
+
+
+class ReplenishmentProposal(Base):
+    """What the inventory review proposes to order for one product and warehouse."""
+
+    __tablename__ = "replenishment_proposals"
+    __table_args__ = (
+        Index(
+            "uq_replenishment_proposals_open",
+            "sku",
+            "warehouse_id",
+            unique=True,
+            sqlite_where=text("status = 'proposed'"),
+            postgresql_where=text("status = 'proposed'"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    sku: Mapped[str] = mapped_column(ForeignKey("products.sku"))
+    warehouse_id: Mapped[str] = mapped_column(ForeignKey("warehouses.id"))
+    kind: Mapped[str] = mapped_column(String(16))
+    quantity: Mapped[int]
+    """What will be ordered: the proposed quantity, or the planner's edit."""
+    proposed_quantity: Mapped[int]
+    method: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str] = mapped_column(String(400))
+    stockout_on: Mapped[date | None]
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    decided_by: Mapped[str | None] = mapped_column(String(64))
+    decided_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    decision_note: Mapped[str] = mapped_column(String(400), default="", server_default="")
+    workflow_id: Mapped[str | None] = mapped_column(String(80))
+
+
+class ReplenishmentOrder(Base):
+    """A production or purchase order for stock (not for an order line): an approved
+    proposal's, run by its ``ReplenishmentWorkflow``."""
+
+    __tablename__ = "replenishment_orders"
+
+    id: Mapped[str] = mapped_column(String(80), primary_key=True)
+    """The workflow id: ``replenishment-<proposal id>``."""
+    proposal_id: Mapped[int] = mapped_column(ForeignKey("replenishment_proposals.id"), unique=True)
+    sku: Mapped[str] = mapped_column(ForeignKey("products.sku"))
+    kind: Mapped[str] = mapped_column(String(16))
+    partner: Mapped[str] = mapped_column(String(40))
+    partner_reference: Mapped[str] = mapped_column(String(80))
+    warehouse_id: Mapped[str] = mapped_column(ForeignKey("warehouses.id"))
+    quantity: Mapped[int]
+    received_quantity: Mapped[int] = mapped_column(default=0)
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    expected_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class DemandForecast(Base):
+    """The latest forecast and projection of one product in one warehouse (each review
+    replaces them), with its backtest against seasonal-naive."""
+
+    __tablename__ = "demand_forecasts"
+
+    sku: Mapped[str] = mapped_column(ForeignKey("products.sku"), primary_key=True)
+    warehouse_id: Mapped[str] = mapped_column(ForeignKey("warehouses.id"), primary_key=True)
+    method: Mapped[str] = mapped_column(String(24))
+    intermittent: Mapped[bool]
+    daily_mean: Mapped[Decimal] = mapped_column(Numeric(14, 4))
+    mase: Mapped[float | None]
+    wape: Mapped[float | None]
+    naive_mase: Mapped[float | None]
+    naive_wape: Mapped[float | None]
+    safety_stock: Mapped[int]
+    stockout_on: Mapped[date | None]
+    overstock_units: Mapped[int]
+    forecast: Mapped[list[float]] = mapped_column(JSON)
+    """Units a day from the day after the review, over the horizon."""
+    projection: Mapped[list[list[Any]]] = mapped_column(JSON)
+    """[ISO day, projected free stock] from the review's day over the horizon."""
+    computed_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 
 class Reservation(Base):

@@ -13,6 +13,7 @@ from domain.supply import SupplyStatus
 from persistence.database import Database
 from persistence.models import (
     Product,
+    ReplenishmentOrder,
     StockLevel,
     StockMovement,
     StockPolicy,
@@ -60,8 +61,8 @@ class StockRow(BaseModel):
 
 def incoming_units() -> Subquery:
     """Units on their way to each product and warehouse (``sku``, ``warehouse_id``,
-    ``units``): open production and purchase orders not yet received, and transfers in
-    transit."""
+    ``units``): open production and purchase orders (for order lines and for stock) not
+    yet received, and transfers in transit."""
     supply = select(
         SupplyOrder.sku,
         SupplyOrder.warehouse_id,
@@ -76,7 +77,12 @@ def incoming_units() -> Subquery:
         .join(StockTransfer, StockTransfer.id == StockTransferLine.transfer_id)
         .where(StockTransfer.status == TransferStatus.IN_TRANSIT.value)
     )
-    both = union_all(supply, transfers).subquery()
+    replenishment = select(
+        ReplenishmentOrder.sku,
+        ReplenishmentOrder.warehouse_id,
+        (ReplenishmentOrder.quantity - ReplenishmentOrder.received_quantity).label("units"),
+    ).where(ReplenishmentOrder.status == SupplyStatus.OPEN.value)
+    both = union_all(supply, replenishment, transfers).subquery()
     return (
         select(both.c.sku, both.c.warehouse_id, func.sum(both.c.units).label("units"))
         .group_by(both.c.sku, both.c.warehouse_id)

@@ -60,6 +60,8 @@ class Settings(BaseSettings):
     console_time_zone: str = "UTC"
     """IANA time zone the console shows times in and reads entered times in, e.g.
     ``Asia/Taipei`` or ``Europe/Berlin``."""
+    inventory_review_hour: int = Field(default=5, ge=0, le=23)
+    """Hour of the day (in the console's time zone) the daily inventory review runs."""
     temporal_ui_url: str | None = None
     """The Temporal Web UI the console links workflows to; unset = the embedded dev
     server's (``http://localhost:8233``), so set it for a cluster."""

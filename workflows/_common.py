@@ -277,14 +277,21 @@ class EscalatingWait:
         subject: str,
         key: str,
         explain: Callable[[EscalationRung], str] | None = None,
+        audited: bool = True,
     ) -> None:
-        """Start waiting at ``started_at``; ``subject`` and ``explain`` word the notifications."""
+        """Start waiting at ``started_at``; ``subject`` and ``explain`` word the notifications.
+
+        ``audited``: each rung is also an event in order ``order_id``'s audit log (False
+        for a wait that belongs to no order, such as a replenishment for stock: its
+        notifications and its workflow's history are its record).
+        """
         self.ladder = ladder
         self.position = start_ladder(ladder, started_at)
         self._order_id = order_id
         self._subject = subject
         self._key = key
         self._explain = explain
+        self._audited = audited
         self._moved = False
         self._fired = 0
 
@@ -340,6 +347,8 @@ class EscalatingWait:
             f"{self._subject}: {rung.name}",
             message,
         )
+        if not self._audited:
+            return
         await record(
             StatusChange(
                 order_id=self._order_id,

@@ -66,6 +66,10 @@ TRACKING_POLL = StepPolicy(
 """Asking a carrier for news: long-running, alive while it heartbeats, free to abandon.
 A poll whose worker died is picked up by another worker after 30 s of silence."""
 
+REVIEW_STEP = StepPolicy(start_to_close=timedelta(minutes=30), retry=INFRASTRUCTURE_RETRY)
+"""A step of the inventory review: reads the order history and forecasts every product
+and warehouse (seconds on a large history, so not a local activity)."""
+
 STATUS_WRITE = StepPolicy(start_to_close=timedelta(seconds=10), retry=INFRASTRUCTURE_RETRY)
 """A local activity that writes status or an audit event to the read model."""
 

@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+from .inventory import InventoryReviewWorkflow, ReplenishmentWorkflow
 from .order import OrderWorkflow
 from .shipment import ShipmentWorkflow
 from .supply import SupplyWorkflow
 
-ORDER_WORKFLOWS = [OrderWorkflow, SupplyWorkflow, ShipmentWorkflow]
+ORDER_WORKFLOWS = [
+    OrderWorkflow,
+    SupplyWorkflow,
+    ShipmentWorkflow,
+    InventoryReviewWorkflow,
+    ReplenishmentWorkflow,
+]
 """Every workflow a worker on the ``orders`` task queue runs."""
