@@ -46,7 +46,10 @@ class Permission(StrEnum):
     OPERATE_STOCK = "stock.operate"
     """Receipts, issues, adjustments, transfers; open and count stocktakes."""
     APPROVE_STOCK = "stock.approve"
-    """See a count's book figures and variances, approve big variances, post counts."""
+    """See a count's book figures and variances, approve big variances."""
+    REPLENISH = "stock.replenish"
+    """Approve, edit or reject replenishment proposals; receive replenishment deliveries;
+    run the inventory review."""
     MANAGE_USERS = "admin.users"
     """Create, disable and unlock users; reset passwords."""
     MANAGE_API_KEYS = "admin.api_keys"
@@ -66,7 +69,12 @@ PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.CUSTOMER_SERVICE: frozenset({Permission.VIEW_ORDERS, Permission.VIEW_PERSONAL_DATA}),
     Role.ANALYST: frozenset({Permission.VIEW_ORDERS, Permission.VIEW_STOCK}),
     Role.WAREHOUSE: frozenset(
-        {Permission.VIEW_ORDERS, Permission.VIEW_STOCK, Permission.OPERATE_STOCK}
+        {
+            Permission.VIEW_ORDERS,
+            Permission.VIEW_STOCK,
+            Permission.OPERATE_STOCK,
+            Permission.REPLENISH,
+        }
     ),
     Role.ADMIN: frozenset(Permission),
 }

@@ -258,6 +258,11 @@ class ProposalView(BaseModel):
     decided_by: str | None = None
     decision_note: str = ""
     workflow_id: str | None = None
+    order_status: str | None = None
+    """The replenishment order's status once placed: open, received, cancelled."""
+    received: int = 0
+    expected_at: datetime | None = None
+    partner_reference: str | None = None
 
 
 class ProposalDecision(InboundMessage):

@@ -37,6 +37,7 @@ from persistence.migrate import upgrade
 from persistence.order_views import order_view, order_views
 from persistence.transactions import accounts
 from runtime.logging import configure_logging
+from runtime.schedules import ensure_schedules
 from runtime.settings import LogFormat, Settings
 from runtime.temporal import connect, register_search_attributes, temporal_server
 from runtime.workers import open_database, order_worker
@@ -324,6 +325,7 @@ async def run_demo(settings: Settings, console: Console, keep_running: bool) -> 
                         f"endpoint to http://localhost:{settings.resolved_codec_port}/t/<token> "
                         f"(token in {settings.data_dir / 'codec-token'}; see README)"
                     )
+                await ensure_schedules(client, settings)
                 async with order_worker(client, db, settings):
                     cast = await submit_demo_orders(client, db)
                     console.print(

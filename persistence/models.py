@@ -337,6 +337,10 @@ class DemandForecast(Base):
     wape: Mapped[float | None]
     naive_mase: Mapped[float | None]
     naive_wape: Mapped[float | None]
+    backtest_units: Mapped[float] = mapped_column(default=0.0)
+    backtest_abs_error: Mapped[float] = mapped_column(default=0.0)
+    naive_abs_error: Mapped[float] = mapped_column(default=0.0)
+    """Units and absolute errors of the backtest (summed over series: the overall WAPE)."""
     safety_stock: Mapped[int]
     stockout_on: Mapped[date | None]
     overstock_units: Mapped[int]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date
 from io import BytesIO
 
 import matplotlib as mpl
@@ -81,6 +82,67 @@ def stock_chart_svg(
         axes.set_title(labels.title, loc="left")
         axes.grid(axis="y", alpha=0.3)
         axes.legend(loc="upper left", frameon=False, ncols=4)
+        for side in ("top", "right"):
+            axes.spines[side].set_visible(False)
+        out = BytesIO()
+        figure.savefig(out, format="svg", metadata={"Date": None})
+        return out.getvalue()
+
+
+@dataclass(frozen=True)
+class ProjectionChartLabels:
+    """The projection chart's words, in the reader's language."""
+
+    title: str
+    free: str
+    demand: str
+    safety_stock: str
+    units: str
+
+
+def projection_chart_svg(
+    projection: Sequence[tuple[date, float]],
+    forecast: Sequence[float],
+    safety_stock: int,
+    labels: ProjectionChartLabels,
+) -> bytes:
+    """Projected free stock day by day, the forecast demand a day, and the safety stock."""
+    with mpl.rc_context({"svg.fonttype": "none", "font.size": 9, "svg.hashsalt": "oms"}):
+        figure = Figure(figsize=(9, 3.2), layout="constrained")
+        axes = figure.subplots()
+        days = date2num([day for day, _free in projection])  # type: ignore[no-untyped-call]
+        axes.plot(
+            days,
+            [free for _day, free in projection],
+            color=ON_HAND_COLOUR,
+            linewidth=1.8,
+            label=labels.free,
+        )
+        demand_days = days[1 : len(forecast) + 1]
+        axes.bar(
+            demand_days,
+            list(forecast)[: len(demand_days)],
+            width=0.8,
+            color=FREE_COLOUR,
+            alpha=0.5,
+            label=labels.demand,
+        )
+        if safety_stock:
+            axes.axhline(
+                safety_stock,
+                color=LIMIT_COLOUR,
+                linestyle="--",
+                linewidth=1,
+                label=labels.safety_stock,
+            )
+        axes.axhline(0, color="#888", linewidth=0.8)
+        locator = AutoDateLocator()  # type: ignore[no-untyped-call]
+        axes.xaxis.set_major_locator(locator)
+        axes.xaxis.set_major_formatter(ConciseDateFormatter(locator))  # type: ignore[no-untyped-call]
+        axes.set_ylabel(labels.units)
+        axes.set_title(labels.title, loc="left")
+        axes.grid(axis="y", alpha=0.3)
+        axes.legend(loc="upper right", frameon=False, ncols=3)
         for side in ("top", "right"):
             axes.spines[side].set_visible(False)
         out = BytesIO()

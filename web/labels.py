@@ -5,7 +5,9 @@ from __future__ import annotations
 from domain.access import Permission, Role, SystemRole
 from domain.inventory import StockReason, StocktakeStatus
 from domain.orders import EventKind, OrderStatus
+from domain.replenishment import ProposalMethod, ProposalStatus
 from domain.stock_alerts import AlertKind
+from domain.supply import SupplyKind, SupplyStatus
 from domain.worklists import OrderList
 
 
@@ -30,6 +32,7 @@ PERMISSION_LABELS = {
     Permission.VIEW_STOCK: N_("See stock per product and warehouse"),
     Permission.OPERATE_STOCK: N_("Receive, issue, adjust and transfer stock; count it"),
     Permission.APPROVE_STOCK: N_("See count variances, approve big ones"),
+    Permission.REPLENISH: N_("Approve replenishment proposals, receive their deliveries"),
     Permission.MANAGE_USERS: N_("Manage users"),
     Permission.MANAGE_API_KEYS: N_("Manage API keys for systems"),
 }
@@ -187,3 +190,31 @@ ALERT_LABELS = {
     AlertKind.SLOW_MOVING: N_("Slow-moving"),
     AlertKind.DEAD_STOCK: N_("Dead stock"),
 }
+
+PROPOSAL_LABELS = {
+    ProposalStatus.PROPOSED: N_("proposed"),
+    ProposalStatus.ORDERED: N_("ordered"),
+    ProposalStatus.REJECTED: N_("rejected"),
+    ProposalStatus.WITHDRAWN: N_("withdrawn"),
+}
+
+METHOD_LABELS = {
+    ProposalMethod.ORDER_UP_TO: N_("order-up-to (forecast)"),
+    ProposalMethod.MIN_MAX: N_("min/max"),
+}
+
+REPLENISHMENT_DONE = {
+    "review": N_("The inventory review is running; refresh in a moment for its proposals."),
+    "approve": N_("Approved: the replenishment order is placed."),
+    "reject": N_("The proposal is rejected; nothing is ordered."),
+    "receive": N_("The delivery is booked into stock."),
+}
+
+SUPPLY_LABELS = {
+    SupplyKind.PRODUCTION: N_("production"),
+    SupplyKind.PURCHASE: N_("purchase"),
+    SupplyStatus.OPEN: N_("open"),
+    SupplyStatus.RECEIVED: N_("received"),
+    SupplyStatus.CANCELLED: N_("cancelled"),
+}
+"""Kinds and states of production and purchase orders."""

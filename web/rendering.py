@@ -20,13 +20,17 @@ from .labels import (
     ADDRESS_LABELS,
     ALERT_LABELS,
     EVENT_LABELS,
+    METHOD_LABELS,
     PERMISSION_LABELS,
+    PROPOSAL_LABELS,
     REASON_LABELS,
+    REPLENISHMENT_DONE,
     RESOLUTION_LABELS,
     ROLE_LABELS,
     STATUS_LABELS,
     STOCKTAKE_DONE,
     STOCKTAKE_LABELS,
+    SUPPLY_LABELS,
     SYSTEM_ROLE_LABELS,
     WORKLIST_LABELS,
 )
@@ -73,6 +77,10 @@ def templates(locale: Locale) -> Environment:
     environment.globals["system_role_labels"] = SYSTEM_ROLE_LABELS
     environment.globals["reason_labels"] = REASON_LABELS
     environment.globals["alert_labels"] = ALERT_LABELS
+    environment.globals["proposal_labels"] = PROPOSAL_LABELS
+    environment.globals["method_labels"] = METHOD_LABELS
+    environment.globals["replenishment_done"] = REPLENISHMENT_DONE
+    environment.globals["supply_labels"] = SUPPLY_LABELS
     environment.globals["stocktake_labels"] = STOCKTAKE_LABELS
     environment.globals["stocktake_done"] = STOCKTAKE_DONE
     environment.globals["locales"] = list(Locale)

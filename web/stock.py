@@ -32,6 +32,7 @@ from persistence.catalogue_views import stock_choices
 from persistence.database import Database
 from persistence.stock_views import stock_movements, stock_rows, stock_timeline
 from persistence.transactions.alerts import stock_alerts
+from persistence.transactions.replenishment import forecast_report
 from persistence.transactions.stock import StockOperationError, book_stock_change
 from persistence.transactions.stocktakes import (
     approve_variance,
@@ -97,6 +98,12 @@ async def product_page(
     movements, _next = await db.run(
         functools.partial(stock_movements, sku=sku, warehouse_id=warehouse or None), db
     )
+    forecast = None
+    if warehouse:
+        report = await db.run(
+            functools.partial(forecast_report, sku=sku, warehouse_id=warehouse), db
+        )
+        forecast = report.rows[0] if report.rows else None
     return render(
         "stock_product.html",
         user.account.locale,
@@ -105,6 +112,7 @@ async def product_page(
         rows=rows,
         warehouse=warehouse or "",
         movements=movements[:20],
+        forecast=forecast,
     )
 
 
@@ -237,7 +245,7 @@ async def book_operation(
                 "operation": operation.value,
                 "sku": values.get("sku", ""),
                 "warehouse_id": values.get("warehouse_id", ""),
-                "quantity": _whole(values.get("quantity", ""), "quantity"),
+                "quantity": whole_number(values.get("quantity", ""), "quantity"),
                 "reason": values.get("reason", ""),
                 "reference": values.get("reference", ""),
                 "actor": user.account.username,
@@ -265,7 +273,7 @@ async def send_transfer(request: Request, user: Operator, _form: FormChecked) ->
             sku = values.get(f"line-{row}-sku", "")
             units = values.get(f"line-{row}-quantity", "")
             if sku or units:
-                quantity = _whole(units, f"line {row} quantity")
+                quantity = whole_number(units, f"line {row} quantity")
                 lines.append(TransferLine.model_validate({"sku": sku, "quantity": quantity}))
         return TransferRequest.model_validate(
             {
@@ -313,7 +321,7 @@ async def receive(
     try:
         await db.run(receive_transfer, db, transfer_id, user.account.username)
     except StockOperationError as refused:
-        return _refused(user, str(refused), "/stock/transfers")
+        return refusal_page(user, str(refused), "/stock/transfers")
     return RedirectResponse(f"/stock/transfers?done={transfer_id}", status_code=303)
 
 
@@ -339,7 +347,7 @@ async def open_count(request: Request, user: Operator, _form: FormChecked) -> Re
             }
         )
     except ValidationError as invalid:
-        return await _stocktakes(request, user, values, _reasons(invalid), 422)
+        return await _stocktakes(request, user, values, reasons_of(invalid), 422)
     db = database(request)
     try:
         opened = await db.run(open_stocktake, db, opening)
@@ -386,14 +394,14 @@ async def count(
     try:
         for key, value in values.items():
             if key.startswith("count-") and value:
-                counts[key.removeprefix("count-")] = _whole(value, key.removeprefix("count-"))
+                counts[key.removeprefix("count-")] = whole_number(value, key.removeprefix("count-"))
     except ValueError as invalid:
-        return _refused(user, str(invalid), back, 422)
+        return refusal_page(user, str(invalid), back, 422)
     db = database(request)
     try:
         await db.run(record_count, db, stocktake_id, counts, user.account.username)
     except StockOperationError as refused:
-        return _refused(user, str(refused), back)
+        return refusal_page(user, str(refused), back)
     return RedirectResponse(f"{back}?done=count", status_code=303)
 
 
@@ -414,14 +422,16 @@ async def close_or_approve(
         "cancel": cancel_stocktake,
     }
     if step not in steps:
-        return _refused(user, f"no such step {step!r}", back, 404)
+        return refusal_page(user, f"no such step {step!r}", back, 404)
     if step == "approve" and not user.may(Permission.APPROVE_STOCK):
-        return _refused(user, "only a supervisor (stock.approve) approves a variance", back, 403)
+        return refusal_page(
+            user, "only a supervisor (stock.approve) approves a variance", back, 403
+        )
     db = database(request)
     try:
         await db.run(steps[step], db, stocktake_id=stocktake_id, actor=user.account.username)
     except StockOperationError as refused:
-        return _refused(user, str(refused), back)
+        return refusal_page(user, str(refused), back)
     return RedirectResponse(f"{back}?done={step}", status_code=303)
 
 
@@ -429,20 +439,20 @@ async def _form_values(request: Request) -> dict[str, str]:
     return {key: str(value).strip() for key, value in (await request.form()).items()}
 
 
-def _whole(text: str, name: str) -> int:
+def whole_number(text: str, name: str) -> int:
     try:
         return int(text)
     except ValueError:
         raise ValueError(f"{name}: a whole number of units, not {text!r}") from None
 
 
-def _reasons(invalid: Exception) -> str:
+def reasons_of(invalid: Exception) -> str:
     if isinstance(invalid, ValidationError):
         return "; ".join(describe_validation_error(invalid))
     return str(invalid)
 
 
-def _refused(user: Staff, reason: str, back: str, status: int = 409) -> Response:
+def refusal_page(user: Staff, reason: str, back: str, status: int = 409) -> Response:
     return render(
         "problem.html", user.account.locale, status, status=status, reason=reason, back=back
     )
@@ -461,7 +471,7 @@ async def _act(
     try:
         built = build()
     except (ValidationError, ValueError) as invalid:
-        return await _operations(request, user, {form: values}, {form: _reasons(invalid)}, 422)
+        return await _operations(request, user, {form: values}, {form: reasons_of(invalid)}, 422)
     db = database(request)
     try:
         booked = await db.run(effect, db, built)

@@ -11,6 +11,7 @@ from collections import defaultdict
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
+from pydantic import BaseModel
 from sqlalchemy import delete, func, select, union_all
 from sqlalchemy.orm import Session
 
@@ -203,6 +204,9 @@ def write_review(
                 wape=forecast.wape,
                 naive_mase=forecast.naive_mase,
                 naive_wape=forecast.naive_wape,
+                backtest_units=forecast.backtest_units,
+                backtest_abs_error=forecast.backtest_abs_error,
+                naive_abs_error=forecast.naive_abs_error,
                 safety_stock=projection.safety_stock,
                 stockout_on=projection.stockout_on,
                 overstock_units=projection.overstock_units,
@@ -347,8 +351,9 @@ def proposals(
 ) -> list[ProposalView]:
     """Proposals newest first (of one status, or all)."""
     query = (
-        select(ReplenishmentProposal, Product.name)
+        select(ReplenishmentProposal, Product.name, ReplenishmentOrder)
         .join(Product, Product.sku == ReplenishmentProposal.sku)
+        .outerjoin(ReplenishmentOrder, ReplenishmentOrder.proposal_id == ReplenishmentProposal.id)
         .order_by(ReplenishmentProposal.updated_at.desc(), ReplenishmentProposal.id.desc())
         .limit(limit)
     )
@@ -373,8 +378,12 @@ def proposals(
                 decided_by=row.decided_by,
                 decision_note=row.decision_note,
                 workflow_id=row.workflow_id,
+                order_status=order.status if order else None,
+                received=order.received_quantity if order else 0,
+                expected_at=order.expected_at if order else None,
+                partner_reference=order.partner_reference if order else None,
             )
-            for row, name in session.execute(query)
+            for row, name, order in session.execute(query)
         ]
 
 
@@ -474,3 +483,82 @@ def lead_time_of(db: Database, sku: str) -> timedelta:
         if product is None:
             raise StockOperationError(f"sku {sku!r}: no such product")
         return timedelta(days=product.lead_time_days)
+
+
+class ForecastRow(BaseModel):
+    """The last review's forecast of one product in one warehouse, for people."""
+
+    sku: str
+    name: str
+    warehouse_id: str
+    method: str
+    intermittent: bool
+    daily_mean: Decimal
+    mase: float | None
+    wape: float | None
+    naive_mase: float | None
+    naive_wape: float | None
+    safety_stock: int
+    stockout_on: date | None
+    overstock_units: int
+    computed_at: datetime
+    forecast: list[float] = []
+    projection: list[tuple[date, float]] = []
+
+
+class ForecastReport(BaseModel):
+    """Every forecast of the last review and their accuracy over all series."""
+
+    rows: list[ForecastRow]
+    wape: float | None
+    naive_wape: float | None
+    methods: dict[str, int]
+    computed_at: datetime | None
+
+
+def forecast_report(
+    db: Database, *, sku: str | None = None, warehouse_id: str | None = None
+) -> ForecastReport:
+    """The last review's forecasts (of one product, one warehouse), stock-outs first."""
+    query = select(DemandForecast, Product.name).join(Product, Product.sku == DemandForecast.sku)
+    if sku:
+        query = query.where(DemandForecast.sku == sku)
+    if warehouse_id:
+        query = query.where(DemandForecast.warehouse_id == warehouse_id)
+    with db.reading() as session:
+        found = session.execute(query).all()
+    rows = [
+        ForecastRow(
+            sku=row.sku,
+            name=name,
+            warehouse_id=row.warehouse_id,
+            method=row.method,
+            intermittent=row.intermittent,
+            daily_mean=row.daily_mean,
+            mase=row.mase,
+            wape=row.wape,
+            naive_mase=row.naive_mase,
+            naive_wape=row.naive_wape,
+            safety_stock=row.safety_stock,
+            stockout_on=row.stockout_on,
+            overstock_units=row.overstock_units,
+            computed_at=row.computed_at,
+            forecast=row.forecast if sku else [],
+            projection=[(date.fromisoformat(day), free) for day, free in row.projection]
+            if sku
+            else [],
+        )
+        for row, name in found
+    ]
+    rows.sort(key=lambda r: (r.stockout_on is None, r.stockout_on or date.max, r.sku))
+    units = sum(row.backtest_units for row, _name in found)
+    methods: dict[str, int] = {}
+    for row in rows:
+        methods[row.method] = methods.get(row.method, 0) + 1
+    return ForecastReport(
+        rows=rows,
+        wape=sum(row.backtest_abs_error for row, _n in found) / units if units else None,
+        naive_wape=sum(row.naive_abs_error for row, _n in found) / units if units else None,
+        methods=methods,
+        computed_at=max((row.computed_at for row in rows), default=None),
+    )
