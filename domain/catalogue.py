@@ -107,6 +107,9 @@ class WarehouseRecord(InboundMessage):
     """ISO 3166-1 alpha-2, e.g. ``DE`` or ``TW``."""
     priority: Annotated[int, Field(ge=0, le=10_000)] = 100
     """Lower ships first when several warehouses hold the goods."""
+    confirm_packing: bool = False
+    """Parcels wait for the warehouse to confirm them picked and packed before the carrier
+    is booked (under a ladder when late); otherwise the carrier is booked at once."""
 
 
 class StockPolicyRecord(InboundMessage):

@@ -19,12 +19,13 @@ import math
 from collections.abc import Sequence
 from datetime import date, timedelta
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 from pydantic import BaseModel
-from statsforecast import StatsForecast
-from statsforecast.models import TSB, AutoETS, CrostonOptimized, SeasonalNaive
+
+if TYPE_CHECKING:  # pandas and statsforecast take seconds to import: only when forecasting
+    import pandas as pd
 
 SEASON_DAYS = 7
 """Demand repeats weekly (weekdays and weekends)."""
@@ -103,6 +104,8 @@ def forecast_demand(series: Sequence[DemandSeries], horizon: int) -> list[Series
     results = [_recent_mean(s, horizon) for s in short]
     steady = [s for s in long if not is_intermittent(s.units)]
     sparse = [s for s in long if is_intermittent(s.units)]
+    from statsforecast.models import TSB, AutoETS, CrostonOptimized
+
     if steady:
         results += _forecast_group(steady, [AutoETS(season_length=SEASON_DAYS)], horizon, False)
     if sparse:
@@ -127,6 +130,8 @@ def overall_accuracy(forecasts: Sequence[SeriesForecast]) -> Accuracy:
 
 
 def _frame(series: Sequence[DemandSeries]) -> pd.DataFrame:
+    import pandas as pd
+
     frames = [
         pd.DataFrame(
             {
@@ -147,6 +152,9 @@ def _key(series: DemandSeries) -> str:
 def _forecast_group(
     series: Sequence[DemandSeries], candidates: list[object], horizon: int, intermittent: bool
 ) -> list[SeriesForecast]:
+    from statsforecast import StatsForecast
+    from statsforecast.models import SeasonalNaive
+
     names = [type(model).__name__ for model in candidates]
     frame = _frame(series)
     engine = StatsForecast(

@@ -25,6 +25,8 @@ class Audience(StrEnum):
     COLLECTIONS = "collections"
     SUPPORT = "support"
     """Support staff who must decide something."""
+    WAREHOUSE = "warehouse"
+    """The warehouse team: parcels to pick and pack."""
     INVENTORY = "inventory"
     """Inventory planners: stock alerts, forecasts, replenishment proposals."""
 

@@ -190,6 +190,8 @@ class EventKind(StrEnum):
     COMPENSATION_RETRIED = "compensation_retried"
     PAYMENT_AUTHORISED = "payment_authorised"
     STOCK_RESERVED = "stock_reserved"
+    PARCEL_PACKED = "parcel_packed"
+    """The warehouse confirmed the parcel picked and packed (where it must, before booking)."""
     SHIPMENT_BOOKED = "shipment_booked"
     SHIPMENT_PICKED_UP = "shipment_picked_up"
     SHIPMENT_IN_TRANSIT = "shipment_in_transit"

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StrictInt
 
 from domain.escalation import EscalationLadder, EscalationRung
 from domain.messages import InboundMessage
@@ -65,6 +65,8 @@ class ShipmentStatus(StrEnum):
     """Life of a parcel in the read model (milestones plus what the order decided)."""
 
     PLANNED = "planned"
+    AWAITING_PACKING = "awaiting_packing"
+    """The warehouse has still to confirm it picked and packed (the workflow's view)."""
     BOOKED = "booked"
     PICKED_UP = "picked_up"
     IN_TRANSIT = "in_transit"
@@ -99,6 +101,8 @@ class ShipmentRequest(BaseModel):
     shipment_id: str
     warehouse_id: str
     units: int
+    confirm_packing: bool = False
+    """The warehouse confirms the parcel picked and packed before the carrier is booked."""
 
 
 class ShipmentRef(BaseModel):
@@ -208,3 +212,44 @@ DELIVERY_DELAY_LADDER = EscalationLadder(
     ),
 )
 """Counted from the delivery date the carrier promised."""
+
+
+PARCEL_PACKED_SIGNAL = "parcel_packed"
+"""Signal (and update ``parcel_packed_now``) to a shipment workflow: picked and packed."""
+
+
+class PackingDocument(InboundMessage):
+    """A parcel packed, as a warehouse system sends it over the API (its key names who)."""
+
+    packages: Annotated[StrictInt, Field(ge=1, le=999)] = 1
+    note: Annotated[str, Field(max_length=200)] = ""
+
+    def by(self, actor: str) -> ParcelPacked:
+        """This confirmation given by ``actor``."""
+        return ParcelPacked(**self.model_dump(), actor=actor)
+
+
+class ParcelPacked(PackingDocument):
+    """Input of ``parcel_packed``: who packed the parcel, in how many packages."""
+
+    actor: Annotated[str, Field(min_length=1, max_length=64)]
+
+
+PACKING_LADDER = EscalationLadder(
+    name="late packing",
+    rungs=(
+        EscalationRung(
+            name="remind the warehouse", after=timedelta(hours=4), notify=Audience.WAREHOUSE
+        ),
+        EscalationRung(
+            name="escalate to logistics", after=timedelta(hours=8), notify=Audience.LOGISTICS
+        ),
+        EscalationRung(
+            name="ask support: the parcel is still not packed",
+            after=timedelta(hours=24),
+            notify=Audience.SUPPORT,
+            asks_for_decision=True,
+        ),
+    ),
+)
+"""Counted from when the parcel was planned and handed to the warehouse to pack."""

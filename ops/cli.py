@@ -17,6 +17,7 @@ from sqlalchemy.exc import DBAPIError
 
 from domain.credit import APPROVE_SIGNAL, REJECT_SIGNAL
 from domain.escalation import EXTEND_DEADLINE_SIGNAL, DeadlineExtension
+from domain.messages import describe_validation_error
 from domain.orders import (
     CANCEL_SIGNAL,
     PAYMENT_RECEIVED_SIGNAL,
@@ -30,8 +31,10 @@ from domain.orders import (
 from domain.settlement import IncomingPayment
 from domain.shipping import (
     CARRIER_EVENT_SIGNAL,
+    PARCEL_PACKED_SIGNAL,
     RESOLVE_SHIPMENT_SIGNAL,
     Milestone,
+    ParcelPacked,
     ParcelProblem,
     ShipmentAction,
     ShipmentResolution,
@@ -82,10 +85,12 @@ db_app = typer.Typer(help="The business database.", no_args_is_help=True)
 supply_app = typer.Typer(help="Production and purchase orders.", no_args_is_help=True)
 carrier_app = typer.Typer(help="Tracking events entered by hand.", no_args_is_help=True)
 shipment_app = typer.Typer(help="Decisions about parcels.", no_args_is_help=True)
+parcel_app = typer.Typer(help="The warehouse's part in a parcel.", no_args_is_help=True)
 app.add_typer(orders_app, name="orders")
 app.add_typer(supply_app, name="supply")
 app.add_typer(carrier_app, name="carrier")
 app.add_typer(shipment_app, name="shipment")
+app.add_typer(parcel_app, name="parcel")
 app.add_typer(db_app, name="db")
 app.add_typer(users_app, name="users")
 app.add_typer(api_keys_app, name="api-keys")
@@ -371,6 +376,26 @@ def shipment_resolve(
         shipment_workflow_id(shipment_id), RESOLVE_SHIPMENT_SIGNAL, f"parcel {shipment_id}"
     )
     _act(target, resolution, as_json)
+
+
+@parcel_app.command("packed")
+def parcel_packed(
+    shipment_id: Annotated[str, typer.Argument(help="The parcel, e.g. WEB-10001-S1.")],
+    actor: ActorOption,
+    packages: Annotated[int, typer.Option("--packages", help="How many packages.")] = 1,
+    note: Annotated[str, typer.Option("--note", help="Anything the carrier should know.")] = "",
+    as_json: JsonOption = False,
+) -> None:
+    """The parcel is picked and packed: the carrier is booked (warehouses that confirm
+    packing; others book at once)."""
+    try:
+        packed = ParcelPacked(actor=actor, packages=packages, note=note)
+    except ValidationError as invalid:
+        raise fail("; ".join(describe_validation_error(invalid))) from invalid
+    target = StaffAction(
+        shipment_workflow_id(shipment_id), PARCEL_PACKED_SIGNAL, f"parcel {shipment_id}"
+    )
+    _act(target, packed, as_json)
 
 
 @app.command()

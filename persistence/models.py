@@ -125,6 +125,8 @@ class Warehouse(Base):
     name: Mapped[str] = mapped_column(String(200))
     country: Mapped[str] = mapped_column(String(2))
     priority: Mapped[int] = mapped_column(default=100)
+    confirm_packing: Mapped[bool] = mapped_column(default=False, server_default=text("false"))
+    """Parcels wait for a picked-and-packed confirmation before the carrier is booked."""
 
 
 # --- inventory ---------------------------------------------------------------------

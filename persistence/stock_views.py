@@ -8,18 +8,25 @@ from decimal import Decimal
 from pydantic import BaseModel, computed_field
 from sqlalchemy import Subquery, and_, func, select, union_all
 
-from domain.inventory import TransferStatus
+from domain.inventory import MovementKind, TransferStatus
+from domain.shipping import ShipmentStatus
+from domain.stock_alerts import AlertKind
 from domain.supply import SupplyStatus
 from persistence.database import Database
 from persistence.models import (
+    Order,
     Product,
     ReplenishmentOrder,
+    Reservation,
+    Shipment,
+    StockAlert,
     StockLevel,
     StockMovement,
     StockPolicy,
     StockTransfer,
     StockTransferLine,
     SupplyOrder,
+    Warehouse,
 )
 
 
@@ -239,3 +246,131 @@ def stock_timeline(
 def datetime_at(day: date) -> datetime:
     """Midnight UTC at the start of ``day``."""
     return datetime(day.year, day.month, day.day, tzinfo=UTC)
+
+
+class InventoryKpis(BaseModel):
+    """How stock performed over a period (for the stock page and the reports module)."""
+
+    period_days: int
+    stock_value: Decimal
+    """On hand now, at cost."""
+    goods_out_cost: Decimal
+    """Units shipped and issued over the period, at cost."""
+    turnover: float | None
+    """Goods out at cost a year over today's stock value (times a year)."""
+    days_of_cover: float | None
+    """Today's stock value over the goods out at cost a day."""
+    fill_rate: float | None
+    """Share of allocated order lines served from stock without a production or purchase
+    order (lines of orders that came in over the period)."""
+    stockout_days: float
+    """Days in stock-out summed over products and warehouses (from the alerts' history)."""
+
+
+def inventory_kpis(
+    db: Database, *, now: datetime, period_days: int = 90, warehouse_id: str | None = None
+) -> InventoryKpis:
+    """Turnover, days of cover, stock value, fill rate and stock-out days over the period."""
+    start = now - timedelta(days=period_days)
+    value = select(func.coalesce(func.sum(StockLevel.on_hand * Product.cost), 0)).join(
+        Product, Product.sku == StockLevel.sku
+    )
+    goods_out = (
+        select(func.coalesce(func.sum(-StockMovement.on_hand_change * Product.cost), 0))
+        .join(Product, Product.sku == StockMovement.sku)
+        .where(
+            StockMovement.kind.in_([MovementKind.SHIP.value, MovementKind.ISSUE.value]),
+            StockMovement.created_at >= start,
+        )
+    )
+    reserved_lines = select(Reservation.order_id, Reservation.line_no, Reservation.warehouse_id)
+    supplied_lines = select(SupplyOrder.order_id, SupplyOrder.line_no, SupplyOrder.warehouse_id)
+    outages = select(StockAlert.raised_at, StockAlert.cleared_at).where(
+        StockAlert.kind == AlertKind.STOCK_OUT.value,
+        (StockAlert.cleared_at.is_(None)) | (StockAlert.cleared_at >= start),
+    )
+    if warehouse_id:
+        value = value.where(StockLevel.warehouse_id == warehouse_id)
+        goods_out = goods_out.where(StockMovement.warehouse_id == warehouse_id)
+        reserved_lines = reserved_lines.where(Reservation.warehouse_id == warehouse_id)
+        supplied_lines = supplied_lines.where(SupplyOrder.warehouse_id == warehouse_id)
+        outages = outages.where(StockAlert.warehouse_id == warehouse_id)
+    recent = select(Order.id).where(Order.created_at >= start)
+    with db.reading() as session:
+        stock_value = Decimal(session.scalar(value) or 0)
+        out_cost = Decimal(session.scalar(goods_out) or 0)
+        allocated = {
+            (order_id, line_no)
+            for order_id, line_no, _w in session.execute(
+                reserved_lines.where(Reservation.order_id.in_(recent))
+            )
+        }
+        backordered = {
+            (order_id, line_no)
+            for order_id, line_no, _w in session.execute(
+                supplied_lines.where(SupplyOrder.order_id.in_(recent))
+            )
+        }
+        stockout_seconds = sum(
+            ((cleared or now) - max(raised, start)).total_seconds()
+            for raised, cleared in session.execute(outages)
+        )
+    lines = allocated | backordered
+    daily_out = out_cost / period_days
+    return InventoryKpis(
+        period_days=period_days,
+        stock_value=stock_value,
+        goods_out_cost=out_cost,
+        turnover=float(out_cost * 365 / period_days / stock_value) if stock_value else None,
+        days_of_cover=float(stock_value / daily_out) if daily_out else None,
+        fill_rate=(len(lines) - len(backordered)) / len(lines) if lines else None,
+        stockout_days=round(max(stockout_seconds, 0) / 86400, 1),
+    )
+
+
+class PackingRow(BaseModel):
+    """A parcel the warehouse has to pick and pack before the carrier is booked."""
+
+    shipment_id: str
+    order_id: str
+    warehouse_id: str
+    since: datetime
+    lines: list[tuple[str, int]]
+    """(SKU, units) to pick."""
+
+
+def packing_queue(db: Database, *, warehouse_id: str | None = None) -> list[PackingRow]:
+    """Parcels of warehouses that confirm packing, planned and not booked yet, oldest first."""
+    query = (
+        select(Shipment)
+        .join(Warehouse, Warehouse.id == Shipment.warehouse_id)
+        .where(
+            Warehouse.confirm_packing.is_(True),
+            Shipment.status == ShipmentStatus.PLANNED.value,
+        )
+        .order_by(Shipment.booked_at, Shipment.id)
+        .limit(500)
+    )
+    if warehouse_id:
+        query = query.where(Shipment.warehouse_id == warehouse_id)
+    with db.reading() as session:
+        parcels = session.scalars(query).all()
+        picks: dict[str, list[tuple[str, int]]] = {}
+        if parcels:
+            for shipment_id, sku, units in session.execute(
+                select(Reservation.shipment_id, Reservation.sku, func.sum(Reservation.quantity))
+                .where(Reservation.shipment_id.in_([p.id for p in parcels]))
+                .group_by(Reservation.shipment_id, Reservation.sku)
+                .order_by(Reservation.sku)
+            ):
+                picks.setdefault(str(shipment_id), []).append((sku, int(units)))
+    return [
+        PackingRow(
+            shipment_id=parcel.id,
+            order_id=parcel.order_id,
+            warehouse_id=parcel.warehouse_id,
+            since=parcel.booked_at,
+            lines=picks.get(parcel.id, []),
+        )
+        for parcel in parcels
+    ]

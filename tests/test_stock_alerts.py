@@ -15,9 +15,12 @@ from domain.inventory import StockChange, StockOperation, StockReason
 from domain.stock_alerts import AlertKind, AlertRules, LevelFacts, alert_conditions
 from persistence.database import Database
 from persistence.models import StockAlert
+from persistence.stock_views import inventory_kpis
+from persistence.transactions import intake, stock
 from persistence.transactions.alerts import review_alerts, stock_alerts
 from persistence.transactions.catalogue import load_stock_policies
 from persistence.transactions.stock import book_stock_change
+from tests.factories import submission
 
 RULES = AlertRules(slow_moving_days=60, dead_stock_days=180, overstock_cover_days=100)
 
@@ -123,3 +126,30 @@ def test_days_of_cover_count_as_overstock_only_with_a_forecast() -> None:
     assert [c.kind for c in alert_conditions(slow_seller, RULES, now)] == [AlertKind.OVERSTOCK]
     fast_seller = facts.model_copy(update={"daily_demand": Decimal("10")})  # 50 days
     assert alert_conditions(fast_seller, RULES, now) == []
+
+
+def test_inventory_kpis_on_a_known_period(db: Database) -> None:
+    now = datetime.now(UTC)
+    value_before = inventory_kpis(db, now=now).stock_value
+    book(db, StockOperation.ISSUE, "WIDGET-1", 100, StockReason.SCRAP)  # 100 x 10.90 out
+    intake.receive_order(db, submission("KPI-1"), run_id="test")
+    stock.reserve_stock(db, "KPI-1")  # its lines come from stock: filled
+    with db.transaction() as session:
+        session.add(
+            StockAlert(
+                sku="GADGET-2",
+                warehouse_id="WH-BER",
+                kind="stock_out",
+                detail="out",
+                raised_at=now - timedelta(days=2),
+                cleared_at=now - timedelta(days=1),
+            )
+        )
+    kpis = inventory_kpis(db, now=now, period_days=90)
+    assert kpis.goods_out_cost == Decimal("1090.00")
+    assert kpis.stock_value == value_before - Decimal("1090.00")
+    assert kpis.turnover == pytest.approx(1090 * 365 / 90 / float(kpis.stock_value))
+    assert kpis.days_of_cover == pytest.approx(float(kpis.stock_value) / (1090 / 90))
+    assert kpis.fill_rate == 1.0
+    assert kpis.stockout_days == 1.0
+    assert inventory_kpis(db, now=now, warehouse_id="WH-HAM").goods_out_cost == 0

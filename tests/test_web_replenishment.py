@@ -1,5 +1,6 @@
-"""Replenishment in the console (issue 16): a warehouse user approves an edited proposal,
-receives its delivery, and reads the forecast; analysts read but cannot decide."""
+"""Replenishment in the console (issue 16): analysts read proposals and forecasts but
+cannot decide; a wrong quantity is named. (The approval and a delivery, which start and
+signal workflows, run in Chromium: tests/test_browser_stock.py.)"""
 
 from __future__ import annotations
 
@@ -12,24 +13,18 @@ from html import unescape
 import pytest
 from fastapi.testclient import TestClient
 from temporalio.testing import WorkflowEnvironment
-from temporalio.worker import Worker
 
 from activities.inventory_review import run_review
 from domain.access import Role
 from domain.catalogue import StockPolicyRecord
-from domain.orders import TASK_QUEUE
-from domain.replenishment import ProposalStatus, ReplenishmentRules
+from domain.replenishment import ReplenishmentRules
 from persistence.database import Database
-from persistence.models import StockLevel
 from persistence.transactions import accounts
 from persistence.transactions.catalogue import load_stock_policies
 from persistence.transactions.replenishment import proposals
 from runtime.settings import Settings
-from tests.test_inventory_review import activities
 from tests.test_web_admin import PASSWORD, log_in
-from tests.workflow_fakes import STEP_THREADS
 from web.app import create_app
-from workflows.registry import ORDER_WORKFLOWS
 
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 
@@ -54,8 +49,8 @@ def text_of(html: str) -> str:
     return unescape(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html)))
 
 
-async def test_a_planner_approves_an_edited_proposal_and_receives_it(
-    console: TestClient, db: Database, time_skipping_env: WorkflowEnvironment
+async def test_analysts_read_proposals_and_a_wrong_quantity_is_named(
+    console: TestClient, db: Database
 ) -> None:
     [proposal] = proposals(db)
     analyst = await asyncio.to_thread(log_in, console, "wen.li")
@@ -75,50 +70,8 @@ async def test_a_planner_approves_an_edited_proposal_and_receives_it(
     )
     assert bad.status_code == 422
     assert "quantity: a whole number of units, not 'lots'" in text_of(bad.text)
-    worker = Worker(  # on the queue the console starts replenishment orders on
-        time_skipping_env.client,
-        task_queue=TASK_QUEUE,
-        workflows=ORDER_WORKFLOWS,
-        activities=activities(db),
-        activity_executor=STEP_THREADS,
-    )
-    async with worker:
-        approved = await asyncio.to_thread(
-            console.post,
-            f"/stock/replenishment/{proposal.id}/approve",
-            data={"csrf_token": token, "quantity": "420", "note": "promotion"},
-        )
-        assert approved.status_code == 303, approved.text
-        [ordered] = proposals(db, status=ProposalStatus.ORDERED)
-        assert (ordered.quantity, ordered.decided_by) == (420, "kai.wu")
-        again = await asyncio.to_thread(
-            console.post,
-            f"/stock/replenishment/{proposal.id}/approve",
-            data={"csrf_token": token},
-        )
-        assert again.status_code == 409
-        assert f"proposal {proposal.id} is ordered (by kai.wu" in text_of(again.text)
-        for _ in range(100):
-            if proposals(db, status=ProposalStatus.ORDERED)[0].order_status == "open":
-                break
-            await asyncio.sleep(0.05)
-        received = await asyncio.to_thread(
-            console.post,
-            f"/stock/replenishment/{proposal.id}/receive",
-            data={"csrf_token": token, "quantity": "420", "note": "DN-55"},
-        )
-        assert received.status_code == 303, received.text
-        for _ in range(100):
-            if proposals(db, status=ProposalStatus.ORDERED)[0].order_status == "received":
-                break
-            await asyncio.sleep(0.05)
-    with db.reading() as session:
-        level = session.get(StockLevel, ("WIDGET-1", "WH-BER"))
-        assert level is not None
-        assert level.on_hand == 920
-    decided = text_of((await asyncio.to_thread(console.get, "/stock/replenishment")).text)
-    assert "420 (proposed 400)" in decided
-    assert "received · 420 of 420 received" in decided
+    # approving starts a workflow: in Chromium (tests/test_browser_stock.py), where the
+    # console runs on the test's event loop beside the Temporal client
 
 
 async def test_the_forecast_page_shows_methods_and_accuracy(console: TestClient) -> None:

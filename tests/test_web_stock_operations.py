@@ -20,11 +20,17 @@ from persistence.database import Database
 from persistence.invariants import check_database
 from persistence.models import StockLevel, StockMovement
 from persistence.stock_views import stock_timeline
-from persistence.transactions import accounts
+from persistence.transactions import accounts, intake, stock
 from persistence.transactions.alerts import review_alerts
-from persistence.transactions.catalogue import load_stock_policies
+from persistence.transactions.catalogue import (
+    load_stock_policies,
+    load_warehouses,
+    warehouse_records,
+)
+from persistence.transactions.parcels import plan_shipments
 from persistence.transactions.stock import change_stock
 from runtime.settings import Settings
+from tests.factories import submission
 from tests.test_web_admin import PASSWORD, log_in
 from web.app import create_app
 
@@ -229,3 +235,20 @@ def test_the_alerts_page_shows_open_alerts_and_their_history(
     review_alerts(db, AlertRules(), now + timedelta(hours=1))
     assert "No alerts." in client.get("/stock/alerts").text
     assert "Low stock WIDGET-1" in text_of(client.get("/stock/alerts?history=true").text)
+
+
+def test_the_packing_queue_lists_parcels_of_warehouses_that_confirm_packing(
+    client: TestClient, db: Database
+) -> None:
+    ham = next(w for w in warehouse_records(db) if w.id == "WH-BER")
+    load_warehouses(db, [ham.model_copy(update={"confirm_packing": True})])
+    intake.receive_order(db, submission("PACK-1"), run_id="test")
+    stock.reserve_stock(db, "PACK-1")
+    [parcel] = plan_shipments(db, "PACK-1").shipments
+    assert parcel.confirm_packing
+    token = log_in(client, "kai.wu")
+    page = text_of(client.get("/stock/packing").text)
+    assert "PACK-1-S1 PACK-1 WH-BER 3 × WIDGET-1" in page  # noqa: RUF001 - the page's sign
+    bad = client.post("/stock/packing/PACK-1-S1", data={"csrf_token": token, "packages": "0"})
+    assert bad.status_code == 422
+    assert "packages" in text_of(bad.text)

@@ -130,6 +130,7 @@ class FakePartners:
         backorders: list[Backorder] | None = None,
         carrier_pushes_events: bool = False,
         earlier_status: OrderStatus | None = None,
+        confirm_packing: bool = False,
     ) -> None:
         self.terms = terms
         self.earlier_status = earlier_status
@@ -139,6 +140,8 @@ class FakePartners:
         self.failing = failing or {}
         self.backorders = backorders or []
         self.carrier_pushes_events = carrier_pushes_events
+        self.confirm_packing = confirm_packing
+        """The parcels' warehouse confirms packing before the carrier is booked."""
         self.calls: list[str] = []
         self.times: dict[str, list[datetime]] = {}
         self.status_changes: list[StatusChange] = []
@@ -250,6 +253,7 @@ class FakePartners:
                         shipment_id=f"{ref.order_id}-S1",
                         warehouse_id="WH-BER",
                         units=3,
+                        confirm_packing=self.confirm_packing,
                     )
                 ]
             )

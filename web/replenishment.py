@@ -30,10 +30,9 @@ from ops.staff import StaffActionError, perform
 from persistence.transactions.replenishment import forecast_report, proposals
 from persistence.transactions.stock import StockOperationError
 
-from .charts import ProjectionChartLabels, projection_chart_svg
 from .i18n import translations
 from .rendering import render
-from .security import FormChecked, Staff, database, requires, temporal
+from .security import FormChecked, RowNumber, Staff, database, requires, temporal
 from .stock import reasons_of, refusal_page, whole_number
 
 router = APIRouter(prefix="/stock")
@@ -80,7 +79,7 @@ async def review_now(request: Request, user: Planner, _form: FormChecked) -> Res
 @router.post("/replenishment/{proposal_id}/receive")
 async def receive_delivery(
     request: Request,
-    proposal_id: int,
+    proposal_id: RowNumber,
     user: Planner,
     _form: FormChecked,
     quantity: FormText = "",
@@ -105,7 +104,7 @@ async def receive_delivery(
 @router.post("/replenishment/{proposal_id}/{answer}")
 async def decide_proposal(
     request: Request,
-    proposal_id: int,
+    proposal_id: RowNumber,
     answer: str,
     user: Planner,
     _form: FormChecked,
@@ -152,6 +151,8 @@ async def forecast_page(request: Request, user: Reader, warehouse: str | None = 
 @router.get("/products/{sku}/projection.svg")
 async def projection_chart(request: Request, sku: str, user: Reader, warehouse: str) -> Response:
     """Projected free stock and forecast demand of one product in one warehouse (SVG)."""
+    from .charts import ProjectionChartLabels, projection_chart_svg
+
     db = database(request)
     report = await db.run(functools.partial(forecast_report, sku=sku, warehouse_id=warehouse), db)
     gettext = translations(user.account.locale).gettext

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Annotated
 
-from fastapi import Depends, Form, Request
+from fastapi import Depends, Form, Path, Request
 from starlette.responses import Response
 from temporalio.client import Client
 
@@ -147,3 +147,7 @@ def set_login_cookie(response: Response, request: Request, token: str) -> None:
 
 FormChecked = Annotated[Staff, Depends(check_csrf)]
 """A route parameter: the form carried the session's token (else 403 before the route runs)."""
+
+
+RowNumber = Annotated[int, Path(ge=1, le=2_147_483_647)]
+"""A path's row number (a transfer, a count, a proposal): what a database integer holds."""

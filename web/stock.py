@@ -28,9 +28,17 @@ from domain.inventory import (
     TransferStatus,
 )
 from domain.messages import describe_validation_error
+from domain.shipping import PARCEL_PACKED_SIGNAL, ParcelPacked, shipment_workflow_id
+from ops.staff import StaffAction, StaffActionError, perform
 from persistence.catalogue_views import stock_choices
 from persistence.database import Database
-from persistence.stock_views import stock_movements, stock_rows, stock_timeline
+from persistence.stock_views import (
+    inventory_kpis,
+    packing_queue,
+    stock_movements,
+    stock_rows,
+    stock_timeline,
+)
 from persistence.transactions.alerts import stock_alerts
 from persistence.transactions.replenishment import forecast_report
 from persistence.transactions.stock import StockOperationError, book_stock_change
@@ -45,10 +53,9 @@ from persistence.transactions.stocktakes import (
 )
 from persistence.transactions.transfers import dispatch_transfer, receive_transfer, transfers
 
-from .charts import StockChartLabels, stock_chart_svg
 from .i18n import translations
 from .rendering import render
-from .security import FormChecked, Staff, database, requires
+from .security import FormChecked, RowNumber, Staff, database, requires, temporal
 
 router = APIRouter(prefix="/stock")
 
@@ -64,11 +71,16 @@ async def stock_page(
     and where it is below its reorder point or above its maximum."""
     db = database(request)
     rows = await db.run(stock_rows, db, warehouse_id=warehouse or None, search=q or None)
+    kpis = await db.run(
+        functools.partial(inventory_kpis, now=datetime.now(UTC), warehouse_id=warehouse or None),
+        db,
+    )
     return render(
         "stock.html",
         user.account.locale,
         user=user,
         rows=rows,
+        kpis=kpis,
         warehouse=warehouse or "",
         q=q or "",
         total_value=sum((row.value for row in rows), start=0),
@@ -125,6 +137,8 @@ async def product_chart(
     days: Annotated[int, Query(ge=7, le=730)] = 90,
 ) -> Response:
     """The product's on hand and free stock day by day, as an SVG image."""
+    from .charts import StockChartLabels, stock_chart_svg
+
     db = database(request)
     today = datetime.now(UTC).date()
     points = await db.run(
@@ -314,7 +328,7 @@ async def transfers_page(
 
 @router.post("/transfers/{transfer_id}/receive")
 async def receive(
-    request: Request, transfer_id: int, user: Operator, _form: FormChecked
+    request: Request, transfer_id: RowNumber, user: Operator, _form: FormChecked
 ) -> Response:
     """Book a transfer in transit into its receiving warehouse."""
     db = database(request)
@@ -359,7 +373,7 @@ async def open_count(request: Request, user: Operator, _form: FormChecked) -> Re
 @router.get("/stocktakes/{stocktake_id}")
 async def stocktake_page(
     request: Request,
-    stocktake_id: int,
+    stocktake_id: RowNumber,
     user: Annotated[Staff, Depends(requires(Permission.VIEW_STOCK))],
 ) -> Response:
     """A count: counters enter quantities without seeing the book; a supervisor sees the
@@ -385,7 +399,7 @@ async def stocktake_page(
 
 @router.post("/stocktakes/{stocktake_id}/count")
 async def count(
-    request: Request, stocktake_id: int, user: Operator, _form: FormChecked
+    request: Request, stocktake_id: RowNumber, user: Operator, _form: FormChecked
 ) -> Response:
     """Enter what was found; empty fields are not counted yet."""
     values = await _form_values(request)
@@ -408,7 +422,7 @@ async def count(
 @router.post("/stocktakes/{stocktake_id}/{step}")
 async def close_or_approve(
     request: Request,
-    stocktake_id: int,
+    stocktake_id: RowNumber,
     step: str,
     user: Operator,
     _form: FormChecked,
@@ -528,3 +542,57 @@ async def _stocktakes(
         warehouses=warehouses,
         operator=user.may(Permission.OPERATE_STOCK),
     )
+
+
+@router.get("/packing")
+async def packing_page(
+    request: Request,
+    user: Annotated[Staff, Depends(requires(Permission.VIEW_STOCK))],
+    warehouse: str | None = None,
+) -> Response:
+    """Parcels to pick and pack (warehouses that confirm packing), oldest first."""
+    db = database(request)
+    rows = await db.run(functools.partial(packing_queue, warehouse_id=warehouse or None), db)
+    return render(
+        "packing.html",
+        user.account.locale,
+        user=user,
+        rows=rows,
+        warehouse=warehouse or "",
+        operator=user.may(Permission.OPERATE_STOCK),
+        done=request.query_params.get("done"),
+        action_id=secrets.token_hex(16),
+    )
+
+
+@router.post("/packing/{shipment_id}")
+async def parcel_packed(
+    request: Request,
+    shipment_id: str,
+    user: Operator,
+    _form: FormChecked,
+    packages: FormText = "1",
+    note: FormText = "",
+    action_id: FormText = "",
+) -> Response:
+    """The parcel is picked and packed: its workflow books the carrier."""
+    back = "/stock/packing"
+    try:
+        packed = ParcelPacked.model_validate_strings(
+            {"actor": user.account.username, "packages": packages.strip() or "1", "note": note}
+        )
+    except ValidationError as invalid:
+        return refusal_page(user, reasons_of(invalid), back, 422)
+    target = StaffAction(
+        shipment_workflow_id(shipment_id), PARCEL_PACKED_SIGNAL, f"parcel {shipment_id}"
+    )
+    try:
+        await perform(
+            await temporal(request),
+            target,
+            packed,
+            update_id=f"console-{action_id}" if action_id else None,
+        )
+    except StaffActionError as refused:
+        return refusal_page(user, str(refused), back)
+    return RedirectResponse(f"{back}?done={shipment_id}", status_code=303)

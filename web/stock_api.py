@@ -7,16 +7,18 @@ from __future__ import annotations
 import functools
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi import APIRouter, Depends, HTTPException, Path, Request
 
 from domain.access import ApiKeyView, ApiPermission
 from domain.inventory import StockChangeDocument, StockMoved, TransferDocument, TransferView
+from domain.shipping import PARCEL_PACKED_SIGNAL, PackingDocument, shipment_workflow_id
+from ops.staff import StaffAction, StaffActionError, perform
 from persistence.stock_views import StockRow, stock_rows
 from persistence.transactions.stock import StockOperationError, book_stock_change
 from persistence.transactions.transfers import dispatch_transfer, receive_transfer
 
 from .api import ERRORS, Problem, system
-from .security import database
+from .security import RowNumber, database, temporal
 
 router = APIRouter(prefix="/api/v1/stock", tags=["stock"])
 
@@ -84,7 +86,7 @@ async def send_transfer(
 )
 async def receive(
     request: Request,
-    transfer_id: int,
+    transfer_id: RowNumber,
     key: Annotated[ApiKeyView, Depends(system(ApiPermission.OPERATE_STOCK))],
 ) -> TransferView:
     """Book a transfer in transit into its receiving warehouse (once)."""
@@ -93,3 +95,32 @@ async def receive(
         return await db.run(receive_transfer, db, transfer_id, _actor(key))
     except StockOperationError as refused:
         raise HTTPException(409, str(refused)) from refused
+
+
+@router.post(
+    "/parcels/{shipment_id}/packed",
+    responses={
+        **ERRORS,
+        409: {
+            "model": Problem,
+            "description": "The parcel does not wait to be packed (booked already, not "
+            "planned yet, or no such parcel); the detail says which.",
+        },
+        422: {"description": "Not a valid request; each wrong field is named."},
+    },
+)
+async def parcel_packed(
+    request: Request,
+    shipment_id: Annotated[str, Path(min_length=1, max_length=80, pattern=r"^[A-Za-z0-9._-]+$")],
+    document: PackingDocument,
+    key: Annotated[ApiKeyView, Depends(system(ApiPermission.OPERATE_STOCK))],
+) -> Problem:
+    """The parcel is picked and packed: its workflow books the carrier."""
+    target = StaffAction(
+        shipment_workflow_id(shipment_id), PARCEL_PACKED_SIGNAL, f"parcel {shipment_id}"
+    )
+    try:
+        answer = await perform(await temporal(request), target, document.by(_actor(key)))
+    except StaffActionError as refused:
+        raise HTTPException(409, str(refused)) from refused
+    return Problem(detail=answer)

@@ -33,3 +33,9 @@ RECORD_IGNORED_MESSAGES = "record-ignored-messages"
 an unknown signal name), and a refused update, is written to the order's audit
 log (added 2026-12; before, it was only logged, or failed the workflow task).
 Asked first thing in ``run``, after :data:`LOCAL_DATABASE_STEPS`."""
+
+PICK_AND_PACK = "pick-and-pack"
+"""A parcel from a warehouse that confirms packing waits for ``parcel_packed`` before the
+carrier is booked, under the packing ladder (added 2026-12; before, every parcel was
+booked at once). Asked first thing in the shipment workflow's ``run``, after
+:data:`RECORD_IGNORED_MESSAGES`: parcels that started before keep being booked at once."""

@@ -34,6 +34,8 @@ with workflow.unsafe.imports_passed_through():
         BOOK_SHIPMENT,
         CARRIER_EVENT_SIGNAL,
         DELIVERY_DELAY_LADDER,
+        PACKING_LADDER,
+        PARCEL_PACKED_SIGNAL,
         POLL_TRACKING,
         RECORD_MILESTONE,
         RESHIP_SHIPMENT,
@@ -44,6 +46,7 @@ with workflow.unsafe.imports_passed_through():
         MilestoneRecord,
         MilestoneRecorded,
         NewMilestones,
+        ParcelPacked,
         ShipmentAction,
         ShipmentBooking,
         ShipmentOutcome,
@@ -72,6 +75,7 @@ from workflows._common import (
     runs_database_steps_locally,
     stop_if_cancelled,
 )
+from workflows.patches import PICK_AND_PACK
 from workflows.policies import DATABASE_STEP, PARTNER_STEP, TRACKING_POLL
 
 CUSTOMER_MESSAGES = {
@@ -84,6 +88,7 @@ CUSTOMER_MESSAGES = {
 
 SIGNALS_DESCRIPTION = (
     "Signals: carrier_event (TrackingEvent), resolve_shipment (ShipmentResolution), "
+    "parcel_packed (ParcelPacked), "
     "extend_deadline (DeadlineExtension). A payload that cannot be read is recorded in the "
     "order's audit log and ignored."
 )
@@ -114,12 +119,15 @@ class ShipmentWorkflow:
         self._view: ShipmentView | None = None
         self._order_id = ""
         self._local_steps = False
+        self._packs = False
+        self._packed: ParcelPacked | None = None
 
     @workflow.run
     async def run(self, request: ShipmentRequest) -> ShipmentOutcome:
         """Book and follow the parcel (and its replacements) until delivered or refunded."""
         self._local_steps = runs_database_steps_locally()
         records_ignored_messages()
+        self._packs = workflow.patched(PICK_AND_PACK)
         self._order_id = request.order_id
         parcel = request
         attempt = 1
@@ -161,6 +169,8 @@ class ShipmentWorkflow:
         )
         self._events.clear()
         self._known.clear()
+        if parcel.confirm_packing and self._packs:
+            await self._await_packing(parcel, view)
         booking = await run_step(
             BOOK_SHIPMENT,
             ShipmentRef(order_id=parcel.order_id, shipment_id=parcel.shipment_id, attempt=attempt),
@@ -295,6 +305,63 @@ class ShipmentWorkflow:
         self._known.add(event.milestone)
         self._events.append(event)
 
+    async def _await_packing(self, parcel: ShipmentRequest, view: ShipmentView) -> None:
+        """Wait for the warehouse to confirm the parcel picked and packed, escalating when
+        it takes long; then record who packed it."""
+        view.status = ShipmentStatus.AWAITING_PACKING.value
+        self._wait = EscalatingWait(
+            PACKING_LADDER,
+            workflow.now(),
+            order_id=parcel.order_id,
+            subject=f"Parcel {parcel.shipment_id} of order {parcel.order_id}",
+            key=f"packing:{parcel.shipment_id}",
+        )
+        await self._report()
+
+        async def on_rung(rung: EscalationRung, position: LadderPosition) -> None:
+            view.escalation_level = position.level
+            if rung.asks_for_decision:
+                view.needs_attention = f"parcel {parcel.shipment_id} is not packed yet"
+            await self._report()
+
+        await self._wait.until(lambda: self._packed is not None, on_rung)
+        packed = self._packed
+        assert packed is not None
+        self._packed = None
+        await record(
+            StatusChange(
+                order_id=parcel.order_id,
+                event=EventKind.PARCEL_PACKED,
+                detail=f"parcel {parcel.shipment_id} picked and packed in "
+                f"{packed.packages} package(s)" + (f": {packed.note}" if packed.note else ""),
+                actor=packed.actor,
+            )
+        )
+        self._wait = None
+        view.status = ShipmentStatus.PLANNED.value
+        view.escalation_level = 0
+        view.needs_attention = None
+
+    def _take_packed(self, packed: ParcelPacked) -> None:
+        """The warehouse packed the parcel (a repeat before booking changes nothing)."""
+        if self._packed is None:
+            self._packed = packed
+
+    @workflow.update(name=PARCEL_PACKED_SIGNAL + UPDATE_SUFFIX)
+    async def parcel_packed_now(self, *arguments: Any) -> str:
+        """As the signal, with an answer: refused unless the parcel waits to be packed."""
+        name = PARCEL_PACKED_SIGNAL + UPDATE_SUFFIX
+        on_refused = self._audit_log()
+        packed = await read_update(name, ParcelPacked, arguments, on_refused)
+        view = self._view
+        if view is None or view.status != ShipmentStatus.AWAITING_PACKING.value:
+            state = view.status if view is not None else "not planned yet"
+            parcel = view.shipment_id if view is not None else workflow.info().workflow_id
+            refusal = f"parcel {parcel} is not waiting to be packed ({state})"
+            await refuse(refusal, f"{name} refused: {refusal}", on_refused)
+        self._take_packed(packed)
+        return f"packed by {packed.actor}: the carrier is being booked"
+
     def _ask_support(self, question: str) -> None:
         self._awaiting_resolution = question
         if self._view is not None:
@@ -334,6 +401,7 @@ class ShipmentWorkflow:
         inbound: dict[str, Inbound[Any]] = {
             CARRIER_EVENT_SIGNAL: Inbound(TrackingEvent, self._take),
             RESOLVE_SHIPMENT_SIGNAL: Inbound(ShipmentResolution, self._resolve_by_signal),
+            PARCEL_PACKED_SIGNAL: Inbound(ParcelPacked, self._take_packed),
             EXTEND_DEADLINE_SIGNAL: Inbound(DeadlineExtension, self._extend),
         }
         await deliver(name, payloads, inbound, self._audit_log())

@@ -27,7 +27,7 @@ from domain.shipping import (
 )
 from persistence.database import Database
 from persistence.idempotency import run_once, step_key
-from persistence.models import Reservation, Shipment, TrackingEventRow
+from persistence.models import Reservation, Shipment, TrackingEventRow, Warehouse
 
 from .records import load_order, utcnow, write_event
 from .stock import change_stock
@@ -113,6 +113,7 @@ def plan_shipments(db: Database, order_id: str) -> PlannedShipments:
                     shipment_id=parcel,
                     warehouse_id=warehouse_id,
                     units=sum(r.quantity for r in by_warehouse[warehouse_id]),
+                    confirm_packing=packs_first(session, warehouse_id),
                 )
             )
         session.flush()
@@ -281,6 +282,7 @@ def reship_shipment(db: Database, order_id: str, lost_id: str, attempt: int) -> 
             shipment_id=replacement.id,
             warehouse_id=lost.warehouse_id,
             units=sum(units.values()),
+            confirm_packing=packs_first(session, lost.warehouse_id),
         )
 
     key = step_key(order_id, f"{RESHIP_SHIPMENT}:{lost_id}")
@@ -343,3 +345,9 @@ def _parcel_units(session: Session, parcel_id: str) -> dict[str, int]:
     ):
         units[reservation.sku] += reservation.quantity
     return dict(units)
+
+
+def packs_first(session: Session, warehouse_id: str) -> bool:
+    """Whether the warehouse confirms its parcels picked and packed before booking."""
+    warehouse = session.get(Warehouse, warehouse_id)
+    return bool(warehouse and warehouse.confirm_packing)
