@@ -272,11 +272,14 @@ def inventory_kpis(
 ) -> InventoryKpis:
     """Turnover, days of cover, stock value, fill rate and stock-out days over the period."""
     start = now - timedelta(days=period_days)
-    value = select(func.coalesce(func.sum(StockLevel.on_hand * Product.cost), 0)).join(
-        Product, Product.sku == StockLevel.sku
+    value = (
+        select(func.coalesce(func.sum(StockLevel.on_hand * Product.cost), 0))
+        .select_from(StockLevel)
+        .join(Product, Product.sku == StockLevel.sku)
     )
     goods_out = (
         select(func.coalesce(func.sum(-StockMovement.on_hand_change * Product.cost), 0))
+        .select_from(StockMovement)
         .join(Product, Product.sku == StockMovement.sku)
         .where(
             StockMovement.kind.in_([MovementKind.SHIP.value, MovementKind.ISSUE.value]),
