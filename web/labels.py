@@ -135,6 +135,7 @@ EVENT_LABELS = {
     EventKind.COMPENSATION_RETRIED: N_("undo steps retried"),
     EventKind.PAYMENT_AUTHORISED: N_("payment authorised"),
     EventKind.STOCK_RESERVED: N_("stock reserved"),
+    EventKind.PARCEL_PACKED: N_("parcel picked and packed"),
     EventKind.SHIPMENT_BOOKED: N_("parcel booked"),
     EventKind.SHIPMENT_PICKED_UP: N_("parcel picked up"),
     EventKind.SHIPMENT_IN_TRANSIT: N_("parcel in transit"),
