@@ -15,10 +15,10 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import BaseModel, Field, StrictInt
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictInt
 
 from domain.escalation import EscalationLadder, EscalationRung
-from domain.messages import InboundMessage
+from domain.messages import InboundMessage, whole_json_number
 from domain.notifications import Audience
 from domain.orders import ShipmentView, StaffDecision
 
@@ -221,7 +221,9 @@ PARCEL_PACKED_SIGNAL = "parcel_packed"
 class PackingDocument(InboundMessage):
     """A parcel packed, as a warehouse system sends it over the API (its key names who)."""
 
-    packages: Annotated[StrictInt, Field(ge=1, le=999)] = 1
+    model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
+
+    packages: Annotated[StrictInt, Field(ge=1, le=999), BeforeValidator(whole_json_number)] = 1
     note: Annotated[str, Field(max_length=200)] = ""
 
     def by(self, actor: str) -> ParcelPacked:

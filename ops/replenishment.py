@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import getpass
+from datetime import date
 from typing import Annotated
 
 import typer
@@ -80,11 +81,14 @@ async def decide(
     return await start_replenishment(client, request, task_queue)
 
 
-async def review_now(client: Client, task_queue: str = TASK_QUEUE) -> ReviewOutcome:
-    """Run an inventory review now and wait for its outcome (one at a time)."""
+async def review_now(
+    client: Client, task_queue: str = TASK_QUEUE, day: date | None = None
+) -> ReviewOutcome:
+    """Run an inventory review now (as of ``day``; default the workflow's today) and wait
+    for its outcome (one at a time)."""
     outcome: ReviewOutcome = await client.execute_workflow(
         INVENTORY_REVIEW_WORKFLOW_TYPE,
-        ReviewRequest(),
+        ReviewRequest(day=day),
         id=INVENTORY_REVIEW_WORKFLOW_ID,
         task_queue=task_queue,
         id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,

@@ -71,6 +71,7 @@ async def test_every_api_operation_keeps_to_the_openapi_document(
         "GET /api/v1/stock",
         "POST /api/v1/orders",
         "POST /api/v1/stock/operations",
+        "POST /api/v1/stock/parcels/{shipment_id}/packed",
         "POST /api/v1/stock/transfers",
         "POST /api/v1/stock/transfers/{transfer_id}/receive",
     ]

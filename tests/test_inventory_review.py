@@ -6,7 +6,10 @@ late delivery climbs its ladder. The daily schedule on the dev server."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+import contextlib
+import hashlib
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -18,6 +21,7 @@ from temporalio.client import (
     ScheduleActionStartWorkflow,
     WorkflowHandle,
 )
+from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
@@ -33,8 +37,8 @@ from domain.replenishment import (
 )
 from domain.stock_alerts import AlertKind
 from domain.supply import SUPPLY_RECEIVED_SIGNAL, SupplyReceipt
+from integrations.ports import PartnerOrder
 from integrations.simulated_notifier import SimulatedNotifier
-from integrations.simulated_supply import simulated_factory, simulated_supplier
 from ops.replenishment import decide, review_now
 from persistence.database import Database
 from persistence.invariants import check_database
@@ -45,15 +49,44 @@ from persistence.transactions.replenishment import proposals
 from persistence.transactions.stock import StockOperationError
 from runtime.schedules import ensure_schedules
 from runtime.settings import Settings
-from tests.workflow_fakes import STEP_THREADS, order_worker
+from tests.workflow_fakes import STEP_THREADS, order_worker, workflow_time
 from workflows.registry import ORDER_WORKFLOWS
 
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 
+TODAY = datetime.now(UTC).date()
+"""The day reviewed: the business day, not the time-skipping server's (earlier tests move
+its clock weeks ahead, and a review as of then finds every level slow-moving)."""
+
+
+class ServerClockPartner:
+    """The simulated factory and supplier, promising by the time-skipping server's clock
+    (the simulators promise by the wall clock, which the server's runs far ahead of)."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    async def place_order(
+        self,
+        *,
+        idempotency_key: str,
+        sku: str,
+        quantity: int,
+        deliver_to: str,
+        lead_time: timedelta,
+    ) -> PartnerOrder:
+        reference = "SIM-" + hashlib.sha256(idempotency_key.encode()).hexdigest()[:8].upper()
+        return PartnerOrder(reference=reference, expected_at=await workflow_time() + lead_time)
+
+    async def cancel_order(self, *, idempotency_key: str, reference: str) -> str:
+        return f"CXL-{reference}"
+
 
 def activities(db: Database) -> list:  # type: ignore[type-arg]
     review = InventoryReviewActivities(
-        db, factory=simulated_factory(), supplier=simulated_supplier()
+        db,
+        factory=ServerClockPartner("simulated-factory"),
+        supplier=ServerClockPartner("simulated-supplier"),
     )
     notifications = NotificationActivities(db, SimulatedNotifier())
     return [
@@ -63,6 +96,20 @@ def activities(db: Database) -> list:  # type: ignore[type-arg]
         review.receive_replenishment,
         notifications.notify,
     ]
+
+
+@asynccontextmanager
+async def ending_what_it_starts(client: Client) -> AsyncIterator[None]:
+    """Terminate the replenishment orders a test leaves waiting, pass or fail: the test's
+    database goes with it, and a workflow left waiting on its private task queue would
+    stop the time-skipping server from skipping time for every later test."""
+    try:
+        yield
+    finally:
+        for proposal_id in range(1, 10):
+            handle = client.get_workflow_handle(f"replenishment-{proposal_id}")
+            with contextlib.suppress(RPCError):
+                await handle.terminate("test over")
 
 
 def policies(db: Database) -> None:
@@ -97,8 +144,8 @@ async def test_a_review_proposes_orders_automatically_and_a_planner_approves(
     policies(db)
     client = time_skipping_env.client
     worker, queue = order_worker(client, activities(db))
-    async with worker:
-        outcome = await review_now(client, queue)
+    async with worker, ending_what_it_starts(client):
+        outcome = await review_now(client, queue, TODAY)
         assert outcome.proposals_new == 2
         assert outcome.alerts_raised == 2  # both levels are at or below their reorder point
         assert outcome.replenishments_started == [
@@ -117,7 +164,7 @@ async def test_a_review_proposes_orders_automatically_and_a_planner_approves(
             assert digest.audience == "inventory"
             assert "RAISED low_stock WIDGET-1 in WH-BER" in digest.message
 
-        again = await review_now(client, queue)  # nothing new: the open one is updated
+        again = await review_now(client, queue, TODAY)  # nothing new: the open one is updated
         assert (again.proposals_new, again.proposals_updated) == (0, 1)
         assert again.replenishments_started == []
         assert again.alerts_cleared == 1  # BOLT-M8: its replenishment order is incoming
@@ -156,12 +203,10 @@ async def test_a_review_proposes_orders_automatically_and_a_planner_approves(
             assert sorted(receipts) == [200, 250]  # the repeated note counted once
             assert check_database(session) == []
 
-        third = await review_now(client, queue)
+        third = await review_now(client, queue, TODAY)
         assert third.alerts_cleared == 1  # WIDGET-1 is above its reorder point again
         with pytest.raises(StockOperationError, match=f"proposal {widget.id} is ordered"):
             await decide(client, db, widget.id, ProposalDecision(approve=False, actor="pia"))
-        # this test's database is gone after it: its waiting order must not outlive it
-        await client.get_workflow_handle(f"replenishment-{bolt.id}").terminate("test over")
 
 
 async def wait_placed(handle: WorkflowHandle[object, ReplenishmentView]) -> None:
@@ -179,16 +224,16 @@ async def test_a_late_delivery_climbs_the_ladder(
     policies(db)
     client = time_skipping_env.client
     worker, queue = order_worker(client, activities(db))
-    async with worker:
-        await review_now(client, queue)
+    async with worker, ending_what_it_starts(client):
+        await review_now(client, queue, TODAY)
         bolt = proposals(db, status=ProposalStatus.ORDERED)[0]
         handle: WorkflowHandle[object, ReplenishmentView] = client.get_workflow_handle(
             f"replenishment-{bolt.id}", result_type=ReplenishmentView
         )
         await wait_placed(handle)
-        # the simulated factory promised delivery 5 days from the wall clock's now
-        promised = datetime.now(UTC) + timedelta(days=5)
-        while await time_skipping_env.get_current_time() < promised + timedelta(days=4):
+        placed = await handle.query("replenishment", result_type=ReplenishmentView)
+        assert placed.expected_at is not None  # lead time 5 days from now, by the server
+        while await time_skipping_env.get_current_time() < placed.expected_at + timedelta(days=4):
             await time_skipping_env.sleep(timedelta(hours=12))
         view = await handle.query("replenishment", result_type=ReplenishmentView)
         assert view.escalation_level == 2
@@ -197,7 +242,6 @@ async def test_a_late_delivery_climbs_the_ladder(
                 select(NotificationRow.audience).where(NotificationRow.order_id == handle.id)
             ).all()
             assert told == ["planning", "inventory"]  # BOLT-M8 is made: production planning
-        await handle.terminate("test over")
 
 
 async def test_the_daily_schedule_starts_a_review(
