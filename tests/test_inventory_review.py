@@ -138,11 +138,48 @@ def on_hand(db: Database, sku: str, warehouse_id: str) -> int:
         return 0 if level is None else level.on_hand
 
 
-async def test_a_review_proposes_orders_automatically_and_a_planner_approves(
-    time_skipping_env: WorkflowEnvironment, db: Database
+async def wait_placed(handle: WorkflowHandle[object, ReplenishmentView]) -> None:
+    for _ in range(100):
+        view = await handle.query("replenishment", result_type=ReplenishmentView)
+        if view is not None and view.status == "open":
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError("the replenishment order was never placed")
+
+
+async def test_a_late_delivery_climbs_the_ladder(
+    own_time_skipping_env: WorkflowEnvironment, db: Database
 ) -> None:
     policies(db)
-    client = time_skipping_env.client
+    client = own_time_skipping_env.client
+    worker, queue = order_worker(client, activities(db))
+    async with worker, ending_what_it_starts(client):
+        await review_now(client, queue, TODAY)
+        bolt = proposals(db, status=ProposalStatus.ORDERED)[0]
+        handle: WorkflowHandle[object, ReplenishmentView] = client.get_workflow_handle(
+            f"replenishment-{bolt.id}", result_type=ReplenishmentView
+        )
+        await wait_placed(handle)
+        placed = await handle.query("replenishment", result_type=ReplenishmentView)
+        assert placed.expected_at is not None  # lead time 5 days from now, by the server
+        while await own_time_skipping_env.get_current_time() < placed.expected_at + timedelta(
+            days=4
+        ):
+            await own_time_skipping_env.sleep(timedelta(hours=12))
+        view = await handle.query("replenishment", result_type=ReplenishmentView)
+        assert view.escalation_level == 2
+        with db.reading() as session:
+            told = session.scalars(
+                select(NotificationRow.audience).where(NotificationRow.order_id == handle.id)
+            ).all()
+            assert told == ["planning", "inventory"]  # BOLT-M8 is made: production planning
+
+
+async def test_a_review_proposes_orders_automatically_and_a_planner_approves(
+    own_time_skipping_env: WorkflowEnvironment, db: Database
+) -> None:
+    policies(db)
+    client = own_time_skipping_env.client
     worker, queue = order_worker(client, activities(db))
     async with worker, ending_what_it_starts(client):
         outcome = await review_now(client, queue, TODAY)
@@ -207,41 +244,6 @@ async def test_a_review_proposes_orders_automatically_and_a_planner_approves(
         assert third.alerts_cleared == 1  # WIDGET-1 is above its reorder point again
         with pytest.raises(StockOperationError, match=f"proposal {widget.id} is ordered"):
             await decide(client, db, widget.id, ProposalDecision(approve=False, actor="pia"))
-
-
-async def wait_placed(handle: WorkflowHandle[object, ReplenishmentView]) -> None:
-    for _ in range(100):
-        view = await handle.query("replenishment", result_type=ReplenishmentView)
-        if view is not None and view.status == "open":
-            return
-        await asyncio.sleep(0.05)
-    raise AssertionError("the replenishment order was never placed")
-
-
-async def test_a_late_delivery_climbs_the_ladder(
-    time_skipping_env: WorkflowEnvironment, db: Database
-) -> None:
-    policies(db)
-    client = time_skipping_env.client
-    worker, queue = order_worker(client, activities(db))
-    async with worker, ending_what_it_starts(client):
-        await review_now(client, queue, TODAY)
-        bolt = proposals(db, status=ProposalStatus.ORDERED)[0]
-        handle: WorkflowHandle[object, ReplenishmentView] = client.get_workflow_handle(
-            f"replenishment-{bolt.id}", result_type=ReplenishmentView
-        )
-        await wait_placed(handle)
-        placed = await handle.query("replenishment", result_type=ReplenishmentView)
-        assert placed.expected_at is not None  # lead time 5 days from now, by the server
-        while await time_skipping_env.get_current_time() < placed.expected_at + timedelta(days=4):
-            await time_skipping_env.sleep(timedelta(hours=12))
-        view = await handle.query("replenishment", result_type=ReplenishmentView)
-        assert view.escalation_level == 2
-        with db.reading() as session:
-            told = session.scalars(
-                select(NotificationRow.audience).where(NotificationRow.order_id == handle.id)
-            ).all()
-            assert told == ["planning", "inventory"]  # BOLT-M8 is made: production planning
 
 
 async def test_the_daily_schedule_starts_a_review(

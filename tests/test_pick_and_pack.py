@@ -40,11 +40,11 @@ def awaiting_packing(view: Any) -> bool:
 
 
 async def test_the_carrier_is_booked_only_once_the_parcel_is_packed(
-    time_skipping_env: WorkflowEnvironment,
+    own_time_skipping_env: WorkflowEnvironment,
 ) -> None:
     partners = FakePartners(confirm_packing=True, carrier_pushes_events=True)
     order = unique_order()
-    client = time_skipping_env.client
+    client = own_time_skipping_env.client
     worker, queue = order_worker(client, partners.activities())
     async with worker:
         handle = await start(client, queue, order)
@@ -65,7 +65,7 @@ async def test_the_carrier_is_booked_only_once_the_parcel_is_packed(
         assert view.shipments[0].escalation_level == 0
         # a refused update leaves the test server's time skipping locked: ask without it
         with (
-            time_skipping_env.auto_time_skipping_disabled(),
+            own_time_skipping_env.auto_time_skipping_disabled(),
             pytest.raises(WorkflowUpdateFailedError) as again,
         ):
             await parcel.execute_update(PACKED, ParcelPacked(actor="kai.wu"))
@@ -75,7 +75,7 @@ async def test_the_carrier_is_booked_only_once_the_parcel_is_packed(
         await parcel.signal(
             CARRIER_EVENT_SIGNAL,
             TrackingEvent(
-                milestone=Milestone.DELIVERED, at=await time_skipping_env.get_current_time()
+                milestone=Milestone.DELIVERED, at=await own_time_skipping_env.get_current_time()
             ),
         )
         assert (await handle.result()).status is OrderStatus.COMPLETED
@@ -85,15 +85,15 @@ async def test_the_carrier_is_booked_only_once_the_parcel_is_packed(
     ]
 
 
-async def test_late_packing_climbs_its_ladder(time_skipping_env: WorkflowEnvironment) -> None:
+async def test_late_packing_climbs_its_ladder(own_time_skipping_env: WorkflowEnvironment) -> None:
     partners = FakePartners(confirm_packing=True, carrier_pushes_events=True)
     order = unique_order()
-    client = time_skipping_env.client
+    client = own_time_skipping_env.client
     worker, queue = order_worker(client, partners.activities())
     async with worker:
         handle = await start(client, queue, order)
         await wait_until(handle, awaiting_packing, "the parcel waits to be packed")
-        await time_skipping_env.sleep(timedelta(hours=25))
+        await own_time_skipping_env.sleep(timedelta(hours=25))
         view = await wait_until(
             handle, lambda v: v.shipments[0].needs_attention is not None, "support asked"
         )
