@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
@@ -217,8 +217,3 @@ def _recent_mean(series: DemandSeries, horizon: int) -> SeriesForecast:
         daily=[mean] * horizon,
         error_sd=float(np.std(recent)) if recent else 0.0,
     )
-
-
-def history_start(today: date, days: int) -> date:
-    """The first day of a history of ``days`` days ending yesterday."""
-    return today - timedelta(days=days)

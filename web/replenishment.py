@@ -26,14 +26,13 @@ from domain.replenishment import (
 )
 from domain.supply import SupplyReceipt
 from ops.replenishment import decide, receipt_action
-from ops.staff import StaffActionError, perform
 from persistence.transactions.replenishment import forecast_report, proposals
 from persistence.transactions.stock import StockOperationError
 
 from .i18n import translations
 from .rendering import render
 from .security import FormChecked, RowNumber, Staff, database, requires, temporal
-from .stock import reasons_of, refusal_page, whole_number
+from .stock import act_on_workflow, reasons_of, refusal_page, whole_number
 
 router = APIRouter(prefix="/stock")
 
@@ -86,18 +85,16 @@ async def receive_delivery(
     note: FormText = "",
 ) -> Response:
     """Units of a replenishment order arrived (its delivery note counts once)."""
-    back = "/stock/replenishment"
-    try:
-        receipt = SupplyReceipt.model_validate_strings(
+    return await act_on_workflow(
+        request,
+        user,
+        receipt_action(proposal_id),
+        lambda: SupplyReceipt.model_validate_strings(
             {"receipt_id": note.strip(), "quantity": quantity.strip()}
-        )
-    except ValidationError as invalid:
-        return refusal_page(user, reasons_of(invalid), back, 422)
-    try:
-        await perform(await temporal(request), receipt_action(proposal_id), receipt)
-    except StaffActionError as refused:
-        return refusal_page(user, str(refused), back)
-    return RedirectResponse(f"{back}?done=receive", status_code=303)
+        ),
+        back="/stock/replenishment",
+        done="receive",
+    )
 
 
 # Declared after the route above: "/{proposal_id}/{answer}" would take its path too.

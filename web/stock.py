@@ -13,7 +13,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import RedirectResponse
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 from starlette.responses import Response
 
 from domain.access import Permission
@@ -576,23 +576,41 @@ async def parcel_packed(
     action_id: FormText = "",
 ) -> Response:
     """The parcel is picked and packed: its workflow books the carrier."""
-    back = "/stock/packing"
-    try:
-        packed = ParcelPacked.model_validate_strings(
-            {"actor": user.account.username, "packages": packages.strip() or "1", "note": note}
-        )
-    except ValidationError as invalid:
-        return refusal_page(user, reasons_of(invalid), back, 422)
     target = StaffAction(
         shipment_workflow_id(shipment_id), PARCEL_PACKED_SIGNAL, f"parcel {shipment_id}"
     )
+    return await act_on_workflow(
+        request,
+        user,
+        target,
+        lambda: ParcelPacked.model_validate_strings(
+            {"actor": user.account.username, "packages": packages.strip() or "1", "note": note}
+        ),
+        back="/stock/packing",
+        done=shipment_id,
+        update_id=f"console-{action_id}" if action_id else None,
+    )
+
+
+async def act_on_workflow(
+    request: Request,
+    user: Staff,
+    target: StaffAction,
+    build: Callable[[], BaseModel],
+    *,
+    back: str,
+    done: str,
+    update_id: str | None = None,
+) -> Response:
+    """Send the update a form asks for to a workflow as the logged-in user: an unreadable
+    form is a 422 naming the field, a refusal a 409 with the workflow's reason; done, back
+    to ``back`` saying ``done``."""
     try:
-        await perform(
-            await temporal(request),
-            target,
-            packed,
-            update_id=f"console-{action_id}" if action_id else None,
-        )
+        argument = build()
+    except ValidationError as invalid:
+        return refusal_page(user, reasons_of(invalid), back, 422)
+    try:
+        await perform(await temporal(request), target, argument, update_id=update_id)
     except StaffActionError as refused:
         return refusal_page(user, str(refused), back)
-    return RedirectResponse(f"{back}?done={shipment_id}", status_code=303)
+    return RedirectResponse(f"{back}?done={done}", status_code=303)
