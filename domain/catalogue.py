@@ -6,7 +6,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field
 
 from domain.messages import InboundMessage
 from domain.money import Amount, CurrencyCode
@@ -136,16 +136,13 @@ class StockPolicyRecord(InboundMessage):
     """The review's replenishment proposals for this level are ordered at once, without a
     planner's approval."""
 
-    @model_validator(mode="after")
-    def _levels_in_order(self) -> StockPolicyRecord:
+    def problem(self) -> str | None:
+        """Why these levels cannot be kept (a minimum above the reorder point, a level
+        above the maximum), beyond each field's shape; None when they can."""
         if self.maximum:
             for name in ("minimum", "reorder_point", "safety_stock"):
                 if getattr(self, name) > self.maximum:
-                    raise ValueError(
-                        f"{name} {getattr(self, name)} is above the maximum {self.maximum}"
-                    )
+                    return f"{name} {getattr(self, name)} is above the maximum {self.maximum}"
         if self.minimum > self.reorder_point:
-            raise ValueError(
-                f"minimum {self.minimum} is above the reorder point {self.reorder_point}"
-            )
-        return self
+            return f"minimum {self.minimum} is above the reorder point {self.reorder_point}"
+        return None

@@ -1,32 +1,18 @@
-"""``oms catalogue import|export``: a company's own catalogue from and to CSV files.
-
-Three kinds of file: ``products``, ``warehouses`` and ``levels`` (how much of
-each product each warehouse keeps). A file is read whole before anything is
-written: every bad row is reported with its line and column, and when any row
-is bad nothing is written. The columns are the fields of the kind's record in
-:mod:`domain.catalogue`; each kind names the columns it cannot do without.
-"""
+"""``oms catalogue import|export``: a company's own catalogue from and to CSV files (the
+files are described in :mod:`persistence.catalogue_files`)."""
 
 from __future__ import annotations
 
 import asyncio
-import csv
-import io
 import sys
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
-from pydantic import BaseModel, ValidationError
 
-from domain.catalogue import ProductRecord, StockPolicyRecord, WarehouseRecord
-from persistence.database import Database
+from persistence.catalogue_files import CatalogueFileError, Kind, export_text, import_text
 from persistence.migrate import upgrade
-from persistence.transactions import catalogue
-from persistence.transactions.catalogue import Loaded, UnknownReferenceError
+from persistence.transactions.catalogue import Loaded
 from runtime.settings import Settings
 from runtime.workers import open_database
 
@@ -36,137 +22,6 @@ catalogue_app = typer.Typer(
     help="The catalogue: products, warehouses and stock levels from and to CSV.",
     no_args_is_help=True,
 )
-
-
-class Kind(StrEnum):
-    """What a catalogue file holds."""
-
-    PRODUCTS = "products"
-    WAREHOUSES = "warehouses"
-    LEVELS = "levels"
-
-
-@dataclass(frozen=True)
-class FileKind:
-    """How one kind of file is read, written and loaded."""
-
-    record: type[BaseModel]
-    required: tuple[str, ...]
-    key: Callable[[Any], object]
-    load: Callable[[Database, Any], Loaded]
-    dump: Callable[[Database], Sequence[BaseModel]]
-
-
-KINDS = {
-    Kind.PRODUCTS: FileKind(
-        ProductRecord,
-        ("sku", "name", "unit_price"),
-        lambda r: r.sku,
-        catalogue.load_products,
-        catalogue.product_records,
-    ),
-    Kind.WAREHOUSES: FileKind(
-        WarehouseRecord,
-        ("id", "name", "country"),
-        lambda r: r.id,
-        catalogue.load_warehouses,
-        catalogue.warehouse_records,
-    ),
-    Kind.LEVELS: FileKind(
-        StockPolicyRecord,
-        ("sku", "warehouse_id"),
-        lambda r: (r.sku, r.warehouse_id),
-        catalogue.load_stock_policies,
-        catalogue.stock_policy_records,
-    ),
-}
-
-
-class CatalogueFileError(ValueError):
-    """A file that cannot be imported; ``problems`` name each line and column."""
-
-    def __init__(self, problems: Sequence[str]) -> None:
-        super().__init__(f"{len(problems)} problem(s)")
-        self.problems = list(problems)
-
-
-@dataclass(frozen=True)
-class Rows:
-    """The records of a file and the line each came from."""
-
-    records: list[Any]
-    lines: list[int]
-
-
-def read_rows(text: str, kind: FileKind) -> Rows:
-    """The records of a CSV file, or :class:`CatalogueFileError` naming every problem."""
-    fields = list(kind.record.model_fields)
-    reader = csv.DictReader(io.StringIO(text))
-    columns = reader.fieldnames or []
-    problems = [
-        f"line 1, column {name!r}: unknown column" for name in columns if name not in fields
-    ]
-    problems += [
-        f"line 1: required column {name!r} is missing"
-        for name in kind.required
-        if name not in columns
-    ]
-    if problems:
-        raise CatalogueFileError(problems)
-    rows = Rows(records=[], lines=[])
-    seen: dict[object, int] = {}
-    for row in reader:
-        line = reader.line_num
-        values = {name: value for name, value in row.items() if value not in (None, "")}
-        try:
-            record = kind.record.model_validate_strings(values)
-        except ValidationError as invalid:
-            problems += [
-                f"line {line}, column {'.'.join(map(str, e['loc'])) or 'row'!r}: {e['msg']}"
-                for e in invalid.errors()
-            ]
-            continue
-        key = kind.key(record)
-        if key in seen:
-            problems.append(f"line {line}: the same as line {seen[key]} ({key})")
-        seen[key] = line
-        rows.records.append(record)
-        rows.lines.append(line)
-    if problems:
-        raise CatalogueFileError(problems)
-    if not rows.records:
-        raise CatalogueFileError(["the file holds no rows"])
-    return rows
-
-
-def read_products(text: str) -> list[ProductRecord]:
-    """The records of a products CSV (see :func:`read_rows`)."""
-    return read_rows(text, KINDS[Kind.PRODUCTS]).records
-
-
-def write_rows(records: Sequence[BaseModel], kind: FileKind) -> str:
-    """The CSV of ``records`` (the columns an import takes, in the same order)."""
-    out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=list(kind.record.model_fields), lineterminator="\n")
-    writer.writeheader()
-    for record in records:
-        writer.writerow(_cells(record.model_dump(mode="json")))
-    return out.getvalue()
-
-
-def write_products(records: Sequence[BaseModel]) -> str:
-    """The CSV of product records."""
-    return write_rows(records, KINDS[Kind.PRODUCTS])
-
-
-def _cells(values: dict[str, Any]) -> dict[str, str]:
-    def cell(value: Any) -> str:
-        if isinstance(value, bool):
-            return "true" if value else "false"
-        return "" if value is None else str(value)
-
-    return {name: cell(value) for name, value in values.items()}
-
 
 KindArgument = Annotated[Kind, typer.Argument(help="products, warehouses or levels.")]
 
@@ -179,8 +34,7 @@ def import_file(
     """Create or update from a CSV file; nothing is written if any row is bad."""
     text = sys.stdin.read() if str(path) == "-" else _read(path)
     try:
-        rows = read_rows(text, KINDS[kind])
-        loaded = asyncio.run(_load(Settings(), KINDS[kind], rows))
+        loaded = asyncio.run(_load(Settings(), kind, text))
     except CatalogueFileError as refused:
         for problem in refused.problems:
             errors.print(f"{path}: {problem}", highlight=False, soft_wrap=True)
@@ -198,7 +52,7 @@ def export_file(
     ] = None,
 ) -> None:
     """Write the catalogue's rows of one kind as CSV, as ``oms catalogue import`` reads it."""
-    text = write_rows(asyncio.run(_dump(Settings(), KINDS[kind])), KINDS[kind])
+    text = asyncio.run(_dump(Settings(), kind))
     if path is None:
         sys.stdout.write(text)
     else:
@@ -212,18 +66,13 @@ def _read(path: Path) -> str:
         raise fail(f"{path}: cannot read: {error}") from error
 
 
-async def _load(settings: Settings, kind: FileKind, rows: Rows) -> Loaded:
+async def _load(settings: Settings, kind: Kind, text: str) -> Loaded:
     settings.prepare_data_dir()
     await asyncio.to_thread(upgrade, settings.resolved_database_url)
     async with open_database(settings) as db:
-        try:
-            return await db.run(kind.load, db, rows.records)
-        except UnknownReferenceError as unknown:
-            raise CatalogueFileError(
-                [f"line {rows.lines[index]}: {reason}" for index, reason in unknown.problems]
-            ) from unknown
+        return await db.run(import_text, db, kind, text)
 
 
-async def _dump(settings: Settings, kind: FileKind) -> Sequence[BaseModel]:
+async def _dump(settings: Settings, kind: Kind) -> str:
     async with open_database(settings) as db:
-        return await db.run(kind.dump, db)
+        return await db.run(export_text, db, kind)

@@ -1,18 +1,22 @@
-"""The demo catalogue the embedded default is seeded with: customers, products, stock."""
+"""The demo company the embedded default is seeded with: customers, catalogue, stock."""
 
 from __future__ import annotations
 
+import csv
+import io
 from collections.abc import Sequence
 from decimal import Decimal
+from importlib import resources
 from typing import Any
 
 from sqlalchemy import func, select
 
-from domain.catalogue import PaymentTerms, Sourcing, Standing
-from domain.inventory import MovementKind
+from domain.catalogue import PaymentTerms, Standing
+from domain.inventory import StockChange
+from persistence.catalogue_files import Kind, import_text
 from persistence.database import Database
-from persistence.models import Customer, Product, Warehouse
-from persistence.transactions.stock import change_stock, ensure_stock_level
+from persistence.models import Customer, Product
+from persistence.transactions.stock import book_stock_change
 
 CUSTOMERS: list[dict[str, Any]] = [
     {
@@ -68,92 +72,32 @@ CUSTOMERS: list[dict[str, Any]] = [
     },
 ]
 
-PRODUCTS: list[dict[str, Any]] = [
-    {
-        "sku": "WIDGET-1",
-        "name": "Widget, steel",
-        "unit_price": Decimal("19.90"),
-        "currency": "EUR",
-        "cost": Decimal("10.90"),
-        "sourcing": Sourcing.STOCK,
-        "lead_time_days": 0,
-    },
-    {
-        "sku": "GADGET-2",
-        "name": "Gadget, deluxe",
-        "unit_price": Decimal("249.00"),
-        "currency": "EUR",
-        "cost": Decimal("137.00"),
-        "sourcing": Sourcing.BUY,
-        "lead_time_days": 10,
-    },
-    {
-        "sku": "BOLT-M8",
-        "name": "Bolt M8 (box of 100)",
-        "unit_price": Decimal("7.45"),
-        "currency": "EUR",
-        "cost": Decimal("4.10"),
-        "sourcing": Sourcing.MAKE,
-        "lead_time_days": 5,
-    },
-    {
-        "sku": "PANEL-X",
-        "name": "Control panel X",
-        "unit_price": Decimal("1290.00"),
-        "currency": "EUR",
-        "cost": Decimal("710.00"),
-        "sourcing": Sourcing.MAKE,
-        "lead_time_days": 21,
-    },
-    {
-        "sku": "LEGACY-0",
-        "name": "Discontinued item",
-        "unit_price": Decimal("5.00"),
-        "currency": "EUR",
-        "cost": Decimal("2.75"),
-        "active": False,
-        "sourcing": Sourcing.STOCK,
-        "lead_time_days": 0,
-    },
-]
-
-WAREHOUSES: list[dict[str, Any]] = [
-    {"id": "WH-BER", "name": "Berlin central", "country": "DE", "priority": 10},
-    {"id": "WH-HAM", "name": "Hamburg port", "country": "DE", "priority": 20},
-]
-
-STOCK = {
-    ("WIDGET-1", "WH-BER"): 500,
-    ("WIDGET-1", "WH-HAM"): 300,
-    ("GADGET-2", "WH-BER"): 40,
-    ("BOLT-M8", "WH-HAM"): 1000,
-    ("PANEL-X", "WH-HAM"): 5,
-}
+DEMO_FILES = resources.files("persistence") / "demo"
+"""The demo company's catalogue files (as ``oms catalogue import`` reads them) and its
+opening stock (goods receipts, as the stock API takes them)."""
 
 
 def seed_demo_catalogue(db: Database) -> bool:
     """Load the demo catalogue into an empty database; returns False if it had customers.
 
-    A database seeded by an older version gets the demo customers added since.
+    The catalogue comes in as any company's does, through the CSV import, and the
+    opening stock as goods receipts; customers come last, so a seed cut short is
+    finished by the next one. A database seeded by an older version gets the demo
+    customers added since.
     """
     with db.transaction() as session:
         if session.scalar(select(func.count()).select_from(Customer)):
             known = set(session.scalars(select(Customer.id)))
             session.add_all(Customer(**row) for row in CUSTOMERS if row["id"] not in known)
             return False
+    for kind in (Kind.PRODUCTS, Kind.WAREHOUSES, Kind.LEVELS):
+        import_text(db, kind, (DEMO_FILES / f"{kind.value}.csv").read_text(encoding="utf-8"))
+    opening = csv.DictReader(io.StringIO((DEMO_FILES / "stock.csv").read_text(encoding="utf-8")))
+    for row in opening:
+        receipt = {**row, "quantity": int(row["quantity"]), "actor": "demo"}
+        book_stock_change(db, StockChange.model_validate(receipt))
+    with db.transaction() as session:
         session.add_all(Customer(**row) for row in CUSTOMERS)
-        session.add_all(Product(**row) for row in PRODUCTS)
-        session.add_all(Warehouse(**row) for row in WAREHOUSES)
-        session.flush()
-        for (sku, warehouse_id), units in STOCK.items():
-            ensure_stock_level(session, sku, warehouse_id)
-            change_stock(
-                session,
-                sku=sku,
-                warehouse_id=warehouse_id,
-                kind=MovementKind.RECEIVE,
-                on_hand_change=units,
-            )
     return True
 
 

@@ -10,10 +10,11 @@ import pytest
 from sqlalchemy import func, select
 
 from domain.catalogue import ProductRecord, Sourcing
-from ops.catalogue import (
+from persistence.catalogue_files import (
     KINDS,
     CatalogueFileError,
     Kind,
+    import_text,
     read_products,
     read_rows,
     write_products,
@@ -22,7 +23,7 @@ from ops.catalogue import (
 from persistence.database import Database
 from persistence.models import Product
 from persistence.transactions.catalogue import (
-    UnknownReferenceError,
+    CatalogueRecordsError,
     load_products,
     load_stock_policies,
     load_warehouses,
@@ -145,26 +146,32 @@ def test_warehouses_and_stock_levels_load_and_name_what_the_catalogue_lacks(
         "WIDGET-1,WH-NOWHERE,1,0,10,0,\n",
         KINDS[Kind.LEVELS],
     )
-    with pytest.raises(UnknownReferenceError) as unknown:
+    demo = stock_policy_records(db)
+    with pytest.raises(CatalogueRecordsError) as unknown:
         load_stock_policies(db, levels.records)
     assert unknown.value.problems == [
         (1, "sku 'NO-SUCH': no such product"),
         (2, "warehouse_id 'WH-NOWHERE': no such warehouse"),
     ]
-    assert stock_policy_records(db) == []  # nothing of the file was written
+    assert stock_policy_records(db) == demo  # nothing of the file was written
     assert load_stock_policies(db, levels.records[:1]).created == 1
-    [policy] = stock_policy_records(db)
+    [policy] = [p for p in stock_policy_records(db) if p.warehouse_id == "WH-TPE"]
     assert (policy.reorder_point, policy.maximum, policy.service_level) == (
         40,
         400,
         Decimal("0.95"),
     )
     with pytest.raises(CatalogueFileError) as disordered:
-        read_rows(
-            "sku,warehouse_id,reorder_point,minimum\nWIDGET-1,WH-TPE,5,9\n", KINDS[Kind.LEVELS]
+        import_text(
+            db,
+            Kind.LEVELS,
+            "sku,warehouse_id,reorder_point,minimum,maximum\n"
+            "WIDGET-1,WH-TPE,5,9,0\n"
+            "WIDGET-1,WH-BER,5,0,4\n",
         )
     assert disordered.value.problems == [
-        "line 2, column 'row': Value error, minimum 9 is above the reorder point 5"
+        "line 2: minimum 9 is above the reorder point 5",
+        "line 3: reorder_point 5 is above the maximum 4",
     ]
     exported = write_rows(stock_policy_records(db), KINDS[Kind.LEVELS])
     assert read_rows(exported, KINDS[Kind.LEVELS]).records == stock_policy_records(db)

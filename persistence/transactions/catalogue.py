@@ -28,12 +28,13 @@ class Loaded:
     unchanged: int
 
 
-class UnknownReferenceError(ValueError):
-    """Records naming products or warehouses the catalogue does not have; nothing was
-    written. ``problems`` pairs each bad record's position with the reason."""
+class CatalogueRecordsError(ValueError):
+    """Records the catalogue cannot take as they are (levels out of order, or naming
+    products or warehouses it does not have); nothing was written. ``problems`` pairs
+    each bad record's position with the reason."""
 
     def __init__(self, problems: Sequence[tuple[int, str]]) -> None:
-        super().__init__(f"{len(problems)} record(s) name what the catalogue does not have")
+        super().__init__("; ".join(f"record {index + 1}: {why}" for index, why in problems))
         self.problems = list(problems)
 
 
@@ -52,9 +53,9 @@ def load_warehouses(db: Database, records: Sequence[WarehouseRecord]) -> Loaded:
 
 
 def load_stock_policies(db: Database, records: Sequence[StockPolicyRecord]) -> Loaded:
-    """Set each product's policy in each warehouse, in one transaction; refuses the whole
-    file (:class:`UnknownReferenceError`) when a record names an unknown product or
-    warehouse."""
+    """Set each product's policy in each warehouse, in one transaction; refuses them all
+    (:class:`CatalogueRecordsError`) when a record's levels are out of order or it names an
+    unknown product or warehouse."""
     with db.transaction() as session:
         skus = set(session.scalars(select(Product.sku)))
         warehouses = set(session.scalars(select(Warehouse.id)))
@@ -62,6 +63,7 @@ def load_stock_policies(db: Database, records: Sequence[StockPolicyRecord]) -> L
             (index, reason)
             for index, record in enumerate(records)
             for reason in (
+                record.problem(),
                 f"sku {record.sku!r}: no such product" if record.sku not in skus else None,
                 f"warehouse_id {record.warehouse_id!r}: no such warehouse"
                 if record.warehouse_id not in warehouses
@@ -70,7 +72,7 @@ def load_stock_policies(db: Database, records: Sequence[StockPolicyRecord]) -> L
             if reason
         ]
         if problems:
-            raise UnknownReferenceError(problems)
+            raise CatalogueRecordsError(problems)
         return _upsert(
             session,
             StockPolicy,
