@@ -50,6 +50,8 @@ class Permission(StrEnum):
     REPLENISH = "stock.replenish"
     """Approve, edit or reject replenishment proposals; receive replenishment deliveries;
     run the inventory review."""
+    MANAGE_CATALOGUE = "stock.catalogue"
+    """Create and change products, warehouses and stock levels; import them from CSV."""
     MANAGE_USERS = "admin.users"
     """Create, disable and unlock users; reset passwords."""
     MANAGE_API_KEYS = "admin.api_keys"
@@ -74,6 +76,7 @@ PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.VIEW_STOCK,
             Permission.OPERATE_STOCK,
             Permission.REPLENISH,
+            Permission.MANAGE_CATALOGUE,
         }
     ),
     Role.ADMIN: frozenset(Permission),
@@ -94,7 +97,8 @@ class SystemRole(StrEnum):
     READER = "reader"
     """Read orders only (a reporting tool)."""
     WAREHOUSE = "warehouse"
-    """Read stock and book stock operations and transfers (a warehouse system, a scanner app)."""
+    """Read stock, book stock operations and transfers, keep the catalogue (a warehouse
+    system, a scanner app, an ERP's master data)."""
 
 
 class ApiPermission(StrEnum):
@@ -104,12 +108,15 @@ class ApiPermission(StrEnum):
     READ_ORDERS = "api.orders.read"
     READ_STOCK = "api.stock.read"
     OPERATE_STOCK = "api.stock.operate"
+    MANAGE_CATALOGUE = "api.stock.catalogue"
 
 
 SYSTEM_PERMISSIONS: dict[SystemRole, frozenset[ApiPermission]] = {
     SystemRole.INTAKE: frozenset({ApiPermission.SUBMIT_ORDERS, ApiPermission.READ_ORDERS}),
     SystemRole.READER: frozenset({ApiPermission.READ_ORDERS}),
-    SystemRole.WAREHOUSE: frozenset({ApiPermission.READ_STOCK, ApiPermission.OPERATE_STOCK}),
+    SystemRole.WAREHOUSE: frozenset(
+        {ApiPermission.READ_STOCK, ApiPermission.OPERATE_STOCK, ApiPermission.MANAGE_CATALOGUE}
+    ),
 }
 """What each kind of API key may do."""
 

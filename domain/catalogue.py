@@ -6,10 +6,10 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
 
 from domain.messages import InboundMessage
-from domain.money import Amount, CurrencyCode
+from domain.money import Amount, CurrencyCode, Price
 
 
 class Sourcing(StrEnum):
@@ -81,9 +81,9 @@ class ProductRecord(InboundMessage):
     name: Annotated[str, Field(min_length=1, max_length=200)]
     unit: Annotated[str, Field(min_length=1, max_length=16)] = "pcs"
     """What one unit is: ``pcs``, ``box of 100``, ``kg``."""
-    unit_price: Annotated[Amount, Field(ge=0, le=1_000_000)]
+    unit_price: Price
     currency: CurrencyCode = "EUR"
-    cost: Annotated[Amount, Field(ge=0, le=1_000_000)] = Decimal(0)
+    cost: Price = Decimal(0)
     """What one unit costs the business (stock is valued at it)."""
     sourcing: Sourcing = Sourcing.STOCK
     lead_time_days: Annotated[int, Field(ge=0, le=365)] = 0
@@ -130,7 +130,14 @@ class StockPolicyRecord(InboundMessage):
     maximum: Annotated[int, Field(ge=0, le=10_000_000)] = 0
     """0: no maximum (no overstock alert by level)."""
     safety_stock: Annotated[int, Field(ge=0, le=10_000_000)] = 0
-    service_level: Annotated[Decimal, Field(gt=0, lt=1, decimal_places=4)] | None = None
+    service_level: (
+        Annotated[
+            Decimal,
+            Field(gt=0, lt=1, decimal_places=4),
+            WithJsonSchema({"type": "string", "pattern": r"^0?\.\d{0,3}[1-9]$"}, mode="validation"),
+        ]
+        | None
+    ) = None
     """e.g. ``0.95``: the share of replenishment cycles without a stock-out."""
     automatic: bool = False
     """The review's replenishment proposals for this level are ordered at once, without a

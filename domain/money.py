@@ -23,6 +23,24 @@ Amount = Annotated[
 ]
 """A money amount in the order's currency, at most 16 integer digits and 2 decimals."""
 
+PRICE_TEXT = r"^\+?(\d{1,6}(\.\d{1,2})?|1000000(\.0{1,2})?)$"
+"""A price written as a JSON string: 0 to 1,000,000 with at most two decimals."""
+
+Price = Annotated[
+    Amount,
+    Field(ge=0, le=1_000_000),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "number", "minimum": 0, "maximum": 1_000_000, "multipleOf": 0.01},
+                {"type": "string", "pattern": PRICE_TEXT},
+            ]
+        },
+        mode="validation",
+    ),
+]
+"""A price or cost of one unit: 0 to 1,000,000 with at most two decimals."""
+
 CurrencyCode = Annotated[str, Field(pattern=r"^[A-Z]{3}$")]
 """An ISO 4217 currency code such as ``EUR``."""
 

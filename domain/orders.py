@@ -11,11 +11,11 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StrictInt, WithJsonSchema
+from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
 from domain.escalation import LadderPosition
 from domain.messages import InboundMessage, StrictInboundMessage
-from domain.money import Amount, CurrencyCode
+from domain.money import Amount, CurrencyCode, Price
 
 TASK_QUEUE = "orders"
 """Task queue of the order workflow and its activities."""
@@ -112,10 +112,6 @@ class ShippingAddress(StrictInboundMessage):
     """ISO 3166-1 alpha-2 country code, e.g. ``DE``."""
 
 
-UNIT_PRICE_TEXT = r"^\+?(\d{1,6}(\.\d{1,2})?|1000000(\.0{1,2})?)$"
-"""A unit price written as a JSON string: 0 to 1,000,000 with at most two decimals."""
-
-
 class SubmittedLine(StrictInboundMessage):
     """One line as the channel sent it; quantities and prices are checked at validation."""
 
@@ -125,19 +121,7 @@ class SubmittedLine(StrictInboundMessage):
     quantity: Annotated[StrictInt, Field(ge=-100_000, le=100_000)]
     """Units ordered; must be at least 1 (checked at validation, so it is recorded).
     A JSON number: ``true`` or ``"5"`` is refused, not read as a quantity."""
-    unit_price: Annotated[
-        Amount,
-        Field(ge=0, le=1_000_000),
-        WithJsonSchema(
-            {
-                "anyOf": [
-                    {"type": "number", "minimum": 0, "maximum": 1_000_000, "multipleOf": 0.01},
-                    {"type": "string", "pattern": UNIT_PRICE_TEXT},
-                ]
-            },
-            mode="validation",
-        ),
-    ]
+    unit_price: Price
     """Price per unit the channel quoted; must match the price list."""
 
 

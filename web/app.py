@@ -29,7 +29,18 @@ from persistence.transactions import accounts
 from persistence.transactions.accounts import AccountError
 from runtime.settings import Settings
 
-from . import admin, api, entry, i18n, orders, replenishment, stock, stock_api
+from . import (
+    admin,
+    api,
+    catalogue,
+    catalogue_api,
+    entry,
+    i18n,
+    orders,
+    replenishment,
+    stock,
+    stock_api,
+)
 from .rendering import DISPLAY_ZONE, render
 from .security import (
     LOGIN_CSRF_COOKIE,
@@ -129,10 +140,12 @@ def create_app(settings: Settings, db: Database, temporal: Client | None = None)
     app.include_router(entry.router, include_in_schema=False)  # /orders/new before /orders/{id}
     app.include_router(orders.router, include_in_schema=False)
     app.include_router(replenishment.router, include_in_schema=False)
+    app.include_router(catalogue.router, include_in_schema=False)  # before /stock/{...}
     app.include_router(stock.router, include_in_schema=False)
     app.include_router(admin.router, include_in_schema=False)
     app.include_router(api.router)
     app.include_router(stock_api.router)
+    app.include_router(catalogue_api.router)
     return app
 
 

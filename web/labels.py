@@ -33,6 +33,7 @@ PERMISSION_LABELS = {
     Permission.OPERATE_STOCK: N_("Receive, issue, adjust and transfer stock; count it"),
     Permission.APPROVE_STOCK: N_("See count variances, approve big ones"),
     Permission.REPLENISH: N_("Approve replenishment proposals, receive their deliveries"),
+    Permission.MANAGE_CATALOGUE: N_("Keep the catalogue: products, warehouses, stock levels"),
     Permission.MANAGE_USERS: N_("Manage users"),
     Permission.MANAGE_API_KEYS: N_("Manage API keys for systems"),
 }
@@ -219,3 +220,36 @@ SUPPLY_LABELS = {
     SupplyStatus.CANCELLED: N_("cancelled"),
 }
 """Kinds and states of production and purchase orders."""
+
+CATALOGUE_FIELD_LABELS = {
+    "sku": N_("SKU"),
+    "name": N_("Name"),
+    "unit": N_("Unit (pcs, box of 100, kg)"),
+    "unit_price": N_("List price"),
+    "currency": N_("Currency"),
+    "cost": N_("Cost per unit"),
+    "sourcing": N_("Sourcing (stock, make, buy)"),
+    "lead_time_days": N_("Lead time (days)"),
+    "pack_multiple": N_("Pack multiple"),
+    "supplier": N_("Supplier or factory"),
+    "category": N_("Category"),
+    "active": N_("Active (sold)"),
+    "id": N_("Warehouse id"),
+    "country": N_("Country (ISO code, e.g. DE)"),
+    "priority": N_("Priority (lower ships first)"),
+    "confirm_packing": N_("Confirms parcels packed before the carrier is booked"),
+    "warehouse_id": N_("Warehouse"),
+    "reorder_point": N_("Reorder point"),
+    "minimum": N_("Minimum"),
+    "maximum": N_("Maximum (0: none)"),
+    "safety_stock": N_("Safety stock"),
+    "service_level": N_("Service level (e.g. 0.95; derives the safety stock)"),
+    "automatic": N_("Automatic (proposals ordered without approval)"),
+}
+"""The catalogue's fields on the console's forms."""
+
+CATALOGUE_KIND_LABELS = {
+    "products": N_("Products"),
+    "warehouses": N_("Warehouses"),
+    "levels": N_("Stock levels"),
+}

@@ -19,6 +19,8 @@ from .labels import (
     ACTION_LABELS,
     ADDRESS_LABELS,
     ALERT_LABELS,
+    CATALOGUE_FIELD_LABELS,
+    CATALOGUE_KIND_LABELS,
     EVENT_LABELS,
     METHOD_LABELS,
     PERMISSION_LABELS,
@@ -83,6 +85,8 @@ def templates(locale: Locale) -> Environment:
     environment.globals["supply_labels"] = SUPPLY_LABELS
     environment.globals["stocktake_labels"] = STOCKTAKE_LABELS
     environment.globals["stocktake_done"] = STOCKTAKE_DONE
+    environment.globals["field_labels"] = CATALOGUE_FIELD_LABELS
+    environment.globals["kind_labels"] = CATALOGUE_KIND_LABELS
     environment.globals["locales"] = list(Locale)
     return environment
 

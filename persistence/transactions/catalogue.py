@@ -40,12 +40,14 @@ class CatalogueRecordsError(ValueError):
 
 def load_products(db: Database, records: Sequence[ProductRecord]) -> Loaded:
     """Create new SKUs and update known ones to their records, in one transaction."""
+    _refuse_repeats(records, lambda r: r.sku)
     with db.transaction() as session:
         return _upsert(session, Product, records, lambda r: r.sku, product_record, _product_values)
 
 
 def load_warehouses(db: Database, records: Sequence[WarehouseRecord]) -> Loaded:
     """Create new warehouses and update known ones, in one transaction."""
+    _refuse_repeats(records, lambda r: r.id)
     with db.transaction() as session:
         return _upsert(
             session, Warehouse, records, lambda r: r.id, warehouse_record, BaseModel.model_dump
@@ -56,6 +58,7 @@ def load_stock_policies(db: Database, records: Sequence[StockPolicyRecord]) -> L
     """Set each product's policy in each warehouse, in one transaction; refuses them all
     (:class:`CatalogueRecordsError`) when a record's levels are out of order or it names an
     unknown product or warehouse."""
+    _refuse_repeats(records, lambda r: (r.sku, r.warehouse_id))
     with db.transaction() as session:
         skus = set(session.scalars(select(Product.sku)))
         warehouses = set(session.scalars(select(Warehouse.id)))
@@ -108,6 +111,15 @@ def stock_policy_records(db: Database) -> list[StockPolicyRecord]:
         return [stock_policy_record(row) for row in rows]
 
 
+def stored_record(db: Database, kind: type[RecordT], key: tuple[str, ...]) -> RecordT | None:
+    """The product (key: SKU), warehouse (id) or stock level (SKU, warehouse) as an import
+    takes it, or None when the catalogue has none."""
+    model, record_of = STORED[kind]
+    with db.reading() as session:
+        row = session.get(model, key if len(key) > 1 else key[0])
+        return None if row is None else record_of(row)
+
+
 def product_record(row: Product) -> ProductRecord:
     """The record of a product row."""
     return ProductRecord.model_validate(row, from_attributes=True)
@@ -121,6 +133,27 @@ def warehouse_record(row: Warehouse) -> WarehouseRecord:
 def stock_policy_record(row: StockPolicy) -> StockPolicyRecord:
     """The record of a stock policy row."""
     return StockPolicyRecord.model_validate(row, from_attributes=True)
+
+
+STORED: dict[type[Any], tuple[type[Base], Callable[[Any], Any]]] = {
+    ProductRecord: (Product, product_record),
+    WarehouseRecord: (Warehouse, warehouse_record),
+    StockPolicyRecord: (StockPolicy, stock_policy_record),
+}
+"""Where each kind of record is kept, and how a row becomes one."""
+
+
+def _refuse_repeats(records: Sequence[RecordT], key_of: Callable[[RecordT], Any]) -> None:
+    """Refuse records that name the same product, warehouse or level twice."""
+    first: dict[Any, int] = {}
+    problems = []
+    for index, record in enumerate(records):
+        key = key_of(record)
+        if key in first:
+            problems.append((index, f"the same {key} as record {first[key] + 1}"))
+        first.setdefault(key, index)
+    if problems:
+        raise CatalogueRecordsError(problems)
 
 
 def _product_values(record: BaseModel) -> dict[str, Any]:

@@ -1,0 +1,230 @@
+"""The catalogue in the console: products, warehouses and stock levels listed, created and
+changed one at a time, imported from and exported to the same CSV files ``oms catalogue``
+reads and writes (role ``warehouse`` and admins keep it; stock readers see it)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+from typing import Annotated, Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import RedirectResponse
+from pydantic import BaseModel, ValidationError
+from starlette.datastructures import UploadFile
+from starlette.responses import Response
+
+from domain.access import Permission
+from persistence.catalogue_files import KINDS, CatalogueFileError, Kind, export_text, import_text
+from persistence.transactions.catalogue import CatalogueRecordsError, stored_record
+
+from .rendering import render
+from .security import FormChecked, Staff, database, requires
+from .stock import reasons_of
+
+router = APIRouter(prefix="/stock/catalogue")
+
+Reader = Annotated[Staff, Depends(requires(Permission.VIEW_STOCK))]
+Keeper = Annotated[Staff, Depends(requires(Permission.MANAGE_CATALOGUE))]
+
+KEYS = {
+    Kind.PRODUCTS: ("sku",),
+    Kind.WAREHOUSES: ("id",),
+    Kind.LEVELS: ("sku", "warehouse_id"),
+}
+"""The fields that name a record of each kind (fixed once it exists)."""
+
+MAX_UPLOAD_BYTES = 10 * 1024 * 1024
+"""The largest CSV file the console takes (tens of thousands of rows)."""
+
+
+@dataclass(frozen=True)
+class FormField:
+    """One input of a record's form."""
+
+    name: str
+    required: bool
+    choices: tuple[str, ...] | None
+    """The allowed values of an enumeration (a select); None for free text."""
+    checkbox: bool
+
+
+def form_fields(record: type[BaseModel]) -> list[FormField]:
+    """The inputs of a form for ``record``, in its fields' order."""
+    fields = []
+    for name, info in record.model_fields.items():
+        kind = info.annotation
+        enum = isinstance(kind, type) and issubclass(kind, Enum)
+        fields.append(
+            FormField(
+                name=name,
+                required=info.is_required(),
+                choices=tuple(str(m.value) for m in kind) if enum else None,  # type: ignore[union-attr]
+                checkbox=kind is bool,
+            )
+        )
+    return fields
+
+
+@router.get("")
+async def catalogue_page(request: Request, user: Reader) -> Response:
+    """Products, warehouses and stock levels, with forms to change them and to import a
+    CSV file."""
+    return await _catalogue(request, user)
+
+
+@router.get("/{kind}.csv")
+async def export(request: Request, kind: Kind, _user: Reader) -> Response:
+    """One kind of the catalogue as a CSV file ``oms catalogue import`` takes back."""
+    db = database(request)
+    text = await db.run(export_text, db, kind)
+    return Response(
+        text,
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{kind.value}.csv"'},
+    )
+
+
+@router.post("/import")
+async def import_file(request: Request, user: Keeper, _form: FormChecked) -> Response:
+    """Create or update from an uploaded CSV file; nothing is written if any row is bad,
+    and each bad row is listed with its line and column."""
+    form = await request.form()
+    upload = form.get("file")
+    try:
+        kind = Kind(str(form.get("kind", "")))
+    except ValueError:
+        return await _catalogue(
+            request, user, problems=["kind: products, warehouses or levels"], status=422
+        )
+    if not isinstance(upload, UploadFile) or not upload.filename:
+        return await _catalogue(request, user, problems=["file: choose a CSV file"], status=422)
+    content = await upload.read(MAX_UPLOAD_BYTES + 1)
+    if len(content) > MAX_UPLOAD_BYTES:
+        return await _catalogue(
+            request, user, problems=[f"{upload.filename}: larger than 10 MB"], status=422
+        )
+    try:
+        text = content.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return await _catalogue(
+            request, user, problems=[f"{upload.filename}: not UTF-8 text"], status=422
+        )
+    db = database(request)
+    try:
+        loaded = await db.run(import_text, db, kind, text)
+    except CatalogueFileError as refused:
+        return await _catalogue(request, user, problems=refused.problems, status=422)
+    done = (
+        f"{upload.filename}: {loaded.created} created, {loaded.updated} updated, "
+        f"{loaded.unchanged} unchanged"
+    )
+    return await _catalogue(request, user, done=done)
+
+
+@router.get("/{kind}/record")
+async def record_form(request: Request, kind: Kind, user: Keeper) -> Response:
+    """The form for a new record of ``kind``, or for the one the query names."""
+    key = tuple(request.query_params.get(name, "") for name in KEYS[kind])
+    values: dict[str, str] = {}
+    if all(key):
+        db = database(request)
+        stored = await db.run(stored_record, db, KINDS[kind].record, key)
+        if stored is None:
+            return render(
+                "problem.html",
+                user.account.locale,
+                404,
+                status=404,
+                reason=f"no {kind.value[:-1]} {' in '.join(key)} in the catalogue",
+                back="/stock/catalogue",
+            )
+        values = _form_values_of(stored)
+    else:
+        values = {name: value for name, value in zip(KEYS[kind], key, strict=True) if value}
+    return _record_form(user, kind, values, editing=all(key))
+
+
+@router.post("/{kind}/record")
+async def save_record(request: Request, kind: Kind, user: Keeper, _form: FormChecked) -> Response:
+    """Create or change one record; a wrong field or a refusal is shown on the form with
+    what was typed."""
+    form = await request.form()
+    values = {name: str(value).strip() for name, value in form.items() if name != "csrf_token"}
+    record_type = KINDS[kind].record
+    typed = {
+        field.name: ("true" if values.get(field.name) else "false")
+        if field.checkbox
+        else values.get(field.name, "")
+        for field in form_fields(record_type)
+    }
+    editing = values.get("editing") == "1"
+    try:
+        record = record_type.model_validate_strings({k: v for k, v in typed.items() if v != ""})
+    except ValidationError as invalid:
+        return _record_form(user, kind, typed, editing=editing, problem=reasons_of(invalid))
+    db = database(request)
+    try:
+        await db.run(KINDS[kind].load, db, [record])
+    except CatalogueRecordsError as refused:
+        reason = "; ".join(why for _index, why in refused.problems)
+        return _record_form(user, kind, typed, editing=editing, problem=reason, status=409)
+    saved = " · ".join(typed[name] for name in KEYS[kind])
+    return RedirectResponse(
+        f"/stock/catalogue?{urlencode({'saved': saved})}#{kind.value}", status_code=303
+    )
+
+
+def _form_values_of(record: BaseModel) -> dict[str, str]:
+    dumped = record.model_dump(mode="json")
+    return {
+        name: ("true" if value else "") if isinstance(value, bool) else str(value or "")
+        for name, value in dumped.items()
+    }
+
+
+def _record_form(
+    user: Staff,
+    kind: Kind,
+    values: dict[str, Any],
+    *,
+    editing: bool,
+    problem: str | None = None,
+    status: int = 422,
+) -> Response:
+    return render(
+        "catalogue_record.html",
+        user.account.locale,
+        status if problem else 200,
+        user=user,
+        kind=kind.value,
+        fields=form_fields(KINDS[kind].record),
+        keys=KEYS[kind],
+        values=values,
+        editing=editing,
+        problem=problem,
+    )
+
+
+async def _catalogue(
+    request: Request,
+    user: Staff,
+    *,
+    problems: list[str] | None = None,
+    done: str | None = None,
+    status: int = 409,
+) -> Response:
+    db = database(request)
+    records = {kind.value: await db.run(KINDS[kind].dump, db) for kind in Kind}
+    return render(
+        "catalogue.html",
+        user.account.locale,
+        status if problems else 200,
+        user=user,
+        records=records,
+        keeper=user.may(Permission.MANAGE_CATALOGUE),
+        problems=problems or [],
+        done=done,
+        saved=request.query_params.get("saved"),
+    )
