@@ -179,7 +179,11 @@ async def save_record(request: Request, kind: Kind, user: Keeper, _form: FormChe
 def _form_values_of(record: BaseModel) -> dict[str, str]:
     dumped = record.model_dump(mode="json")
     return {
-        name: ("true" if value else "") if isinstance(value, bool) else str(value or "")
+        name: ("true" if value else "")
+        if isinstance(value, bool)
+        else ""
+        if value is None
+        else str(value)
         for name, value in dumped.items()
     }
 
