@@ -41,6 +41,12 @@ class Permission(StrEnum):
     """Enter phone and fax orders by hand."""
     VIEW_PERSONAL_DATA = "customers.personal_data"
     """See customers' names, e-mail and addresses (others see them pseudonymised)."""
+    VIEW_CUSTOMERS = "customers.view"
+    """See customer records, purchase history and payment behaviour (personal data: the
+    roles that hold it hold ``customers.personal_data`` too; analysts get pseudonymised
+    figures in reports instead)."""
+    EDIT_CUSTOMERS = "customers.edit"
+    """Create, change, deactivate and import customers."""
     VIEW_STOCK = "stock.view"
     """See stock per product and warehouse: on hand, reserved, free, incoming, value."""
     OPERATE_STOCK = "stock.operate"
@@ -65,10 +71,18 @@ PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.ACT_ON_ORDERS,
             Permission.ENTER_ORDERS,
             Permission.VIEW_PERSONAL_DATA,
+            Permission.VIEW_CUSTOMERS,
             Permission.VIEW_STOCK,
         }
     ),
-    Role.CUSTOMER_SERVICE: frozenset({Permission.VIEW_ORDERS, Permission.VIEW_PERSONAL_DATA}),
+    Role.CUSTOMER_SERVICE: frozenset(
+        {
+            Permission.VIEW_ORDERS,
+            Permission.VIEW_PERSONAL_DATA,
+            Permission.VIEW_CUSTOMERS,
+            Permission.EDIT_CUSTOMERS,
+        }
+    ),
     Role.ANALYST: frozenset({Permission.VIEW_ORDERS, Permission.VIEW_STOCK}),
     Role.WAREHOUSE: frozenset(
         {
@@ -96,6 +110,8 @@ class SystemRole(StrEnum):
     """Submit orders and read their status (web shop, EDI gateway, phone system)."""
     READER = "reader"
     """Read orders only (a reporting tool)."""
+    CRM = "crm"
+    """Read and keep customer records (a CRM, the web shop's account pages)."""
     WAREHOUSE = "warehouse"
     """Read stock, book stock operations and transfers, keep the catalogue (a warehouse
     system, a scanner app, an ERP's master data)."""
@@ -109,11 +125,14 @@ class ApiPermission(StrEnum):
     READ_STOCK = "api.stock.read"
     OPERATE_STOCK = "api.stock.operate"
     MANAGE_CATALOGUE = "api.stock.catalogue"
+    READ_CUSTOMERS = "api.customers.read"
+    MANAGE_CUSTOMERS = "api.customers.manage"
 
 
 SYSTEM_PERMISSIONS: dict[SystemRole, frozenset[ApiPermission]] = {
     SystemRole.INTAKE: frozenset({ApiPermission.SUBMIT_ORDERS, ApiPermission.READ_ORDERS}),
     SystemRole.READER: frozenset({ApiPermission.READ_ORDERS}),
+    SystemRole.CRM: frozenset({ApiPermission.READ_CUSTOMERS, ApiPermission.MANAGE_CUSTOMERS}),
     SystemRole.WAREHOUSE: frozenset(
         {ApiPermission.READ_STOCK, ApiPermission.OPERATE_STOCK, ApiPermission.MANAGE_CATALOGUE}
     ),

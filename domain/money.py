@@ -41,6 +41,24 @@ Price = Annotated[
 ]
 """A price or cost of one unit: 0 to 1,000,000 with at most two decimals."""
 
+CREDIT_TEXT = r"^\+?\d{1,8}(\.\d{1,2})?$"
+"""A credit limit written as a JSON string: 0 to 99,999,999.99."""
+
+CreditAmount = Annotated[
+    Amount,
+    Field(ge=0, lt=100_000_000),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "number", "minimum": 0, "maximum": 99_999_999.99, "multipleOf": 0.01},
+                {"type": "string", "pattern": CREDIT_TEXT},
+            ]
+        },
+        mode="validation",
+    ),
+]
+"""A credit limit: 0 to 99,999,999.99 with at most two decimals."""
+
 CurrencyCode = Annotated[str, Field(pattern=r"^[A-Z]{3}$")]
 """An ISO 4217 currency code such as ``EUR``."""
 

@@ -34,12 +34,20 @@ class Kind(StrEnum):
 
 
 @dataclass(frozen=True)
-class FileKind:
-    """How one kind of file is read, written and loaded."""
+class RecordFile:
+    """How a CSV file of records is read and written."""
 
     record: type[BaseModel]
     required: tuple[str, ...]
+    """The columns a file cannot do without."""
     key: Callable[[Any], object]
+    """What names a record (no two rows may share it)."""
+
+
+@dataclass(frozen=True)
+class FileKind(RecordFile):
+    """How one kind of catalogue file is read, written and loaded."""
+
     load: Callable[[Database, Any], Loaded]
     dump: Callable[[Database], Sequence[BaseModel]]
 
@@ -85,7 +93,7 @@ class Rows:
     lines: list[int]
 
 
-def read_rows(text: str, kind: FileKind) -> Rows:
+def read_rows(text: str, kind: RecordFile) -> Rows:
     """The records of a CSV file, or :class:`CatalogueFileError` naming every problem."""
     fields = list(kind.record.model_fields)
     reader = csv.DictReader(io.StringIO(text))
@@ -131,7 +139,7 @@ def read_products(text: str) -> list[ProductRecord]:
     return read_rows(text, KINDS[Kind.PRODUCTS]).records
 
 
-def write_rows(records: Sequence[BaseModel], kind: FileKind) -> str:
+def write_rows(records: Sequence[BaseModel], kind: RecordFile) -> str:
     """The CSV of ``records`` (the columns an import takes, in the same order)."""
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=list(kind.record.model_fields), lineterminator="\n")
@@ -163,9 +171,14 @@ def import_text(db: Database, kind: Kind, text: str) -> Loaded:
     try:
         return KINDS[kind].load(db, rows.records)
     except CatalogueRecordsError as refused:
-        raise CatalogueFileError(
-            [f"line {rows.lines[index]}: {reason}" for index, reason in refused.problems]
-        ) from refused
+        raise by_line(rows, refused) from refused
+
+
+def by_line(rows: Rows, refused: CatalogueRecordsError) -> CatalogueFileError:
+    """The records a load refused, named by the line of the file each came from."""
+    return CatalogueFileError(
+        [f"line {rows.lines[index]}: {reason}" for index, reason in refused.problems]
+    )
 
 
 def export_text(db: Database, kind: Kind) -> str:

@@ -5,76 +5,23 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Sequence
-from decimal import Decimal
 from importlib import resources
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
-from domain.catalogue import PaymentTerms, Standing
 from domain.inventory import StockChange
-from persistence.catalogue_files import Kind, import_text
+from persistence.catalogue_files import Kind, import_text, read_rows
+from persistence.customer_files import CUSTOMERS_FILE
 from persistence.database import Database
 from persistence.models import Customer, Product
+from persistence.transactions.customers import save_customers
 from persistence.transactions.stock import book_stock_change
 
-CUSTOMERS: list[dict[str, Any]] = [
-    {
-        "id": "CUST-ACME",
-        "name": "Acme Retail GmbH",
-        "email": "orders@acme.example",
-        "standing": Standing.GOOD,
-        "payment_terms": PaymentTerms.NET,
-        "net_days": 30,
-        "credit_limit": Decimal("50000.00"),
-        "currency": "EUR",
-    },
-    {
-        "id": "CUST-JANE",
-        "name": "Jane Doe",
-        "email": "jane@example.org",
-        "standing": Standing.GOOD,
-        "payment_terms": PaymentTerms.PREPAID,
-        "net_days": 0,
-        "credit_limit": Decimal("0.00"),
-        "currency": "EUR",
-    },
-    {
-        "id": "CUST-BOLT",
-        "name": "Bolt Hardware Ltd",
-        "email": "buying@bolt.example",
-        "standing": Standing.GOOD,
-        "payment_terms": PaymentTerms.NET,
-        "net_days": 14,
-        "credit_limit": Decimal("20000.00"),
-        "currency": "EUR",
-    },
-    {
-        "id": "CUST-WATCH",
-        "name": "Watchful Trading KG",
-        "email": "einkauf@watchful.example",
-        "standing": Standing.WATCH,
-        "payment_terms": PaymentTerms.NET,
-        "net_days": 30,
-        "credit_limit": Decimal("10000.00"),
-        "currency": "EUR",
-    },
-    {
-        "id": "CUST-OLD",
-        "name": "Former Customer AG",
-        "email": "old@example.com",
-        "active": False,
-        "standing": Standing.GOOD,
-        "payment_terms": PaymentTerms.NET,
-        "net_days": 30,
-        "credit_limit": Decimal("1000.00"),
-        "currency": "EUR",
-    },
-]
-
 DEMO_FILES = resources.files("persistence") / "demo"
-"""The demo company's catalogue files (as ``oms catalogue import`` reads them) and its
-opening stock (goods receipts, as the stock API takes them)."""
+"""The demo company's customers and catalogue files (as ``oms customers import`` and
+``oms catalogue import`` read them) and its opening stock (goods receipts, as the stock
+API takes them)."""
 
 
 def seed_demo_catalogue(db: Database) -> bool:
@@ -85,20 +32,24 @@ def seed_demo_catalogue(db: Database) -> bool:
     finished by the next one. A database seeded by an older version gets the demo
     customers added since.
     """
-    with db.transaction() as session:
-        if session.scalar(select(func.count()).select_from(Customer)):
-            known = set(session.scalars(select(Customer.id)))
-            session.add_all(Customer(**row) for row in CUSTOMERS if row["id"] not in known)
-            return False
+    customers = read_rows(_demo_file("customers"), CUSTOMERS_FILE).records
+    with db.reading() as session:
+        known = set(session.scalars(select(Customer.id)))
+    if known:
+        save_customers(db, [c for c in customers if c.id not in known], "demo")
+        return False
     for kind in (Kind.PRODUCTS, Kind.WAREHOUSES, Kind.LEVELS):
-        import_text(db, kind, (DEMO_FILES / f"{kind.value}.csv").read_text(encoding="utf-8"))
-    opening = csv.DictReader(io.StringIO((DEMO_FILES / "stock.csv").read_text(encoding="utf-8")))
+        import_text(db, kind, _demo_file(kind.value))
+    opening = csv.DictReader(io.StringIO(_demo_file("stock")))
     for row in opening:
         receipt = {**row, "quantity": int(row["quantity"]), "actor": "demo"}
         book_stock_change(db, StockChange.model_validate(receipt))
-    with db.transaction() as session:
-        session.add_all(Customer(**row) for row in CUSTOMERS)
+    save_customers(db, customers, "demo")
     return True
+
+
+def _demo_file(name: str) -> str:
+    return (DEMO_FILES / f"{name}.csv").read_text(encoding="utf-8")
 
 
 def add_catalogue(

@@ -95,6 +95,47 @@ class Customer(Base):
     net_days: Mapped[int] = mapped_column(default=30)
     credit_limit: Mapped[Decimal] = mapped_column(Money)
     currency: Mapped[str] = mapped_column(String(3))
+    kind: Mapped[str] = mapped_column(String(8), default="company", server_default="company")
+    phone: Mapped[str] = mapped_column(EncryptedText(), default="", server_default="")
+    contact_person: Mapped[str] = mapped_column(EncryptedText(), default="", server_default="")
+    billing_street: Mapped[str] = mapped_column(EncryptedText(), default="", server_default="")
+    billing_postal_code: Mapped[str] = mapped_column(EncryptedText(), default="", server_default="")
+    billing_city: Mapped[str] = mapped_column(EncryptedText(), default="", server_default="")
+    billing_country: Mapped[str] = mapped_column(String(2), default="", server_default="")
+    shipping_street: Mapped[str] = mapped_column(EncryptedText(), default="", server_default="")
+    shipping_postal_code: Mapped[str] = mapped_column(
+        EncryptedText(), default="", server_default=""
+    )
+    shipping_city: Mapped[str] = mapped_column(EncryptedText(), default="", server_default="")
+    shipping_country: Mapped[str] = mapped_column(String(2), default="", server_default="")
+    preferred_channel: Mapped[str | None] = mapped_column(String(8))
+    language: Mapped[str] = mapped_column(String(16), default="en", server_default="en")
+    contact_by_email: Mapped[bool] = mapped_column(default=True, server_default=text("true"))
+    contact_by_phone: Mapped[bool] = mapped_column(default=False, server_default=text("false"))
+    marketing_consent: Mapped[bool] = mapped_column(default=False, server_default=text("false"))
+    consent_source: Mapped[str] = mapped_column(String(100), default="", server_default="")
+    consent_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    """When the marketing consent now in force was given (None: no consent)."""
+    tags: Mapped[str] = mapped_column(String(500), default="", server_default="")
+    notes: Mapped[str] = mapped_column(EncryptedText(), default="", server_default="")
+    created_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    """None for customers from before records were kept."""
+    updated_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+
+
+class CustomerChangeRow(Base):
+    """One field of a customer changed: the audit of customer records."""
+
+    __tablename__ = "customer_changes"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    customer_id: Mapped[str] = mapped_column(ForeignKey("customers.id"), index=True)
+    at: Mapped[datetime] = mapped_column(UtcDateTime())
+    actor: Mapped[str] = mapped_column(String(64))
+    field: Mapped[str] = mapped_column(String(32))
+    old_value: Mapped[str] = mapped_column(EncryptedText())
+    """Encrypted: the field may be personal data."""
+    new_value: Mapped[str] = mapped_column(EncryptedText())
 
 
 class Product(Base):

@@ -61,17 +61,20 @@ async def test_every_api_operation_keeps_to_the_openapi_document(
     keys = {
         "/api/v1/stock": api_keys.create_api_key(db, "wms", SystemRole.WAREHOUSE, actor="t").key,
         "/api/v1/orders": api_keys.create_api_key(db, "shop", SystemRole.INTAKE, actor="t").key,
+        "/api/v1/customers": api_keys.create_api_key(db, "crm", SystemRole.CRM, actor="t").key,
     }
     app = create_app(Settings(database_url=database_url), db, dev_server.client)
     schema = schemathesis.openapi.from_asgi("/openapi.json", app)
     checked = await asyncio.to_thread(check_every_operation, schema, keys)
     assert sorted(checked) == [
+        "GET /api/v1/customers/{customer_id}",
         "GET /api/v1/orders",
         "GET /api/v1/orders/{order_id}",
         "GET /api/v1/stock",
         "GET /api/v1/stock/levels",
         "GET /api/v1/stock/products",
         "GET /api/v1/stock/warehouses",
+        "POST /api/v1/customers",
         "POST /api/v1/orders",
         "POST /api/v1/stock/levels",
         "POST /api/v1/stock/operations",

@@ -34,6 +34,8 @@ from . import (
     api,
     catalogue,
     catalogue_api,
+    customers,
+    customers_api,
     entry,
     i18n,
     orders,
@@ -140,12 +142,14 @@ def create_app(settings: Settings, db: Database, temporal: Client | None = None)
     app.include_router(entry.router, include_in_schema=False)  # /orders/new before /orders/{id}
     app.include_router(orders.router, include_in_schema=False)
     app.include_router(replenishment.router, include_in_schema=False)
+    app.include_router(customers.router, include_in_schema=False)
     app.include_router(catalogue.router, include_in_schema=False)  # before /stock/{...}
     app.include_router(stock.router, include_in_schema=False)
     app.include_router(admin.router, include_in_schema=False)
     app.include_router(api.router)
     app.include_router(stock_api.router)
     app.include_router(catalogue_api.router)
+    app.include_router(customers_api.router)
     return app
 
 

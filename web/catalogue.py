@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import Enum
-from typing import Annotated, Any
+from types import NoneType
+from typing import Annotated, Any, get_args
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Request
@@ -48,20 +49,23 @@ class FormField:
     choices: tuple[str, ...] | None
     """The allowed values of an enumeration (a select); None for free text."""
     checkbox: bool
+    blank: bool
+    """The field may be left empty (an enumeration's select then offers no choice)."""
 
 
 def form_fields(record: type[BaseModel]) -> list[FormField]:
     """The inputs of a form for ``record``, in its fields' order."""
     fields = []
     for name, info in record.model_fields.items():
-        kind = info.annotation
-        enum = isinstance(kind, type) and issubclass(kind, Enum)
+        kinds = [k for k in get_args(info.annotation) or (info.annotation,) if k is not NoneType]
+        enum = next((k for k in kinds if isinstance(k, type) and issubclass(k, Enum)), None)
         fields.append(
             FormField(
                 name=name,
                 required=info.is_required(),
-                choices=tuple(str(m.value) for m in kind) if enum else None,  # type: ignore[union-attr]
-                checkbox=kind is bool,
+                choices=tuple(str(member.value) for member in enum) if enum else None,
+                checkbox=info.annotation is bool,
+                blank=NoneType in get_args(info.annotation),
             )
         )
     return fields
@@ -140,7 +144,7 @@ async def record_form(request: Request, kind: Kind, user: Keeper) -> Response:
                 reason=f"no {kind.value[:-1]} {' in '.join(key)} in the catalogue",
                 back="/stock/catalogue",
             )
-        values = _form_values_of(stored)
+        values = record_values(stored)
     else:
         values = {name: value for name, value in zip(KEYS[kind], key, strict=True) if value}
     return _record_form(user, kind, values, editing=all(key))
@@ -176,7 +180,8 @@ async def save_record(request: Request, kind: Kind, user: Keeper, _form: FormChe
     )
 
 
-def _form_values_of(record: BaseModel) -> dict[str, str]:
+def record_values(record: BaseModel) -> dict[str, str]:
+    """A record's fields as its form shows them (a ticked box is ``true``)."""
     dumped = record.model_dump(mode="json")
     return {
         name: ("true" if value else "")

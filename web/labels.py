@@ -29,6 +29,8 @@ PERMISSION_LABELS = {
     Permission.ACT_ON_ORDERS: N_("Approve, reject, cancel and otherwise act on orders"),
     Permission.ENTER_ORDERS: N_("Enter phone and fax orders"),
     Permission.VIEW_PERSONAL_DATA: N_("See customers' names, e-mail addresses and addresses"),
+    Permission.VIEW_CUSTOMERS: N_("See customers, their history and payments"),
+    Permission.EDIT_CUSTOMERS: N_("Create, change and import customers"),
     Permission.VIEW_STOCK: N_("See stock per product and warehouse"),
     Permission.OPERATE_STOCK: N_("Receive, issue, adjust and transfer stock; count it"),
     Permission.APPROVE_STOCK: N_("See count variances, approve big ones"),
@@ -105,6 +107,7 @@ SYSTEM_ROLE_LABELS = {
     SystemRole.INTAKE: N_("Intake: submit orders and read them"),
     SystemRole.READER: N_("Reader: read orders only"),
     SystemRole.WAREHOUSE: N_("Warehouse: read stock, book stock operations and transfers"),
+    SystemRole.CRM: N_("CRM: read and keep customer records"),
 }
 
 EVENT_LABELS = {
@@ -253,3 +256,35 @@ CATALOGUE_KIND_LABELS = {
     "warehouses": N_("Warehouses"),
     "levels": N_("Stock levels"),
 }
+
+CUSTOMER_FIELD_LABELS = {
+    "id": N_("Customer id"),
+    "kind": N_("Company or person"),
+    "name": N_("Name"),
+    "email": N_("E-mail"),
+    "phone": N_("Phone"),
+    "contact_person": N_("Contact person"),
+    "billing_street": N_("Billing street"),
+    "billing_postal_code": N_("Billing postal code"),
+    "billing_city": N_("Billing city"),
+    "billing_country": N_("Billing country (e.g. DE)"),
+    "shipping_street": N_("Shipping street (empty: the billing address)"),
+    "shipping_postal_code": N_("Shipping postal code"),
+    "shipping_city": N_("Shipping city"),
+    "shipping_country": N_("Shipping country"),
+    "payment_terms": N_("Payment terms"),
+    "net_days": N_("Days to pay (net terms)"),
+    "credit_limit": N_("Credit limit"),
+    "currency": N_("Currency"),
+    "standing": N_("Standing"),
+    "active": N_("Active (may order)"),
+    "preferred_channel": N_("Preferred channel"),
+    "language": N_("Language (en, de, zh_Hant)"),
+    "contact_by_email": N_("May be contacted by e-mail"),
+    "contact_by_phone": N_("May be contacted by phone"),
+    "marketing_consent": N_("Marketing consent"),
+    "consent_source": N_("How the consent was given"),
+    "tags": N_("Tags (comma-separated)"),
+    "notes": N_("Notes"),
+}
+"""The customer record's fields on the console's form and in its audit."""

@@ -21,6 +21,7 @@ from .labels import (
     ALERT_LABELS,
     CATALOGUE_FIELD_LABELS,
     CATALOGUE_KIND_LABELS,
+    CUSTOMER_FIELD_LABELS,
     EVENT_LABELS,
     METHOD_LABELS,
     PERMISSION_LABELS,
@@ -87,6 +88,7 @@ def templates(locale: Locale) -> Environment:
     environment.globals["stocktake_done"] = STOCKTAKE_DONE
     environment.globals["field_labels"] = CATALOGUE_FIELD_LABELS
     environment.globals["kind_labels"] = CATALOGUE_KIND_LABELS
+    environment.globals["customer_field_labels"] = CUSTOMER_FIELD_LABELS
     environment.globals["locales"] = list(Locale)
     return environment
 

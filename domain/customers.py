@@ -1,0 +1,197 @@
+"""Customers as customer service keeps them: who they are, how to reach them, what they
+agreed to, and the terms they buy on.
+
+A customer record is what a person enters on the console's form, a system posts to
+``/api/v1/customers`` and a row of ``oms customers import`` holds: flat fields, so a
+spreadsheet can carry it. Personal data (names, e-mail, phone, addresses, notes) is
+encrypted at rest; every change to a record is audited field by field.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from enum import StrEnum
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from domain.catalogue import PaymentTerms, Standing
+from domain.messages import InboundMessage
+from domain.money import CreditAmount, CurrencyCode, to_cents
+from domain.orders import Channel
+
+CUSTOMER_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
+"""A customer id: letters, digits, ``.``, ``_``, ``-``; at most 64; a letter or digit first."""
+
+EMAIL_PATTERN = r"^[^@\s]{1,64}@[^@\s]{1,190}\.[^@\s.]{2,63}$"
+"""An e-mail address as far as a form can tell (the mail server has the last word)."""
+
+
+class CustomerKind(StrEnum):
+    """Whether the customer is a business or a private person."""
+
+    COMPANY = "company"
+    PERSON = "person"
+
+
+Line = Annotated[str, Field(max_length=200)]
+Code = Annotated[str, Field(max_length=20)]
+Country = Annotated[str, Field(pattern=r"^([A-Z]{2})?$")]
+
+
+class CustomerRecord(InboundMessage):
+    """A customer as the console's form, the API and a CSV row carry it."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
+
+    id: Annotated[str, Field(pattern=CUSTOMER_ID_PATTERN)]
+    kind: CustomerKind = CustomerKind.COMPANY
+    name: Annotated[str, Field(min_length=1, max_length=200)]
+    """Company or person name (personal data)."""
+    email: Annotated[str, Field(pattern=EMAIL_PATTERN, max_length=254)]
+    """Where order mail and invoices go (personal data)."""
+    phone: Annotated[str, Field(pattern=r"^[0-9+()./ -]{0,40}$")] = ""
+    contact_person: Line = ""
+    """Who to ask for at a company (personal data)."""
+    billing_street: Line = ""
+    billing_postal_code: Code = ""
+    billing_city: Line = ""
+    billing_country: Country = ""
+    shipping_street: Line = ""
+    """Empty: the goods go to the billing address."""
+    shipping_postal_code: Code = ""
+    shipping_city: Line = ""
+    shipping_country: Country = ""
+    payment_terms: PaymentTerms = PaymentTerms.PREPAID
+    net_days: Annotated[int, Field(ge=0, le=180)] = 0
+    """Days an invoice may stay unpaid (net terms)."""
+    credit_limit: CreditAmount = Decimal(0)
+    currency: CurrencyCode = "EUR"
+    standing: Standing = Standing.GOOD
+    active: bool = True
+    """False: deactivated; new orders are rejected, the history stays."""
+    preferred_channel: Channel | None = None
+    """How they like to order (web shop, EDI, phone, fax)."""
+    language: Annotated[str, Field(pattern=r"^[a-z]{2}(_[A-Za-z]{2,4})?$")] = "en"
+    """The language they are written to in (``en``, ``de``, ``zh_Hant``)."""
+    contact_by_email: bool = True
+    contact_by_phone: bool = False
+    marketing_consent: bool = False
+    """They agreed to receive marketing messages (campaigns go only to these)."""
+    consent_source: Annotated[str, Field(max_length=100)] = ""
+    """How the consent was given (``web shop sign-up``, ``signed form``, ``phone call``)."""
+    tags: Annotated[str, Field(max_length=500)] = ""
+    """Words separated by spaces or commas (``wholesale, trade-fair-2026``)."""
+    notes: Annotated[str, Field(max_length=2000)] = ""
+    """Free text for customer service (personal data)."""
+
+    def problem(self) -> str | None:
+        """Why this record cannot be kept as it is, beyond its fields' shapes; None when
+        it can."""
+        if self.marketing_consent and not self.consent_source:
+            return "consent_source: say how the marketing consent was given"
+        if self.payment_terms is PaymentTerms.NET and self.net_days == 0:
+            return "net_days: net terms give the customer at least one day to pay"
+        if self.payment_terms is PaymentTerms.PREPAID and self.net_days:
+            return "net_days: prepaid customers pay at once (0 days)"
+        return None
+
+    @field_validator("credit_limit")
+    @classmethod
+    def _in_cents(cls, amount: Decimal) -> Decimal:
+        """``15000`` is kept (and audited) as ``15000.00``."""
+        return to_cents(amount)
+
+    @field_validator("tags")
+    @classmethod
+    def _tags_once_each(cls, tags: str) -> str:
+        """Tags separated by commas or spaces, kept as ``a, b`` with each once."""
+        return ", ".join(dict.fromkeys(tags.replace(",", " ").split()))
+
+
+PERSONAL_FIELDS = frozenset(
+    {
+        "name",
+        "email",
+        "phone",
+        "contact_person",
+        "billing_street",
+        "billing_postal_code",
+        "billing_city",
+        "shipping_street",
+        "shipping_postal_code",
+        "shipping_city",
+        "notes",
+    }
+)
+"""The fields that are personal data: encrypted at rest, pseudonymised for analysts,
+erased with the customer."""
+
+
+class CustomerChange(BaseModel):
+    """One field of a customer changed: who, when, old and new value."""
+
+    model_config = ConfigDict(frozen=True)
+
+    at: datetime
+    actor: str
+    field: str
+    old: str
+    new: str
+
+
+class OrderSummary(BaseModel):
+    """One order in a customer's purchase history."""
+
+    order_id: str
+    created_at: datetime
+    channel: str
+    status: str
+    total: Decimal
+    currency: str
+
+
+class ProductShare(BaseModel):
+    """A product the customer buys, by what they spent on it."""
+
+    sku: str
+    name: str
+    category: str
+    units: int
+    spend: Decimal
+
+
+class PaymentBehaviour(BaseModel):
+    """How a customer pays their invoices."""
+
+    invoices: int
+    paid: int
+    average_days_to_pay: float | None
+    """From the invoice to its receipt, over paid invoices; None before the first."""
+    paid_late: int
+    overdue: int
+    """Open invoices past their due date today."""
+    overdue_amount: Decimal
+    highest_dunning_rung: int
+    """0: never reminded; 1 reminder, 2 finance, 3 collections."""
+
+
+class CustomerHistory(BaseModel):
+    """What a customer bought and how they pay: the customer view's figures."""
+
+    orders: int
+    """Every order recorded, rejected and cancelled ones included."""
+    orders_kept: int
+    """Orders neither rejected nor cancelled."""
+    spend: Decimal
+    """The total of the orders kept."""
+    first_order_at: datetime | None
+    last_order_at: datetime | None
+    usual_interval_days: float | None
+    """The median number of days between orders kept; None with fewer than three."""
+    top_channel: str | None
+    recent: list[OrderSummary]
+    top_products: list[ProductShare]
+    top_categories: list[tuple[str, Decimal]]
+    payments: PaymentBehaviour

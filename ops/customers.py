@@ -1,0 +1,142 @@
+"""``oms customers …``: customer records from and to CSV, one customer shown, deactivated or
+activated again. Every change is audited with who made it (``--as``, default $USER)."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+
+from persistence.catalogue_files import CatalogueFileError
+from persistence.customer_files import export_customers, import_customers
+from persistence.customer_views import customer_history
+from persistence.database import Database
+from persistence.migrate import upgrade
+from persistence.transactions.customers import find_customer, save_customers
+from runtime.settings import Settings
+from runtime.workers import open_database
+
+from ._console import ActorOption, JsonOption, console, errors, fail
+
+customers_app = typer.Typer(
+    help="Customers: records from and to CSV, one shown, deactivated.", no_args_is_help=True
+)
+
+ResultT = TypeVar("ResultT")
+CustomerArgument = Annotated[str, typer.Argument(help="The customer id, e.g. CUST-ACME.")]
+
+
+def _on_database(step: Callable[[Database], ResultT]) -> ResultT:
+    async def run() -> ResultT:
+        settings = Settings()
+        settings.prepare_data_dir()
+        await asyncio.to_thread(upgrade, settings.resolved_database_url)
+        async with open_database(settings) as db:
+            return await db.run(step, db)
+
+    return asyncio.run(run())
+
+
+@customers_app.command("import")
+def import_file(
+    path: Annotated[Path, typer.Argument(help="CSV file (UTF-8), or - for standard input.")],
+    actor: ActorOption,
+) -> None:
+    """Create or update customers from a CSV file; nothing is written if any row is bad."""
+    try:
+        text = sys.stdin.read() if str(path) == "-" else path.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as error:
+        raise fail(f"{path}: cannot read: {error}") from error
+    try:
+        loaded = _on_database(lambda db: import_customers(db, text, actor))
+    except CatalogueFileError as refused:
+        for problem in refused.problems:
+            errors.print(f"{path}: {problem}", highlight=False, soft_wrap=True)
+        raise fail(f"{path}: nothing imported ({len(refused.problems)} problem(s))") from None
+    console.print(
+        f"{path}: {loaded.created} created, {loaded.updated} updated, {loaded.unchanged} unchanged"
+    )
+
+
+@customers_app.command("export")
+def export_file(
+    path: Annotated[
+        Path | None, typer.Argument(help="Where to write the CSV (default: standard output).")
+    ] = None,
+) -> None:
+    """Write every customer as CSV, as ``oms customers import`` reads it (personal data:
+    keep the file safe)."""
+    text = _on_database(export_customers)
+    if path is None:
+        sys.stdout.write(text)
+    else:
+        path.write_text(text, encoding="utf-8")
+
+
+@customers_app.command("show")
+def show(customer_id: CustomerArgument, as_json: JsonOption = False) -> None:
+    """One customer: the record, purchases and payment behaviour."""
+    today = datetime.now(UTC).date()
+
+    def read(db: Database) -> tuple[Any, Any]:
+        record = find_customer(db, customer_id)
+        return record, None if record is None else customer_history(db, customer_id, today=today)
+
+    record, history = _on_database(read)
+    if record is None:
+        raise fail(f"no customer {customer_id!r}")
+    if as_json:
+        console.print_json(
+            data={
+                "record": record.model_dump(mode="json"),
+                "history": history.model_dump(mode="json"),
+            }
+        )
+        return
+    state = "active" if record.active else "deactivated"
+    console.print(f"{record.id} · {record.name} <{record.email}> · {state}", highlight=False)
+    console.print(
+        f"{record.payment_terms} {record.net_days} days · credit limit {record.credit_limit} "
+        f"{record.currency} · standing {record.standing}",
+        highlight=False,
+    )
+    payments = history.payments
+    console.print(
+        f"{history.orders_kept} orders, spend {history.spend} {record.currency}; "
+        f"{payments.paid}/{payments.invoices} invoices paid, {payments.overdue} overdue, "
+        f"highest dunning rung {payments.highest_dunning_rung}",
+        highlight=False,
+    )
+
+
+def _set_active(customer_id: str, active: bool, actor: str) -> None:
+    def change(db: Database) -> bool:
+        record = find_customer(db, customer_id)
+        if record is None:
+            raise KeyError(customer_id)
+        loaded = save_customers(db, [record.model_copy(update={"active": active})], actor)
+        return bool(loaded.updated)
+
+    try:
+        changed = _on_database(change)
+    except KeyError:
+        raise fail(f"no customer {customer_id!r}") from None
+    state = "active" if active else "deactivated"
+    console.print(f"{customer_id}: {state}" + ("" if changed else " already"))
+
+
+@customers_app.command("deactivate")
+def deactivate(customer_id: CustomerArgument, actor: ActorOption) -> None:
+    """Stop a customer ordering (new orders are rejected); the history stays."""
+    _set_active(customer_id, False, actor)
+
+
+@customers_app.command("activate")
+def activate(customer_id: CustomerArgument, actor: ActorOption) -> None:
+    """Let a deactivated customer order again."""
+    _set_active(customer_id, True, actor)

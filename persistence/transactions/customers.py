@@ -1,0 +1,152 @@
+"""Customer records put in, changed and read out, each change audited field by field (who,
+when, old → new). Customers are never deleted: one is deactivated (``active`` false) and
+keeps its history; personal data leaves only by erasure."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from pydantic import ValidationError
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from domain.customers import CustomerChange, CustomerRecord
+from persistence.database import Database
+from persistence.models import Customer, CustomerChangeRow
+
+from .catalogue import CatalogueRecordsError, Loaded
+from .records import utcnow
+
+AUDITED = tuple(name for name in CustomerRecord.model_fields if name != "id")
+"""The fields whose changes are recorded (the id never changes)."""
+
+
+def save_customers(db: Database, records: Sequence[CustomerRecord], actor: str) -> Loaded:
+    """Create the customers that are new and update those that differ, in one transaction,
+    auditing every changed field as ``actor``. Refuses them all
+    (:class:`CatalogueRecordsError`, each problem with the record's position) when a
+    record breaks a rule of its own or names a customer twice."""
+    problems = [(i, why) for i, record in enumerate(records) if (why := record.problem())]
+    first: dict[str, int] = {}
+    for index, record in enumerate(records):
+        if record.id in first:
+            problems.append(
+                (index, f"the same customer {record.id} as record {first[record.id] + 1}")
+            )
+        first.setdefault(record.id, index)
+    if problems:
+        raise CatalogueRecordsError(sorted(problems))
+    created = updated = unchanged = 0
+    now = utcnow()
+    with db.transaction() as session:
+        for record in records:
+            row = session.get(Customer, record.id)
+            if row is None:
+                session.add(_new_row(record, now))
+                session.flush()
+                _audit(session, record.id, actor, now, {}, _values(record))
+                created += 1
+                continue
+            before = _values(customer_record(row))
+            after = _values(record)
+            if before == after:
+                unchanged += 1
+                continue
+            _apply(row, record, now)
+            _audit(session, record.id, actor, now, before, after)
+            updated += 1
+    return Loaded(created=created, updated=updated, unchanged=unchanged)
+
+
+def customer_record(row: Customer) -> CustomerRecord:
+    """The record of a customer row, as a form or an export shows it."""
+    values = {name: getattr(row, name) for name in CustomerRecord.model_fields}
+    try:
+        return CustomerRecord.model_validate(values)
+    except ValidationError:  # written before these rules (a seeded row): shown as it is
+        return CustomerRecord.model_construct(**values)
+
+
+def find_customer(db: Database, customer_id: str) -> CustomerRecord | None:
+    """One customer's record, or None when there is no such customer."""
+    with db.reading() as session:
+        row = session.get(Customer, customer_id)
+        return None if row is None else customer_record(row)
+
+
+def customer_records(db: Database) -> list[CustomerRecord]:
+    """Every customer's record, by id (``oms customers export``)."""
+    with db.reading() as session:
+        return [
+            customer_record(row) for row in session.scalars(select(Customer).order_by(Customer.id))
+        ]
+
+
+def customer_changes(db: Database, customer_id: str, *, limit: int = 200) -> list[CustomerChange]:
+    """The audit of one customer's record, newest first."""
+    with db.reading() as session:
+        rows = session.scalars(
+            select(CustomerChangeRow)
+            .where(CustomerChangeRow.customer_id == customer_id)
+            .order_by(CustomerChangeRow.id.desc())
+            .limit(limit)
+        )
+        return [
+            CustomerChange(
+                at=row.at, actor=row.actor, field=row.field, old=row.old_value, new=row.new_value
+            )
+            for row in rows
+        ]
+
+
+def _values(record: CustomerRecord) -> dict[str, str]:
+    """Each audited field as the audit writes it."""
+    dumped = record.model_dump(mode="json")
+    return {name: _text(dumped[name]) for name in AUDITED}
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return "" if value is None else str(value)
+
+
+def _new_row(record: CustomerRecord, now: datetime) -> Customer:
+    row = Customer(id=record.id, created_at=now)
+    _apply(row, record, now)
+    return row
+
+
+def _apply(row: Customer, record: CustomerRecord, now: datetime) -> None:
+    if record.marketing_consent and not row.marketing_consent:
+        row.consent_at = now
+    elif not record.marketing_consent:
+        row.consent_at = None
+    for name in AUDITED:
+        value = getattr(record, name)
+        setattr(row, name, value.value if hasattr(value, "value") else value)
+    row.updated_at = now
+
+
+def _audit(
+    session: Session,
+    customer_id: str,
+    actor: str,
+    now: datetime,
+    before: dict[str, str],
+    after: dict[str, str],
+) -> None:
+    session.add_all(
+        CustomerChangeRow(
+            customer_id=customer_id,
+            at=now,
+            actor=actor,
+            field=name,
+            old_value=before.get(name, ""),
+            new_value=value,
+        )
+        for name, value in after.items()
+        if before.get(name, "") != value
+    )

@@ -1,0 +1,257 @@
+"""Customers in the console: the list, the customer view (profile, purchase history,
+payment behaviour, derived preferences, the change audit), the record's form, and CSV
+import and export (role ``customer_service`` keeps records; order processing reads)."""
+
+from __future__ import annotations
+
+import functools
+from datetime import UTC, datetime
+from typing import Annotated
+from urllib.parse import quote
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import RedirectResponse
+from pydantic import ValidationError
+from sqlalchemy import select
+from starlette.datastructures import UploadFile
+from starlette.responses import Response
+
+from domain.access import Permission
+from domain.customers import CustomerRecord
+from persistence.catalogue_files import CatalogueFileError
+from persistence.customer_files import export_customers, import_customers
+from persistence.customer_views import customer_history
+from persistence.database import Database
+from persistence.models import Customer
+from persistence.transactions.catalogue import CatalogueRecordsError
+from persistence.transactions.customers import (
+    customer_changes,
+    customer_record,
+    find_customer,
+    save_customers,
+)
+
+from .catalogue import MAX_UPLOAD_BYTES, form_fields, record_values
+from .rendering import render
+from .security import FormChecked, Staff, database, requires
+from .stock import reasons_of
+
+router = APIRouter(prefix="/customers")
+
+Reader = Annotated[Staff, Depends(requires(Permission.VIEW_CUSTOMERS))]
+Keeper = Annotated[Staff, Depends(requires(Permission.EDIT_CUSTOMERS))]
+
+LIST_LIMIT = 500
+"""The most customers a list shows (narrow it with the search)."""
+
+
+def _matching(db: Database, q: str, tag: str, active: str) -> tuple[list[CustomerRecord], bool]:
+    """Customers whose id, name or e-mail holds ``q`` and that carry ``tag``; whether
+    more matched than the list shows. Names are encrypted at rest, so the search reads
+    them here rather than in SQL."""
+    needle = q.casefold()
+    found: list[CustomerRecord] = []
+    with db.reading() as session:
+        query = select(Customer).order_by(Customer.id)
+        if active in ("yes", "no"):
+            query = query.where(Customer.active.is_(active == "yes"))
+        if tag:
+            query = query.where(Customer.tags.contains(tag))
+        for row in session.scalars(query):
+            record = customer_record(row)
+            if tag and tag not in record.tags.split(", "):
+                continue
+            text = f"{record.id}\n{record.name}\n{record.email}".casefold()
+            if needle and needle not in text:
+                continue
+            found.append(record)
+            if len(found) > LIST_LIMIT:
+                return found[:LIST_LIMIT], True
+    return found, False
+
+
+@router.get("")
+async def customers_page(
+    request: Request, user: Reader, q: str = "", tag: str = "", active: str = "yes"
+) -> Response:
+    """Customers by id, searched by id, name or e-mail, by tag, active or not."""
+    db = database(request)
+    rows, more = await db.run(_matching, db, q.strip(), tag.strip(), active)
+    return render(
+        "customers.html",
+        user.account.locale,
+        user=user,
+        rows=rows,
+        more=more,
+        filters={"q": q, "tag": tag, "active": active},
+        keeper=user.may(Permission.EDIT_CUSTOMERS),
+        problems=[],
+        done=request.query_params.get("done"),
+    )
+
+
+@router.get("/export.csv")
+async def export(request: Request, _user: Keeper) -> Response:
+    """Every customer as a CSV file ``oms customers import`` takes back (personal data:
+    for those who keep the records)."""
+    db = database(request)
+    text = await db.run(export_customers, db)
+    return Response(
+        text,
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": 'attachment; filename="customers.csv"'},
+    )
+
+
+@router.post("/import")
+async def import_file(request: Request, user: Keeper, _form: FormChecked) -> Response:
+    """Create or update customers from an uploaded CSV file; nothing is written if any row
+    is bad, and each bad row is listed with its line and column."""
+    form = await request.form()
+    upload = form.get("file")
+    problems: list[str] = []
+    if not isinstance(upload, UploadFile) or not upload.filename:
+        problems = ["file: choose a CSV file"]
+    else:
+        content = await upload.read(MAX_UPLOAD_BYTES + 1)
+        try:
+            if len(content) > MAX_UPLOAD_BYTES:
+                raise CatalogueFileError([f"{upload.filename}: larger than 10 MB"])
+            text = content.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            problems = [f"{upload.filename}: not UTF-8 text"]
+        except CatalogueFileError as refused:
+            problems = refused.problems
+        else:
+            db = database(request)
+            try:
+                loaded = await db.run(import_customers, db, text, user.account.username)
+            except CatalogueFileError as refused:
+                problems = refused.problems
+            else:
+                done = (
+                    f"{upload.filename}: {loaded.created} created, {loaded.updated} updated, "
+                    f"{loaded.unchanged} unchanged"
+                )
+                return RedirectResponse(f"/customers?done={quote(done)}", status_code=303)
+    return render(
+        "customers.html",
+        user.account.locale,
+        422,
+        user=user,
+        rows=[],
+        more=False,
+        filters={"q": "", "tag": "", "active": "yes"},
+        keeper=True,
+        problems=problems,
+        done=None,
+    )
+
+
+@router.get("/new")
+async def new_customer(user: Keeper) -> Response:
+    """The form for a new customer."""
+    return _form(user, {"kind": "company", "language": "en", "contact_by_email": "true"}, None)
+
+
+@router.post("/new")
+async def create_customer(request: Request, user: Keeper, _form: FormChecked) -> Response:
+    """Create a customer; a wrong field is shown on the form with what was typed."""
+    return await _save(request, user, None)
+
+
+@router.get("/{customer_id}")
+async def customer_page(request: Request, customer_id: str, user: Reader) -> Response:
+    """One customer: profile, purchase history, payment behaviour, derived preferences,
+    and who changed what."""
+    db = database(request)
+    record = await db.run(find_customer, db, customer_id)
+    if record is None:
+        return _missing(user, customer_id)
+    today = datetime.now(UTC).date()
+    history = await db.run(functools.partial(customer_history, today=today), db, customer_id)
+    changes = await db.run(customer_changes, db, customer_id)
+    return render(
+        "customer.html",
+        user.account.locale,
+        user=user,
+        customer=record,
+        history=history,
+        changes=changes,
+        keeper=user.may(Permission.EDIT_CUSTOMERS),
+        saved=request.query_params.get("saved"),
+    )
+
+
+@router.get("/{customer_id}/edit")
+async def edit_customer(request: Request, customer_id: str, user: Keeper) -> Response:
+    """The form for an existing customer."""
+    db = database(request)
+    record = await db.run(find_customer, db, customer_id)
+    if record is None:
+        return _missing(user, customer_id)
+    return _form(user, record_values(record), customer_id)
+
+
+@router.post("/{customer_id}/edit")
+async def change_customer(
+    request: Request, customer_id: str, user: Keeper, _form: FormChecked
+) -> Response:
+    """Change a customer (deactivating one is unticking "active")."""
+    return await _save(request, user, customer_id)
+
+
+async def _save(request: Request, user: Staff, customer_id: str | None) -> Response:
+    form = await request.form()
+    values = {name: str(value).strip() for name, value in form.items() if name != "csrf_token"}
+    if customer_id is not None:
+        values["id"] = customer_id
+    typed = {
+        field.name: ("true" if values.get(field.name) else "false")
+        if field.checkbox
+        else values.get(field.name, "")
+        for field in form_fields(CustomerRecord)
+    }
+    try:
+        record = CustomerRecord.model_validate_strings({k: v for k, v in typed.items() if v != ""})
+    except ValidationError as invalid:
+        return _form(user, typed, customer_id, reasons_of(invalid))
+    db = database(request)
+    if customer_id is None and await db.run(find_customer, db, record.id) is not None:
+        return _form(user, typed, None, f"id: customer {record.id} exists already", 409)
+    try:
+        await db.run(save_customers, db, [record], user.account.username)
+    except CatalogueRecordsError as refused:
+        reason = "; ".join(why for _index, why in refused.problems)
+        return _form(user, typed, customer_id, reason, 409)
+    return RedirectResponse(f"/customers/{quote(record.id)}?saved=1", status_code=303)
+
+
+def _form(
+    user: Staff,
+    values: dict[str, str],
+    customer_id: str | None,
+    problem: str | None = None,
+    status: int = 422,
+) -> Response:
+    return render(
+        "customer_form.html",
+        user.account.locale,
+        status if problem else 200,
+        user=user,
+        fields=form_fields(CustomerRecord),
+        values=values,
+        customer_id=customer_id,
+        problem=problem,
+    )
+
+
+def _missing(user: Staff, customer_id: str) -> Response:
+    return render(
+        "problem.html",
+        user.account.locale,
+        404,
+        status=404,
+        reason=f"no customer {customer_id!r}",
+        back="/customers",
+    )
