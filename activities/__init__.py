@@ -17,6 +17,7 @@ from persistence.database import Database
 
 from .archive import ArchiveActivities
 from .credit import CreditActivities
+from .customers import CustomerActivities
 from .intake import IntakeActivities
 from .inventory import InventoryActivities
 from .inventory_review import InventoryReviewActivities
@@ -28,6 +29,7 @@ from .supply import SupplyActivities
 __all__ = [
     "ArchiveActivities",
     "CreditActivities",
+    "CustomerActivities",
     "IntakeActivities",
     "InventoryActivities",
     "InventoryReviewActivities",
@@ -59,7 +61,9 @@ def order_activities(
     supply = SupplyActivities(db, factory=factory, supplier=supplier)
     notifications = NotificationActivities(db, notifier)
     review = InventoryReviewActivities(db, factory=factory, supplier=supplier)
+    customers = CustomerActivities(db)
     return [
+        customers.classify_customers,
         review.forecast_and_propose,
         review.review_stock_alerts,
         review.place_replenishment,

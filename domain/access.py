@@ -45,6 +45,8 @@ class Permission(StrEnum):
     """See customer records, purchase history and payment behaviour (personal data: the
     roles that hold it hold ``customers.personal_data`` too; analysts get pseudonymised
     figures in reports instead)."""
+    VIEW_CUSTOMER_FIGURES = "customers.figures"
+    """See how many customers are in each segment and class: figures, no one named."""
     EDIT_CUSTOMERS = "customers.edit"
     """Create, change, deactivate and import customers."""
     VIEW_STOCK = "stock.view"
@@ -72,6 +74,7 @@ PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.ENTER_ORDERS,
             Permission.VIEW_PERSONAL_DATA,
             Permission.VIEW_CUSTOMERS,
+            Permission.VIEW_CUSTOMER_FIGURES,
             Permission.VIEW_STOCK,
         }
     ),
@@ -80,10 +83,13 @@ PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.VIEW_ORDERS,
             Permission.VIEW_PERSONAL_DATA,
             Permission.VIEW_CUSTOMERS,
+            Permission.VIEW_CUSTOMER_FIGURES,
             Permission.EDIT_CUSTOMERS,
         }
     ),
-    Role.ANALYST: frozenset({Permission.VIEW_ORDERS, Permission.VIEW_STOCK}),
+    Role.ANALYST: frozenset(
+        {Permission.VIEW_ORDERS, Permission.VIEW_STOCK, Permission.VIEW_CUSTOMER_FIGURES}
+    ),
     Role.WAREHOUSE: frozenset(
         {
             Permission.VIEW_ORDERS,

@@ -19,7 +19,10 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from domain.catalogue import PaymentTerms, Standing
 from domain.messages import InboundMessage
 from domain.money import CreditAmount, CurrencyCode, to_cents
-from domain.orders import Channel
+from domain.orders import Channel, OrderStatus
+
+NOT_KEPT = (OrderStatus.REJECTED.value, OrderStatus.CANCELLED.value)
+"""Order statuses that do not count as a purchase (spend, history, classification)."""
 
 CUSTOMER_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
 """A customer id: letters, digits, ``.``, ``_``, ``-``; at most 64; a letter or digit first."""

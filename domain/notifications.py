@@ -29,6 +29,8 @@ class Audience(StrEnum):
     """The warehouse team: parcels to pick and pack."""
     INVENTORY = "inventory"
     """Inventory planners: stock alerts, forecasts, replenishment proposals."""
+    CUSTOMER_SERVICE = "customer_service"
+    """Customer service: customers who slipped into a segment that needs them, care tasks."""
 
 
 class Notification(BaseModel):

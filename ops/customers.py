@@ -11,7 +11,16 @@ from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 import typer
+from temporalio.client import Client
+from temporalio.common import WorkflowIDConflictPolicy
 
+from domain.orders import TASK_QUEUE
+from domain.segments import (
+    CUSTOMER_REVIEW_WORKFLOW_ID,
+    CUSTOMER_REVIEW_WORKFLOW_TYPE,
+    ClassificationOutcome,
+    CustomerReviewRequest,
+)
 from persistence.catalogue_files import CatalogueFileError
 from persistence.customer_files import export_customers, import_customers
 from persistence.customer_views import customer_history
@@ -19,6 +28,7 @@ from persistence.database import Database
 from persistence.migrate import upgrade
 from persistence.transactions.customers import find_customer, save_customers
 from runtime.settings import Settings
+from runtime.temporal import connect
 from runtime.workers import open_database
 
 from ._console import ActorOption, JsonOption, console, errors, fail
@@ -112,6 +122,37 @@ def show(customer_id: CustomerArgument, as_json: JsonOption = False) -> None:
         f"highest dunning rung {payments.highest_dunning_rung}",
         highlight=False,
     )
+
+
+async def classify_now(client: Client, task_queue: str = TASK_QUEUE) -> ClassificationOutcome:
+    """Run the customer review now (as the nightly schedule does) and wait for what it
+    did (one at a time)."""
+    outcome: ClassificationOutcome = await client.execute_workflow(
+        CUSTOMER_REVIEW_WORKFLOW_TYPE,
+        CustomerReviewRequest(),
+        id=CUSTOMER_REVIEW_WORKFLOW_ID,
+        task_queue=task_queue,
+        id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+        result_type=ClassificationOutcome,
+    )
+    return outcome
+
+
+@customers_app.command("classify")
+def classify() -> None:
+    """Classify every customer now (RFM segment, ABC class), as the nightly schedule does,
+    and print how many are in each segment and who moved."""
+
+    async def run() -> ClassificationOutcome:
+        return await classify_now(await connect(Settings()))
+
+    outcome = asyncio.run(run())
+    console.print(f"{outcome.classified} customers classified", highlight=False)
+    for segment, count in sorted(outcome.segments.items()):
+        console.print(f"  {segment}: {count}", highlight=False)
+    for move in outcome.moved:
+        before = move.previous.value if move.previous else "new"
+        console.print(f"  {move.customer_id}: {before} -> {move.segment.value}", highlight=False)
 
 
 def _set_active(customer_id: str, active: bool, actor: str) -> None:

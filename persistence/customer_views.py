@@ -12,17 +12,17 @@ from decimal import Decimal
 from sqlalchemy import func, select
 
 from domain.customers import (
+    NOT_KEPT,
     CustomerHistory,
     OrderSummary,
     PaymentBehaviour,
     ProductShare,
 )
-from domain.orders import EventKind, OrderStatus
+from domain.orders import EventKind
 from domain.settlement import InvoiceStatus
 from persistence.database import Database
 from persistence.models import Invoice, Order, OrderEventRow, OrderLine, Product, Receipt
 
-NOT_KEPT = (OrderStatus.REJECTED.value, OrderStatus.CANCELLED.value)
 DUNNING_LEVEL = re.compile(r"^dunning: .*\(level (\d+)\)$")
 
 

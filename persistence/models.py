@@ -138,6 +138,39 @@ class CustomerChangeRow(Base):
     new_value: Mapped[str] = mapped_column(EncryptedText())
 
 
+class CustomerSegmentRow(Base):
+    """A customer's current RFM scores, segment and ABC class (the last classification)."""
+
+    __tablename__ = "customer_segments"
+
+    customer_id: Mapped[str] = mapped_column(ForeignKey("customers.id"), primary_key=True)
+    segment: Mapped[str] = mapped_column(String(20), index=True)
+    abc: Mapped[str] = mapped_column(String(1))
+    recency: Mapped[int]
+    frequency: Mapped[int]
+    monetary: Mapped[int]
+    recency_days: Mapped[int | None]
+    orders: Mapped[int]
+    spend: Mapped[Decimal] = mapped_column(Money)
+    since: Mapped[datetime] = mapped_column(UtcDateTime())
+    """When the customer entered this segment."""
+    computed_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class CustomerSegmentChange(Base):
+    """A customer moved into another segment or ABC class: the segment history."""
+
+    __tablename__ = "customer_segment_history"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    customer_id: Mapped[str] = mapped_column(ForeignKey("customers.id"), index=True)
+    at: Mapped[datetime] = mapped_column(UtcDateTime())
+    segment: Mapped[str] = mapped_column(String(20))
+    previous_segment: Mapped[str | None] = mapped_column(String(20))
+    abc: Mapped[str] = mapped_column(String(1))
+    previous_abc: Mapped[str | None] = mapped_column(String(1))
+
+
 class Product(Base):
     """A product on the price list and how it is replenished."""
 

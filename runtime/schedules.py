@@ -1,6 +1,7 @@
 """Temporal Schedules the application keeps: created or brought up to date at start.
 
-The daily inventory review runs at ``OMS_INVENTORY_REVIEW_HOUR`` in the console's time
+The daily inventory review runs at ``OMS_INVENTORY_REVIEW_HOUR``, the nightly customer
+review (classification) at ``OMS_CUSTOMER_REVIEW_HOUR``, both in the console's time
 zone. A run still going when the next is due is left alone (the next is skipped), and
 a run missed while the server was down is made up within a day.
 """
@@ -29,6 +30,11 @@ from domain.replenishment import (
     INVENTORY_REVIEW_WORKFLOW_TYPE,
     ReviewRequest,
 )
+from domain.segments import (
+    CUSTOMER_REVIEW_SCHEDULE_ID,
+    CUSTOMER_REVIEW_WORKFLOW_TYPE,
+    CustomerReviewRequest,
+)
 from runtime.settings import Settings
 
 
@@ -42,28 +48,52 @@ def inventory_review_schedule(settings: Settings) -> Schedule:
             task_queue=TASK_QUEUE,
             static_summary="Daily inventory review: forecasts, alerts, replenishment proposals",
         ),
-        spec=ScheduleSpec(
-            calendars=[
-                ScheduleCalendarSpec(
-                    hour=[ScheduleRange(settings.inventory_review_hour)],
-                    minute=[ScheduleRange(0)],
-                    second=[ScheduleRange(0)],
-                )
-            ],
-            time_zone_name=settings.console_time_zone,
-        ),
+        spec=_daily_at(settings.inventory_review_hour, settings),
         policy=SchedulePolicy(overlap=ScheduleOverlapPolicy.SKIP, catchup_window=timedelta(days=1)),
+    )
+
+
+def customer_review_schedule(settings: Settings) -> Schedule:
+    """The nightly customer review."""
+    return Schedule(
+        action=ScheduleActionStartWorkflow(
+            CUSTOMER_REVIEW_WORKFLOW_TYPE,
+            CustomerReviewRequest(),
+            id="customer-review-scheduled",
+            task_queue=TASK_QUEUE,
+            static_summary="Nightly customer review: RFM segments and ABC classes",
+        ),
+        spec=_daily_at(settings.customer_review_hour, settings),
+        policy=SchedulePolicy(overlap=ScheduleOverlapPolicy.SKIP, catchup_window=timedelta(days=1)),
+    )
+
+
+def _daily_at(hour: int, settings: Settings) -> ScheduleSpec:
+    return ScheduleSpec(
+        calendars=[
+            ScheduleCalendarSpec(
+                hour=[ScheduleRange(hour)], minute=[ScheduleRange(0)], second=[ScheduleRange(0)]
+            )
+        ],
+        time_zone_name=settings.console_time_zone,
     )
 
 
 async def ensure_schedules(client: Client, settings: Settings) -> None:
     """Create the schedules, or bring existing ones to what the settings say."""
-    schedule = inventory_review_schedule(settings)
+    for schedule_id, schedule in (
+        (INVENTORY_REVIEW_SCHEDULE_ID, inventory_review_schedule(settings)),
+        (CUSTOMER_REVIEW_SCHEDULE_ID, customer_review_schedule(settings)),
+    ):
+        await _ensure(client, schedule_id, schedule)
+
+
+async def _ensure(client: Client, schedule_id: str, schedule: Schedule) -> None:
     try:
-        await client.create_schedule(INVENTORY_REVIEW_SCHEDULE_ID, schedule)
+        await client.create_schedule(schedule_id, schedule)
     except ScheduleAlreadyRunningError:
 
         def replace(_current: ScheduleUpdateInput) -> ScheduleUpdate:
             return ScheduleUpdate(schedule=schedule)
 
-        await client.get_schedule_handle(INVENTORY_REVIEW_SCHEDULE_ID).update(replace)
+        await client.get_schedule_handle(schedule_id).update(replace)

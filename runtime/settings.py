@@ -62,6 +62,8 @@ class Settings(BaseSettings):
     ``Asia/Taipei`` or ``Europe/Berlin``."""
     inventory_review_hour: int = Field(default=5, ge=0, le=23)
     """Hour of the day (in the console's time zone) the daily inventory review runs."""
+    customer_review_hour: int = Field(default=2, ge=0, le=23)
+    """Hour of the night (in the console's time zone) customers are classified."""
     temporal_ui_url: str | None = None
     """The Temporal Web UI the console links workflows to; unset = the embedded dev
     server's (``http://localhost:8233``), so set it for a cluster."""

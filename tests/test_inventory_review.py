@@ -283,3 +283,4 @@ async def test_the_daily_schedule_starts_a_review(
         assert outcome.series >= 5  # every stock level of the demo catalogue
     finally:
         await handle.delete()
+        await client.get_schedule_handle("customer-review-nightly").delete()

@@ -15,9 +15,18 @@ from pydantic import ValidationError
 from sqlalchemy import select
 from starlette.datastructures import UploadFile
 from starlette.responses import Response
+from temporalio.common import WorkflowIDConflictPolicy
 
 from domain.access import Permission
 from domain.customers import CustomerRecord
+from domain.orders import TASK_QUEUE
+from domain.segments import (
+    CUSTOMER_REVIEW_WORKFLOW_ID,
+    CUSTOMER_REVIEW_WORKFLOW_TYPE,
+    Abc,
+    CustomerReviewRequest,
+    Segment,
+)
 from persistence.catalogue_files import CatalogueFileError
 from persistence.customer_files import export_customers, import_customers
 from persistence.customer_views import customer_history
@@ -30,10 +39,11 @@ from persistence.transactions.customers import (
     find_customer,
     save_customers,
 )
+from persistence.transactions.segments import segment_counts, segment_standing
 
 from .catalogue import MAX_UPLOAD_BYTES, form_fields, record_values
 from .rendering import render
-from .security import FormChecked, Staff, database, requires
+from .security import FormChecked, Staff, database, requires, temporal
 from .stock import reasons_of
 
 router = APIRouter(prefix="/customers")
@@ -148,6 +158,39 @@ async def import_file(request: Request, user: Keeper, _form: FormChecked) -> Res
     )
 
 
+@router.get("/segments")
+async def segments_page(
+    request: Request, user: Annotated[Staff, Depends(requires(Permission.VIEW_CUSTOMER_FIGURES))]
+) -> Response:
+    """Customers per RFM segment and ABC class from the last classification (figures only),
+    and a button to classify now."""
+    db = database(request)
+    counts = await db.run(segment_counts, db)
+    return render(
+        "segments.html",
+        user.account.locale,
+        user=user,
+        counts=counts,
+        segments=list(Segment),
+        classes=list(Abc),
+        keeper=user.may(Permission.EDIT_CUSTOMERS),
+        done=request.query_params.get("done"),
+    )
+
+
+@router.post("/segments/classify")
+async def classify_now(request: Request, _user: Keeper, _form: FormChecked) -> Response:
+    """Start the customer review now (one at a time); the figures change when it ends."""
+    await (await temporal(request)).start_workflow(
+        CUSTOMER_REVIEW_WORKFLOW_TYPE,
+        CustomerReviewRequest(),
+        id=CUSTOMER_REVIEW_WORKFLOW_ID,
+        task_queue=TASK_QUEUE,
+        id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+    )
+    return RedirectResponse("/customers/segments?done=classify", status_code=303)
+
+
 @router.get("/new")
 async def new_customer(user: Keeper) -> Response:
     """The form for a new customer."""
@@ -171,6 +214,7 @@ async def customer_page(request: Request, customer_id: str, user: Reader) -> Res
     today = datetime.now(UTC).date()
     history = await db.run(functools.partial(customer_history, today=today), db, customer_id)
     changes = await db.run(customer_changes, db, customer_id)
+    standing = await db.run(segment_standing, db, customer_id)
     return render(
         "customer.html",
         user.account.locale,
@@ -178,6 +222,7 @@ async def customer_page(request: Request, customer_id: str, user: Reader) -> Res
         customer=record,
         history=history,
         changes=changes,
+        standing=standing,
         keeper=user.may(Permission.EDIT_CUSTOMERS),
         saved=request.query_params.get("saved"),
     )

@@ -6,6 +6,7 @@ from domain.access import Permission, Role, SystemRole
 from domain.inventory import StockReason, StocktakeStatus
 from domain.orders import EventKind, OrderStatus
 from domain.replenishment import ProposalMethod, ProposalStatus
+from domain.segments import Segment
 from domain.stock_alerts import AlertKind
 from domain.supply import SupplyKind, SupplyStatus
 from domain.worklists import OrderList
@@ -31,6 +32,7 @@ PERMISSION_LABELS = {
     Permission.VIEW_PERSONAL_DATA: N_("See customers' names, e-mail addresses and addresses"),
     Permission.VIEW_CUSTOMERS: N_("See customers, their history and payments"),
     Permission.EDIT_CUSTOMERS: N_("Create, change and import customers"),
+    Permission.VIEW_CUSTOMER_FIGURES: N_("See customers per segment and class (no names)"),
     Permission.VIEW_STOCK: N_("See stock per product and warehouse"),
     Permission.OPERATE_STOCK: N_("Receive, issue, adjust and transfer stock; count it"),
     Permission.APPROVE_STOCK: N_("See count variances, approve big ones"),
@@ -288,3 +290,14 @@ CUSTOMER_FIELD_LABELS = {
     "notes": N_("Notes"),
 }
 """The customer record's fields on the console's form and in its audit."""
+
+SEGMENT_LABELS = {
+    Segment.CHAMPIONS: N_("Champions"),
+    Segment.LOYAL: N_("Loyal"),
+    Segment.PROMISING: N_("Promising"),
+    Segment.NEEDS_ATTENTION: N_("Needs attention"),
+    Segment.AT_RISK: N_("At risk"),
+    Segment.HIBERNATING: N_("Hibernating"),
+    Segment.LOST: N_("Lost"),
+    Segment.PROSPECT: N_("Prospect"),
+}

@@ -30,6 +30,7 @@ from .labels import (
     REPLENISHMENT_DONE,
     RESOLUTION_LABELS,
     ROLE_LABELS,
+    SEGMENT_LABELS,
     STATUS_LABELS,
     STOCKTAKE_DONE,
     STOCKTAKE_LABELS,
@@ -89,6 +90,7 @@ def templates(locale: Locale) -> Environment:
     environment.globals["field_labels"] = CATALOGUE_FIELD_LABELS
     environment.globals["kind_labels"] = CATALOGUE_KIND_LABELS
     environment.globals["customer_field_labels"] = CUSTOMER_FIELD_LABELS
+    environment.globals["segment_labels"] = SEGMENT_LABELS
     environment.globals["locales"] = list(Locale)
     return environment
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from .customers import CustomerReviewWorkflow
 from .inventory import InventoryReviewWorkflow, ReplenishmentWorkflow
 from .order import OrderWorkflow
 from .shipment import ShipmentWorkflow
@@ -13,5 +14,6 @@ ORDER_WORKFLOWS = [
     ShipmentWorkflow,
     InventoryReviewWorkflow,
     ReplenishmentWorkflow,
+    CustomerReviewWorkflow,
 ]
 """Every workflow a worker on the ``orders`` task queue runs."""

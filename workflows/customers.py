@@ -1,0 +1,71 @@
+"""CustomerReviewWorkflow: the nightly look at every customer.
+
+It runs from a Temporal Schedule (and on demand from the console or ``oms customers
+classify``): it classifies every customer (RFM scores, segment, ABC class), keeps each
+customer's segment history, and tells customer service who moved into a segment that
+needs them (at risk, needs attention, lost).
+"""
+
+from __future__ import annotations
+
+from temporalio import workflow
+
+with workflow.unsafe.imports_passed_through():
+    from domain.notifications import Audience
+    from domain.segments import (
+        ALARMING,
+        CLASSIFY_CUSTOMERS,
+        CUSTOMER_REVIEW_WORKFLOW_TYPE,
+        ClassificationOutcome,
+        CustomerReviewRequest,
+    )
+
+from workflows._common import notify, run_step, runs_database_steps_locally
+from workflows.policies import REVIEW_STEP
+
+REVIEW_SUBJECT = "customer-review"
+"""What the review's notifications are filed under in the outbox."""
+
+
+@workflow.defn(name=CUSTOMER_REVIEW_WORKFLOW_TYPE)
+class CustomerReviewWorkflow:
+    """One review of every customer."""
+
+    @workflow.run
+    async def run(self, request: CustomerReviewRequest) -> ClassificationOutcome:
+        """Classify, then tell customer service who slipped."""
+        runs_database_steps_locally()  # pins the patch marker before any step
+        request = CustomerReviewRequest(at=request.at or workflow.now())
+        outcome = await run_step(
+            CLASSIFY_CUSTOMERS,
+            request,
+            ClassificationOutcome,
+            "Classify every customer: RFM scores, segment, ABC class",
+            REVIEW_STEP,
+        )
+        slipped = [move for move in outcome.moved if move.segment in ALARMING]
+        digest = _digest(outcome)
+        if slipped:
+            await notify(
+                REVIEW_SUBJECT,
+                f"review:{workflow.info().workflow_id}:{workflow.info().run_id}",
+                Audience.CUSTOMER_SERVICE,
+                f"Customer review: {len(slipped)} customer(s) moved into a segment that "
+                "needs attention",
+                digest,
+            )
+        workflow.set_current_details(digest)
+        return outcome
+
+
+def _digest(outcome: ClassificationOutcome) -> str:
+    segments = ", ".join(f"{name} {count}" for name, count in sorted(outcome.segments.items()))
+    lines = [f"{outcome.classified} customers: {segments}"]
+    lines += [
+        f"- {move.customer_id}: {move.previous.value if move.previous else 'new'} -> "
+        f"{move.segment.value} (ABC {move.abc.value})"
+        for move in outcome.moved[:50]
+    ]
+    if len(outcome.moved) > 50:
+        lines.append(f"... and {len(outcome.moved) - 50} more")
+    return "\n".join(lines)
