@@ -64,6 +64,7 @@ def order_activities(
     customers = CustomerActivities(db)
     return [
         customers.classify_customers,
+        customers.evaluate_credit,
         review.forecast_and_propose,
         review.review_stock_alerts,
         review.place_replenishment,

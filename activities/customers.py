@@ -1,4 +1,5 @@
-"""The nightly customer review's steps: adapters onto :mod:`persistence.transactions.segments`."""
+"""The nightly customer review's steps: adapters onto :mod:`persistence.transactions.segments`
+and :mod:`persistence.transactions.credit_reviews`."""
 
 from __future__ import annotations
 
@@ -7,24 +8,41 @@ from datetime import UTC, datetime
 import structlog
 from temporalio import activity
 
+from domain.credit_scoring import CreditReviewOutcome, CreditRules
 from domain.segments import (
     CLASSIFY_CUSTOMERS,
+    EVALUATE_CREDIT,
     ClassificationOutcome,
     ClassificationRules,
     CustomerReviewRequest,
 )
 from persistence.database import Database
-from persistence.transactions import segments
+from persistence.transactions import credit_reviews, segments
 
 log = structlog.get_logger(__name__)
 
 
 class CustomerActivities:
-    """Classify customers."""
+    """Classify customers and evaluate their credit."""
 
-    def __init__(self, db: Database, *, rules: ClassificationRules | None = None) -> None:
+    def __init__(
+        self,
+        db: Database,
+        *,
+        rules: ClassificationRules | None = None,
+        credit_rules: CreditRules | None = None,
+    ) -> None:
         self._db = db
         self._rules = rules or ClassificationRules()
+        self._credit_rules = credit_rules or CreditRules()
+
+    @activity.defn(name=EVALUATE_CREDIT)
+    def evaluate_credit(self, request: CustomerReviewRequest) -> CreditReviewOutcome:
+        """Score every active customer's credit; propose the changes worth a person's look."""
+        now = request.at or datetime.now(UTC)
+        outcome = credit_reviews.evaluate_credit(self._db, now.date(), now, self._credit_rules)
+        log.info("credit evaluated", customers=outcome.scored, proposed=len(outcome.proposed))
+        return outcome
 
     @activity.defn(name=CLASSIFY_CUSTOMERS)
     def classify_customers(self, request: CustomerReviewRequest) -> ClassificationOutcome:

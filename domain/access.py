@@ -47,6 +47,8 @@ class Permission(StrEnum):
     figures in reports instead)."""
     VIEW_CUSTOMER_FIGURES = "customers.figures"
     """See how many customers are in each segment and class: figures, no one named."""
+    CREDIT_AUTHORITY = "customers.credit"
+    """Accept or override the credit evaluation's proposed limits and standings."""
     EDIT_CUSTOMERS = "customers.edit"
     """Create, change, deactivate and import customers."""
     VIEW_STOCK = "stock.view"
@@ -75,6 +77,7 @@ PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.VIEW_PERSONAL_DATA,
             Permission.VIEW_CUSTOMERS,
             Permission.VIEW_CUSTOMER_FIGURES,
+            Permission.CREDIT_AUTHORITY,
             Permission.VIEW_STOCK,
         }
     ),

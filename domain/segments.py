@@ -228,6 +228,8 @@ CUSTOMER_REVIEW_WORKFLOW_ID = "customer-review"
 CUSTOMER_REVIEW_SCHEDULE_ID = "customer-review-nightly"
 CLASSIFY_CUSTOMERS = "classify_customers"
 """Activity: classify every customer (RFM, segment, ABC) and keep the result."""
+EVALUATE_CREDIT = "evaluate_credit"
+"""Activity: score every customer's credit and propose the changes worth a look."""
 
 
 class CustomerReviewRequest(BaseModel):

@@ -14,11 +14,11 @@ import typer
 from temporalio.client import Client
 from temporalio.common import WorkflowIDConflictPolicy
 
+from domain.credit_scoring import CustomerReviewOutcome
 from domain.orders import TASK_QUEUE
 from domain.segments import (
     CUSTOMER_REVIEW_WORKFLOW_ID,
     CUSTOMER_REVIEW_WORKFLOW_TYPE,
-    ClassificationOutcome,
     CustomerReviewRequest,
 )
 from persistence.catalogue_files import CatalogueFileError
@@ -124,35 +124,40 @@ def show(customer_id: CustomerArgument, as_json: JsonOption = False) -> None:
     )
 
 
-async def classify_now(client: Client, task_queue: str = TASK_QUEUE) -> ClassificationOutcome:
+async def classify_now(client: Client, task_queue: str = TASK_QUEUE) -> CustomerReviewOutcome:
     """Run the customer review now (as the nightly schedule does) and wait for what it
     did (one at a time)."""
-    outcome: ClassificationOutcome = await client.execute_workflow(
+    outcome: CustomerReviewOutcome = await client.execute_workflow(
         CUSTOMER_REVIEW_WORKFLOW_TYPE,
         CustomerReviewRequest(),
         id=CUSTOMER_REVIEW_WORKFLOW_ID,
         task_queue=task_queue,
         id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
-        result_type=ClassificationOutcome,
+        result_type=CustomerReviewOutcome,
     )
     return outcome
 
 
 @customers_app.command("classify")
 def classify() -> None:
-    """Classify every customer now (RFM segment, ABC class), as the nightly schedule does,
-    and print how many are in each segment and who moved."""
+    """Classify every customer now (RFM segment, ABC class) and evaluate their credit, as
+    the nightly schedule does; print how many are in each segment and who moved."""
 
-    async def run() -> ClassificationOutcome:
+    async def run() -> CustomerReviewOutcome:
         return await classify_now(await connect(Settings()))
 
-    outcome = asyncio.run(run())
+    review = asyncio.run(run())
+    outcome = review.classification
     console.print(f"{outcome.classified} customers classified", highlight=False)
     for segment, count in sorted(outcome.segments.items()):
         console.print(f"  {segment}: {count}", highlight=False)
     for move in outcome.moved:
         before = move.previous.value if move.previous else "new"
         console.print(f"  {move.customer_id}: {before} -> {move.segment.value}", highlight=False)
+    console.print(
+        f"credit: {review.credit.scored} scored, {len(review.credit.proposed)} proposal(s)",
+        highlight=False,
+    )
 
 
 def _set_active(customer_id: str, active: bool, actor: str) -> None:

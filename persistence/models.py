@@ -121,6 +121,10 @@ class Customer(Base):
     created_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     """None for customers from before records were kept."""
     updated_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    credit_score: Mapped[int | None]
+    """The last credit evaluation's score (0-100); None before the first."""
+    credit_scored_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    credit_reasons: Mapped[list[str] | None] = mapped_column(JSON)
 
 
 class CustomerChangeRow(Base):
@@ -136,6 +140,32 @@ class CustomerChangeRow(Base):
     old_value: Mapped[str] = mapped_column(EncryptedText())
     """Encrypted: the field may be personal data."""
     new_value: Mapped[str] = mapped_column(EncryptedText())
+
+
+class CreditProposal(Base):
+    """A credit limit or standing the nightly evaluation suggests, for a person with credit
+    authority to accept or override."""
+
+    __tablename__ = "credit_proposals"
+    __table_args__ = (Index("ix_credit_proposals_status", "status"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    customer_id: Mapped[str] = mapped_column(ForeignKey("customers.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    score: Mapped[int]
+    current_limit: Mapped[Decimal] = mapped_column(Money)
+    current_standing: Mapped[str] = mapped_column(String(16))
+    suggested_limit: Mapped[Decimal] = mapped_column(Money)
+    suggested_standing: Mapped[str] = mapped_column(String(16))
+    reasons: Mapped[list[str]] = mapped_column(JSON, default=list)
+    status: Mapped[str] = mapped_column(String(16))
+    """open, accepted, overridden or superseded (a newer evaluation replaced it)."""
+    decided_by: Mapped[str | None] = mapped_column(String(64))
+    decided_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    final_limit: Mapped[Decimal | None] = mapped_column(Money)
+    final_standing: Mapped[str | None] = mapped_column(String(16))
+    note: Mapped[str] = mapped_column(Text, default="")
+    """Why an override differs from the suggestion."""
 
 
 class CustomerSegmentRow(Base):

@@ -23,11 +23,11 @@ from temporalio.worker import Worker
 
 from activities import CustomerActivities, NotificationActivities
 from domain.access import Role
+from domain.credit_scoring import CustomerReviewOutcome
 from domain.orders import TASK_QUEUE
 from domain.segments import (
     CUSTOMER_REVIEW_SCHEDULE_ID,
     Abc,
-    ClassificationOutcome,
     ClassificationRules,
     CustomerFigures,
     Segment,
@@ -50,6 +50,11 @@ from workflows.customers import CustomerReviewWorkflow
 from workflows.registry import ORDER_WORKFLOWS
 
 NOW = datetime(2026, 6, 30, 12, tzinfo=UTC)
+
+
+def customer_steps(db: Database) -> list:  # type: ignore[type-arg]
+    steps = CustomerActivities(db)
+    return [steps.classify_customers, steps.evaluate_credit]
 
 
 def figures(customer_id: str, days_ago: int | None, orders: int, spend: str) -> CustomerFigures:
@@ -172,19 +177,22 @@ async def test_the_review_runs_on_demand_and_tells_customer_service_who_slipped(
         time_skipping_env.client,
         task_queue=queue,
         workflows=[CustomerReviewWorkflow],
-        activities=[CustomerActivities(db).classify_customers, notifications.notify],
+        activities=[*customer_steps(db), notifications.notify],
         activity_executor=STEP_THREADS,
     ):
-        outcome = await classify_now(time_skipping_env.client, queue)
-    assert isinstance(outcome, ClassificationOutcome)
+        review = await classify_now(time_skipping_env.client, queue)
+    outcome = review.classification
     assert outcome.classified == 5
+    assert review.credit.scored == 4  # the active ones
     assert outcome.segments["lost"] == 1
     with db.reading() as session:
         told = session.scalars(
-            select(NotificationRow).where(NotificationRow.order_id == "customer-review")
+            select(NotificationRow).where(
+                NotificationRow.order_id == "customer-review",
+                NotificationRow.audience == "customer_service",
+            )
         ).all()
     assert len(told) == 1
-    assert told[0].audience == "customer_service"
     assert "CUST-ACME: new -> lost" in told[0].message
 
 
@@ -206,7 +214,7 @@ async def test_the_nightly_schedule_starts_a_review(
             client,
             task_queue=TASK_QUEUE,
             workflows=ORDER_WORKFLOWS,
-            activities=[CustomerActivities(db).classify_customers, notifications.notify],
+            activities=[*customer_steps(db), notifications.notify],
             activity_executor=STEP_THREADS,
         )
         async with worker:
@@ -219,10 +227,10 @@ async def test_the_nightly_schedule_starts_a_review(
             started = runs[0].action
             assert isinstance(started, ScheduleActionExecutionStartWorkflow)
             review = client.get_workflow_handle(
-                started.workflow_id, result_type=ClassificationOutcome
+                started.workflow_id, result_type=CustomerReviewOutcome
             )
             outcome = await review.result()
-        assert outcome.classified == 5  # the demo's customers
+        assert outcome.classification.classified == 5  # the demo's customers
     finally:
         for schedule_id in (CUSTOMER_REVIEW_SCHEDULE_ID, "inventory-review-daily"):
             await client.get_schedule_handle(schedule_id).delete()

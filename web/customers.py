@@ -18,6 +18,8 @@ from starlette.responses import Response
 from temporalio.common import WorkflowIDConflictPolicy
 
 from domain.access import Permission
+from domain.catalogue import Standing
+from domain.credit_scoring import CreditDecisionInput
 from domain.customers import CustomerRecord
 from domain.orders import TASK_QUEUE
 from domain.segments import (
@@ -33,6 +35,12 @@ from persistence.customer_views import customer_history
 from persistence.database import Database
 from persistence.models import Customer
 from persistence.transactions.catalogue import CatalogueRecordsError
+from persistence.transactions.credit_reviews import (
+    CreditDecisionError,
+    credit_proposals,
+    credit_standing,
+    decide_credit_proposal,
+)
 from persistence.transactions.customers import (
     customer_changes,
     customer_record,
@@ -43,7 +51,7 @@ from persistence.transactions.segments import segment_counts, segment_standing
 
 from .catalogue import MAX_UPLOAD_BYTES, form_fields, record_values
 from .rendering import render
-from .security import FormChecked, Staff, database, requires, temporal
+from .security import FormChecked, RowNumber, Staff, database, requires, temporal
 from .stock import reasons_of
 
 router = APIRouter(prefix="/customers")
@@ -191,6 +199,68 @@ async def classify_now(request: Request, _user: Keeper, _form: FormChecked) -> R
     return RedirectResponse("/customers/segments?done=classify", status_code=303)
 
 
+Authority = Annotated[Staff, Depends(requires(Permission.CREDIT_AUTHORITY))]
+
+
+@router.get("/credit")
+async def credit_page(request: Request, user: Authority, done: str = "") -> Response:
+    """The credit evaluation's open proposals, each with its score and reasons, to accept
+    or override; and the latest decisions."""
+    return await _credit(request, user, done=done)
+
+
+@router.post("/credit/{proposal_id}/{answer}")
+async def decide_credit(
+    request: Request, proposal_id: RowNumber, answer: str, user: Authority, _form: FormChecked
+) -> Response:
+    """Accept a proposal as it is, or override it with a limit, a standing and a reason."""
+    if answer not in ("accept", "override"):
+        return _missing(user, f"credit/{proposal_id}/{answer}")
+    form = await request.form()
+    values = {name: str(value).strip() for name, value in form.items()}
+    try:
+        decision = CreditDecisionInput.model_validate(
+            {
+                "accept": answer == "accept",
+                "limit": values.get("limit") or None,
+                "standing": values.get("standing") or None,
+                "reason": values.get("reason", ""),
+                "actor": user.account.username,
+            }
+        )
+    except ValidationError as invalid:
+        return await _credit(request, user, problem=reasons_of(invalid), status=422)
+    db = database(request)
+    try:
+        await db.run(decide_credit_proposal, db, proposal_id, decision)
+    except CreditDecisionError as refused:
+        return await _credit(request, user, problem=str(refused), status=409)
+    return RedirectResponse(f"/customers/credit?done={proposal_id}", status_code=303)
+
+
+async def _credit(
+    request: Request, user: Staff, *, done: str = "", problem: str = "", status: int = 200
+) -> Response:
+    db = database(request)
+    open_ones = await db.run(credit_proposals, db)
+    decided = [
+        p
+        for p in await db.run(functools.partial(credit_proposals, open_only=False), db)
+        if p.status in ("accepted", "overridden")
+    ][:20]
+    return render(
+        "credit.html",
+        user.account.locale,
+        status,
+        user=user,
+        proposals=open_ones,
+        decided=decided,
+        standings=list(Standing),
+        done=done,
+        problem=problem,
+    )
+
+
 @router.get("/new")
 async def new_customer(user: Keeper) -> Response:
     """The form for a new customer."""
@@ -215,6 +285,7 @@ async def customer_page(request: Request, customer_id: str, user: Reader) -> Res
     history = await db.run(functools.partial(customer_history, today=today), db, customer_id)
     changes = await db.run(customer_changes, db, customer_id)
     standing = await db.run(segment_standing, db, customer_id)
+    credit = await db.run(credit_standing, db, customer_id)
     return render(
         "customer.html",
         user.account.locale,
@@ -223,6 +294,7 @@ async def customer_page(request: Request, customer_id: str, user: Reader) -> Res
         history=history,
         changes=changes,
         standing=standing,
+        credit=credit,
         keeper=user.may(Permission.EDIT_CUSTOMERS),
         saved=request.query_params.get("saved"),
     )

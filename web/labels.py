@@ -32,6 +32,7 @@ PERMISSION_LABELS = {
     Permission.VIEW_PERSONAL_DATA: N_("See customers' names, e-mail addresses and addresses"),
     Permission.VIEW_CUSTOMERS: N_("See customers, their history and payments"),
     Permission.EDIT_CUSTOMERS: N_("Create, change and import customers"),
+    Permission.CREDIT_AUTHORITY: N_("Decide proposed credit limits and standings"),
     Permission.VIEW_CUSTOMER_FIGURES: N_("See customers per segment and class (no names)"),
     Permission.VIEW_STOCK: N_("See stock per product and warehouse"),
     Permission.OPERATE_STOCK: N_("Receive, issue, adjust and transfer stock; count it"),

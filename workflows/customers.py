@@ -2,8 +2,10 @@
 
 It runs from a Temporal Schedule (and on demand from the console or ``oms customers
 classify``): it classifies every customer (RFM scores, segment, ABC class), keeps each
-customer's segment history, and tells customer service who moved into a segment that
-needs them (at risk, needs attention, lost).
+customer's segment history, scores every customer's credit and proposes the limits and
+standings worth a person's decision, and tells customer service who moved into a
+segment that needs them (at risk, needs attention, lost) and credit control (finance)
+what it has to decide.
 """
 
 from __future__ import annotations
@@ -11,11 +13,13 @@ from __future__ import annotations
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
+    from domain.credit_scoring import CreditReviewOutcome, CustomerReviewOutcome
     from domain.notifications import Audience
     from domain.segments import (
         ALARMING,
         CLASSIFY_CUSTOMERS,
         CUSTOMER_REVIEW_WORKFLOW_TYPE,
+        EVALUATE_CREDIT,
         ClassificationOutcome,
         CustomerReviewRequest,
     )
@@ -32,8 +36,9 @@ class CustomerReviewWorkflow:
     """One review of every customer."""
 
     @workflow.run
-    async def run(self, request: CustomerReviewRequest) -> ClassificationOutcome:
-        """Classify, then tell customer service who slipped."""
+    async def run(self, request: CustomerReviewRequest) -> CustomerReviewOutcome:
+        """Classify, evaluate credit, then tell customer service who slipped and credit
+        control what it should decide."""
         runs_database_steps_locally()  # pins the patch marker before any step
         request = CustomerReviewRequest(at=request.at or workflow.now())
         outcome = await run_step(
@@ -41,6 +46,13 @@ class CustomerReviewWorkflow:
             request,
             ClassificationOutcome,
             "Classify every customer: RFM scores, segment, ABC class",
+            REVIEW_STEP,
+        )
+        credit = await run_step(
+            EVALUATE_CREDIT,
+            request,
+            CreditReviewOutcome,
+            "Score every customer's credit; propose limits and standings worth a look",
             REVIEW_STEP,
         )
         slipped = [move for move in outcome.moved if move.segment in ALARMING]
@@ -54,8 +66,18 @@ class CustomerReviewWorkflow:
                 "needs attention",
                 digest,
             )
-        workflow.set_current_details(digest)
-        return outcome
+        if credit.proposed:
+            await notify(
+                REVIEW_SUBJECT,
+                f"credit:{workflow.info().workflow_id}:{workflow.info().run_id}",
+                Audience.FINANCE,
+                f"Credit evaluation: {len(credit.proposed)} proposal(s) to decide",
+                f"{credit.scored} customers scored; proposals "
+                + ", ".join(str(p) for p in credit.proposed),
+            )
+        details = f"{digest}\nCredit: {credit.scored} scored, {len(credit.proposed)} proposed"
+        workflow.set_current_details(details)
+        return CustomerReviewOutcome(classification=outcome, credit=credit)
 
 
 def _digest(outcome: ClassificationOutcome) -> str:

@@ -38,26 +38,30 @@ def save_customers(db: Database, records: Sequence[CustomerRecord], actor: str) 
         first.setdefault(record.id, index)
     if problems:
         raise CatalogueRecordsError(sorted(problems))
-    created = updated = unchanged = 0
+    counts = {"created": 0, "updated": 0, "unchanged": 0}
     now = utcnow()
     with db.transaction() as session:
         for record in records:
-            row = session.get(Customer, record.id)
-            if row is None:
-                session.add(_new_row(record, now))
-                session.flush()
-                _audit(session, record.id, actor, now, {}, _values(record))
-                created += 1
-                continue
-            before = _values(customer_record(row))
-            after = _values(record)
-            if before == after:
-                unchanged += 1
-                continue
-            _apply(row, record, now)
-            _audit(session, record.id, actor, now, before, after)
-            updated += 1
-    return Loaded(created=created, updated=updated, unchanged=unchanged)
+            counts[save_in_session(session, record, actor, now)] += 1
+    return Loaded(**counts)
+
+
+def save_in_session(session: Session, record: CustomerRecord, actor: str, now: datetime) -> str:
+    """Create or update one customer within a transaction, auditing each changed field;
+    ``created``, ``updated`` or ``unchanged``."""
+    row = session.get(Customer, record.id)
+    if row is None:
+        session.add(_new_row(record, now))
+        session.flush()
+        _audit(session, record.id, actor, now, {}, _values(record))
+        return "created"
+    before = _values(customer_record(row))
+    after = _values(record)
+    if before == after:
+        return "unchanged"
+    _apply(row, record, now)
+    _audit(session, record.id, actor, now, before, after)
+    return "updated"
 
 
 def customer_record(row: Customer) -> CustomerRecord:

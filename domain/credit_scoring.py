@@ -1,0 +1,252 @@
+"""Credit evaluation: a score per customer from how they pay, how long and how much they
+have bought, their dunning history and what they owe now, with a suggested credit limit
+and standing and the reasons behind them.
+
+The rules are data (:class:`CreditRules`), tested with worked examples. A score is 0 to
+100, the sum of five parts:
+
+- **payment** (0-40): 40 with every invoice paid by its due date; minus 2 per day paid
+  late on average and 5 per invoice paid late; nothing known yet is 20.
+- **tenure** (0-15): 1 per month since the first order kept, up to 15.
+- **volume** (0-15): 1 per ``volume_step`` spent in the last 12 months, up to 15.
+- **dunning** (0-15): 15 never reminded; 10 after a reminder, 5 after finance, 0 after
+  collections (the highest rung reached in the last 12 months).
+- **exposure** (0-15): 15 owing nothing; down to 0 at or above the credit limit
+  (receivables and approved orders not yet invoiced); 15 minus 8 per overdue invoice.
+
+The suggestion: below ``watch_below`` the standing is *watch* (every net-terms order is
+held for a person); the limit is the average month's spend in the last year times the
+months of credit the terms give (net days / 30, plus one month of orders in flight),
+times a factor by score band, rounded up to ``limit_step``. Prepaid customers get no
+credit: their suggestion is their current values.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from domain.catalogue import PaymentTerms, Standing
+from domain.segments import ClassificationOutcome
+
+
+class CreditRules(BaseModel):
+    """How customers' credit is scored and what the score suggests."""
+
+    model_config = ConfigDict(frozen=True)
+
+    volume_step: Decimal = Decimal(2000)
+    """Spend in the last 12 months worth one point of volume."""
+    watch_below: int = 40
+    """Scores below this suggest the standing *watch*."""
+    factors: tuple[tuple[int, Decimal], ...] = (
+        (80, Decimal("2.0")),
+        (60, Decimal("1.5")),
+        (40, Decimal("1.0")),
+        (0, Decimal("0.5")),
+    )
+    """(lowest score, limit factor), best band first."""
+    limit_step: Decimal = Decimal(500)
+    minimum_limit: Decimal = Decimal(1000)
+    """The least limit suggested for a net-terms customer who buys at all."""
+    change_threshold: Decimal = Field(default=Decimal("0.10"), ge=0)
+    """A suggested limit this share or less away from the current one is not proposed."""
+
+
+class CreditFigures(BaseModel):
+    """What the score reads about one customer (``today`` is the day scored)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    customer_id: str
+    payment_terms: PaymentTerms
+    net_days: int
+    credit_limit: Decimal
+    standing: Standing
+    first_order_on: date | None
+    spend_last_year: Decimal
+    invoices_paid: int
+    invoices_paid_late: int
+    average_days_late: float
+    """Over paid invoices: days after the due date (0 when on time)."""
+    overdue_invoices: int
+    highest_dunning_rung: int
+    exposure: Decimal
+
+
+class CreditScore(BaseModel):
+    """A customer's score, what it suggests, and why."""
+
+    model_config = ConfigDict(frozen=True)
+
+    customer_id: str
+    score: int
+    suggested_limit: Decimal
+    suggested_standing: Standing
+    reasons: list[str]
+
+    def differs_from(self, figures: CreditFigures, rules: CreditRules) -> bool:
+        """Whether the suggestion is worth proposing: another standing, or a limit more
+        than the threshold away from the current one."""
+        if self.suggested_standing is not figures.standing:
+            return True
+        current = figures.credit_limit
+        if not current:
+            return bool(self.suggested_limit)
+        return abs(self.suggested_limit - current) / current > rules.change_threshold
+
+
+def score_credit(figures: CreditFigures, today: date, rules: CreditRules) -> CreditScore:
+    """Score one customer and suggest their limit and standing (see the module's text)."""
+    reasons = []
+    if figures.invoices_paid:
+        payment = max(
+            0,
+            round(40 - 2 * figures.average_days_late - 5 * figures.invoices_paid_late),
+        )
+        reasons.append(
+            f"payment {payment}/40: {figures.invoices_paid} invoice(s) paid, "
+            f"{figures.invoices_paid_late} late, {figures.average_days_late:.1f} days late "
+            "on average"
+        )
+    else:
+        payment = 20
+        reasons.append("payment 20/40: no invoice paid yet")
+    months = 0 if figures.first_order_on is None else _months(figures.first_order_on, today)
+    tenure = min(15, months)
+    reasons.append(f"tenure {tenure}/15: {months} month(s) since the first order")
+    volume = min(15, int(figures.spend_last_year // rules.volume_step))
+    reasons.append(f"volume {volume}/15: {figures.spend_last_year:.2f} spent in 12 months")
+    dunning = {0: 15, 1: 10, 2: 5}.get(figures.highest_dunning_rung, 0)
+    reasons.append(
+        f"dunning {dunning}/15: "
+        + (
+            "never reminded"
+            if not figures.highest_dunning_rung
+            else f"reached rung {figures.highest_dunning_rung} in 12 months"
+        )
+    )
+    exposure = _exposure_points(figures)
+    reasons.append(
+        f"exposure {exposure}/15: owes {figures.exposure:.2f} of {figures.credit_limit:.2f}, "
+        f"{figures.overdue_invoices} invoice(s) overdue"
+    )
+    score = payment + tenure + volume + dunning + exposure
+    if figures.payment_terms is PaymentTerms.PREPAID:
+        reasons.append("prepaid: no credit extended, nothing to suggest")
+        return CreditScore(
+            customer_id=figures.customer_id,
+            score=score,
+            suggested_limit=figures.credit_limit,
+            suggested_standing=figures.standing,
+            reasons=reasons,
+        )
+    standing = Standing.WATCH if score < rules.watch_below else Standing.GOOD
+    factor = next(f for lowest, f in rules.factors if score >= lowest)
+    months_of_credit = Decimal(figures.net_days) / 30 + 1
+    raw = figures.spend_last_year / 12 * months_of_credit * factor
+    limit = (
+        max(rules.minimum_limit, _round_up(raw, rules.limit_step))
+        if figures.spend_last_year
+        else figures.credit_limit
+    )
+    reasons.append(
+        f"limit {limit:.2f}: {figures.spend_last_year / 12:.2f} a month x "
+        f"{months_of_credit:.2f} month(s) of credit x {factor} for a score of {score}"
+        if figures.spend_last_year
+        else "limit kept: nothing bought in 12 months"
+    )
+    return CreditScore(
+        customer_id=figures.customer_id,
+        score=score,
+        suggested_limit=limit,
+        suggested_standing=standing,
+        reasons=reasons,
+    )
+
+
+def _months(start: date, end: date) -> int:
+    return max(0, (end.year - start.year) * 12 + end.month - start.month - (end.day < start.day))
+
+
+def _exposure_points(figures: CreditFigures) -> int:
+    if figures.credit_limit > 0:
+        used = min(Decimal(1), max(Decimal(0), figures.exposure / figures.credit_limit))
+        points = round(15 * (1 - used))
+    else:
+        points = 15 if figures.exposure <= 0 else 0
+    return max(0, int(points) - 8 * figures.overdue_invoices)
+
+
+def _round_up(amount: Decimal, step: Decimal) -> Decimal:
+    return Decimal(math.ceil(amount / step)) * step
+
+
+class CreditProposalView(BaseModel):
+    """A proposal as the console lists it."""
+
+    id: int
+    customer_id: str
+    customer_name: str
+    created_at: datetime
+    score: int
+    current_limit: Decimal
+    current_standing: Standing
+    suggested_limit: Decimal
+    suggested_standing: Standing
+    reasons: list[str]
+    status: str
+    decided_by: str | None
+    final_limit: Decimal | None
+    final_standing: Standing | None
+    note: str
+
+
+class CreditDecisionInput(BaseModel):
+    """A person with credit authority accepts a proposal, or overrides it with their own
+    values and a reason."""
+
+    model_config = ConfigDict(frozen=True, str_strip_whitespace=True)
+
+    accept: bool
+    limit: Annotated[Decimal, Field(ge=0, lt=100_000_000, decimal_places=2)] | None = None
+    standing: Standing | None = None
+    reason: Annotated[str, Field(max_length=500)] = ""
+    actor: Annotated[str, Field(min_length=1, max_length=64)]
+
+    def problem(self) -> str | None:
+        """Why this decision cannot be taken as it is; None when it can."""
+        if self.accept:
+            return None
+        if self.limit is None or self.standing is None:
+            return "an override names the limit and the standing it sets"
+        if not self.reason:
+            return "reason: say why the suggestion is overridden"
+        return None
+
+
+class CreditStanding(BaseModel):
+    """A customer's last score, as the customer view shows it."""
+
+    score: int
+    scored_at: datetime | None
+    reasons: list[str]
+
+
+class CreditReviewOutcome(BaseModel):
+    """What one evaluation did."""
+
+    scored: int
+    proposed: list[int]
+    """New proposals (a changed suggestion replaces the customer's open one)."""
+
+
+class CustomerReviewOutcome(BaseModel):
+    """What a nightly customer review did."""
+
+    classification: ClassificationOutcome
+    credit: CreditReviewOutcome
