@@ -50,6 +50,7 @@ def order_activities(
     supplier: SupplyPartner,
     notifier: Notifier,
     tracking_poll_seconds: float,
+    retention_days: int = 730,
 ) -> list[Callable[..., Any]]:
     """Every activity the order, supply and shipment workflows call, bound to their dependencies."""
     intake = IntakeActivities(db)
@@ -61,10 +62,11 @@ def order_activities(
     supply = SupplyActivities(db, factory=factory, supplier=supplier)
     notifications = NotificationActivities(db, notifier)
     review = InventoryReviewActivities(db, factory=factory, supplier=supplier)
-    customers = CustomerActivities(db)
+    customers = CustomerActivities(db, retention_days=retention_days)
     return [
         customers.classify_customers,
         customers.evaluate_credit,
+        customers.purge_expired_personal_data,
         review.forecast_and_propose,
         review.review_stock_alerts,
         review.place_replenishment,

@@ -250,3 +250,5 @@ class CustomerReviewOutcome(BaseModel):
 
     classification: ClassificationOutcome
     credit: CreditReviewOutcome
+    personal_data_purged: int = 0
+    """Archived orders whose address and payment token the retention policy removed."""

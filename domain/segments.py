@@ -228,6 +228,9 @@ CUSTOMER_REVIEW_WORKFLOW_ID = "customer-review"
 CUSTOMER_REVIEW_SCHEDULE_ID = "customer-review-nightly"
 CLASSIFY_CUSTOMERS = "classify_customers"
 """Activity: classify every customer (RFM, segment, ABC) and keep the result."""
+PURGE_EXPIRED_PERSONAL_DATA = "purge_expired_personal_data"
+"""Activity: remove the address and payment token of orders archived longer than the
+retention period."""
 EVALUATE_CREDIT = "evaluate_credit"
 """Activity: score every customer's credit and propose the changes worth a look."""
 

@@ -4,6 +4,7 @@ activated again. Every change is audited with who made it (``--as``, default $US
 from __future__ import annotations
 
 import asyncio
+import json
 import sys
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -27,6 +28,11 @@ from persistence.customer_views import customer_history
 from persistence.database import Database
 from persistence.migrate import upgrade
 from persistence.transactions.customers import find_customer, save_customers
+from persistence.transactions.privacy import (
+    ErasureRefusedError,
+    erase_customer,
+    export_customer_data,
+)
 from runtime.settings import Settings
 from runtime.temporal import connect
 from runtime.workers import open_database
@@ -186,3 +192,42 @@ def deactivate(customer_id: CustomerArgument, actor: ActorOption) -> None:
 def activate(customer_id: CustomerArgument, actor: ActorOption) -> None:
     """Let a deactivated customer order again."""
     _set_active(customer_id, True, actor)
+
+
+@customers_app.command("export-data")
+def export_data(
+    customer_id: CustomerArgument,
+    path: Annotated[
+        Path | None, typer.Argument(help="Where to write the JSON (default: standard output).")
+    ] = None,
+) -> None:
+    """Everything held about one customer, as JSON (a data subject's access request)."""
+    data = _on_database(lambda db: export_customer_data(db, customer_id))
+    if data is None:
+        raise fail(f"no customer {customer_id!r}")
+    text = json.dumps(data, indent=2, ensure_ascii=False)
+    if path is None:
+        sys.stdout.write(text + "\n")
+    else:
+        path.write_text(text + "\n", encoding="utf-8")
+
+
+@customers_app.command("erase")
+def erase(
+    customer_id: CustomerArgument,
+    actor: ActorOption,
+    yes: Annotated[bool, typer.Option("--yes", help="Erase without asking.")] = False,
+) -> None:
+    """Erase a customer's personal data for good; invoices and the archive keep the
+    business record by id. Refused while any of their orders is still running."""
+    if not yes:
+        typer.confirm(f"Erase every piece of personal data of {customer_id}?", abort=True)
+    try:
+        erased = _on_database(lambda db: erase_customer(db, customer_id, actor))
+    except ErasureRefusedError as refused:
+        raise fail(str(refused)) from refused
+    console.print(
+        f"{customer_id}: erased; {erased.orders} order(s) without address, "
+        f"{erased.audit_values} audited value(s) and {erased.messages} message(s) blanked",
+        highlight=False,
+    )

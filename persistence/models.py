@@ -125,6 +125,8 @@ class Customer(Base):
     """The last credit evaluation's score (0-100); None before the first."""
     credit_scored_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     credit_reasons: Mapped[list[str] | None] = mapped_column(JSON)
+    erased_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    """When the customer's personal data was erased (the row stays for the accounts)."""
 
 
 class CustomerChangeRow(Base):
@@ -502,6 +504,8 @@ class Order(Base):
     ship_to_postal_code: Mapped[str] = mapped_column(EncryptedText())
     ship_to_city: Mapped[str] = mapped_column(EncryptedText())
     ship_to_country: Mapped[str] = mapped_column(String(2))
+    personal_data_removed_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    """When the address and payment token were removed (erasure or retention)."""
     rejection_reasons: Mapped[list[str]] = mapped_column(JSON, default=list)
     allocation_reason: Mapped[str | None] = mapped_column(Text)
     escalation_level: Mapped[int] = mapped_column(default=0, server_default="0")

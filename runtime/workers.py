@@ -117,6 +117,7 @@ def order_worker(
         supplier=partner(simulated_supplier(books)),
         notifier=partner(SimulatedNotifier()),
         tracking_poll_seconds=settings.carrier_poll_seconds,
+        retention_days=settings.retention_days,
     )
     with warnings.catch_warnings():
         # Only database steps take a thread; partner steps and tracking polls are async

@@ -54,7 +54,7 @@ NOW = datetime(2026, 6, 30, 12, tzinfo=UTC)
 
 def customer_steps(db: Database) -> list:  # type: ignore[type-arg]
     steps = CustomerActivities(db)
-    return [steps.classify_customers, steps.evaluate_credit]
+    return [steps.classify_customers, steps.evaluate_credit, steps.purge_expired_personal_data]
 
 
 def figures(customer_id: str, days_ago: int | None, orders: int, spend: str) -> CustomerFigures:

@@ -5,6 +5,7 @@ import and export (role ``customer_service`` keeps records; order processing rea
 from __future__ import annotations
 
 import functools
+import json
 from datetime import UTC, datetime
 from typing import Annotated
 from urllib.parse import quote
@@ -47,12 +48,17 @@ from persistence.transactions.customers import (
     find_customer,
     save_customers,
 )
+from persistence.transactions.privacy import (
+    ErasureRefusedError,
+    erase_customer,
+    export_customer_data,
+)
 from persistence.transactions.segments import segment_counts, segment_standing
 
 from .catalogue import MAX_UPLOAD_BYTES, form_fields, record_values
 from .rendering import render
 from .security import FormChecked, RowNumber, Staff, database, requires, temporal
-from .stock import reasons_of
+from .stock import reasons_of, refusal_page
 
 router = APIRouter(prefix="/customers")
 
@@ -298,6 +304,35 @@ async def customer_page(request: Request, customer_id: str, user: Reader) -> Res
         keeper=user.may(Permission.EDIT_CUSTOMERS),
         saved=request.query_params.get("saved"),
     )
+
+
+@router.get("/{customer_id}/export.json")
+async def export_data(request: Request, customer_id: str, _user: Keeper) -> Response:
+    """Everything held about the customer, as a JSON file (an access request)."""
+    db = database(request)
+    data = await db.run(export_customer_data, db, customer_id)
+    if data is None:
+        return Response(status_code=404)
+    return Response(
+        json.dumps(data, indent=2, ensure_ascii=False),
+        media_type="application/json",
+        headers={"Content-Disposition": f'attachment; filename="{customer_id}.json"'},
+    )
+
+
+@router.post("/{customer_id}/erase")
+async def erase(request: Request, customer_id: str, user: Keeper, _form: FormChecked) -> Response:
+    """Erase the customer's personal data, once the id is typed again to confirm."""
+    form = await request.form()
+    back = f"/customers/{quote(customer_id)}"
+    if str(form.get("confirm", "")).strip() != customer_id:
+        return refusal_page(user, f"type the customer id {customer_id} to confirm", back, 422)
+    db = database(request)
+    try:
+        await db.run(erase_customer, db, customer_id, user.account.username)
+    except ErasureRefusedError as refused:
+        return refusal_page(user, str(refused), back)
+    return RedirectResponse(f"{back}?saved=erased", status_code=303)
 
 
 @router.get("/{customer_id}/edit")

@@ -5,7 +5,8 @@ classify``): it classifies every customer (RFM scores, segment, ABC class), keep
 customer's segment history, scores every customer's credit and proposes the limits and
 standings worth a person's decision, and tells customer service who moved into a
 segment that needs them (at risk, needs attention, lost) and credit control (finance)
-what it has to decide.
+what it has to decide. Last, it removes the personal data of orders archived longer
+than the retention period (``OMS_RETENTION_DAYS``).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ with workflow.unsafe.imports_passed_through():
         CLASSIFY_CUSTOMERS,
         CUSTOMER_REVIEW_WORKFLOW_TYPE,
         EVALUATE_CREDIT,
+        PURGE_EXPIRED_PERSONAL_DATA,
         ClassificationOutcome,
         CustomerReviewRequest,
     )
@@ -55,6 +57,13 @@ class CustomerReviewWorkflow:
             "Score every customer's credit; propose limits and standings worth a look",
             REVIEW_STEP,
         )
+        purged = await run_step(
+            PURGE_EXPIRED_PERSONAL_DATA,
+            request,
+            int,
+            "Remove the personal data of orders archived longer than the retention period",
+            REVIEW_STEP,
+        )
         slipped = [move for move in outcome.moved if move.segment in ALARMING]
         digest = _digest(outcome)
         if slipped:
@@ -75,9 +84,14 @@ class CustomerReviewWorkflow:
                 f"{credit.scored} customers scored; proposals "
                 + ", ".join(str(p) for p in credit.proposed),
             )
-        details = f"{digest}\nCredit: {credit.scored} scored, {len(credit.proposed)} proposed"
+        details = (
+            f"{digest}\nCredit: {credit.scored} scored, {len(credit.proposed)} proposed\n"
+            f"Retention: personal data of {purged} archived order(s) removed"
+        )
         workflow.set_current_details(details)
-        return CustomerReviewOutcome(classification=outcome, credit=credit)
+        return CustomerReviewOutcome(
+            classification=outcome, credit=credit, personal_data_purged=purged
+        )
 
 
 def _digest(outcome: ClassificationOutcome) -> str:

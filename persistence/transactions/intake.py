@@ -17,7 +17,13 @@ from domain.intake import (
     RefusedSubmission,
     StatusChange,
 )
-from domain.orders import EventKind, OrderStatus, OrderSubmission, order_workflow_id
+from domain.orders import (
+    EventKind,
+    OrderStatus,
+    OrderSubmission,
+    ShippingAddress,
+    order_workflow_id,
+)
 from domain.pricing import line_total, order_total
 from domain.validation import find_problems
 from persistence.database import Database
@@ -64,6 +70,10 @@ def receive_order(db: Database, submission: OrderSubmission, run_id: str) -> Rec
         total = order_total(submission.lines)
         address = submission.shipping_address
         now = utcnow()
+        erased = _erased(session, submission.customer_id)
+        if erased:  # keep nothing personal of an order for a customer who was erased
+            address = ShippingAddress(country=address.country)
+            problems = [*problems, f"customer {submission.customer_id} was erased"]
         session.add(
             Order(
                 id=submission.order_id,
@@ -75,7 +85,7 @@ def receive_order(db: Database, submission: OrderSubmission, run_id: str) -> Rec
                 currency=submission.currency,
                 total=total,
                 payment_terms=customer.payment_terms.value if customer else None,
-                payment_token=submission.payment_token,
+                payment_token=None if erased else submission.payment_token,
                 ship_to_name=address.name,
                 ship_to_street=address.street,
                 ship_to_postal_code=address.postal_code,
@@ -85,6 +95,7 @@ def receive_order(db: Database, submission: OrderSubmission, run_id: str) -> Rec
                 created_at=now,
                 updated_at=now,
                 status_since=now,
+                personal_data_removed_at=now if erased else None,
             )
         )
         session.add_all(
@@ -126,6 +137,11 @@ def receive_order(db: Database, submission: OrderSubmission, run_id: str) -> Rec
         )
 
     return _take_in_once(db, submission.order_id, RECEIVE_ORDER, run_id, effect)
+
+
+def _erased(session: Session, customer_id: str) -> bool:
+    row = session.get(Customer, customer_id)
+    return row is not None and row.erased_at is not None
 
 
 def problems_of(db: Database, submission: OrderSubmission) -> list[str]:
