@@ -8,6 +8,15 @@ from datetime import UTC, datetime, timedelta
 import structlog
 from temporalio import activity
 
+from domain.care import (
+    CREATE_CARE_TASKS,
+    REASSIGN_CARE_TASK,
+    RECORD_CARE_TASK_DONE,
+    CareReviewRequest,
+    CareRules,
+    CareTask,
+    CareTaskCompletion,
+)
 from domain.credit_scoring import CreditReviewOutcome, CreditRules
 from domain.segments import (
     CLASSIFY_CUSTOMERS,
@@ -18,13 +27,13 @@ from domain.segments import (
     CustomerReviewRequest,
 )
 from persistence.database import Database
-from persistence.transactions import credit_reviews, privacy, segments
+from persistence.transactions import care, credit_reviews, privacy, segments
 
 log = structlog.get_logger(__name__)
 
 
 class CustomerActivities:
-    """Classify customers and evaluate their credit."""
+    """Classify customers, evaluate their credit, keep care tasks, purge expired data."""
 
     def __init__(
         self,
@@ -33,8 +42,10 @@ class CustomerActivities:
         rules: ClassificationRules | None = None,
         credit_rules: CreditRules | None = None,
         retention_days: int = 730,
+        care_rules: CareRules | None = None,
     ) -> None:
         self._db = db
+        self._care_rules = care_rules or CareRules()
         self._retention = timedelta(days=retention_days)
         self._rules = rules or ClassificationRules()
         self._credit_rules = credit_rules or CreditRules()
@@ -54,6 +65,23 @@ class CustomerActivities:
         purged = privacy.purge_archived_personal_data(self._db, now - self._retention)
         log.info("personal data of archived orders purged", orders=purged)
         return purged
+
+    @activity.defn(name=CREATE_CARE_TASKS)
+    def create_care_tasks(self, request: CareReviewRequest) -> list[CareTask]:
+        """Apply the care rules; write and return the new tasks (the review starts them)."""
+        made = care.create_care_tasks(self._db, request, self._care_rules)
+        log.info("care tasks created", tasks=len(made))
+        return made
+
+    @activity.defn(name=REASSIGN_CARE_TASK)
+    def reassign_care_task(self, task_id: int) -> CareTask:
+        """Move a task left undone to the team queue."""
+        return care.reassign_to_team(self._db, task_id)
+
+    @activity.defn(name=RECORD_CARE_TASK_DONE)
+    def record_care_task_done(self, completion: CareTaskCompletion) -> CareTask:
+        """Record a task done with its outcome."""
+        return care.record_done(self._db, completion, datetime.now(UTC))
 
     @activity.defn(name=CLASSIFY_CUSTOMERS)
     def classify_customers(self, request: CustomerReviewRequest) -> ClassificationOutcome:

@@ -252,3 +252,5 @@ class CustomerReviewOutcome(BaseModel):
     credit: CreditReviewOutcome
     personal_data_purged: int = 0
     """Archived orders whose address and payment token the retention policy removed."""
+    care_tasks: list[int] = []
+    """Care tasks created (each runs as a CareTaskWorkflow)."""

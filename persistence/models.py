@@ -170,6 +170,28 @@ class CreditProposal(Base):
     """Why an override differs from the suggestion."""
 
 
+class CareTaskRow(Base):
+    """A task for customer service about one customer, run by its CareTaskWorkflow."""
+
+    __tablename__ = "care_tasks"
+    __table_args__ = (Index("ix_care_tasks_status_owner", "status", "owner"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    customer_id: Mapped[str] = mapped_column(ForeignKey("customers.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(24))
+    reason: Mapped[str] = mapped_column(Text)
+    owner: Mapped[str | None] = mapped_column(String(64))
+    """A customer-service user; None: the team queue."""
+    due_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    status: Mapped[str] = mapped_column(String(8))
+    """open or done."""
+    escalation_level: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    completed_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    completed_by: Mapped[str | None] = mapped_column(String(64))
+    outcome: Mapped[str] = mapped_column(Text, default="")
+
+
 class CustomerSegmentRow(Base):
     """A customer's current RFM scores, segment and ABC class (the last classification)."""
 

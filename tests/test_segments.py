@@ -46,6 +46,7 @@ from tests.test_web_admin import PASSWORD, log_in
 from tests.test_web_stock_operations import text_of
 from tests.workflow_fakes import STEP_THREADS
 from web.app import create_app
+from workflows.care import CareTaskWorkflow
 from workflows.customers import CustomerReviewWorkflow
 from workflows.registry import ORDER_WORKFLOWS
 
@@ -54,7 +55,14 @@ NOW = datetime(2026, 6, 30, 12, tzinfo=UTC)
 
 def customer_steps(db: Database) -> list:  # type: ignore[type-arg]
     steps = CustomerActivities(db)
-    return [steps.classify_customers, steps.evaluate_credit, steps.purge_expired_personal_data]
+    return [
+        steps.classify_customers,
+        steps.evaluate_credit,
+        steps.purge_expired_personal_data,
+        steps.create_care_tasks,
+        steps.reassign_care_task,
+        steps.record_care_task_done,
+    ]
 
 
 def figures(customer_id: str, days_ago: int | None, orders: int, spend: str) -> CustomerFigures:
@@ -176,7 +184,7 @@ async def test_the_review_runs_on_demand_and_tells_customer_service_who_slipped(
     async with Worker(
         time_skipping_env.client,
         task_queue=queue,
-        workflows=[CustomerReviewWorkflow],
+        workflows=[CustomerReviewWorkflow, CareTaskWorkflow],
         activities=[*customer_steps(db), notifications.notify],
         activity_executor=STEP_THREADS,
     ):

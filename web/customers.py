@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import functools
 import json
+import secrets
 from datetime import UTC, datetime
 from typing import Annotated
 from urllib.parse import quote
@@ -19,6 +20,7 @@ from starlette.responses import Response
 from temporalio.common import WorkflowIDConflictPolicy
 
 from domain.access import Permission
+from domain.care import COMPLETE_CARE_TASK, CareTaskDone, care_task_workflow_id
 from domain.catalogue import Standing
 from domain.credit_scoring import CreditDecisionInput
 from domain.customers import CustomerRecord
@@ -30,11 +32,13 @@ from domain.segments import (
     CustomerReviewRequest,
     Segment,
 )
+from ops.staff import StaffAction
 from persistence.catalogue_files import CatalogueFileError
 from persistence.customer_files import export_customers, import_customers
 from persistence.customer_views import customer_history
 from persistence.database import Database
 from persistence.models import Customer
+from persistence.transactions.care import care_tasks
 from persistence.transactions.catalogue import CatalogueRecordsError
 from persistence.transactions.credit_reviews import (
     CreditDecisionError,
@@ -58,7 +62,7 @@ from persistence.transactions.segments import segment_counts, segment_standing
 from .catalogue import MAX_UPLOAD_BYTES, form_fields, record_values
 from .rendering import render
 from .security import FormChecked, RowNumber, Staff, database, requires, temporal
-from .stock import reasons_of, refusal_page
+from .stock import act_on_workflow, reasons_of, refusal_page
 
 router = APIRouter(prefix="/customers")
 
@@ -205,6 +209,45 @@ async def classify_now(request: Request, _user: Keeper, _form: FormChecked) -> R
     return RedirectResponse("/customers/segments?done=classify", status_code=303)
 
 
+@router.get("/care")
+async def care_page(request: Request, user: Keeper, done: str = "") -> Response:
+    """Care tasks: mine, the team queue's, and (for admins) everyone's open ones."""
+    db = database(request)
+    me = user.account.username
+    mine = await db.run(functools.partial(care_tasks, owner=me), db)
+    queue = await db.run(functools.partial(care_tasks, team_queue=True), db)
+    everyone = await db.run(care_tasks, db) if user.may(Permission.MANAGE_USERS) else []
+    return render(
+        "care.html",
+        user.account.locale,
+        user=user,
+        mine=mine,
+        queue=queue,
+        others=[t for t in everyone if t.owner not in (None, me)],
+        done=done,
+        action_id=secrets.token_urlsafe(12),
+    )
+
+
+@router.post("/care/{task_id}/complete")
+async def complete_care_task(
+    request: Request, task_id: RowNumber, user: Keeper, _form: FormChecked
+) -> Response:
+    """The task is done: its outcome goes to the task's workflow, which records it."""
+    form = await request.form()
+    return await act_on_workflow(
+        request,
+        user,
+        StaffAction(care_task_workflow_id(task_id), COMPLETE_CARE_TASK, f"care task {task_id}"),
+        lambda: CareTaskDone.model_validate(
+            {"outcome": str(form.get("outcome", "")), "actor": user.account.username}
+        ),
+        back="/customers/care",
+        done=str(task_id),
+        update_id=str(form.get("action_id", "")) or None,
+    )
+
+
 Authority = Annotated[Staff, Depends(requires(Permission.CREDIT_AUTHORITY))]
 
 
@@ -292,6 +335,7 @@ async def customer_page(request: Request, customer_id: str, user: Reader) -> Res
     changes = await db.run(customer_changes, db, customer_id)
     standing = await db.run(segment_standing, db, customer_id)
     credit = await db.run(credit_standing, db, customer_id)
+    tasks = await db.run(functools.partial(care_tasks, customer_id=customer_id), db)
     return render(
         "customer.html",
         user.account.locale,
@@ -301,6 +345,7 @@ async def customer_page(request: Request, customer_id: str, user: Reader) -> Res
         changes=changes,
         standing=standing,
         credit=credit,
+        tasks=tasks,
         keeper=user.may(Permission.EDIT_CUSTOMERS),
         saved=request.query_params.get("saved"),
     )

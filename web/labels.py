@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from domain.access import Permission, Role, SystemRole
+from domain.care import CareKind
 from domain.inventory import StockReason, StocktakeStatus
 from domain.orders import EventKind, OrderStatus
 from domain.replenishment import ProposalMethod, ProposalStatus
@@ -301,4 +302,11 @@ SEGMENT_LABELS = {
     Segment.HIBERNATING: N_("Hibernating"),
     Segment.LOST: N_("Lost"),
     Segment.PROSPECT: N_("Prospect"),
+}
+
+CARE_LABELS = {
+    CareKind.AT_RISK: N_("At risk"),
+    CareKind.OVERDUE: N_("Overdue"),
+    CareKind.THANK_YOU: N_("Thank-you call"),
+    CareKind.COMPLAINT_FOLLOW_UP: N_("Complaint follow-up"),
 }

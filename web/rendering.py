@@ -19,6 +19,7 @@ from .labels import (
     ACTION_LABELS,
     ADDRESS_LABELS,
     ALERT_LABELS,
+    CARE_LABELS,
     CATALOGUE_FIELD_LABELS,
     CATALOGUE_KIND_LABELS,
     CUSTOMER_FIELD_LABELS,
@@ -91,6 +92,7 @@ def templates(locale: Locale) -> Environment:
     environment.globals["kind_labels"] = CATALOGUE_KIND_LABELS
     environment.globals["customer_field_labels"] = CUSTOMER_FIELD_LABELS
     environment.globals["segment_labels"] = SEGMENT_LABELS
+    environment.globals["care_labels"] = CARE_LABELS
     environment.globals["locales"] = list(Locale)
     return environment
 

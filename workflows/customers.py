@@ -5,15 +5,26 @@ classify``): it classifies every customer (RFM scores, segment, ABC class), keep
 customer's segment history, scores every customer's credit and proposes the limits and
 standings worth a person's decision, and tells customer service who moved into a
 segment that needs them (at risk, needs attention, lost) and credit control (finance)
-what it has to decide. Last, it removes the personal data of orders archived longer
+what it has to decide. It applies the care rules and starts a ``CareTaskWorkflow`` for
+each new care task. Last, it removes the personal data of orders archived longer
 than the retention period (``OMS_RETENTION_DAYS``).
 """
 
 from __future__ import annotations
 
+import contextlib
+
 from temporalio import workflow
+from temporalio.exceptions import WorkflowAlreadyStartedError
 
 with workflow.unsafe.imports_passed_through():
+    from domain.care import (
+        CARE_TASK_WORKFLOW_TYPE,
+        CREATE_CARE_TASKS,
+        CareReviewRequest,
+        CareTask,
+        care_task_workflow_id,
+    )
     from domain.credit_scoring import CreditReviewOutcome, CustomerReviewOutcome
     from domain.notifications import Audience
     from domain.segments import (
@@ -24,6 +35,7 @@ with workflow.unsafe.imports_passed_through():
         PURGE_EXPIRED_PERSONAL_DATA,
         ClassificationOutcome,
         CustomerReviewRequest,
+        Segment,
     )
 
 from workflows._common import notify, run_step, runs_database_steps_locally
@@ -64,6 +76,24 @@ class CustomerReviewWorkflow:
             "Remove the personal data of orders archived longer than the retention period",
             REVIEW_STEP,
         )
+        at_risk = [m.customer_id for m in outcome.moved if m.segment is Segment.AT_RISK]
+        tasks = await run_step(
+            CREATE_CARE_TASKS,
+            CareReviewRequest(at=request.at, at_risk=at_risk),
+            list[CareTask],
+            "Apply the care rules: at risk, overdue regulars, thank-you calls",
+            REVIEW_STEP,
+        )
+        for task in tasks:
+            # Started already by an earlier attempt of this review: leave it.
+            with contextlib.suppress(WorkflowAlreadyStartedError):
+                await workflow.start_child_workflow(
+                    CARE_TASK_WORKFLOW_TYPE,
+                    task,
+                    id=care_task_workflow_id(task.id),
+                    parent_close_policy=workflow.ParentClosePolicy.ABANDON,
+                    static_summary=f"Care: {task.kind.value} for {task.customer_id}",
+                )
         slipped = [move for move in outcome.moved if move.segment in ALARMING]
         digest = _digest(outcome)
         if slipped:
@@ -86,11 +116,15 @@ class CustomerReviewWorkflow:
             )
         details = (
             f"{digest}\nCredit: {credit.scored} scored, {len(credit.proposed)} proposed\n"
-            f"Retention: personal data of {purged} archived order(s) removed"
+            f"Retention: personal data of {purged} archived order(s) removed\n"
+            f"Care tasks started: {len(tasks)}"
         )
         workflow.set_current_details(details)
         return CustomerReviewOutcome(
-            classification=outcome, credit=credit, personal_data_purged=purged
+            classification=outcome,
+            credit=credit,
+            personal_data_purged=purged,
+            care_tasks=[task.id for task in tasks],
         )
 
 

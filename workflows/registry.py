@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from .care import CareTaskWorkflow
 from .customers import CustomerReviewWorkflow
 from .inventory import InventoryReviewWorkflow, ReplenishmentWorkflow
 from .order import OrderWorkflow
@@ -15,5 +16,6 @@ ORDER_WORKFLOWS = [
     InventoryReviewWorkflow,
     ReplenishmentWorkflow,
     CustomerReviewWorkflow,
+    CareTaskWorkflow,
 ]
 """Every workflow a worker on the ``orders`` task queue runs."""

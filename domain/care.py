@@ -1,0 +1,129 @@
+"""Customer care: tasks for customer service that rules create, each a durable
+``CareTaskWorkflow`` with an owner, a due date and an escalation ladder when left undone.
+
+The rules are data (:class:`CareRules`), applied by the nightly customer review:
+
+- **at risk**: a customer moved into the *at risk* segment (call before they are lost);
+- **overdue**: a regular customer (at least ``regular_orders`` orders kept) whose last
+  order is ``overdue_factor`` times their usual interval ago, and less than a year;
+- **thank you**: a customer's first order, worth at least ``large_order``, was
+  delivered (a thank-you call, once per customer);
+- **complaint follow-up**: a complaint was closed (complaint handling creates these).
+
+One open task per customer and kind; the owner is the customer-service user with the
+fewest open tasks (round robin), or the team queue when there is none.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from decimal import Decimal
+from enum import StrEnum
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from domain.escalation import EscalationLadder, EscalationRung
+from domain.messages import InboundMessage
+from domain.notifications import Audience
+
+
+class CareKind(StrEnum):
+    """Why a care task exists."""
+
+    AT_RISK = "at_risk"
+    OVERDUE = "overdue"
+    THANK_YOU = "thank_you"
+    COMPLAINT_FOLLOW_UP = "complaint_follow_up"
+
+
+class CareRules(BaseModel):
+    """When care tasks are created and how long each may take."""
+
+    model_config = ConfigDict(frozen=True)
+
+    regular_orders: int = 3
+    overdue_factor: float = 1.5
+    large_order: Decimal = Decimal(1000)
+    due_days: dict[CareKind, int] = {
+        CareKind.AT_RISK: 3,
+        CareKind.OVERDUE: 5,
+        CareKind.THANK_YOU: 2,
+        CareKind.COMPLAINT_FOLLOW_UP: 3,
+    }
+
+
+CARE_LADDER = EscalationLadder(
+    name="care task",
+    rungs=(
+        EscalationRung(name="remind the owner", after=timedelta(0), notify=Audience.ASSIGNEE),
+        EscalationRung(
+            name="tell the supervisor", after=timedelta(days=2), notify=Audience.SUPERVISOR
+        ),
+        EscalationRung(
+            name="reassign to the team queue",
+            after=timedelta(days=4),
+            notify=Audience.CUSTOMER_SERVICE,
+        ),
+    ),
+)
+"""Counted from the task's due date."""
+REASSIGN_RUNG = CARE_LADDER.rungs[-1].name
+
+CARE_TASK_WORKFLOW_TYPE = "CareTaskWorkflow"
+COMPLETE_CARE_TASK = "complete_care_task"
+"""The staff action that ends a task (the update is this plus ``_now``, as for orders)."""
+COMPLETE_CARE_TASK_UPDATE = COMPLETE_CARE_TASK + "_now"
+"""Update: the task is done (carries a :class:`CareTaskDone`); answered once recorded."""
+CREATE_CARE_TASKS = "create_care_tasks"
+"""Activity: apply the care rules, write the new tasks, and return them to start."""
+REASSIGN_CARE_TASK = "reassign_care_task"
+"""Activity: move a task left undone to the team queue."""
+RECORD_CARE_TASK_DONE = "record_care_task_done"
+"""Activity: record that a task is done, with its outcome."""
+
+
+def care_task_workflow_id(task_id: int) -> str:
+    """The workflow id of care task ``task_id``."""
+    return f"care-task-{task_id}"
+
+
+class CareReviewRequest(BaseModel):
+    """Input of :data:`CREATE_CARE_TASKS`: the moment, and who moved into *at risk*."""
+
+    at: datetime
+    at_risk: list[str] = []
+
+
+class CareTask(BaseModel):
+    """A care task: what the workflow works with, and what the console lists."""
+
+    id: int
+    customer_id: str
+    kind: CareKind
+    reason: str
+    owner: str | None
+    """A customer-service user, or None for the team queue."""
+    due_at: datetime
+    status: str = "open"
+    escalation_level: int = 0
+    outcome: str = ""
+    completed_by: str | None = None
+    completed_at: datetime | None = None
+
+
+class CareTaskDone(InboundMessage):
+    """The task is done: what came of it, and who did it."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
+
+    outcome: Annotated[str, Field(min_length=1, max_length=1000)]
+    actor: Annotated[str, Field(min_length=1, max_length=64)]
+
+
+class CareTaskCompletion(BaseModel):
+    """Input of :data:`RECORD_CARE_TASK_DONE`."""
+
+    task_id: int
+    outcome: str
+    actor: str
