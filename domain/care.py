@@ -6,8 +6,9 @@ The rules are data (:class:`CareRules`), applied by the nightly customer review:
 - **at risk**: a customer moved into the *at risk* segment (call before they are lost);
 - **overdue**: a regular customer (at least ``regular_orders`` orders kept) whose last
   order is ``overdue_factor`` times their usual interval ago, and less than a year;
-- **thank you**: a customer's first order, worth at least ``large_order``, was
-  delivered (a thank-you call, once per customer);
+- **thank you**: a customer's first order, worth at least ``large_order`` and placed in
+  the last ``thank_you_within_days``, was delivered (a thank-you call, once per
+  customer);
 - **complaint follow-up**: a complaint was closed (complaint handling creates these).
 
 One open task per customer and kind; the owner is the customer-service user with the
@@ -45,6 +46,8 @@ class CareRules(BaseModel):
     regular_orders: int = 3
     overdue_factor: float = 1.5
     large_order: Decimal = Decimal(1000)
+    thank_you_within_days: int = 30
+    """Only a first order placed this recently gets a thank-you call."""
     due_days: dict[CareKind, int] = {
         CareKind.AT_RISK: 3,
         CareKind.OVERDUE: 5,

@@ -6,7 +6,8 @@ The rules are data (:class:`CreditRules`), tested with worked examples. A score 
 100, the sum of five parts:
 
 - **payment** (0-40): 40 with every invoice paid by its due date; minus 2 per day paid
-  late on average and 5 per invoice paid late; nothing known yet is 20.
+  late on average, and minus 20 times the share of invoices paid late; nothing known
+  yet is 20.
 - **tenure** (0-15): 1 per month since the first order kept, up to 15.
 - **volume** (0-15): 1 per ``volume_step`` spent in the last 12 months, up to 15.
 - **dunning** (0-15): 15 never reminded; 10 after a reminder, 5 after finance, 0 after
@@ -104,10 +105,8 @@ def score_credit(figures: CreditFigures, today: date, rules: CreditRules) -> Cre
     """Score one customer and suggest their limit and standing (see the module's text)."""
     reasons = []
     if figures.invoices_paid:
-        payment = max(
-            0,
-            round(40 - 2 * figures.average_days_late - 5 * figures.invoices_paid_late),
-        )
+        late_share = figures.invoices_paid_late / figures.invoices_paid
+        payment = max(0, round(40 - 2 * figures.average_days_late - 20 * late_share))
         reasons.append(
             f"payment {payment}/40: {figures.invoices_paid} invoice(s) paid, "
             f"{figures.invoices_paid_late} late, {figures.average_days_late:.1f} days late "

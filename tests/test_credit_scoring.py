@@ -89,9 +89,9 @@ def test_a_slipping_payer_is_put_on_watch_with_the_least_limit() -> None:
         exposure=Decimal(9000),
     )
     scored = score_credit(slipping, TODAY, CreditRules())
-    # payment 40 - 2 x 9 - 5 x 3 = 7; tenure 8; volume 3; dunning 5 (finance);
+    # payment 40 - 2 x 9 - 20 x 3/5 = 10; tenure 8; volume 3; dunning 5 (finance);
     # exposure round(15 x 0.1) = 2, minus 8 for the overdue invoice: 0
-    assert scored.score == 23
+    assert scored.score == 26
     assert scored.suggested_standing is Standing.WATCH
     # 500 a month x 1.47 months x 0.5 = 366.67, rounded up to 500, at least 1,000
     assert scored.suggested_limit == Decimal(1000)

@@ -160,6 +160,7 @@ def _wanted(
     for customer_id, first in sorted(firsts.items()):
         if (
             customer_id in active
+            and first.created_at > request.at - timedelta(days=rules.thank_you_within_days)
             and first.status in DELIVERED_OR_LATER
             and first.total >= rules.large_order
         ):
@@ -167,8 +168,7 @@ def _wanted(
                 (
                     customer_id,
                     CareKind.THANK_YOU,
-                    f"first order {first.id} ({first.total} {first.currency}) delivered: "
-                    "a thank-you call",
+                    f"first order {first.id} ({first.total} {first.currency}) delivered",
                 )
             )
     return wanted
