@@ -16,6 +16,7 @@ from integrations.ports import Carrier, Notifier, PaymentGateway, SupplyPartner
 from persistence.database import Database
 
 from .archive import ArchiveActivities
+from .campaigns import CampaignActivities
 from .credit import CreditActivities
 from .customers import CustomerActivities
 from .intake import IntakeActivities
@@ -28,6 +29,7 @@ from .supply import SupplyActivities
 
 __all__ = [
     "ArchiveActivities",
+    "CampaignActivities",
     "CreditActivities",
     "CustomerActivities",
     "IntakeActivities",
@@ -51,6 +53,8 @@ def order_activities(
     notifier: Notifier,
     tracking_poll_seconds: float,
     retention_days: int = 730,
+    link_secret: bytes = b"",
+    console_url: str = "http://localhost:8080",
 ) -> list[Callable[..., Any]]:
     """Every activity the order, supply and shipment workflows call, bound to their dependencies."""
     intake = IntakeActivities(db)
@@ -63,8 +67,13 @@ def order_activities(
     notifications = NotificationActivities(db, notifier)
     review = InventoryReviewActivities(db, factory=factory, supplier=supplier)
     customers = CustomerActivities(db, retention_days=retention_days)
+    campaigns = CampaignActivities(db, notifier, link_secret=link_secret, console_url=console_url)
     return [
         customers.classify_customers,
+        campaigns.select_campaign_audience,
+        campaigns.send_campaign_batch,
+        campaigns.measure_campaign,
+        campaigns.record_campaign_status,
         customers.evaluate_credit,
         customers.purge_expired_personal_data,
         customers.create_care_tasks,

@@ -27,8 +27,11 @@ NOT_KEPT = (OrderStatus.REJECTED.value, OrderStatus.CANCELLED.value)
 CUSTOMER_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
 """A customer id: letters, digits, ``.``, ``_``, ``-``; at most 64; a letter or digit first."""
 
-EMAIL_PATTERN = r"^[^@\s]{1,64}@[^@\s]{1,190}\.[^@\s.]{2,63}$"
-"""An e-mail address as far as a form can tell (the mail server has the last word)."""
+_EMAIL_CHAR = r"[^@ \x00-\x1f\x7f-\x9f]"
+EMAIL_PATTERN = rf"^{_EMAIL_CHAR}{{1,64}}@{_EMAIL_CHAR}{{1,190}}\.[^@ .\x00-\x1f\x7f-\x9f]{{2,63}}$"
+r"""An e-mail address as far as a form can tell (the mail server has the last word): no
+spaces or control characters, spelt out rather than ``\s`` so that every regex dialect
+reads it alike (Python's ``\s`` takes U+0085, JavaScript's U+FEFF)."""
 
 
 class CustomerKind(StrEnum):

@@ -113,7 +113,15 @@ class Notifier(Protocol):
     """Sends messages to customers and staff (e-mail, SMS, a ticket queue)."""
 
     async def send(
-        self, *, idempotency_key: str, audience: Audience, subject: str, message: str
+        self,
+        *,
+        idempotency_key: str,
+        audience: Audience,
+        subject: str,
+        message: str,
+        to: str = "",
     ) -> str:
-        """Send one message; returns the message id."""
+        """Send one message; returns the message id. ``to`` names one customer (a campaign
+        message); empty, the audience of the order or the team. The same idempotency key
+        sends once, however often it is asked."""
         ...

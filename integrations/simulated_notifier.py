@@ -19,9 +19,17 @@ class SimulatedNotifier:
     """Stands in for e-mail and SMS; nobody is told anything."""
 
     async def send(
-        self, *, idempotency_key: str, audience: Audience, subject: str, message: str
+        self,
+        *,
+        idempotency_key: str,
+        audience: Audience,
+        subject: str,
+        message: str,
+        to: str = "",
     ) -> str:
         """Log the message; the same key gives the same message id."""
         reference = f"SIMMSG-{hashlib.sha256(idempotency_key.encode()).hexdigest()[:10].upper()}"
-        log.info("notification", audience=audience.value, subject=subject, reference=reference)
+        log.info(
+            "notification", audience=audience.value, subject=subject, to=to, reference=reference
+        )
         return reference

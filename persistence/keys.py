@@ -8,6 +8,7 @@ current key and keeping the old ones while data encrypted under them remains.
 from __future__ import annotations
 
 import base64
+import hashlib
 import os
 import secrets
 from collections.abc import Mapping
@@ -90,3 +91,10 @@ def load_or_create_key_file(path: Path) -> KeyRing:
     with os.fdopen(descriptor, "w", encoding="utf-8") as key_file:
         key_file.write(ring.serialise())
     return ring
+
+
+def link_secrets(ring: KeyRing) -> list[bytes]:
+    """Secrets that sign links sent to customers (an unsubscribe link), derived from the
+    key ring: the current key's first, so links signed before a rotation keep working."""
+    ordered = [ring.keys[ring.current]] + [k for i, k in ring.keys.items() if i != ring.current]
+    return [hashlib.sha256(b"oms-customer-links:" + key).digest() for key in ordered]

@@ -192,6 +192,38 @@ class CareTaskRow(Base):
     outcome: Mapped[str] = mapped_column(Text, default="")
 
 
+class CampaignRow(Base):
+    """A marketing campaign, run by its CampaignWorkflow."""
+
+    __tablename__ = "campaigns"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(120))
+    definition: Mapped[dict[str, Any]] = mapped_column(JSON)
+    status: Mapped[str] = mapped_column(String(16))
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    sent_until: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    """When the last message went out (the response window starts here)."""
+
+
+class CampaignRecipient(Base):
+    """One customer of a campaign's audience: targeted or held out, and what happened."""
+
+    __tablename__ = "campaign_recipients"
+    __table_args__ = (Index("ix_campaign_recipients_status", "campaign_id", "status"),)
+
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id"), primary_key=True)
+    customer_id: Mapped[str] = mapped_column(ForeignKey("customers.id"), primary_key=True)
+    control: Mapped[bool]
+    """Held out: never sent anything, the baseline of the response."""
+    status: Mapped[str] = mapped_column(String(8))
+    """pending, sent, skipped (consent gone before its turn) or control."""
+    sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    reference: Mapped[str | None] = mapped_column(String(80))
+    """The notifier's message id."""
+
+
 class CustomerSegmentRow(Base):
     """A customer's current RFM scores, segment and ABC class (the last classification)."""
 

@@ -64,6 +64,9 @@ class Settings(BaseSettings):
     """Hour of the day (in the console's time zone) the daily inventory review runs."""
     customer_review_hour: int = Field(default=2, ge=0, le=23)
     """Hour of the night (in the console's time zone) customers are classified."""
+    console_url: str = "http://localhost:8080"
+    """Where people reach the console: links in messages to customers (unsubscribe) start
+    with it."""
     retention_days: int = Field(default=730, ge=1, le=36500)
     """Days an archived order keeps its address and payment token; the nightly review
     removes them after that (invoices and the archive keep no names anyway)."""

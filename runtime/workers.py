@@ -24,6 +24,7 @@ from integrations.simulated_payment import SimulatedPaymentGateway
 from integrations.simulated_supply import simulated_factory, simulated_supplier
 from persistence.database import DEFAULT_THREADS, Database
 from persistence.encrypted import use_key_ring
+from persistence.keys import link_secrets
 from runtime.chaos import Chaos, PartnerT, chaotic, inject_database_chaos
 from runtime.heartbeats import HeartbeatInterceptor
 from runtime.logging import LogContextInterceptor
@@ -118,6 +119,8 @@ def order_worker(
         notifier=partner(SimulatedNotifier()),
         tracking_poll_seconds=settings.carrier_poll_seconds,
         retention_days=settings.retention_days,
+        link_secret=link_secrets(settings.load_key_ring())[0],
+        console_url=settings.console_url,
     )
     with warnings.catch_warnings():
         # Only database steps take a thread; partner steps and tracking polls are async

@@ -32,6 +32,7 @@ from runtime.settings import Settings
 from . import (
     admin,
     api,
+    campaigns,
     catalogue,
     catalogue_api,
     customers,
@@ -142,6 +143,7 @@ def create_app(settings: Settings, db: Database, temporal: Client | None = None)
     app.include_router(entry.router, include_in_schema=False)  # /orders/new before /orders/{id}
     app.include_router(orders.router, include_in_schema=False)
     app.include_router(replenishment.router, include_in_schema=False)
+    app.include_router(campaigns.router, include_in_schema=False)  # before /customers/{id}
     app.include_router(customers.router, include_in_schema=False)
     app.include_router(catalogue.router, include_in_schema=False)  # before /stock/{...}
     app.include_router(stock.router, include_in_schema=False)

@@ -91,3 +91,12 @@ for ``retry_compensation``: an undo is never skipped."""
 
 SUBMISSION_WAIT = timedelta(minutes=5)
 """How long a workflow started without a valid ``submit_order`` signal waits for one."""
+
+
+CAMPAIGN_BATCH = StepPolicy(
+    start_to_close=timedelta(minutes=10),
+    retry=INFRASTRUCTURE_RETRY,
+    heartbeat=timedelta(seconds=30),
+)
+"""A batch of campaign messages: one notifier call per recipient, heartbeating as it goes
+(a worker killed mid-batch is noticed in seconds; the retry sends only what is left)."""

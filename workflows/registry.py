@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from .campaign import CampaignWorkflow
 from .care import CareTaskWorkflow
 from .customers import CustomerReviewWorkflow
 from .inventory import InventoryReviewWorkflow, ReplenishmentWorkflow
@@ -17,5 +18,6 @@ ORDER_WORKFLOWS = [
     ReplenishmentWorkflow,
     CustomerReviewWorkflow,
     CareTaskWorkflow,
+    CampaignWorkflow,
 ]
 """Every workflow a worker on the ``orders`` task queue runs."""
