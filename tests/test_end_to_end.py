@@ -29,6 +29,7 @@ from temporalio.worker import UnsandboxedWorkflowRunner, Worker
 from typer.testing import CliRunner, Result
 
 from domain.credit import APPROVE_SIGNAL
+from domain.customers import CustomerRecord
 from domain.escalation import EXTEND_DEADLINE_SIGNAL, DeadlineExtension
 from domain.intake import SUBMITTED_UNENCRYPTED
 from domain.orders import (
@@ -42,6 +43,7 @@ from domain.orders import (
     OrderResult,
     OrderStatus,
     OrderView,
+    ShippingAddress,
     StaffDecision,
     order_workflow_id,
 )
@@ -69,12 +71,15 @@ from persistence.models import (
     Shipment,
 )
 from persistence.order_views import load_order_view
+from persistence.transactions.customers import save_customers
+from persistence.transactions.privacy import erase_customer
 from runtime.codec_server import codec_app
 from runtime.encryption import encrypted_data_converter
 from runtime.settings import Settings
 from runtime.workers import order_worker
 from tests.conftest import TEST_KEY_RING, fresh_database
 from tests.factories import ADDRESS, line, submission
+from tests.test_privacy import personal_data_left
 from tests.workflow_fakes import wait_for_status, wait_until
 
 pytestmark = pytest.mark.devserver
@@ -630,3 +635,40 @@ async def test_an_order_whose_workflow_task_keeps_failing_is_listed_as_stuck(
     stuck = [row for row in json.loads(listed.output) if row["order_id"] == order_id]
     assert len(stuck) == 1
     assert "its workflow task keeps failing" in stuck[0]["needs_attention"]
+
+
+async def test_an_erased_customers_new_order_leaves_no_personal_data_anywhere(
+    pipeline: tuple[Client, Database], caplog: pytest.LogCaptureFixture
+) -> None:
+    """Erasure (issue 17): an order that arrives for an erased customer is rejected and its
+    personal data is nowhere: not in the business database, not readable in Temporal's
+    history (the codec encrypted it), not in the logs."""
+    client, db = pipeline
+    caplog.set_level(logging.DEBUG)
+    tag = uuid.uuid4().hex[:6]
+    customer_id = f"ERASE-{tag}"
+    personal = ("Ottilie Zwanzigacker", "Quittenweg 17", f"ottilie.{tag}@example.org")
+    save_customers(
+        db,
+        [CustomerRecord(id=customer_id, name=personal[0], email=personal[2], notes=personal[1])],
+        "test",
+    )
+    erase_customer(db, customer_id, "dpo")
+    address = ShippingAddress(
+        name=personal[0], street=personal[1], postal_code="07743", city="Jena", country="DE"
+    )
+    order = submission(f"E2E-ERASED-{tag}", customer_id=customer_id, shipping_address=address)
+    await submit(client, order, db)
+    result = await result_of(client, order.order_id)
+    assert result.status is OrderStatus.REJECTED
+    assert f"customer {customer_id} was erased" in result.reasons
+    assert personal_data_left(db, personal) == []
+    stored = (
+        await (await raw_client(pipeline))
+        .get_workflow_handle(order_workflow_id(order.order_id))
+        .fetch_history()
+    )
+    raw = b"".join(event.SerializeToString() for event in stored.events)
+    assert all(text.encode() not in raw for text in personal)
+    logged = "\n".join(record.getMessage() for record in caplog.records)
+    assert all(text not in logged for text in personal)

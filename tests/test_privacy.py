@@ -76,9 +76,9 @@ def finish(db: Database, *order_ids: str) -> None:
         )
 
 
-def personal_data_left(db: Database) -> list[str]:
+def personal_data_left(db: Database, personal: tuple[str, ...] = PERSONAL) -> list[str]:
     """Every table and column, read through the models (decrypted), that still holds any
-    of Lena's personal data."""
+    of ``personal`` (Lena's personal data)."""
     found = []
     with db.reading() as session:
         for mapper in Base.registry.mappers:
@@ -88,7 +88,7 @@ def personal_data_left(db: Database) -> list[str]:
                     value = json.dumps(getattr(row, column.key), default=str)
                     found += [
                         f"{model.__tablename__}.{column.key}: {text}"
-                        for text in PERSONAL
+                        for text in personal
                         if text in value
                     ]
     return found

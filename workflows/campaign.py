@@ -135,35 +135,44 @@ class CampaignWorkflow:
     @workflow.update(name=PAUSE_CAMPAIGN + UPDATE_SUFFIX)
     async def pause(self, *arguments: Any) -> str:
         """Stop sending after the batch under way; resume picks up where it stopped."""
-        action = await read_update(PAUSE_CAMPAIGN + UPDATE_SUFFIX, CampaignAction, arguments, _log)
-        if self._status is not CampaignStatus.SENDING:
-            await refuse(f"the campaign is {self._status.value}", "pause refused", _log)
+        action = await self._asked(PAUSE_CAMPAIGN, arguments, CampaignStatus.SENDING)
         self._paused = True
-        self._status = CampaignStatus.PAUSED
-        await self._record(CampaignStatus.PAUSED, action.actor)
-        return f"paused by {action.actor}"
+        return await self._become(CampaignStatus.PAUSED, action, "paused")
 
     @workflow.update(name=RESUME_CAMPAIGN + UPDATE_SUFFIX)
     async def resume(self, *arguments: Any) -> str:
         """Send again."""
-        action = await read_update(RESUME_CAMPAIGN + UPDATE_SUFFIX, CampaignAction, arguments, _log)
-        if self._status is not CampaignStatus.PAUSED:
-            await refuse(f"the campaign is {self._status.value}", "resume refused", _log)
+        action = await self._asked(RESUME_CAMPAIGN, arguments, CampaignStatus.PAUSED)
         self._paused = False
-        self._status = CampaignStatus.SENDING
-        await self._record(CampaignStatus.SENDING, action.actor)
-        return f"resumed by {action.actor}"
+        return await self._become(CampaignStatus.SENDING, action, "resumed")
 
     @workflow.update(name=CANCEL_CAMPAIGN + UPDATE_SUFFIX)
     async def cancel(self, *arguments: Any) -> str:
         """Send nothing more and measure nothing; what was sent stays sent."""
-        action = await read_update(CANCEL_CAMPAIGN + UPDATE_SUFFIX, CampaignAction, arguments, _log)
-        if self._status in (CampaignStatus.FINISHED, CampaignStatus.CANCELLED):
-            await refuse(f"the campaign is {self._status.value}", "cancel refused", _log)
-        self._status = CampaignStatus.CANCELLED
-        await self._record(CampaignStatus.CANCELLED, action.actor)
+        action = await self._asked(
+            CANCEL_CAMPAIGN,
+            arguments,
+            CampaignStatus.SENDING,
+            CampaignStatus.PAUSED,
+            CampaignStatus.MEASURING,
+        )
+        answer = await self._become(CampaignStatus.CANCELLED, action, "cancelled")
         self._cancelled = True
-        return f"cancelled by {action.actor}"
+        return answer
+
+    async def _asked(
+        self, name: str, arguments: tuple[Any, ...], *allowed: CampaignStatus
+    ) -> CampaignAction:
+        """Read a staff action; refuse it unless the campaign is in one of ``allowed``."""
+        action = await read_update(name + UPDATE_SUFFIX, CampaignAction, arguments, _log)
+        if self._status not in allowed:
+            await refuse(f"the campaign is {self._status.value}", f"{name} refused", _log)
+        return action
+
+    async def _become(self, status: CampaignStatus, action: CampaignAction, done: str) -> str:
+        self._status = status
+        await self._record(status, action.actor)
+        return f"{done} by {action.actor}"
 
 
 async def _until(condition: Callable[[], bool], at_most: timedelta) -> None:
