@@ -116,6 +116,24 @@ class CustomerRecord(InboundMessage):
         return ", ".join(dict.fromkeys(tags.replace(",", " ").split()))
 
 
+class ContactRecord(InboundMessage):
+    """A person to talk to at a customer."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
+
+    name: Annotated[str, Field(min_length=1, max_length=200)]
+    role: Annotated[str, Field(max_length=64)] = ""
+    """What they do for the customer: ``buyer``, ``accounts``, ``goods in``."""
+    email: Annotated[str, Field(pattern=f"^$|{EMAIL_PATTERN[1:]}", max_length=254)] = ""
+    phone: Annotated[str, Field(pattern=r"^[0-9+()./ -]{0,40}$")] = ""
+
+
+class Contact(ContactRecord):
+    """A contact as it is kept (with its number)."""
+
+    id: int
+
+
 PERSONAL_FIELDS = frozenset(
     {
         "name",

@@ -129,6 +129,19 @@ class Customer(Base):
     """When the customer's personal data was erased (the row stays for the accounts)."""
 
 
+class CustomerContact(Base):
+    """A person to talk to at a customer (buyer, accounts, goods in)."""
+
+    __tablename__ = "customer_contacts"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    customer_id: Mapped[str] = mapped_column(ForeignKey("customers.id"), index=True)
+    name: Mapped[str] = mapped_column(EncryptedText())
+    role: Mapped[str] = mapped_column(String(64), default="")
+    email: Mapped[str] = mapped_column(EncryptedText(), default="")
+    phone: Mapped[str] = mapped_column(EncryptedText(), default="")
+
+
 class CustomerChangeRow(Base):
     """One field of a customer changed: the audit of customer records."""
 

@@ -25,7 +25,12 @@ from persistence.database import Database
 from persistence.models import Customer, Invoice, Order, OrderEventRow, Receipt
 from persistence.transactions import accounts, intake
 from persistence.transactions.catalogue import CatalogueRecordsError
-from persistence.transactions.customers import customer_changes, find_customer, save_customers
+from persistence.transactions.customers import (
+    customer_changes,
+    customer_contacts,
+    find_customer,
+    save_customers,
+)
 from runtime.settings import Settings
 from tests.commands import oms
 from tests.factories import line, submission
@@ -351,3 +356,42 @@ def test_oms_customers_imports_shows_and_deactivates(
     assert "no customer 'NOBODY'" in missing.stderr
     with db.reading() as session:
         assert session.scalar(select(Customer.active).where(Customer.id == "CUST-A")) is False
+
+
+def test_contacts_are_added_and_removed_audited_and_encrypted(
+    client: TestClient, db: Database
+) -> None:
+    token = log_in(client, "mia.chen")
+    added = client.post(
+        "/customers/CUST-ACME/contacts",
+        data={
+            "csrf_token": token,
+            "name": "Petra Ruhl",
+            "role": "buyer",
+            "email": "p@acme.example",
+        },
+    )
+    assert added.status_code == 303
+    wrong = client.post(
+        "/customers/CUST-ACME/contacts",
+        data={"csrf_token": token, "name": "Kai", "email": "kai at acme"},
+    )
+    assert wrong.status_code == 422
+    assert "email" in text_of(wrong.text)
+    [petra] = customer_contacts(db, "CUST-ACME")
+    assert (petra.name, petra.role, petra.email) == ("Petra Ruhl", "buyer", "p@acme.example")
+    with db.reading() as session:
+        raw = session.execute(text("SELECT name, email FROM customer_contacts")).one()
+    assert all(value.startswith("enc:v1:") for value in raw)
+    page = text_of(client.get("/customers/CUST-ACME").text)
+    assert "Petra Ruhl buyer p@acme.example" in page
+    removed = client.post(
+        f"/customers/CUST-ACME/contacts/{petra.id}/remove", data={"csrf_token": token}
+    )
+    assert removed.status_code == 303
+    assert customer_contacts(db, "CUST-ACME") == []
+    audit = [(c.field, c.old, c.new) for c in customer_changes(db, "CUST-ACME")[:2]]
+    assert audit == [
+        ("contact", "Petra Ruhl · buyer · p@acme.example", ""),
+        ("contact", "", "Petra Ruhl · buyer · p@acme.example"),
+    ]

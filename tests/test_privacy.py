@@ -16,13 +16,14 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select, update
 
 from domain.access import Role
+from domain.customers import ContactRecord
 from domain.orders import OrderStatus, ShippingAddress
 from persistence.database import Database
 from persistence.invariants import check_database
 from persistence.models import ArchiveRecord, Base, NotificationRow, Order
 from persistence.transactions import accounts, intake
 from persistence.transactions.archive import archive_order
-from persistence.transactions.customers import save_customers
+from persistence.transactions.customers import add_contact, save_customers
 from persistence.transactions.money import issue_invoice
 from persistence.transactions.privacy import (
     ErasureRefusedError,
@@ -46,6 +47,7 @@ PERSONAL = ("Lena Berger", "lena@example.de", "Lindenweg 4", "+49 30 1234", "aft
 
 def lena_orders(db: Database, *order_ids: str) -> None:
     save_customers(db, [LENA], "mia.chen")
+    add_contact(db, "CUST-LENA", ContactRecord(name="Lena Berger", phone="+49 30 1234"), "mia")
     for order_id in order_ids:
         intake.receive_order(
             db,
@@ -100,6 +102,7 @@ def test_an_export_holds_everything_about_the_customer(db: Database) -> None:
     assert data is not None
     assert data["customer"]["name"] == "Lena Berger"
     assert data["customer"]["notes"] == "Prefers deliveries after 16:00."
+    assert data["contacts"][0]["phone"] == "+49 30 1234"
     assert [o["id"] for o in data["orders"]] == ["LENA-1", "LENA-2"]
     assert data["orders"][0]["ship_to_street"] == "Lindenweg 4"
     assert data["orders"][0]["lines"][0]["sku"] == "WIDGET-1"

@@ -23,7 +23,7 @@ from domain.access import Permission
 from domain.care import COMPLETE_CARE_TASK, CareTaskDone, care_task_workflow_id
 from domain.catalogue import Standing
 from domain.credit_scoring import CreditDecisionInput
-from domain.customers import CustomerRecord
+from domain.customers import ContactRecord, CustomerRecord
 from domain.orders import TASK_QUEUE
 from domain.segments import (
     CUSTOMER_REVIEW_WORKFLOW_ID,
@@ -47,9 +47,12 @@ from persistence.transactions.credit_reviews import (
     decide_credit_proposal,
 )
 from persistence.transactions.customers import (
+    add_contact,
     customer_changes,
+    customer_contacts,
     customer_record,
     find_customer,
+    remove_contact,
     save_customers,
 )
 from persistence.transactions.privacy import (
@@ -336,6 +339,7 @@ async def customer_page(request: Request, customer_id: str, user: Reader) -> Res
     standing = await db.run(segment_standing, db, customer_id)
     credit = await db.run(credit_standing, db, customer_id)
     tasks = await db.run(functools.partial(care_tasks, customer_id=customer_id), db)
+    contacts = await db.run(customer_contacts, db, customer_id)
     return render(
         "customer.html",
         user.account.locale,
@@ -346,6 +350,7 @@ async def customer_page(request: Request, customer_id: str, user: Reader) -> Res
         standing=standing,
         credit=credit,
         tasks=tasks,
+        contacts=contacts,
         keeper=user.may(Permission.EDIT_CUSTOMERS),
         saved=request.query_params.get("saved"),
     )
@@ -378,6 +383,42 @@ async def erase(request: Request, customer_id: str, user: Keeper, _form: FormChe
     except ErasureRefusedError as refused:
         return refusal_page(user, str(refused), back)
     return RedirectResponse(f"{back}?saved=erased", status_code=303)
+
+
+@router.post("/{customer_id}/contacts")
+async def add_contact_person(
+    request: Request, customer_id: str, user: Keeper, _form: FormChecked
+) -> Response:
+    """Add a person to talk to at the customer (audited)."""
+    form = await request.form()
+    back = f"/customers/{quote(customer_id)}"
+    values = {
+        name: str(form.get(name, "")).strip()
+        for name in ("name", "role", "email", "phone")
+        if str(form.get(name, "")).strip()
+    }
+    try:
+        contact = ContactRecord.model_validate(values)
+    except ValidationError as invalid:
+        return refusal_page(user, reasons_of(invalid), back, 422)
+    db = database(request)
+    try:
+        await db.run(add_contact, db, customer_id, contact, user.account.username)
+    except CatalogueRecordsError as refused:
+        return refusal_page(user, str(refused), back, 404)
+    return RedirectResponse(f"{back}?saved=contact#contacts", status_code=303)
+
+
+@router.post("/{customer_id}/contacts/{contact_id}/remove")
+async def remove_contact_person(
+    request: Request, customer_id: str, contact_id: RowNumber, user: Keeper, _form: FormChecked
+) -> Response:
+    """Remove a contact (audited)."""
+    db = database(request)
+    back = f"/customers/{quote(customer_id)}"
+    if not await db.run(remove_contact, db, customer_id, contact_id, user.account.username):
+        return refusal_page(user, f"no contact {contact_id} of {customer_id}", back, 404)
+    return RedirectResponse(f"{back}?saved=contact#contacts", status_code=303)
 
 
 @router.get("/{customer_id}/edit")

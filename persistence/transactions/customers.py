@@ -12,9 +12,9 @@ from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from domain.customers import CustomerChange, CustomerRecord
+from domain.customers import Contact, ContactRecord, CustomerChange, CustomerRecord
 from persistence.database import Database
-from persistence.models import Customer, CustomerChangeRow
+from persistence.models import Customer, CustomerChangeRow, CustomerContact
 
 from .catalogue import CatalogueRecordsError, Loaded
 from .records import utcnow
@@ -153,4 +153,51 @@ def _audit(
         )
         for name, value in after.items()
         if before.get(name, "") != value
+    )
+
+
+def customer_contacts(db: Database, customer_id: str) -> list[Contact]:
+    """The people to talk to at a customer, in the order they were added."""
+    with db.reading() as session:
+        rows = session.scalars(
+            select(CustomerContact)
+            .where(CustomerContact.customer_id == customer_id)
+            .order_by(CustomerContact.id)
+        )
+        return [
+            Contact(id=r.id, name=r.name, role=r.role, email=r.email, phone=r.phone) for r in rows
+        ]
+
+
+def add_contact(db: Database, customer_id: str, contact: ContactRecord, actor: str) -> Contact:
+    """Add a contact to a customer, audited (field ``contact``)."""
+    with db.transaction() as session:
+        if session.get(Customer, customer_id) is None:
+            raise CatalogueRecordsError([(0, f"no customer {customer_id!r}")])
+        row = CustomerContact(customer_id=customer_id, **contact.model_dump())
+        session.add(row)
+        session.flush()
+        _audit(session, customer_id, actor, utcnow(), {}, {"contact": _contact_text(contact)})
+        return Contact(id=row.id, **contact.model_dump())
+
+
+def remove_contact(db: Database, customer_id: str, contact_id: int, actor: str) -> bool:
+    """Remove one of a customer's contacts, audited; False when there is no such contact."""
+    with db.transaction() as session:
+        row = session.get(CustomerContact, contact_id)
+        if row is None or row.customer_id != customer_id:
+            return False
+        old = _contact_text(ContactRecord.model_validate(_contact_values(row)))
+        session.delete(row)
+        _audit(session, customer_id, actor, utcnow(), {"contact": old}, {"contact": ""})
+        return True
+
+
+def _contact_values(row: CustomerContact) -> dict[str, str]:
+    return {"name": row.name, "role": row.role, "email": row.email, "phone": row.phone}
+
+
+def _contact_text(contact: ContactRecord) -> str:
+    return " · ".join(
+        part for part in (contact.name, contact.role, contact.email, contact.phone) if part
     )

@@ -3,7 +3,8 @@ data of long-archived orders purged.
 
 Erasure removes personal data and keeps the business record: the customer row stays
 (invoices, receipts, credit notes and the archive name it by id, as accounting law
-requires) with its name, contacts, addresses, notes and tags gone; every order's
+requires) with its name, contacts (and the contact people), addresses, notes and tags
+gone; every order's
 address and payment token are removed (the country stays, for tax); the audit of the
 customer's record keeps who changed which field when, with the personal values gone;
 messages sent to the customer are blanked. Orders still running refuse erasure.
@@ -29,6 +30,7 @@ from persistence.models import (
     CreditProposal,
     Customer,
     CustomerChangeRow,
+    CustomerContact,
     CustomerSegmentChange,
     Invoice,
     NotificationRow,
@@ -82,6 +84,7 @@ def export_customer_data(db: Database, customer_id: str) -> dict[str, Any] | Non
         data: dict[str, Any] = {
             "exported_at": utcnow().isoformat(),
             "customer": customer_record(customer).model_dump(mode="json"),
+            "contacts": _rows(session, CustomerContact, CustomerContact.customer_id == customer_id),
             "marketing_consent_given_at": _iso(customer.consent_at),
             "created_at": _iso(customer.created_at),
             "erased_at": _iso(customer.erased_at),
@@ -143,13 +146,19 @@ def erase_customer(db: Database, customer_id: str, actor: str) -> Erased:
         customer.contact_by_phone = False
         customer.erased_at = now
         customer.updated_at = now
+        for contact in session.scalars(
+            select(CustomerContact).where(CustomerContact.customer_id == customer_id)
+        ):
+            session.delete(contact)
         order_ids = session.scalars(select(Order.id).where(Order.customer_id == customer_id)).all()
         orders = _remove_order_data(session, list(order_ids), now)
         audited = 0
         for change in session.scalars(
             select(CustomerChangeRow).where(
                 CustomerChangeRow.customer_id == customer_id,
-                CustomerChangeRow.field.in_(PERSONAL_FIELDS | {"tags", "consent_source"}),
+                CustomerChangeRow.field.in_(
+                    PERSONAL_FIELDS | {"tags", "consent_source", "contact"}
+                ),
             )
         ):
             change.old_value = ERASED if change.old_value else ""
