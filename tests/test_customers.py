@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
+from urllib.parse import unquote
 
 import pytest
 from fastapi.testclient import TestClient
@@ -395,3 +396,31 @@ def test_contacts_are_added_and_removed_audited_and_encrypted(
         ("contact", "Petra Ruhl · buyer · p@acme.example", ""),
         ("contact", "", "Petra Ruhl · buyer · p@acme.example"),
     ]
+
+
+def test_a_customers_file_uploaded_in_the_console(client: TestClient, db: Database) -> None:
+    token = log_in(client, "mia.chen")
+    bad = "id,name,email\nCUST-X,Xaver,xaver@example.org\nCUST-Y,,y@example.org\n"
+    refused = client.post(
+        "/customers/import",
+        data={"csrf_token": token},
+        files={"file": ("people.csv", bad.encode(), "text/csv")},
+    )
+    assert refused.status_code == 422
+    assert "line 3, column 'name'" in text_of(refused.text)
+    assert find_customer(db, "CUST-X") is None
+    latin = client.post(
+        "/customers/import",
+        data={"csrf_token": token},
+        files={"file": ("people.csv", "id,name,email\nA,Jürgen,j@x.de\n".encode("latin-1"))},
+    )
+    assert latin.status_code == 422
+    assert "people.csv: not UTF-8 text" in text_of(latin.text)
+    good = client.post(
+        "/customers/import",
+        data={"csrf_token": token},
+        files={"file": ("people.csv", bad.replace("CUST-Y,,", "CUST-Y,Yvonne,").encode())},
+    )
+    assert good.status_code == 303
+    assert "people.csv: 2 created" in unquote(good.headers["location"])
+    assert customer_changes(db, "CUST-Y")[0].actor == "mia.chen"

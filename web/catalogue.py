@@ -18,7 +18,7 @@ from starlette.responses import Response
 
 from domain.access import Permission
 from persistence.catalogue_files import KINDS, CatalogueFileError, Kind, export_text, import_text
-from persistence.transactions.catalogue import CatalogueRecordsError, stored_record
+from persistence.transactions.catalogue import CatalogueRecordsError, Loaded, stored_record
 
 from .rendering import render
 from .security import FormChecked, Staff, database, requires
@@ -95,36 +95,39 @@ async def import_file(request: Request, user: Keeper, _form: FormChecked) -> Res
     """Create or update from an uploaded CSV file; nothing is written if any row is bad,
     and each bad row is listed with its line and column."""
     form = await request.form()
-    upload = form.get("file")
     try:
         kind = Kind(str(form.get("kind", "")))
-    except ValueError:
-        return await _catalogue(
-            request, user, problems=["kind: products, warehouses or levels"], status=422
-        )
-    if not isinstance(upload, UploadFile) or not upload.filename:
-        return await _catalogue(request, user, problems=["file: choose a CSV file"], status=422)
-    content = await upload.read(MAX_UPLOAD_BYTES + 1)
-    if len(content) > MAX_UPLOAD_BYTES:
-        return await _catalogue(
-            request, user, problems=[f"{upload.filename}: larger than 10 MB"], status=422
-        )
-    try:
-        text = content.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        return await _catalogue(
-            request, user, problems=[f"{upload.filename}: not UTF-8 text"], status=422
-        )
-    db = database(request)
-    try:
+        name, text = await read_upload(request)
+        db = database(request)
         loaded = await db.run(import_text, db, kind, text)
     except CatalogueFileError as refused:
         return await _catalogue(request, user, problems=refused.problems, status=422)
-    done = (
-        f"{upload.filename}: {loaded.created} created, {loaded.updated} updated, "
-        f"{loaded.unchanged} unchanged"
+    except ValueError:  # not a kind of file
+        problems = ["kind: products, warehouses or levels"]
+        return await _catalogue(request, user, problems=problems, status=422)
+    return await _catalogue(request, user, done=imported(name, loaded))
+
+
+async def read_upload(request: Request) -> tuple[str, str]:
+    """The name and text of the CSV file a form uploaded; :class:`CatalogueFileError`
+    saying what is wrong with it (none chosen, too large, not UTF-8)."""
+    upload = (await request.form()).get("file")
+    if not isinstance(upload, UploadFile) or not upload.filename:
+        raise CatalogueFileError(["file: choose a CSV file"])
+    content = await upload.read(MAX_UPLOAD_BYTES + 1)
+    if len(content) > MAX_UPLOAD_BYTES:
+        raise CatalogueFileError([f"{upload.filename}: larger than 10 MB"])
+    try:
+        return upload.filename, content.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise CatalogueFileError([f"{upload.filename}: not UTF-8 text"]) from None
+
+
+def imported(name: str, loaded: Loaded) -> str:
+    """What an import did, as the page says it."""
+    return (
+        f"{name}: {loaded.created} created, {loaded.updated} updated, {loaded.unchanged} unchanged"
     )
-    return await _catalogue(request, user, done=done)
 
 
 @router.get("/{kind}/record")

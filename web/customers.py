@@ -15,7 +15,6 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse
 from pydantic import ValidationError
 from sqlalchemy import select
-from starlette.datastructures import UploadFile
 from starlette.responses import Response
 from temporalio.common import WorkflowIDConflictPolicy
 
@@ -62,7 +61,7 @@ from persistence.transactions.privacy import (
 )
 from persistence.transactions.segments import segment_counts, segment_standing
 
-from .catalogue import MAX_UPLOAD_BYTES, form_fields, record_values
+from .catalogue import form_fields, imported, read_upload, record_values
 from .rendering import render
 from .security import FormChecked, RowNumber, Staff, database, requires, temporal
 from .stock import act_on_workflow, reasons_of, refusal_page
@@ -138,45 +137,24 @@ async def export(request: Request, _user: Keeper) -> Response:
 async def import_file(request: Request, user: Keeper, _form: FormChecked) -> Response:
     """Create or update customers from an uploaded CSV file; nothing is written if any row
     is bad, and each bad row is listed with its line and column."""
-    form = await request.form()
-    upload = form.get("file")
-    problems: list[str] = []
-    if not isinstance(upload, UploadFile) or not upload.filename:
-        problems = ["file: choose a CSV file"]
-    else:
-        content = await upload.read(MAX_UPLOAD_BYTES + 1)
-        try:
-            if len(content) > MAX_UPLOAD_BYTES:
-                raise CatalogueFileError([f"{upload.filename}: larger than 10 MB"])
-            text = content.decode("utf-8-sig")
-        except UnicodeDecodeError:
-            problems = [f"{upload.filename}: not UTF-8 text"]
-        except CatalogueFileError as refused:
-            problems = refused.problems
-        else:
-            db = database(request)
-            try:
-                loaded = await db.run(import_customers, db, text, user.account.username)
-            except CatalogueFileError as refused:
-                problems = refused.problems
-            else:
-                done = (
-                    f"{upload.filename}: {loaded.created} created, {loaded.updated} updated, "
-                    f"{loaded.unchanged} unchanged"
-                )
-                return RedirectResponse(f"/customers?done={quote(done)}", status_code=303)
-    return render(
-        "customers.html",
-        user.account.locale,
-        422,
-        user=user,
-        rows=[],
-        more=False,
-        filters={"q": "", "tag": "", "active": "yes"},
-        keeper=True,
-        problems=problems,
-        done=None,
-    )
+    try:
+        name, text = await read_upload(request)
+        db = database(request)
+        loaded = await db.run(import_customers, db, text, user.account.username)
+    except CatalogueFileError as refused:
+        return render(
+            "customers.html",
+            user.account.locale,
+            422,
+            user=user,
+            rows=[],
+            more=False,
+            filters={"q": "", "tag": "", "active": "yes"},
+            keeper=True,
+            problems=refused.problems,
+            done=None,
+        )
+    return RedirectResponse(f"/customers?done={quote(imported(name, loaded))}", status_code=303)
 
 
 @router.get("/segments")
