@@ -290,6 +290,8 @@ CUSTOMER_FIELD_LABELS = {
     "consent_source": N_("How the consent was given"),
     "tags": N_("Tags (comma-separated)"),
     "notes": N_("Notes"),
+    "contact": N_("Contact"),
+    "erasure": N_("Erasure"),
 }
 """The customer record's fields on the console's form and in its audit."""
 
