@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
@@ -32,16 +33,8 @@ def import_file(
     path: Annotated[Path, typer.Argument(help="CSV file (UTF-8), or - for standard input.")],
 ) -> None:
     """Create or update from a CSV file; nothing is written if any row is bad."""
-    text = sys.stdin.read() if str(path) == "-" else _read(path)
-    try:
-        loaded = asyncio.run(_load(Settings(), kind, text))
-    except CatalogueFileError as refused:
-        for problem in refused.problems:
-            errors.print(f"{path}: {problem}", highlight=False, soft_wrap=True)
-        raise fail(f"{path}: nothing imported ({len(refused.problems)} problem(s))") from None
-    console.print(
-        f"{path}: {loaded.created} created, {loaded.updated} updated, {loaded.unchanged} unchanged"
-    )
+    text = read_csv_argument(path)
+    report_import(path, lambda: asyncio.run(_load(Settings(), kind, text)))
 
 
 @catalogue_app.command("export")
@@ -52,18 +45,39 @@ def export_file(
     ] = None,
 ) -> None:
     """Write the catalogue's rows of one kind as CSV, as ``oms catalogue import`` reads it."""
-    text = asyncio.run(_dump(Settings(), kind))
+    write_output(asyncio.run(_dump(Settings(), kind)), path)
+
+
+def read_csv_argument(path: Path) -> str:
+    """The text of the CSV file a command names (``-``: standard input); a file that
+    cannot be read ends the command saying why."""
+    if str(path) == "-":
+        return sys.stdin.read()
+    try:
+        return path.read_text(encoding="utf-8-sig")  # spreadsheets save a byte-order mark
+    except (OSError, UnicodeDecodeError) as error:
+        raise fail(f"{path}: cannot read: {error}") from error
+
+
+def report_import(path: Path, load: Callable[[], Loaded]) -> None:
+    """Run an import and say what it did, or name every bad row and end the command."""
+    try:
+        loaded = load()
+    except CatalogueFileError as refused:
+        for problem in refused.problems:
+            errors.print(f"{path}: {problem}", highlight=False, soft_wrap=True)
+        raise fail(f"{path}: nothing imported ({len(refused.problems)} problem(s))") from None
+    console.print(
+        f"{path}: {loaded.created} created, {loaded.updated} updated, {loaded.unchanged} unchanged"
+    )
+
+
+def write_output(text: str, path: Path | None) -> None:
+    """Write an export to ``path``, or to standard output without one."""
     if path is None:
         sys.stdout.write(text)
     else:
         path.write_text(text, encoding="utf-8")
-
-
-def _read(path: Path) -> str:
-    try:
-        return path.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as error:
-        raise fail(f"{path}: cannot read: {error}") from error
 
 
 async def _load(settings: Settings, kind: Kind, text: str) -> Loaded:

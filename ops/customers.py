@@ -22,7 +22,6 @@ from domain.segments import (
     CUSTOMER_REVIEW_WORKFLOW_TYPE,
     CustomerReviewRequest,
 )
-from persistence.catalogue_files import CatalogueFileError
 from persistence.customer_files import export_customers, import_customers
 from persistence.customer_views import customer_history
 from persistence.database import Database
@@ -37,7 +36,8 @@ from runtime.settings import Settings
 from runtime.temporal import connect
 from runtime.workers import open_database
 
-from ._console import ActorOption, JsonOption, console, errors, fail
+from ._console import ActorOption, JsonOption, console, fail
+from .catalogue import read_csv_argument, report_import, write_output
 
 customers_app = typer.Typer(
     help="Customers: records from and to CSV, one shown, deactivated.", no_args_is_help=True
@@ -64,19 +64,8 @@ def import_file(
     actor: ActorOption,
 ) -> None:
     """Create or update customers from a CSV file; nothing is written if any row is bad."""
-    try:
-        text = sys.stdin.read() if str(path) == "-" else path.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as error:
-        raise fail(f"{path}: cannot read: {error}") from error
-    try:
-        loaded = _on_database(lambda db: import_customers(db, text, actor))
-    except CatalogueFileError as refused:
-        for problem in refused.problems:
-            errors.print(f"{path}: {problem}", highlight=False, soft_wrap=True)
-        raise fail(f"{path}: nothing imported ({len(refused.problems)} problem(s))") from None
-    console.print(
-        f"{path}: {loaded.created} created, {loaded.updated} updated, {loaded.unchanged} unchanged"
-    )
+    text = read_csv_argument(path)
+    report_import(path, lambda: _on_database(lambda db: import_customers(db, text, actor)))
 
 
 @customers_app.command("export")
@@ -87,11 +76,7 @@ def export_file(
 ) -> None:
     """Write every customer as CSV, as ``oms customers import`` reads it (personal data:
     keep the file safe)."""
-    text = _on_database(export_customers)
-    if path is None:
-        sys.stdout.write(text)
-    else:
-        path.write_text(text, encoding="utf-8")
+    write_output(_on_database(export_customers), path)
 
 
 @customers_app.command("show")
