@@ -17,6 +17,7 @@ from persistence.database import Database
 
 from .archive import ArchiveActivities
 from .campaigns import CampaignActivities
+from .complaints import ComplaintActivities
 from .credit import CreditActivities
 from .customers import CustomerActivities
 from .intake import IntakeActivities
@@ -30,6 +31,7 @@ from .supply import SupplyActivities
 __all__ = [
     "ArchiveActivities",
     "CampaignActivities",
+    "ComplaintActivities",
     "CreditActivities",
     "CustomerActivities",
     "IntakeActivities",
@@ -68,7 +70,13 @@ def order_activities(
     review = InventoryReviewActivities(db, factory=factory, supplier=supplier)
     customers = CustomerActivities(db, retention_days=retention_days)
     campaigns = CampaignActivities(db, notifier, link_secret=link_secret, console_url=console_url)
+    complaints = ComplaintActivities(db, gateway, notifier)
     return [
+        complaints.record_complaint_event,
+        complaints.assign_complaint_owner,
+        complaints.send_complaint_message,
+        complaints.carry_out_remedy,
+        complaints.follow_up_complaint,
         customers.classify_customers,
         campaigns.select_campaign_audience,
         campaigns.send_campaign_batch,

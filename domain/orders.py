@@ -166,6 +166,8 @@ class EventKind(StrEnum):
     SHIPMENT_RESHIPPED = "shipment_reshipped"
     SHIPMENT_LOST = "shipment_lost"
     PAYMENT_REFUNDED = "payment_refunded"
+    COMPLAINT_RECEIVED = "complaint_received"
+    """The customer complained about the order (the case is a ComplaintWorkflow)."""
     INVOICE_VOIDED = "invoice_voided"
     CANCELLATION_REQUESTED = "cancellation_requested"
     CANCELLATION_REFUSED = "cancellation_refused"

@@ -7,9 +7,11 @@ personal data: ids, status, amounts and dates only.
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Any
 
 from temporalio.common import SearchAttributeKey, SearchAttributePair, TypedSearchAttributes
 
+from domain.complaints import ComplaintCase
 from domain.orders import OrderStatus, OrderSubmission, order_id_from_workflow_id
 
 ORDER_ID = SearchAttributeKey.for_keyword("OrderId")
@@ -35,7 +37,32 @@ ORDER_SEARCH_ATTRIBUTES: tuple[SearchAttributeKey, ...] = (  # type: ignore[type
     NEEDS_ATTENTION,
     PROMISED_DATE,
 )
-"""Every search attribute the order workflows set; registered on the server at start-up."""
+"""Every search attribute the order workflows set."""
+
+COMPLAINT_ID = SearchAttributeKey.for_keyword("ComplaintId")
+CATEGORY = SearchAttributeKey.for_keyword("Category")
+"""A complaint's category (late_delivery, damaged, ...)."""
+PRIORITY = SearchAttributeKey.for_keyword("Priority")
+COMPLAINT_STATUS = SearchAttributeKey.for_keyword("ComplaintStatus")
+SLA_BREACHED = SearchAttributeKey.for_bool("SlaBreached")
+
+COMPLAINT_SEARCH_ATTRIBUTES: tuple[SearchAttributeKey, ...] = (  # type: ignore[type-arg]
+    COMPLAINT_ID,
+    CUSTOMER_ID,
+    ORDER_ID,
+    CATEGORY,
+    PRIORITY,
+    COMPLAINT_STATUS,
+    SLA_BREACHED,
+    ESCALATION_LEVEL,
+)
+"""Every search attribute the complaint workflows set (customer, order and escalation level
+are the orders' own, so one query finds an order and its complaints)."""
+
+SEARCH_ATTRIBUTES: tuple[SearchAttributeKey, ...] = tuple(  # type: ignore[type-arg]
+    dict.fromkeys(ORDER_SEARCH_ATTRIBUTES + COMPLAINT_SEARCH_ATTRIBUTES)
+)
+"""Every custom search attribute; registered on the server at start-up."""
 
 
 def initial_search_attributes(submission: OrderSubmission) -> TypedSearchAttributes:
@@ -56,6 +83,23 @@ def initial_search_attributes(submission: OrderSubmission) -> TypedSearchAttribu
             SearchAttributePair(NEEDS_ATTENTION, False),
         ]
     )
+
+
+def complaint_search_attributes(case: ComplaintCase) -> TypedSearchAttributes:
+    """What a complaint workflow starts with, set by whoever files the complaint."""
+    pairs: list[SearchAttributePair[Any]] = [
+        SearchAttributePair(COMPLAINT_ID, str(case.id)),
+        SearchAttributePair(CATEGORY, case.category.value),
+        SearchAttributePair(PRIORITY, case.priority.value),
+        SearchAttributePair(COMPLAINT_STATUS, case.status.value),
+        SearchAttributePair(SLA_BREACHED, False),
+        SearchAttributePair(ESCALATION_LEVEL, 0),
+    ]
+    if case.customer_id:
+        pairs.append(SearchAttributePair(CUSTOMER_ID, case.customer_id))
+    if case.order_id:
+        pairs.append(SearchAttributePair(ORDER_ID, case.order_id))
+    return TypedSearchAttributes(pairs)
 
 
 class OrderStage(StrEnum):

@@ -675,7 +675,8 @@ class Invoice(Base):
 
 
 class CreditNote(Base):
-    """Voids an invoice (an invoice is never deleted); numbered without gaps like it."""
+    """Voids an invoice (an invoice is never deleted), or part of it (a complaint's
+    refund); numbered without gaps like it."""
 
     __tablename__ = "credit_notes"
     __table_args__ = (UniqueConstraint("series", "year", "sequence"),)
@@ -685,7 +686,7 @@ class CreditNote(Base):
     series: Mapped[str] = mapped_column(String(8))
     year: Mapped[int]
     sequence: Mapped[int]
-    invoice_id: Mapped[int] = mapped_column(ForeignKey("invoices.id"), unique=True)
+    invoice_id: Mapped[int] = mapped_column(ForeignKey("invoices.id"), index=True)
     order_id: Mapped[str] = mapped_column(ForeignKey("orders.id"), index=True)
     amount: Mapped[Decimal] = mapped_column(Money)
     reason: Mapped[str] = mapped_column(Text)
@@ -886,3 +887,112 @@ class ApiKey(Base):
     created_by: Mapped[str] = mapped_column(String(64))
     last_used_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+
+
+class ComplaintRow(Base):
+    """A customer's complaint, handled by its ComplaintWorkflow (the workflow writes the
+    status, owner and clocks here as the case moves, for lists and the analysis)."""
+
+    __tablename__ = "complaints"
+    __table_args__ = (
+        UniqueConstraint("channel", "message_id"),
+        Index("ix_complaints_status_owner", "status", "owner"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    channel: Mapped[str] = mapped_column(String(8))
+    message_id: Mapped[str | None] = mapped_column(String(200))
+    """The gateway's message id; None for complaints typed in by staff."""
+    customer_id: Mapped[str | None] = mapped_column(ForeignKey("customers.id"), index=True)
+    """None while an e-mail's sender matches no customer."""
+    order_id: Mapped[str | None] = mapped_column(ForeignKey("orders.id"), index=True)
+    parcel_id: Mapped[str | None] = mapped_column(String(64))
+    category: Mapped[str] = mapped_column(String(24))
+    suggested_category: Mapped[str] = mapped_column(String(24))
+    priority: Mapped[str] = mapped_column(String(8))
+    status: Mapped[str] = mapped_column(String(24), index=True)
+    owner: Mapped[str | None] = mapped_column(String(64))
+    """A customer-service user; None: the team queue."""
+    from_address: Mapped[str] = mapped_column(EncryptedText(), default="")
+    subject: Mapped[str] = mapped_column(EncryptedText())
+    description: Mapped[str] = mapped_column(EncryptedText())
+    attachments: Mapped[list[str]] = mapped_column(JSON, default=list)
+    taken_by: Mapped[str] = mapped_column(String(64), default="")
+    received_at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
+    first_response_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    resolved_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    closed_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    escalation_level: Mapped[int] = mapped_column(default=0)
+    sla_breached: Mapped[bool] = mapped_column(default=False)
+    case: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    """The workflow's last view of the case (clocks, remedies), for the console."""
+    root_cause: Mapped[str | None] = mapped_column(String(64))
+    remedy_cost: Mapped[Decimal] = mapped_column(Money, default=Decimal(0))
+    survey_score: Mapped[int | None]
+    survey_comment: Mapped[str] = mapped_column(EncryptedText(), default="")
+    reopened: Mapped[int] = mapped_column(default=0)
+
+
+class ComplaintEventRow(Base):
+    """One entry of a complaint's history: a note, a reply, a breach, a remedy..."""
+
+    __tablename__ = "complaint_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    complaint_id: Mapped[int] = mapped_column(ForeignKey("complaints.id"), index=True)
+    at: Mapped[datetime] = mapped_column(UtcDateTime())
+    kind: Mapped[str] = mapped_column(String(24))
+    actor: Mapped[str] = mapped_column(String(64))
+    detail: Mapped[str] = mapped_column(EncryptedText(), default="")
+    """Notes and replies can hold personal data: encrypted, erased with the customer."""
+    amount: Mapped[Decimal | None] = mapped_column(Money)
+    key: Mapped[str | None] = mapped_column(String(200), unique=True)
+    """The workflow's key for the occasion: a retried write lands once."""
+
+
+class RootCause(Base):
+    """A root cause complaints are closed with: a list staff can extend."""
+
+    __tablename__ = "complaint_root_causes"
+
+    code: Mapped[str] = mapped_column(String(64), primary_key=True)
+    label: Mapped[str] = mapped_column(String(200))
+    active: Mapped[bool] = mapped_column(default=True)
+
+
+class ImprovementAction(Base):
+    """Something to change so that a recurring root cause stops, tracked to done."""
+
+    __tablename__ = "improvement_actions"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    root_cause: Mapped[str] = mapped_column(ForeignKey("complaint_root_causes.code"))
+    title: Mapped[str] = mapped_column(String(200))
+    owner: Mapped[str] = mapped_column(String(64))
+    due_date: Mapped[date]
+    status: Mapped[str] = mapped_column(String(8), default="open")
+    """open or done."""
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    done_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    outcome: Mapped[str] = mapped_column(Text, default="")
+
+
+class GoodwillCredit(Base):
+    """Money credited to a customer's account to put a complaint right (numbered like
+    every voucher); set against the customer's next invoices."""
+
+    __tablename__ = "goodwill_credits"
+    __table_args__ = (UniqueConstraint("series", "year", "sequence"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    number: Mapped[str] = mapped_column(String(32), unique=True)
+    series: Mapped[str] = mapped_column(String(8))
+    year: Mapped[int]
+    sequence: Mapped[int]
+    customer_id: Mapped[str] = mapped_column(ForeignKey("customers.id"), index=True)
+    complaint_id: Mapped[int] = mapped_column(ForeignKey("complaints.id"), index=True)
+    amount: Mapped[Decimal] = mapped_column(Money)
+    currency: Mapped[str] = mapped_column(String(3))
+    reason: Mapped[str] = mapped_column(Text)
+    issued_at: Mapped[datetime] = mapped_column(UtcDateTime())

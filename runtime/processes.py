@@ -23,7 +23,7 @@ from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
 from domain.orders import TASK_QUEUE
-from domain.visibility import ORDER_SEARCH_ATTRIBUTES
+from domain.visibility import SEARCH_ATTRIBUTES
 from runtime.temporal import (
     DEV_SERVER_SQLITE_PRAGMAS,
     DEV_SERVER_STARTUP_TIMEOUT,
@@ -56,7 +56,7 @@ class DevServer:
             dev_server_database_filename=str(self._data_dir / "temporal.db"),
             dev_server_extra_args=pragmas,
             dev_server_log_level="error",
-            search_attributes=ORDER_SEARCH_ATTRIBUTES,
+            search_attributes=SEARCH_ATTRIBUTES,
         )
 
     async def stop(self) -> None:

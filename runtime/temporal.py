@@ -20,7 +20,7 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.service import RPCError, RPCStatusCode
 from temporalio.testing import WorkflowEnvironment
 
-from domain.visibility import ORDER_SEARCH_ATTRIBUTES
+from domain.visibility import SEARCH_ATTRIBUTES
 from runtime.codec_server import running_codec_server
 from runtime.encryption import encrypted_data_converter
 from runtime.settings import Settings
@@ -91,7 +91,7 @@ async def register_search_attributes(client: Client) -> list[str]:
         known = set()
     missing = {
         key.name: IndexedValueType.ValueType(key.indexed_value_type)
-        for key in ORDER_SEARCH_ATTRIBUTES
+        for key in SEARCH_ATTRIBUTES
         if key.name not in known
     }
     if missing:
@@ -164,7 +164,7 @@ async def temporal_server(settings: Settings) -> AsyncIterator[str]:
         dev_server_existing_path=str(temporal_cli_path()),
         dev_server_database_filename=str((settings.data_dir / "temporal.db").resolve()),
         dev_server_extra_args=pragmas,
-        search_attributes=ORDER_SEARCH_ATTRIBUTES,
+        search_attributes=SEARCH_ATTRIBUTES,
         data_converter=pydantic_data_converter,
     )
     try:

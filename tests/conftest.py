@@ -16,7 +16,7 @@ from sqlalchemy import delete
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
-from domain.visibility import ORDER_SEARCH_ATTRIBUTES
+from domain.visibility import SEARCH_ATTRIBUTES
 from persistence.database import Database
 from persistence.demo_catalogue import seed_demo_catalogue
 from persistence.encrypted import use_key_ring
@@ -128,7 +128,7 @@ async def dev_server() -> AsyncIterator[WorkflowEnvironment]:
         data_converter=pydantic_data_converter,
     )
     assert await register_search_attributes(env.client) == sorted(
-        key.name for key in ORDER_SEARCH_ATTRIBUTES
+        key.name for key in SEARCH_ATTRIBUTES
     )
     assert await register_search_attributes(env.client) == []
     yield env

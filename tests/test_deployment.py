@@ -20,7 +20,7 @@ from dockerfile_parse import DockerfileParser
 from temporalio.common import SearchAttributeIndexedValueType
 from typer.testing import CliRunner
 
-from domain.visibility import ORDER_SEARCH_ATTRIBUTES
+from domain.visibility import SEARCH_ATTRIBUTES
 from ops.cli import app
 from runtime.settings import Settings
 from runtime.workers import GRACEFUL_SHUTDOWN
@@ -154,7 +154,7 @@ def test_setup_job_registers_exactly_the_search_attributes_the_code_uses() -> No
     [script] = SERVICES["temporal-setup"]["command"]
     registered = set(re.findall(r"\b([A-Za-z]+):(Keyword|Text|Int|Double|Bool|Datetime)\b", script))
     assert registered == {
-        (key.name, CLI_TYPES[key.indexed_value_type]) for key in ORDER_SEARCH_ATTRIBUTES
+        (key.name, CLI_TYPES[key.indexed_value_type]) for key in SEARCH_ATTRIBUTES
     }
     assert "temporal operator namespace create" in script
 

@@ -20,7 +20,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from domain.messages import ARRIVED_UNENCRYPTED
 from domain.orders import OrderResult, OrderStatus, ShippingAddress, order_workflow_id
-from domain.visibility import ORDER_SEARCH_ATTRIBUTES
+from domain.visibility import SEARCH_ATTRIBUTES
 from ops.submissions import submit
 from persistence.database import Database
 from persistence.demo_catalogue import seed_demo_catalogue
@@ -122,7 +122,7 @@ async def persistent_dev_server(
         dev_server_existing_path=installed_binary("temporal"),
         dev_server_startup_timeout=DEV_SERVER_STARTUP_TIMEOUT,
         dev_server_database_filename=str(state),
-        search_attributes=ORDER_SEARCH_ATTRIBUTES,
+        search_attributes=SEARCH_ATTRIBUTES,
         data_converter=pydantic_data_converter,
     )
     yield env, state

@@ -135,6 +135,7 @@ EVENT_LABELS = {
     EventKind.SHIPMENT_RESHIPPED: N_("goods sent again"),
     EventKind.SHIPMENT_LOST: N_("parcel lost"),
     EventKind.PAYMENT_REFUNDED: N_("payment refunded"),
+    EventKind.COMPLAINT_RECEIVED: N_("complaint received"),
     EventKind.INVOICE_VOIDED: N_("invoice voided"),
     EventKind.CANCELLATION_REQUESTED: N_("cancellation asked for"),
     EventKind.CANCELLATION_REFUSED: N_("cancellation refused"),

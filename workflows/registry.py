@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from .campaign import CampaignWorkflow
 from .care import CareTaskWorkflow
+from .complaint import ComplaintWorkflow
 from .customers import CustomerReviewWorkflow
 from .inventory import InventoryReviewWorkflow, ReplenishmentWorkflow
 from .order import OrderWorkflow
@@ -19,5 +20,6 @@ ORDER_WORKFLOWS = [
     CustomerReviewWorkflow,
     CareTaskWorkflow,
     CampaignWorkflow,
+    ComplaintWorkflow,
 ]
 """Every workflow a worker on the ``orders`` task queue runs."""

@@ -212,3 +212,38 @@ def _task(row: CareTaskRow) -> CareTask:
         completed_by=row.completed_by,
         completed_at=row.completed_at,
     )
+
+
+def create_complaint_follow_up(
+    db: Database, customer_id: str, complaint_id: int, at: datetime, rules: CareRules
+) -> list[CareTask]:
+    """A follow-up call after complaint ``complaint_id`` closed: the new task, or none when
+    the customer has an open follow-up already (one open task per customer and kind)."""
+    kind = CareKind.COMPLAINT_FOLLOW_UP
+    with db.transaction() as session:
+        customer = session.get(Customer, customer_id)
+        if customer is None or customer.erased_at is not None:
+            return []
+        if session.scalar(
+            select(CareTaskRow.id).where(
+                CareTaskRow.customer_id == customer_id,
+                CareTaskRow.kind == kind.value,
+                CareTaskRow.status == "open",
+            )
+        ):
+            return []
+        load = _open_load(session)
+        row = CareTaskRow(
+            customer_id=customer_id,
+            kind=kind.value,
+            reason=f"complaint #{complaint_id} closed: call to check all is well",
+            owner=min(load, key=lambda user: (load[user], user)) if load else None,
+            due_at=at + timedelta(days=rules.due_days[kind]),
+            status="open",
+            escalation_level=0,
+            created_at=at,
+            outcome="",
+        )
+        session.add(row)
+        session.flush()
+        return [_task(row)]

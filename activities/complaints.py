@@ -1,0 +1,115 @@
+"""Complaint activities: the case's records, its owner, messages to the customer, remedies
+booked through the order's money transactions, and the care follow-up."""
+
+from __future__ import annotations
+
+import structlog
+from temporalio import activity
+
+from domain.care import CareRules, CareTask
+from domain.complaints import (
+    ASSIGN_COMPLAINT,
+    CARRY_OUT_REMEDY,
+    FOLLOW_UP_COMPLAINT,
+    RECORD_COMPLAINT_EVENT,
+    SEND_COMPLAINT_MESSAGE,
+    CaseEvent,
+    CaseMessage,
+    ComplaintCase,
+    FollowUp,
+    Owner,
+    OwnerRequest,
+    RemedyKind,
+    RemedyOrder,
+    RemedyOutcome,
+)
+from domain.notifications import Audience, Notified
+from integrations.ports import Notifier, PaymentGateway
+from persistence.database import Database
+from persistence.idempotency import stored_result
+from persistence.transactions import care, complaints
+
+log = structlog.get_logger(__name__)
+
+
+class ComplaintActivities:
+    """What a complaint case does outside its workflow."""
+
+    def __init__(
+        self,
+        db: Database,
+        gateway: PaymentGateway,
+        notifier: Notifier,
+        care_rules: CareRules | None = None,
+    ) -> None:
+        self._db = db
+        self._gateway = gateway
+        self._notifier = notifier
+        self._care_rules = care_rules or CareRules()
+
+    @activity.defn(name=RECORD_COMPLAINT_EVENT)
+    def record_complaint_event(self, event: CaseEvent) -> ComplaintCase:
+        """Write the case's event and its state after it."""
+        structlog.contextvars.bind_contextvars(complaint_id=event.case.id)
+        return complaints.record_case_event(self._db, event)
+
+    @activity.defn(name=ASSIGN_COMPLAINT)
+    def assign_complaint_owner(self, request: OwnerRequest) -> Owner:
+        """The user named, or the least busy customer-service user (None: team queue)."""
+        structlog.contextvars.bind_contextvars(complaint_id=request.complaint_id)
+        return Owner(owner=complaints.assign_owner(self._db, request))
+
+    @activity.defn(name=SEND_COMPLAINT_MESSAGE)
+    async def send_complaint_message(self, message: CaseMessage) -> Notified:
+        """Send the customer a message about the case, once per key."""
+        structlog.contextvars.bind_contextvars(complaint_id=message.complaint_id)
+        to = await self._db.run(complaints.customer_address, self._db, message.customer_id)
+        if not to:
+            log.info("complaint message not sent: no customer to send it to")
+            return Notified(reference="not sent: no customer linked to the complaint")
+        reference = await self._notifier.send(
+            idempotency_key=f"complaint-{message.complaint_id}:{message.key}",
+            audience=Audience.CUSTOMER,
+            subject=message.subject,
+            message=message.message,
+            to=to,
+        )
+        return Notified(reference=reference)
+
+    @activity.defn(name=CARRY_OUT_REMEDY)
+    async def carry_out_remedy(self, remedy: RemedyOrder) -> RemedyOutcome:
+        """Book the remedy: a refund (credit note plus money back) or a goodwill credit."""
+        structlog.contextvars.bind_contextvars(
+            complaint_id=remedy.complaint_id, order_id=remedy.order_id
+        )
+        key = complaints.remedy_key(remedy)
+        if remedy.kind is RemedyKind.GOODWILL_CREDIT:
+            return await self._db.run(complaints.book_goodwill_credit, self._db, remedy, key)
+        done = await self._db.run(stored_result, self._db, key, RemedyOutcome)
+        if done is not None:
+            return done
+        currency, _, how, capture = await self._db.run(complaints.plan_refund, self._db, remedy)
+        if capture is not None:
+            reference = await self._gateway.refund(
+                idempotency_key=key, capture=capture, amount=remedy.amount, currency=currency
+            )
+        else:
+            # Net terms: the customer paid by bank transfer; finance sends the money back.
+            reference = await self._notifier.send(
+                idempotency_key=f"{key}:finance",
+                audience=Audience.FINANCE,
+                subject=f"Pay back {remedy.amount} {currency} for order {remedy.order_id}",
+                message=f"Complaint #{remedy.complaint_id}: {remedy.reason} ({how}).",
+            )
+        return await self._db.run(complaints.book_refund, self._db, remedy, reference, key)
+
+    @activity.defn(name=FOLLOW_UP_COMPLAINT)
+    def follow_up_complaint(self, follow_up: FollowUp) -> list[CareTask]:
+        """The care follow-up task of a closed case (none if one is open already)."""
+        return care.create_complaint_follow_up(
+            self._db,
+            follow_up.customer_id,
+            follow_up.complaint_id,
+            follow_up.at,
+            self._care_rules,
+        )

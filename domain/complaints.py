@@ -1,0 +1,557 @@
+"""Complaints: what a customer complained about, and the durable case that handles it.
+
+A complaint arrives by phone or chat (entered by customer service, or posted by a
+chat system), by e-mail (posted by the mail gateway or imported from an ``.eml``
+file) or from the web shop. It links to a customer and, where it names them, an
+order and a parcel. Its category is suggested from the order's facts and can be
+corrected; its priority follows from the category and the customer's segment.
+
+Each complaint is one ``ComplaintWorkflow`` (id ``complaint-<id>``). Service levels
+are counted in business hours (:mod:`domain.business_hours`): a first response and
+a resolution deadline by priority, paused while the case waits for the customer. At
+each deadline a ladder runs: the owner is reminded (the breach is recorded), then the
+supervisor told, then the case moves to the team queue. After the resolution a
+satisfaction survey goes out; a customer who writes again within the reopening
+window reopens the case.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from decimal import Decimal
+from enum import StrEnum
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from domain.business_hours import BusinessCalendar
+from domain.messages import InboundMessage
+from domain.money import Amount
+from domain.notifications import Audience
+from domain.segments import Segment
+
+COMPLAINT_WORKFLOW_TYPE = "ComplaintWorkflow"
+
+
+def complaint_workflow_id(complaint_id: int) -> str:
+    """The workflow id of complaint ``complaint_id``."""
+    return f"complaint-{complaint_id}"
+
+
+class ComplaintChannel(StrEnum):
+    """How the complaint reached us."""
+
+    PHONE = "phone"
+    CHAT = "chat"
+    EMAIL = "email"
+    WEB = "web"
+
+
+class ComplaintCategory(StrEnum):
+    """What the complaint is about."""
+
+    LATE_DELIVERY = "late_delivery"
+    DAMAGED = "damaged"
+    WRONG_OR_MISSING_ITEM = "wrong_or_missing_item"
+    BILLING = "billing"
+    SERVICE = "service"
+    OTHER = "other"
+
+
+class ComplaintPriority(StrEnum):
+    """How fast the complaint must be handled."""
+
+    LOW = "low"
+    NORMAL = "normal"
+    HIGH = "high"
+    URGENT = "urgent"
+
+
+PRIORITY_ORDER = list(ComplaintPriority)
+
+
+class ComplaintStatus(StrEnum):
+    """Where a complaint stands."""
+
+    NEW = "new"
+    """Received; nobody has answered the customer yet."""
+    IN_PROGRESS = "in_progress"
+    WAITING_FOR_CUSTOMER = "waiting_for_customer"
+    """The service-level clocks are paused until the customer replies."""
+    RESOLVED = "resolved"
+    """Solved; the satisfaction survey is under way."""
+    CLOSED = "closed"
+
+
+OPEN_STATUSES = frozenset(
+    {ComplaintStatus.NEW, ComplaintStatus.IN_PROGRESS, ComplaintStatus.WAITING_FOR_CUSTOMER}
+)
+
+
+class RemedyKind(StrEnum):
+    """What the business does to put a complaint right."""
+
+    REFUND = "refund"
+    """Money back (or the invoice reduced) for the order: a credit note plus a refund."""
+    GOODWILL_CREDIT = "goodwill_credit"
+    """A credit on the customer's account, set against their next invoices."""
+
+
+BASE_PRIORITY = {
+    ComplaintCategory.DAMAGED: ComplaintPriority.HIGH,
+    ComplaintCategory.WRONG_OR_MISSING_ITEM: ComplaintPriority.HIGH,
+    ComplaintCategory.LATE_DELIVERY: ComplaintPriority.NORMAL,
+    ComplaintCategory.BILLING: ComplaintPriority.NORMAL,
+    ComplaintCategory.SERVICE: ComplaintPriority.NORMAL,
+    ComplaintCategory.OTHER: ComplaintPriority.LOW,
+}
+VALUED_SEGMENTS = frozenset({Segment.CHAMPIONS, Segment.LOYAL, Segment.AT_RISK})
+"""Customers whose complaints go one priority up: the best ones, and those we may lose."""
+
+
+def priority_of(category: ComplaintCategory, segment: Segment | None) -> ComplaintPriority:
+    """The priority of a complaint: by its category, one up for a valued customer."""
+    base = PRIORITY_ORDER.index(BASE_PRIORITY[category])
+    if segment in VALUED_SEGMENTS:
+        base = min(base + 1, len(PRIORITY_ORDER) - 1)
+    return PRIORITY_ORDER[base]
+
+
+class OrderFacts(BaseModel):
+    """What the order a complaint names says about what may have gone wrong."""
+
+    late_parcels: int = 0
+    """Parcels delivered after (or still out past) the promised date."""
+    damaged_or_lost_parcels: int = 0
+    disputed_invoice: bool = False
+    """An invoice overdue and dunned, or voided."""
+
+
+def suggest_category(facts: OrderFacts | None) -> ComplaintCategory:
+    """The category the order's facts point to (staff may correct it)."""
+    if facts is None:
+        return ComplaintCategory.OTHER
+    if facts.damaged_or_lost_parcels:
+        return ComplaintCategory.DAMAGED
+    if facts.late_parcels:
+        return ComplaintCategory.LATE_DELIVERY
+    if facts.disputed_invoice:
+        return ComplaintCategory.BILLING
+    return ComplaintCategory.SERVICE
+
+
+# --- service levels -----------------------------------------------------------------
+
+
+class SlaClock(StrEnum):
+    """The two service-level clocks of a case."""
+
+    FIRST_RESPONSE = "first_response"
+    RESOLUTION = "resolution"
+
+
+class ServiceLevel(BaseModel):
+    """Business hours allowed for the first response and for the resolution."""
+
+    model_config = ConfigDict(frozen=True)
+
+    first_response: timedelta
+    resolution: timedelta
+
+    def budget(self, clock: SlaClock) -> timedelta:
+        """The business time allowed on ``clock``."""
+        return self.first_response if clock is SlaClock.FIRST_RESPONSE else self.resolution
+
+
+class ComplaintRung(BaseModel):
+    """One rung of the complaint ladder: business time after a deadline, and who is told."""
+
+    model_config = ConfigDict(frozen=True)
+
+    name: str
+    after: timedelta
+    notify: Audience
+
+
+REASSIGN_RUNG = "reassign to the team queue"
+COMPLAINT_LADDER: tuple[ComplaintRung, ...] = (
+    ComplaintRung(name="remind the owner", after=timedelta(0), notify=Audience.ASSIGNEE),
+    ComplaintRung(name="tell the supervisor", after=timedelta(hours=2), notify=Audience.SUPERVISOR),
+    ComplaintRung(name=REASSIGN_RUNG, after=timedelta(hours=4), notify=Audience.CUSTOMER_SERVICE),
+)
+"""Run at each deadline, counted in business hours from it; the first rung is the breach."""
+
+
+class ComplaintPolicy(BaseModel):
+    """Everything a complaint case is timed and limited by (settings make one)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    calendar: BusinessCalendar = BusinessCalendar()
+    service_levels: dict[ComplaintPriority, ServiceLevel] = {
+        ComplaintPriority.URGENT: ServiceLevel(
+            first_response=timedelta(hours=1), resolution=timedelta(hours=8)
+        ),
+        ComplaintPriority.HIGH: ServiceLevel(
+            first_response=timedelta(hours=4), resolution=timedelta(hours=16)
+        ),
+        ComplaintPriority.NORMAL: ServiceLevel(
+            first_response=timedelta(hours=8), resolution=timedelta(hours=40)
+        ),
+        ComplaintPriority.LOW: ServiceLevel(
+            first_response=timedelta(hours=16), resolution=timedelta(hours=80)
+        ),
+    }
+    approval_above: Amount = Decimal(50)
+    """Remedies worth more than this need a supervisor's approval."""
+    reopen_days: int = 14
+    """A customer who writes within this many days of the closing reopens the case."""
+    survey_delay: timedelta = timedelta(days=1)
+    survey_reminder_after: timedelta = timedelta(days=3)
+    survey_closes_after: timedelta = timedelta(days=7)
+    """Counted from the survey's sending; then it closes unanswered."""
+
+
+# --- the case -----------------------------------------------------------------------
+
+
+class ClockView(BaseModel):
+    """One service-level clock as the case shows it."""
+
+    clock: SlaClock
+    budget: timedelta
+    used: timedelta = timedelta(0)
+    """Business time used before ``running_since`` (or in all, once stopped)."""
+    running_since: datetime | None = None
+    """When the clock last started running; None while paused or stopped."""
+    due_at: datetime | None = None
+    """The deadline while it runs."""
+    stopped_at: datetime | None = None
+    """When the clock stopped for good (first reply, resolution)."""
+    breached: bool = False
+    rungs_fired: int = 0
+    """How many rungs of :data:`COMPLAINT_LADDER` fell due on this clock."""
+
+
+def start_clock(
+    clock: SlaClock, budget: timedelta, at: datetime, calendar: BusinessCalendar
+) -> ClockView:
+    """A clock that starts running at ``at``."""
+    return ClockView(clock=clock, budget=budget, running_since=at, due_at=calendar.add(at, budget))
+
+
+def pause_clock(view: ClockView, at: datetime, calendar: BusinessCalendar) -> ClockView:
+    """The clock stopped at ``at`` (the business time it ran is kept); stopped ones stay."""
+    if view.running_since is None:
+        return view
+    used = view.used + calendar.between(view.running_since, at)
+    return view.model_copy(update={"used": used, "running_since": None, "due_at": None})
+
+
+def resume_clock(view: ClockView, at: datetime, calendar: BusinessCalendar) -> ClockView:
+    """The paused clock running again from ``at``; its deadline moves by the pause."""
+    if view.running_since is not None or view.stopped_at is not None:
+        return view
+    due = calendar.add(at, view.budget - view.used)
+    return view.model_copy(update={"running_since": at, "due_at": due})
+
+
+def stop_clock(view: ClockView, at: datetime, calendar: BusinessCalendar) -> ClockView:
+    """The clock stopped for good at ``at`` (answered, resolved)."""
+    if view.stopped_at is not None:
+        return view
+    return pause_clock(view, at, calendar).model_copy(update={"stopped_at": at})
+
+
+def next_rung_at(view: ClockView, calendar: BusinessCalendar) -> datetime | None:
+    """When the clock's next ladder rung falls due; None while paused or when all have."""
+    if view.running_since is None or view.rungs_fired >= len(COMPLAINT_LADDER):
+        return None
+    rung = COMPLAINT_LADDER[view.rungs_fired]
+    return calendar.add(view.running_since, view.budget - view.used + rung.after)
+
+
+class RemedyView(BaseModel):
+    """A remedy asked for on a case, and what came of it."""
+
+    number: int
+    kind: RemedyKind
+    amount: Amount
+    currency: str
+    reason: str
+    asked_by: str
+    status: str = "pending"
+    """``awaiting approval``, ``done``, ``refused`` or ``failed``."""
+    decided_by: str | None = None
+    outcome: str = ""
+
+
+class ComplaintCase(BaseModel):
+    """What the complaint workflow starts with and keeps current (its query)."""
+
+    id: int
+    customer_id: str | None
+    order_id: str | None
+    parcel_id: str | None = None
+    channel: ComplaintChannel
+    category: ComplaintCategory
+    priority: ComplaintPriority
+    segment: Segment | None = None
+    """The customer's segment when the complaint came in (it raises the priority)."""
+    status: ComplaintStatus = ComplaintStatus.NEW
+    owner: str | None = None
+    received_at: datetime
+    currency: str = "EUR"
+    escalation_level: int = 0
+    clocks: list[ClockView] = []
+    remedies: list[RemedyView] = []
+    remedy_cost: Amount = Decimal(0)
+    breaches: int = 0
+    """Service-level deadlines missed, over the case's whole life."""
+    reopened: int = 0
+    survey_score: int | None = None
+    closed_at: datetime | None = None
+
+    @property
+    def breached(self) -> bool:
+        """Whether any service level was missed."""
+        return self.breaches > 0
+
+
+class ComplaintStart(BaseModel):
+    """Input of the complaint workflow: the case as filed, and the policy it runs under
+    (fixed for the case's life, so a changed setting never reshapes a running case)."""
+
+    case: ComplaintCase
+    policy: ComplaintPolicy = ComplaintPolicy()
+
+
+# --- what staff and systems send ----------------------------------------------------
+
+Actor = Annotated[str, Field(min_length=1, max_length=64)]
+Text = Annotated[str, Field(min_length=1, max_length=5000)]
+
+
+class ComplaintIntake(InboundMessage):
+    """A complaint as a channel hands it over."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
+
+    channel: ComplaintChannel
+    customer_id: Annotated[str, Field(max_length=64)] = ""
+    """Who complains; empty: found from ``from_address`` (an e-mail)."""
+    from_address: Annotated[str, Field(max_length=320)] = ""
+    """The sender's e-mail address (e-mail and web)."""
+    order_id: Annotated[str, Field(max_length=64)] = ""
+    parcel_id: Annotated[str, Field(max_length=64)] = ""
+    category: ComplaintCategory | None = None
+    """As the customer or agent chose it; None: suggested from the order's facts."""
+    subject: Annotated[str, Field(min_length=1, max_length=200)]
+    description: Text
+    message_id: Annotated[str, Field(max_length=200)] = ""
+    """The gateway's message id: the same id from the same channel is one complaint."""
+    attachments: Annotated[list[Annotated[str, Field(max_length=500)]], Field(max_length=20)] = []
+    """References to attachments kept elsewhere (a mail store path, a URL), never content."""
+    taken_by: Annotated[str, Field(max_length=64)] = ""
+    """The customer-service user who took a phone or chat complaint."""
+
+
+class Intake(BaseModel):
+    """Result of filing a complaint: the case, and whether it was already on file."""
+
+    case: ComplaintCase
+    duplicate: bool = False
+    reopen: bool = False
+    """The message was the customer writing again about an earlier complaint."""
+
+
+class Assignment(InboundMessage):
+    """Give the case to a user (``owner``), or by round robin (empty)."""
+
+    actor: Actor
+    owner: Annotated[str, Field(max_length=64)] = ""
+
+
+class CaseNote(InboundMessage):
+    """An internal note on the case."""
+
+    actor: Actor
+    text: Text
+
+
+class CaseReply(InboundMessage):
+    """A reply to the customer, sent through the notifier and kept on the case."""
+
+    actor: Actor
+    text: Text
+    wait_for_customer: bool = False
+    """Pause the service-level clocks until the customer answers."""
+
+
+class CustomerMessage(InboundMessage):
+    """The customer wrote about the case (signal ``customer_replied``)."""
+
+    text: Annotated[str, Field(max_length=5000)] = ""
+    message_id: Annotated[str, Field(max_length=200)] = ""
+
+
+class Recategorisation(InboundMessage):
+    """Correct the category (and so the priority)."""
+
+    actor: Actor
+    category: ComplaintCategory
+    reason: Annotated[str, Field(max_length=500)] = ""
+
+
+class RemedyRequest(InboundMessage):
+    """Put the complaint right: a refund or a goodwill credit of ``amount``."""
+
+    actor: Actor
+    kind: RemedyKind
+    amount: Annotated[Amount, Field(gt=0)]
+    reason: Annotated[str, Field(min_length=1, max_length=500)]
+
+
+class RemedyDecision(InboundMessage):
+    """A supervisor approves or refuses remedy ``number``."""
+
+    actor: Actor
+    number: Annotated[int, Field(ge=1)]
+    approve: bool
+    reason: Annotated[str, Field(min_length=1, max_length=500)]
+
+
+class Resolution(InboundMessage):
+    """The case is solved: how, and why it happened."""
+
+    actor: Actor
+    summary: Text
+    root_cause: Annotated[str, Field(min_length=1, max_length=64)]
+
+
+class SurveyAnswer(InboundMessage):
+    """The customer's satisfaction (signal ``survey_answered``)."""
+
+    score: Annotated[int, Field(ge=1, le=5)]
+    comment: Annotated[str, Field(max_length=2000)] = ""
+
+
+# --- workflow messages and activities -----------------------------------------------
+
+ASSIGN_UPDATE = "assign_complaint"
+NOTE_UPDATE = "add_complaint_note"
+REPLY_UPDATE = "reply_to_customer"
+RECATEGORISE_UPDATE = "recategorise_complaint"
+REMEDY_UPDATE = "propose_remedy"
+DECIDE_REMEDY_UPDATE = "decide_remedy"
+RESOLVE_UPDATE = "resolve_complaint"
+CUSTOMER_REPLIED_SIGNAL = "customer_replied"
+SURVEY_ANSWERED_SIGNAL = "survey_answered"
+CASE_QUERY = "complaint"
+
+RECORD_COMPLAINT_EVENT = "record_complaint_event"
+"""Activity: write an event of the case (and the case's new state) to the database."""
+ASSIGN_COMPLAINT = "assign_complaint_owner"
+"""Activity: give the case to a user, or the least busy customer-service user."""
+SEND_COMPLAINT_MESSAGE = "send_complaint_message"
+"""Activity: send the customer a message about the case (reply, survey), once per key."""
+CARRY_OUT_REMEDY = "carry_out_remedy"
+"""Activity: book the remedy through the order's business transactions."""
+FOLLOW_UP_COMPLAINT = "follow_up_complaint"
+"""Activity: create the customer-care follow-up task of a closed case."""
+
+
+class ComplaintEventKind(StrEnum):
+    """What an entry of a complaint's history records."""
+
+    RECEIVED = "received"
+    DUPLICATE = "duplicate"
+    ASSIGNED = "assigned"
+    NOTE = "note"
+    REPLY = "reply"
+    CUSTOMER_REPLIED = "customer_replied"
+    RECATEGORISED = "recategorised"
+    SLA_BREACHED = "sla_breached"
+    ESCALATED = "escalated"
+    REMEDY_PROPOSED = "remedy_proposed"
+    REMEDY_APPROVED = "remedy_approved"
+    REMEDY_REFUSED = "remedy_refused"
+    REMEDY_DONE = "remedy_done"
+    REMEDY_FAILED = "remedy_failed"
+    RESOLVED = "resolved"
+    SURVEY_SENT = "survey_sent"
+    SURVEY_REMINDED = "survey_reminded"
+    SURVEY_ANSWERED = "survey_answered"
+    SURVEY_EXPIRED = "survey_expired"
+    CLOSED = "closed"
+    REOPENED = "reopened"
+    MESSAGE_IGNORED = "message_ignored"
+
+
+class CaseEvent(BaseModel):
+    """Input of :data:`RECORD_COMPLAINT_EVENT`: what happened, and the case after it."""
+
+    case: ComplaintCase
+    kind: ComplaintEventKind
+    actor: str = "system"
+    detail: str = ""
+    amount: Amount | None = None
+    root_cause: str | None = None
+    key: str = ""
+    """Unique per case and occasion: the same key is written once (an activity retry)."""
+
+
+class CaseMessage(BaseModel):
+    """Input of :data:`SEND_COMPLAINT_MESSAGE`."""
+
+    complaint_id: int
+    customer_id: str | None
+    key: str
+    subject: str
+    message: str
+
+
+class OwnerRequest(BaseModel):
+    """Input of :data:`ASSIGN_COMPLAINT`."""
+
+    complaint_id: int
+    owner: str = ""
+    """A user; empty: the least busy active customer-service user (or the team queue)."""
+
+
+class Owner(BaseModel):
+    """Result of :data:`ASSIGN_COMPLAINT`."""
+
+    owner: str | None
+
+
+class RemedyOrder(BaseModel):
+    """Input of :data:`CARRY_OUT_REMEDY`."""
+
+    complaint_id: int
+    number: int
+    kind: RemedyKind
+    customer_id: str | None
+    order_id: str | None
+    amount: Amount
+    reason: str
+
+
+class RemedyOutcome(BaseModel):
+    """Result of :data:`CARRY_OUT_REMEDY`: what was booked, or why it could not be."""
+
+    done: bool
+    detail: str
+    currency: str = ""
+
+
+REMEDY_REFUSED = "RemedyRefused"
+"""ApplicationError type: the remedy cannot be booked (no order, more than was paid)."""
+
+
+class FollowUp(BaseModel):
+    """Input of :data:`FOLLOW_UP_COMPLAINT`."""
+
+    complaint_id: int
+    customer_id: str
+    at: datetime

@@ -1,0 +1,514 @@
+"""Complaints written and read: intake (once per gateway message id), the case's events
+as its workflow records them, owners chosen round robin, and the remedies booked through
+the order's money transactions."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from decimal import Decimal
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+from temporalio.exceptions import ApplicationError
+
+from domain.access import Role
+from domain.complaints import (
+    OPEN_STATUSES,
+    REMEDY_REFUSED,
+    CaseEvent,
+    ComplaintCase,
+    ComplaintCategory,
+    ComplaintChannel,
+    ComplaintEventKind,
+    ComplaintIntake,
+    ComplaintPriority,
+    ComplaintStatus,
+    Intake,
+    OrderFacts,
+    OwnerRequest,
+    RemedyOrder,
+    RemedyOutcome,
+    priority_of,
+    suggest_category,
+)
+from domain.orders import EventKind, OrderStatus
+from domain.segments import Segment
+from domain.settlement import CREDIT_NOTE_SERIES, InvoiceStatus, PaymentKind
+from domain.shipping import ShipmentStatus
+from persistence.database import Database
+from persistence.idempotency import run_once
+from persistence.models import (
+    ComplaintEventRow,
+    ComplaintRow,
+    CreditNote,
+    Customer,
+    CustomerContact,
+    CustomerSegmentRow,
+    GoodwillCredit,
+    Invoice,
+    Order,
+    Payment,
+    Shipment,
+    StaffUser,
+)
+
+from .money import amount_paid, next_voucher
+from .records import utcnow, write_event
+
+GOODWILL_SERIES = "GC"
+"""Voucher series of goodwill credits."""
+CASE_REFERENCE = re.compile(r"complaint #(\d+)", re.IGNORECASE)
+"""How our messages name a case in their subject; a reply that keeps it is about that case."""
+
+
+class ComplaintRefusedError(ValueError):
+    """A complaint that cannot be filed as sent; the message names the field and value."""
+
+
+def file_complaint(db: Database, intake: ComplaintIntake) -> Intake:
+    """Record a complaint and its first event; the case its workflow starts with.
+
+    The same message id from the same channel is one complaint (``duplicate``); an
+    e-mail whose subject names an earlier case (``complaint #12``) of the same sender
+    is the customer writing about that case (``reopen``), not a new complaint.
+    """
+    try:
+        with db.transaction() as session:
+            if (earlier := _same_message(session, intake)) is not None:
+                return Intake(case=case_of(earlier), duplicate=True)
+            customer_id, order = _parties(session, intake)
+            if (written := _written_about(session, intake, customer_id)) is not None:
+                return Intake(case=case_of(written), reopen=True)
+            facts = None if order is None else _order_facts(session, order)
+            suggested = suggest_category(facts)
+            category = intake.category or suggested
+            segment = None if customer_id is None else _segment(session, customer_id)
+            now = utcnow()
+            row = ComplaintRow(
+                channel=intake.channel.value,
+                message_id=intake.message_id or None,
+                customer_id=customer_id,
+                order_id=None if order is None else order.id,
+                parcel_id=intake.parcel_id or None,
+                category=category.value,
+                suggested_category=suggested.value,
+                priority=priority_of(category, segment).value,
+                status=ComplaintStatus.NEW.value,
+                owner=None,
+                from_address=intake.from_address,
+                subject=intake.subject,
+                description=intake.description,
+                attachments=list(intake.attachments),
+                taken_by=intake.taken_by,
+                received_at=now,
+                escalation_level=0,
+                sla_breached=False,
+                case={},
+                remedy_cost=Decimal(0),
+                survey_comment="",
+                reopened=0,
+            )
+            session.add(row)
+            session.flush()
+            if order is not None and intake.parcel_id:
+                _check_parcel(session, order.id, intake.parcel_id)
+            row.case = case_of(row).model_copy(update={"segment": segment}).model_dump(mode="json")
+            channel = intake.channel.value + (f" ({intake.taken_by})" if intake.taken_by else "")
+            _event(
+                session,
+                row.id,
+                ComplaintEventKind.RECEIVED,
+                intake.taken_by or "customer",
+                f"by {channel}: {intake.subject}",
+            )
+            if order is not None:
+                write_event(
+                    session,
+                    order.id,
+                    EventKind.COMPLAINT_RECEIVED,
+                    f"complaint #{row.id}: {category.value}",
+                )
+            return Intake(case=case_of(row))
+    except IntegrityError:
+        # Two deliveries of one message raced; the other one's row is the complaint.
+        with db.reading() as session:
+            earlier = _same_message(session, intake)
+            if earlier is None:
+                raise
+            return Intake(case=case_of(earlier), duplicate=True)
+
+
+def _same_message(session: Session, intake: ComplaintIntake) -> ComplaintRow | None:
+    if not intake.message_id:
+        return None
+    return session.scalar(
+        select(ComplaintRow).where(
+            ComplaintRow.channel == intake.channel.value,
+            ComplaintRow.message_id == intake.message_id,
+        )
+    )
+
+
+def _parties(session: Session, intake: ComplaintIntake) -> tuple[str | None, Order | None]:
+    """The customer and the order the complaint is about, each checked."""
+    order = None
+    if intake.order_id:
+        order = session.get(Order, intake.order_id)
+        if order is None:
+            raise ComplaintRefusedError(f"order_id: no order {intake.order_id!r}")
+    customer_id = intake.customer_id or None
+    if customer_id is not None:
+        customer = session.get(Customer, customer_id)
+        if customer is None:
+            raise ComplaintRefusedError(f"customer_id: no customer {customer_id!r}")
+        if customer.erased_at is not None:
+            raise ComplaintRefusedError(f"customer_id: customer {customer_id!r} was erased")
+    elif order is not None:
+        customer_id = order.customer_id
+    elif intake.from_address:
+        customer_id = customer_by_email(session, intake.from_address)
+    if order is not None and customer_id is not None and order.customer_id != customer_id:
+        raise ComplaintRefusedError(
+            f"order_id: order {order.id!r} is not an order of customer {customer_id!r}"
+        )
+    if customer_id is None and not intake.from_address:
+        raise ComplaintRefusedError(
+            "customer_id: name the customer, the order, or the sender's from_address"
+        )
+    return customer_id, order
+
+
+def customer_by_email(session: Session, address: str) -> str | None:
+    """The customer whose e-mail (or a contact's) is ``address``; None if none or several.
+
+    E-mail addresses are encrypted at rest, so they are compared after decryption.
+    """
+    wanted = _bare_address(address)
+    found: set[str] = set()
+    for customer_id, email in session.execute(
+        select(Customer.id, Customer.email).where(Customer.erased_at.is_(None))
+    ):
+        if _bare_address(email) == wanted:
+            found.add(customer_id)
+    for customer_id, email in session.execute(
+        select(CustomerContact.customer_id, CustomerContact.email)
+    ):
+        if email and _bare_address(email) == wanted:
+            found.add(customer_id)
+    return found.pop() if len(found) == 1 else None
+
+
+def _bare_address(address: str) -> str:
+    """``Ann <ann@example.com>`` and ``ANN@example.com`` are the same address."""
+    inside = re.search(r"<([^>]+)>", address)
+    return (inside.group(1) if inside else address).strip().casefold()
+
+
+def _written_about(
+    session: Session, intake: ComplaintIntake, customer_id: str | None
+) -> ComplaintRow | None:
+    """The earlier case an e-mail answers (its subject names it), if it is the sender's."""
+    found = CASE_REFERENCE.search(intake.subject)
+    if found is None or customer_id is None:
+        return None
+    earlier = session.get(ComplaintRow, int(found.group(1)))
+    if earlier is None or earlier.customer_id != customer_id:
+        return None
+    return earlier
+
+
+def _check_parcel(session: Session, order_id: str, parcel_id: str) -> None:
+    parcel = session.get(Shipment, parcel_id)
+    if parcel is None or parcel.order_id != order_id:
+        raise ComplaintRefusedError(f"parcel_id: no parcel {parcel_id!r} of order {order_id!r}")
+
+
+def _order_facts(session: Session, order: Order) -> OrderFacts:
+    late = damaged = 0
+    for parcel in session.scalars(select(Shipment).where(Shipment.order_id == order.id)):
+        if parcel.status in (ShipmentStatus.LOST.value, ShipmentStatus.EXCEPTION.value):
+            damaged += 1
+        elif parcel.promised_by is not None:
+            arrived = parcel.delivered_at or utcnow()
+            if arrived > parcel.promised_by:
+                late += 1
+    invoice = session.scalar(select(Invoice).where(Invoice.order_id == order.id))
+    disputed = invoice is not None and (
+        invoice.status == InvoiceStatus.VOIDED.value
+        or (invoice.status == InvoiceStatus.OPEN.value and invoice.due_date < utcnow().date())
+    )
+    return OrderFacts(late_parcels=late, damaged_or_lost_parcels=damaged, disputed_invoice=disputed)
+
+
+def _segment(session: Session, customer_id: str) -> Segment | None:
+    row = session.get(CustomerSegmentRow, customer_id)
+    return None if row is None else Segment(row.segment)
+
+
+def _event(
+    session: Session,
+    complaint_id: int,
+    kind: ComplaintEventKind,
+    actor: str,
+    detail: str,
+    *,
+    amount: Decimal | None = None,
+    key: str | None = None,
+) -> None:
+    session.add(
+        ComplaintEventRow(
+            complaint_id=complaint_id,
+            at=utcnow(),
+            kind=kind.value,
+            actor=actor,
+            detail=detail,
+            amount=amount,
+            key=key,
+        )
+    )
+
+
+def case_of(row: ComplaintRow) -> ComplaintCase:
+    """The case as the workflow last reported it (or as filed, before it has)."""
+    if row.case:
+        return ComplaintCase.model_validate(row.case)
+    return ComplaintCase(
+        id=row.id,
+        customer_id=row.customer_id,
+        order_id=row.order_id,
+        parcel_id=row.parcel_id,
+        channel=ComplaintChannel(row.channel),
+        category=ComplaintCategory(row.category),
+        priority=ComplaintPriority(row.priority),
+        status=ComplaintStatus(row.status),
+        owner=row.owner,
+        received_at=row.received_at,
+    )
+
+
+# --- what the workflow records ------------------------------------------------------
+
+
+def record_case_event(db: Database, event: CaseEvent) -> ComplaintCase:
+    """Write one event of the case and the case's state after it (once per ``event.key``)."""
+    with db.transaction() as session:
+        if event.key and session.scalar(
+            select(ComplaintEventRow.id).where(ComplaintEventRow.key == event.key)
+        ):
+            return event.case
+        row = session.get(ComplaintRow, event.case.id)
+        if row is None:
+            raise ApplicationError(f"no complaint {event.case.id}", non_retryable=True)
+        case = event.case
+        now = utcnow()
+        row.status = case.status.value
+        row.owner = case.owner
+        row.category = case.category.value
+        row.priority = case.priority.value
+        row.escalation_level = case.escalation_level
+        row.sla_breached = case.breached
+        row.remedy_cost = case.remedy_cost
+        row.reopened = case.reopened
+        row.survey_score = case.survey_score
+        row.case = case.model_dump(mode="json")
+        if event.kind is ComplaintEventKind.REPLY and row.first_response_at is None:
+            row.first_response_at = now
+        if event.kind is ComplaintEventKind.RESOLVED:
+            row.resolved_at = now
+            row.root_cause = event.root_cause
+        if event.kind is ComplaintEventKind.REOPENED:
+            row.resolved_at = None
+            row.closed_at = None
+        if event.kind is ComplaintEventKind.CLOSED:
+            row.closed_at = now
+        if event.kind is ComplaintEventKind.SURVEY_ANSWERED:
+            row.survey_comment = event.detail
+        _event(
+            session,
+            row.id,
+            event.kind,
+            event.actor,
+            event.detail,
+            amount=event.amount,
+            key=event.key or None,
+        )
+        return case
+
+
+def assign_owner(db: Database, request: OwnerRequest) -> str | None:
+    """The owner of the case: ``request.owner`` if an active customer-service user, else the
+    one with the fewest open complaints (None: nobody, the team queue)."""
+    with db.reading() as session:
+        users = _customer_service(session)
+        if request.owner:
+            if request.owner not in users:
+                raise ApplicationError(
+                    f"owner: {request.owner!r} is not an active customer-service user",
+                    type=REMEDY_REFUSED,
+                    non_retryable=True,
+                )
+            return request.owner
+        load = Counter(dict.fromkeys(users, 0))
+        for owner, count in session.execute(
+            select(ComplaintRow.owner, func.count())
+            .where(
+                ComplaintRow.status.in_([status.value for status in OPEN_STATUSES]),
+                ComplaintRow.owner.in_(users),
+                ComplaintRow.id != request.complaint_id,
+            )
+            .group_by(ComplaintRow.owner)
+        ):
+            if owner is not None:
+                load[owner] = count
+        return min(load, key=lambda user: (load[user], user)) if load else None
+
+
+def _customer_service(session: Session) -> list[str]:
+    return list(
+        session.scalars(
+            select(StaffUser.username).where(
+                StaffUser.role == Role.CUSTOMER_SERVICE.value, StaffUser.active.is_(True)
+            )
+        )
+    )
+
+
+def customer_address(db: Database, customer_id: str | None) -> str:
+    """Where messages about a case go: the customer's id for the notifier (empty: none)."""
+    if customer_id is None:
+        return ""
+    with db.reading() as session:
+        customer = session.get(Customer, customer_id)
+        return "" if customer is None or customer.erased_at is not None else customer_id
+
+
+# --- remedies -----------------------------------------------------------------------
+
+
+def plan_refund(db: Database, remedy: RemedyOrder) -> tuple[str, Decimal, str, str | None]:
+    """What a refund of ``remedy.amount`` takes: (currency, money kept, how, capture reference).
+
+    Refused (non-retryable :data:`REMEDY_REFUSED`) when there is no finished order with an
+    invoice, or the amount is more than the order kept.
+    """
+    with db.reading() as session:
+        order = None if remedy.order_id is None else session.get(Order, remedy.order_id)
+        if order is None:
+            _refuse("a refund needs the complaint's order; link the complaint to an order")
+        assert order is not None
+        if order.status not in (OrderStatus.COMPLETED.value, OrderStatus.PAID.value):
+            _refuse(
+                f"order {order.id} is {order.status}: refunds are booked on completed orders "
+                "(cancel or wait for the order to finish)"
+            )
+        invoice = session.scalar(select(Invoice).where(Invoice.order_id == order.id))
+        if invoice is None or invoice.status == InvoiceStatus.VOIDED.value:
+            _refuse(f"order {order.id} has no valid invoice to credit")
+        assert invoice is not None
+        credited = session.scalar(
+            select(func.coalesce(func.sum(CreditNote.amount), 0)).where(
+                CreditNote.order_id == order.id
+            )
+        )
+        kept = min(amount_paid(session, order.id), invoice.amount - Decimal(credited or 0))
+        if remedy.amount > kept:
+            _refuse(
+                f"a refund of {remedy.amount} {order.currency} is more than the {kept} "
+                f"{order.currency} order {order.id} still keeps"
+            )
+        capture = session.scalar(
+            select(Payment.reference).where(
+                Payment.order_id == order.id, Payment.kind == PaymentKind.CAPTURE.value
+            )
+        )
+        how = "card refund" if capture is not None else "bank transfer by finance"
+        return order.currency, kept, how, capture
+
+
+def _refuse(reason: str) -> None:
+    raise ApplicationError(reason, type=REMEDY_REFUSED, non_retryable=True)
+
+
+def book_refund(db: Database, remedy: RemedyOrder, reference: str, key: str) -> RemedyOutcome:
+    """A partial credit note for the order's invoice and the refund payment, once per ``key``."""
+
+    def effect(session: Session) -> RemedyOutcome:
+        assert remedy.order_id is not None
+        order = session.get(Order, remedy.order_id)
+        invoice = session.scalar(select(Invoice).where(Invoice.order_id == remedy.order_id))
+        assert order is not None
+        assert invoice is not None
+        now = utcnow()
+        reason = f"complaint #{remedy.complaint_id}: {remedy.reason}"
+        note = CreditNote(
+            **next_voucher(session, CREDIT_NOTE_SERIES, now),
+            invoice_id=invoice.id,
+            order_id=order.id,
+            amount=remedy.amount,
+            reason=reason,
+            issued_at=now,
+        )
+        session.add(note)
+        session.add(
+            Payment(
+                order_id=order.id,
+                kind=PaymentKind.REFUND.value,
+                amount=remedy.amount,
+                currency=order.currency,
+                reference=reference,
+                idempotency_key=key,
+                created_at=now,
+            )
+        )
+        detail = (
+            f"refunded {remedy.amount} {order.currency} ({reference}) with credit note "
+            f"{note.number}"
+        )
+        write_event(session, order.id, EventKind.PAYMENT_REFUNDED, f"{detail}; {reason}")
+        return RemedyOutcome(done=True, detail=detail, currency=order.currency)
+
+    return run_once(db, key, RemedyOutcome, effect)
+
+
+def book_goodwill_credit(db: Database, remedy: RemedyOrder, key: str) -> RemedyOutcome:
+    """A numbered goodwill credit on the customer's account, once per ``key``."""
+
+    def effect(session: Session) -> RemedyOutcome:
+        if remedy.customer_id is None:
+            _refuse("a goodwill credit needs the complaint's customer; link one first")
+        assert remedy.customer_id is not None
+        order = None if remedy.order_id is None else session.get(Order, remedy.order_id)
+        currency = "EUR" if order is None else order.currency
+        now = utcnow()
+        credit = GoodwillCredit(
+            **next_voucher(session, GOODWILL_SERIES, now),
+            customer_id=remedy.customer_id,
+            complaint_id=remedy.complaint_id,
+            amount=remedy.amount,
+            currency=currency,
+            reason=remedy.reason,
+            issued_at=now,
+        )
+        session.add(credit)
+        session.flush()
+        detail = f"goodwill credit {credit.number} of {remedy.amount} {currency}"
+        return RemedyOutcome(done=True, detail=detail, currency=currency)
+
+    return run_once(db, key, RemedyOutcome, effect)
+
+
+def remedy_key(remedy: RemedyOrder) -> str:
+    """The idempotency key of a remedy: the payment provider and the database see it once."""
+    return f"complaint-{remedy.complaint_id}:remedy{remedy.number}:{remedy.kind.value}"
+
+
+# --- reading ------------------------------------------------------------------------
+
+
+def find_case(db: Database, complaint_id: int) -> ComplaintCase | None:
+    """The case of complaint ``complaint_id``, or None."""
+    with db.reading() as session:
+        row = session.get(ComplaintRow, complaint_id)
+        return None if row is None else case_of(row)
