@@ -62,6 +62,13 @@ class Permission(StrEnum):
     run the inventory review."""
     MANAGE_CATALOGUE = "stock.catalogue"
     """Create and change products, warehouses and stock levels; import them from CSV."""
+    HANDLE_COMPLAINTS = "complaints.handle"
+    """Take complaints, work the cases (assign, note, reply, remedies, resolve), keep root
+    causes and improvement actions."""
+    APPROVE_REMEDIES = "complaints.approve"
+    """Approve or refuse remedies above the approval amount (the supervisor's part)."""
+    VIEW_COMPLAINT_ANALYSIS = "complaints.analysis"
+    """The complaint analysis: rates, trends, service levels, remedy cost, satisfaction."""
     MANAGE_USERS = "admin.users"
     """Create, disable and unlock users; reset passwords."""
     MANAGE_API_KEYS = "admin.api_keys"
@@ -88,10 +95,17 @@ PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.VIEW_CUSTOMERS,
             Permission.VIEW_CUSTOMER_FIGURES,
             Permission.EDIT_CUSTOMERS,
+            Permission.HANDLE_COMPLAINTS,
+            Permission.VIEW_COMPLAINT_ANALYSIS,
         }
     ),
     Role.ANALYST: frozenset(
-        {Permission.VIEW_ORDERS, Permission.VIEW_STOCK, Permission.VIEW_CUSTOMER_FIGURES}
+        {
+            Permission.VIEW_ORDERS,
+            Permission.VIEW_STOCK,
+            Permission.VIEW_CUSTOMER_FIGURES,
+            Permission.VIEW_COMPLAINT_ANALYSIS,
+        }
     ),
     Role.WAREHOUSE: frozenset(
         {
@@ -116,7 +130,8 @@ class SystemRole(StrEnum):
     """What a system calling the HTTP API with an API key may do."""
 
     INTAKE = "intake"
-    """Submit orders and read their status (web shop, EDI gateway, phone system)."""
+    """Submit orders and read their status, file complaints (web shop, EDI gateway, phone
+    system, mail gateway, chat system)."""
     READER = "reader"
     """Read orders only (a reporting tool)."""
     CRM = "crm"
@@ -136,12 +151,22 @@ class ApiPermission(StrEnum):
     MANAGE_CATALOGUE = "api.stock.catalogue"
     READ_CUSTOMERS = "api.customers.read"
     MANAGE_CUSTOMERS = "api.customers.manage"
+    FILE_COMPLAINTS = "api.complaints.file"
+    """File complaints, pass on the customer's replies and survey answers; read cases."""
 
 
 SYSTEM_PERMISSIONS: dict[SystemRole, frozenset[ApiPermission]] = {
-    SystemRole.INTAKE: frozenset({ApiPermission.SUBMIT_ORDERS, ApiPermission.READ_ORDERS}),
+    SystemRole.INTAKE: frozenset(
+        {ApiPermission.SUBMIT_ORDERS, ApiPermission.READ_ORDERS, ApiPermission.FILE_COMPLAINTS}
+    ),
     SystemRole.READER: frozenset({ApiPermission.READ_ORDERS}),
-    SystemRole.CRM: frozenset({ApiPermission.READ_CUSTOMERS, ApiPermission.MANAGE_CUSTOMERS}),
+    SystemRole.CRM: frozenset(
+        {
+            ApiPermission.READ_CUSTOMERS,
+            ApiPermission.MANAGE_CUSTOMERS,
+            ApiPermission.FILE_COMPLAINTS,
+        }
+    ),
     SystemRole.WAREHOUSE: frozenset(
         {ApiPermission.READ_STOCK, ApiPermission.OPERATE_STOCK, ApiPermission.MANAGE_CATALOGUE}
     ),

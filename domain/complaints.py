@@ -28,6 +28,7 @@ from domain.business_hours import BusinessCalendar
 from domain.messages import InboundMessage
 from domain.money import Amount
 from domain.notifications import Audience
+from domain.orders import UPDATE_SUFFIX
 from domain.segments import Segment
 
 COMPLAINT_WORKFLOW_TYPE = "ComplaintWorkflow"
@@ -438,13 +439,22 @@ class SurveyAnswer(InboundMessage):
 
 # --- workflow messages and activities -----------------------------------------------
 
-ASSIGN_UPDATE = "assign_complaint"
-NOTE_UPDATE = "add_complaint_note"
-REPLY_UPDATE = "reply_to_customer"
-RECATEGORISE_UPDATE = "recategorise_complaint"
-REMEDY_UPDATE = "propose_remedy"
-DECIDE_REMEDY_UPDATE = "decide_remedy"
-RESOLVE_UPDATE = "resolve_complaint"
+ASSIGN = "assign_complaint"
+NOTE = "add_complaint_note"
+REPLY = "reply_to_customer"
+RECATEGORISE = "recategorise_complaint"
+REMEDY = "propose_remedy"
+DECIDE_REMEDY = "decide_remedy"
+RESOLVE = "resolve_complaint"
+"""Staff actions on a case; each is the update of the same name plus ``_now`` (as for
+orders), answered once the action is recorded."""
+ASSIGN_UPDATE = ASSIGN + UPDATE_SUFFIX
+NOTE_UPDATE = NOTE + UPDATE_SUFFIX
+REPLY_UPDATE = REPLY + UPDATE_SUFFIX
+RECATEGORISE_UPDATE = RECATEGORISE + UPDATE_SUFFIX
+REMEDY_UPDATE = REMEDY + UPDATE_SUFFIX
+DECIDE_REMEDY_UPDATE = DECIDE_REMEDY + UPDATE_SUFFIX
+RESOLVE_UPDATE = RESOLVE + UPDATE_SUFFIX
 CUSTOMER_REPLIED_SIGNAL = "customer_replied"
 SURVEY_ANSWERED_SIGNAL = "survey_answered"
 CASE_QUERY = "complaint"

@@ -897,6 +897,9 @@ class ComplaintRow(Base):
     __table_args__ = (
         UniqueConstraint("channel", "message_id"),
         Index("ix_complaints_status_owner", "status", "owner"),
+        # A complaint number is never used twice (not even after rows are deleted): it is
+        # the case's workflow id and customers quote it in their replies.
+        {"sqlite_autoincrement": True},
     )
 
     id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+from datetime import date, time, timedelta
+from decimal import Decimal
 from enum import StrEnum
 from pathlib import Path
 from typing import Self
@@ -13,6 +15,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import make_url
 from temporalio.service import TLSConfig
 
+from domain.business_hours import BusinessCalendar, parse_weekdays
+from domain.complaints import ComplaintPolicy
 from persistence.keys import KeyRing, KeyRingError, load_or_create_key_file
 from runtime.chaos import ChaosRates
 from runtime.codec_server import load_or_create_token
@@ -70,6 +74,22 @@ class Settings(BaseSettings):
     retention_days: int = Field(default=730, ge=1, le=36500)
     """Days an archived order keeps its address and payment token; the nightly review
     removes them after that (invoices and the archive keep no names anyway)."""
+    complaint_time_zone: str | None = None
+    """IANA time zone of customer service's business hours; unset = the console's."""
+    complaint_working_days: str = "mon-fri"
+    """Days customer service works, e.g. ``mon-fri`` or ``mon-thu,sat``."""
+    complaint_hours: str = Field(default="09:00-17:00", pattern=r"^\d{2}:\d{2}-\d{2}:\d{2}$")
+    """Business hours of those days, ``HH:MM-HH:MM`` local time."""
+    complaint_holidays: str = ""
+    """Dates nobody works, comma-separated ``YYYY-MM-DD``."""
+    complaint_approval_above: Decimal = Field(default=Decimal(50), ge=0)
+    """Remedies worth more than this need a supervisor's approval."""
+    complaint_reopen_days: int = Field(default=14, ge=0, le=365)
+    """A customer writing within this many days of the closing reopens the case."""
+    complaint_survey_delay_hours: int = Field(default=24, ge=0, le=24 * 30)
+    complaint_survey_reminder_days: int = Field(default=3, ge=1, le=60)
+    complaint_survey_close_days: int = Field(default=7, ge=1, le=90)
+    """Days after its sending a survey closes unanswered (after the one reminder)."""
     temporal_ui_url: str | None = None
     """The Temporal Web UI the console links workflows to; unset = the embedded dev
     server's (``http://localhost:8233``), so set it for a cluster."""
@@ -119,6 +139,43 @@ class Settings(BaseSettings):
     codec_ui_origins: str | None = None
     """Comma-separated browser origins allowed to call the codec server (the Web UI's);
     unset = the embedded Web UI, as ``localhost`` and as ``127.0.0.1``."""
+
+    @model_validator(mode="after")
+    def _complaint_policy_readable(self) -> Self:
+        self.complaint_policy()  # a wrong calendar or survey timing fails at start-up
+        return self
+
+    def complaint_policy(self) -> ComplaintPolicy:
+        """How complaint cases are timed: the business calendar, approvals, survey, reopening."""
+        opens, _, closes = self.complaint_hours.partition("-")
+        try:
+            holidays = frozenset(
+                date.fromisoformat(day.strip())
+                for day in self.complaint_holidays.split(",")
+                if day.strip()
+            )
+            calendar = BusinessCalendar(
+                time_zone=self.complaint_time_zone or self.console_time_zone,
+                working_days=parse_weekdays(self.complaint_working_days),
+                opens=time.fromisoformat(opens),
+                closes=time.fromisoformat(closes),
+                holidays=holidays,
+            )
+        except ValueError as wrong:  # pydantic's ValidationError is a ValueError too
+            raise ValueError(f"complaint business calendar: {wrong}") from None
+        if self.complaint_survey_reminder_days >= self.complaint_survey_close_days:
+            raise ValueError(
+                "OMS_COMPLAINT_SURVEY_REMINDER_DAYS must be less than "
+                "OMS_COMPLAINT_SURVEY_CLOSE_DAYS (the reminder goes before the survey closes)"
+            )
+        return ComplaintPolicy(
+            calendar=calendar,
+            approval_above=self.complaint_approval_above,
+            reopen_days=self.complaint_reopen_days,
+            survey_delay=timedelta(hours=self.complaint_survey_delay_hours),
+            survey_reminder_after=timedelta(days=self.complaint_survey_reminder_days),
+            survey_closes_after=timedelta(days=self.complaint_survey_close_days),
+        )
 
     @field_validator("console_time_zone")
     @classmethod

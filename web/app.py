@@ -35,6 +35,8 @@ from . import (
     campaigns,
     catalogue,
     catalogue_api,
+    complaints,
+    complaints_api,
     customers,
     customers_api,
     entry,
@@ -144,6 +146,7 @@ def create_app(settings: Settings, db: Database, temporal: Client | None = None)
     app.include_router(orders.router, include_in_schema=False)
     app.include_router(replenishment.router, include_in_schema=False)
     app.include_router(campaigns.router, include_in_schema=False)  # before /customers/{id}
+    app.include_router(complaints.router, include_in_schema=False)
     app.include_router(customers.router, include_in_schema=False)
     app.include_router(catalogue.router, include_in_schema=False)  # before /stock/{...}
     app.include_router(stock.router, include_in_schema=False)
@@ -152,6 +155,7 @@ def create_app(settings: Settings, db: Database, temporal: Client | None = None)
     app.include_router(stock_api.router)
     app.include_router(catalogue_api.router)
     app.include_router(customers_api.router)
+    app.include_router(complaints_api.router)
     return app
 
 

@@ -4,6 +4,14 @@ from __future__ import annotations
 
 from domain.access import Permission, Role, SystemRole
 from domain.care import CareKind
+from domain.complaints import (
+    ComplaintCategory,
+    ComplaintChannel,
+    ComplaintEventKind,
+    ComplaintPriority,
+    ComplaintStatus,
+    RemedyKind,
+)
 from domain.inventory import StockReason, StocktakeStatus
 from domain.orders import EventKind, OrderStatus
 from domain.replenishment import ProposalMethod, ProposalStatus
@@ -40,6 +48,9 @@ PERMISSION_LABELS = {
     Permission.APPROVE_STOCK: N_("See count variances, approve big ones"),
     Permission.REPLENISH: N_("Approve replenishment proposals, receive their deliveries"),
     Permission.MANAGE_CATALOGUE: N_("Keep the catalogue: products, warehouses, stock levels"),
+    Permission.HANDLE_COMPLAINTS: N_("Take complaints and work the cases"),
+    Permission.APPROVE_REMEDIES: N_("Approve remedies above the approval amount"),
+    Permission.VIEW_COMPLAINT_ANALYSIS: N_("See the complaint analysis"),
     Permission.MANAGE_USERS: N_("Manage users"),
     Permission.MANAGE_API_KEYS: N_("Manage API keys for systems"),
 }
@@ -312,4 +323,55 @@ CARE_LABELS = {
     CareKind.OVERDUE: N_("Overdue"),
     CareKind.THANK_YOU: N_("Thank-you call"),
     CareKind.COMPLAINT_FOLLOW_UP: N_("Complaint follow-up"),
+}
+
+COMPLAINT_LABELS: dict[str, str] = {
+    ComplaintCategory.LATE_DELIVERY: N_("Late delivery"),
+    ComplaintCategory.DAMAGED: N_("Damaged"),
+    ComplaintCategory.WRONG_OR_MISSING_ITEM: N_("Wrong or missing item"),
+    ComplaintCategory.BILLING: N_("Billing"),
+    ComplaintCategory.SERVICE: N_("Service"),
+    ComplaintCategory.OTHER: N_("Other"),
+    ComplaintPriority.LOW: N_("low"),
+    ComplaintPriority.NORMAL: N_("normal"),
+    ComplaintPriority.HIGH: N_("high"),
+    ComplaintPriority.URGENT: N_("urgent"),
+    ComplaintStatus.NEW: N_("new"),
+    ComplaintStatus.IN_PROGRESS: N_("in progress"),
+    ComplaintStatus.WAITING_FOR_CUSTOMER: N_("waiting for the customer"),
+    ComplaintStatus.RESOLVED: N_("resolved"),
+    ComplaintStatus.CLOSED: N_("closed"),
+    ComplaintChannel.PHONE: N_("phone"),
+    ComplaintChannel.CHAT: N_("chat"),
+    ComplaintChannel.EMAIL: N_("e-mail"),
+    ComplaintChannel.WEB: N_("web shop"),
+    RemedyKind.REFUND: N_("Refund"),
+    RemedyKind.GOODWILL_CREDIT: N_("Goodwill credit"),
+}
+"""Categories, priorities, statuses, channels and remedies of complaints (their values
+differ, so one table serves them all)."""
+
+COMPLAINT_EVENT_LABELS = {
+    ComplaintEventKind.RECEIVED: N_("received"),
+    ComplaintEventKind.DUPLICATE: N_("duplicate"),
+    ComplaintEventKind.ASSIGNED: N_("assigned"),
+    ComplaintEventKind.NOTE: N_("note"),
+    ComplaintEventKind.REPLY: N_("reply sent"),
+    ComplaintEventKind.CUSTOMER_REPLIED: N_("the customer wrote"),
+    ComplaintEventKind.RECATEGORISED: N_("category corrected"),
+    ComplaintEventKind.SLA_BREACHED: N_("service level missed"),
+    ComplaintEventKind.ESCALATED: N_("escalated"),
+    ComplaintEventKind.REMEDY_PROPOSED: N_("remedy proposed"),
+    ComplaintEventKind.REMEDY_APPROVED: N_("remedy approved"),
+    ComplaintEventKind.REMEDY_REFUSED: N_("remedy refused"),
+    ComplaintEventKind.REMEDY_DONE: N_("remedy carried out"),
+    ComplaintEventKind.REMEDY_FAILED: N_("remedy not carried out"),
+    ComplaintEventKind.RESOLVED: N_("resolved"),
+    ComplaintEventKind.SURVEY_SENT: N_("survey sent"),
+    ComplaintEventKind.SURVEY_REMINDED: N_("survey reminder sent"),
+    ComplaintEventKind.SURVEY_ANSWERED: N_("survey answered"),
+    ComplaintEventKind.SURVEY_EXPIRED: N_("survey closed unanswered"),
+    ComplaintEventKind.CLOSED: N_("closed"),
+    ComplaintEventKind.REOPENED: N_("reopened"),
+    ComplaintEventKind.MESSAGE_IGNORED: N_("message ignored"),
 }

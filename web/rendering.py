@@ -22,6 +22,8 @@ from .labels import (
     CARE_LABELS,
     CATALOGUE_FIELD_LABELS,
     CATALOGUE_KIND_LABELS,
+    COMPLAINT_EVENT_LABELS,
+    COMPLAINT_LABELS,
     CUSTOMER_FIELD_LABELS,
     EVENT_LABELS,
     METHOD_LABELS,
@@ -93,6 +95,8 @@ def templates(locale: Locale) -> Environment:
     environment.globals["customer_field_labels"] = CUSTOMER_FIELD_LABELS
     environment.globals["segment_labels"] = SEGMENT_LABELS
     environment.globals["care_labels"] = CARE_LABELS
+    environment.globals["complaint_labels"] = COMPLAINT_LABELS
+    environment.globals["complaint_event_labels"] = COMPLAINT_EVENT_LABELS
     environment.globals["locales"] = list(Locale)
     return environment
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from datetime import timedelta
 from decimal import Decimal
 
 from sqlalchemy import func, select
@@ -50,6 +51,7 @@ from persistence.models import (
     Invoice,
     Order,
     Payment,
+    RootCause,
     Shipment,
     StaffUser,
 )
@@ -67,19 +69,20 @@ class ComplaintRefusedError(ValueError):
     """A complaint that cannot be filed as sent; the message names the field and value."""
 
 
-def file_complaint(db: Database, intake: ComplaintIntake) -> Intake:
+def file_complaint(db: Database, intake: ComplaintIntake, reopen_days: int = 14) -> Intake:
     """Record a complaint and its first event; the case its workflow starts with.
 
     The same message id from the same channel is one complaint (``duplicate``); an
-    e-mail whose subject names an earlier case (``complaint #12``) of the same sender
-    is the customer writing about that case (``reopen``), not a new complaint.
+    e-mail whose subject names an earlier case (``complaint #12``) of the same sender,
+    open or closed less than ``reopen_days`` ago, is the customer writing about that case
+    (``reopen``), not a new complaint.
     """
     try:
         with db.transaction() as session:
             if (earlier := _same_message(session, intake)) is not None:
                 return Intake(case=case_of(earlier), duplicate=True)
             customer_id, order = _parties(session, intake)
-            if (written := _written_about(session, intake, customer_id)) is not None:
+            if (written := _written_about(session, intake, customer_id, reopen_days)) is not None:
                 return Intake(case=case_of(written), reopen=True)
             facts = None if order is None else _order_facts(session, order)
             suggested = suggest_category(facts)
@@ -207,15 +210,18 @@ def _bare_address(address: str) -> str:
 
 
 def _written_about(
-    session: Session, intake: ComplaintIntake, customer_id: str | None
+    session: Session, intake: ComplaintIntake, customer_id: str | None, reopen_days: int
 ) -> ComplaintRow | None:
-    """The earlier case an e-mail answers (its subject names it), if it is the sender's."""
+    """The earlier case a message answers (its subject names it), if it is the sender's and
+    can still be reopened."""
     found = CASE_REFERENCE.search(intake.subject)
     if found is None or customer_id is None:
         return None
     earlier = session.get(ComplaintRow, int(found.group(1)))
     if earlier is None or earlier.customer_id != customer_id:
         return None
+    if earlier.closed_at is not None and earlier.closed_at < utcnow() - timedelta(days=reopen_days):
+        return None  # too late to reopen: a new complaint
     return earlier
 
 
@@ -512,3 +518,18 @@ def find_case(db: Database, complaint_id: int) -> ComplaintCase | None:
     with db.reading() as session:
         row = session.get(ComplaintRow, complaint_id)
         return None if row is None else case_of(row)
+
+
+ROOT_CAUSE_CODE = re.compile(r"[a-z][a-z0-9_]{1,63}")
+
+
+def add_root_cause(db: Database, code: str, label: str) -> None:
+    """Extend the list of root causes (a code already there gets the new label, active)."""
+    if not ROOT_CAUSE_CODE.fullmatch(code):
+        raise ComplaintRefusedError(
+            f"code: {code!r} is not a code (lower-case letters, digits and _, 2 to 64)"
+        )
+    if not label.strip() or len(label) > 200:
+        raise ComplaintRefusedError("label: 1 to 200 characters")
+    with db.transaction() as session:
+        session.merge(RootCause(code=code, label=label.strip(), active=True))

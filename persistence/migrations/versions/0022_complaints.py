@@ -87,6 +87,7 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_complaints")),
         sa.UniqueConstraint("channel", "message_id", name=op.f("uq_complaints_channel")),
+        sqlite_autoincrement=True,
     )
     with op.batch_alter_table("complaints", schema=None) as batch_op:
         batch_op.create_index(

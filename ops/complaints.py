@@ -1,0 +1,186 @@
+"""Filing complaints from any channel and opening their cases; ``oms complaints …``.
+
+:func:`file_and_open` is the one way in for the console, the HTTP API and the command
+line: the complaint is recorded (once per gateway message id), then its
+``ComplaintWorkflow`` is started. A repeat of the same message starts it again if an
+earlier attempt recorded the complaint but could not reach Temporal (the start is
+idempotent), so a gateway's retry heals that gap. A message about an earlier case is
+delivered to that case as the customer's reply (it reopens a resolved or closed one).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import email
+import email.policy
+import json
+from dataclasses import dataclass
+from email.message import EmailMessage
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from pydantic import ValidationError
+from temporalio.client import Client
+from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
+from temporalio.exceptions import WorkflowAlreadyStartedError
+from temporalio.service import RPCError
+
+from domain.complaints import (
+    COMPLAINT_WORKFLOW_TYPE,
+    CUSTOMER_REPLIED_SIGNAL,
+    ComplaintChannel,
+    ComplaintIntake,
+    ComplaintPolicy,
+    ComplaintStart,
+    CustomerMessage,
+    Intake,
+    complaint_workflow_id,
+)
+from domain.messages import describe_validation_error
+from domain.orders import TASK_QUEUE
+from domain.visibility import complaint_search_attributes
+from persistence.database import Database
+from persistence.migrate import upgrade
+from persistence.transactions.complaints import ComplaintRefusedError, file_complaint
+from runtime.settings import Settings
+from runtime.temporal import connect
+from runtime.workers import open_database
+
+from ._console import JsonOption, console, fail
+
+MAX_EML_BYTES = 25 * 1024 * 1024
+"""The largest ``.eml`` file read (mail servers commonly refuse bigger messages)."""
+
+
+class EmlError(ValueError):
+    """An ``.eml`` file that cannot be read as a complaint; the message says why."""
+
+
+async def file_and_open(
+    client: Client, db: Database, intake: ComplaintIntake, policy: ComplaintPolicy
+) -> Intake:
+    """Record the complaint and start its case, or hand a reply to the case it answers.
+
+    Raises :class:`ComplaintRefusedError` (nothing recorded) when it names a customer,
+    order or parcel that does not exist.
+    """
+    filed = await db.run(file_complaint, db, intake, policy.reopen_days)
+    workflow_id = complaint_workflow_id(filed.case.id)
+    if filed.reopen:
+        await client.get_workflow_handle(workflow_id).signal(
+            CUSTOMER_REPLIED_SIGNAL,
+            CustomerMessage(text=intake.description, message_id=intake.message_id),
+        )
+        return filed
+    # The case ran and ended already: the repeat changes nothing.
+    with contextlib.suppress(WorkflowAlreadyStartedError):
+        await client.start_workflow(
+            COMPLAINT_WORKFLOW_TYPE,
+            ComplaintStart(case=filed.case, policy=policy),
+            id=workflow_id,
+            task_queue=TASK_QUEUE,
+            id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+            search_attributes=complaint_search_attributes(filed.case),
+            static_summary=(
+                f"Complaint #{filed.case.id} via {intake.channel.value}: "
+                f"{filed.case.category.value} ({filed.case.priority.value})"
+            ),
+        )
+    return filed
+
+
+def read_eml(path: Path) -> ComplaintIntake:
+    """A complaint from a standard ``.eml`` file (RFC 5322): sender, subject, message id,
+    the plain-text body, and references to its attachments (kept in the file, not copied).
+    """
+    try:
+        if path.stat().st_size > MAX_EML_BYTES:
+            raise EmlError(f"{path}: larger than {MAX_EML_BYTES // (1024 * 1024)} MiB")
+        raw = path.read_bytes()
+    except OSError as error:
+        raise EmlError(f"{path}: cannot read: {error.strerror}") from error
+    message = email.message_from_bytes(raw, policy=email.policy.default)
+    assert isinstance(message, EmailMessage)
+    sender = str(message.get("From", "")).strip()
+    if not sender:
+        raise EmlError(f"{path}: no From header: not an e-mail message")
+    body = message.get_body(preferencelist=("plain", "html"))
+    text = "" if body is None else str(body.get_content()).strip()
+    attachments = [
+        f"{path.resolve().as_uri()}#{part.get_filename() or f'part-{number}'}"
+        for number, part in enumerate(message.iter_attachments(), start=1)
+    ]
+    fields = {
+        "channel": ComplaintChannel.EMAIL,
+        "from_address": sender,
+        "subject": str(message.get("Subject", "")).strip() or "(no subject)",
+        "description": text or "(no text)",
+        "message_id": str(message.get("Message-ID", "")).strip(),
+        "attachments": attachments,
+    }
+    try:
+        return ComplaintIntake.model_validate(fields)
+    except ValidationError as error:
+        problems = "; ".join(describe_validation_error(error))
+        raise EmlError(f"{path}: {problems}") from error
+
+
+complaints_app = typer.Typer(help="Complaints: import e-mails.", no_args_is_help=True)
+
+
+@dataclass(frozen=True)
+class Imported:
+    """What became of one ``.eml`` file."""
+
+    file: str
+    complaint_id: int | None
+    outcome: str
+
+
+@complaints_app.command("import-eml")
+def import_eml(
+    files: Annotated[list[Path], typer.Argument(help="E-mail files (.eml) to file as complaints.")],
+    as_json: JsonOption = False,
+) -> None:
+    """File each e-mail as a complaint (a message imported twice is filed once; a reply
+    naming a case goes to that case). Exits 1 if any file could not be filed."""
+
+    async def run() -> list[Imported]:
+        settings = Settings()
+        settings.prepare_data_dir()
+        await asyncio.to_thread(upgrade, settings.resolved_database_url)
+        client = await connect(settings)
+        policy = settings.complaint_policy()
+        done = []
+        async with open_database(settings) as db:
+            for path in files:
+                try:
+                    filed = await file_and_open(client, db, read_eml(path), policy)
+                except (EmlError, ComplaintRefusedError) as wrong:
+                    done.append(Imported(str(path), None, f"refused: {wrong}"))
+                    continue
+                except RPCError as error:
+                    done.append(Imported(str(path), None, f"Temporal said: {error.message}"))
+                    continue
+                outcome = (
+                    "duplicate"
+                    if filed.duplicate
+                    else "reply to the case"
+                    if filed.reopen
+                    else "filed"
+                )
+                done.append(Imported(str(path), filed.case.id, outcome))
+        return done
+
+    done = asyncio.run(run())
+    if as_json:
+        print(json.dumps([item.__dict__ for item in done], indent=2))
+    else:
+        for item in done:
+            case = f"complaint #{item.complaint_id}" if item.complaint_id else "-"
+            console.print(f"{item.file}: {case} {item.outcome}")
+    if any(item.complaint_id is None for item in done):
+        raise fail(f"{sum(item.complaint_id is None for item in done)} file(s) not filed")

@@ -1,0 +1,150 @@
+"""Read models of complaints for the console: the work list and one case with its history."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+
+from pydantic import BaseModel
+from sqlalchemy import func, select
+
+from domain.complaints import OPEN_STATUSES, ComplaintCase
+from persistence.database import Database
+from persistence.models import ComplaintEventRow, ComplaintRow, RootCause
+
+from .transactions.complaints import case_of
+
+
+class ComplaintLine(BaseModel):
+    """One complaint in a list."""
+
+    case: ComplaintCase
+    subject: str
+    next_due: datetime | None
+    """The earliest running service-level deadline."""
+
+
+class ComplaintEntry(BaseModel):
+    """One entry of a case's history."""
+
+    at: datetime
+    kind: str
+    actor: str
+    detail: str
+    amount: Decimal | None
+
+
+class ComplaintDetail(BaseModel):
+    """One case as customer service works it."""
+
+    case: ComplaintCase
+    subject: str
+    description: str
+    from_address: str
+    attachments: list[str]
+    taken_by: str
+    suggested_category: str
+    root_cause: str | None
+    survey_comment: str
+    history: list[ComplaintEntry]
+
+
+LIST_LIMIT = 200
+
+
+def complaint_list(
+    db: Database, *, which: str = "open", owner: str | None = None, customer_id: str | None = None
+) -> list[ComplaintLine]:
+    """Complaints newest first: ``open``, ``breached`` (open and late) or ``all``; only
+    ``owner``'s (``"-"``: the team queue) or one customer's when asked."""
+    statement = select(ComplaintRow).order_by(ComplaintRow.id.desc()).limit(LIST_LIMIT)
+    if which in ("open", "breached"):
+        statement = statement.where(ComplaintRow.status.in_([s.value for s in OPEN_STATUSES]))
+    if which == "breached":
+        statement = statement.where(ComplaintRow.sla_breached.is_(True))
+    if owner == "-":
+        statement = statement.where(ComplaintRow.owner.is_(None))
+    elif owner:
+        statement = statement.where(ComplaintRow.owner == owner)
+    if customer_id:
+        statement = statement.where(ComplaintRow.customer_id == customer_id)
+    with db.reading() as session:
+        lines = []
+        for row in session.scalars(statement):
+            case = case_of(row)
+            due = [clock.due_at for clock in case.clocks if clock.due_at is not None]
+            lines.append(
+                ComplaintLine(case=case, subject=row.subject, next_due=min(due) if due else None)
+            )
+        return lines
+
+
+def complaint_counts(db: Database, owner: str | None) -> dict[str, int]:
+    """How many complaints are open, breached, in the team queue, and ``owner``'s."""
+    open_values = [s.value for s in OPEN_STATUSES]
+    with db.reading() as session:
+
+        def count(*conditions: object) -> int:
+            return int(
+                session.scalar(
+                    select(func.count())
+                    .select_from(ComplaintRow)
+                    .where(ComplaintRow.status.in_(open_values), *conditions)  # type: ignore[arg-type]
+                )
+                or 0
+            )
+
+        return {
+            "open": count(),
+            "breached": count(ComplaintRow.sla_breached.is_(True)),
+            "team": count(ComplaintRow.owner.is_(None)),
+            "mine": count(ComplaintRow.owner == owner) if owner else 0,
+        }
+
+
+def complaint_detail(db: Database, complaint_id: int) -> ComplaintDetail | None:
+    """One case with its history, or None."""
+    with db.reading() as session:
+        row = session.get(ComplaintRow, complaint_id)
+        if row is None:
+            return None
+        history = [
+            ComplaintEntry(
+                at=event.at,
+                kind=event.kind,
+                actor=event.actor,
+                detail=event.detail,
+                amount=event.amount,
+            )
+            for event in session.scalars(
+                select(ComplaintEventRow)
+                .where(ComplaintEventRow.complaint_id == complaint_id)
+                .order_by(ComplaintEventRow.id)
+            )
+        ]
+        return ComplaintDetail(
+            case=case_of(row),
+            subject=row.subject,
+            description=row.description,
+            from_address=row.from_address,
+            attachments=list(row.attachments),
+            taken_by=row.taken_by,
+            suggested_category=row.suggested_category,
+            root_cause=row.root_cause,
+            survey_comment=row.survey_comment,
+            history=history,
+        )
+
+
+def root_causes(db: Database, *, active_only: bool = True) -> list[tuple[str, str]]:
+    """The root causes complaints close with: (code, label), by label."""
+    statement = select(RootCause.code, RootCause.label).order_by(RootCause.label)
+    if active_only:
+        statement = statement.where(RootCause.active.is_(True))
+    with db.reading() as session:
+        return [(code, label) for code, label in session.execute(statement)]
+
+
+def customer_complaints(db: Database, customer_id: str) -> list[ComplaintLine]:
+    """A customer's complaints, newest first (the customer view shows them)."""
+    return complaint_list(db, which="all", customer_id=customer_id)

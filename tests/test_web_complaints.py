@@ -1,0 +1,237 @@
+"""Complaints from the outside (issue 18): the web shop, the mail gateway and a chat
+system file them over the API with their keys; customer service takes a phone complaint
+in the console, answers it and puts it right with a partial refund a supervisor approves;
+the case is found in Temporal by its search attributes and the order's money balances."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from decimal import Decimal
+
+import httpx2
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import select, text
+from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Worker
+
+from activities import ComplaintActivities, CustomerActivities, NotificationActivities
+from domain.access import Role, SystemRole
+from domain.complaints import ComplaintStatus, complaint_workflow_id
+from domain.orders import TASK_QUEUE
+from domain.visibility import CATEGORY, COMPLAINT_ID, COMPLAINT_STATUS, CUSTOMER_ID, PRIORITY
+from integrations.simulated_payment import SimulatedPaymentGateway
+from persistence.database import Database
+from persistence.invariants import check_database
+from persistence.models import ComplaintEventRow, ComplaintRow, CreditNote, Payment
+from persistence.transactions import accounts, api_keys
+from persistence.transactions.complaints import find_case
+from runtime.settings import Settings
+from tests.test_complaints import RecordingNotifier, completed_prepaid_order
+from tests.test_web_actions import log_in, post
+from tests.test_web_admin import PASSWORD
+from tests.workflow_fakes import STEP_THREADS
+from web.app import create_app
+from workflows.care import CareTaskWorkflow
+from workflows.complaint import ComplaintWorkflow
+
+
+@asynccontextmanager
+async def complaint_worker(env: WorkflowEnvironment, db: Database) -> AsyncIterator[None]:
+    """A worker for complaint cases on the task queue the console and API start them on."""
+    steps = ComplaintActivities(db, SimulatedPaymentGateway(), RecordingNotifier())
+    care = CustomerActivities(db)
+    async with Worker(
+        env.client,
+        task_queue=TASK_QUEUE,
+        workflows=[ComplaintWorkflow, CareTaskWorkflow],
+        activities=[
+            steps.record_complaint_event,
+            steps.assign_complaint_owner,
+            steps.send_complaint_message,
+            steps.carry_out_remedy,
+            steps.follow_up_complaint,
+            care.reassign_care_task,
+            care.record_care_task_done,
+            NotificationActivities(db, RecordingNotifier()).notify,
+        ],
+        activity_executor=STEP_THREADS,
+    ):
+        yield
+
+
+def number_complaints_from(db: Database, first: int) -> None:
+    """Make the next complaint number ``first``: the tests' databases (emptied for each test,
+    and two of them) share one Temporal server, where ``complaint-<n>`` must be new."""
+    with db.transaction() as session:
+        if session.get_bind().dialect.name == "postgresql":
+            session.execute(text("select setval('complaints_id_seq', :n, false)"), {"n": first})
+        else:
+            session.execute(text("delete from sqlite_sequence where name = 'complaints'"))
+            session.execute(
+                text("insert into sqlite_sequence (name, seq) values ('complaints', :n)"),
+                {"n": first - 1},
+            )
+
+
+@pytest.fixture
+def console(db: Database, database_url: str, dev_server: WorkflowEnvironment) -> TestClient:
+    number_complaints_from(db, uuid.uuid4().int % 10**9 + 1)
+    accounts.create_user(db, "mia.chen", PASSWORD, Role.CUSTOMER_SERVICE, actor="test")
+    accounts.create_user(db, "sam.lead", PASSWORD, Role.ADMIN, actor="test")
+    settings = Settings(database_url=database_url, complaint_approval_above=Decimal(25))
+    app = create_app(settings, db, dev_server.client)
+    return TestClient(app, follow_redirects=False)
+
+
+async def settled(db: Database, complaint_id: int, kind: str) -> None:
+    """Wait until the case has recorded an event of ``kind``."""
+    for _ in range(200):
+        with db.reading() as session:
+            if session.scalar(
+                select(ComplaintEventRow.id).where(
+                    ComplaintEventRow.complaint_id == complaint_id, ComplaintEventRow.kind == kind
+                )
+            ):
+                return
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"complaint {complaint_id} recorded no {kind}")
+
+
+async def test_systems_file_complaints_over_the_api_once_per_message(
+    dev_server: WorkflowEnvironment, db: Database, console: TestClient
+) -> None:
+    shop = api_keys.create_api_key(db, "shop", SystemRole.INTAKE, actor="t").key
+    wms = api_keys.create_api_key(db, "wms", SystemRole.WAREHOUSE, actor="t").key
+    message_id = f"shop-{uuid.uuid4()}"
+    complaint = {
+        "channel": "web",
+        "customer_id": "CUST-JANE",
+        "category": "damaged",
+        "subject": "Broken lamp",
+        "description": "The lamp arrived in pieces.",
+        "message_id": message_id,
+    }
+    async with complaint_worker(dev_server, db):
+
+        async def call(key: str, path: str, body: dict[str, str]) -> httpx2.Response:
+            return await asyncio.to_thread(
+                console.post, path, json=body, headers={"Authorization": f"Bearer {key}"}
+            )
+
+        refused = await call(wms, "/api/v1/complaints", complaint)
+        assert refused.status_code == 403
+        first = await call(shop, "/api/v1/complaints", complaint)
+        assert first.status_code == 201, first.text
+        again = await call(shop, "/api/v1/complaints", complaint)
+        assert again.status_code == 200
+        assert again.json()["complaint_id"] == first.json()["complaint_id"]
+        assert again.json()["duplicate"] is True
+        complaint_id = first.json()["complaint_id"]
+        await settled(db, complaint_id, "assigned")
+        handle = dev_server.client.get_workflow_handle(complaint_workflow_id(complaint_id))
+        attributes = (await handle.describe()).typed_search_attributes
+        assert attributes.get(COMPLAINT_ID) == str(complaint_id)
+        assert (attributes.get(CUSTOMER_ID), attributes.get(CATEGORY)) == ("CUST-JANE", "damaged")
+        assert attributes.get(PRIORITY) == "high"
+        assert attributes.get(COMPLAINT_STATUS) == "new"
+
+        mail = {
+            "channel": "email",
+            "from_address": "Jane Doe <jane@example.org>",
+            "subject": f"Re: [Complaint #{complaint_id}] Our reply",
+            "description": "Any news?",
+            "message_id": f"<{uuid.uuid4()}@example.org>",
+        }
+        reply = await call(shop, "/api/v1/complaints", mail)
+        assert reply.status_code == 200
+        assert (reply.json()["reply_to_case"], reply.json()["complaint_id"]) == (True, complaint_id)
+        await settled(db, complaint_id, "customer_replied")
+
+        chat = await call(
+            shop, f"/api/v1/complaints/{complaint_id}/messages", {"text": "Hello from chat"}
+        )
+        assert chat.status_code == 202
+        unknown = await call(
+            shop, "/api/v1/complaints", {**complaint, "customer_id": "NOPE", "message_id": "m-2"}
+        )
+        assert unknown.status_code == 409
+        assert unknown.json()["detail"] == "customer_id: no customer 'NOPE'"
+        read = await asyncio.to_thread(
+            console.get,
+            f"/api/v1/complaints/{complaint_id}",
+            headers={"Authorization": f"Bearer {shop}"},
+        )
+        assert read.json()["status"] == "new"
+        await handle.terminate("test over")
+    with db.reading() as session:
+        assert len(session.scalars(select(ComplaintRow)).all()) == 1
+
+
+async def test_customer_service_takes_a_phone_complaint_and_refunds_part_with_approval(
+    dev_server: WorkflowEnvironment, db: Database, console: TestClient
+) -> None:
+    await completed_prepaid_order(db)  # Jane's order T-1: 59.70 EUR, captured and invoiced
+    async with complaint_worker(dev_server, db):
+        token = await asyncio.to_thread(log_in, console, "mia.chen")
+        filed = await post(
+            console,
+            "/complaints/new",
+            {
+                "csrf_token": token,
+                "channel": "phone",
+                "order_id": "T-1",
+                "subject": "Two widgets scratched",
+                "description": "Customer called: two of three widgets are scratched.",
+                "category": "damaged",
+            },
+        )
+        assert filed.status_code == 303, filed.text
+        page_path = filed.headers["location"].split("?")[0]
+        complaint_id = int(page_path.rsplit("/", 1)[1])
+        await settled(db, complaint_id, "assigned")
+        page = await asyncio.to_thread(console.get, page_path)
+        assert "Two widgets scratched" in page.text
+        assert "mia.chen" in page.text
+
+        steps: list[tuple[str, dict[str, str]]] = [
+            ("reply", {"text": "Sorry! We will refund the two widgets."}),
+            ("remedy", {"kind": "refund", "amount": "39.80", "reason": "two widgets scratched"}),
+        ]
+        for action, form in steps:
+            answer = await post(console, f"{page_path}/{action}", {"csrf_token": token, **form})
+            assert answer.status_code == 303, answer.text
+        case = await db.run(find_case, db, complaint_id)
+        assert case is not None
+        assert [r.status for r in case.remedies] == ["awaiting approval"]  # above 25.00
+        console.cookies.clear()
+        lead = await asyncio.to_thread(log_in, console, "sam.lead")
+        approved = await post(
+            console,
+            f"{page_path}/decide",
+            {"csrf_token": lead, "number": "1", "approve": "yes", "reason": "fair"},
+        )
+        assert approved.status_code == 303, approved.text
+        console.cookies.clear()
+        token = await asyncio.to_thread(log_in, console, "mia.chen")
+        resolved = await post(
+            console,
+            f"{page_path}/resolve",
+            {"csrf_token": token, "summary": "Refunded two widgets", "root_cause": "packing_error"},
+        )
+        assert resolved.status_code == 303, resolved.text
+        case = await db.run(find_case, db, complaint_id)
+        assert case is not None
+        assert case.status is ComplaintStatus.RESOLVED
+        assert case.remedy_cost == Decimal("39.80")
+        await dev_server.client.get_workflow_handle(complaint_workflow_id(complaint_id)).terminate(
+            "test over"
+        )
+    with db.reading() as session:
+        assert session.scalars(select(CreditNote.amount)).all() == [Decimal("39.80")]
+        refunds = select(Payment.amount).where(Payment.kind == "refund")
+        assert session.scalars(refunds).all() == [Decimal("39.80")]
+        assert check_database(session) == []

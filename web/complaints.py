@@ -1,0 +1,206 @@
+"""Complaints in the console (role ``customer_service``): the work list, a phone or chat
+complaint taken down, and one case worked: assigned, noted, answered (optionally waiting
+for the customer), recategorised, put right by a remedy (a supervisor approves the large
+ones), resolved with its root cause. Every action is an update on the case's workflow."""
+
+from __future__ import annotations
+
+import functools
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import RedirectResponse
+from pydantic import BaseModel, ValidationError
+from starlette.datastructures import FormData
+from starlette.responses import Response
+from temporalio.service import RPCError
+
+from domain.access import Permission, Role
+from domain.complaints import (
+    ASSIGN,
+    DECIDE_REMEDY,
+    NOTE,
+    RECATEGORISE,
+    REMEDY,
+    REPLY,
+    RESOLVE,
+    Assignment,
+    CaseNote,
+    CaseReply,
+    ComplaintCategory,
+    ComplaintChannel,
+    ComplaintIntake,
+    ComplaintStatus,
+    Recategorisation,
+    RemedyDecision,
+    RemedyKind,
+    RemedyRequest,
+    Resolution,
+    complaint_workflow_id,
+)
+from ops.complaints import file_and_open
+from ops.staff import StaffAction
+from persistence.complaint_views import (
+    complaint_counts,
+    complaint_detail,
+    complaint_list,
+    root_causes,
+)
+from persistence.transactions import accounts
+from persistence.transactions.complaints import ComplaintRefusedError
+
+from .rendering import render
+from .security import FormChecked, RowNumber, Staff, database, requires, settings_of, temporal
+from .stock import act_on_workflow, reasons_of, refusal_page
+
+router = APIRouter(prefix="/complaints")
+
+Handler = Annotated[Staff, Depends(requires(Permission.HANDLE_COMPLAINTS))]
+LISTS = ("open", "mine", "team", "breached", "all")
+TAKEN_BY_STAFF = (ComplaintChannel.PHONE, ComplaintChannel.CHAT)
+
+
+@router.get("")
+async def complaints_page(request: Request, user: Handler, list: str = "open") -> Response:
+    """The work list: open complaints, mine, the team queue, the breached, or all."""
+    which = list if list in LISTS else "open"
+    owner = {"mine": user.account.username, "team": "-"}.get(which)
+    db = database(request)
+    rows = await db.run(
+        functools.partial(
+            complaint_list, db, which="open" if which in ("mine", "team") else which, owner=owner
+        )
+    )
+    counts = await db.run(complaint_counts, db, user.account.username)
+    return render(
+        "complaints.html", user.account.locale, user=user, rows=rows, which=which, counts=counts
+    )
+
+
+@router.get("/new")
+async def new_complaint_page(request: Request, user: Handler) -> Response:
+    """The form for a complaint taken by phone or chat."""
+    return _new_form(user, {}, None)
+
+
+def _new_form(
+    user: Staff, values: dict[str, str], problem: str | None, status: int = 200
+) -> Response:
+    return render(
+        "complaint_new.html",
+        user.account.locale,
+        status,
+        user=user,
+        values=values,
+        problem=problem,
+        channels=TAKEN_BY_STAFF,
+        categories=list(ComplaintCategory),
+    )
+
+
+@router.post("/new")
+async def take_complaint(request: Request, user: Handler, _form: FormChecked) -> Response:
+    """File the complaint (taken by the logged-in user) and open its case."""
+    values = _values(await request.form())
+    fields: dict[str, Any] = {name: value for name, value in values.items() if value}
+    fields["taken_by"] = user.account.username
+    try:
+        intake = ComplaintIntake.model_validate(fields)
+        if intake.channel not in TAKEN_BY_STAFF:
+            raise ValueError("channel: phone or chat")
+    except ValidationError as invalid:
+        return _new_form(user, values, reasons_of(invalid), 422)
+    except ValueError as wrong:
+        return _new_form(user, values, str(wrong), 422)
+    db = database(request)
+    try:
+        filed = await file_and_open(
+            await temporal(request), db, intake, settings_of(request).complaint_policy()
+        )
+    except ComplaintRefusedError as refused:
+        return _new_form(user, values, str(refused), 409)
+    except RPCError as error:
+        return _new_form(user, values, f"Temporal said: {error.message}", 503)
+    return RedirectResponse(f"/complaints/{filed.case.id}?done=filed", status_code=303)
+
+
+@router.get("/{complaint_id}")
+async def complaint_page(request: Request, complaint_id: RowNumber, user: Handler) -> Response:
+    """One case: what the customer said, the clocks, remedies, history and the actions."""
+    db = database(request)
+    detail = await db.run(complaint_detail, db, complaint_id)
+    if detail is None:
+        return render(
+            "problem.html",
+            user.account.locale,
+            404,
+            status=404,
+            reason=f"no complaint {complaint_id}",
+            back="/complaints",
+        )
+    staff = await db.run(accounts.list_users, db)
+    agents = [a.username for a in staff if a.role is Role.CUSTOMER_SERVICE and a.active]
+    return render(
+        "complaint.html",
+        user.account.locale,
+        user=user,
+        complaint=detail,
+        agents=agents,
+        categories=list(ComplaintCategory),
+        remedy_kinds=list(RemedyKind),
+        root_causes=await db.run(root_causes, db),
+        policy=settings_of(request).complaint_policy(),
+        open=detail.case.status
+        in (ComplaintStatus.NEW, ComplaintStatus.IN_PROGRESS, ComplaintStatus.WAITING_FOR_CUSTOMER),
+        may_approve=user.may(Permission.APPROVE_REMEDIES),
+        done=request.query_params.get("done"),
+    )
+
+
+def _values(form: FormData) -> dict[str, str]:
+    return {name: str(value).strip() for name, value in form.items() if name != "csrf_token"}
+
+
+def _build(model: type[BaseModel], values: dict[str, Any]) -> BaseModel:
+    return model.model_validate({name: value for name, value in values.items() if value != ""})
+
+
+ACTIONS: dict[str, tuple[str, type[BaseModel]]] = {
+    "assign": (ASSIGN, Assignment),
+    "note": (NOTE, CaseNote),
+    "reply": (REPLY, CaseReply),
+    "recategorise": (RECATEGORISE, Recategorisation),
+    "remedy": (REMEDY, RemedyRequest),
+    "resolve": (RESOLVE, Resolution),
+}
+
+
+@router.post("/{complaint_id}/{action}")
+async def act(
+    request: Request, complaint_id: RowNumber, action: str, user: Handler, _form: FormChecked
+) -> Response:
+    """A staff action on the case: an update on its workflow, as the logged-in user."""
+    back = f"/complaints/{complaint_id}"
+    values: dict[str, Any] = _values(await request.form())
+    values["actor"] = user.account.username
+    name: str
+    model: type[BaseModel]
+    if action == "decide":
+        if not user.may(Permission.APPROVE_REMEDIES):
+            return refusal_page(user, "approving remedies is a supervisor's part", back, 403)
+        values["approve"] = values.get("approve") == "yes"
+        name, model = DECIDE_REMEDY, RemedyDecision
+    elif action in ACTIONS:
+        name, model = ACTIONS[action]
+        if action == "reply":
+            values["wait_for_customer"] = values.get("wait_for_customer") == "on"
+    else:
+        return RedirectResponse(back, status_code=303)
+    return await act_on_workflow(
+        request,
+        user,
+        StaffAction(complaint_workflow_id(complaint_id), name, f"complaint #{complaint_id}"),
+        functools.partial(_build, model, values),
+        back=back,
+        done=action,
+    )

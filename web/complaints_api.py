@@ -1,0 +1,157 @@
+"""The complaints part of the HTTP API, for the web shop, the mail gateway and a chat
+system: complaints filed (once per message id), the customer's replies and survey answers
+passed on to the case's workflow, and a case read back."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, HTTPException, Path, Request, Response
+from pydantic import BaseModel
+from temporalio.service import RPCError, RPCStatusCode
+
+from domain.access import ApiKeyView, ApiPermission
+from domain.complaints import (
+    CUSTOMER_REPLIED_SIGNAL,
+    SURVEY_ANSWERED_SIGNAL,
+    ComplaintCase,
+    ComplaintIntake,
+    ComplaintStatus,
+    CustomerMessage,
+    SurveyAnswer,
+    complaint_workflow_id,
+)
+from ops.complaints import file_and_open
+from persistence.transactions.complaints import ComplaintRefusedError, find_case
+
+from .api import ERRORS, Problem, system
+from .security import database, settings_of, temporal
+
+router = APIRouter(prefix="/api/v1/complaints", tags=["complaints"])
+
+Filer = Annotated[ApiKeyView, Depends(system(ApiPermission.FILE_COMPLAINTS))]
+ComplaintNumber = Annotated[int, Path(ge=1, le=2**31 - 1)]
+NOT_FOUND: dict[int | str, dict[str, object]] = {
+    404: {"model": Problem, "description": "No such complaint."}
+}
+
+
+class ComplaintReceipt(BaseModel):
+    """What became of a filed complaint."""
+
+    complaint_id: int
+    workflow_id: str
+    status: ComplaintStatus
+    duplicate: bool
+    """The same message id came before: nothing new was filed."""
+    reply_to_case: bool
+    """The message names an earlier case of the sender: it went to that case."""
+
+
+class Accepted(BaseModel):
+    """A message handed to a case."""
+
+    complaint_id: int
+    workflow_id: str
+
+
+@router.post(
+    "",
+    response_model=ComplaintReceipt,
+    status_code=201,
+    responses={
+        **ERRORS,
+        200: {
+            "model": ComplaintReceipt,
+            "description": "A repeat (same message id) or a "
+            "reply to an earlier case: nothing new filed.",
+        },
+        409: {
+            "model": Problem,
+            "description": "Refused, nothing kept: it names a customer, "
+            "order or parcel that does not exist, or no customer at all.",
+        },
+        422: {"description": "Not a valid complaint; each wrong field is named."},
+    },
+)
+async def file_complaint(
+    request: Request, response: Response, intake: ComplaintIntake, _key: Filer
+) -> ComplaintReceipt:
+    """File a complaint and open its case (a ``ComplaintWorkflow``)."""
+    db = database(request)
+    try:
+        filed = await file_and_open(
+            await temporal(request), db, intake, settings_of(request).complaint_policy()
+        )
+    except ComplaintRefusedError as refused:
+        raise HTTPException(409, str(refused)) from refused
+    if filed.duplicate or filed.reopen:
+        response.status_code = 200
+    return ComplaintReceipt(
+        complaint_id=filed.case.id,
+        workflow_id=complaint_workflow_id(filed.case.id),
+        status=filed.case.status,
+        duplicate=filed.duplicate,
+        reply_to_case=filed.reopen,
+    )
+
+
+@router.get("/{complaint_id}", response_model=ComplaintCase, responses={**ERRORS, **NOT_FOUND})
+async def get_complaint(
+    request: Request, complaint_id: ComplaintNumber, _key: Filer
+) -> ComplaintCase:
+    """Where a case stands: status, owner, service-level clocks, remedies."""
+    db = database(request)
+    case = await db.run(find_case, db, complaint_id)
+    if case is None:
+        raise HTTPException(404, f"no complaint {complaint_id}")
+    return case
+
+
+async def _signal(request: Request, complaint_id: int, name: str, message: BaseModel) -> Accepted:
+    db = database(request)
+    if await db.run(find_case, db, complaint_id) is None:
+        raise HTTPException(404, f"no complaint {complaint_id}")
+    workflow_id = complaint_workflow_id(complaint_id)
+    try:
+        await (await temporal(request)).get_workflow_handle(workflow_id).signal(name, message)
+    except RPCError as error:
+        if error.status is RPCStatusCode.NOT_FOUND:
+            raise HTTPException(
+                409, f"complaint {complaint_id} is over (closed and past reopening)"
+            ) from error
+        raise
+    return Accepted(complaint_id=complaint_id, workflow_id=workflow_id)
+
+
+ENDED: dict[int | str, dict[str, object]] = {
+    409: {"model": Problem, "description": "The case is over: file a new complaint."}
+}
+
+
+@router.post(
+    "/{complaint_id}/messages",
+    response_model=Accepted,
+    status_code=202,
+    responses={**ERRORS, **NOT_FOUND, **ENDED},
+)
+async def customer_wrote(
+    request: Request, complaint_id: ComplaintNumber, message: CustomerMessage, _key: Filer
+) -> Accepted:
+    """The customer wrote about the case (a chat message, an e-mail reply): a case waiting
+    for them runs on; a resolved or closed one reopens."""
+    return await _signal(request, complaint_id, CUSTOMER_REPLIED_SIGNAL, message)
+
+
+@router.post(
+    "/{complaint_id}/survey",
+    response_model=Accepted,
+    status_code=202,
+    responses={**ERRORS, **NOT_FOUND, **ENDED},
+)
+async def survey_answered(
+    request: Request, complaint_id: ComplaintNumber, answer: SurveyAnswer, _key: Filer
+) -> Accepted:
+    """The customer's satisfaction score (1 to 5) and comment; the case records the first
+    answer while its survey is open and ignores (and records) any other."""
+    return await _signal(request, complaint_id, SURVEY_ANSWERED_SIGNAL, answer)
