@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from domain.complaints import ComplaintPolicy
 from integrations.ports import Carrier, Notifier, PaymentGateway, SupplyPartner
 from persistence.database import Database
 
@@ -57,6 +58,7 @@ def order_activities(
     retention_days: int = 730,
     link_secret: bytes = b"",
     console_url: str = "http://localhost:8080",
+    complaint_policy: ComplaintPolicy | None = None,
 ) -> list[Callable[..., Any]]:
     """Every activity the order, supply and shipment workflows call, bound to their dependencies."""
     intake = IntakeActivities(db)
@@ -70,8 +72,9 @@ def order_activities(
     review = InventoryReviewActivities(db, factory=factory, supplier=supplier)
     customers = CustomerActivities(db, retention_days=retention_days)
     campaigns = CampaignActivities(db, notifier, link_secret=link_secret, console_url=console_url)
-    complaints = ComplaintActivities(db, gateway, notifier)
+    complaints = ComplaintActivities(db, gateway, notifier, policy=complaint_policy)
     return [
+        complaints.analyse_complaints,
         complaints.record_complaint_event,
         complaints.assign_complaint_owner,
         complaints.send_complaint_message,

@@ -7,6 +7,7 @@ import structlog
 from temporalio import activity
 
 from domain.care import CareRules, CareTask
+from domain.complaint_analysis import ANALYSE_COMPLAINTS, AnalysisRequest, ComplaintAnalysis
 from domain.complaints import (
     ASSIGN_COMPLAINT,
     CARRY_OUT_REMEDY,
@@ -16,6 +17,7 @@ from domain.complaints import (
     CaseEvent,
     CaseMessage,
     ComplaintCase,
+    ComplaintPolicy,
     FollowUp,
     Owner,
     OwnerRequest,
@@ -27,7 +29,7 @@ from domain.notifications import Audience, Notified
 from integrations.ports import Notifier, PaymentGateway
 from persistence.database import Database
 from persistence.idempotency import stored_result
-from persistence.transactions import care, complaints
+from persistence.transactions import care, complaint_analysis, complaints
 
 log = structlog.get_logger(__name__)
 
@@ -41,8 +43,11 @@ class ComplaintActivities:
         gateway: PaymentGateway,
         notifier: Notifier,
         care_rules: CareRules | None = None,
+        *,
+        policy: ComplaintPolicy | None = None,
     ) -> None:
         self._db = db
+        self._policy = policy or ComplaintPolicy()
         self._gateway = gateway
         self._notifier = notifier
         self._care_rules = care_rules or CareRules()
@@ -102,6 +107,21 @@ class ComplaintActivities:
                 message=f"Complaint #{remedy.complaint_id}: {remedy.reason} ({how}).",
             )
         return await self._db.run(complaints.book_refund, self._db, remedy, reference, key)
+
+    @activity.defn(name=ANALYSE_COMPLAINTS)
+    def analyse_complaints(self, request: AnalysisRequest) -> ComplaintAnalysis:
+        """Compute the week's complaint analysis and keep it."""
+        assert request.week_start is not None, "the workflow names the week"
+        analysis = complaint_analysis.analyse_week(
+            self._db, request.week_start, self._policy.calendar
+        )
+        log.info(
+            "complaint analysis kept",
+            week=str(request.week_start),
+            complaints=analysis.complaints,
+            recurring=[cause.code for cause in analysis.root_causes if cause.recurring],
+        )
+        return analysis
 
     @activity.defn(name=FOLLOW_UP_COMPLAINT)
     def follow_up_complaint(self, follow_up: FollowUp) -> list[CareTask]:

@@ -999,3 +999,14 @@ class GoodwillCredit(Base):
     currency: Mapped[str] = mapped_column(String(3))
     reason: Mapped[str] = mapped_column(Text)
     issued_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class ComplaintAnalysisRow(Base):
+    """The complaint analysis of one week, as the weekly workflow produced it."""
+
+    __tablename__ = "complaint_analyses"
+
+    week_start: Mapped[date] = mapped_column(primary_key=True)
+    produced_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    figures: Mapped[dict[str, Any]] = mapped_column(JSON)
+    """The :class:`domain.complaint_analysis.ComplaintAnalysis` as JSON."""

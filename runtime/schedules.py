@@ -1,9 +1,10 @@
 """Temporal Schedules the application keeps: created or brought up to date at start.
 
 The daily inventory review runs at ``OMS_INVENTORY_REVIEW_HOUR``, the nightly customer
-review (classification) at ``OMS_CUSTOMER_REVIEW_HOUR``, both in the console's time
-zone. A run still going when the next is due is left alone (the next is skipped), and
-a run missed while the server was down is made up within a day.
+review (classification) at ``OMS_CUSTOMER_REVIEW_HOUR``, the weekly complaint analysis
+on Mondays at ``OMS_COMPLAINT_ANALYSIS_HOUR``, all in the console's time zone. A run
+still going when the next is due is left alone (the next is skipped), and a run missed
+while the server was down is made up within a day.
 """
 
 from __future__ import annotations
@@ -24,6 +25,11 @@ from temporalio.client import (
     ScheduleUpdateInput,
 )
 
+from domain.complaint_analysis import (
+    COMPLAINT_ANALYSIS_SCHEDULE_ID,
+    COMPLAINT_ANALYSIS_WORKFLOW_TYPE,
+    AnalysisRequest,
+)
 from domain.orders import TASK_QUEUE
 from domain.replenishment import (
     INVENTORY_REVIEW_SCHEDULE_ID,
@@ -68,6 +74,31 @@ def customer_review_schedule(settings: Settings) -> Schedule:
     )
 
 
+def complaint_analysis_schedule(settings: Settings) -> Schedule:
+    """The weekly complaint analysis, Mondays at ``OMS_COMPLAINT_ANALYSIS_HOUR``."""
+    return Schedule(
+        action=ScheduleActionStartWorkflow(
+            COMPLAINT_ANALYSIS_WORKFLOW_TYPE,
+            AnalysisRequest(),
+            id="complaint-analysis-scheduled",
+            task_queue=TASK_QUEUE,
+            static_summary="Weekly complaint analysis: rates, service levels, root causes",
+        ),
+        spec=ScheduleSpec(
+            calendars=[
+                ScheduleCalendarSpec(
+                    day_of_week=[ScheduleRange(1)],
+                    hour=[ScheduleRange(settings.complaint_analysis_hour)],
+                    minute=[ScheduleRange(0)],
+                    second=[ScheduleRange(0)],
+                )
+            ],
+            time_zone_name=settings.console_time_zone,
+        ),
+        policy=SchedulePolicy(overlap=ScheduleOverlapPolicy.SKIP, catchup_window=timedelta(days=1)),
+    )
+
+
 def _daily_at(hour: int, settings: Settings) -> ScheduleSpec:
     return ScheduleSpec(
         calendars=[
@@ -84,6 +115,7 @@ async def ensure_schedules(client: Client, settings: Settings) -> None:
     for schedule_id, schedule in (
         (INVENTORY_REVIEW_SCHEDULE_ID, inventory_review_schedule(settings)),
         (CUSTOMER_REVIEW_SCHEDULE_ID, customer_review_schedule(settings)),
+        (COMPLAINT_ANALYSIS_SCHEDULE_ID, complaint_analysis_schedule(settings)),
     ):
         await _ensure(client, schedule_id, schedule)
 

@@ -74,6 +74,8 @@ class Settings(BaseSettings):
     retention_days: int = Field(default=730, ge=1, le=36500)
     """Days an archived order keeps its address and payment token; the nightly review
     removes them after that (invoices and the archive keep no names anyway)."""
+    complaint_analysis_hour: int = Field(default=6, ge=0, le=23)
+    """Hour on Mondays (console's time zone) the weekly complaint analysis runs."""
     complaint_time_zone: str | None = None
     """IANA time zone of customer service's business hours; unset = the console's."""
     complaint_working_days: str = "mon-fri"

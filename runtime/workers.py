@@ -121,6 +121,7 @@ def order_worker(
         retention_days=settings.retention_days,
         link_secret=link_secrets(settings.load_key_ring())[0],
         console_url=settings.console_url,
+        complaint_policy=settings.complaint_policy(),
     )
     with warnings.catch_warnings():
         # Only database steps take a thread; partner steps and tracking polls are async

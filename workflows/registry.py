@@ -5,6 +5,7 @@ from __future__ import annotations
 from .campaign import CampaignWorkflow
 from .care import CareTaskWorkflow
 from .complaint import ComplaintWorkflow
+from .complaint_analysis import ComplaintAnalysisWorkflow
 from .customers import CustomerReviewWorkflow
 from .inventory import InventoryReviewWorkflow, ReplenishmentWorkflow
 from .order import OrderWorkflow
@@ -21,5 +22,6 @@ ORDER_WORKFLOWS = [
     CareTaskWorkflow,
     CampaignWorkflow,
     ComplaintWorkflow,
+    ComplaintAnalysisWorkflow,
 ]
 """Every workflow a worker on the ``orders`` task queue runs."""
