@@ -129,9 +129,7 @@ def _compute(session: Session, week_start: date, calendar: BusinessCalendar) -> 
         for row in complaints
     ]
     order_facts = [OrderFact(created_at=o.created_at, **facts_of(o.id)) for o in orders]
-    labels = {
-        code: label for code, label in session.execute(select(RootCause.code, RootCause.label))
-    }
+    labels = root_cause_labels(session)
     open_actions = set(
         session.scalars(
             select(ImprovementAction.root_cause).where(ImprovementAction.status == "open")
@@ -151,9 +149,7 @@ def improvement_actions(db: Database, *, open_only: bool = False) -> list[Improv
     if open_only:
         statement = statement.where(ImprovementAction.status == "open")
     with db.reading() as session:
-        labels = {
-            code: label for code, label in session.execute(select(RootCause.code, RootCause.label))
-        }
+        labels = root_cause_labels(session)
         return [
             ImprovementActionView(
                 id=row.id,
@@ -203,3 +199,8 @@ def complete_improvement_action(db: Database, action_id: int, outcome: str, acto
         row.status = "done"
         row.done_at = utcnow()
         row.outcome = f"{outcome} ({actor})"
+
+
+def root_cause_labels(session: Session) -> dict[str, str]:
+    """Every root cause's label by its code."""
+    return {row.code: row.label for row in session.execute(select(RootCause.code, RootCause.label))}
