@@ -140,6 +140,10 @@ async def test_the_openapi_document_describes_the_api_and_no_console_page(
 ) -> None:
     spec = (await call(api, "GET", "/openapi.json")).json()
     assert set(spec["paths"]) == {
+        "/api/v1/complaints",
+        "/api/v1/complaints/{complaint_id}",
+        "/api/v1/complaints/{complaint_id}/messages",
+        "/api/v1/complaints/{complaint_id}/survey",
         "/api/v1/orders",
         "/api/v1/orders/{order_id}",
         "/api/v1/stock",

@@ -62,11 +62,13 @@ async def test_every_api_operation_keeps_to_the_openapi_document(
         "/api/v1/stock": api_keys.create_api_key(db, "wms", SystemRole.WAREHOUSE, actor="t").key,
         "/api/v1/orders": api_keys.create_api_key(db, "shop", SystemRole.INTAKE, actor="t").key,
         "/api/v1/customers": api_keys.create_api_key(db, "crm", SystemRole.CRM, actor="t").key,
+        "/api/v1/complaints": api_keys.create_api_key(db, "mail", SystemRole.INTAKE, actor="t").key,
     }
     app = create_app(Settings(database_url=database_url), db, dev_server.client)
     schema = schemathesis.openapi.from_asgi("/openapi.json", app)
     checked = await asyncio.to_thread(check_every_operation, schema, keys)
     assert sorted(checked) == [
+        "GET /api/v1/complaints/{complaint_id}",
         "GET /api/v1/customers/{customer_id}",
         "GET /api/v1/orders",
         "GET /api/v1/orders/{order_id}",
@@ -74,6 +76,9 @@ async def test_every_api_operation_keeps_to_the_openapi_document(
         "GET /api/v1/stock/levels",
         "GET /api/v1/stock/products",
         "GET /api/v1/stock/warehouses",
+        "POST /api/v1/complaints",
+        "POST /api/v1/complaints/{complaint_id}/messages",
+        "POST /api/v1/complaints/{complaint_id}/survey",
         "POST /api/v1/customers",
         "POST /api/v1/orders",
         "POST /api/v1/stock/levels",

@@ -235,3 +235,60 @@ async def test_customer_service_takes_a_phone_complaint_and_refunds_part_with_ap
         refunds = select(Payment.amount).where(Payment.kind == "refund")
         assert session.scalars(refunds).all() == [Decimal("39.80")]
         assert check_database(session) == []
+
+
+def test_the_analysis_shows_charts_and_exports_csv_for_analysts(
+    db: Database, console: TestClient
+) -> None:
+    from tests.test_complaint_analysis import WEEK, known_week
+
+    known_week(db)
+    accounts.create_user(db, "wen.li", PASSWORD, Role.ANALYST, actor="test")
+    log_in(console, "wen.li")
+    assert console.get("/complaints").status_code == 403  # analysts read figures only
+    page = console.get(f"/complaints/analysis?week={WEEK}")
+    assert page.status_code == 200
+    text = page.text
+    assert "live, not yet kept" in text
+    assert "Packed wrong or incomplete" in text
+    assert "needs an improvement action" in text
+    assert "Run the analysis of this week now" not in text  # customer service runs it
+    trend = console.get(f"/complaints/analysis/trend.svg?week={WEEK}")
+    assert trend.headers["content-type"] == "image/svg+xml"
+    assert "Complaints a week" in trend.text
+    bars = console.get(f"/complaints/analysis/rates.svg?week={WEEK}&dimension=category")
+    assert "damaged" in bars.text
+    exported = console.get(f"/complaints/analysis.csv?week={WEEK}")
+    lines = exported.text.splitlines()
+    assert lines[0] == "section,key,complaints,orders,per_100_orders,value"
+    assert "week,per_100_orders,,,,40.0" in lines
+    assert "carrier,DHL,2,5,40.0," in lines
+    assert "root_cause,packing_error,3,,,recurring" in lines
+
+
+def test_customer_service_records_an_improvement_action(db: Database, console: TestClient) -> None:
+    from tests.test_complaint_analysis import WEEK, known_week
+
+    known_week(db)
+    token = log_in(console, "mia.chen")
+    added = console.post(
+        "/complaints/analysis/actions",
+        data={
+            "csrf_token": token,
+            "week": str(WEEK),
+            "root_cause": "packing_error",
+            "title": "Second check at the packing table",
+            "owner": "wh.lead",
+            "due_date": "2026-12-15",
+        },
+    )
+    assert added.status_code == 303
+    page = console.get(f"/complaints/analysis?week={WEEK}").text
+    assert "Second check at the packing table" in page
+    assert "improvement under way" in page
+    refused = console.post(
+        "/complaints/analysis/root-causes",
+        data={"csrf_token": token, "week": str(WEEK), "code": "Bad Code", "label": "x"},
+    )
+    assert refused.status_code == 422
+    assert "is not a code" in refused.text

@@ -35,6 +35,7 @@ from . import (
     campaigns,
     catalogue,
     catalogue_api,
+    complaint_analysis,
     complaints,
     complaints_api,
     customers,
@@ -146,6 +147,7 @@ def create_app(settings: Settings, db: Database, temporal: Client | None = None)
     app.include_router(orders.router, include_in_schema=False)
     app.include_router(replenishment.router, include_in_schema=False)
     app.include_router(campaigns.router, include_in_schema=False)  # before /customers/{id}
+    app.include_router(complaint_analysis.router, include_in_schema=False)  # before /{id}
     app.include_router(complaints.router, include_in_schema=False)
     app.include_router(customers.router, include_in_schema=False)
     app.include_router(catalogue.router, include_in_schema=False)  # before /stock/{...}

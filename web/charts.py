@@ -148,3 +148,75 @@ def projection_chart_svg(
         out = BytesIO()
         figure.savefig(out, format="svg", metadata={"Date": None})
         return out.getvalue()
+
+
+@dataclass(frozen=True)
+class TrendChartLabels:
+    """The complaint trend chart's words, in the reader's language."""
+
+    title: str
+    complaints: str
+    per_100_orders: str
+
+
+def complaint_trend_svg(
+    points: Sequence[tuple[date, int, float | None]], labels: TrendChartLabels
+) -> bytes:
+    """Complaints a week as bars, and complaints per 100 orders as a line on its own axis."""
+    with mpl.rc_context({"svg.fonttype": "none", "font.size": 9, "svg.hashsalt": "oms"}):
+        figure = Figure(figsize=(9, 3.2), layout="constrained")
+        axes = figure.subplots()
+        weeks = [f"{week:%d %b}" for week, _count, _rate in points]
+        axes.bar(
+            weeks,
+            [count for _w, count, _r in points],
+            color=ON_HAND_COLOUR,
+            alpha=0.7,
+            label=labels.complaints,
+        )
+        axes.set_ylabel(labels.complaints)
+        rates = axes.twinx()
+        rates.plot(
+            weeks,
+            [rate if rate is not None else float("nan") for _w, _c, rate in points],
+            color=LIMIT_COLOUR,
+            marker="o",
+            linewidth=1.8,
+            label=labels.per_100_orders,
+        )
+        rates.set_ylabel(labels.per_100_orders)
+        rates.set_ylim(bottom=0)
+        axes.set_title(labels.title, loc="left")
+        axes.grid(axis="y", alpha=0.3)
+        handles = axes.get_legend_handles_labels()
+        more = rates.get_legend_handles_labels()
+        axes.legend(
+            handles[0] + more[0], handles[1] + more[1], loc="upper left", frameon=False, ncols=2
+        )
+        for side in ("top",):
+            axes.spines[side].set_visible(False)
+            rates.spines[side].set_visible(False)
+        out = BytesIO()
+        figure.savefig(out, format="svg", metadata={"Date": None})
+        return out.getvalue()
+
+
+def rate_bars_svg(bars: Sequence[tuple[str, float]], title: str) -> bytes:
+    """Horizontal bars, largest on top: complaints per 100 orders by one dimension."""
+    with mpl.rc_context({"svg.fonttype": "none", "font.size": 9, "svg.hashsalt": "oms"}):
+        height = 1.2 + 0.32 * max(len(bars), 1)
+        figure = Figure(figsize=(6, height), layout="constrained")
+        axes = figure.subplots()
+        ordered = sorted(bars, key=lambda bar: bar[1])
+        axes.barh(
+            [name for name, _v in ordered], [value for _n, value in ordered], color=FREE_COLOUR
+        )
+        for index, (_name, value) in enumerate(ordered):
+            axes.text(value, index, f" {value:g}", va="center")
+        axes.set_title(title, loc="left")
+        axes.grid(axis="x", alpha=0.3)
+        for side in ("top", "right"):
+            axes.spines[side].set_visible(False)
+        out = BytesIO()
+        figure.savefig(out, format="svg", metadata={"Date": None})
+        return out.getvalue()

@@ -7,8 +7,10 @@ requires) with its name, contacts (and the contact people), addresses, notes and
 gone; every order's
 address and payment token are removed (the country stays, for tax); the audit of the
 customer's record keeps who changed which field when, with the personal values gone;
-messages sent to the customer are blanked. Orders still running refuse erasure.
-Orders arriving for an erased customer are rejected and keep no address.
+messages sent to the customer are blanked; complaints lose what the customer wrote and
+what was written to them (categories, times, remedies and scores stay for the analysis).
+Orders still running, and complaints not yet closed, refuse erasure. Orders arriving for
+an erased customer are rejected and keep no address; complaints naming them are refused.
 """
 
 from __future__ import annotations
@@ -20,18 +22,22 @@ from pydantic import BaseModel
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from domain.complaints import ComplaintStatus
 from domain.customers import PERSONAL_FIELDS
 from domain.notifications import Audience
 from domain.orders import OrderStatus
 from persistence.database import Database
 from persistence.models import (
     ArchiveRecord,
+    ComplaintEventRow,
+    ComplaintRow,
     CreditNote,
     CreditProposal,
     Customer,
     CustomerChangeRow,
     CustomerContact,
     CustomerSegmentChange,
+    GoodwillCredit,
     Invoice,
     NotificationRow,
     Order,
@@ -104,6 +110,17 @@ def export_customer_data(db: Database, customer_id: str) -> dict[str, Any] | Non
             "credit_proposals": _rows(
                 session, CreditProposal, CreditProposal.customer_id == customer_id
             ),
+            "complaints": _rows(session, ComplaintRow, ComplaintRow.customer_id == customer_id),
+            "complaint_events": _rows(
+                session,
+                ComplaintEventRow,
+                ComplaintEventRow.complaint_id.in_(
+                    select(ComplaintRow.id).where(ComplaintRow.customer_id == customer_id)
+                ),
+            ),
+            "goodwill_credits": _rows(
+                session, GoodwillCredit, GoodwillCredit.customer_id == customer_id
+            ),
         }
     data["record_changes"] = [
         change.model_dump(mode="json")
@@ -131,6 +148,19 @@ def erase_customer(db: Database, customer_id: str, actor: str) -> Erased:
             raise ErasureRefusedError(
                 f"customer {customer_id} has {len(running)} order(s) still running "
                 f"({', '.join(running[:10])}); erase once they have finished"
+            )
+        handling = session.scalars(
+            select(ComplaintRow.id)
+            .where(
+                ComplaintRow.customer_id == customer_id,
+                ComplaintRow.status.not_in([ComplaintStatus.CLOSED.value]),
+            )
+            .order_by(ComplaintRow.id)
+        ).all()
+        if handling:
+            raise ErasureRefusedError(
+                f"customer {customer_id} has {len(handling)} complaint(s) still being handled "
+                f"(#{', #'.join(str(i) for i in handling[:10])}); erase once they are closed"
             )
         now = utcnow()
         for name in PERSONAL_FIELDS:
@@ -174,6 +204,7 @@ def erase_customer(db: Database, customer_id: str, actor: str) -> Erased:
                 new_value="personal data erased",
             )
         )
+        _erase_complaints(session, customer_id)
         messages = 0
         for message in session.scalars(
             select(NotificationRow).where(
@@ -184,6 +215,23 @@ def erase_customer(db: Database, customer_id: str, actor: str) -> Erased:
             message.subject = message.message = ERASED
             messages += 1
     return Erased(customer_id=customer_id, orders=orders, audit_values=audited, messages=messages)
+
+
+def _erase_complaints(session: Session, customer_id: str) -> None:
+    """What the customer said and what was said to them; categories, times, remedies and
+    scores stay for the analysis."""
+    complaint_ids = []
+    for complaint in session.scalars(
+        select(ComplaintRow).where(ComplaintRow.customer_id == customer_id)
+    ):
+        complaint.subject = complaint.description = ERASED
+        complaint.from_address = complaint.survey_comment = ""
+        complaint_ids.append(complaint.id)
+    for event in session.scalars(
+        select(ComplaintEventRow).where(ComplaintEventRow.complaint_id.in_(complaint_ids))
+    ):
+        if event.detail:
+            event.detail = ERASED
 
 
 def purge_archived_personal_data(db: Database, archived_before: datetime) -> int:
