@@ -15,31 +15,44 @@ import contextlib
 import email
 import email.policy
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Annotated
 
 import typer
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
+from rich.table import Table
 from temporalio.client import Client
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError
 
 from domain.complaints import (
+    CASE_QUERY,
     COMPLAINT_WORKFLOW_TYPE,
     CUSTOMER_REPLIED_SIGNAL,
+    REMEDY,
+    REPLY,
+    RESOLVE,
+    CaseReply,
+    ComplaintCase,
+    ComplaintCategory,
     ComplaintChannel,
     ComplaintIntake,
     ComplaintPolicy,
     ComplaintStart,
     CustomerMessage,
     Intake,
+    RemedyKind,
+    RemedyRequest,
+    Resolution,
     complaint_workflow_id,
 )
 from domain.messages import describe_validation_error
-from domain.orders import TASK_QUEUE
+from domain.orders import TASK_QUEUE, OrderStatus, OrderView
 from domain.visibility import complaint_search_attributes
 from persistence.database import Database
 from persistence.migrate import upgrade
@@ -49,6 +62,7 @@ from runtime.temporal import connect
 from runtime.workers import open_database
 
 from ._console import JsonOption, console, fail
+from .staff import StaffAction, perform
 
 MAX_EML_BYTES = 25 * 1024 * 1024
 """The largest ``.eml`` file read (mail servers commonly refuse bigger messages)."""
@@ -184,3 +198,134 @@ def import_eml(
             console.print(f"{item.file}: {case} {item.outcome}")
     if any(item.complaint_id is None for item in done):
         raise fail(f"{sum(item.complaint_id is None for item in done)} file(s) not filed")
+
+
+DEMO_SERVICE = "demo-service"
+DEMO_SUPERVISOR = "demo-supervisor"
+
+
+async def file_demo_complaints(
+    client: Client, db: Database, policy: ComplaintPolicy, orders: Sequence[OrderView], tag: str
+) -> list[ComplaintCase]:
+    """A few complaints about the demo's orders, left in different states: resolved with a
+    partial refund, waiting for the customer, in progress with a goodwill credit waiting for
+    the supervisor, and new. (Closing takes the survey's days; a demo does not wait.)"""
+    completed = [o for o in orders if o.status is OrderStatus.COMPLETED]
+    if not completed:
+        return []
+    prepaid = next((o for o in completed if o.money.captured), completed[0])
+    other = next((o for o in completed if o.customer_id != prepaid.customer_id), completed[-1])
+    story: list[tuple[ComplaintIntake, list[tuple[str, BaseModel]]]] = [
+        (
+            ComplaintIntake(
+                channel=ComplaintChannel.PHONE,
+                order_id=prepaid.order_id,
+                category=ComplaintCategory.DAMAGED,
+                subject="One item arrived broken",
+                description="Customer called: one of the items was broken in the parcel.",
+                taken_by=DEMO_SERVICE,
+            ),
+            [
+                (REPLY, CaseReply(actor=DEMO_SERVICE, text="Sorry! We refund the broken item.")),
+                (
+                    REMEDY,
+                    RemedyRequest(
+                        actor=DEMO_SERVICE,
+                        kind=RemedyKind.REFUND,
+                        amount=min(Decimal(10), prepaid.money.total),
+                        reason="one item broken in transit",
+                    ),
+                ),
+                (
+                    RESOLVE,
+                    Resolution(
+                        actor=DEMO_SERVICE,
+                        summary="Part refunded; carrier told",
+                        root_cause="carrier_damage",
+                    ),
+                ),
+            ],
+        ),
+        (
+            ComplaintIntake(
+                channel=ComplaintChannel.EMAIL,
+                order_id=other.order_id,
+                category=ComplaintCategory.BILLING,
+                subject="Invoice amount looks wrong",
+                description="The invoice shows a different price than agreed.",
+                message_id=f"<demo-{tag}-billing@mail.example>",
+            ),
+            [
+                (
+                    REPLY,
+                    CaseReply(
+                        actor=DEMO_SERVICE,
+                        text="Could you send us the agreed price list?",
+                        wait_for_customer=True,
+                    ),
+                ),
+            ],
+        ),
+        (
+            ComplaintIntake(
+                channel=ComplaintChannel.CHAT,
+                customer_id=other.customer_id,
+                category=ComplaintCategory.SERVICE,
+                subject="Nobody called back",
+                description="I asked for a call back twice last week.",
+                message_id=f"demo-{tag}-chat",
+            ),
+            [
+                (REPLY, CaseReply(actor=DEMO_SERVICE, text="Sorry, we call you today.")),
+                (
+                    REMEDY,
+                    RemedyRequest(
+                        actor=DEMO_SERVICE,
+                        kind=RemedyKind.GOODWILL_CREDIT,
+                        amount=policy.approval_above + Decimal(25),
+                        reason="two missed call-backs",
+                    ),
+                ),
+            ],
+        ),
+        (
+            ComplaintIntake(
+                channel=ComplaintChannel.WEB,
+                order_id=completed[len(completed) // 2].order_id,
+                subject="Delivery took long",
+                description="The parcel came later than the shop said.",
+                message_id=f"demo-{tag}-web",
+            ),
+            [],
+        ),
+    ]
+    cases = []
+    for intake, actions in story:
+        filed = await file_and_open(client, db, intake, policy)
+        target = complaint_workflow_id(filed.case.id)
+        for name, argument in actions:
+            await perform(
+                client, StaffAction(target, name, f"complaint #{filed.case.id}"), argument
+            )
+        case = await client.get_workflow_handle(target).query(CASE_QUERY, result_type=ComplaintCase)
+        cases.append(case)
+    return cases
+
+
+def complaint_table(cases: Sequence[ComplaintCase]) -> Table:
+    """One row per complaint: how it came, what about, where it stands."""
+    table = Table(title="Complaints")
+    for column in ("#", "channel", "customer", "order", "category", "priority", "status", "owner"):
+        table.add_column(column, no_wrap=True)
+    for case in cases:
+        table.add_row(
+            str(case.id),
+            case.channel.value,
+            case.customer_id or "",
+            case.order_id or "",
+            case.category.value,
+            case.priority.value,
+            case.status.value,
+            case.owner or "team queue",
+        )
+    return table

@@ -45,6 +45,7 @@ from web.app import create_app
 
 from ._clock import utcnow
 from ._console import PROGRESS_COLUMNS
+from .complaints import complaint_table, file_demo_complaints
 from .history import HistoryError, write_history
 from .rendering import order_table
 from .staff import StaffAction, StaffActionError, perform
@@ -334,6 +335,11 @@ async def run_demo(settings: Settings, console: Console, keep_running: bool) -> 
                     )
                     views = await follow_orders(db, cast.order_ids, console, cast)
                     console.print(order_table(views))
+                    tag = views[0].order_id.rsplit("-", 1)[-1] if views else "demo"
+                    cases = await file_demo_complaints(
+                        client, db, settings.complaint_policy(), views, tag
+                    )
+                    console.print(complaint_table(cases))
                     if keep_running:
                         await write_modest_history(db, console)
                         held = await leave_an_escalated_order(client, db)
