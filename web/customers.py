@@ -33,6 +33,7 @@ from domain.segments import (
 )
 from ops.staff import StaffAction
 from persistence.catalogue_files import CatalogueFileError
+from persistence.complaint_views import customer_complaints
 from persistence.customer_files import export_customers, import_customers
 from persistence.customer_views import customer_history
 from persistence.database import Database
@@ -318,6 +319,7 @@ async def customer_page(request: Request, customer_id: str, user: Reader) -> Res
     credit = await db.run(credit_standing, db, customer_id)
     tasks = await db.run(functools.partial(care_tasks, customer_id=customer_id), db)
     contacts = await db.run(customer_contacts, db, customer_id)
+    complaints = await db.run(customer_complaints, db, customer_id)
     return render(
         "customer.html",
         user.account.locale,
@@ -329,6 +331,7 @@ async def customer_page(request: Request, customer_id: str, user: Reader) -> Res
         credit=credit,
         tasks=tasks,
         contacts=contacts,
+        complaints=complaints,
         keeper=user.may(Permission.EDIT_CUSTOMERS),
         saved=request.query_params.get("saved"),
     )

@@ -61,7 +61,6 @@ with workflow.unsafe.imports_passed_through():
         ClockView,
         ComplaintCase,
         ComplaintEventKind,
-        ComplaintPolicy,
         ComplaintStart,
         ComplaintStatus,
         CustomerMessage,
@@ -104,9 +103,22 @@ CLOCK_NAMES = {SlaClock.FIRST_RESPONSE: "first response", SlaClock.RESOLUTION: "
 class ComplaintWorkflow:
     """One complaint case."""
 
-    def __init__(self) -> None:
-        self._case: ComplaintCase | None = None
-        self._policy = ComplaintPolicy()
+    @workflow.init
+    def __init__(self, start: ComplaintStart) -> None:
+        """The case with its clocks running from its receipt, before any message is
+        handled (a staff action can arrive in the same workflow task as the start)."""
+        self._policy = start.policy
+        level = self._policy.service_levels[start.case.priority]
+        received = start.case.received_at
+        calendar = self._policy.calendar
+        self._case = start.case.model_copy(
+            update={
+                "clocks": [
+                    start_clock(clock, level.budget(clock), received, calendar)
+                    for clock in SlaClock
+                ]
+            }
+        )
         self._lock = asyncio.Lock()
         """Held while the case changes and the change is recorded, so records keep order."""
         self._changed = False
@@ -120,18 +132,6 @@ class ComplaintWorkflow:
     @workflow.run
     async def run(self, start: ComplaintStart) -> ComplaintCase:
         """Handle the case until it is closed and the reopening window has passed."""
-        self._policy = start.policy
-        level = self._policy.service_levels[start.case.priority]
-        received = start.case.received_at
-        calendar = self._policy.calendar
-        self._case = start.case.model_copy(
-            update={
-                "clocks": [
-                    start_clock(clock, level.budget(clock), received, calendar)
-                    for clock in SlaClock
-                ]
-            }
-        )
         async with self._lock:
             await self._assign("", "system")
         while True:
@@ -145,8 +145,7 @@ class ComplaintWorkflow:
 
     @property
     def case(self) -> ComplaintCase:
-        """The case (set at the start of ``run``)."""
-        assert self._case is not None
+        """The case as it stands."""
         return self._case
 
     async def _work_until_resolved(self) -> None:
@@ -605,8 +604,6 @@ class ComplaintWorkflow:
         await deliver(name, payloads, inbound, self._ignored)
 
     async def _customer_replied(self, message: CustomerMessage) -> None:
-        if self._case is None:
-            return
         async with self._lock:
             if self.case.status in (ComplaintStatus.RESOLVED, ComplaintStatus.CLOSED):
                 self._customer_wrote = True
@@ -620,7 +617,7 @@ class ComplaintWorkflow:
             await self._record(ComplaintEventKind.CUSTOMER_REPLIED, message.text, actor="customer")
 
     async def _survey_answered(self, answer: SurveyAnswer) -> None:
-        if self._case is None or self.case.status is not ComplaintStatus.RESOLVED:
+        if self.case.status is not ComplaintStatus.RESOLVED:
             await self._ignored(f"{SURVEY_ANSWERED_SIGNAL} ignored: no survey is open")
             return
         if self._survey is None:
@@ -628,11 +625,11 @@ class ComplaintWorkflow:
 
     async def _ignored(self, detail: str) -> None:
         workflow.logger.warning("complaint %s: %s", workflow.info().workflow_id, detail)
-        if self._case is not None:  # not under the lock: a refusal inside it comes here
-            await self._record(ComplaintEventKind.MESSAGE_IGNORED, detail, actor="client")
+        # Not under the lock: a refusal made while holding it comes here.
+        await self._record(ComplaintEventKind.MESSAGE_IGNORED, detail, actor="client")
 
     @workflow.query(name=CASE_QUERY)
-    def complaint(self) -> ComplaintCase | None:
+    def complaint(self) -> ComplaintCase:
         """Where the case stands."""
         return self._case
 
