@@ -257,7 +257,7 @@ def test_the_analysis_shows_charts_and_exports_csv_for_analysts(
     assert trend.headers["content-type"] == "image/svg+xml"
     assert "Complaints a week" in trend.text
     bars = console.get(f"/complaints/analysis/rates.svg?week={WEEK}&dimension=category")
-    assert "damaged" in bars.text
+    assert "Damaged" in bars.text  # the category as people read it
     exported = console.get(f"/complaints/analysis.csv?week={WEEK}")
     lines = exported.text.splitlines()
     assert lines[0] == "section,key,complaints,orders,per_100_orders,value"

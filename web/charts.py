@@ -205,7 +205,7 @@ def rate_bars_svg(bars: Sequence[tuple[str, float]], title: str) -> bytes:
     """Horizontal bars, largest on top: complaints per 100 orders by one dimension."""
     with mpl.rc_context({"svg.fonttype": "none", "font.size": 9, "svg.hashsalt": "oms"}):
         height = 1.2 + 0.32 * max(len(bars), 1)
-        figure = Figure(figsize=(6, height), layout="constrained")
+        figure = Figure(figsize=(9, height), layout="constrained")
         axes = figure.subplots()
         ordered = sorted(bars, key=lambda bar: bar[1])
         axes.barh(

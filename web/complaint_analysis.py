@@ -39,6 +39,7 @@ from persistence.transactions.complaint_analysis import (
 from persistence.transactions.complaints import ComplaintRefusedError, add_root_cause
 
 from .i18n import translations
+from .labels import COMPLAINT_LABELS
 from .rendering import render
 from .security import FormChecked, RowNumber, Staff, database, requires, settings_of, temporal
 from .stock import reasons_of, refusal_page
@@ -109,7 +110,7 @@ async def rates_chart(
     analysis, _kept = await _analysis(request, week)
     gettext = translations(user.account.locale).gettext
     bars = [
-        (r.key, r.per_100_orders)
+        (gettext(COMPLAINT_LABELS[r.key]) if r.key in COMPLAINT_LABELS else r.key, r.per_100_orders)
         for r in analysis.rates
         if r.dimension == dimension and r.per_100_orders is not None
     ]

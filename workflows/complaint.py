@@ -465,7 +465,8 @@ class ComplaintWorkflow:
             self._case = self.case.model_copy(update={"remedies": [*self.case.remedies, remedy]})
             await self._record(
                 ComplaintEventKind.REMEDY_PROPOSED,
-                f"remedy {number}: {request.kind.value} of {request.amount}: {request.reason}",
+                f"remedy {number}: {request.kind.value.replace('_', ' ')} of {request.amount}: "
+                f"{request.reason}",
                 actor=request.actor,
                 amount=request.amount,
             )
