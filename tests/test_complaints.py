@@ -13,6 +13,8 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from email.message import EmailMessage
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -63,6 +65,7 @@ from domain.intake import OrderRef
 from domain.notifications import Audience
 from domain.orders import OrderStatus
 from integrations.simulated_payment import SimulatedPaymentGateway
+from ops.complaints import EmlError, read_eml
 from persistence.database import Database
 from persistence.invariants import check_database
 from persistence.models import (
@@ -578,3 +581,32 @@ async def test_staff_actions_name_what_is_wrong(cases: Cases) -> None:
     await handle.signal(SURVEY_ANSWERED_SIGNAL, {"score": 9})
     kinds = [k for k, _ in events(cases.db, (await cases.case(handle)).id)]
     assert kinds.count("message_ignored") >= 3
+
+
+def test_an_eml_file_is_filed_as_an_email_complaint_with_its_attachments_by_reference(
+    db: Database, tmp_path: Path
+) -> None:
+    mail = EmailMessage()
+    mail["From"] = "Jane Doe <jane@example.org>"
+    mail["To"] = "service@shop.example"
+    mail["Subject"] = "Cracked screen"
+    mail["Message-ID"] = "<cracked-1@example.org>"
+    mail.set_content("The screen arrived cracked.\nPhoto attached.")
+    mail.add_attachment(b"\x89PNG...", maintype="image", subtype="png", filename="screen.png")
+    path = tmp_path / "cracked.eml"
+    path.write_bytes(mail.as_bytes())
+    intake = read_eml(path)
+    assert (intake.channel, intake.subject, intake.message_id) == (
+        ComplaintChannel.EMAIL,
+        "Cracked screen",
+        "<cracked-1@example.org>",
+    )
+    assert intake.description == "The screen arrived cracked.\nPhoto attached."
+    assert intake.attachments == [f"{path.resolve().as_uri()}#screen.png"]
+    filed = file_complaint(db, intake)
+    assert filed.case.customer_id == "CUST-JANE"
+    assert file_complaint(db, read_eml(path)).duplicate  # imported twice: filed once
+    not_mail = tmp_path / "notes.eml"
+    not_mail.write_text("just some text\n")
+    with pytest.raises(EmlError, match="no From header"):
+        read_eml(not_mail)
