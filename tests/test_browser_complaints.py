@@ -25,7 +25,7 @@ from runtime.settings import Settings
 from tests.conftest import free_port
 from tests.test_browser import PASSWORD, browser, log_in  # noqa: F401 - fixtures
 from tests.test_complaints import completed_prepaid_order
-from tests.test_web_complaints import complaint_worker, number_complaints_from, settled
+from tests.test_web_complaints import cases_on_the_orders_queue, number_complaints_from, settled
 from web.app import create_app
 
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
@@ -47,7 +47,7 @@ async def site(
     serving = asyncio.create_task(server.serve())
     while not server.started:  # noqa: ASYNC110 - uvicorn says so only by this flag
         await asyncio.sleep(0.05)
-    async with complaint_worker(dev_server, db):
+    async with cases_on_the_orders_queue(dev_server, db):
         yield f"http://127.0.0.1:{server.config.port}"
     server.should_exit = True
     await serving

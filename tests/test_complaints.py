@@ -64,6 +64,7 @@ from domain.complaints import (
 from domain.intake import OrderRef
 from domain.notifications import Audience
 from domain.orders import OrderStatus
+from integrations.ports import Notifier
 from integrations.simulated_payment import SimulatedPaymentGateway
 from ops.complaints import EmlError, read_eml
 from persistence.database import Database
@@ -304,16 +305,12 @@ class Cases:
         return case
 
 
-@pytest.fixture
-async def cases(own_time_skipping_env: WorkflowEnvironment, db: Database) -> AsyncIterator[Cases]:
-    staff(db)
-    queue = f"complaints-{uuid.uuid4()}"
-    notifier = RecordingNotifier()
+def complaint_worker(client: Client, db: Database, queue: str, notifier: Notifier) -> Worker:
+    """A worker for complaint cases (and their care follow-ups) with the real activities."""
     steps = ComplaintActivities(db, SimulatedPaymentGateway(), notifier)
     care = CustomerActivities(db)
-    notifications = NotificationActivities(db, notifier)
-    async with Worker(
-        own_time_skipping_env.client,
+    return Worker(
+        client,
         task_queue=queue,
         workflows=[ComplaintWorkflow, CareTaskWorkflow],
         activities=[
@@ -324,10 +321,18 @@ async def cases(own_time_skipping_env: WorkflowEnvironment, db: Database) -> Asy
             steps.follow_up_complaint,
             care.reassign_care_task,
             care.record_care_task_done,
-            notifications.notify,
+            NotificationActivities(db, notifier).notify,
         ],
         activity_executor=STEP_THREADS,
-    ):
+    )
+
+
+@pytest.fixture
+async def cases(own_time_skipping_env: WorkflowEnvironment, db: Database) -> AsyncIterator[Cases]:
+    staff(db)
+    queue = f"complaints-{uuid.uuid4()}"
+    notifier = RecordingNotifier()
+    async with complaint_worker(own_time_skipping_env.client, db, queue, notifier):
         cases = Cases(own_time_skipping_env, db, queue, notifier)
         # Time moves by sleeps only: a client call that waits (an update, a result) would
         # otherwise lock and unlock skipping around it, and a refused update leaves it locked.

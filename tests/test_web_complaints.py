@@ -16,50 +16,27 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select, text
 from temporalio.testing import WorkflowEnvironment
-from temporalio.worker import Worker
 
-from activities import ComplaintActivities, CustomerActivities, NotificationActivities
 from domain.access import Role, SystemRole
 from domain.complaints import ComplaintStatus, complaint_workflow_id
 from domain.orders import TASK_QUEUE
 from domain.visibility import CATEGORY, COMPLAINT_ID, COMPLAINT_STATUS, CUSTOMER_ID, PRIORITY
-from integrations.simulated_payment import SimulatedPaymentGateway
 from persistence.database import Database
 from persistence.invariants import check_database
 from persistence.models import ComplaintEventRow, ComplaintRow, CreditNote, Payment
 from persistence.transactions import accounts, api_keys
 from persistence.transactions.complaints import find_case
 from runtime.settings import Settings
-from tests.test_complaints import RecordingNotifier, completed_prepaid_order
+from tests.test_complaints import RecordingNotifier, complaint_worker, completed_prepaid_order
 from tests.test_web_actions import log_in, post
 from tests.test_web_admin import PASSWORD
-from tests.workflow_fakes import STEP_THREADS
 from web.app import create_app
-from workflows.care import CareTaskWorkflow
-from workflows.complaint import ComplaintWorkflow
 
 
 @asynccontextmanager
-async def complaint_worker(env: WorkflowEnvironment, db: Database) -> AsyncIterator[None]:
+async def cases_on_the_orders_queue(env: WorkflowEnvironment, db: Database) -> AsyncIterator[None]:
     """A worker for complaint cases on the task queue the console and API start them on."""
-    steps = ComplaintActivities(db, SimulatedPaymentGateway(), RecordingNotifier())
-    care = CustomerActivities(db)
-    async with Worker(
-        env.client,
-        task_queue=TASK_QUEUE,
-        workflows=[ComplaintWorkflow, CareTaskWorkflow],
-        activities=[
-            steps.record_complaint_event,
-            steps.assign_complaint_owner,
-            steps.send_complaint_message,
-            steps.carry_out_remedy,
-            steps.follow_up_complaint,
-            care.reassign_care_task,
-            care.record_care_task_done,
-            NotificationActivities(db, RecordingNotifier()).notify,
-        ],
-        activity_executor=STEP_THREADS,
-    ):
+    async with complaint_worker(env.client, db, TASK_QUEUE, RecordingNotifier()):
         yield
 
 
@@ -115,7 +92,7 @@ async def test_systems_file_complaints_over_the_api_once_per_message(
         "description": "The lamp arrived in pieces.",
         "message_id": message_id,
     }
-    async with complaint_worker(dev_server, db):
+    async with cases_on_the_orders_queue(dev_server, db):
 
         async def call(key: str, path: str, body: dict[str, str]) -> httpx2.Response:
             return await asyncio.to_thread(
@@ -175,7 +152,7 @@ async def test_customer_service_takes_a_phone_complaint_and_refunds_part_with_ap
     dev_server: WorkflowEnvironment, db: Database, console: TestClient
 ) -> None:
     await completed_prepaid_order(db)  # Jane's order T-1: 59.70 EUR, captured and invoiced
-    async with complaint_worker(dev_server, db):
+    async with cases_on_the_orders_queue(dev_server, db):
         token = await asyncio.to_thread(log_in, console, "mia.chen")
         filed = await post(
             console,
