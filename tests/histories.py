@@ -6,6 +6,9 @@ supply and parcel workflows, is written under ``tests/histories/current/<test>/`
 ``tests/test_replay.py`` replays every recorded history against the current
 workflow code, so a change that would break running orders fails CI.
 
+Complaint cases are recorded the same way by ``tests/test_complaints.py`` (its
+time-skipping tests, SQLite run) under ``tests/histories/complaints/<test>/``.
+
 Histories recorded before a ``workflow.patched`` change (see
 :mod:`workflows.patches`) are kept in a sibling folder named after the change,
 ``tests/histories/before-<patch id>/``, and replay too: they are the orders

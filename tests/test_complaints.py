@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
+import re
 import uuid
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
@@ -81,6 +83,7 @@ from persistence.models import (
 )
 from persistence.transactions import accounts
 from persistence.transactions.complaints import ComplaintRefusedError, file_complaint
+from tests.histories import HISTORIES_DIR
 from tests.test_activities import receive
 from tests.test_web_admin import PASSWORD
 from tests.workflow_fakes import STEP_THREADS
@@ -328,7 +331,9 @@ def complaint_worker(client: Client, db: Database, queue: str, notifier: Notifie
 
 
 @pytest.fixture
-async def cases(own_time_skipping_env: WorkflowEnvironment, db: Database) -> AsyncIterator[Cases]:
+async def cases(
+    own_time_skipping_env: WorkflowEnvironment, db: Database, request: pytest.FixtureRequest
+) -> AsyncIterator[Cases]:
     staff(db)
     queue = f"complaints-{uuid.uuid4()}"
     notifier = RecordingNotifier()
@@ -338,6 +343,8 @@ async def cases(own_time_skipping_env: WorkflowEnvironment, db: Database) -> Asy
         # otherwise lock and unlock skipping around it, and a refused update leaves it locked.
         with own_time_skipping_env.auto_time_skipping_disabled():
             yield cases
+        if os.environ.get("OMS_RECORD_HISTORIES") and "sqlite" in request.node.name:
+            await record_complaint_histories(request.node.name, cases.started)
         with db.reading() as session:
             follow_ups = session.scalars(select(CareTaskRow.id)).all()
         client = own_time_skipping_env.client
@@ -347,6 +354,19 @@ async def cases(own_time_skipping_env: WorkflowEnvironment, db: Database) -> Asy
         ]:
             with contextlib.suppress(RPCError):
                 await handle.terminate("test over")
+
+
+async def record_complaint_histories(
+    test_name: str, handles: list[WorkflowHandle[Any, ComplaintCase]]
+) -> None:
+    """Keep the cases' histories for ``tests/test_replay.py`` (see :mod:`tests.histories`)."""
+    folder = HISTORIES_DIR / "complaints" / re.sub(r"[^A-Za-z0-9._-]", "_", test_name)
+    folder.mkdir(parents=True, exist_ok=True)
+    for old in folder.glob("*.json"):
+        old.unlink()
+    for handle in handles:
+        history = await handle.fetch_history()
+        (folder / f"{handle.id}.json").write_text(history.to_json(), encoding="utf-8")
 
 
 async def next_weekday(cases: Cases, weekday: int, hour: int) -> datetime:
