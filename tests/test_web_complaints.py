@@ -6,27 +6,33 @@ the case is found in Temporal by its search attributes and the order's money bal
 from __future__ import annotations
 
 import asyncio
+import re
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from decimal import Decimal
+from email.message import EmailMessage
+from pathlib import Path
 
 import httpx2
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select, text
 from temporalio.testing import WorkflowEnvironment
+from typer.testing import CliRunner, Result
 
 from domain.access import Role, SystemRole
 from domain.complaints import ComplaintStatus, complaint_workflow_id
 from domain.orders import TASK_QUEUE
 from domain.visibility import CATEGORY, COMPLAINT_ID, COMPLAINT_STATUS, CUSTOMER_ID, PRIORITY
+from ops.cli import app
 from persistence.database import Database
 from persistence.invariants import check_database
 from persistence.models import ComplaintEventRow, ComplaintRow, CreditNote, Payment
 from persistence.transactions import accounts, api_keys
 from persistence.transactions.complaints import find_case
 from runtime.settings import Settings
+from tests.conftest import TEST_KEY_RING
 from tests.test_complaints import RecordingNotifier, complaint_worker, completed_prepaid_order
 from tests.test_web_actions import log_in, post
 from tests.test_web_admin import PASSWORD
@@ -269,3 +275,41 @@ def test_customer_service_records_an_improvement_action(db: Database, console: T
     )
     assert refused.status_code == 422
     assert "is not a code" in refused.text
+
+
+async def test_oms_imports_eml_files_once_each_and_names_the_file_it_could_not_read(
+    dev_server: WorkflowEnvironment, db: Database, database_url: str, tmp_path: Path
+) -> None:
+    number_complaints_from(db, uuid.uuid4().int % 10**9 + 1)
+    mail = EmailMessage()
+    mail["From"] = "orders@acme.example"
+    mail["Subject"] = "Pallet short by two boxes"
+    mail["Message-ID"] = f"<{uuid.uuid4()}@acme.example>"
+    mail.set_content("Delivery note says 20 boxes, we counted 18.")
+    good = tmp_path / "short.eml"
+    good.write_bytes(mail.as_bytes())
+    bad = tmp_path / "scan.eml"
+    bad.write_text("not an e-mail\n")
+    env = {
+        "OMS_TEMPORAL_ADDRESS": dev_server.client.service_client.config.target_host,
+        "OMS_DATABASE_URL": database_url,
+        "OMS_KEY_RING": TEST_KEY_RING.serialise(),
+        "OMS_DATA_DIR": str(tmp_path / ".oms"),
+    }
+
+    def oms(*files: Path) -> Result:
+        arguments = ["complaints", "import-eml", *map(str, files)]
+        return CliRunner().invoke(app, arguments, env=env)
+
+    first = await asyncio.to_thread(oms, good, bad)
+    assert first.exit_code == 1
+    assert "no From header: not an e-mail message" in first.output
+    filed = re.search(r"short\.eml: complaint #(\d+) filed", first.output)
+    assert filed, first.output
+    again = await asyncio.to_thread(oms, good)
+    assert again.exit_code == 0
+    assert f"complaint #{filed.group(1)} duplicate" in again.output
+    case = await db.run(find_case, db, int(filed.group(1)))
+    assert case is not None
+    assert (case.customer_id, case.channel.value) == ("CUST-ACME", "email")
+    await dev_server.client.get_workflow_handle(complaint_workflow_id(case.id)).terminate("over")
