@@ -167,6 +167,19 @@ def test_a_phone_complaint_is_filed_with_its_category_and_priority(db: Database)
     assert events(db, case.id) == [("received", "by phone (mia.chen): Parcel arrived late")]
 
 
+def test_a_chat_systems_complaint_is_filed_once_per_message_id(db: Database) -> None:
+    chat = phone(channel=ComplaintChannel.CHAT, taken_by="", message_id="chat-7781")
+    first = file_complaint(db, chat)
+    again = file_complaint(db, chat)
+    assert (first.case.channel, again.duplicate, again.case.id) == (
+        ComplaintChannel.CHAT,
+        True,
+        first.case.id,
+    )
+    other_channel = file_complaint(db, chat.model_copy(update={"channel": ComplaintChannel.WEB}))
+    assert not other_channel.duplicate  # a message id is unique within its channel
+
+
 def test_an_email_is_matched_to_its_sender_and_filed_once(db: Database) -> None:
     mail = ComplaintIntake(
         channel=ComplaintChannel.EMAIL,
