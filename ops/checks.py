@@ -10,6 +10,7 @@ from decimal import Decimal
 from temporalio.client import Client, WorkflowExecutionStatus
 from temporalio.service import RPCError, RPCStatusCode
 
+from domain.complaints import complaint_workflow_id
 from domain.orders import WORKFLOW_TYPE, OrderStatus, order_workflow_id
 from domain.shipping import SHIPMENT_WORKFLOW_TYPE
 from domain.supply import SUPPLY_WORKFLOW_TYPE
@@ -81,11 +82,35 @@ async def failing_workflows(client: Client) -> list[FailingWorkflow]:
 async def stuck_orders(client: Client, order_ids: list[str]) -> list[Violation]:
     """Orders the read model shows unfinished whose workflow is not running, and orders
     (whatever the read model shows) whose workflow task keeps failing."""
+    violations = await not_running(
+        client,
+        {f"order {order_id}": order_workflow_id(order_id) for order_id in order_ids},
+        "every unfinished order has a running workflow",
+    )
+    violations += [
+        Violation(
+            invariant=FAILING_INVARIANT, subject=f"order {failing.order_id}", detail=failing.reason
+        )
+        for failing in await failing_workflows(client)
+    ]
+    return violations
+
+
+async def stuck_complaints(client: Client, complaint_ids: list[int]) -> list[Violation]:
+    """Complaints not yet closed whose case workflow is not running."""
+    return await not_running(
+        client,
+        {f"complaint #{number}": complaint_workflow_id(number) for number in complaint_ids},
+        "every complaint not yet closed has a running case",
+    )
+
+
+async def not_running(client: Client, workflows: dict[str, str], invariant: str) -> list[Violation]:
+    """A violation of ``invariant`` for each subject whose workflow is not running."""
     violations = []
-    for order_id in order_ids:
-        handle = client.get_workflow_handle(order_workflow_id(order_id))
+    for subject, workflow_id in workflows.items():
         try:
-            status = (await handle.describe()).status
+            status = (await client.get_workflow_handle(workflow_id).describe()).status
         except RPCError as error:
             if error.status is not RPCStatusCode.NOT_FOUND:
                 raise
@@ -93,17 +118,11 @@ async def stuck_orders(client: Client, order_ids: list[str]) -> list[Violation]:
         if status is not WorkflowExecutionStatus.RUNNING:
             violations.append(
                 Violation(
-                    invariant="every unfinished order has a running workflow",
-                    subject=f"order {order_id}",
-                    detail=f"workflow {handle.id} is {status.name if status else 'missing'}",
+                    invariant=invariant,
+                    subject=subject,
+                    detail=f"workflow {workflow_id} is {status.name if status else 'missing'}",
                 )
             )
-    violations += [
-        Violation(
-            invariant=FAILING_INVARIANT, subject=f"order {failing.order_id}", detail=failing.reason
-        )
-        for failing in await failing_workflows(client)
-    ]
     return violations
 
 

@@ -44,7 +44,12 @@ from domain.shipping import (
 from domain.supply import SUPPLY_RECEIVED_SIGNAL, SupplyReceipt, supply_workflow_id
 from persistence.database import Database
 from persistence.demo_catalogue import seed_demo_catalogue
-from persistence.invariants import Violation, check_database, unfinished_order_ids
+from persistence.invariants import (
+    Violation,
+    check_database,
+    unclosed_complaint_ids,
+    unfinished_order_ids,
+)
 from persistence.migrate import new_revision, upgrade
 from persistence.order_views import list_orders, order_view
 from runtime.codec_server import running_codec_server
@@ -66,7 +71,7 @@ from ._console import (
 )
 from .api_keys import api_keys_app
 from .catalogue import catalogue_app
-from .checks import failing_workflows, stuck_orders, with_failing_workflows
+from .checks import failing_workflows, stuck_complaints, stuck_orders, with_failing_workflows
 from .complaints import complaints_app
 from .customers import customers_app
 from .demo import DemoTimeoutError, run_demo
@@ -408,7 +413,8 @@ def check(
         bool,
         typer.Option(
             "--temporal/--no-temporal",
-            help="Also check that every unfinished order has a running workflow.",
+            help="Also check that every unfinished order and every complaint not yet "
+            "closed has a running workflow.",
         ),
     ] = True,
     as_json: JsonOption = False,
@@ -426,14 +432,20 @@ def check(
 
 
 async def _violations(settings: Settings, with_temporal: bool) -> list[Violation]:
-    def read(db: Database) -> tuple[list[Violation], list[str]]:
+    def read(db: Database) -> tuple[list[Violation], list[str], list[int]]:
         with db.reading() as session:
-            return check_database(session), unfinished_order_ids(session)
+            return (
+                check_database(session),
+                unfinished_order_ids(session),
+                unclosed_complaint_ids(session),
+            )
 
     async with open_database(settings) as db:
-        violations, unfinished = await db.run(read, db)
+        violations, unfinished, complaints = await db.run(read, db)
     if with_temporal:
-        violations += await stuck_orders(await connect(settings), unfinished)
+        client = await connect(settings)
+        violations += await stuck_orders(client, unfinished)
+        violations += await stuck_complaints(client, complaints)
     return violations
 
 

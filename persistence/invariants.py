@@ -12,12 +12,14 @@ from pydantic import BaseModel
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from domain.complaints import ComplaintStatus
 from domain.inventory import MovementKind, ReservationStatus, TransferStatus
 from domain.orders import FINAL_STATUSES
 from domain.settlement import InvoiceStatus, PaymentKind
 from domain.shipping import ShipmentStatus
 from domain.supply import SupplyStatus
 from persistence.models import (
+    ComplaintRow,
     CreditNote,
     Invoice,
     Order,
@@ -316,3 +318,14 @@ def unfinished_order_ids(session: Session) -> list[str]:
     """Orders whose status says their workflow should still be running."""
     rows = session.scalars(select(Order.id).where(Order.status.not_in(FINAL)))
     return list(rows)
+
+
+def unclosed_complaint_ids(session: Session) -> list[int]:
+    """Complaints not yet closed: each must have its case workflow running."""
+    return list(
+        session.scalars(
+            select(ComplaintRow.id)
+            .where(ComplaintRow.status != ComplaintStatus.CLOSED.value)
+            .order_by(ComplaintRow.id)
+        )
+    )

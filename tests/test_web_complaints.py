@@ -25,6 +25,7 @@ from domain.access import Role, SystemRole
 from domain.complaints import ComplaintStatus, complaint_workflow_id
 from domain.orders import TASK_QUEUE
 from domain.visibility import CATEGORY, COMPLAINT_ID, COMPLAINT_STATUS, CUSTOMER_ID, PRIORITY
+from ops.checks import stuck_complaints
 from ops.cli import app
 from persistence.database import Database
 from persistence.invariants import check_database
@@ -149,7 +150,13 @@ async def test_systems_file_complaints_over_the_api_once_per_message(
             headers={"Authorization": f"Bearer {shop}"},
         )
         assert read.json()["status"] == "new"
+        assert await stuck_complaints(dev_server.client, [complaint_id]) == []
         await handle.terminate("test over")
+        [stuck] = await stuck_complaints(dev_server.client, [complaint_id])
+        assert (stuck.subject, stuck.detail) == (
+            f"complaint #{complaint_id}",
+            f"workflow complaint-{complaint_id} is TERMINATED",
+        )
     with db.reading() as session:
         assert len(session.scalars(select(ComplaintRow)).all()) == 1
 
