@@ -72,7 +72,14 @@ def order_activities(
     review = InventoryReviewActivities(db, factory=factory, supplier=supplier)
     customers = CustomerActivities(db, retention_days=retention_days)
     campaigns = CampaignActivities(db, notifier, link_secret=link_secret, console_url=console_url)
-    complaints = ComplaintActivities(db, gateway, notifier, policy=complaint_policy)
+    complaints = ComplaintActivities(
+        db,
+        gateway,
+        notifier,
+        policy=complaint_policy,
+        link_secret=link_secret,
+        console_url=console_url,
+    )
     return [
         complaints.analyse_complaints,
         complaints.record_complaint_event,

@@ -29,6 +29,7 @@ from domain.notifications import Audience, Notified
 from integrations.ports import Notifier, PaymentGateway
 from persistence.database import Database
 from persistence.idempotency import stored_result
+from persistence.keys import link_token
 from persistence.transactions import care, complaint_analysis, complaints
 
 log = structlog.get_logger(__name__)
@@ -45,8 +46,12 @@ class ComplaintActivities:
         care_rules: CareRules | None = None,
         *,
         policy: ComplaintPolicy | None = None,
+        link_secret: bytes = b"",
+        console_url: str = "http://localhost:8080",
     ) -> None:
         self._db = db
+        self._link_secret = link_secret
+        self._console_url = console_url.rstrip("/")
         self._policy = policy or ComplaintPolicy()
         self._gateway = gateway
         self._notifier = notifier
@@ -72,11 +77,15 @@ class ComplaintActivities:
         if not to:
             log.info("complaint message not sent: no customer to send it to")
             return Notified(reference="not sent: no customer linked to the complaint")
+        text = message.message
+        if message.survey_link:
+            token = link_token(self._link_secret, complaints.survey_subject(message.complaint_id))
+            text += f"\n\n{self._console_url}/survey/{message.complaint_id}/{token}"
         reference = await self._notifier.send(
             idempotency_key=f"complaint-{message.complaint_id}:{message.key}",
             audience=Audience.CUSTOMER,
             subject=message.subject,
-            message=message.message,
+            message=text,
             to=to,
         )
         return Notified(reference=reference)

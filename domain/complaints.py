@@ -519,6 +519,8 @@ class CaseMessage(BaseModel):
     key: str
     subject: str
     message: str
+    survey_link: bool = False
+    """End the message with the link to the case's satisfaction survey."""
 
 
 class OwnerRequest(BaseModel):

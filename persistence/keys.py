@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import hmac
 import os
 import secrets
 from collections.abc import Mapping
@@ -98,3 +99,14 @@ def link_secrets(ring: KeyRing) -> list[bytes]:
     key ring: the current key's first, so links signed before a rotation keep working."""
     ordered = [ring.keys[ring.current]] + [k for i, k in ring.keys.items() if i != ring.current]
     return [hashlib.sha256(b"oms-customer-links:" + key).digest() for key in ordered]
+
+
+def link_token(secret: bytes, subject: str) -> str:
+    """The token of a link sent to a customer about ``subject`` (``unsubscribe:CUST-1``,
+    ``survey:12``): it proves the link was ours."""
+    return hmac.new(secret, subject.encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def link_token_valid(secrets: list[bytes], subject: str, token: str) -> bool:
+    """Whether ``token`` is the token of ``subject`` under one of the ``secrets``."""
+    return any(hmac.compare_digest(link_token(secret, subject), token) for secret in secrets)

@@ -96,6 +96,7 @@ class Sent:
     audience: Audience
     subject: str
     to: str
+    message: str
 
 
 class RecordingNotifier:
@@ -111,7 +112,7 @@ class RecordingNotifier:
     async def send(
         self, *, idempotency_key: str, audience: Audience, subject: str, message: str, to: str = ""
     ) -> str:
-        self.delivered.setdefault(idempotency_key, Sent(audience, subject, to))
+        self.delivered.setdefault(idempotency_key, Sent(audience, subject, to, message))
         return f"MSG-{len(self.delivered)}"
 
 
@@ -321,9 +322,11 @@ class Cases:
         return case
 
 
-def complaint_worker(client: Client, db: Database, queue: str, notifier: Notifier) -> Worker:
+def complaint_worker(
+    client: Client, db: Database, queue: str, notifier: Notifier, *, link_secret: bytes = b"s"
+) -> Worker:
     """A worker for complaint cases (and their care follow-ups) with the real activities."""
-    steps = ComplaintActivities(db, SimulatedPaymentGateway(), notifier)
+    steps = ComplaintActivities(db, SimulatedPaymentGateway(), notifier, link_secret=link_secret)
     care = CustomerActivities(db)
     return Worker(
         client,

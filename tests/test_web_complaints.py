@@ -22,13 +22,23 @@ from temporalio.testing import WorkflowEnvironment
 from typer.testing import CliRunner, Result
 
 from domain.access import Role, SystemRole
-from domain.complaints import ComplaintStatus, complaint_workflow_id
+from domain.complaints import (
+    RESOLVE,
+    ComplaintChannel,
+    ComplaintIntake,
+    ComplaintStatus,
+    Resolution,
+    complaint_workflow_id,
+)
 from domain.orders import TASK_QUEUE
 from domain.visibility import CATEGORY, COMPLAINT_ID, COMPLAINT_STATUS, CUSTOMER_ID, PRIORITY
 from ops.checks import stuck_complaints
 from ops.cli import app
+from ops.complaints import file_and_open
+from ops.staff import StaffAction, perform
 from persistence.database import Database
 from persistence.invariants import check_database
+from persistence.keys import link_secrets
 from persistence.models import ComplaintEventRow, ComplaintRow, CreditNote, Payment
 from persistence.transactions import accounts, api_keys
 from persistence.transactions.complaints import find_case
@@ -41,9 +51,11 @@ from web.app import create_app
 
 
 @asynccontextmanager
-async def cases_on_the_orders_queue(env: WorkflowEnvironment, db: Database) -> AsyncIterator[None]:
+async def cases_on_the_orders_queue(
+    env: WorkflowEnvironment, db: Database, notifier: RecordingNotifier | None = None
+) -> AsyncIterator[None]:
     """A worker for complaint cases on the task queue the console and API start them on."""
-    async with complaint_worker(env.client, db, TASK_QUEUE, RecordingNotifier()):
+    async with complaint_worker(env.client, db, TASK_QUEUE, notifier or RecordingNotifier()):
         yield
 
 
@@ -320,3 +332,53 @@ async def test_oms_imports_eml_files_once_each_and_names_the_file_it_could_not_r
     assert case is not None
     assert (case.customer_id, case.channel.value) == ("CUST-ACME", "email")
     await dev_server.client.get_workflow_handle(complaint_workflow_id(case.id)).terminate("over")
+
+
+async def test_a_customer_answers_the_survey_on_the_page_its_link_opens(
+    dev_server: WorkflowEnvironment, db: Database, database_url: str, tmp_path: Path
+) -> None:
+    number_complaints_from(db, uuid.uuid4().int % 10**9 + 1)
+    settings = Settings(
+        database_url=database_url, data_dir=tmp_path, complaint_survey_delay_hours=0
+    )
+    site = TestClient(create_app(settings, db, dev_server.client), follow_redirects=False)
+    secret = link_secrets(settings.load_key_ring())[0]
+    notifier = RecordingNotifier()
+    async with complaint_worker(dev_server.client, db, TASK_QUEUE, notifier, link_secret=secret):
+        filed = await file_and_open(
+            dev_server.client,
+            db,
+            ComplaintIntake(
+                channel=ComplaintChannel.WEB,
+                customer_id="CUST-JANE",
+                subject="Late",
+                description="Two days late.",
+                message_id=f"web-{uuid.uuid4()}",
+            ),
+            settings.complaint_policy(),
+        )
+        number = filed.case.id
+        await perform(
+            dev_server.client,
+            StaffAction(complaint_workflow_id(number), RESOLVE, f"complaint #{number}"),
+            Resolution(actor="mia.chen", summary="Explained", root_cause="carrier_delay"),
+        )
+        await settled(db, number, "survey_sent")
+        [survey] = [sent for sent in notifier.sent if "How did we do" in sent.subject]
+        link = re.search(r"http://localhost:8080(/survey/\d+/\w+)", survey.message)
+        assert link, survey.message
+        assert (await asyncio.to_thread(site.get, f"/survey/{number}/forged")).status_code == 404
+        page = await asyncio.to_thread(site.get, link.group(1))
+        assert "How satisfied are you with how we handled your complaint" in page.text
+        wrong = await asyncio.to_thread(site.post, link.group(1), data={"score": "9"})
+        assert wrong.status_code == 422
+        answered = await asyncio.to_thread(
+            site.post, link.group(1), data={"score": "5", "comment": "Quick and kind"}
+        )
+        assert "Thank you" in answered.text
+        await settled(db, number, "closed")
+        await dev_server.client.get_workflow_handle(complaint_workflow_id(number)).terminate("over")
+    with db.reading() as session:
+        row = session.get(ComplaintRow, number)
+        assert row is not None
+        assert (row.survey_score, row.survey_comment) == (5, "Quick and kind")

@@ -36,6 +36,7 @@ from . import (
     catalogue,
     catalogue_api,
     complaint_analysis,
+    complaint_survey,
     complaints,
     complaints_api,
     customers,
@@ -148,6 +149,7 @@ def create_app(settings: Settings, db: Database, temporal: Client | None = None)
     app.include_router(replenishment.router, include_in_schema=False)
     app.include_router(campaigns.router, include_in_schema=False)  # before /customers/{id}
     app.include_router(complaint_analysis.router, include_in_schema=False)  # before /{id}
+    app.include_router(complaint_survey.router, include_in_schema=False)
     app.include_router(complaints.router, include_in_schema=False)
     app.include_router(customers.router, include_in_schema=False)
     app.include_router(catalogue.router, include_in_schema=False)  # before /stock/{...}

@@ -126,7 +126,11 @@ async def unsubscribe_page(request: Request, customer_id: str, token: str) -> Re
     """The page an unsubscribe link opens: one button (a link prefetched by a mail
     scanner changes nothing)."""
     return render(
-        "unsubscribe.html", _locale(request), customer_id=customer_id, token=token, done=False
+        "unsubscribe.html",
+        customer_locale(request),
+        customer_id=customer_id,
+        token=token,
+        done=False,
     )
 
 
@@ -139,16 +143,16 @@ async def unsubscribe_now(request: Request, customer_id: str, token: str) -> Res
     if not done:
         return render(
             "problem.html",
-            _locale(request),
+            customer_locale(request),
             404,
             status=404,
             reason="this unsubscribe link is not valid",
             back=None,
         )
-    return render("unsubscribe.html", _locale(request), customer_id=customer_id, done=True)
+    return render("unsubscribe.html", customer_locale(request), customer_id=customer_id, done=True)
 
 
-def _locale(request: Request) -> Locale:
+def customer_locale(request: Request) -> Locale:
     """The customer's language as their browser asks (no one is logged in here)."""
     wanted = request.headers.get("accept-language", "").lower()
     return Locale.TRADITIONAL_CHINESE if wanted.startswith("zh") else Locale.ENGLISH

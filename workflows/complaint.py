@@ -209,7 +209,7 @@ class ComplaintWorkflow:
         self._customer_wrote = False
         if await self._wait(lambda: self._customer_wrote, policy.survey_delay, "survey delay"):
             return await self._reopen()
-        await self._message("survey", "How did we do?", _survey_text(self.case.id))
+        await self._message("survey", "How did we do?", _survey_text(self.case.id), survey=True)
         async with self._lock:
             await self._record(ComplaintEventKind.SURVEY_SENT, "satisfaction survey sent")
 
@@ -218,7 +218,10 @@ class ComplaintWorkflow:
 
         if not await self._wait(answered, policy.survey_reminder_after, "survey reminder"):
             await self._message(
-                "survey-reminder", "A reminder: how did we do?", _survey_text(self.case.id)
+                "survey-reminder",
+                "A reminder: how did we do?",
+                _survey_text(self.case.id),
+                survey=True,
             )
             async with self._lock:
                 await self._record(ComplaintEventKind.SURVEY_REMINDED, "survey reminder sent")
@@ -353,7 +356,7 @@ class ComplaintWorkflow:
         detail = f"assigned to {chosen.owner}" if chosen.owner else "in the team queue"
         await self._record(ComplaintEventKind.ASSIGNED, detail, actor=actor)
 
-    async def _message(self, key: str, subject: str, text: str) -> None:
+    async def _message(self, key: str, subject: str, text: str, *, survey: bool = False) -> None:
         case = self.case
         await run_step(
             SEND_COMPLAINT_MESSAGE,
@@ -363,6 +366,7 @@ class ComplaintWorkflow:
                 key=f"{key}:{case.reopened}:{self._events}",
                 subject=f"[Complaint #{case.id}] {subject}",
                 message=text,
+                survey_link=survey,
             ),
             Notified,
             f"Message the customer: {subject}",
@@ -680,5 +684,5 @@ def _reason(failure: ActivityError) -> str:
 def _survey_text(complaint_id: int) -> str:
     return (
         f"Your complaint #{complaint_id} is resolved. How satisfied are you with how we "
-        "handled it, from 1 (not at all) to 5 (very)? Reply with a number and any comment."
+        "handled it, from 1 (not at all) to 5 (very)? Tell us on this page:"
     )

@@ -3,8 +3,6 @@ each recipient's turn claimed and recorded, its status, its reach and response."
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
@@ -21,6 +19,7 @@ from domain.campaigns import (
 )
 from domain.customers import NOT_KEPT
 from persistence.database import Database
+from persistence.keys import link_token, link_token_valid
 from persistence.models import (
     CampaignRecipient,
     CampaignRow,
@@ -248,13 +247,13 @@ def campaign_view(db: Database, campaign_id: int, now: datetime) -> CampaignView
 
 def unsubscribe_token(secret: bytes, customer_id: str) -> str:
     """The token of a customer's unsubscribe link (it proves the link was ours)."""
-    return hmac.new(secret, f"unsubscribe:{customer_id}".encode(), hashlib.sha256).hexdigest()[:32]
+    return link_token(secret, f"unsubscribe:{customer_id}")
 
 
 def unsubscribe(db: Database, secrets: list[bytes], customer_id: str, token: str) -> bool:
     """Withdraw a customer's marketing consent from their link (audited); False when the
     link is not one of ours. Takes effect for the very next message of any campaign."""
-    if not any(hmac.compare_digest(unsubscribe_token(s, customer_id), token) for s in secrets):
+    if not link_token_valid(secrets, f"unsubscribe:{customer_id}", token):
         return False
     with db.transaction() as session:
         customer = session.get(Customer, customer_id)

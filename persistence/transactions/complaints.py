@@ -533,3 +533,8 @@ def add_root_cause(db: Database, code: str, label: str) -> None:
         raise ComplaintRefusedError("label: 1 to 200 characters")
     with db.transaction() as session:
         session.merge(RootCause(code=code, label=label.strip(), active=True))
+
+
+def survey_subject(complaint_id: int) -> str:
+    """What a complaint's survey link signs (see :func:`persistence.keys.link_token`)."""
+    return f"survey:{complaint_id}"
