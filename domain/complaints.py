@@ -557,8 +557,9 @@ class RemedyOutcome(BaseModel):
     currency: str = ""
 
 
-REMEDY_REFUSED = "RemedyRefused"
-"""ApplicationError type: the remedy cannot be booked (no order, more than was paid)."""
+ACTION_REFUSED = "ComplaintActionRefused"
+"""ApplicationError type: a staff action on a case cannot be carried out (a refund without
+an order, more than the order kept; an owner who is not a customer-service user)."""
 
 
 class FollowUp(BaseModel):

@@ -12,12 +12,12 @@ from decimal import Decimal
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
-from temporalio.exceptions import ApplicationError
+from temporalio.exceptions import ApplicationError, ApplicationErrorCategory
 
 from domain.access import Role
 from domain.complaints import (
+    ACTION_REFUSED,
     OPEN_STATUSES,
-    REMEDY_REFUSED,
     CaseEvent,
     ComplaintCase,
     ComplaintCategory,
@@ -352,8 +352,9 @@ def assign_owner(db: Database, request: OwnerRequest) -> str | None:
             if request.owner not in users:
                 raise ApplicationError(
                     f"owner: {request.owner!r} is not an active customer-service user",
-                    type=REMEDY_REFUSED,
+                    type=ACTION_REFUSED,
                     non_retryable=True,
+                    category=ApplicationErrorCategory.BENIGN,
                 )
             return request.owner
         load = Counter(dict.fromkeys(users, 0))
@@ -396,7 +397,7 @@ def customer_address(db: Database, customer_id: str | None) -> str:
 def plan_refund(db: Database, remedy: RemedyOrder) -> tuple[str, Decimal, str, str | None]:
     """What a refund of ``remedy.amount`` takes: (currency, money kept, how, capture reference).
 
-    Refused (non-retryable :data:`REMEDY_REFUSED`) when there is no finished order with an
+    Refused (non-retryable :data:`ACTION_REFUSED`) when there is no finished order with an
     invoice, or the amount is more than the order kept.
     """
     with db.reading() as session:
@@ -434,7 +435,10 @@ def plan_refund(db: Database, remedy: RemedyOrder) -> tuple[str, Decimal, str, s
 
 
 def _refuse(reason: str) -> None:
-    raise ApplicationError(reason, type=REMEDY_REFUSED, non_retryable=True)
+    # A refusal is a business outcome the case records, not an error for the logs.
+    raise ApplicationError(
+        reason, type=ACTION_REFUSED, non_retryable=True, category=ApplicationErrorCategory.BENIGN
+    )
 
 
 def book_refund(db: Database, remedy: RemedyOrder, reference: str, key: str) -> RemedyOutcome:
