@@ -11,7 +11,6 @@ delivered to that case as the customer's reply (it reopens a resolved or closed 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import email
 import email.policy
 import json
@@ -56,7 +55,11 @@ from domain.orders import TASK_QUEUE, OrderStatus, OrderView
 from domain.visibility import complaint_search_attributes
 from persistence.database import Database
 from persistence.migrate import upgrade
-from persistence.transactions.complaints import ComplaintRefusedError, file_complaint
+from persistence.transactions.complaints import (
+    ComplaintRefusedError,
+    file_complaint,
+    find_case,
+)
 from runtime.settings import Settings
 from runtime.temporal import connect
 from runtime.workers import open_database
@@ -81,29 +84,62 @@ async def file_and_open(
     order or parcel that does not exist.
     """
     filed = await db.run(file_complaint, db, intake, policy.reopen_days)
-    workflow_id = complaint_workflow_id(filed.case.id)
+    try:
+        await _open_case(client, filed, intake, policy)
+    except RPCError as error:
+        raise CaseNotStartedError(filed.case.id, error.message) from error
+    return filed
+
+
+class CaseNotStartedError(Exception):
+    """The complaint is recorded but Temporal could not be reached to open (or tell) its
+    case; ``oms complaints open`` (or the same message sent again) finishes the job, and
+    ``oms check`` names such a complaint until then."""
+
+    def __init__(self, complaint_id: int, reason: str) -> None:
+        super().__init__(
+            f"complaint #{complaint_id} is recorded, but its case could not be opened "
+            f"(Temporal said: {reason}); `oms complaints open {complaint_id}` opens it, "
+            "as does sending the same message again"
+        )
+        self.complaint_id = complaint_id
+
+
+async def _open_case(
+    client: Client, filed: Intake, intake: ComplaintIntake, policy: ComplaintPolicy
+) -> None:
     if filed.reopen:
-        await client.get_workflow_handle(workflow_id).signal(
+        await client.get_workflow_handle(complaint_workflow_id(filed.case.id)).signal(
             CUSTOMER_REPLIED_SIGNAL,
             CustomerMessage(text=intake.description, message_id=intake.message_id),
         )
-        return filed
-    # The case ran and ended already: the repeat changes nothing.
-    with contextlib.suppress(WorkflowAlreadyStartedError):
+        return
+    await start_case(client, filed.case, intake.channel, policy)
+
+
+async def start_case(
+    client: Client, case: ComplaintCase, channel: ComplaintChannel, policy: ComplaintPolicy
+) -> bool:
+    """Start the case's workflow unless it runs already; False when it ran and ended (a
+    repeat then changes nothing)."""
+    workflow_id = complaint_workflow_id(case.id)
+    try:
         await client.start_workflow(
             COMPLAINT_WORKFLOW_TYPE,
-            ComplaintStart(case=filed.case, policy=policy),
+            ComplaintStart(case=case, policy=policy),
             id=workflow_id,
             task_queue=TASK_QUEUE,
             id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
             id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
-            search_attributes=complaint_search_attributes(filed.case),
+            search_attributes=complaint_search_attributes(case),
             static_summary=(
-                f"Complaint #{filed.case.id} via {intake.channel.value}: "
-                f"{filed.case.category.value} ({filed.case.priority.value})"
+                f"Complaint #{case.id} via {channel.value}: "
+                f"{case.category.value} ({case.priority.value})"
             ),
         )
-    return filed
+    except WorkflowAlreadyStartedError:
+        return False
+    return True
 
 
 def read_eml(path: Path) -> ComplaintIntake:
@@ -142,7 +178,40 @@ def read_eml(path: Path) -> ComplaintIntake:
         raise EmlError(f"{path}: {problems}") from error
 
 
-complaints_app = typer.Typer(help="Complaints: import e-mails.", no_args_is_help=True)
+complaints_app = typer.Typer(
+    help="Complaints: import e-mails, open recorded complaints' cases.", no_args_is_help=True
+)
+
+
+@complaints_app.command("open")
+def open_cases(
+    numbers: Annotated[list[int], typer.Argument(help="Complaint numbers, e.g. 12.")],
+) -> None:
+    """Open the case of recorded complaints whose workflow never started (Temporal was out
+    of reach when they came in; `oms check` names them). A running or ended case is left
+    alone."""
+
+    async def run() -> list[str]:
+        settings = Settings()
+        client = await connect(settings)
+        policy = settings.complaint_policy()
+        said = []
+        async with open_database(settings) as db:
+            for number in numbers:
+                case = await db.run(find_case, db, number)
+                if case is None:
+                    said.append(f"complaint #{number}: no such complaint")
+                    continue
+                running = await start_case(client, case, case.channel, policy)
+                state = "running" if running else "ended already (left alone)"
+                said.append(f"complaint #{number}: case {complaint_workflow_id(number)} {state}")
+        return said
+
+    said = asyncio.run(run())
+    for line in said:
+        console.print(line)
+    if any("no such complaint" in line for line in said):
+        raise fail("some complaints do not exist")
 
 
 @dataclass(frozen=True)
@@ -176,8 +245,8 @@ def import_eml(
                 except (EmlError, ComplaintRefusedError) as wrong:
                     done.append(Imported(str(path), None, f"refused: {wrong}"))
                     continue
-                except RPCError as error:
-                    done.append(Imported(str(path), None, f"Temporal said: {error.message}"))
+                except CaseNotStartedError as late:
+                    done.append(Imported(str(path), None, str(late)))
                     continue
                 outcome = (
                     "duplicate"

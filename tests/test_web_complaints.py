@@ -18,6 +18,8 @@ import httpx2
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select, text
+from temporalio.client import Client
+from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 from typer.testing import CliRunner, Result
 
@@ -34,7 +36,7 @@ from domain.orders import TASK_QUEUE
 from domain.visibility import CATEGORY, COMPLAINT_ID, COMPLAINT_STATUS, CUSTOMER_ID, PRIORITY
 from ops.checks import stuck_complaints
 from ops.cli import app
-from ops.complaints import file_and_open
+from ops.complaints import CaseNotStartedError, file_and_open
 from ops.staff import StaffAction, perform
 from persistence.database import Database
 from persistence.invariants import check_database
@@ -382,3 +384,39 @@ async def test_a_customer_answers_the_survey_on_the_page_its_link_opens(
         row = session.get(ComplaintRow, number)
         assert row is not None
         assert (row.survey_score, row.survey_comment) == (5, "Quick and kind")
+
+
+async def test_a_complaint_recorded_while_temporal_was_away_is_named_and_opened(
+    dev_server: WorkflowEnvironment, db: Database, database_url: str, tmp_path: Path
+) -> None:
+    number_complaints_from(db, uuid.uuid4().int % 10**9 + 1)
+    away = Client(
+        dev_server.client.service_client,
+        namespace="no-such-namespace",
+        data_converter=pydantic_data_converter,
+    )
+    policy = Settings(database_url=database_url).complaint_policy()
+    intake = ComplaintIntake(
+        channel=ComplaintChannel.PHONE,
+        customer_id="CUST-BOLT",
+        subject="Wrong bolts",
+        description="M6 instead of M8.",
+    )
+    with pytest.raises(CaseNotStartedError, match="oms complaints open") as late:
+        await file_and_open(away, db, intake, policy)
+    number = late.value.complaint_id
+    [stuck] = await stuck_complaints(dev_server.client, [number])
+    assert stuck.detail == f"workflow complaint-{number} is missing"
+    env = {
+        "OMS_TEMPORAL_ADDRESS": dev_server.client.service_client.config.target_host,
+        "OMS_DATABASE_URL": database_url,
+        "OMS_KEY_RING": TEST_KEY_RING.serialise(),
+        "OMS_DATA_DIR": str(tmp_path / ".oms"),
+    }
+    opened = await asyncio.to_thread(
+        CliRunner().invoke, app, ["complaints", "open", str(number)], env=env
+    )
+    assert opened.exit_code == 0, opened.output
+    assert f"complaint #{number}: case complaint-{number} running" in opened.output
+    assert await stuck_complaints(dev_server.client, [number]) == []
+    await dev_server.client.get_workflow_handle(complaint_workflow_id(number)).terminate("over")

@@ -13,7 +13,6 @@ from fastapi.responses import RedirectResponse
 from pydantic import BaseModel, ValidationError
 from starlette.datastructures import FormData
 from starlette.responses import Response
-from temporalio.service import RPCError
 
 from domain.access import Permission, Role
 from domain.complaints import (
@@ -38,7 +37,7 @@ from domain.complaints import (
     Resolution,
     complaint_workflow_id,
 )
-from ops.complaints import file_and_open
+from ops.complaints import CaseNotStartedError, file_and_open
 from ops.staff import StaffAction
 from persistence.complaint_views import (
     complaint_counts,
@@ -119,8 +118,8 @@ async def take_complaint(request: Request, user: Handler, _form: FormChecked) ->
         )
     except ComplaintRefusedError as refused:
         return _new_form(user, values, str(refused), 409)
-    except RPCError as error:
-        return _new_form(user, values, f"Temporal said: {error.message}", 503)
+    except CaseNotStartedError as late:
+        return _new_form(user, values, str(late), 503)
     return RedirectResponse(f"/complaints/{filed.case.id}?done=filed", status_code=303)
 
 

@@ -21,7 +21,7 @@ from domain.complaints import (
     SurveyAnswer,
     complaint_workflow_id,
 )
-from ops.complaints import file_and_open
+from ops.complaints import CaseNotStartedError, file_and_open
 from persistence.transactions.complaints import ComplaintRefusedError, find_case
 
 from .api import ERRORS, Problem, system
@@ -72,6 +72,11 @@ class Accepted(BaseModel):
             "order or parcel that does not exist, or no customer at all.",
         },
         422: {"description": "Not a valid complaint; each wrong field is named."},
+        503: {
+            "model": Problem,
+            "description": "Recorded, but Temporal is out of reach: send it again with the "
+            "same message id to open its case.",
+        },
     },
 )
 async def file_complaint(
@@ -85,6 +90,8 @@ async def file_complaint(
         )
     except ComplaintRefusedError as refused:
         raise HTTPException(409, str(refused)) from refused
+    except CaseNotStartedError as late:
+        raise HTTPException(503, str(late)) from late
     if filed.duplicate or filed.reopen:
         response.status_code = 200
     return ComplaintReceipt(
