@@ -86,6 +86,7 @@ def order_activities(
         complaints.assign_complaint_owner,
         complaints.send_complaint_message,
         complaints.carry_out_remedy,
+        complaints.price_replacement,
         complaints.follow_up_complaint,
         customers.classify_customers,
         campaigns.select_campaign_audience,

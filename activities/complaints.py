@@ -12,6 +12,7 @@ from domain.complaints import (
     ASSIGN_COMPLAINT,
     CARRY_OUT_REMEDY,
     FOLLOW_UP_COMPLAINT,
+    PRICE_REPLACEMENT,
     RECORD_COMPLAINT_EVENT,
     SEND_COMPLAINT_MESSAGE,
     CaseEvent,
@@ -24,6 +25,7 @@ from domain.complaints import (
     RemedyKind,
     RemedyOrder,
     RemedyOutcome,
+    ReplacementPrice,
 )
 from domain.notifications import Audience, Notified
 from integrations.ports import Notifier, PaymentGateway
@@ -92,13 +94,16 @@ class ComplaintActivities:
 
     @activity.defn(name=CARRY_OUT_REMEDY)
     async def carry_out_remedy(self, remedy: RemedyOrder) -> RemedyOutcome:
-        """Book the remedy: a refund (credit note plus money back) or a goodwill credit."""
+        """Book the remedy: a refund (credit note plus money back), a goodwill credit, or a
+        replacement parcel taken from stock (the case then books and follows it)."""
         structlog.contextvars.bind_contextvars(
             complaint_id=remedy.complaint_id, order_id=remedy.order_id
         )
         key = complaints.remedy_key(remedy)
         if remedy.kind is RemedyKind.GOODWILL_CREDIT:
             return await self._db.run(complaints.book_goodwill_credit, self._db, remedy, key)
+        if remedy.kind is RemedyKind.RESHIP:
+            return await self._db.run(complaints.plan_replacement, self._db, remedy, key)
         done = await self._db.run(stored_result, self._db, key, RemedyOutcome)
         if done is not None:
             return done
@@ -116,6 +121,14 @@ class ComplaintActivities:
                 message=f"Complaint #{remedy.complaint_id}: {remedy.reason} ({how}).",
             )
         return await self._db.run(complaints.book_refund, self._db, remedy, reference, key)
+
+    @activity.defn(name=PRICE_REPLACEMENT)
+    def price_replacement(self, remedy: RemedyOrder) -> ReplacementPrice:
+        """What the items to send again are worth at the order's prices."""
+        structlog.contextvars.bind_contextvars(
+            complaint_id=remedy.complaint_id, order_id=remedy.order_id
+        )
+        return complaints.price_replacement(self._db, remedy)
 
     @activity.defn(name=ANALYSE_COMPLAINTS)
     def analyse_complaints(self, request: AnalysisRequest) -> ComplaintAnalysis:

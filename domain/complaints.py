@@ -22,7 +22,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from domain.business_hours import BusinessCalendar
 from domain.messages import InboundMessage
@@ -30,6 +30,7 @@ from domain.money import Amount
 from domain.notifications import Audience
 from domain.orders import UPDATE_SUFFIX
 from domain.segments import Segment
+from domain.shipping import ShipmentRequest
 
 COMPLAINT_WORKFLOW_TYPE = "ComplaintWorkflow"
 
@@ -96,6 +97,8 @@ class RemedyKind(StrEnum):
     """Money back (or the invoice reduced) for the order: a credit note plus a refund."""
     GOODWILL_CREDIT = "goodwill_credit"
     """A credit on the customer's account, set against their next invoices."""
+    RESHIP = "reship"
+    """The missing or damaged items sent again in a replacement parcel, from stock."""
 
 
 BASE_PRIORITY = {
@@ -272,6 +275,15 @@ def next_rung_at(view: ClockView, calendar: BusinessCalendar) -> datetime | None
     return calendar.add(view.running_since, view.budget - view.used + rung.after)
 
 
+class RemedyItem(BaseModel):
+    """Units of one product to send again."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    sku: Annotated[str, Field(min_length=1, max_length=64)]
+    quantity: Annotated[int, Field(ge=1, le=100_000)]
+
+
 class RemedyView(BaseModel):
     """A remedy asked for on a case, and what came of it."""
 
@@ -285,6 +297,8 @@ class RemedyView(BaseModel):
     """``awaiting approval``, ``done``, ``refused`` or ``failed``."""
     decided_by: str | None = None
     outcome: str = ""
+    items: list[RemedyItem] = []
+    """What a re-shipment sends again."""
 
 
 class ComplaintCase(BaseModel):
@@ -405,12 +419,22 @@ class Recategorisation(InboundMessage):
 
 
 class RemedyRequest(InboundMessage):
-    """Put the complaint right: a refund or a goodwill credit of ``amount``."""
+    """Put the complaint right: a refund or a goodwill credit of ``amount``, or the
+    ``items`` re-shipped (their worth at the order's prices is what needs approval)."""
 
     actor: Actor
     kind: RemedyKind
-    amount: Annotated[Amount, Field(gt=0)]
+    amount: Annotated[Amount, Field(gt=0)] | None = None
+    items: Annotated[list[RemedyItem], Field(max_length=50)] = []
     reason: Annotated[str, Field(min_length=1, max_length=500)]
+
+    @model_validator(mode="after")
+    def _what_it_needs(self) -> RemedyRequest:
+        if self.kind is RemedyKind.RESHIP and not self.items:
+            raise ValueError("items: name what to send again (sku and quantity)")
+        if self.kind is not RemedyKind.RESHIP and self.amount is None:
+            raise ValueError(f"amount: a {self.kind.value.replace('_', ' ')} needs an amount")
+        return self
 
 
 class RemedyDecision(InboundMessage):
@@ -467,6 +491,8 @@ SEND_COMPLAINT_MESSAGE = "send_complaint_message"
 """Activity: send the customer a message about the case (reply, survey), once per key."""
 CARRY_OUT_REMEDY = "carry_out_remedy"
 """Activity: book the remedy through the order's business transactions."""
+PRICE_REPLACEMENT = "price_replacement"
+"""Activity: check the items to re-ship against the order and price them at its prices."""
 FOLLOW_UP_COMPLAINT = "follow_up_complaint"
 """Activity: create the customer-care follow-up task of a closed case."""
 
@@ -495,6 +521,8 @@ class ComplaintEventKind(StrEnum):
     SURVEY_EXPIRED = "survey_expired"
     CLOSED = "closed"
     REOPENED = "reopened"
+    PARCEL_PROGRESS = "parcel_progress"
+    """A replacement parcel the case sent moved on."""
     MESSAGE_IGNORED = "message_ignored"
 
 
@@ -538,7 +566,7 @@ class Owner(BaseModel):
 
 
 class RemedyOrder(BaseModel):
-    """Input of :data:`CARRY_OUT_REMEDY`."""
+    """Input of :data:`CARRY_OUT_REMEDY` and :data:`PRICE_REPLACEMENT`."""
 
     complaint_id: int
     number: int
@@ -547,6 +575,9 @@ class RemedyOrder(BaseModel):
     order_id: str | None
     amount: Amount
     reason: str
+    items: list[RemedyItem] = []
+    parcel_id: str | None = None
+    """The parcel the complaint names (a replacement leaves from its warehouse)."""
 
 
 class RemedyOutcome(BaseModel):
@@ -555,6 +586,17 @@ class RemedyOutcome(BaseModel):
     done: bool
     detail: str
     currency: str = ""
+    cost: Amount | None = None
+    """What it cost the business when not the amount itself (a replacement: cost price)."""
+    parcel: ShipmentRequest | None = None
+    """A replacement parcel to book and follow."""
+
+
+class ReplacementPrice(BaseModel):
+    """Result of :data:`PRICE_REPLACEMENT`: what the items are worth at the order's prices."""
+
+    value: Amount
+    currency: str
 
 
 ACTION_REFUSED = "ComplaintActionRefused"

@@ -103,6 +103,9 @@ class ShipmentRequest(BaseModel):
     units: int
     confirm_packing: bool = False
     """The warehouse confirms the parcel picked and packed before the carrier is booked."""
+    report_to: str | None = None
+    """The workflow told of the parcel's progress; None: the order's (a replacement a
+    complaint sends after the order ended reports to the complaint's case)."""
 
 
 class ShipmentRef(BaseModel):

@@ -729,6 +729,10 @@ class Shipment(Base):
     promised_by: Mapped[datetime | None] = mapped_column(UtcDateTime())
     delivered_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     replaces_id: Mapped[str | None] = mapped_column(ForeignKey("shipments.id"))
+    contents: Mapped[dict[str, int] | None] = mapped_column(JSON)
+    """Units per SKU of a parcel not made from reservations (a complaint's replacement)."""
+    complaint_id: Mapped[int | None] = mapped_column(ForeignKey("complaints.id"))
+    """The complaint a replacement parcel puts right (the order itself may have ended)."""
     """For a replacement parcel: the lost or damaged one it replaces."""
 
 

@@ -11,7 +11,7 @@ import contextlib
 import os
 import re
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -29,8 +29,11 @@ from temporalio.worker import Worker
 from activities import (
     ComplaintActivities,
     CustomerActivities,
+    IntakeActivities,
+    InventoryActivities,
     NotificationActivities,
     SettlementActivities,
+    ShippingActivities,
 )
 from domain.access import Role
 from domain.business_hours import BusinessCalendar
@@ -56,6 +59,7 @@ from domain.complaints import (
     ComplaintStatus,
     CustomerMessage,
     RemedyDecision,
+    RemedyItem,
     RemedyKind,
     RemedyRequest,
     Resolution,
@@ -67,6 +71,7 @@ from domain.intake import OrderRef
 from domain.notifications import Audience
 from domain.orders import OrderStatus
 from integrations.ports import Notifier
+from integrations.simulated_carrier import SimulatedCarrier
 from integrations.simulated_payment import SimulatedPaymentGateway
 from ops.complaints import EmlError, read_eml
 from persistence.database import Database
@@ -80,15 +85,18 @@ from persistence.models import (
     Order,
     Payment,
     Shipment,
+    StockLevel,
 )
 from persistence.transactions import accounts
 from persistence.transactions.complaints import ComplaintRefusedError, file_complaint
+from tests.activity_runs import run
 from tests.histories import HISTORIES_DIR
-from tests.test_activities import receive
+from tests.test_activities import follow_to_delivery, receive
 from tests.test_web_admin import PASSWORD
 from tests.workflow_fakes import STEP_THREADS
 from workflows.care import CareTaskWorkflow
 from workflows.complaint import ComplaintWorkflow
+from workflows.shipment import ShipmentWorkflow
 
 
 @dataclass(frozen=True)
@@ -328,18 +336,24 @@ def complaint_worker(
     """A worker for complaint cases (and their care follow-ups) with the real activities."""
     steps = ComplaintActivities(db, SimulatedPaymentGateway(), notifier, link_secret=link_secret)
     care = CustomerActivities(db)
+    shipping = ShippingActivities(db, SimulatedCarrier(step_seconds=0), poll_seconds=0.01)
     return Worker(
         client,
         task_queue=queue,
-        workflows=[ComplaintWorkflow, CareTaskWorkflow],
+        workflows=[ComplaintWorkflow, CareTaskWorkflow, ShipmentWorkflow],
         activities=[
             steps.record_complaint_event,
             steps.assign_complaint_owner,
             steps.send_complaint_message,
             steps.carry_out_remedy,
+            steps.price_replacement,
             steps.follow_up_complaint,
             care.reassign_care_task,
             care.record_care_task_done,
+            shipping.book_shipment,
+            shipping.poll_tracking,
+            shipping.record_milestone,
+            IntakeActivities(db).record_order_status,
             NotificationActivities(db, notifier).notify,
         ],
         activity_executor=STEP_THREADS,
@@ -516,27 +530,23 @@ async def test_a_resolved_case_is_surveyed_closed_and_reopened(cases: Cases) -> 
 
 
 async def completed_prepaid_order(db: Database) -> None:
-    """Order T-1 (59.70 EUR, card) captured, invoiced, paid and completed."""
+    """Order T-1 (3 widgets, 59.70 EUR, card) reserved, shipped and delivered from WH-BER,
+    captured, invoiced, paid and completed, as its workflow would have done."""
     await receive(db)
     settlement = SettlementActivities(db, SimulatedPaymentGateway())
+    shipping = ShippingActivities(db, SimulatedCarrier(step_seconds=0), poll_seconds=0.01)
     ref = OrderRef(order_id="T-1")
-    for step in (
-        settlement.authorise_payment,
-        settlement.capture_payment,
-        settlement.issue_invoice,
-        settlement.issue_receipt,
-    ):
-        await run_activity(step, ref)
+    await run(settlement.authorise_payment, ref)
+    await run(InventoryActivities(db).reserve_stock, ref)
+    planned = await run(shipping.plan_shipments, ref)
+    for parcel in planned.shipments:
+        await follow_to_delivery(shipping, parcel.shipment_id)
+    for step in (settlement.capture_payment, settlement.issue_invoice, settlement.issue_receipt):
+        await run(step, ref)
     with db.transaction() as session:
         session.execute(
             update(Order).where(Order.id == "T-1").values(status=OrderStatus.COMPLETED.value)
         )
-
-
-async def run_activity(step: Callable[..., Any], *args: Any) -> Any:
-    from tests.activity_runs import run
-
-    return await run(step, *args)
 
 
 async def test_remedies_go_through_the_orders_money_and_large_ones_need_approval(
@@ -651,3 +661,67 @@ def test_an_eml_file_is_filed_as_an_email_complaint_with_its_attachments_by_refe
     not_mail.write_text("just some text\n")
     with pytest.raises(EmlError, match="no From header"):
         read_eml(not_mail)
+
+
+WIDGETS_IN_BERLIN = select(StockLevel).where(
+    StockLevel.sku == "WIDGET-1", StockLevel.warehouse_id == "WH-BER"
+)
+
+
+async def test_a_reship_sends_the_items_from_stock_in_a_parcel_the_case_follows(
+    cases: Cases,
+) -> None:
+    await completed_prepaid_order(cases.db)
+    with cases.db.reading() as session:
+        [level] = session.scalars(
+            select(StockLevel).where(
+                StockLevel.sku == "WIDGET-1", StockLevel.warehouse_id == "WH-BER"
+            )
+        ).all()
+        on_hand = level.on_hand
+    now = await cases.env.get_current_time()
+    handle = await cases.start(phone("", order_id="T-1"), ComplaintPolicy(), now)
+
+    def reship(*items: tuple[str, int]) -> RemedyRequest:
+        return RemedyRequest(
+            actor="mia.chen",
+            kind=RemedyKind.RESHIP,
+            items=[RemedyItem(sku=sku, quantity=quantity) for sku, quantity in items],
+            reason="two widgets arrived bent",
+        )
+
+    for items, reason in (
+        ((("GADGET-2", 1),), "GADGET-2: not on order T-1"),
+        ((("WIDGET-1", 5),), "WIDGET-1: 5 asked, the order held 3"),
+    ):
+        with pytest.raises(WorkflowUpdateFailedError) as refused:
+            await handle.execute_update(REMEDY_UPDATE, reship(*items))
+        assert reason in str(refused.value.cause)
+    answer = await handle.execute_update(REMEDY_UPDATE, reship(("WIDGET-1", 2)))
+    case_id = (await cases.case(handle)).id
+    parcel = f"T-1-C{case_id}R1"
+    assert answer == f"remedy 1 done: replacement parcel {parcel} (2 x WIDGET-1) from WH-BER"
+    for _ in range(200):
+        progress = [d for k, d in events(cases.db, case_id) if k == "parcel_progress"]
+        if any("delivered" in detail for detail in progress):
+            break
+        await cases.env.sleep(timedelta(minutes=30))
+    assert any(f"replacement parcel {parcel}: delivered" in d for d in progress), progress
+    case = await cases.case(handle)
+    assert case.remedy_cost == Decimal("21.80")  # two widgets at their cost price
+    assert case.remedies[0].amount == Decimal("39.80")  # their worth, for the approval
+    with cases.db.reading() as session:
+        level = session.scalars(
+            select(StockLevel).where(
+                StockLevel.sku == "WIDGET-1", StockLevel.warehouse_id == "WH-BER"
+            )
+        ).one()
+        assert level.on_hand == on_hand - 2
+        shipped = session.get(Shipment, parcel)
+        assert shipped is not None
+        assert (shipped.status, shipped.contents, shipped.complaint_id) == (
+            "delivered",
+            {"WIDGET-1": 2},
+            case_id,
+        )
+        assert check_database(session) == []

@@ -6,6 +6,7 @@ ones), resolved with its root cause. Every action is an update on the case's wor
 from __future__ import annotations
 
 import functools
+import re
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
@@ -156,6 +157,20 @@ async def complaint_page(request: Request, complaint_id: RowNumber, user: Handle
     )
 
 
+ITEM = re.compile(r"(\S+)\s*[x\u00d7*]\s*(\d+)")  # x, the multiplication sign, or *
+
+
+def remedy_items(text: str) -> list[dict[str, Any]]:
+    """``WIDGET-1 x 2, GADGET-2 x 1`` as re-shipment items; ValueError naming a bad part."""
+    items = []
+    for part in (piece.strip() for piece in text.split(",") if piece.strip()):
+        found = ITEM.fullmatch(part)
+        if found is None:
+            raise ValueError(f"items: {part!r} is not 'SKU x quantity' (e.g. WIDGET-1 x 2)")
+        items.append({"sku": found.group(1), "quantity": int(found.group(2))})
+    return items
+
+
 def _values(form: FormData) -> dict[str, str]:
     return {name: str(value).strip() for name, value in form.items() if name != "csrf_token"}
 
@@ -193,6 +208,11 @@ async def act(
         name, model = ACTIONS[action]
         if action == "reply":
             values["wait_for_customer"] = values.get("wait_for_customer") == "on"
+        if action == "remedy":
+            try:
+                values["items"] = remedy_items(values.get("items", ""))
+            except ValueError as wrong:
+                return refusal_page(user, str(wrong), back, 422)
     else:
         return RedirectResponse(back, status_code=303)
     return await act_on_workflow(

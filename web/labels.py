@@ -347,6 +347,7 @@ COMPLAINT_LABELS: dict[str, str] = {
     ComplaintChannel.WEB: N_("web shop"),
     RemedyKind.REFUND: N_("Refund"),
     RemedyKind.GOODWILL_CREDIT: N_("Goodwill credit"),
+    RemedyKind.RESHIP: N_("Re-ship items"),
 }
 """Categories, priorities, statuses, channels and remedies of complaints (their values
 differ, so one table serves them all)."""
@@ -373,5 +374,6 @@ COMPLAINT_EVENT_LABELS = {
     ComplaintEventKind.SURVEY_EXPIRED: N_("survey closed unanswered"),
     ComplaintEventKind.CLOSED: N_("closed"),
     ComplaintEventKind.REOPENED: N_("reopened"),
+    ComplaintEventKind.PARCEL_PROGRESS: N_("replacement parcel"),
     ComplaintEventKind.MESSAGE_IGNORED: N_("message ignored"),
 }

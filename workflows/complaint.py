@@ -21,6 +21,7 @@ import asyncio
 import contextlib
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 from temporalio import workflow
@@ -45,6 +46,7 @@ with workflow.unsafe.imports_passed_through():
         FOLLOW_UP_COMPLAINT,
         NOTE_UPDATE,
         OPEN_STATUSES,
+        PRICE_REPLACEMENT,
         REASSIGN_RUNG,
         RECATEGORISE_UPDATE,
         RECORD_COMPLAINT_EVENT,
@@ -73,6 +75,7 @@ with workflow.unsafe.imports_passed_through():
         RemedyOutcome,
         RemedyRequest,
         RemedyView,
+        ReplacementPrice,
         Resolution,
         SlaClock,
         SurveyAnswer,
@@ -84,6 +87,12 @@ with workflow.unsafe.imports_passed_through():
         stop_clock,
     )
     from domain.notifications import Notified
+    from domain.shipping import (
+        SHIPMENT_PROGRESS_SIGNAL,
+        SHIPMENT_WORKFLOW_TYPE,
+        ShipmentProgress,
+        shipment_workflow_id,
+    )
     from domain.visibility import (
         CATEGORY,
         COMPLAINT_ID,
@@ -125,6 +134,8 @@ class ComplaintWorkflow:
         self._customer_wrote = False
         self._survey: SurveyAnswer | None = None
         self._events = 0
+        self._parcels: dict[str, str] = {}
+        """The last status of each replacement parcel this case sent."""
         self._published: dict[str, Any] = {}
 
     # --- run -------------------------------------------------------------------------
@@ -456,23 +467,28 @@ class ComplaintWorkflow:
         request: RemedyRequest = await self._staff(REMEDY_UPDATE, RemedyRequest, arguments)
         async with self._lock:
             number = len(self.case.remedies) + 1
-            needs_approval = request.amount > self._policy.approval_above
+            amount = request.amount
+            if amount is None:  # a re-shipment: what the items are worth decides approval
+                amount = await self._price_replacement(number, request)
+            needs_approval = amount > self._policy.approval_above
             remedy = RemedyView(
                 number=number,
                 kind=request.kind,
-                amount=request.amount,
+                amount=amount,
                 currency=self.case.currency,
                 reason=request.reason,
                 asked_by=request.actor,
                 status="awaiting approval" if needs_approval else "approved",
+                items=request.items,
             )
             self._case = self.case.model_copy(update={"remedies": [*self.case.remedies, remedy]})
             await self._record(
                 ComplaintEventKind.REMEDY_PROPOSED,
-                f"remedy {number}: {request.kind.value.replace('_', ' ')} of {request.amount}: "
-                f"{request.reason}",
+                f"remedy {number}: {request.kind.value.replace('_', ' ')} of {amount}"
+                + "".join(f", {item.quantity} x {item.sku}" for item in request.items)
+                + f": {request.reason}",
                 actor=request.actor,
-                amount=request.amount,
+                amount=amount,
             )
             if needs_approval:
                 await notify(
@@ -480,7 +496,7 @@ class ComplaintWorkflow:
                     f"remedy{number}",
                     _SUPERVISOR,
                     f"Complaint #{self.case.id}: approve remedy {number}",
-                    f"{request.actor} proposes a {request.kind.value} of {request.amount} "
+                    f"{request.actor} proposes a {request.kind.value} of {amount} "
                     f"(above {self._policy.approval_above}): {request.reason}",
                 )
                 return f"remedy {number} waits for a supervisor's approval"
@@ -528,6 +544,30 @@ class ComplaintWorkflow:
                 return f"remedy {remedy.number} refused"
             return await self._carry_out(remedy.number)
 
+    async def _price_replacement(self, number: int, request: RemedyRequest) -> Decimal:
+        case = self.case
+        try:
+            price = await run_step(
+                PRICE_REPLACEMENT,
+                RemedyOrder(
+                    complaint_id=case.id,
+                    number=number,
+                    kind=request.kind,
+                    customer_id=case.customer_id,
+                    order_id=case.order_id,
+                    amount=Decimal(0),
+                    reason=request.reason,
+                    items=request.items,
+                ),
+                ReplacementPrice,
+                "Price the items to send again",
+                DATABASE_STEP,
+            )
+        except ActivityError as failure:
+            reason = _reason(failure)
+            await refuse(reason, f"{REMEDY_UPDATE} refused: {reason}", self._ignored)
+        return price.value
+
     async def _carry_out(self, number: int) -> str:
         remedy = next(r for r in self.case.remedies if r.number == number)
         case = self.case
@@ -542,6 +582,8 @@ class ComplaintWorkflow:
                     order_id=case.order_id,
                     amount=remedy.amount,
                     reason=remedy.reason,
+                    items=remedy.items,
+                    parcel_id=case.parcel_id,
                 ),
                 RemedyOutcome,
                 f"Carry out remedy {number}: {remedy.kind.value} of {remedy.amount}",
@@ -561,14 +603,21 @@ class ComplaintWorkflow:
                 }
             )
         )
-        self._case = self.case.model_copy(
-            update={"remedy_cost": self.case.remedy_cost + remedy.amount}
-        )
+        cost = remedy.amount if outcome.cost is None else outcome.cost
+        self._case = self.case.model_copy(update={"remedy_cost": self.case.remedy_cost + cost})
         await self._record(
-            ComplaintEventKind.REMEDY_DONE,
-            f"remedy {number}: {outcome.detail}",
-            amount=remedy.amount,
+            ComplaintEventKind.REMEDY_DONE, f"remedy {number}: {outcome.detail}", amount=cost
         )
+        if outcome.parcel is not None:
+            # Started already by an earlier attempt (a retried workflow task): leave it.
+            with contextlib.suppress(WorkflowAlreadyStartedError):
+                await workflow.start_child_workflow(
+                    SHIPMENT_WORKFLOW_TYPE,
+                    outcome.parcel,
+                    id=shipment_workflow_id(outcome.parcel.shipment_id),
+                    parent_close_policy=workflow.ParentClosePolicy.ABANDON,
+                    static_summary=f"Replacement parcel for complaint #{case.id}",
+                )
         return f"remedy {number} done: {outcome.detail}"
 
     def _set_remedy(self, changed: RemedyView) -> None:
@@ -605,6 +654,7 @@ class ComplaintWorkflow:
         inbound: dict[str, Inbound[Any]] = {
             CUSTOMER_REPLIED_SIGNAL: Inbound(CustomerMessage, self._customer_replied),
             SURVEY_ANSWERED_SIGNAL: Inbound(SurveyAnswer, self._survey_answered),
+            SHIPMENT_PROGRESS_SIGNAL: Inbound(ShipmentProgress, self._parcel_progress),
         }
         await deliver(name, payloads, inbound, self._ignored)
 
@@ -620,6 +670,19 @@ class ComplaintWorkflow:
                 self._move_clocks(resume_clock, SlaClock.RESOLUTION)
                 self._case = self.case.model_copy(update={"status": ComplaintStatus.IN_PROGRESS})
             await self._record(ComplaintEventKind.CUSTOMER_REPLIED, message.text, actor="customer")
+
+    async def _parcel_progress(self, progress: ShipmentProgress) -> None:
+        """A replacement parcel moved on (booked, picked up, delivered, lost)."""
+        parcel = progress.shipment
+        if self._parcels.get(parcel.shipment_id) == parcel.status:
+            return
+        self._parcels[parcel.shipment_id] = parcel.status
+        await self._record(
+            ComplaintEventKind.PARCEL_PROGRESS,
+            f"replacement parcel {parcel.shipment_id}: {parcel.status}"
+            + (f" ({parcel.carrier} {parcel.tracking_number})" if parcel.tracking_number else ""),
+            actor="carrier",
+        )
 
     async def _survey_answered(self, answer: SurveyAnswer) -> None:
         if self.case.status is not ComplaintStatus.RESOLVED:

@@ -118,6 +118,7 @@ class ShipmentWorkflow:
         self._wait: EscalatingWait | None = None
         self._view: ShipmentView | None = None
         self._order_id = ""
+        self._report_to = ""
         self._local_steps = False
         self._packs = False
         self._packed: ParcelPacked | None = None
@@ -129,6 +130,7 @@ class ShipmentWorkflow:
         records_ignored_messages()
         self._packs = workflow.patched(PICK_AND_PACK)
         self._order_id = request.order_id
+        self._report_to = request.report_to or order_workflow_id(request.order_id)
         parcel = request
         attempt = 1
         while True:
@@ -373,12 +375,12 @@ class ShipmentWorkflow:
             self._view.needs_attention = None
 
     async def _report(self) -> None:
-        """Show where the parcel stands and tell the order; every step ends here: stop if
-        cancelled."""
+        """Show where the parcel stands and tell the order (or the complaint that sent a
+        replacement); every step ends here: stop if cancelled."""
         stop_if_cancelled()
         self._describe()
-        order = workflow.get_external_workflow_handle(order_workflow_id(self._order_id))
-        await order.signal(SHIPMENT_PROGRESS_SIGNAL, ShipmentProgress(shipment=self._view))
+        told = workflow.get_external_workflow_handle(self._report_to)
+        await told.signal(SHIPMENT_PROGRESS_SIGNAL, ShipmentProgress(shipment=self._view))
 
     def _describe(self) -> None:
         """The Web UI's current details: status, promise, level, the next rung if any."""

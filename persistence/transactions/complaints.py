@@ -31,13 +31,16 @@ from domain.complaints import (
     OwnerRequest,
     RemedyOrder,
     RemedyOutcome,
+    ReplacementPrice,
+    complaint_workflow_id,
     priority_of,
     suggest_category,
 )
+from domain.inventory import MovementKind
 from domain.orders import EventKind, OrderStatus
 from domain.segments import Segment
 from domain.settlement import CREDIT_NOTE_SERIES, InvoiceStatus, PaymentKind
-from domain.shipping import ShipmentStatus
+from domain.shipping import ShipmentRequest, ShipmentStatus
 from persistence.database import Database
 from persistence.idempotency import run_once
 from persistence.models import (
@@ -50,14 +53,18 @@ from persistence.models import (
     GoodwillCredit,
     Invoice,
     Order,
+    OrderLine,
     Payment,
+    Product,
     RootCause,
     Shipment,
     StaffUser,
 )
 
 from .money import amount_paid, next_voucher
+from .parcels import packs_first
 from .records import utcnow, write_event
+from .stock import change_stock
 
 GOODWILL_SERIES = "GC"
 """Voucher series of goodwill credits."""
@@ -542,3 +549,112 @@ def add_root_cause(db: Database, code: str, label: str) -> None:
 def survey_subject(complaint_id: int) -> str:
     """What a complaint's survey link signs (see :func:`persistence.keys.link_token`)."""
     return f"survey:{complaint_id}"
+
+
+def _replacement_lines(
+    session: Session, remedy: RemedyOrder
+) -> tuple[Order, dict[str, tuple[int, Decimal]]]:
+    """The order and, per SKU to send again, the units and the order's unit price; refused
+    when a SKU is not on the order or more units are asked than it held."""
+    order = None if remedy.order_id is None else session.get(Order, remedy.order_id)
+    if order is None:
+        _refuse("a re-shipment needs the complaint's order; link the complaint to an order")
+    assert order is not None
+    ordered: dict[str, tuple[int, Decimal]] = {}
+    for line in session.scalars(select(OrderLine).where(OrderLine.order_id == order.id)):
+        units, _price = ordered.get(line.sku, (0, line.unit_price))
+        ordered[line.sku] = (units + line.quantity, line.unit_price)
+    wanted: dict[str, int] = {}
+    for item in remedy.items:
+        wanted[item.sku] = wanted.get(item.sku, 0) + item.quantity
+    problems = [
+        f"{sku}: not on order {order.id}"
+        if sku not in ordered
+        else f"{sku}: {units} asked, the order held {ordered[sku][0]}"
+        for sku, units in sorted(wanted.items())
+        if sku not in ordered or units > ordered[sku][0]
+    ]
+    if problems:
+        _refuse("; ".join(problems))
+    return order, {sku: (units, ordered[sku][1]) for sku, units in wanted.items()}
+
+
+def price_replacement(db: Database, remedy: RemedyOrder) -> ReplacementPrice:
+    """What the items to send again are worth at the order's prices (for the approval)."""
+    with db.reading() as session:
+        order, lines = _replacement_lines(session, remedy)
+        value = sum((units * price for units, price in lines.values()), Decimal(0))
+        return ReplacementPrice(value=value, currency=order.currency)
+
+
+def plan_replacement(db: Database, remedy: RemedyOrder, key: str) -> RemedyOutcome:
+    """Take the items from stock and plan the replacement parcel, once per ``key``.
+
+    The parcel leaves from the warehouse of the parcel the complaint names (else the
+    order's first); refused, changing nothing, when it holds too few free units.
+    """
+
+    def effect(session: Session) -> RemedyOutcome:
+        order, lines = _replacement_lines(session, remedy)
+        source = session.get(Shipment, remedy.parcel_id) if remedy.parcel_id else None
+        if source is None:
+            source = session.scalar(
+                select(Shipment).where(Shipment.order_id == order.id).order_by(Shipment.id)
+            )
+        if source is None:
+            _refuse(f"order {order.id} was never shipped: nothing to send again")
+        assert source is not None
+        cost = Decimal(0)
+        for sku, (units, _price) in sorted(lines.items()):
+            if not change_stock(
+                session,
+                sku=sku,
+                warehouse_id=source.warehouse_id,
+                kind=MovementKind.SHIP,
+                on_hand_change=-units,
+                order_id=order.id,
+                reason="complaint replacement",
+                reference=f"complaint #{remedy.complaint_id}",
+            ):
+                _refuse(
+                    f"{source.warehouse_id} has fewer than {units} free {sku} for the "
+                    "replacement; refund instead, or re-ship after restocking"
+                )
+            product = session.get(Product, sku)
+            cost += units * (product.cost if product is not None else Decimal(0))
+        parcel = Shipment(
+            id=f"{order.id}-C{remedy.complaint_id}R{remedy.number}",
+            order_id=order.id,
+            warehouse_id=source.warehouse_id,
+            carrier="",
+            tracking_number="",
+            status=ShipmentStatus.PLANNED.value,
+            booked_at=utcnow(),
+            replaces_id=source.id,
+            contents={sku: units for sku, (units, _price) in lines.items()},
+            complaint_id=remedy.complaint_id,
+        )
+        session.add(parcel)
+        what = ", ".join(f"{units} x {sku}" for sku, (units, _p) in sorted(lines.items()))
+        write_event(
+            session,
+            order.id,
+            EventKind.SHIPMENT_RESHIPPED,
+            f"{parcel.id} for complaint #{remedy.complaint_id}: {what}",
+        )
+        return RemedyOutcome(
+            done=True,
+            detail=f"replacement parcel {parcel.id} ({what}) from {source.warehouse_id}",
+            currency=order.currency,
+            cost=cost,
+            parcel=ShipmentRequest(
+                order_id=order.id,
+                shipment_id=parcel.id,
+                warehouse_id=source.warehouse_id,
+                units=sum(units for units, _p in lines.values()),
+                confirm_packing=packs_first(session, source.warehouse_id),
+                report_to=complaint_workflow_id(remedy.complaint_id),
+            ),
+        )
+
+    return run_once(db, key, RemedyOutcome, effect)

@@ -330,9 +330,12 @@ def mark_cancelled(db: Database, order_id: str, parcel_id: str, key: str, confir
 
 
 def _parcel_units(session: Session, parcel_id: str) -> dict[str, int]:
-    """Units per SKU in a parcel: its reservations, or the parcel it replaces."""
+    """Units per SKU in a parcel: its own contents (a complaint's replacement), its
+    reservations, or those of the parcel it replaces."""
     parcel = session.get(Shipment, parcel_id)
     assert parcel is not None
+    if parcel.contents:
+        return dict(parcel.contents)
     source = parcel.replaces_id or parcel.id
     while True:
         original = session.get(Shipment, source)
