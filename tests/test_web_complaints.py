@@ -50,6 +50,7 @@ from tests.test_complaints import RecordingNotifier, complaint_worker, completed
 from tests.test_web_actions import log_in, post
 from tests.test_web_admin import PASSWORD
 from web.app import create_app
+from web.complaints import remedy_items
 
 
 @asynccontextmanager
@@ -420,3 +421,14 @@ async def test_a_complaint_recorded_while_temporal_was_away_is_named_and_opened(
     assert f"complaint #{number}: case complaint-{number} running" in opened.output
     assert await stuck_complaints(dev_server.client, [number]) == []
     await dev_server.client.get_workflow_handle(complaint_workflow_id(number)).terminate("over")
+
+
+def test_the_remedy_form_reads_the_items_to_send_again() -> None:
+    assert remedy_items("WIDGET-1 x 2, GADGET-2\u00d71,BOLT-M8*10") == [
+        {"sku": "WIDGET-1", "quantity": 2},
+        {"sku": "GADGET-2", "quantity": 1},
+        {"sku": "BOLT-M8", "quantity": 10},
+    ]
+    assert remedy_items("  ") == []
+    with pytest.raises(ValueError, match="'two widgets' is not 'SKU x quantity'"):
+        remedy_items("WIDGET-1 x 1, two widgets")
