@@ -6,6 +6,7 @@ import asyncio
 import threading
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from alembic.autogenerate import compare_metadata
@@ -14,9 +15,11 @@ from sqlalchemy import create_engine as create_sync_engine
 from sqlalchemy import inspect, text
 
 from persistence.database import Database, sync_url
+from persistence.demo_catalogue import seed_demo_catalogue
 from persistence.migrate import downgrade, upgrade
 from persistence.models import Base, Customer
 from tests.conftest import throwaway_postgres
+from tests.test_complaints import completed_prepaid_order
 
 
 @pytest.fixture
@@ -132,3 +135,34 @@ def test_the_postgresql_pool_has_one_connection_per_thread(postgres_url: str) ->
         assert db.engines == (db.engine,)  # readers share the pool
     finally:
         db.dispose()
+
+
+async def test_a_sqlite_database_with_parcels_migrates_through_a_rebuilt_shipments_table(
+    tmp_path: Path,
+) -> None:
+    """Batch mode rebuilds ``shipments`` (0024), which reservations and tracking events
+    refer to: the migration switches SQLite's foreign keys off for it, checks them after,
+    and the rows come through both ways."""
+    url = f"sqlite:///{tmp_path / 'parcels.db'}"
+    upgrade(url)
+    db = Database(url)
+    seed_demo_catalogue(db)
+    await completed_prepaid_order(db)  # a delivered parcel with reservations and events
+    db.dispose()
+
+    def counts() -> tuple[int, int, int]:
+        engine = create_sync_engine(sync_url(url))
+        with engine.connect() as connection:
+            found = tuple(
+                int(connection.execute(text(f"select count(*) from {table}")).scalar_one())
+                for table in ("shipments", "tracking_events", "reservations")
+            )
+        engine.dispose()
+        return found  # type: ignore[return-value]
+
+    before = counts()
+    assert before[0] >= 1
+    assert before[1] >= 3
+    downgrade(url, "0023")
+    upgrade(url)
+    assert counts() == before
