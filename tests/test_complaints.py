@@ -21,7 +21,13 @@ from typing import Any
 
 import pytest
 from sqlalchemy import select, update
-from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
+from temporalio.client import (
+    Client,
+    WorkflowFailureError,
+    WorkflowHandle,
+    WorkflowUpdateFailedError,
+)
+from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
@@ -725,3 +731,27 @@ async def test_a_reship_sends_the_items_from_stock_in_a_parcel_the_case_follows(
             case_id,
         )
         assert check_database(session) == []
+
+
+async def test_a_case_started_with_something_else_fails_saying_what_was_wrong(
+    cases: Cases,
+) -> None:
+    sent_by_clients: list[list[Any]] = [[], [{"case": {"id": "seven"}}], [[1, 2]]]
+    reasons: list[str] = []
+    for number, sent in enumerate(sent_by_clients):
+        handle = await cases.client.start_workflow(
+            "ComplaintWorkflow",
+            args=sent,
+            id=f"complaint-hostile-{uuid.uuid4()}",
+            task_queue=cases.queue,
+        )
+        with pytest.raises(WorkflowFailureError) as failed:
+            await handle.result()
+        cause = failed.value.cause
+        assert isinstance(cause, ApplicationError), number
+        assert cause.message.startswith("not a complaint case (ComplaintStart): ")
+        assert cause.non_retryable
+        reasons.append(cause.message)
+    assert "no value was sent" in reasons[0]
+    assert "case.id" in reasons[1]
+    assert "JSON array" in reasons[2]

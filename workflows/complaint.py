@@ -62,7 +62,10 @@ with workflow.unsafe.imports_passed_through():
         CaseReply,
         ClockView,
         ComplaintCase,
+        ComplaintCategory,
+        ComplaintChannel,
         ComplaintEventKind,
+        ComplaintPriority,
         ComplaintStart,
         ComplaintStatus,
         CustomerMessage,
@@ -86,6 +89,7 @@ with workflow.unsafe.imports_passed_through():
         start_clock,
         stop_clock,
     )
+    from domain.messages import MESSAGE_REFUSED, read_message
     from domain.notifications import Notified
     from domain.shipping import (
         SHIPMENT_PROGRESS_SIGNAL,
@@ -113,14 +117,32 @@ class ComplaintWorkflow:
     """One complaint case."""
 
     @workflow.init
-    def __init__(self, start: ComplaintStart) -> None:
+    def __init__(self, start: Any = None) -> None:
         """The case with its clocks running from its receipt, before any message is
-        handled (a staff action can arrive in the same workflow task as the start)."""
-        self._policy = start.policy
-        level = self._policy.service_levels[start.case.priority]
-        received = start.case.received_at
+        handled (a staff action can arrive in the same workflow task as the start).
+
+        The input is read field by field, as every message is: a client that starts a
+        case with something else gets a failed workflow saying what was wrong, not a
+        workflow task that fails for ever.
+        """
+        reading = read_message(ComplaintStart, [] if start is None else [start])
+        self._refusal = None if reading.value is not None else reading.summary()
+        begun: ComplaintStart = reading.value or ComplaintStart(
+            case=ComplaintCase(
+                id=0,
+                customer_id=None,
+                order_id=None,
+                channel=ComplaintChannel.PHONE,
+                category=ComplaintCategory.OTHER,
+                priority=ComplaintPriority.LOW,
+                received_at=workflow.now(),
+            )
+        )
+        self._policy = begun.policy
+        level = self._policy.service_levels[begun.case.priority]
+        received = begun.case.received_at
         calendar = self._policy.calendar
-        self._case = start.case.model_copy(
+        self._case = begun.case.model_copy(
             update={
                 "clocks": [
                     start_clock(clock, level.budget(clock), received, calendar)
@@ -141,8 +163,14 @@ class ComplaintWorkflow:
     # --- run -------------------------------------------------------------------------
 
     @workflow.run
-    async def run(self, start: ComplaintStart) -> ComplaintCase:
+    async def run(self, start: Any = None) -> ComplaintCase:
         """Handle the case until it is closed and the reopening window has passed."""
+        if self._refusal is not None:
+            raise ApplicationError(
+                f"not a complaint case ({ComplaintStart.__name__}): {self._refusal}",
+                type=MESSAGE_REFUSED,
+                non_retryable=True,
+            )
         async with self._lock:
             await self._assign("", "system")
         while True:
@@ -399,6 +427,12 @@ class ComplaintWorkflow:
     # --- staff actions (updates) -----------------------------------------------------
 
     async def _staff(self, name: str, model: type[Any], arguments: Sequence[Any]) -> Any:
+        if self._refusal is not None:
+            raise ApplicationError(
+                "this workflow was started without a complaint case",
+                type=MESSAGE_REFUSED,
+                non_retryable=True,
+            )
         message = await read_update(name, model, arguments, self._ignored)
         if self.case.status not in OPEN_STATUSES:
             await refuse(
