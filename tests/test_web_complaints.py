@@ -432,3 +432,23 @@ def test_the_remedy_form_reads_the_items_to_send_again() -> None:
     assert remedy_items("  ") == []
     with pytest.raises(ValueError, match="'two widgets' is not 'SKU x quantity'"):
         remedy_items("WIDGET-1 x 1, two widgets")
+
+
+def test_the_work_lists_show_the_team_queue_and_mine(db: Database, console: TestClient) -> None:
+    from persistence.transactions.complaints import file_complaint
+
+    filed = file_complaint(
+        db,
+        ComplaintIntake(
+            channel=ComplaintChannel.PHONE,
+            customer_id="CUST-BOLT",
+            subject="Wrong bolts delivered",
+            description="M6 instead of M8.",
+        ),
+    )
+    log_in(console, "mia.chen")
+    team = console.get("/complaints?list=team").text
+    assert "Wrong bolts delivered" in team
+    assert f'href="/complaints/{filed.case.id}"' in team
+    assert "Wrong bolts delivered" not in console.get("/complaints?list=mine").text
+    assert "Wrong bolts delivered" in console.get("/complaints?list=nonsense").text  # open

@@ -9,7 +9,7 @@ import functools
 import re
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import RedirectResponse
 from pydantic import BaseModel, ValidationError
 from starlette.datastructures import FormData
@@ -61,9 +61,11 @@ TAKEN_BY_STAFF = (ComplaintChannel.PHONE, ComplaintChannel.CHAT)
 
 
 @router.get("")
-async def complaints_page(request: Request, user: Handler, list: str = "open") -> Response:
+async def complaints_page(
+    request: Request, user: Handler, chosen: Annotated[str, Query(alias="list")] = "open"
+) -> Response:
     """The work list: open complaints, mine, the team queue, the breached, or all."""
-    which = list if list in LISTS else "open"
+    which = chosen if chosen in LISTS else "open"
     owner = {"mine": user.account.username, "team": "-"}.get(which)
     db = database(request)
     rows = await db.run(
