@@ -199,7 +199,8 @@ def test_dockerfile_copies_only_what_exists(dockerfile: DockerfileParser) -> Non
 
 def test_the_image_holds_every_package_of_the_project(dockerfile: DockerfileParser) -> None:
     project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
-    top_level = {name.split(".")[0] for name in project["tool"]["setuptools"]["packages"]}
+    found = project["tool"]["setuptools"]["packages"]["find"]["include"]
+    top_level = {pattern.rstrip("*") for pattern in found}
     copied = {
         value.split()[0]
         for value in (i["value"] for i in dockerfile.structure if i["instruction"] == "COPY")
