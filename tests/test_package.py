@@ -12,6 +12,7 @@ console.
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import sysconfig
@@ -28,16 +29,20 @@ from tests.conftest import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 PIP = (sys.executable, "-m", "pip")
+NOT_SOURCES = (".git", ".venv", ".oms", "build", "*.egg-info", "__pycache__", ".*_cache")
 CONSOLE_START_TIMEOUT = 60.0
 """Seconds the installed console may take to answer its first request."""
 
 
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The project's wheel, built from the working tree as ``pip install .`` builds it."""
+    """The project's wheel, built as ``pip install .`` builds it, from a copy of the working
+    tree (a build in place would leave ``build/`` behind, and parallel tests read the tree)."""
     out = tmp_path_factory.mktemp("wheel")
+    source = tmp_path_factory.mktemp("source") / "temporal-oms"
+    shutil.copytree(ROOT, source, ignore=shutil.ignore_patterns(*NOT_SOURCES))
     subprocess.run(
-        [*PIP, "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(out), str(ROOT)],
+        [*PIP, "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(out), str(source)],
         check=True,
         capture_output=True,
     )
