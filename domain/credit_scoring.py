@@ -7,7 +7,9 @@ The rules are data (:class:`CreditRules`), tested with worked examples. A score 
 
 - **payment** (0-40): 40 with every invoice paid by its due date; minus 2 per day paid
   late on average, and minus 20 times the share of invoices paid late; nothing known
-  yet is 20.
+  yet is 20. An invoice is paid when the money received for it first covers what the
+  customer owed (:func:`settled_at`), not when its receipt is written: a prepaid order's
+  money, captured before its invoice, is never late.
 - **tenure** (0-15): 1 per month since the first order kept, up to 15.
 - **volume** (0-15): 1 per ``volume_step`` spent in the last 12 months, up to 15.
 - **dunning** (0-15): 15 never reminded; 10 after a reminder, 5 after finance, 0 after
@@ -24,7 +26,9 @@ credit: their suggestion is their current values.
 
 from __future__ import annotations
 
+import itertools
 import math
+from collections.abc import Iterable
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated
@@ -77,6 +81,97 @@ class CreditFigures(BaseModel):
     overdue_invoices: int
     highest_dunning_rung: int
     exposure: Decimal
+
+
+class MoneyMovement(BaseModel):
+    """Money that moved for one invoice, and when."""
+
+    model_config = ConfigDict(frozen=True)
+
+    at: datetime
+    received: Decimal = Decimal(0)
+    """Money in (a capture, a bank transfer); negative for money given back (a refund)."""
+    credited: Decimal = Decimal(0)
+    """A credit note: this much less is owed."""
+
+
+class InvoiceMoney(BaseModel):
+    """One invoice as the score reads it: what the customer owed, by when, and the money
+    that moved for it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    amount: Decimal
+    issued_at: datetime
+    due_on: date
+    voided: bool = False
+    """Cancelled in full by a credit note: the customer owed nothing."""
+    movements: tuple[MoneyMovement, ...] = ()
+
+
+def settled_at(invoice: InvoiceMoney) -> datetime | None:
+    """Since when the money received has covered what the customer owed (the invoice less
+    the credit notes issued until then); None while it does not, and for a voided invoice.
+
+    A prepaid order's money is captured before its invoice is issued, so it is settled
+    the moment it is invoiced, however long its receipt waits for the delivery. Money
+    given back with a credit note for it (a complaint's refund) leaves it settled; money
+    given back for nothing makes it owed again until it is paid again.
+    """
+    if invoice.voided:
+        return None
+    if invoice.amount <= 0:
+        return invoice.issued_at
+    received = credited = Decimal(0)
+    settled = None
+    ordered = sorted(invoice.movements, key=lambda m: m.at)
+    for at, together in itertools.groupby(ordered, key=lambda m: m.at):
+        for movement in together:
+            received += movement.received
+            credited += movement.credited
+        if received < invoice.amount - credited:
+            settled = None
+        elif settled is None:
+            settled = at
+    return settled
+
+
+class PaymentHabits(BaseModel):
+    """How a customer paid their invoices (the payment and overdue parts of
+    :class:`CreditFigures`)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    invoices_paid: int = 0
+    invoices_paid_late: int = 0
+    average_days_late: float = 0.0
+    overdue_invoices: int = 0
+
+
+def payment_habits(invoices: Iterable[InvoiceMoney], today: date, since: datetime) -> PaymentHabits:
+    """Invoices issued after ``since`` and paid by ``today``, how many of them late and by
+    how many days on average (each measured from its due date to when it was settled), and
+    the invoices of any age that were due before ``today`` and are not settled.
+
+    A voided invoice is neither: the customer owed nothing. A partly paid one is not paid.
+    """
+    days: list[int] = []
+    overdue = 0
+    for invoice in invoices:
+        if invoice.voided:
+            continue
+        settled = settled_at(invoice)
+        if settled is None or settled.date() > today:
+            overdue += invoice.due_on < today
+            continue
+        if invoice.issued_at > since:
+            days.append(max(0, (settled.date() - invoice.due_on).days))
+    return PaymentHabits(
+        invoices_paid=len(days),
+        invoices_paid_late=sum(1 for late in days if late),
+        average_days_late=sum(days) / len(days) if days else 0.0,
+        overdue_invoices=overdue,
+    )
 
 
 class CreditScore(BaseModel):

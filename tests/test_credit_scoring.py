@@ -15,7 +15,20 @@ from sqlalchemy import update
 from domain.access import Role
 from domain.catalogue import PaymentTerms, Standing
 from domain.credit import CreditOutcome
-from domain.credit_scoring import CreditDecisionInput, CreditFigures, CreditRules, score_credit
+from domain.credit_scoring import (
+    CreditDecisionInput,
+    CreditFigures,
+    CreditRules,
+    InvoiceMoney,
+    MoneyMovement,
+    PaymentHabits,
+    payment_habits,
+    score_credit,
+    settled_at,
+)
+from domain.intake import StatusChange
+from domain.orders import EventKind, OrderStatus
+from domain.settlement import IncomingPayment, PaymentBooking
 from persistence.database import Database
 from persistence.models import Order
 from persistence.transactions import accounts, intake
@@ -27,6 +40,8 @@ from persistence.transactions.credit_reviews import (
     evaluate_credit,
 )
 from persistence.transactions.customers import customer_changes, find_customer
+from persistence.transactions.intake import record_order_status
+from persistence.transactions.money import issue_invoice, record_incoming_payment
 from runtime.settings import Settings
 from tests.factories import line, submission
 from tests.test_web_admin import PASSWORD, log_in
@@ -233,3 +248,75 @@ def test_credit_authority_accepts_a_proposal_in_the_console(
     assert "is accepted" in text_of(refused.text)
     view = text_of(client.get("/customers/CUST-BOLT").text)
     assert f"Credit score {bolt.score}" in view
+
+
+def test_exposure_counts_an_invoiced_order_once_less_what_was_paid_and_no_prepaid_money(
+    db: Database,
+) -> None:
+    # A net-terms order invoiced at shipment, delivered, half paid: owed once, by its invoice.
+    intake.receive_order(
+        db, submission("NET-1", customer_id="CUST-BOLT", payment_token=None), run_id="run"
+    )
+    check_credit(db, "NET-1")
+    issue_invoice(db, "NET-1")
+    record_order_status(
+        db,
+        StatusChange(
+            order_id="NET-1", event=EventKind.DELIVERED, detail="", status=OrderStatus.DELIVERED
+        ),
+    )
+    paid = IncomingPayment(payment_id="BANK-1", amount=Decimal("20.00"))
+    record_incoming_payment(db, PaymentBooking(order_id="NET-1", payment=paid))
+    # An order of the same customer placed while it was prepaid, authorised, not invoiced.
+    intake.receive_order(
+        db, submission("PRE-1", customer_id="CUST-BOLT", payment_token="tok"), run_id="run"
+    )
+    with db.transaction() as session:
+        session.execute(
+            update(Order)
+            .where(Order.id == "PRE-1")
+            .values(payment_terms=PaymentTerms.PREPAID.value, status=OrderStatus.APPROVED.value)
+        )
+    intake.receive_order(
+        db, submission("NET-2", customer_id="CUST-BOLT", payment_token=None), run_id="run"
+    )
+    decision = check_credit(db, "NET-2")
+    assert decision.exposure == Decimal("59.70") - Decimal("20.00")
+    assert decision.reason == "exposure 39.70 + order 59.70 within limit 20000.00"
+
+
+def test_an_invoice_is_paid_when_the_money_first_covers_what_was_owed() -> None:
+    issued = datetime(2026, 6, 1, 9, tzinfo=UTC)
+
+    def money(days: int, received: str = "0", credited: str = "0") -> MoneyMovement:
+        return MoneyMovement(
+            at=issued + timedelta(days=days), received=Decimal(received), credited=Decimal(credited)
+        )
+
+    def invoice(*movements: MoneyMovement, voided: bool = False) -> InvoiceMoney:
+        return InvoiceMoney(
+            amount=Decimal(100),
+            issued_at=issued,
+            due_on=date(2026, 6, 15),
+            voided=voided,
+            movements=movements,
+        )
+
+    prepaid = invoice(money(-1, "100"))  # captured before it was invoiced
+    instalments = invoice(money(5, "60"), money(20, "40"))
+    credited_first = invoice(money(3, credited="30"), money(10, "70"))
+    refunded_before_paid = invoice(money(2, "100"), money(4, "-100"), money(30, "100"))
+    part = invoice(money(5, "99.99"))
+    assert settled_at(prepaid) == issued - timedelta(days=1)
+    assert settled_at(instalments) == issued + timedelta(days=20)
+    assert settled_at(credited_first) == issued + timedelta(days=10)
+    assert settled_at(invoice(money(1, "100"), voided=True)) is None
+    habits = payment_habits(
+        [prepaid, instalments, credited_first, refunded_before_paid, part],
+        date(2026, 7, 31),
+        since=issued - timedelta(days=365),
+    )
+    # Late: the instalments by 6 days (21 June), the refunded one paid again on 1 July by 16
+    assert habits == PaymentHabits(
+        invoices_paid=4, invoices_paid_late=2, average_days_late=5.5, overdue_invoices=1
+    )

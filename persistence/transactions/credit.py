@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from sqlalchemy import func, select
+from sqlalchemy import case, exists, func, select
 from sqlalchemy.orm import Session
 
+from domain.catalogue import PaymentTerms
 from domain.credit import CHECK_CREDIT, CreditDecision, CreditOutcome, decide_credit
 from domain.orders import EventKind, OrderStatus
 from domain.settlement import InvoiceStatus, PaymentKind
@@ -14,6 +15,7 @@ from persistence.database import Database
 from persistence.idempotency import run_once, step_key
 from persistence.models import Customer, Invoice, Order, Payment
 
+from .money import MONEY_IN
 from .records import customer_profile, load_order, write_event
 
 OPEN_ORDER_STATUSES = (
@@ -23,33 +25,48 @@ OPEN_ORDER_STATUSES = (
     OrderStatus.SHIPMENT_BOOKED,
     OrderStatus.DELIVERED,
 )
-"""Approved orders not yet invoiced: credit already promised to the customer."""
+"""Approved orders on their way: credit promised to the customer until they are invoiced."""
 
 
 def customer_exposure(session: Session, customer_id: str, except_order: str) -> Decimal:
-    """Open receivables plus approved, uninvoiced orders of ``customer_id``."""
-    invoiced = session.scalar(
-        select(func.coalesce(func.sum(Invoice.amount), 0)).where(
-            Invoice.customer_id == customer_id, Invoice.status == InvoiceStatus.OPEN.value
-        )
+    """What ``customer_id`` owes or is about to owe on credit: open invoices less the money
+    already received for them, plus approved net-terms orders not invoiced yet.
+
+    A prepaid order's money is authorised or captured, never lent: it owes nothing, even
+    while its invoice stays open until the delivery. An invoiced order counts once, by its
+    invoice, whatever its status says.
+    """
+    open_invoice = (Invoice.customer_id == customer_id) & (
+        Invoice.status == InvoiceStatus.OPEN.value
     )
-    paid_on_open = session.scalar(
-        select(func.coalesce(func.sum(Payment.amount), 0))
-        .join(Invoice, Invoice.order_id == Payment.order_id)
-        .where(
-            Invoice.customer_id == customer_id,
-            Invoice.status == InvoiceStatus.OPEN.value,
-            Payment.kind == PaymentKind.INCOMING.value,
+    invoiced = session.scalar(
+        select(func.coalesce(func.sum(Invoice.amount), 0)).where(open_invoice)
+    )
+    received = session.scalar(
+        select(
+            func.coalesce(
+                func.sum(
+                    case(
+                        (Payment.kind == PaymentKind.REFUND.value, -Payment.amount),
+                        else_=Payment.amount,
+                    )
+                ),
+                0,
+            )
         )
+        .join(Invoice, Invoice.order_id == Payment.order_id)
+        .where(open_invoice, Payment.kind.in_([*MONEY_IN, PaymentKind.REFUND.value]))
     )
     uninvoiced = session.scalar(
         select(func.coalesce(func.sum(Order.total), 0)).where(
             Order.customer_id == customer_id,
             Order.id != except_order,
             Order.status.in_([status.value for status in OPEN_ORDER_STATUSES]),
+            Order.payment_terms.is_distinct_from(PaymentTerms.PREPAID.value),
+            ~exists().where(Invoice.order_id == Order.id),
         )
     )
-    return Decimal(invoiced or 0) - Decimal(paid_on_open or 0) + Decimal(uninvoiced or 0)
+    return Decimal(invoiced or 0) - Decimal(received or 0) + Decimal(uninvoiced or 0)
 
 
 def check_credit(db: Database, order_id: str) -> CreditDecision:

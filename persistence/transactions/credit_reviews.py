@@ -19,16 +19,29 @@ from domain.credit_scoring import (
     CreditReviewOutcome,
     CreditRules,
     CreditStanding,
+    InvoiceMoney,
+    MoneyMovement,
+    PaymentHabits,
+    payment_habits,
     score_credit,
 )
 from domain.customers import NOT_KEPT
 from domain.orders import EventKind
-from domain.settlement import InvoiceStatus
+from domain.settlement import InvoiceStatus, PaymentKind
 from persistence.database import Database
-from persistence.models import CreditProposal, Customer, Invoice, Order, OrderEventRow, Receipt
+from persistence.models import (
+    CreditNote,
+    CreditProposal,
+    Customer,
+    Invoice,
+    Order,
+    OrderEventRow,
+    Payment,
+)
 
 from .credit import customer_exposure
 from .customers import customer_record, save_in_session
+from .money import MONEY_IN
 from .records import utcnow
 
 DUNNING_LEVEL = re.compile(r"^dunning: .*\(level (\d+)\)$")
@@ -57,27 +70,14 @@ def credit_figures(db: Database, today: date) -> list[CreditFigures]:
                 .group_by(Order.customer_id)
             ).all()
         )
-        paid: dict[str, list[int]] = {}
-        for customer_id, due, receipted in session.execute(
-            select(Invoice.customer_id, Invoice.due_date, Receipt.issued_at)
-            .join(Receipt, Receipt.invoice_id == Invoice.id)
-            .where(Invoice.issued_at > year_ago)
-        ).all():
-            paid.setdefault(customer_id, []).append(max(0, (receipted.date() - due).days))
-        overdue = dict(
-            session.execute(
-                select(Invoice.customer_id, func.count())
-                .where(Invoice.status == InvoiceStatus.OPEN.value, Invoice.due_date < today)
-                .group_by(Invoice.customer_id)
-            ).all()
-        )
+        invoices = invoices_by_customer(session, year_ago)
         rungs: dict[str, int] = {}
+        # Details are encrypted at rest: the dunning ones are picked after decryption.
         for customer_id, detail in session.execute(
             select(Order.customer_id, OrderEventRow.detail)
             .join(Order, Order.id == OrderEventRow.order_id)
             .where(
                 OrderEventRow.kind == EventKind.ESCALATED.value,
-                OrderEventRow.detail.like("dunning:%"),
                 OrderEventRow.created_at > year_ago,
             )
         ).all():
@@ -86,6 +86,10 @@ def credit_figures(db: Database, today: date) -> list[CreditFigures]:
         customers = session.scalars(
             select(Customer).where(Customer.active.is_(True)).order_by(Customer.id)
         ).all()
+        habits = {
+            customer_id: payment_habits(money, today, year_ago)
+            for customer_id, money in invoices.items()
+        }
         return [
             CreditFigures(
                 customer_id=c.id,
@@ -95,15 +99,55 @@ def credit_figures(db: Database, today: date) -> list[CreditFigures]:
                 standing=Standing(c.standing),
                 first_order_on=first[c.id].date() if c.id in first else None,
                 spend_last_year=Decimal(spend.get(c.id) or 0),
-                invoices_paid=len(paid.get(c.id, [])),
-                invoices_paid_late=sum(1 for days in paid.get(c.id, []) if days),
-                average_days_late=(sum(paid[c.id]) / len(paid[c.id]) if paid.get(c.id) else 0.0),
-                overdue_invoices=overdue.get(c.id, 0),
+                **habits.get(c.id, PaymentHabits()).model_dump(),
                 highest_dunning_rung=rungs.get(c.id, 0),
                 exposure=customer_exposure(session, c.id, except_order=""),
             )
             for c in customers
         ]
+
+
+def invoices_by_customer(session: Session, since: datetime) -> dict[str, list[InvoiceMoney]]:
+    """Each customer's invoices that the score reads (issued after ``since``, or still
+    open), with every movement of money for them: captures and bank transfers in, refunds
+    out, credit notes. Voided invoices are left out: nobody owed them."""
+    read = (Invoice.status != InvoiceStatus.VOIDED.value) & (
+        (Invoice.issued_at > since) | (Invoice.status == InvoiceStatus.OPEN.value)
+    )
+    invoices = session.execute(
+        select(
+            Invoice.order_id,
+            Invoice.customer_id,
+            Invoice.amount,
+            Invoice.issued_at,
+            Invoice.due_date,
+        ).where(read)
+    ).all()
+    movements: dict[str, list[MoneyMovement]] = {}
+    for order_id, kind, amount, at in session.execute(
+        select(Payment.order_id, Payment.kind, Payment.amount, Payment.created_at)
+        .join(Invoice, Invoice.order_id == Payment.order_id)
+        .where(read, Payment.kind.in_([*MONEY_IN, PaymentKind.REFUND.value]))
+    ).all():
+        received = -amount if kind == PaymentKind.REFUND.value else amount
+        movements.setdefault(order_id, []).append(MoneyMovement(at=at, received=received))
+    for order_id, amount, at in session.execute(
+        select(CreditNote.order_id, CreditNote.amount, CreditNote.issued_at)
+        .join(Invoice, Invoice.id == CreditNote.invoice_id)
+        .where(read)
+    ).all():
+        movements.setdefault(order_id, []).append(MoneyMovement(at=at, credited=amount))
+    found: dict[str, list[InvoiceMoney]] = {}
+    for order_id, customer_id, amount, issued_at, due_date in invoices:
+        found.setdefault(customer_id, []).append(
+            InvoiceMoney(
+                amount=amount,
+                issued_at=issued_at,
+                due_on=due_date,
+                movements=tuple(movements.get(order_id, ())),
+            )
+        )
+    return found
 
 
 def evaluate_credit(
