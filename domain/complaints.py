@@ -17,6 +17,10 @@ window reopens the case.
 
 from __future__ import annotations
 
+import email.errors
+import email.policy
+import email.utils
+import re
 from datetime import datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
@@ -38,6 +42,58 @@ COMPLAINT_WORKFLOW_TYPE = "ComplaintWorkflow"
 def complaint_workflow_id(complaint_id: int) -> str:
     """The workflow id of complaint ``complaint_id``."""
     return f"complaint-{complaint_id}"
+
+
+LARGEST_COMPLAINT_NUMBER = 2**31 - 1
+"""Complaint numbers are 32-bit database keys; a larger number names no complaint."""
+SUBJECT_LIMIT = 998
+"""Characters of a subject kept (RFC 5322's line limit); mail beyond it is cut, saying so."""
+DESCRIPTION_LIMIT = 100_000
+"""Characters of a complaint's text kept for reading; an e-mail's original is kept whole."""
+MESSAGE_ID_LIMIT = 200
+"""Characters of a gateway's message id (longer Message-IDs are replaced by a digest)."""
+FROM_LIMIT = 320
+"""Characters of a sender's address (RFC 5321: 64 + 1 + 255)."""
+_CASE_REFERENCE = re.compile(r"complaint #(\d+)", re.IGNORECASE)
+
+
+def case_number_in(subject: str) -> int | None:
+    """The case a subject names (``Re: [Complaint #12] ...``, as our messages write it);
+    None when it names none, or a number no complaint can have."""
+    found = _CASE_REFERENCE.search(subject)
+    if found is None or len(found.group(1)) > len(str(LARGEST_COMPLAINT_NUMBER)):
+        return None
+    number = int(found.group(1))
+    return number if 1 <= number <= LARGEST_COMPLAINT_NUMBER else None
+
+
+def sender_address(value: str) -> str:
+    """The one address ``value`` (a ``From`` header, ``Ann <ann@example.org>``) names, in
+    lower case; empty when it names none, several, or is ambiguous.
+
+    The address part is what the standard library's parsers read: RFC 2047 words in the
+    display name are decoded as text, never taken for an address, and both the header
+    parser and ``getaddresses`` must read the same single address (a header the two read
+    differently is someone trying to be read as someone else).
+    """
+    try:
+        header = email.policy.default.header_factory("From", value)
+        addresses = list(getattr(header, "addresses", ()))
+        defects = getattr(header, "defects", ())
+    except Exception:
+        return ""
+    if len(addresses) != 1 or any(
+        isinstance(defect, email.errors.InvalidHeaderDefect) for defect in defects
+    ):
+        return ""
+    address = str(addresses[0].addr_spec)
+    plain = email.utils.getaddresses([value])
+    if len(plain) != 1 or plain[0][1].casefold() != address.casefold():
+        return ""
+    local, at, domain = address.partition("@")
+    if not (local and at and domain) or any(ch.isspace() or ch in "<>" for ch in address):
+        return ""
+    return address.casefold()
 
 
 class ComplaintChannel(StrEnum):
@@ -355,15 +411,15 @@ class ComplaintIntake(InboundMessage):
     channel: ComplaintChannel
     customer_id: Annotated[str, Field(max_length=64)] = ""
     """Who complains; empty: found from ``from_address`` (an e-mail)."""
-    from_address: Annotated[str, Field(max_length=320)] = ""
+    from_address: Annotated[str, Field(max_length=FROM_LIMIT)] = ""
     """The sender's e-mail address (e-mail and web)."""
     order_id: Annotated[str, Field(max_length=64)] = ""
     parcel_id: Annotated[str, Field(max_length=64)] = ""
     category: ComplaintCategory | None = None
     """As the customer or agent chose it; None: suggested from the order's facts."""
-    subject: Annotated[str, Field(min_length=1, max_length=200)]
-    description: Text
-    message_id: Annotated[str, Field(max_length=200)] = ""
+    subject: Annotated[str, Field(min_length=1, max_length=SUBJECT_LIMIT)]
+    description: Annotated[str, Field(min_length=1, max_length=DESCRIPTION_LIMIT)]
+    message_id: Annotated[str, Field(max_length=MESSAGE_ID_LIMIT)] = ""
     """The gateway's message id: the same id from the same channel is one complaint."""
     attachments: Annotated[list[Annotated[str, Field(max_length=500)]], Field(max_length=20)] = []
     """References to attachments kept elsewhere (a mail store path, a URL), never content."""
@@ -378,6 +434,10 @@ class Intake(BaseModel):
     duplicate: bool = False
     reopen: bool = False
     """The message was the customer writing again about an earlier complaint."""
+    mail_id: int | None = None
+    """The message as kept with the case (``complaint_mail``), when it was kept."""
+    delivered: bool = True
+    """False: a reply kept for the case but not yet handed to its workflow."""
 
 
 class Assignment(InboundMessage):

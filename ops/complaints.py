@@ -11,16 +11,14 @@ delivered to that case as the customer's reply (it reopens a resolved or closed 
 from __future__ import annotations
 
 import asyncio
-import email
-import email.policy
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from email.message import EmailMessage
 from pathlib import Path
 from typing import Annotated
 
+import structlog
 import typer
 from pydantic import BaseModel, ValidationError
 from rich.table import Table
@@ -29,6 +27,7 @@ from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError
 
+from domain.complaint_mail import ReceivedMail, read_mail
 from domain.complaints import (
     CASE_QUERY,
     COMPLAINT_WORKFLOW_TYPE,
@@ -59,6 +58,7 @@ from persistence.transactions.complaints import (
     ComplaintRefusedError,
     file_complaint,
     find_case,
+    reply_delivered,
 )
 from runtime.settings import Settings
 from runtime.temporal import connect
@@ -69,6 +69,10 @@ from .staff import StaffAction, perform
 
 MAX_EML_BYTES = 25 * 1024 * 1024
 """The largest ``.eml`` file read (mail servers commonly refuse bigger messages)."""
+DEFAULT_ATTACHMENT_BYTES = Settings.model_fields["complaint_attachment_max_bytes"].default
+"""Attachments larger than this are kept only inside the original message."""
+
+log = structlog.get_logger(__name__)
 
 
 class EmlError(ValueError):
@@ -76,18 +80,25 @@ class EmlError(ValueError):
 
 
 async def file_and_open(
-    client: Client, db: Database, intake: ComplaintIntake, policy: ComplaintPolicy
+    client: Client,
+    db: Database,
+    intake: ComplaintIntake,
+    policy: ComplaintPolicy,
+    mail: ReceivedMail | None = None,
 ) -> Intake:
     """Record the complaint and start its case, or hand a reply to the case it answers.
+    ``mail`` (an e-mail as read) is kept with the case, original and attachments.
 
     Raises :class:`ComplaintRefusedError` (nothing recorded) when it names a customer,
     order or parcel that does not exist.
     """
-    filed = await db.run(file_complaint, db, intake, policy.reopen_days)
+    filed = await db.run(file_complaint, db, intake, policy.reopen_days, mail)
     try:
         await _open_case(client, filed, intake, policy)
     except RPCError as error:
         raise CaseNotStartedError(filed.case.id, error.message) from error
+    if filed.mail_id is not None and not filed.delivered:
+        await db.run(reply_delivered, db, filed.mail_id)
     return filed
 
 
@@ -111,7 +122,7 @@ async def _open_case(
     if filed.reopen:
         await client.get_workflow_handle(complaint_workflow_id(filed.case.id)).signal(
             CUSTOMER_REPLIED_SIGNAL,
-            CustomerMessage(text=intake.description, message_id=intake.message_id),
+            CustomerMessage(text=reply_text(intake.description), message_id=intake.message_id),
         )
         return
     await start_case(client, filed.case, intake.channel, policy)
@@ -142,9 +153,22 @@ async def start_case(
     return True
 
 
-def read_eml(path: Path) -> ComplaintIntake:
-    """A complaint from a standard ``.eml`` file (RFC 5322): sender, subject, message id,
-    the plain-text body, and references to its attachments (kept in the file, not copied).
+REPLY_CUT_NOTE = "\n[cut here: the whole message is kept with the case]"
+
+
+def reply_text(text: str) -> str:
+    """A customer's reply as the case's history holds it (at most the signal's 5,000
+    characters, saying where it was cut; the message itself is kept whole)."""
+    limit = CustomerMessage.model_fields["text"].metadata[0].max_length
+    if len(text) <= limit:
+        return text
+    return text[: limit - len(REPLY_CUT_NOTE)] + REPLY_CUT_NOTE
+
+
+def read_eml(path: Path, attachment_limit: int = DEFAULT_ATTACHMENT_BYTES) -> ReceivedMail:
+    """A complaint e-mail from a standard ``.eml`` file (RFC 5322), read defensively
+    (:func:`domain.complaint_mail.read_mail`): the original is kept, attachments up to
+    ``attachment_limit`` bytes each are stored with the case, and what was cut is said.
     """
     try:
         if path.stat().st_size > MAX_EML_BYTES:
@@ -152,30 +176,15 @@ def read_eml(path: Path) -> ComplaintIntake:
         raw = path.read_bytes()
     except OSError as error:
         raise EmlError(f"{path}: cannot read: {error.strerror}") from error
-    message = email.message_from_bytes(raw, policy=email.policy.default)
-    assert isinstance(message, EmailMessage)
-    sender = str(message.get("From", "")).strip()
-    if not sender:
+    mail = read_mail(raw, attachment_limit)
+    if not mail.sender and not mail.from_header:
         raise EmlError(f"{path}: no From header: not an e-mail message")
-    body = message.get_body(preferencelist=("plain", "html"))
-    text = "" if body is None else str(body.get_content()).strip()
-    attachments = [
-        f"{path.resolve().as_uri()}#{part.get_filename() or f'part-{number}'}"
-        for number, part in enumerate(message.iter_attachments(), start=1)
-    ]
-    fields = {
-        "channel": ComplaintChannel.EMAIL,
-        "from_address": sender,
-        "subject": str(message.get("Subject", "")).strip() or "(no subject)",
-        "description": text or "(no text)",
-        "message_id": str(message.get("Message-ID", "")).strip(),
-        "attachments": attachments,
-    }
     try:
-        return ComplaintIntake.model_validate(fields)
+        mail.intake()
     except ValidationError as error:
         problems = "; ".join(describe_validation_error(error))
         raise EmlError(f"{path}: {problems}") from error
+    return mail
 
 
 complaints_app = typer.Typer(
@@ -223,6 +232,37 @@ class Imported:
     outcome: str
 
 
+async def import_mail(
+    client: Client,
+    db: Database,
+    files: Sequence[Path],
+    policy: ComplaintPolicy,
+    attachment_limit: int = DEFAULT_ATTACHMENT_BYTES,
+) -> list[Imported]:
+    """File each ``.eml`` file; what became of each. One bad message never stops the
+    batch: whatever goes wrong with a file is said for that file (and logged)."""
+    done = []
+    for path in files:
+        try:
+            mail = read_eml(path, attachment_limit)
+            filed = await file_and_open(client, db, mail.intake(), policy, mail)
+        except (EmlError, ComplaintRefusedError) as wrong:
+            done.append(Imported(str(path), None, f"refused: {wrong}"))
+            continue
+        except CaseNotStartedError as late:
+            done.append(Imported(str(path), None, str(late)))
+            continue
+        except Exception as error:  # one bad message never stops a batch
+            log.exception("complaint e-mail not filed", file=str(path))
+            done.append(Imported(str(path), None, f"not filed: {type(error).__name__} (logged)"))
+            continue
+        outcome = (
+            "duplicate" if filed.duplicate else "reply to the case" if filed.reopen else "filed"
+        )
+        done.append(Imported(str(path), filed.case.id, outcome))
+    return done
+
+
 @complaints_app.command("import-eml")
 def import_eml(
     files: Annotated[list[Path], typer.Argument(help="E-mail files (.eml) to file as complaints.")],
@@ -236,27 +276,14 @@ def import_eml(
         settings.prepare_data_dir()
         await asyncio.to_thread(upgrade, settings.resolved_database_url)
         client = await connect(settings)
-        policy = settings.complaint_policy()
-        done = []
         async with open_database(settings) as db:
-            for path in files:
-                try:
-                    filed = await file_and_open(client, db, read_eml(path), policy)
-                except (EmlError, ComplaintRefusedError) as wrong:
-                    done.append(Imported(str(path), None, f"refused: {wrong}"))
-                    continue
-                except CaseNotStartedError as late:
-                    done.append(Imported(str(path), None, str(late)))
-                    continue
-                outcome = (
-                    "duplicate"
-                    if filed.duplicate
-                    else "reply to the case"
-                    if filed.reopen
-                    else "filed"
-                )
-                done.append(Imported(str(path), filed.case.id, outcome))
-        return done
+            return await import_mail(
+                client,
+                db,
+                files,
+                settings.complaint_policy(),
+                settings.complaint_attachment_max_bytes,
+            )
 
     done = asyncio.run(run())
     if as_json:

@@ -7,10 +7,18 @@ from decimal import Decimal
 
 from pydantic import BaseModel
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from domain.complaints import OPEN_STATUSES, ComplaintCase
 from persistence.database import Database
-from persistence.models import ComplaintEventRow, ComplaintRow, RootCause
+from persistence.models import (
+    AttachmentContent,
+    ComplaintAttachmentRow,
+    ComplaintEventRow,
+    ComplaintMailRow,
+    ComplaintRow,
+    RootCause,
+)
 
 from .transactions.complaints import case_of
 
@@ -34,6 +42,39 @@ class ComplaintEntry(BaseModel):
     amount: Decimal | None
 
 
+class AttachmentView(BaseModel):
+    """An attachment of a message, as the case lists it."""
+
+    id: int
+    filename: str
+    media_type: str
+    size: int
+    stored: bool
+    """False: over the size limit when it came; only the original message holds it."""
+
+
+class MailView(BaseModel):
+    """A message received for the case: the first one or a reply."""
+
+    id: int
+    received_at: datetime
+    reply: bool
+    subject: str
+    has_original: bool
+    cuts: list[str]
+    """What reading it cut or replaced, in words."""
+    attachments: list[AttachmentView]
+
+
+class Download(BaseModel):
+    """Content staff download from a case: a stored attachment or an original message."""
+
+    filename: str
+    """As the mail named it (cleaned); only ever a suggestion to the browser."""
+    media_type: str
+    content: bytes
+
+
 class ComplaintDetail(BaseModel):
     """One case as customer service works it."""
 
@@ -47,6 +88,7 @@ class ComplaintDetail(BaseModel):
     root_cause: str | None
     survey_comment: str
     history: list[ComplaintEntry]
+    mail: list[MailView] = []
 
 
 LIST_LIMIT = 200
@@ -133,6 +175,80 @@ def complaint_detail(db: Database, complaint_id: int) -> ComplaintDetail | None:
             root_cause=row.root_cause,
             survey_comment=row.survey_comment,
             history=history,
+            mail=_mail_of(session, complaint_id),
+        )
+
+
+def _mail_of(session: Session, complaint_id: int) -> list[MailView]:
+    attachments: dict[int, list[AttachmentView]] = {}
+    for attachment in session.scalars(
+        select(ComplaintAttachmentRow)
+        .where(ComplaintAttachmentRow.complaint_id == complaint_id)
+        .order_by(ComplaintAttachmentRow.id)
+    ):
+        attachments.setdefault(attachment.mail_id, []).append(
+            AttachmentView(
+                id=attachment.id,
+                filename=attachment.filename,
+                media_type=attachment.media_type,
+                size=attachment.size,
+                stored=attachment.sha256 is not None,
+            )
+        )
+    kept = session.execute(
+        select(
+            ComplaintMailRow.id,
+            ComplaintMailRow.received_at,
+            ComplaintMailRow.reply,
+            ComplaintMailRow.subject,
+            ComplaintMailRow.original.is_not(None),
+            ComplaintMailRow.cuts,
+        )
+        .where(ComplaintMailRow.complaint_id == complaint_id)
+        .order_by(ComplaintMailRow.id)
+    )
+    return [
+        MailView(
+            id=mail_id,
+            received_at=received_at,
+            reply=reply,
+            subject=subject,
+            has_original=bool(has_original),
+            cuts=list(cuts or []),
+            attachments=attachments.get(mail_id, []),
+        )
+        for mail_id, received_at, reply, subject, has_original, cuts in kept
+    ]
+
+
+def attachment_download(db: Database, complaint_id: int, attachment_id: int) -> Download | None:
+    """Attachment ``attachment_id`` of complaint ``complaint_id`` with its stored content;
+    None when the case has no such attachment or its content was not stored."""
+    with db.reading() as session:
+        attachment = session.get(ComplaintAttachmentRow, attachment_id)
+        if attachment is None or attachment.complaint_id != complaint_id:
+            return None
+        content = (
+            None if attachment.sha256 is None else session.get(AttachmentContent, attachment.sha256)
+        )
+        if content is None:
+            return None
+        return Download(
+            filename=attachment.filename, media_type=attachment.media_type, content=content.content
+        )
+
+
+def original_download(db: Database, complaint_id: int, mail_id: int) -> Download | None:
+    """The original of message ``mail_id`` of complaint ``complaint_id`` (``.eml``); None
+    when the case has no such message or it came without one (as API fields)."""
+    with db.reading() as session:
+        mail = session.get(ComplaintMailRow, mail_id)
+        if mail is None or mail.complaint_id != complaint_id or mail.original is None:
+            return None
+        return Download(
+            filename=f"complaint-{complaint_id}-message-{mail_id}.eml",
+            media_type="message/rfc822",
+            content=mail.original,
         )
 
 

@@ -17,7 +17,7 @@ import secrets
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from sqlalchemy import Dialect, Text
+from sqlalchemy import Dialect, LargeBinary, Text
 from sqlalchemy.types import TypeDecorator
 
 from persistence.keys import KeyRing, KeyRingError
@@ -85,3 +85,39 @@ class EncryptedText(TypeDecorator[str]):
     def process_result_value(self, value: str | None, dialect: Dialect) -> str | None:
         """Decrypt on the way out."""
         return None if value is None else _configured().decrypt(value)
+
+
+class EncryptedBytes(TypeDecorator[bytes]):
+    """Binary content (an e-mail, an attachment) encrypted at rest with the key ring: the
+    database holds ``enc:v1:<key id>:`` followed by the nonce and the ciphertext."""
+
+    impl = LargeBinary
+    cache_ok = True
+
+    def process_bind_param(self, value: bytes | None, dialect: Dialect) -> bytes | None:
+        """Encrypt on the way in."""
+        if value is None:
+            return None
+        cipher = _configured()
+        key_id = cipher.ring.current
+        nonce = secrets.token_bytes(NONCE_BYTES)
+        sealed = cipher.ciphers[key_id].encrypt(nonce, value, key_id.encode())
+        return f"{PREFIX}{key_id}:".encode() + nonce + sealed
+
+    def process_result_value(self, value: bytes | None, dialect: Dialect) -> bytes | None:
+        """Decrypt on the way out (content written unencrypted reads back as it is)."""
+        if value is None:
+            return None
+        stored = bytes(value)
+        if not stored.startswith(PREFIX.encode()):
+            return stored
+        key_id, _, data = stored.removeprefix(PREFIX.encode()).partition(b":")
+        cipher = _configured().ciphers.get(key_id.decode())
+        if cipher is None:
+            raise KeyRingError(f"content is encrypted with unknown key {key_id.decode()!r}")
+        try:
+            return cipher.decrypt(data[:NONCE_BYTES], data[NONCE_BYTES:], key_id)
+        except InvalidTag as error:
+            raise KeyRingError(
+                f"content under key {key_id.decode()!r} failed authentication"
+            ) from error

@@ -24,7 +24,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from persistence.encrypted import EncryptedText
+from persistence.encrypted import EncryptedBytes, EncryptedText
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -955,6 +955,53 @@ class ComplaintEventRow(Base):
     amount: Mapped[Decimal | None] = mapped_column(Money)
     key: Mapped[str | None] = mapped_column(String(200), unique=True)
     """The workflow's key for the occasion: a retried write lands once."""
+
+
+class ComplaintMailRow(Base):
+    """A message received for a complaint (the first one or a reply), once per channel and
+    message key: an e-mail's original kept whole, and what reading it cut."""
+
+    __tablename__ = "complaint_mail"
+    __table_args__ = (UniqueConstraint("channel", "message_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    complaint_id: Mapped[int] = mapped_column(ForeignKey("complaints.id"), index=True)
+    channel: Mapped[str] = mapped_column(String(8))
+    message_key: Mapped[str] = mapped_column(String(200))
+    """The message id, or ``sha256:<digest>`` of an e-mail without one."""
+    reply: Mapped[bool] = mapped_column(default=False)
+    delivered: Mapped[bool] = mapped_column(default=True)
+    """A reply handed to the case's workflow (False: to hand over when it comes again)."""
+    received_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    subject: Mapped[str] = mapped_column(EncryptedText(), default="")
+    original: Mapped[bytes | None] = mapped_column(EncryptedBytes())
+    """The message as delivered (None: it came through the API as fields)."""
+    cuts: Mapped[list[str]] = mapped_column(JSON, default=list)
+
+
+class AttachmentContent(Base):
+    """The content of an attachment, stored once by its SHA-256 (size-limited)."""
+
+    __tablename__ = "attachment_contents"
+
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    size: Mapped[int]
+    content: Mapped[bytes] = mapped_column(EncryptedBytes())
+
+
+class ComplaintAttachmentRow(Base):
+    """An attachment of a complaint's message: its name (shown, never a file name), media
+    type and size, and its stored content (None: over the size limit, in the original)."""
+
+    __tablename__ = "complaint_attachments"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    mail_id: Mapped[int] = mapped_column(ForeignKey("complaint_mail.id"), index=True)
+    complaint_id: Mapped[int] = mapped_column(ForeignKey("complaints.id"), index=True)
+    filename: Mapped[str] = mapped_column(EncryptedText())
+    media_type: Mapped[str] = mapped_column(String(127))
+    size: Mapped[int]
+    sha256: Mapped[str | None] = mapped_column(ForeignKey("attachment_contents.sha256"))
 
 
 class RootCause(Base):

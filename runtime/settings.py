@@ -92,6 +92,9 @@ class Settings(BaseSettings):
     complaint_survey_reminder_days: int = Field(default=3, ge=1, le=60)
     complaint_survey_close_days: int = Field(default=7, ge=1, le=90)
     """Days after its sending a survey closes unanswered (after the one reminder)."""
+    complaint_attachment_max_bytes: int = Field(default=10 * 1024 * 1024, ge=0, le=25 * 1024 * 1024)
+    """Largest attachment of a complaint e-mail stored on its own (by content, in the
+    database); a larger one stays inside the kept original message."""
     temporal_ui_url: str | None = None
     """The Temporal Web UI the console links workflows to; unset = the embedded dev
     server's (``http://localhost:8233``), so set it for a cluster."""

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import os
 import re
 import uuid
@@ -84,6 +85,7 @@ from persistence.database import Database
 from persistence.invariants import check_database
 from persistence.models import (
     CareTaskRow,
+    ComplaintAttachmentRow,
     ComplaintEventRow,
     ComplaintRow,
     CreditNote,
@@ -640,7 +642,7 @@ async def test_staff_actions_name_what_is_wrong(cases: Cases) -> None:
     assert kinds.count("message_ignored") >= 3
 
 
-def test_an_eml_file_is_filed_as_an_email_complaint_with_its_attachments_by_reference(
+def test_an_eml_file_is_filed_as_an_email_complaint_with_its_attachments_kept(
     db: Database, tmp_path: Path
 ) -> None:
     mail = EmailMessage()
@@ -652,17 +654,31 @@ def test_an_eml_file_is_filed_as_an_email_complaint_with_its_attachments_by_refe
     mail.add_attachment(b"\x89PNG...", maintype="image", subtype="png", filename="screen.png")
     path = tmp_path / "cracked.eml"
     path.write_bytes(mail.as_bytes())
-    intake = read_eml(path)
-    assert (intake.channel, intake.subject, intake.message_id) == (
+    received = read_eml(path)
+    intake = received.intake()
+    assert (intake.channel, intake.subject, intake.message_id, intake.from_address) == (
         ComplaintChannel.EMAIL,
         "Cracked screen",
         "<cracked-1@example.org>",
+        "jane@example.org",
     )
     assert intake.description == "The screen arrived cracked.\nPhoto attached."
-    assert intake.attachments == [f"{path.resolve().as_uri()}#screen.png"]
-    filed = file_complaint(db, intake)
+    [photo] = received.attachments
+    assert (photo.filename, photo.media_type, photo.content) == (
+        "screen.png",
+        "image/png",
+        b"\x89PNG...",
+    )
+    filed = file_complaint(db, intake, mail=received)
     assert filed.case.customer_id == "CUST-JANE"
-    assert file_complaint(db, read_eml(path)).duplicate  # imported twice: filed once
+    assert file_complaint(db, read_eml(path).intake()).duplicate  # imported twice: filed once
+    with db.reading() as session:
+        [kept] = session.scalars(select(ComplaintAttachmentRow)).all()
+        assert (kept.complaint_id, kept.filename, kept.sha256) == (
+            filed.case.id,
+            "screen.png",
+            hashlib.sha256(b"\x89PNG...").hexdigest(),
+        )
     not_mail = tmp_path / "notes.eml"
     not_mail.write_text("just some text\n")
     with pytest.raises(EmlError, match="no From header"):

@@ -41,9 +41,12 @@ from domain.complaints import (
 from ops.complaints import CaseNotStartedError, file_and_open
 from ops.staff import StaffAction
 from persistence.complaint_views import (
+    Download,
+    attachment_download,
     complaint_counts,
     complaint_detail,
     complaint_list,
+    original_download,
     root_causes,
 )
 from persistence.transactions import accounts
@@ -156,6 +159,57 @@ async def complaint_page(request: Request, complaint_id: RowNumber, user: Handle
         in (ComplaintStatus.NEW, ComplaintStatus.IN_PROGRESS, ComplaintStatus.WAITING_FOR_CUSTOMER),
         may_approve=user.may(Permission.APPROVE_REMEDIES),
         done=request.query_params.get("done"),
+    )
+
+
+SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
+MEDIA_TYPE = re.compile(r"[a-z0-9][a-z0-9.+-]*/[a-z0-9][a-z0-9.+-]*")
+
+
+@router.get("/{complaint_id}/attachments/{attachment_id}")
+async def attachment(
+    request: Request, complaint_id: RowNumber, attachment_id: RowNumber, user: Handler
+) -> Response:
+    """Download an attachment of the case (staff who may open the case may download it)."""
+    db = database(request)
+    found = await db.run(attachment_download, db, complaint_id, attachment_id)
+    return _download(user, found, f"complaint-{complaint_id}-{attachment_id}", complaint_id)
+
+
+@router.get("/{complaint_id}/mail/{mail_id}/original")
+async def original_message(
+    request: Request, complaint_id: RowNumber, mail_id: RowNumber, user: Handler
+) -> Response:
+    """Download a message of the case as it was delivered (``.eml``)."""
+    db = database(request)
+    found = await db.run(original_download, db, complaint_id, mail_id)
+    return _download(user, found, "", complaint_id)
+
+
+def _download(user: Staff, found: Download | None, prefix: str, complaint_id: int) -> Response:
+    if found is None:
+        return render(
+            "problem.html",
+            user.account.locale,
+            404,
+            status=404,
+            reason="no such file on this complaint",
+            back=f"/complaints/{complaint_id}",
+        )
+    # Content from a mail is never shown by the console itself: always a download, of
+    # the type it claims only if that is a well-formed one, never sniffed or scripted.
+    name = SAFE_NAME.sub("_", found.filename).strip("._")[:100] or "file"
+    filename = f"{prefix}-{name}" if prefix else name
+    media_type = found.media_type if MEDIA_TYPE.fullmatch(found.media_type) else ""
+    return Response(
+        found.content,
+        media_type=media_type or "application/octet-stream",
+        headers={
+            "Content-Disposition": f'attachment; filename="{filename}"',
+            "X-Content-Type-Options": "nosniff",
+            "Content-Security-Policy": "sandbox; default-src 'none'",
+            "Cache-Control": "no-store",
+        },
     )
 
 

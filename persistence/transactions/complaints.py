@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from temporalio.exceptions import ApplicationError, ApplicationErrorCategory
 
 from domain.access import Role
+from domain.complaint_mail import ReceivedMail
 from domain.complaints import (
     ACTION_REFUSED,
     OPEN_STATUSES,
@@ -32,8 +33,10 @@ from domain.complaints import (
     RemedyOrder,
     RemedyOutcome,
     ReplacementPrice,
+    case_number_in,
     complaint_workflow_id,
     priority_of,
+    sender_address,
     suggest_category,
 )
 from domain.inventory import MovementKind
@@ -44,7 +47,10 @@ from domain.shipping import ShipmentRequest, ShipmentStatus
 from persistence.database import Database
 from persistence.idempotency import run_once
 from persistence.models import (
+    AttachmentContent,
+    ComplaintAttachmentRow,
     ComplaintEventRow,
+    ComplaintMailRow,
     ComplaintRow,
     CreditNote,
     Customer,
@@ -68,29 +74,45 @@ from .stock import change_stock
 
 GOODWILL_SERIES = "GC"
 """Voucher series of goodwill credits."""
-CASE_REFERENCE = re.compile(r"complaint #(\d+)", re.IGNORECASE)
-"""How our messages name a case in their subject; a reply that keeps it is about that case."""
 
 
 class ComplaintRefusedError(ValueError):
     """A complaint that cannot be filed as sent; the message names the field and value."""
 
 
-def file_complaint(db: Database, intake: ComplaintIntake, reopen_days: int = 14) -> Intake:
+def file_complaint(
+    db: Database, intake: ComplaintIntake, reopen_days: int = 14, mail: ReceivedMail | None = None
+) -> Intake:
     """Record a complaint and its first event; the case its workflow starts with.
 
-    The same message id from the same channel is one complaint (``duplicate``); an
-    e-mail whose subject names an earlier case (``complaint #12``) of the same sender,
-    open or closed less than ``reopen_days`` ago, is the customer writing about that case
-    (``reopen``), not a new complaint.
+    The same message id from the same channel is one complaint (``duplicate``), and one
+    reply: a message already handed to its case is not handed over again. An e-mail whose
+    subject names an earlier case (``complaint #12``), sent from that case's customer's
+    address (or a contact's), open or closed less than ``reopen_days`` ago, is the customer
+    writing about that case (``reopen``), not a new complaint; from anyone else it is a new
+    complaint. ``mail``, the e-mail as read, is kept with the case: its original and its
+    attachments (stored by content).
     """
     try:
         with db.transaction() as session:
             if (earlier := _same_message(session, intake)) is not None:
                 return Intake(case=case_of(earlier), duplicate=True)
+            if (kept := _kept_message(session, intake)) is not None:
+                case = session.get(ComplaintRow, kept.complaint_id)
+                assert case is not None
+                if kept.delivered:
+                    return Intake(case=case_of(case), duplicate=True, mail_id=kept.id)
+                # Kept but never handed to the case (Temporal was out of reach): now.
+                return Intake(case=case_of(case), reopen=True, mail_id=kept.id, delivered=False)
             customer_id, order = _parties(session, intake)
             if (written := _written_about(session, intake, customer_id, reopen_days)) is not None:
-                return Intake(case=case_of(written), reopen=True)
+                reply = _keep_message(session, written.id, intake, mail, reply=True)
+                return Intake(
+                    case=case_of(written),
+                    reopen=True,
+                    mail_id=None if reply is None else reply.id,
+                    delivered=reply is None,
+                )
             facts = None if order is None else _order_facts(session, order)
             suggested = suggest_category(facts)
             category = intake.category or suggested
@@ -107,7 +129,7 @@ def file_complaint(db: Database, intake: ComplaintIntake, reopen_days: int = 14)
                 priority=priority_of(category, segment).value,
                 status=ComplaintStatus.NEW.value,
                 owner=None,
-                from_address=intake.from_address,
+                from_address=sender_address(intake.from_address) or intake.from_address,
                 subject=intake.subject,
                 description=intake.description,
                 attachments=list(intake.attachments),
@@ -133,6 +155,7 @@ def file_complaint(db: Database, intake: ComplaintIntake, reopen_days: int = 14)
                 intake.taken_by or "customer",
                 f"by {channel}: {intake.subject}",
             )
+            kept_mail = _keep_message(session, row.id, intake, mail, reply=False)
             if order is not None:
                 write_event(
                     session,
@@ -140,14 +163,27 @@ def file_complaint(db: Database, intake: ComplaintIntake, reopen_days: int = 14)
                     EventKind.COMPLAINT_RECEIVED,
                     f"complaint #{row.id}: {category.value}",
                 )
-            return Intake(case=case_of(row))
+            return Intake(case=case_of(row), mail_id=None if kept_mail is None else kept_mail.id)
     except IntegrityError:
         # Two deliveries of one message raced; the other one's row is the complaint.
         with db.reading() as session:
             earlier = _same_message(session, intake)
-            if earlier is None:
+            if earlier is not None:
+                return Intake(case=case_of(earlier), duplicate=True)
+            kept = _kept_message(session, intake)
+            if kept is None:
                 raise
-            return Intake(case=case_of(earlier), duplicate=True)
+            case = session.get(ComplaintRow, kept.complaint_id)
+            assert case is not None
+            return Intake(case=case_of(case), duplicate=True, mail_id=kept.id)
+
+
+def reply_delivered(db: Database, mail_id: int) -> None:
+    """The kept reply ``mail_id`` reached its case: a repeat of it is a duplicate now."""
+    with db.transaction() as session:
+        row = session.get(ComplaintMailRow, mail_id)
+        if row is not None:
+            row.delivered = True
 
 
 def _same_message(session: Session, intake: ComplaintIntake) -> ComplaintRow | None:
@@ -159,6 +195,64 @@ def _same_message(session: Session, intake: ComplaintIntake) -> ComplaintRow | N
             ComplaintRow.message_id == intake.message_id,
         )
     )
+
+
+def _kept_message(session: Session, intake: ComplaintIntake) -> ComplaintMailRow | None:
+    if not intake.message_id:
+        return None
+    return session.scalar(
+        select(ComplaintMailRow).where(
+            ComplaintMailRow.channel == intake.channel.value,
+            ComplaintMailRow.message_key == intake.message_id,
+        )
+    )
+
+
+def _keep_message(
+    session: Session,
+    complaint_id: int,
+    intake: ComplaintIntake,
+    mail: ReceivedMail | None,
+    *,
+    reply: bool,
+) -> ComplaintMailRow | None:
+    """Keep the message with the case (the original, what reading it cut, its attachments
+    stored by content); nothing for a message without an id that came as fields."""
+    if not intake.message_id:
+        return None
+    row = ComplaintMailRow(
+        complaint_id=complaint_id,
+        channel=intake.channel.value,
+        message_key=intake.message_id,
+        reply=reply,
+        delivered=not reply,
+        received_at=utcnow(),
+        subject=intake.subject,
+        original=None if mail is None else mail.original,
+        cuts=[] if mail is None else list(mail.cuts),
+    )
+    session.add(row)
+    session.flush()
+    for attachment in [] if mail is None else mail.attachments:
+        stored = attachment.content is not None
+        if stored and session.get(AttachmentContent, attachment.sha256) is None:
+            session.add(
+                AttachmentContent(
+                    sha256=attachment.sha256, size=attachment.size, content=attachment.content
+                )
+            )
+            session.flush()
+        session.add(
+            ComplaintAttachmentRow(
+                mail_id=row.id,
+                complaint_id=complaint_id,
+                filename=attachment.filename,
+                media_type=attachment.media_type,
+                size=attachment.size,
+                sha256=attachment.sha256 if stored else None,
+            )
+        )
+    return row
 
 
 def _parties(session: Session, intake: ComplaintIntake) -> tuple[str | None, Order | None]:
@@ -191,42 +285,61 @@ def _parties(session: Session, intake: ComplaintIntake) -> tuple[str | None, Ord
 
 
 def customer_by_email(session: Session, address: str) -> str | None:
-    """The customer whose e-mail (or a contact's) is ``address``; None if none or several.
+    """The customer whose e-mail (or a contact's) is the address part of ``address``; None
+    if none or several, or if ``address`` names no single address.
 
     E-mail addresses are encrypted at rest, so they are compared after decryption.
     """
-    wanted = _bare_address(address)
+    wanted = sender_address(address)
+    if not wanted:
+        return None
     found: set[str] = set()
     for customer_id, email in session.execute(
         select(Customer.id, Customer.email).where(Customer.erased_at.is_(None))
     ):
-        if _bare_address(email) == wanted:
+        if _stored_address(email) == wanted:
             found.add(customer_id)
     for customer_id, email in session.execute(
         select(CustomerContact.customer_id, CustomerContact.email)
     ):
-        if email and _bare_address(email) == wanted:
+        if email and _stored_address(email) == wanted:
             found.add(customer_id)
     return found.pop() if len(found) == 1 else None
 
 
-def _bare_address(address: str) -> str:
-    """``Ann <ann@example.com>`` and ``ANN@example.com`` are the same address."""
-    inside = re.search(r"<([^>]+)>", address)
-    return (inside.group(1) if inside else address).strip().casefold()
+def _addresses_of(session: Session, customer_id: str) -> set[str]:
+    """The customer's own address and their contacts'."""
+    customer = session.get(Customer, customer_id)
+    addresses = {"" if customer is None else _stored_address(customer.email)}
+    for email in session.scalars(
+        select(CustomerContact.email).where(CustomerContact.customer_id == customer_id)
+    ):
+        if email:
+            addresses.add(_stored_address(email))
+    return addresses - {""}
+
+
+def _stored_address(address: str) -> str:
+    """An address as the customer record keeps it, compared as a sender's is."""
+    return sender_address(address) or address.strip().casefold()
 
 
 def _written_about(
     session: Session, intake: ComplaintIntake, customer_id: str | None, reopen_days: int
 ) -> ComplaintRow | None:
-    """The earlier case a message answers (its subject names it), if it is the sender's and
-    can still be reopened."""
-    found = CASE_REFERENCE.search(intake.subject)
-    if found is None or customer_id is None:
+    """The earlier case a message answers (its subject names it), if it came from that
+    case's customer (their address or a contact's, when it names one) and can still be
+    reopened."""
+    number = case_number_in(intake.subject)
+    if number is None or customer_id is None:
         return None
-    earlier = session.get(ComplaintRow, int(found.group(1)))
+    earlier = session.get(ComplaintRow, number)
     if earlier is None or earlier.customer_id != customer_id:
         return None
+    if intake.from_address and sender_address(intake.from_address) not in _addresses_of(
+        session, customer_id
+    ):
+        return None  # someone else quoting the case's number: a complaint of their own
     if earlier.closed_at is not None and earlier.closed_at < utcnow() - timedelta(days=reopen_days):
         return None  # too late to reopen: a new complaint
     return earlier
@@ -544,11 +657,6 @@ def add_root_cause(db: Database, code: str, label: str) -> None:
         raise ComplaintRefusedError("label: 1 to 200 characters")
     with db.transaction() as session:
         session.merge(RootCause(code=code, label=label.strip(), active=True))
-
-
-def survey_subject(complaint_id: int) -> str:
-    """What a complaint's survey link signs (see :func:`persistence.keys.link_token`)."""
-    return f"survey:{complaint_id}"
 
 
 def _replacement_lines(
