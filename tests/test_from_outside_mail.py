@@ -28,7 +28,7 @@ from persistence.models import (
     CustomerContact,
 )
 from persistence.transactions import accounts, api_keys
-from persistence.transactions.complaints import file_complaint
+from persistence.transactions.complaints import erase_complaint_mail, file_complaint
 from runtime.settings import Settings
 from tests.test_web_actions import log_in
 from web.app import create_app
@@ -421,3 +421,33 @@ async def test_html_only_mail_shows_its_text(db: Database, tmp_path: Path) -> No
     assert complaint(db, result.complaint_id).description == (
         "Caf\u00e9 & t\u00e9a arrived cold.\n\nOrder A-1\nThanks"
     )
+
+
+async def test_erasure_takes_the_mail_and_files_no_other_complaint_holds(
+    db: Database, tmp_path: Path
+) -> None:
+    photo = b"\x89PNG same photo"
+    janes = _mail(tmp_path, "jane.eml", "<e1@x>", photo, b"pdf")
+    acmes = _mail(tmp_path, "acme.eml", "<e2@x>", photo, b"pdf")
+    acmes.write_bytes(acmes.read_bytes().replace(b"jane@example.org", b"orders@acme.example"))
+    done, _ = await imported(db, janes, acmes)
+    jane, acme = (result.complaint_id for result in done)
+    digest = hashlib.sha256(photo).hexdigest()
+    with db.transaction() as session:
+        erase_complaint_mail(session, [jane], "[erased]")
+    with db.reading() as session:
+        kept = session.scalars(
+            select(ComplaintMailRow).where(ComplaintMailRow.complaint_id == jane)
+        ).one()
+        assert (kept.original, kept.subject) == (None, "[erased]")
+        names = session.scalars(
+            select(ComplaintAttachmentRow.filename).where(
+                ComplaintAttachmentRow.complaint_id == jane
+            )
+        ).all()
+        assert names == ["[erased]", "[erased]"]
+        assert session.get(AttachmentContent, digest) is not None  # ACME's message holds it
+    with db.transaction() as session:
+        erase_complaint_mail(session, [acme], "[erased]")
+    with db.reading() as session:
+        assert session.scalar(select(func.count()).select_from(AttachmentContent)) == 0

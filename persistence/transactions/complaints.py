@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Sequence
 from datetime import timedelta
 from decimal import Decimal
 
@@ -253,6 +254,39 @@ def _keep_message(
             )
         )
     return row
+
+
+def erase_complaint_mail(session: Session, complaint_ids: Sequence[int], erased: str) -> None:
+    """Erase what the customer sent with complaints ``complaint_ids`` (their erasure):
+    originals, subjects and attachment names go; an attachment's content goes unless a
+    message of another complaint holds the same file. That messages and attachments came,
+    when, of what type and size, stays."""
+    if not complaint_ids:
+        return
+    for mail in session.scalars(
+        select(ComplaintMailRow).where(ComplaintMailRow.complaint_id.in_(complaint_ids))
+    ):
+        mail.original = None
+        mail.subject = erased
+        mail.cuts = []
+    contents = set()
+    for attachment in session.scalars(
+        select(ComplaintAttachmentRow).where(ComplaintAttachmentRow.complaint_id.in_(complaint_ids))
+    ):
+        if attachment.sha256 is not None:
+            contents.add(attachment.sha256)
+        attachment.filename = erased
+        attachment.sha256 = None
+    session.flush()
+    still_held = set(
+        session.scalars(
+            select(ComplaintAttachmentRow.sha256).where(ComplaintAttachmentRow.sha256.in_(contents))
+        )
+    )
+    for sha256 in contents - still_held:
+        content = session.get(AttachmentContent, sha256)
+        if content is not None:
+            session.delete(content)
 
 
 def _parties(session: Session, intake: ComplaintIntake) -> tuple[str | None, Order | None]:

@@ -48,6 +48,7 @@ from persistence.models import (
     Shipment,
 )
 
+from .complaints import erase_complaint_mail
 from .customers import customer_changes, customer_record
 from .records import utcnow
 
@@ -232,6 +233,7 @@ def _erase_complaints(session: Session, customer_id: str) -> None:
     ):
         if event.detail:
             event.detail = ERASED
+    erase_complaint_mail(session, complaint_ids, ERASED)
 
 
 def purge_archived_personal_data(db: Database, archived_before: datetime) -> int:
