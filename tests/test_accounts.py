@@ -255,8 +255,8 @@ def test_oms_users_creates_the_first_admin_and_lists_users(db: Database, databas
     assert one_line_error(unknown) == "error: no user 'nobody'"
 
 
-def test_the_readme_shows_the_permission_matrix_as_it_is() -> None:
-    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+def test_the_docs_show_the_permission_matrix_as_it_is() -> None:
+    readme = (Path(__file__).resolve().parent.parent / "docs" / "roles.md").read_text("utf-8")
     header = "| permission | " + " | ".join(role.value for role in Role) + " |"
     assert header in readme
     rows = readme.split(header, 1)[1].split("\n\n", 1)[0].strip().splitlines()[1:]

@@ -50,10 +50,9 @@ def environment(service: str) -> dict[str, str]:
 
 
 def settings_table() -> dict[str, str]:
-    """The README's settings table: variable -> default column."""
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    section = readme.split("## Settings", 1)[1].split("\n## ", 1)[0]
-    return dict(re.findall(r"^\| `(OMS_[A-Z0-9_]+)` \| .* \| (.*) \|$", section, re.MULTILINE))
+    """The settings table of ``docs/settings.md``: variable -> default column."""
+    document = (ROOT / "docs" / "settings.md").read_text(encoding="utf-8")
+    return dict(re.findall(r"^\| `(OMS_[A-Z0-9_]+)` \| .* \| (.*) \|$", document, re.MULTILINE))
 
 
 def test_compose_file_follows_the_compose_specification() -> None:
@@ -131,10 +130,10 @@ def test_no_secret_is_committed_and_every_variable_is_in_the_env_example() -> No
     assert not (ROOT / ".env").exists() or ".env" in (ROOT / ".dockerignore").read_text()
 
 
-def test_our_services_use_only_settings_the_code_reads_and_the_readme_documents() -> None:
+def test_our_services_use_only_settings_the_code_reads_and_the_docs_document() -> None:
     fields = {f"OMS_{name.upper()}" for name in Settings.model_fields}
     table = settings_table()
-    assert set(table) == fields, "README settings table and runtime.settings.Settings differ"
+    assert set(table) == fields, "docs/settings.md and runtime.settings.Settings differ"
     for service in OUR_SERVICES:
         names = {name for name in environment(service) if name.startswith("OMS_")}
         assert names <= fields, f"{service}: {sorted(names - fields)} are not settings"
