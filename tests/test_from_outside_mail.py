@@ -28,7 +28,7 @@ from persistence.models import (
     CustomerContact,
 )
 from persistence.transactions import accounts, api_keys
-from persistence.transactions.complaints import erase_complaint_mail, file_complaint
+from persistence.transactions.complaints import erase_complaint_mail, file_complaint, find_case
 from runtime.settings import Settings
 from tests.test_web_actions import log_in
 from web.app import create_app
@@ -451,3 +451,8 @@ async def test_erasure_takes_the_mail_and_files_no_other_complaint_holds(
         erase_complaint_mail(session, [acme], "[erased]")
     with db.reading() as session:
         assert session.scalar(select(func.count()).select_from(AttachmentContent)) == 0
+
+
+def test_oms_complaints_open_names_an_impossible_number_as_no_complaint(db: Database) -> None:
+    assert find_case(db, 2**63) is None
+    assert find_case(db, 10**23) is None

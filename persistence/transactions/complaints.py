@@ -19,6 +19,7 @@ from domain.access import Role
 from domain.complaint_mail import ReceivedMail
 from domain.complaints import (
     ACTION_REFUSED,
+    LARGEST_COMPLAINT_NUMBER,
     OPEN_STATUSES,
     CaseEvent,
     ComplaintCase,
@@ -672,7 +673,9 @@ def remedy_key(remedy: RemedyOrder) -> str:
 
 
 def find_case(db: Database, complaint_id: int) -> ComplaintCase | None:
-    """The case of complaint ``complaint_id``, or None."""
+    """The case of complaint ``complaint_id``, or None (a number no complaint can have)."""
+    if not 1 <= complaint_id <= LARGEST_COMPLAINT_NUMBER:
+        return None
     with db.reading() as session:
         row = session.get(ComplaintRow, complaint_id)
         return None if row is None else case_of(row)
