@@ -57,16 +57,21 @@ class CampaignActivities:
         turns = await self._db.run(
             campaigns.next_recipients, self._db, batch.campaign_id, batch.limit
         )
-        for customer_id, may_write in turns:
+        for customer_id in turns:
             activity.heartbeat(customer_id)
-            if not may_write:
+            key = step_key(subject_of, f"message:{customer_id}")
+            done = await self._db.run(stored_result, self._db, key, Notified)
+            # Consent is read just before each message, not once for the batch: a customer
+            # who unsubscribed while the batch ran gets nothing more. (A message the outbox
+            # holds was sent before; its turn is recorded as sent.)
+            if done is None and not await self._db.run(
+                campaigns.may_write_to, self._db, customer_id
+            ):
                 await self._db.run(
                     campaigns.record_turn, self._db, batch.campaign_id, customer_id, reference=None
                 )
                 skipped += 1
                 continue
-            key = step_key(subject_of, f"message:{customer_id}")
-            done = await self._db.run(stored_result, self._db, key, Notified)
             if done is None:
                 message = f"{definition.message}\n\n{self._unsubscribe_line(customer_id)}"
                 reference = await self._notifier.send(

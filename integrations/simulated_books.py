@@ -1,17 +1,18 @@
 """The simulated partners' own records: what each has done, kept durably, by idempotency key.
 
-A real payment provider or carrier keeps its own books, outside our database,
+A real payment provider, carrier or message service keeps its own books, outside our database,
 and honours idempotency keys the way their APIs document it: the same key gets
-the same answer, and the effect (a charge, a booking) happens once, whichever
+the same answer, and the effect (a charge, a booking, a delivered message) happens once, whichever
 of our workers asks and however often. The simulators keep such books in a
 SQLite file of their own (``<data dir>/simulated-partners.db`` on the embedded
 default), so a worker that crashed and a worker that retries see one provider,
-and a soak can prove from the provider's side that it charged and booked once.
+and a soak can prove from the provider's side that it charged, booked and delivered once.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import sqlite3
 import threading
 from collections import Counter
@@ -28,6 +29,7 @@ CREATE TABLE IF NOT EXISTS effects (
     answer TEXT NOT NULL,
     requests INTEGER NOT NULL,
     created_at TEXT NOT NULL,
+    detail TEXT NOT NULL DEFAULT '',
     PRIMARY KEY (partner, idempotency_key)
 )
 """
@@ -42,6 +44,8 @@ class Effect:
     operation: str
     answer: str
     requests: int
+    detail: str = ""
+    """What the partner noted beside its answer (the notifier: to whom it delivered)."""
 
 
 class PartnerBooks:
@@ -64,16 +68,34 @@ class PartnerBooks:
         if path is not None:
             self._connection.execute("PRAGMA journal_mode=wal")
         self._connection.execute(_SCHEMA)
+        columns = {row[1] for row in self._connection.execute("PRAGMA table_info(effects)")}
+        if "detail" not in columns:  # books kept before the notifier kept its own
+            # Another worker opening the same books may add it first.
+            with contextlib.suppress(sqlite3.OperationalError):
+                self._connection.execute(
+                    "ALTER TABLE effects ADD COLUMN detail TEXT NOT NULL DEFAULT ''"
+                )
 
     async def once(
-        self, partner: str, operation: str, idempotency_key: str, act: Callable[[], str]
+        self,
+        partner: str,
+        operation: str,
+        idempotency_key: str,
+        act: Callable[[], str],
+        *,
+        detail: str = "",
     ) -> str:
         """The answer ``partner`` gave to ``idempotency_key``; ``act()`` runs only the first
-        time, and its answer is kept. Repeats are counted."""
-        return await asyncio.to_thread(self._once, partner, operation, idempotency_key, act)
+        time, and its answer is kept (with ``detail``). Repeats are counted."""
+        return await asyncio.to_thread(self._once, partner, operation, idempotency_key, act, detail)
 
     def _once(
-        self, partner: str, operation: str, idempotency_key: str, act: Callable[[], str]
+        self,
+        partner: str,
+        operation: str,
+        idempotency_key: str,
+        act: Callable[[], str],
+        detail: str,
     ) -> str:
         with self._lock:
             connection = self._connection
@@ -93,13 +115,15 @@ class PartnerBooks:
                 else:
                     answer = act()
                     connection.execute(
-                        "INSERT INTO effects VALUES (?, ?, ?, ?, 1, ?)",
+                        "INSERT INTO effects (partner, idempotency_key, operation, answer, "
+                        "requests, created_at, detail) VALUES (?, ?, ?, ?, 1, ?, ?)",
                         (
                             partner,
                             idempotency_key,
                             operation,
                             answer,
                             datetime.now(UTC).isoformat(),
+                            detail,
                         ),
                     )
                 connection.execute("COMMIT")
@@ -110,14 +134,17 @@ class PartnerBooks:
 
     def effects(self, partner: str, operation: str | None = None) -> list[Effect]:
         """Everything ``partner`` did (of one ``operation``, if given), oldest first."""
-        query = "SELECT * FROM effects WHERE partner = ?"
+        query = (
+            "SELECT partner, idempotency_key, operation, answer, requests, detail "
+            "FROM effects WHERE partner = ?"
+        )
         arguments: tuple[str, ...] = (partner,)
         if operation is not None:
             query += " AND operation = ?"
             arguments += (operation,)
         with self._lock:
             rows = self._connection.execute(query + " ORDER BY created_at", arguments).fetchall()
-        return [Effect(row[0], row[1], row[2], row[3], row[4]) for row in rows]
+        return [Effect(row[0], row[1], row[2], row[3], row[4], row[5]) for row in rows]
 
     def effects_per_order(self, partner: str, operation: str) -> Counter[str]:
         """How many times ``partner`` did ``operation`` for each order.

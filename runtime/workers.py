@@ -116,7 +116,7 @@ def order_worker(
         ),
         factory=partner(simulated_factory(books)),
         supplier=partner(simulated_supplier(books)),
-        notifier=partner(SimulatedNotifier()),
+        notifier=partner(SimulatedNotifier(books)),
         tracking_poll_seconds=settings.carrier_poll_seconds,
         retention_days=settings.retention_days,
         link_secret=link_secrets(settings.load_key_ring())[0],

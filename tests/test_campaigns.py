@@ -11,6 +11,7 @@ from collections import Counter
 from collections.abc import Iterator
 from datetime import timedelta
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -35,6 +36,8 @@ from domain.campaigns import (
 from domain.customers import CustomerRecord
 from domain.notifications import Audience
 from domain.orders import UPDATE_SUFFIX
+from integrations.simulated_books import PartnerBooks
+from integrations.simulated_notifier import SimulatedNotifier
 from persistence.database import Database
 from persistence.keys import link_secrets
 from persistence.models import CampaignRecipient, CampaignRow, NotificationRow
@@ -61,12 +64,20 @@ SECRET = b"s" * 32
 
 
 class CountingNotifier:
-    """A notifier that delivers each idempotency key once, as a real provider does, and
-    counts every call."""
+    """The simulated notifier (which delivers each idempotency key once, by its books),
+    counting every call made to it."""
 
-    def __init__(self) -> None:
+    def __init__(self, books: PartnerBooks | None = None) -> None:
         self.calls: list[str] = []
-        self.delivered: dict[str, str] = {}
+        self.provider = SimulatedNotifier(books)
+
+    @property
+    def delivered(self) -> dict[str, str]:
+        """Each idempotency key delivered, with its recipient, by the provider's books."""
+        return {
+            effect.idempotency_key: effect.detail
+            for effect in self.provider.books.effects(self.provider.name)
+        }
 
     async def send(
         self,
@@ -78,8 +89,13 @@ class CountingNotifier:
         to: str = "",
     ) -> str:
         self.calls.append(idempotency_key)
-        self.delivered.setdefault(idempotency_key, to)
-        return f"MSG-{abs(hash(idempotency_key)) % 10**8}"
+        return await self.provider.send(
+            idempotency_key=idempotency_key,
+            audience=audience,
+            subject=subject,
+            message=message,
+            to=to,
+        )
 
 
 def people(db: Database) -> None:
@@ -142,11 +158,11 @@ def recipients(db: Database, campaign_id: int) -> dict[str, str]:
 
 
 async def test_each_consenting_customer_gets_it_once_across_a_worker_restart(
-    own_time_skipping_env: WorkflowEnvironment, db: Database
+    own_time_skipping_env: WorkflowEnvironment, db: Database, tmp_path: Path
 ) -> None:
     people(db)
     campaign_id = campaign(db)
-    notifier = CountingNotifier()
+    notifier = CountingNotifier(PartnerBooks(tmp_path / "simulated-partners.db"))
     queue = f"campaign-{uuid.uuid4()}"
     start = CampaignStart(campaign_id=campaign_id, rate_per_minute=5, response_days=3)
     client = own_time_skipping_env.client
@@ -173,6 +189,7 @@ async def test_each_consenting_customer_gets_it_once_across_a_worker_restart(
     assert len(sent) == len(chosen) - len(control) - 1
     assert Counter(notifier.calls).most_common(1)[0][1] == 1  # no key sent twice
     assert set(notifier.delivered.values()) == sent
+    assert notifier.provider.deliveries() == dict.fromkeys(sent, 1)  # the provider's books
     with db.reading() as session:
         outbox = session.scalars(
             select(NotificationRow).where(

@@ -104,28 +104,34 @@ def choose_audience(db: Database, campaign_id: int) -> AudienceChosen:
     return AudienceChosen(targeted=counts.get(False, 0), control=counts.get(True, 0))
 
 
-def next_recipients(db: Database, campaign_id: int, limit: int) -> list[tuple[str, bool]]:
-    """The next ``limit`` pending recipients, each with whether they may still be written
-    to (consent given, active, not erased) as of now."""
+def next_recipients(db: Database, campaign_id: int, limit: int) -> list[str]:
+    """The next ``limit`` pending recipients; whether each may still be written to is read
+    just before their message (:func:`may_write_to`), not here."""
     with db.reading() as session:
-        rows = session.execute(
-            select(
-                CampaignRecipient.customer_id,
-                Customer.marketing_consent,
-                Customer.active,
-                Customer.erased_at,
+        return list(
+            session.scalars(
+                select(CampaignRecipient.customer_id)
+                .where(
+                    CampaignRecipient.campaign_id == campaign_id,
+                    CampaignRecipient.status == "pending",
+                )
+                .order_by(CampaignRecipient.customer_id)
+                .limit(limit)
             )
-            .join(Customer, Customer.id == CampaignRecipient.customer_id)
-            .where(
-                CampaignRecipient.campaign_id == campaign_id,
-                CampaignRecipient.status == "pending",
-            )
-            .order_by(CampaignRecipient.customer_id)
-            .limit(limit)
-        ).all()
-    return [
-        (cid, bool(consent and active and erased is None)) for cid, consent, active, erased in rows
-    ]
+        )
+
+
+def may_write_to(db: Database, customer_id: str) -> bool:
+    """Whether a campaign may write to ``customer_id`` now: consent given, active, not
+    erased. Read just before each message, so an unsubscribe while a batch runs counts."""
+    with db.reading() as session:
+        customer = session.get(Customer, customer_id)
+        return bool(
+            customer is not None
+            and customer.marketing_consent
+            and customer.active
+            and customer.erased_at is None
+        )
 
 
 def record_turn(db: Database, campaign_id: int, customer_id: str, *, reference: str | None) -> None:
