@@ -26,13 +26,15 @@ from domain.complaints import (
     RemedyOrder,
     RemedyOutcome,
     ReplacementPrice,
+    complaint_workflow_id,
 )
-from domain.notifications import Audience, Notified
+from domain.notifications import Audience, Notification, Notified
 from integrations.ports import Notifier, PaymentGateway
 from persistence.database import Database
-from persistence.idempotency import stored_result
+from persistence.idempotency import step_key, stored_result
 from persistence.keys import link_token
-from persistence.transactions import care, complaint_analysis, complaints
+from persistence.transactions import care, complaint_analysis, complaints, outbox
+from persistence.transactions.complaint_surveys import survey_subject
 
 log = structlog.get_logger(__name__)
 
@@ -73,24 +75,41 @@ class ComplaintActivities:
 
     @activity.defn(name=SEND_COMPLAINT_MESSAGE)
     async def send_complaint_message(self, message: CaseMessage) -> Notified:
-        """Send the customer a message about the case, once per key."""
+        """Send the customer a message about the case, once per key, and keep it in the
+        notifications record under the case's workflow id (what support sees was sent)."""
         structlog.contextvars.bind_contextvars(complaint_id=message.complaint_id)
+        case_id = complaint_workflow_id(message.complaint_id)
+        key = step_key(case_id, message.key)
+        done = await self._db.run(stored_result, self._db, key, Notified)
+        if done is not None:
+            return done
         to = await self._db.run(complaints.customer_address, self._db, message.customer_id)
         if not to:
             log.info("complaint message not sent: no customer to send it to")
             return Notified(reference="not sent: no customer linked to the complaint")
         text = message.message
         if message.survey_link:
-            token = link_token(self._link_secret, complaints.survey_subject(message.complaint_id))
-            text += f"\n\n{self._console_url}/survey/{message.complaint_id}/{token}"
-        reference = await self._notifier.send(
-            idempotency_key=f"complaint-{message.complaint_id}:{message.key}",
+            number = message.survey_number
+            subject = survey_subject(message.complaint_id, number)
+            token = link_token(self._link_secret, subject)
+            text += f"\n\n{self._console_url}/survey/{message.complaint_id}/{number}/{token}"
+        notification = Notification(
+            order_id=case_id,
+            key=message.key,
             audience=Audience.CUSTOMER,
             subject=message.subject,
             message=text,
+        )
+        reference = await self._notifier.send(
+            idempotency_key=key,
+            audience=notification.audience,
+            subject=notification.subject,
+            message=notification.message,
             to=to,
         )
-        return Notified(reference=reference)
+        return await self._db.run(
+            outbox.record_notification, self._db, notification, key, reference
+        )
 
     @activity.defn(name=CARRY_OUT_REMEDY)
     async def carry_out_remedy(self, remedy: RemedyOrder) -> RemedyOutcome:
@@ -114,11 +133,21 @@ class ComplaintActivities:
             )
         else:
             # Net terms: the customer paid by bank transfer; finance sends the money back.
-            reference = await self._notifier.send(
-                idempotency_key=f"{key}:finance",
+            notification = Notification(
+                order_id=complaint_workflow_id(remedy.complaint_id),
+                key=f"remedy{remedy.number}:finance",
                 audience=Audience.FINANCE,
                 subject=f"Pay back {remedy.amount} {currency} for order {remedy.order_id}",
                 message=f"Complaint #{remedy.complaint_id}: {remedy.reason} ({how}).",
+            )
+            reference = await self._notifier.send(
+                idempotency_key=f"{key}:finance",
+                audience=notification.audience,
+                subject=notification.subject,
+                message=notification.message,
+            )
+            await self._db.run(
+                outbox.record_notification, self._db, notification, f"{key}:finance", reference
             )
         return await self._db.run(complaints.book_refund, self._db, remedy, reference, key)
 

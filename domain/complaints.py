@@ -515,10 +515,22 @@ class Resolution(InboundMessage):
 
 
 class SurveyAnswer(InboundMessage):
-    """The customer's satisfaction (signal ``survey_answered``)."""
+    """The customer's satisfaction (update ``answer_survey_now``, signal ``survey_answered``)."""
 
     score: Annotated[int, Field(ge=1, le=5)]
     comment: Annotated[str, Field(max_length=2000)] = ""
+    survey: Annotated[int, Field(ge=0)] | None = None
+    """Which of the case's surveys this answers (its link's number); None: the one open."""
+
+
+class SurveyOutcome(StrEnum):
+    """What became of a survey answer (the answer of update ``answer_survey_now``)."""
+
+    ANSWERED = "answered"
+    ALREADY_ANSWERED = "already answered"
+    """That survey was answered before; this answer is not taken."""
+    CLOSED = "closed"
+    """That survey is closed (expired, or the case was reopened or closed since)."""
 
 
 # --- workflow messages and activities -----------------------------------------------
@@ -541,6 +553,9 @@ DECIDE_REMEDY_UPDATE = DECIDE_REMEDY + UPDATE_SUFFIX
 RESOLVE_UPDATE = RESOLVE + UPDATE_SUFFIX
 CUSTOMER_REPLIED_SIGNAL = "customer_replied"
 SURVEY_ANSWERED_SIGNAL = "survey_answered"
+ANSWER_SURVEY_UPDATE = "answer_survey" + UPDATE_SUFFIX
+"""The customer's survey page: answered with a :class:`SurveyOutcome` (the first answer to
+an open survey counts)."""
 CASE_QUERY = "complaint"
 
 RECORD_COMPLAINT_EVENT = "record_complaint_event"
@@ -609,6 +624,8 @@ class CaseMessage(BaseModel):
     message: str
     survey_link: bool = False
     """End the message with the link to the case's satisfaction survey."""
+    survey_number: int = 0
+    """Which of the case's surveys the link answers: the case's reopening count then."""
 
 
 class OwnerRequest(BaseModel):

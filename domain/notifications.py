@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from enum import StrEnum
 
 from pydantic import BaseModel
@@ -49,3 +50,14 @@ class Notified(BaseModel):
 
     reference: str
     """The notifier's message id."""
+
+
+class SentMessage(BaseModel):
+    """A message in the notifications record, as support reads it."""
+
+    key: str
+    audience: Audience
+    subject: str
+    message: str
+    reference: str
+    sent_at: datetime

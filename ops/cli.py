@@ -72,6 +72,7 @@ from ._console import (
 from .api_keys import api_keys_app
 from .catalogue import catalogue_app
 from .checks import failing_workflows, stuck_complaints, stuck_orders, with_failing_workflows
+from .complaint_case import show_complaint
 from .complaints import complaints_app
 from .customers import customers_app
 from .demo import DemoTimeoutError, run_demo
@@ -103,6 +104,7 @@ app.add_typer(users_app, name="users")
 app.add_typer(api_keys_app, name="api-keys")
 app.add_typer(catalogue_app, name="catalogue")
 app.add_typer(customers_app, name="customers")
+complaints_app.command("show")(show_complaint)
 app.add_typer(complaints_app, name="complaints")
 app.add_typer(stock_app, name="stock")
 app.add_typer(replenishment_app, name="replenishment")

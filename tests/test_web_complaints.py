@@ -40,7 +40,7 @@ from ops.complaints import CaseNotStartedError, file_and_open
 from ops.staff import StaffAction, perform
 from persistence.database import Database
 from persistence.invariants import check_database
-from persistence.keys import link_secrets
+from persistence.keys import link_secrets, link_token
 from persistence.models import ComplaintEventRow, ComplaintRow, CreditNote, Payment
 from persistence.transactions import accounts, api_keys
 from persistence.transactions.complaints import find_case
@@ -368,11 +368,14 @@ async def test_a_customer_answers_the_survey_on_the_page_its_link_opens(
         )
         await settled(db, number, "survey_sent")
         [survey] = [sent for sent in notifier.sent if "How did we do" in sent.subject]
-        link = re.search(r"http://localhost:8080(/survey/\d+/\w+)", survey.message)
+        link = re.search(r"http://localhost:8080(/survey/\d+/0/\w+)", survey.message)
         assert link, survey.message
         assert (await asyncio.to_thread(site.get, f"/survey/{number}/forged")).status_code == 404
         page = await asyncio.to_thread(site.get, link.group(1))
         assert "How satisfied are you with how we handled your complaint" in page.text
+        # A link sent before surveys were numbered belongs to the case's first survey.
+        legacy = f"/survey/{number}/{link_token(secret, f'survey:{number}')}"
+        assert "How satisfied are you" in (await asyncio.to_thread(site.get, legacy)).text
         wrong = await asyncio.to_thread(site.post, link.group(1), data={"score": "9"})
         assert wrong.status_code == 422
         answered = await asyncio.to_thread(

@@ -1,34 +1,65 @@
 """The satisfaction survey page a customer opens from the link in our message after their
 complaint was resolved: a score of 1 to 5 and a comment, passed to the case's workflow.
-No login: the link is signed (see :func:`persistence.keys.link_token`)."""
+No login: the link is signed (see :func:`persistence.keys.link_token`).
+
+A link belongs to one survey of the case (``/survey/<complaint>/<survey>/<token>``) and
+takes one answer while that survey is open; after that it says the survey was answered
+or is closed. Links sent before surveys were numbered (``/survey/<complaint>/<token>``)
+belong to the case's first survey. Whatever the path holds, a link that is not ours is
+answered with the "not valid" page, never an error document.
+"""
 
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
 from pydantic import ValidationError
 from starlette.responses import Response
+from temporalio.client import WorkflowUpdateFailedError
 from temporalio.service import RPCError
 
 from domain.complaints import (
-    SURVEY_ANSWERED_SIGNAL,
-    ComplaintStatus,
+    ANSWER_SURVEY_UPDATE,
     SurveyAnswer,
+    SurveyOutcome,
     complaint_workflow_id,
 )
 from persistence.keys import link_secrets, link_token_valid
-from persistence.transactions.complaints import find_case, survey_subject
+from persistence.transactions.complaint_surveys import survey_standing, survey_subject
 
 from .campaigns import customer_locale
 from .rendering import render
-from .security import RowNumber, database, settings_of, temporal
+from .security import database, settings_of, temporal
 from .stock import reasons_of
 
 router = APIRouter()
 
+_LARGEST_NUMBER = 2_147_483_647
+"""What a database integer holds: a larger complaint or survey number is no link of ours."""
 
-def _valid(request: Request, complaint_id: int, token: str) -> bool:
+
+def _number(text: str) -> int | None:
+    """A link's number part, or None when it is not one (``abc``, ``-1``, 40 digits)."""
+    if not text.isascii() or not text.isdigit() or len(text) > len(str(_LARGEST_NUMBER)):
+        return None
+    number = int(text)
+    return number if number <= _LARGEST_NUMBER else None
+
+
+class _NotOurLinkError(Exception):
+    """A survey link we did not send (mistyped, cut short, forged)."""
+
+
+def _link(request: Request, complaint: str, survey: str | None, token: str) -> tuple[int, int]:
+    """The complaint and survey a link names; raises :class:`_NotOurLinkError` unless it is ours."""
+    complaint_id = _number(complaint)
+    number = 0 if survey is None else _number(survey)
+    if complaint_id is None or complaint_id < 1 or number is None:
+        raise _NotOurLinkError
     secrets = link_secrets(settings_of(request).load_key_ring())
-    return link_token_valid(secrets, survey_subject(complaint_id), token)
+    subject = survey_subject(complaint_id, None if survey is None else number)
+    if not link_token_valid(secrets, subject, token):
+        raise _NotOurLinkError
+    return complaint_id, number
 
 
 def _invalid(request: Request) -> Response:
@@ -42,66 +73,90 @@ def _invalid(request: Request) -> Response:
     )
 
 
-@router.get("/survey/{complaint_id}/{token}")
-async def survey_page(request: Request, complaint_id: RowNumber, token: str) -> Response:
-    """The survey: how satisfied the customer is with how their complaint was handled."""
-    if not _valid(request, complaint_id, token):
-        return _invalid(request)
-    db = database(request)
-    case = await db.run(find_case, db, complaint_id)
-    is_open = case is not None and case.status is ComplaintStatus.RESOLVED
+def _page(
+    request: Request,
+    action: str,
+    complaint_id: int,
+    standing: SurveyOutcome | None,
+    *,
+    code: int = 200,
+    done: bool = False,
+    problem: str | None = None,
+) -> Response:
     return render(
         "survey.html",
         customer_locale(request),
+        code,
         complaint_id=complaint_id,
-        token=token,
-        open=is_open,
-        done=False,
-        problem=None,
+        action=action,
+        open=standing is None,
+        answered=standing is SurveyOutcome.ALREADY_ANSWERED,
+        done=done,
+        problem=problem,
     )
 
 
-@router.post("/survey/{complaint_id}/{token}")
-async def answer_survey(request: Request, complaint_id: RowNumber, token: str) -> Response:
-    """Pass the answer to the case (the first answer while the survey is open counts)."""
-    if not _valid(request, complaint_id, token):
+@router.get("/survey/{complaint}/{token}")
+async def first_survey_page(request: Request, complaint: str, token: str) -> Response:
+    """The survey of a link sent before surveys were numbered (the case's first)."""
+    return await _show(request, complaint, None, token)
+
+
+@router.get("/survey/{complaint}/{survey}/{token}")
+async def survey_page(request: Request, complaint: str, survey: str, token: str) -> Response:
+    """The survey: how satisfied the customer is with how their complaint was handled."""
+    return await _show(request, complaint, survey, token)
+
+
+@router.post("/survey/{complaint}/{token}")
+async def answer_first_survey(request: Request, complaint: str, token: str) -> Response:
+    """Answer the survey of a link sent before surveys were numbered."""
+    return await _answer(request, complaint, None, token)
+
+
+@router.post("/survey/{complaint}/{survey}/{token}")
+async def answer_survey(request: Request, complaint: str, survey: str, token: str) -> Response:
+    """Pass the answer to the case: the first answer while its survey is open counts."""
+    return await _answer(request, complaint, survey, token)
+
+
+async def _show(request: Request, complaint: str, survey: str | None, token: str) -> Response:
+    try:
+        complaint_id, number = _link(request, complaint, survey, token)
+    except _NotOurLinkError:
         return _invalid(request)
+    db = database(request)
+    standing = await db.run(survey_standing, db, complaint_id, number)
+    return _page(request, request.url.path, complaint_id, standing)
+
+
+async def _answer(request: Request, complaint: str, survey: str | None, token: str) -> Response:
+    try:
+        complaint_id, number = _link(request, complaint, survey, token)
+    except _NotOurLinkError:
+        return _invalid(request)
+    action = request.url.path
     form = await request.form()
-    locale = customer_locale(request)
     try:
         answer = SurveyAnswer.model_validate(
-            {"score": form.get("score", ""), "comment": str(form.get("comment", "")).strip()}
+            {
+                "score": form.get("score", ""),
+                "comment": str(form.get("comment", "")).strip(),
+                "survey": number,
+            }
         )
     except ValidationError as invalid:
-        return render(
-            "survey.html",
-            locale,
-            422,
-            complaint_id=complaint_id,
-            token=token,
-            open=True,
-            done=False,
-            problem=reasons_of(invalid),
-        )
+        return _page(request, action, complaint_id, None, code=422, problem=reasons_of(invalid))
     handle = (await temporal(request)).get_workflow_handle(complaint_workflow_id(complaint_id))
     try:
-        await handle.signal(SURVEY_ANSWERED_SIGNAL, answer)
-    except RPCError:
-        return render(
-            "survey.html",
-            locale,
-            complaint_id=complaint_id,
-            token=token,
-            open=False,
-            done=False,
-            problem=None,
+        outcome = SurveyOutcome(
+            await handle.execute_update(ANSWER_SURVEY_UPDATE, answer, result_type=str)
         )
-    return render(
-        "survey.html",
-        locale,
-        complaint_id=complaint_id,
-        token=token,
-        open=False,
-        done=True,
-        problem=None,
-    )
+    except (RPCError, WorkflowUpdateFailedError):
+        # The case is over (or never ran): its history says whether this survey was answered.
+        db = database(request)
+        standing = await db.run(survey_standing, db, complaint_id, number)
+        outcome = standing or SurveyOutcome.CLOSED
+    if outcome is SurveyOutcome.ANSWERED:
+        return _page(request, action, complaint_id, SurveyOutcome.ANSWERED, done=True)
+    return _page(request, action, complaint_id, outcome)

@@ -35,6 +35,7 @@ with workflow.unsafe.imports_passed_through():
         care_task_workflow_id,
     )
     from domain.complaints import (
+        ANSWER_SURVEY_UPDATE,
         ASSIGN_COMPLAINT,
         ASSIGN_UPDATE,
         CARRY_OUT_REMEDY,
@@ -82,6 +83,7 @@ with workflow.unsafe.imports_passed_through():
         Resolution,
         SlaClock,
         SurveyAnswer,
+        SurveyOutcome,
         next_rung_at,
         pause_clock,
         priority_of,
@@ -155,6 +157,9 @@ class ComplaintWorkflow:
         self._changed = False
         self._customer_wrote = False
         self._survey: SurveyAnswer | None = None
+        self._survey_out: int | None = None
+        """The number of the survey the customer can answer now (its link's), if one is."""
+        self._surveys_answered: set[int] = set()
         self._events = 0
         self._parcels: dict[str, str] = {}
         """The last status of each replacement parcel this case sent."""
@@ -249,6 +254,7 @@ class ComplaintWorkflow:
         if await self._wait(lambda: self._customer_wrote, policy.survey_delay, "survey delay"):
             return await self._reopen()
         await self._message("survey", "How did we do?", _survey_text(self.case.id), survey=True)
+        self._survey_out = self.case.reopened
         async with self._lock:
             await self._record(ComplaintEventKind.SURVEY_SENT, "satisfaction survey sent")
 
@@ -270,6 +276,9 @@ class ComplaintWorkflow:
             return await self._reopen()
         async with self._lock:
             survey = self._survey
+            if self._survey_out is not None and survey is not None:
+                self._surveys_answered.add(self._survey_out)
+            self._survey_out = None  # its link answers nothing more
             if survey is None:
                 await self._record(ComplaintEventKind.SURVEY_EXPIRED, "survey closed unanswered")
             else:
@@ -318,7 +327,10 @@ class ComplaintWorkflow:
                     "survey_score": None,
                 }
             )
+            if self._survey_out is not None and self._survey is not None:
+                self._surveys_answered.add(self._survey_out)
             self._survey = None
+            self._survey_out = None  # the survey closes with the reopening
             await self._record(ComplaintEventKind.REOPENED, "the customer wrote again")
             if self.case.owner is None:
                 await self._assign("", "system")
@@ -406,6 +418,7 @@ class ComplaintWorkflow:
                 subject=f"[Complaint #{case.id}] {subject}",
                 message=text,
                 survey_link=survey,
+                survey_number=case.reopened,
             ),
             Notified,
             f"Message the customer: {subject}",
@@ -722,8 +735,32 @@ class ComplaintWorkflow:
         if self.case.status is not ComplaintStatus.RESOLVED:
             await self._ignored(f"{SURVEY_ANSWERED_SIGNAL} ignored: no survey is open")
             return
+        if answer.survey is not None and answer.survey != self._survey_out:
+            await self._ignored(f"{SURVEY_ANSWERED_SIGNAL} ignored: survey {answer.survey} closed")
+            return
         if self._survey is None:
             self._survey = answer
+
+    @workflow.update(name=ANSWER_SURVEY_UPDATE)
+    async def answer_survey(self, *arguments: Any) -> str:
+        """The customer's answer from the survey page: taken if it is the first answer to
+        the survey its link belongs to while that survey is open; a
+        :class:`SurveyOutcome` says which."""
+        answer = await read_update(ANSWER_SURVEY_UPDATE, SurveyAnswer, arguments, self._ignored)
+        number = self._survey_out if answer.survey is None else answer.survey
+        if number is None:
+            return SurveyOutcome.CLOSED.value
+        taken = number == self._survey_out and self._survey is not None
+        if taken or number in self._surveys_answered:
+            return SurveyOutcome.ALREADY_ANSWERED.value
+        if (
+            number != self._survey_out
+            or self.case.status is not ComplaintStatus.RESOLVED
+            or self._customer_wrote
+        ):
+            return SurveyOutcome.CLOSED.value
+        self._survey = answer
+        return SurveyOutcome.ANSWERED.value
 
     async def _ignored(self, detail: str) -> None:
         workflow.logger.warning("complaint %s: %s", workflow.info().workflow_id, detail)

@@ -1,10 +1,12 @@
-"""The notification outbox: what was sent to whom, once per order and occasion."""
+"""The notification outbox: what was sent to whom, once per order (or case, or campaign)
+and occasion."""
 
 from __future__ import annotations
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from domain.notifications import Notification, Notified
+from domain.notifications import Audience, Notification, Notified, SentMessage
 from persistence.database import Database
 from persistence.idempotency import run_once
 from persistence.models import NotificationRow
@@ -32,3 +34,24 @@ def record_notification(
         return Notified(reference=reference)
 
     return run_once(db, key, Notified, effect)
+
+
+def messages_about(db: Database, subject_id: str) -> list[SentMessage]:
+    """Every message sent about ``subject_id`` (an order id, ``complaint-12``,
+    ``campaign-3``), oldest first."""
+    with db.reading() as session:
+        return [
+            SentMessage(
+                key=row.key,
+                audience=Audience(row.audience),
+                subject=row.subject,
+                message=row.message,
+                reference=row.reference,
+                sent_at=row.created_at,
+            )
+            for row in session.scalars(
+                select(NotificationRow)
+                .where(NotificationRow.order_id == subject_id)
+                .order_by(NotificationRow.id)
+            )
+        ]
