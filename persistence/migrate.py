@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from alembic import command
 from alembic.config import Config
+from alembic.script import ScriptDirectory
 from sqlalchemy.engine import URL
 
 from persistence.database import sync_url
@@ -25,9 +28,29 @@ def upgrade(database_url: str | URL, revision: str = "head") -> None:
     command.upgrade(alembic_config(database_url), revision)
 
 
-def new_revision(database_url: str | URL, message: str) -> str:
-    """Autogenerate a revision from the models against an up-to-date database; its path."""
-    script = command.revision(alembic_config(database_url), message=message, autogenerate=True)
+def next_revision_id(config: Config) -> str:
+    """The number after the head's, as the migrations are named (``0024`` -> ``0025``)."""
+    heads = ScriptDirectory.from_config(config).get_heads()
+    numbers = [int(head) for head in heads if head.isdigit()]
+    return f"{max(numbers, default=0) + 1:04d}"
+
+
+def new_revision(database_url: str | URL, message: str, folder: Path | None = None) -> str:
+    """Autogenerate a revision from the models against an up-to-date database, numbered
+    after the head and named ``<number>_<message as a slug>.py``; its path. It goes into
+    the migrations' own folder unless ``folder`` names another (the tests')."""
+    config = alembic_config(database_url)
+    config.set_main_option("file_template", "%%(rev)s_%%(slug)s")
+    if folder is not None:
+        own = ScriptDirectory.from_config(config).versions
+        config.set_main_option("version_locations", f"{own} {folder}")
+    script = command.revision(
+        config,
+        message=message,
+        autogenerate=True,
+        rev_id=next_revision_id(config),
+        version_path=str(folder) if folder is not None else None,
+    )
     scripts = script if isinstance(script, list) else [script]
     return ", ".join(s.path for s in scripts if s is not None)
 

@@ -11,12 +11,13 @@ from pathlib import Path
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine as create_sync_engine
 from sqlalchemy import inspect, text
 
 from persistence.database import Database, sync_url
 from persistence.demo_catalogue import seed_demo_catalogue
-from persistence.migrate import downgrade, upgrade
+from persistence.migrate import alembic_config, downgrade, new_revision, upgrade
 from persistence.models import Base, Customer
 from tests.conftest import throwaway_postgres
 from tests.test_complaints import completed_prepaid_order
@@ -166,3 +167,21 @@ async def test_a_sqlite_database_with_parcels_migrates_through_a_rebuilt_shipmen
     downgrade(url, "0023")
     upgrade(url)
     assert counts() == before
+
+
+def test_a_new_revision_continues_the_numbered_names(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'oms.db'}"
+    upgrade(url)
+    config = alembic_config(url)
+    head = ScriptDirectory.from_config(config).get_current_head()
+    assert head is not None
+    folder = tmp_path / "versions"
+    folder.mkdir()
+
+    written = Path(new_revision(url, "Add a column to stock levels", folder))
+
+    number = f"{int(head) + 1:04d}"
+    assert written == folder / f"{number}_add_a_column_to_stock_levels.py"
+    source = written.read_text(encoding="utf-8")
+    assert f"revision: str = '{number}'" in source
+    assert f"down_revision: str | None = '{head}'" in source
