@@ -38,6 +38,7 @@ from runtime.workers import open_database
 
 from ._console import ActorOption, JsonOption, console, fail
 from .catalogue import read_csv_argument, report_import, write_output
+from .rendering import customer_review_table
 
 customers_app = typer.Typer(
     help="Customers: records from and to CSV, one shown, deactivated.", no_args_is_help=True
@@ -137,18 +138,7 @@ def classify() -> None:
     async def run() -> CustomerReviewOutcome:
         return await classify_now(await connect(Settings()))
 
-    review = asyncio.run(run())
-    outcome = review.classification
-    console.print(f"{outcome.classified} customers classified", highlight=False)
-    for segment, count in sorted(outcome.segments.items()):
-        console.print(f"  {segment}: {count}", highlight=False)
-    for move in outcome.moved:
-        before = move.previous.value if move.previous else "new"
-        console.print(f"  {move.customer_id}: {before} -> {move.segment.value}", highlight=False)
-    console.print(
-        f"credit: {review.credit.scored} scored, {len(review.credit.proposed)} proposal(s)",
-        highlight=False,
-    )
+    console.print(customer_review_table(asyncio.run(run())))
 
 
 def _set_active(customer_id: str, active: bool, actor: str) -> None:

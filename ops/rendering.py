@@ -8,7 +8,9 @@ from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 
+from domain.credit_scoring import CustomerReviewOutcome
 from domain.orders import OrderStatus, OrderView
+from domain.replenishment import ReviewOutcome
 from persistence.invariants import Violation
 from persistence.order_views import OrderSummary
 
@@ -181,3 +183,42 @@ def history_table(summary: HistorySummary) -> Table:
         table.add_row("new orders submitted", f"{summary.submitted:,}")
     table.add_row("seconds", f"{summary.seconds:,.1f}")
     return table
+
+
+def inventory_review_table(outcome: ReviewOutcome) -> Table:
+    """What one inventory review did (``oms replenishment review``, ``oms demo``)."""
+    table = Table("", "", title=f"Inventory review of {outcome.day}", show_header=False)
+    table.add_row("series forecast", f"{outcome.series:,}")
+    table.add_row("forecast error (WAPE)", _share(outcome.wape))
+    table.add_row("naive forecast's error (WAPE)", _share(outcome.naive_wape))
+    table.add_row("alerts raised", f"{outcome.alerts_raised:,}")
+    table.add_row("alerts cleared", f"{outcome.alerts_cleared:,}")
+    table.add_row("proposals new", f"{outcome.proposals_new:,}")
+    table.add_row("proposals updated", f"{outcome.proposals_updated:,}")
+    table.add_row("proposals withdrawn", f"{outcome.proposals_withdrawn:,}")
+    table.add_row("replenishments started", ", ".join(outcome.replenishments_started) or "none")
+    return table
+
+
+def customer_review_table(outcome: CustomerReviewOutcome) -> Table:
+    """What one customer review did (``oms customers classify``, ``oms demo``): customers
+    per segment and ABC class, who moved, the credit evaluation."""
+    classification = outcome.classification
+    table = Table(
+        "", "", title=f"{classification.classified:,} customers classified", show_header=False
+    )
+    for segment, count in sorted(classification.segments.items()):
+        table.add_row(f"segment {segment}", f"{count:,}")
+    for abc_class, count in sorted(classification.abc.items()):
+        table.add_row(f"ABC class {abc_class}", f"{count:,}")
+    for move in classification.moved:
+        before = move.previous.value if move.previous else "new"
+        table.add_row(f"moved: {move.customer_id}", f"{before} -> {move.segment.value}")
+    table.add_row("credit scored", f"{outcome.credit.scored:,}")
+    table.add_row("credit proposals", f"{len(outcome.credit.proposed):,}")
+    return table
+
+
+def _share(value: float | None) -> str:
+    """A share as a percentage; "n/a" when there was nothing to measure."""
+    return "n/a" if value is None else f"{value:.1%}"

@@ -13,6 +13,7 @@ from typing import Annotated
 
 import typer
 from pydantic import ValidationError
+from rich.table import Table
 from temporalio.client import Client
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 
@@ -39,6 +40,7 @@ from runtime.temporal import connect
 from runtime.workers import open_database
 
 from ._console import JsonOption, console, fail
+from .rendering import inventory_review_table
 from .staff import StaffAction, StaffActionError, perform
 
 replenishment_app = typer.Typer(
@@ -130,11 +132,24 @@ def list_proposals(
     if as_json:
         console.print_json(data=[view.model_dump(mode="json") for view in found])
         return
+    table = Table("proposal", "state", "order", "received", "reason")
     for view in found:
-        console.print(
-            f"{view.id}\t{view.status.value}\t{view.kind.value} {view.quantity} x {view.sku} "
-            f"for {view.warehouse_id}\t{view.reason}"
+        table.add_row(
+            str(view.id),
+            proposal_state(view),
+            f"{view.kind.value} {view.quantity} x {view.sku} for {view.warehouse_id}",
+            f"{view.received} of {view.quantity}" if view.order_status else "",
+            view.reason,
         )
+    console.print(table)
+
+
+def proposal_state(view: ProposalView) -> str:
+    """Where a proposal stands: its decision, or once ordered, its order's state
+    (``open``, ``received``, ``cancelled``)."""
+    if view.status is ProposalStatus.ORDERED and view.order_status:
+        return view.order_status
+    return view.status.value
 
 
 @replenishment_app.command("approve")
@@ -214,4 +229,4 @@ def review() -> None:
     async def run() -> ReviewOutcome:
         return await review_now(await connect(Settings()))
 
-    console.print_json(asyncio.run(run()).model_dump_json())
+    console.print(inventory_review_table(asyncio.run(run())))

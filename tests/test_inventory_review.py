@@ -39,7 +39,7 @@ from domain.stock_alerts import AlertKind
 from domain.supply import SUPPLY_RECEIVED_SIGNAL, SupplyReceipt
 from integrations.ports import PartnerOrder
 from integrations.simulated_notifier import SimulatedNotifier
-from ops.replenishment import decide, review_now
+from ops.replenishment import decide, proposal_state, review_now
 from persistence.database import Database
 from persistence.invariants import check_database
 from persistence.models import NotificationRow, StockLevel, StockMovement
@@ -230,6 +230,8 @@ async def test_a_review_proposes_orders_automatically_and_a_planner_approves(
         await handle.signal(SUPPLY_RECEIVED_SIGNAL, SupplyReceipt(receipt_id="DN-2", quantity=250))
         done = await handle.result()
         assert (done.status, done.received) == ("received", 450)
+        [received] = [p for p in proposals(db, status=None) if p.id == widget.id]
+        assert proposal_state(received) == "received"  # as oms replenishment list shows it
         assert on_hand(db, "WIDGET-1", "WH-BER") == 950
         with db.reading() as session:
             receipts = session.scalars(
