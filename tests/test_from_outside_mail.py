@@ -15,6 +15,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from temporalio.client import Client
+from temporalio.service import RPCError, RPCStatusCode
 
 from domain.access import Role, SystemRole
 from domain.complaints import CUSTOMER_REPLIED_SIGNAL, ComplaintChannel, ComplaintIntake
@@ -57,6 +58,22 @@ class _Handle:
 
     async def signal(self, name: str, argument: Any) -> None:
         self.cases.signals.append((self.workflow_id, name, argument))
+
+
+class UnreachableCases(RecordingCases):
+    """Temporal out of reach: nothing can be started or signalled."""
+
+    async def start_workflow(self, _workflow: str, _start: Any, *, id: str, **_: Any) -> None:
+        raise RPCError("unavailable", RPCStatusCode.UNAVAILABLE, b"")
+
+    def get_workflow_handle(self, workflow_id: str) -> _Handle:
+        return _Unreachable(self, workflow_id)
+
+
+@dataclass
+class _Unreachable(_Handle):
+    async def signal(self, name: str, argument: Any) -> None:
+        raise RPCError("unavailable", RPCStatusCode.UNAVAILABLE, b"")
 
 
 def janes_case(db: Database) -> int:
@@ -387,6 +404,26 @@ async def test_a_reply_delivered_ten_times_reaches_the_case_once(
     done, cases = await imported(db, *[reply] * 10)
     assert [r.outcome for r in done] == ["reply to the case"] + ["duplicate"] * 9
     assert len(cases.signals) == 1
+
+
+async def test_a_reply_that_could_not_reach_its_case_is_handed_over_when_it_comes_again(
+    db: Database, tmp_path: Path
+) -> None:
+    number = janes_case(db)
+    reply = eml(
+        tmp_path,
+        "reply.eml",
+        f"From: jane@example.org\nSubject: Re: [Complaint #{number}]\nMessage-ID: <late@x>",
+    )
+    unreachable = UnreachableCases()
+    [first] = await import_mail(cast(Client, unreachable), db, [reply], POLICY)
+    assert first.complaint_id is None  # said: recorded, but the case was not told
+    assert "could not be opened" in first.outcome
+    done, cases = await imported(db, reply, reply)
+    assert [r.outcome for r in done] == ["reply to the case", "duplicate"]
+    assert len(cases.signals) == 1
+    with db.reading() as session:
+        assert session.scalar(select(func.count()).select_from(ComplaintMailRow)) == 1
 
 
 async def test_a_message_without_message_id_is_filed_once(db: Database, tmp_path: Path) -> None:
