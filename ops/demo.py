@@ -46,8 +46,10 @@ from web.app import create_app
 from ._clock import utcnow
 from ._console import PROGRESS_COLUMNS
 from .complaints import complaint_table, file_demo_complaints
+from .customers import classify_now
 from .history import HistoryError, write_history
-from .rendering import order_table
+from .rendering import customer_review_table, inventory_review_table, order_table
+from .replenishment import review_now
 from .staff import StaffAction, StaffActionError, perform
 from .submissions import DemoRole, demo_submissions, held_order_for_operator, submit
 
@@ -262,9 +264,13 @@ def operator_walkthrough(settings: Settings, order_id: str) -> str:
     return (
         f"\nOrder {order_id} is held for credit review and escalated twice. Try the operator's "
         f"path:\n  1. open {workflows} and query:  {OPERATOR_QUERY}\n"
-        f"  2. to read it decrypted, set the UI's codec endpoint (gear, Codec Server) to "
+        f"  2. to read it decrypted, click the glasses icon (Configure Codec Server, top right), "
+        f"choose my browser's endpoint and enter "
         f"http://localhost:{settings.resolved_codec_port}/t/<token from "
-        f"{settings.data_dir / 'codec-token'}>\n"
+        f"{settings.data_dir / 'codec-token'}>; or in a terminal:\n"
+        f"     .venv/bin/temporal workflow show -w {order_workflow_id(order_id)} "
+        f"--codec-endpoint http://localhost:{settings.resolved_codec_port} "
+        f'--codec-auth "Bearer $(cat {settings.data_dir / "codec-token"})"\n'
         f"  3. in another terminal:  .venv/bin/oms approve {order_id} --reason 'checked'\n"
         f"  4. once delivered it waits for the money:  .venv/bin/oms pay {order_id} 99.50\n"
         "Press Ctrl-C to stop the server, the worker and the console."
@@ -305,6 +311,14 @@ async def write_modest_history(db: Database, console: Console) -> None:
     )
 
 
+async def run_the_reviews(client: Client, console: Console) -> None:
+    """Run the inventory and customer reviews now, as their schedules will later, so the
+    forecasts, alerts, replenishment proposals, segments and credit proposals are there
+    the first time someone opens the console."""
+    console.print(inventory_review_table(await review_now(client)))
+    console.print(customer_review_table(await classify_now(client)))
+
+
 async def run_demo(settings: Settings, console: Console, keep_running: bool) -> list[OrderView]:
     """Run the embedded default end to end and print each demo order's final status."""
     settings.prepare_data_dir()
@@ -342,6 +356,8 @@ async def run_demo(settings: Settings, console: Console, keep_running: bool) -> 
                     console.print(complaint_table(cases))
                     if keep_running:
                         await write_modest_history(db, console)
+                    await run_the_reviews(client, console)
+                    if keep_running:
                         held = await leave_an_escalated_order(client, db)
                         console.print(operator_walkthrough(settings, held))
                         await serve_console(settings, db, client, console)
