@@ -7,13 +7,14 @@ import asyncio
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 import typer
 
-from persistence.catalogue_files import CatalogueFileError, Kind, export_text, import_text
+from persistence.catalogue_files import Kind, export_text, import_report, import_text
+from persistence.csv_files import CsvFileError, decode_csv
 from persistence.migrate import upgrade
-from persistence.transactions.catalogue import Loaded
+from persistence.transactions.catalogue import Imported
 from runtime.settings import Settings
 from runtime.workers import open_database
 
@@ -32,7 +33,8 @@ def import_file(
     kind: KindArgument,
     path: Annotated[Path, typer.Argument(help="CSV file (UTF-8), or - for standard input.")],
 ) -> None:
-    """Create or update from a CSV file; nothing is written if any row is bad."""
+    """Create or update from a CSV file; nothing is written if any row is bad, and a
+    known record keeps the fields the file has no column for."""
     text = read_csv_argument(path)
     report_import(path, lambda: asyncio.run(_load(Settings(), kind, text)))
 
@@ -50,26 +52,34 @@ def export_file(
 
 def read_csv_argument(path: Path) -> str:
     """The text of the CSV file a command names (``-``: standard input); a file that
-    cannot be read ends the command saying why."""
-    if str(path) == "-":
-        return sys.stdin.read()
+    cannot be read, or is not UTF-8, ends the command saying why (and where)."""
     try:
-        return path.read_text(encoding="utf-8-sig")  # spreadsheets save a byte-order mark
-    except (OSError, UnicodeDecodeError) as error:
+        content = sys.stdin.buffer.read() if str(path) == "-" else path.read_bytes()
+    except OSError as error:
         raise fail(f"{path}: cannot read: {error}") from error
-
-
-def report_import(path: Path, load: Callable[[], Loaded]) -> None:
-    """Run an import and say what it did, or name every bad row and end the command."""
     try:
-        loaded = load()
-    except CatalogueFileError as refused:
-        for problem in refused.problems:
-            errors.print(f"{path}: {problem}", highlight=False, soft_wrap=True)
-        raise fail(f"{path}: nothing imported ({len(refused.problems)} problem(s))") from None
-    console.print(
-        f"{path}: {loaded.created} created, {loaded.updated} updated, {loaded.unchanged} unchanged"
-    )
+        return decode_csv(content)
+    except CsvFileError as refused:
+        _refused(path, refused)
+
+
+def report_import(path: Path, load: Callable[[], Imported]) -> None:
+    """Run an import and say what it did (each updated record with the fields that
+    changed), or name every bad row and end the command."""
+    try:
+        imported = load()
+    except CsvFileError as refused:
+        _refused(path, refused)
+    counts, *changes = import_report(imported)
+    console.print(f"{path}: {counts}", markup=False, highlight=False, soft_wrap=True)
+    for change in changes:
+        console.print(f"  {change}", markup=False, highlight=False, soft_wrap=True)
+
+
+def _refused(path: Path, refused: CsvFileError) -> NoReturn:
+    for problem in refused.problems:
+        errors.print(f"{path}: {problem}", markup=False, highlight=False, soft_wrap=True)
+    raise fail(f"{path}: nothing imported ({len(refused.problems)} problem(s))") from None
 
 
 def write_output(text: str, path: Path | None) -> None:
@@ -80,7 +90,7 @@ def write_output(text: str, path: Path | None) -> None:
         path.write_text(text, encoding="utf-8")
 
 
-async def _load(settings: Settings, kind: Kind, text: str) -> Loaded:
+async def _load(settings: Settings, kind: Kind, text: str) -> Imported:
     settings.prepare_data_dir()
     await asyncio.to_thread(upgrade, settings.resolved_database_url)
     async with open_database(settings) as db:

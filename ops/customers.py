@@ -64,7 +64,8 @@ def import_file(
     path: Annotated[Path, typer.Argument(help="CSV file (UTF-8), or - for standard input.")],
     actor: ActorOption,
 ) -> None:
-    """Create or update customers from a CSV file; nothing is written if any row is bad."""
+    """Create or update customers from a CSV file; nothing is written if any row is bad,
+    and a known customer keeps the fields the file has no column for."""
     text = read_csv_argument(path)
     report_import(path, lambda: _on_database(lambda db: import_customers(db, text, actor)))
 

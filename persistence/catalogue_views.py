@@ -1,4 +1,5 @@
-"""Read the catalogue for people: the choices of the manual order entry form."""
+"""Read the catalogue for people: the choices of the manual order entry form and the stock
+forms, and the console's catalogue a page at a time."""
 
 from __future__ import annotations
 
@@ -6,10 +7,16 @@ from collections.abc import Iterable
 from decimal import Decimal
 
 from pydantic import BaseModel
-from sqlalchemy import select
+from sqlalchemy import func, or_, select
 
+from domain.catalogue import ProductRecord, StockPolicyRecord, WarehouseRecord
 from persistence.database import Database
-from persistence.models import Customer, Product, Warehouse
+from persistence.models import Customer, Product, StockPolicy, Warehouse
+from persistence.transactions.catalogue import (
+    product_record,
+    stock_policy_record,
+    warehouse_record,
+)
 
 
 class CustomerChoice(BaseModel):
@@ -84,4 +91,61 @@ def stock_choices(db: Database) -> tuple[list[WarehouseChoice], list[ProductChoi
                 ProductChoice(sku=p.sku, name=p.name, unit_price=p.unit_price, currency=p.currency)
                 for p in products
             ],
+        )
+
+
+CATALOGUE_PAGE_SIZE = 100
+"""Products on one page of the console's catalogue (with their stock levels)."""
+
+
+class CataloguePage(BaseModel):
+    """One page of the catalogue: products by SKU, the stock levels of those products, and
+    every warehouse (a company has a handful)."""
+
+    products: list[ProductRecord]
+    levels: list[StockPolicyRecord]
+    warehouses: list[WarehouseRecord]
+    page: int
+    pages: int
+    total: int
+    """Products matching the search, on every page."""
+
+
+def catalogue_page(db: Database, search: str, page: int) -> CataloguePage:
+    """Page ``page`` (from 1; past the last: the last) of the products whose SKU or name
+    holds ``search`` (any case), with their levels and every warehouse."""
+    with db.reading() as session:
+        matching = select(Product)
+        if search:
+            words = search.lower()
+            matching = matching.where(
+                or_(
+                    func.lower(Product.sku).contains(words, autoescape=True),
+                    func.lower(Product.name).contains(words, autoescape=True),
+                )
+            )
+        total = session.scalar(select(func.count()).select_from(matching.subquery())) or 0
+        pages = max(1, -(-total // CATALOGUE_PAGE_SIZE))
+        page = min(max(page, 1), pages)
+        products = [
+            product_record(row)
+            for row in session.scalars(
+                matching.order_by(Product.sku)
+                .offset((page - 1) * CATALOGUE_PAGE_SIZE)
+                .limit(CATALOGUE_PAGE_SIZE)
+            )
+        ]
+        levels = session.scalars(
+            select(StockPolicy)
+            .where(StockPolicy.sku.in_([p.sku for p in products]))
+            .order_by(StockPolicy.sku, StockPolicy.warehouse_id)
+        )
+        warehouses = session.scalars(select(Warehouse).order_by(Warehouse.id))
+        return CataloguePage(
+            products=products,
+            levels=[stock_policy_record(row) for row in levels],
+            warehouses=[warehouse_record(row) for row in warehouses],
+            page=page,
+            pages=pages,
+            total=total,
         )

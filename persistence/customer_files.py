@@ -1,26 +1,33 @@
 """Customers from and to CSV files (``oms customers import|export``, the console's upload):
 one row per customer, the columns the fields of :class:`domain.customers.CustomerRecord`.
-As with the catalogue's files, every bad row is named by its line and column, and when
-any row is bad nothing is written."""
+As with the catalogue's files, every bad row is named by its line and column, when any
+row is bad nothing is written, and a file may hold only some columns."""
 
 from __future__ import annotations
 
 from domain.customers import CustomerRecord
-from persistence.catalogue_files import RecordFile, by_line, read_rows, write_rows
+from persistence.catalogue_files import RecordFile, import_into, write_rows
 from persistence.database import Database
-from persistence.transactions.catalogue import CatalogueRecordsError, Loaded
-from persistence.transactions.customers import customer_records, save_customers
+from persistence.transactions.catalogue import Imported
+from persistence.transactions.customers import (
+    customer_records,
+    customers_by_id,
+    save_customers_in,
+)
 
-CUSTOMERS_FILE = RecordFile(CustomerRecord, ("id", "name", "email"), lambda record: record.id)
+CUSTOMERS_FILE = RecordFile(CustomerRecord, ("id",), ("id", "name", "email"), "customer")
 
 
-def import_customers(db: Database, text: str, actor: str) -> Loaded:
-    """Read a customers CSV file and save it in one transaction as ``actor``."""
-    rows = read_rows(text, CUSTOMERS_FILE)
-    try:
-        return save_customers(db, rows.records, actor)
-    except CatalogueRecordsError as refused:
-        raise by_line(rows, refused) from refused
+def import_customers(db: Database, text: str, actor: str) -> Imported:
+    """Read a customers CSV file and save it in one transaction as ``actor``: a known
+    customer keeps the fields the file has no column for."""
+    return import_into(
+        db,
+        text,
+        CUSTOMERS_FILE,
+        customers_by_id,
+        lambda session, records: save_customers_in(session, records, actor),
+    )
 
 
 def export_customers(db: Database) -> str:

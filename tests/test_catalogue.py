@@ -12,7 +12,6 @@ from sqlalchemy import func, select
 from domain.catalogue import ProductRecord, Sourcing
 from persistence.catalogue_files import (
     KINDS,
-    CatalogueFileError,
     Kind,
     import_text,
     read_products,
@@ -20,6 +19,7 @@ from persistence.catalogue_files import (
     write_products,
     write_rows,
 )
+from persistence.csv_files import CsvFileError
 from persistence.database import Database
 from persistence.models import Product
 from persistence.transactions.catalogue import (
@@ -73,7 +73,7 @@ def test_every_bad_row_is_named_with_its_line_and_column_and_nothing_is_written(
         "OK-3,,abc,sell,0\n"
         "OK-1,Twice,2.00,stock,1\n"
     )
-    with pytest.raises(CatalogueFileError) as refused:
+    with pytest.raises(CsvFileError) as refused:
         read_products(text)
     problems = refused.value.problems
     assert problems[0].startswith("line 3, column 'sku': String should match pattern")
@@ -82,11 +82,16 @@ def test_every_bad_row_is_named_with_its_line_and_column_and_nothing_is_written(
     assert any(p.startswith("line 4, column 'sourcing'") for p in problems)
     assert any(p.startswith("line 4, column 'pack_multiple'") for p in problems)
     assert "line 5: the same as line 2 (OK-1)" in problems
-    with pytest.raises(CatalogueFileError) as header:
+    with pytest.raises(CsvFileError) as header:
         read_products("sku,name,price\nX,Y,1\n")
     assert header.value.problems == [
-        "line 1, column 'price': unknown column",
-        "line 1: required column 'unit_price' is missing",
+        "line 1, column 'price': unknown column (the columns: sku, name, unit, unit_price, "
+        "currency, cost, sourcing, lead_time_days, pack_multiple, supplier, category, active)"
+    ]
+    with pytest.raises(CsvFileError) as new:
+        read_products("sku,name\nX,Y\nZ,W\n")
+    assert new.value.problems == [
+        "line 1: required column 'unit_price' is missing, and a new product needs it (lines 2, 3)"
     ]
 
 
@@ -161,7 +166,7 @@ def test_warehouses_and_stock_levels_load_and_name_what_the_catalogue_lacks(
         400,
         Decimal("0.95"),
     )
-    with pytest.raises(CatalogueFileError) as disordered:
+    with pytest.raises(CsvFileError) as disordered:
         import_text(
             db,
             Kind.LEVELS,

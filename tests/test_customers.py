@@ -19,7 +19,7 @@ from sqlalchemy import select, text, update
 from domain.access import Role, SystemRole
 from domain.customers import CustomerRecord
 from domain.orders import EventKind
-from persistence.catalogue_files import CatalogueFileError
+from persistence.csv_files import CsvFileError
 from persistence.customer_files import export_customers, import_customers
 from persistence.customer_views import customer_history
 from persistence.database import Database
@@ -112,14 +112,14 @@ def test_a_customers_file_names_every_bad_row_and_writes_nothing(db: Database) -
         "CUST-C,Carl,carl@example.org,net,0,false\n"
         "CUST-A,Anna again,anna@example.org,prepaid,0,false\n"
     )
-    with pytest.raises(CatalogueFileError) as refused:
+    with pytest.raises(CsvFileError) as refused:
         import_customers(db, bad, "import")
     problems = refused.value.problems
     assert any(p.startswith("line 3, column 'name'") for p in problems)
     assert any(p.startswith("line 3, column 'email'") for p in problems)
     assert "line 5: the same as line 2 (CUST-A)" in problems
     assert find_customer(db, "CUST-A") is None
-    with pytest.raises(CatalogueFileError) as rule:
+    with pytest.raises(CsvFileError) as rule:
         import_customers(
             db,
             bad.replace("CUST-B,,not-an-address", "CUST-B,Bo,bo@x.org").replace(
@@ -415,7 +415,7 @@ def test_a_customers_file_uploaded_in_the_console(client: TestClient, db: Databa
         files={"file": ("people.csv", "id,name,email\nA,Jürgen,j@x.de\n".encode("latin-1"))},
     )
     assert latin.status_code == 422
-    assert "people.csv: not UTF-8 text" in text_of(latin.text)
+    assert "people.csv: line 2, column 'name': byte 0xFC is not UTF-8" in text_of(latin.text)
     good = client.post(
         "/customers/import",
         data={"csrf_token": token},

@@ -17,8 +17,17 @@ from starlette.datastructures import UploadFile
 from starlette.responses import Response
 
 from domain.access import Permission
-from persistence.catalogue_files import KINDS, CatalogueFileError, Kind, export_text, import_text
-from persistence.transactions.catalogue import CatalogueRecordsError, Loaded, stored_record
+from persistence.catalogue_files import (
+    KINDS,
+    Kind,
+    export_text,
+    import_report,
+    import_text,
+    load_records,
+)
+from persistence.catalogue_views import catalogue_page
+from persistence.csv_files import CsvFileError, decode_csv
+from persistence.transactions.catalogue import CatalogueRecordsError, Imported, stored_record
 
 from .rendering import render
 from .security import FormChecked, Staff, database, requires
@@ -38,6 +47,9 @@ KEYS = {
 
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024
 """The largest CSV file the console takes (tens of thousands of rows)."""
+
+CHANGES_SHOWN = 50
+"""Changed records an import's message names; the rest are counted."""
 
 
 @dataclass(frozen=True)
@@ -72,10 +84,14 @@ def form_fields(record: type[BaseModel]) -> list[FormField]:
 
 
 @router.get("")
-async def catalogue_page(request: Request, user: Reader) -> Response:
-    """Products, warehouses and stock levels, with forms to change them and to import a
-    CSV file."""
-    return await _catalogue(request, user)
+async def catalogue(request: Request, user: Reader) -> Response:
+    """Products (a page at a time, searched by SKU or name), their stock levels and the
+    warehouses, with forms to change them and to import a CSV file. A page number that is
+    not one shows the first page; one past the end, the last."""
+    search = request.query_params.get("q", "").strip()
+    number = request.query_params.get("page", "")
+    page = int(number) if number.isdigit() and len(number) < 10 else 1
+    return await _catalogue(request, user, search=search, page=page)
 
 
 @router.get("/{kind}.csv")
@@ -100,7 +116,7 @@ async def import_file(request: Request, user: Keeper, _form: FormChecked) -> Res
         name, text = await read_upload(request)
         db = database(request)
         loaded = await db.run(import_text, db, kind, text)
-    except CatalogueFileError as refused:
+    except CsvFileError as refused:
         return await _catalogue(request, user, problems=refused.problems, status=422)
     except ValueError:  # not a kind of file
         problems = ["kind: products, warehouses or levels"]
@@ -109,25 +125,27 @@ async def import_file(request: Request, user: Keeper, _form: FormChecked) -> Res
 
 
 async def read_upload(request: Request) -> tuple[str, str]:
-    """The name and text of the CSV file a form uploaded; :class:`CatalogueFileError`
-    saying what is wrong with it (none chosen, too large, not UTF-8)."""
+    """The name and text of the CSV file a form uploaded; :class:`CsvFileError` saying
+    what is wrong with it (none chosen, too large, not UTF-8 and where)."""
     upload = (await request.form()).get("file")
     if not isinstance(upload, UploadFile) or not upload.filename:
-        raise CatalogueFileError(["file: choose a CSV file"])
+        raise CsvFileError(["file: choose a CSV file"])
     content = await upload.read(MAX_UPLOAD_BYTES + 1)
     if len(content) > MAX_UPLOAD_BYTES:
-        raise CatalogueFileError([f"{upload.filename}: larger than 10 MB"])
+        raise CsvFileError([f"{upload.filename}: larger than 10 MB; split it into smaller files"])
     try:
-        return upload.filename, content.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise CatalogueFileError([f"{upload.filename}: not UTF-8 text"]) from None
+        return upload.filename, decode_csv(content)
+    except CsvFileError as refused:
+        raise CsvFileError([f"{upload.filename}: {p}" for p in refused.problems]) from None
 
 
-def imported(name: str, loaded: Loaded) -> str:
-    """What an import did, as the page says it."""
-    return (
-        f"{name}: {loaded.created} created, {loaded.updated} updated, {loaded.unchanged} unchanged"
-    )
+def imported(name: str, done: Imported) -> str:
+    """What an import did, as the page says it: the counts, then each updated record
+    with the fields that changed (the first :data:`CHANGES_SHOWN`)."""
+    counts, *changes = import_report(done)
+    more = len(changes) - CHANGES_SHOWN
+    named = "; ".join(changes[:CHANGES_SHOWN]) + (f"; … {more} more" if more > 0 else "")
+    return f"{name}: {counts}" + (f" ({named})" if changes else "")
 
 
 @router.get("/{kind}/record")
@@ -173,7 +191,7 @@ async def save_record(request: Request, kind: Kind, user: Keeper, _form: FormChe
         return _record_form(user, kind, typed, editing=editing, problem=reasons_of(invalid))
     db = database(request)
     try:
-        await db.run(KINDS[kind].load, db, [record])
+        await db.run(load_records, db, kind, [record])
     except CatalogueRecordsError as refused:
         reason = "; ".join(why for _index, why in refused.problems)
         return _record_form(user, kind, typed, editing=editing, problem=reason, status=409)
@@ -226,15 +244,30 @@ async def _catalogue(
     problems: list[str] | None = None,
     done: str | None = None,
     status: int = 409,
+    search: str = "",
+    page: int = 1,
 ) -> Response:
     db = database(request)
-    records = {kind.value: await db.run(KINDS[kind].dump, db) for kind in Kind}
+    found = await db.run(catalogue_page, db, search, page)
+
+    def page_link(number: int) -> str:
+        kept = {"q": search} if search else {}
+        return f"/stock/catalogue?{urlencode({**kept, 'page': number})}"
+
     return render(
         "catalogue.html",
         user.account.locale,
         status if problems else 200,
         user=user,
-        records=records,
+        records={
+            Kind.PRODUCTS.value: found.products,
+            Kind.WAREHOUSES.value: found.warehouses,
+            Kind.LEVELS.value: found.levels,
+        },
+        found=found,
+        search=search,
+        previous_page=page_link(found.page - 1) if found.page > 1 else None,
+        next_page=page_link(found.page + 1) if found.page < found.pages else None,
         keeper=user.may(Permission.MANAGE_CATALOGUE),
         problems=problems or [],
         done=done,

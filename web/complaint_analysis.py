@@ -5,9 +5,7 @@ the CSV export, and the analysis run on demand."""
 from __future__ import annotations
 
 import asyncio
-import csv
 import functools
-import io
 import uuid
 from datetime import UTC, date, datetime
 from typing import Annotated
@@ -28,6 +26,7 @@ from domain.complaint_analysis import (
 )
 from domain.orders import TASK_QUEUE
 from persistence.complaint_views import root_causes
+from persistence.csv_files import write_csv
 from persistence.transactions.complaint_analysis import (
     add_improvement_action,
     complete_improvement_action,
@@ -120,11 +119,11 @@ async def rates_chart(
 
 @router.get(".csv")
 async def analysis_csv(request: Request, user: Reader, week: Week = None) -> Response:
-    """The week's figures as CSV: the headline figures, then every rate and root cause."""
+    """The week's figures as CSV: the headline figures, then every rate and root cause
+    (text that a spreadsheet would run as a formula is quoted, see
+    :mod:`persistence.csv_files`)."""
     analysis, _kept = await _analysis(request, week)
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(["section", "key", "complaints", "orders", "per_100_orders", "value"])
+    rows: list[list[object]] = []
     for name in (
         "complaints",
         "orders",
@@ -140,20 +139,22 @@ async def analysis_csv(request: Request, user: Reader, week: Week = None) -> Res
         "csat",
         "average_score",
     ):
-        value = getattr(analysis, name)
-        writer.writerow(["week", name, "", "", "", "" if value is None else value])
+        rows.append(["week", name, "", "", "", getattr(analysis, name)])
     for rate in analysis.rates:
-        per = "" if rate.per_100_orders is None else rate.per_100_orders
-        writer.writerow([rate.dimension, rate.key, rate.complaints, rate.orders, per, ""])
+        rows.append(
+            [rate.dimension, rate.key, rate.complaints, rate.orders, rate.per_100_orders, ""]
+        )
     for point in analysis.trend:
-        per = "" if point.per_100_orders is None else point.per_100_orders
-        writer.writerow(["trend", point.week_start, point.complaints, point.orders, per, ""])
+        rows.append(
+            ["trend", point.week_start, point.complaints, point.orders, point.per_100_orders, ""]
+        )
     for cause in analysis.root_causes:
         recurring = "recurring" if cause.recurring else ""
-        writer.writerow(["root_cause", cause.code, cause.complaints, "", "", recurring])
+        rows.append(["root_cause", cause.code, cause.complaints, "", "", recurring])
+    text = write_csv(["section", "key", "complaints", "orders", "per_100_orders", "value"], rows)
     name = f"complaints-{analysis.week_start}.csv"
     return Response(
-        out.getvalue(),
+        text,
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="{name}"'},
     )

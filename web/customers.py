@@ -32,8 +32,8 @@ from domain.segments import (
     Segment,
 )
 from ops.staff import StaffAction
-from persistence.catalogue_files import CatalogueFileError
 from persistence.complaint_views import customer_complaints
+from persistence.csv_files import CsvFileError
 from persistence.customer_files import export_customers, import_customers
 from persistence.customer_views import customer_history
 from persistence.database import Database
@@ -137,12 +137,13 @@ async def export(request: Request, _user: Keeper) -> Response:
 @router.post("/import")
 async def import_file(request: Request, user: Keeper, _form: FormChecked) -> Response:
     """Create or update customers from an uploaded CSV file; nothing is written if any row
-    is bad, and each bad row is listed with its line and column."""
+    is bad, and each bad row is listed with its line and column. A known customer keeps
+    the fields the file has no column for; the message names the fields that changed."""
     try:
         name, text = await read_upload(request)
         db = database(request)
         loaded = await db.run(import_customers, db, text, user.account.username)
-    except CatalogueFileError as refused:
+    except CsvFileError as refused:
         return render(
             "customers.html",
             user.account.locale,

@@ -4,7 +4,7 @@ is retired with ``active`` false, and stock moves only through the ledger."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -18,6 +18,12 @@ from persistence.models import Base, Product, StockPolicy, Warehouse
 
 RecordT = TypeVar("RecordT", bound=BaseModel)
 
+RecordKey = tuple[str, ...]
+"""What names a record: a product's SKU, a warehouse's id, a level's SKU and warehouse."""
+
+KEYS_PER_QUERY = 500
+"""How many keys one look-up names (well under every database's limit of parameters)."""
+
 
 @dataclass(frozen=True)
 class Loaded:
@@ -26,6 +32,22 @@ class Loaded:
     created: int
     updated: int
     unchanged: int
+
+
+@dataclass(frozen=True)
+class RecordChanged:
+    """A record an import updated, and the fields it changed."""
+
+    key: str
+    """The record's key as people read it (``P-1``, ``BOX-S · WH-BER``)."""
+    fields: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Imported(Loaded):
+    """What an import did, with each record it updated."""
+
+    changes: tuple[RecordChanged, ...] = ()
 
 
 class CatalogueRecordsError(ValueError):
@@ -40,50 +62,66 @@ class CatalogueRecordsError(ValueError):
 
 def load_products(db: Database, records: Sequence[ProductRecord]) -> Loaded:
     """Create new SKUs and update known ones to their records, in one transaction."""
-    _refuse_repeats(records, lambda r: r.sku)
     with db.transaction() as session:
-        return _upsert(session, Product, records, lambda r: r.sku, product_record, _product_values)
+        return load_products_in(session, records)
+
+
+def load_products_in(session: Session, records: Sequence[ProductRecord]) -> Imported:
+    """Create new SKUs and update known ones to their records, within a transaction."""
+    _refuse_repeats(records, lambda r: r.sku)
+    return _upsert(session, Product, records, lambda r: r.sku, product_record, _product_values)
 
 
 def load_warehouses(db: Database, records: Sequence[WarehouseRecord]) -> Loaded:
     """Create new warehouses and update known ones, in one transaction."""
-    _refuse_repeats(records, lambda r: r.id)
     with db.transaction() as session:
-        return _upsert(
-            session, Warehouse, records, lambda r: r.id, warehouse_record, BaseModel.model_dump
-        )
+        return load_warehouses_in(session, records)
+
+
+def load_warehouses_in(session: Session, records: Sequence[WarehouseRecord]) -> Imported:
+    """Create new warehouses and update known ones, within a transaction."""
+    _refuse_repeats(records, lambda r: r.id)
+    return _upsert(
+        session, Warehouse, records, lambda r: r.id, warehouse_record, BaseModel.model_dump
+    )
 
 
 def load_stock_policies(db: Database, records: Sequence[StockPolicyRecord]) -> Loaded:
     """Set each product's policy in each warehouse, in one transaction; refuses them all
     (:class:`CatalogueRecordsError`) when a record's levels are out of order or it names an
     unknown product or warehouse."""
-    _refuse_repeats(records, lambda r: (r.sku, r.warehouse_id))
     with db.transaction() as session:
-        skus = set(session.scalars(select(Product.sku)))
-        warehouses = set(session.scalars(select(Warehouse.id)))
-        problems = [
-            (index, reason)
-            for index, record in enumerate(records)
-            for reason in (
-                record.problem(),
-                f"sku {record.sku!r}: no such product" if record.sku not in skus else None,
-                f"warehouse_id {record.warehouse_id!r}: no such warehouse"
-                if record.warehouse_id not in warehouses
-                else None,
-            )
-            if reason
-        ]
-        if problems:
-            raise CatalogueRecordsError(problems)
-        return _upsert(
-            session,
-            StockPolicy,
-            records,
-            lambda r: (r.sku, r.warehouse_id),
-            stock_policy_record,
-            BaseModel.model_dump,
+        return load_stock_policies_in(session, records)
+
+
+def load_stock_policies_in(session: Session, records: Sequence[StockPolicyRecord]) -> Imported:
+    """Set each product's policy in each warehouse within a transaction (see
+    :func:`load_stock_policies`)."""
+    _refuse_repeats(records, lambda r: (r.sku, r.warehouse_id))
+    skus = set(session.scalars(select(Product.sku)))
+    warehouses = set(session.scalars(select(Warehouse.id)))
+    problems = [
+        (index, reason)
+        for index, record in enumerate(records)
+        for reason in (
+            record.problem(),
+            f"sku {record.sku!r}: no such product" if record.sku not in skus else None,
+            f"warehouse_id {record.warehouse_id!r}: no such warehouse"
+            if record.warehouse_id not in warehouses
+            else None,
         )
+        if reason
+    ]
+    if problems:
+        raise CatalogueRecordsError(problems)
+    return _upsert(
+        session,
+        StockPolicy,
+        records,
+        lambda r: (r.sku, r.warehouse_id),
+        stock_policy_record,
+        BaseModel.model_dump,
+    )
 
 
 def product_records(db: Database) -> list[ProductRecord]:
@@ -118,6 +156,28 @@ def stored_record(db: Database, kind: type[RecordT], key: tuple[str, ...]) -> Re
     with db.reading() as session:
         row = session.get(model, key if len(key) > 1 else key[0])
         return None if row is None else record_of(row)
+
+
+def records_by_key(
+    session: Session,
+    kind: type[RecordT],
+    key_fields: tuple[str, ...],
+    keys: Collection[RecordKey],
+) -> dict[RecordKey, RecordT]:
+    """The stored records of ``kind`` (a product, warehouse or level record) whose
+    ``key_fields`` are one of ``keys``, locked until the transaction ends so that an
+    import's merge is not overtaken by another change."""
+    model, record_of = STORED[kind]
+    first = getattr(model, key_fields[0])
+    wanted = sorted({key[0] for key in keys})
+    found: dict[RecordKey, RecordT] = {}
+    for start in range(0, len(wanted), KEYS_PER_QUERY):
+        chunk = wanted[start : start + KEYS_PER_QUERY]
+        for row in session.scalars(select(model).where(first.in_(chunk)).with_for_update()):
+            key = tuple(str(getattr(row, name)) for name in key_fields)
+            if key in keys:
+                found[key] = record_of(row)
+    return found
 
 
 def product_record(row: Product) -> ProductRecord:
@@ -169,18 +229,31 @@ def _upsert(
     key_of: Callable[[RecordT], Any],
     record_of: Callable[[Any], RecordT],
     values_of: Callable[[RecordT], dict[str, Any]],
-) -> Loaded:
-    """Create the rows ``records`` describe that do not exist, update those that differ."""
-    created = updated = unchanged = 0
+) -> Imported:
+    """Create the rows ``records`` describe that do not exist, update those that differ
+    (naming the fields that changed)."""
+    created = unchanged = 0
+    changes = []
     for record in records:
-        row = session.get(model, key_of(record))
+        key = key_of(record)
+        row = session.get(model, key)
         if row is None:
             session.add(model(**values_of(record)))
             created += 1
-        elif record_of(row) == record:
+            continue
+        before = record_of(row)
+        fields = tuple(
+            name
+            for name in type(record).model_fields
+            if getattr(before, name) != getattr(record, name)
+        )
+        if not fields:
             unchanged += 1
-        else:
-            for name, value in values_of(record).items():
-                setattr(row, name, value)
-            updated += 1
-    return Loaded(created=created, updated=updated, unchanged=unchanged)
+            continue
+        for name, value in values_of(record).items():
+            setattr(row, name, value)
+        text = " · ".join(key) if isinstance(key, tuple) else str(key)
+        changes.append(RecordChanged(text, fields))
+    return Imported(
+        created=created, updated=len(changes), unchanged=unchanged, changes=tuple(changes)
+    )

@@ -4,7 +4,7 @@ keeps its history; personal data leaves only by erasure."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -16,7 +16,7 @@ from domain.customers import Contact, ContactRecord, CustomerChange, CustomerRec
 from persistence.database import Database
 from persistence.models import Customer, CustomerChangeRow, CustomerContact
 
-from .catalogue import CatalogueRecordsError, Loaded
+from .catalogue import KEYS_PER_QUERY, CatalogueRecordsError, Imported, Loaded, RecordChanged
 from .records import utcnow
 
 AUDITED = tuple(name for name in CustomerRecord.model_fields if name != "id")
@@ -28,6 +28,13 @@ def save_customers(db: Database, records: Sequence[CustomerRecord], actor: str) 
     auditing every changed field as ``actor``. Refuses them all
     (:class:`CatalogueRecordsError`, each problem with the record's position) when a
     record breaks a rule of its own or names a customer twice."""
+    with db.transaction() as session:
+        return save_customers_in(session, records, actor)
+
+
+def save_customers_in(session: Session, records: Sequence[CustomerRecord], actor: str) -> Imported:
+    """Save customers within a transaction (see :func:`save_customers`), naming the fields
+    each update changed."""
     problems = [(i, why) for i, record in enumerate(records) if (why := record.problem())]
     first: dict[str, int] = {}
     for index, record in enumerate(records):
@@ -38,30 +45,56 @@ def save_customers(db: Database, records: Sequence[CustomerRecord], actor: str) 
         first.setdefault(record.id, index)
     if problems:
         raise CatalogueRecordsError(sorted(problems))
-    counts = {"created": 0, "updated": 0, "unchanged": 0}
+    created = unchanged = 0
+    changes = []
     now = utcnow()
-    with db.transaction() as session:
-        for record in records:
-            counts[save_in_session(session, record, actor, now)] += 1
-    return Loaded(**counts)
+    for record in records:
+        outcome, fields = _save(session, record, actor, now)
+        created += outcome == "created"
+        unchanged += outcome == "unchanged"
+        if fields and outcome == "updated":
+            changes.append(RecordChanged(record.id, fields))
+    return Imported(
+        created=created, updated=len(changes), unchanged=unchanged, changes=tuple(changes)
+    )
 
 
 def save_in_session(session: Session, record: CustomerRecord, actor: str, now: datetime) -> str:
     """Create or update one customer within a transaction, auditing each changed field;
     ``created``, ``updated`` or ``unchanged``."""
+    return _save(session, record, actor, now)[0]
+
+
+def _save(
+    session: Session, record: CustomerRecord, actor: str, now: datetime
+) -> tuple[str, tuple[str, ...]]:
     row = session.get(Customer, record.id)
     if row is None:
         session.add(_new_row(record, now))
         session.flush()
         _audit(session, record.id, actor, now, {}, _values(record))
-        return "created"
+        return "created", ()
     before = _values(customer_record(row))
     after = _values(record)
     if before == after:
-        return "unchanged"
+        return "unchanged", ()
     _apply(row, record, now)
     _audit(session, record.id, actor, now, before, after)
-    return "updated"
+    return "updated", tuple(name for name in AUDITED if before[name] != after[name])
+
+
+def customers_by_id(
+    session: Session, ids: Collection[tuple[str, ...]]
+) -> dict[tuple[str, ...], CustomerRecord]:
+    """The records of the customers ``ids`` name (keys of one id), locked until the
+    transaction ends so that an import's merge is not overtaken by another change."""
+    wanted = sorted({key[0] for key in ids})
+    found: dict[tuple[str, ...], CustomerRecord] = {}
+    for start in range(0, len(wanted), KEYS_PER_QUERY):
+        chunk = wanted[start : start + KEYS_PER_QUERY]
+        rows = session.scalars(select(Customer).where(Customer.id.in_(chunk)).with_for_update())
+        found.update({(row.id,): customer_record(row) for row in rows})
+    return found
 
 
 def customer_record(row: Customer) -> CustomerRecord:
