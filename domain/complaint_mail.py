@@ -263,7 +263,8 @@ def _cut(text: str, limit: int, what: str, cuts: list[str]) -> str:
 
 
 def _leaves(part: Message, depth: int, cuts: list[str]) -> Iterator[Message]:
-    if not part.is_multipart():
+    # A forwarded message is one attachment, not parts of this one.
+    if not part.is_multipart() or (depth and part.get_content_maintype() == "message"):
         yield part
         return
     if depth >= MAX_MIME_DEPTH:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from decimal import Decimal
 from pathlib import Path
 from typing import Annotated
@@ -230,6 +230,8 @@ class Imported:
     file: str
     complaint_id: int | None
     outcome: str
+    cuts: tuple[str, ...] = ()
+    """What reading the mail cut or replaced (the case shows it too)."""
 
 
 async def import_mail(
@@ -259,7 +261,7 @@ async def import_mail(
         outcome = (
             "duplicate" if filed.duplicate else "reply to the case" if filed.reopen else "filed"
         )
-        done.append(Imported(str(path), filed.case.id, outcome))
+        done.append(Imported(str(path), filed.case.id, outcome, tuple(mail.cuts)))
     return done
 
 
@@ -287,11 +289,13 @@ def import_eml(
 
     done = asyncio.run(run())
     if as_json:
-        print(json.dumps([item.__dict__ for item in done], indent=2))
+        print(json.dumps([asdict(item) for item in done], indent=2))
     else:
         for item in done:
             case = f"complaint #{item.complaint_id}" if item.complaint_id else "-"
-            console.print(f"{item.file}: {case} {item.outcome}")
+            console.print(f"{item.file}: {case} {item.outcome}", markup=False)
+            for cut in item.cuts:
+                console.print(f"  cut or replaced: {cut}", markup=False)
     if any(item.complaint_id is None for item in done):
         raise fail(f"{sum(item.complaint_id is None for item in done)} file(s) not filed")
 

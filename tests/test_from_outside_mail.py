@@ -8,6 +8,7 @@ from __future__ import annotations
 import base64
 import hashlib
 from dataclasses import dataclass, field
+from email.message import EmailMessage
 from pathlib import Path
 from typing import Any, cast
 
@@ -18,6 +19,7 @@ from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 
 from domain.access import Role, SystemRole
+from domain.complaint_mail import read_mail
 from domain.complaints import CUSTOMER_REPLIED_SIGNAL, ComplaintChannel, ComplaintIntake
 from ops.complaints import import_mail
 from persistence.database import Database
@@ -292,6 +294,7 @@ async def test_long_and_odd_mail_is_kept_whole_and_says_what_was_cut(
     )
     [result], _ = await imported(db, mail)
     assert result.outcome == "filed"
+    assert any("control character" in cut for cut in result.cuts)  # oms says it too
     row = complaint(db, result.complaint_id)
     assert row.subject == subject.strip()
     assert len(row.description) > 8000
@@ -493,3 +496,21 @@ async def test_erasure_takes_the_mail_and_files_no_other_complaint_holds(
 def test_oms_complaints_open_names_an_impossible_number_as_no_complaint(db: Database) -> None:
     assert find_case(db, 2**63) is None
     assert find_case(db, 10**23) is None
+
+
+def test_a_forwarded_message_is_one_attachment_and_the_text_is_the_senders() -> None:
+    forwarded = EmailMessage()
+    forwarded["From"] = "shop@example.com"
+    forwarded["Subject"] = "Your order"
+    forwarded.set_content("Order A-1 shipped.")
+    mail = EmailMessage()
+    mail["From"] = "jane@example.org"
+    mail["Subject"] = "Fwd: Your order"
+    mail.set_content("It never came.")
+    mail.add_attachment(forwarded)
+    read = read_mail(mail.as_bytes(), 1024)
+    assert read.text == "It never came."
+    [attachment] = read.attachments
+    assert attachment.media_type == "message/rfc822"
+    assert attachment.content is not None
+    assert b"Order A-1 shipped." in attachment.content
