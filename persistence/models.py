@@ -402,9 +402,24 @@ class StocktakeLine(Base):
     """One product of a count: what was found, the book at that moment, who approved."""
 
     __tablename__ = "stocktake_lines"
+    __table_args__ = (
+        Index(
+            "uq_stocktake_lines_open",
+            "warehouse_id",
+            "sku",
+            unique=True,
+            sqlite_where=text("closed_at IS NULL"),
+            postgresql_where=text("closed_at IS NULL"),
+        ),
+    )
 
     stocktake_id: Mapped[int] = mapped_column(ForeignKey("stocktakes.id"), primary_key=True)
     sku: Mapped[str] = mapped_column(ForeignKey("products.sku"), primary_key=True)
+    warehouse_id: Mapped[str] = mapped_column(ForeignKey("warehouses.id"))
+    """The count's warehouse, here for the index: a product is on one open count of a
+    warehouse at a time, or the same loss would be posted twice."""
+    closed_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    """When the count was posted or cancelled (None while it is open)."""
     counted: Mapped[int | None]
     book: Mapped[int | None]
     """On hand in the book when the count was entered: movements after it are in the book

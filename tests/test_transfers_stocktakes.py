@@ -6,9 +6,12 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import create_engine, select, text
 
 from domain.inventory import (
     StocktakeOpening,
@@ -17,9 +20,11 @@ from domain.inventory import (
     TransferRequest,
     TransferStatus,
 )
-from persistence.database import Database
+from persistence.database import Database, sync_url
+from persistence.demo_catalogue import seed_demo_catalogue
 from persistence.invariants import check_database
-from persistence.models import StockLevel, StockMovement
+from persistence.migrate import downgrade, upgrade
+from persistence.models import StockLevel, StockMovement, StocktakeLine
 from persistence.transactions import intake, stock
 from persistence.transactions.stock import StockOperationError
 from persistence.transactions.stocktakes import (
@@ -28,9 +33,11 @@ from persistence.transactions.stocktakes import (
     open_stocktake,
     post_stocktake,
     record_count,
+    stocktake_view,
 )
 from persistence.transactions.transfers import dispatch_transfer, receive_transfer
 from tests.commands import oms
+from tests.conftest import throwaway_postgres
 from tests.factories import submission
 
 
@@ -215,3 +222,59 @@ def test_oms_transfers_and_counts_from_the_terminal(db: Database, database_url: 
     assert "posted" in run("stocktake", "post", take)
     assert on_hand(db, "WIDGET-1", "WH-BER") == (490, 0)
     clean(db)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def own_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A database of this test's own, migrated to head (it is taken down and up again)."""
+    if request.param == "postgresql":
+        with throwaway_postgres() as url:
+            yield url
+        return
+    url = f"sqlite:///{tmp_path / 'counts.db'}"
+    upgrade(url)
+    yield url
+
+
+def test_upgrading_cancels_a_count_that_overlaps_an_older_open_one(own_database_url: str) -> None:
+    """Counts opened before one product could be on one open count only: the oldest stays
+    open, a later one holding the same product is cancelled (and says why), the rest stay."""
+    db = Database(own_database_url)
+    seed_demo_catalogue(db)
+    older = count_of(db, "WIDGET-1")
+    elsewhere = count_of(db, "GADGET-2")
+    db.dispose()
+    downgrade(own_database_url, "0026")
+    engine = create_engine(sync_url(own_database_url))
+    with engine.begin() as connection:  # what the old code let in: a second open count
+        later = connection.execute(
+            text(
+                "INSERT INTO stocktakes (warehouse_id, status, approval_threshold, opened_by, "
+                "opened_at) VALUES ('WH-BER', 'open', 100, 'kai', :now) RETURNING id"
+            ),
+            {"now": datetime.now(UTC).replace(tzinfo=None)},
+        ).scalar_one()
+        connection.execute(
+            text("INSERT INTO stocktake_lines (stocktake_id, sku) VALUES (:id, 'WIDGET-1')"),
+            {"id": later},
+        )
+    engine.dispose()
+    upgrade(own_database_url)
+    db = Database(own_database_url)
+    try:
+        assert stocktake_view(db, older).status is StocktakeStatus.OPEN
+        assert stocktake_view(db, elsewhere).status is StocktakeStatus.OPEN
+        cancelled = stocktake_view(db, later)
+        assert cancelled.status is StocktakeStatus.CANCELLED
+        assert cancelled.closed_by == f"upgrade 0027: overlaps stocktake {older}"
+        with db.reading() as session:
+            lines = session.scalars(select(StocktakeLine).order_by(StocktakeLine.stocktake_id))
+            assert [(n.stocktake_id, n.warehouse_id, n.closed_at is None) for n in lines] == [
+                (older, "WH-BER", True),
+                (elsewhere, "WH-BER", True),
+                (later, "WH-BER", False),
+            ]
+        with pytest.raises(StockOperationError, match=f"open stocktake {older}"):
+            count_of(db, "WIDGET-1")
+    finally:
+        db.dispose()

@@ -6,13 +6,18 @@ count, so the variance ``counted - book`` stays right however long the count sta
 open, and posting adds it to whatever the level is then. Posting never breaks what
 running orders hold: a variance that would leave fewer units than are reserved is
 refused, naming the product, for a recount.
+
+A product is on one open count of a warehouse at a time: two would each post the same
+variance. A partial unique index over the open lines holds that even for two counts
+opened at the same moment; opening a second is refused naming the open one.
 """
 
 from __future__ import annotations
 
 from decimal import Decimal
 
-from sqlalchemy import select
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from domain.inventory import (
@@ -36,7 +41,23 @@ def stocktake_reference(stocktake_id: int) -> str:
 
 
 def open_stocktake(db: Database, opening: StocktakeOpening) -> StocktakeView:
-    """Open a count of a warehouse: the products named, or every one it keeps a level for."""
+    """Open a count of a warehouse: the products named, or every one it keeps a level for.
+
+    Refused, naming the open count, for a product already on an open count of the
+    warehouse (post or cancel that one first).
+    """
+    try:
+        return _open_stocktake(db, opening)
+    except IntegrityError:
+        # another count took a product between our check and our insert
+        with db.reading() as session:
+            problems = _already_counted(session, opening.warehouse_id, opening.skus or None)
+        if not problems:
+            raise
+        raise StockOperationError(problems) from None
+
+
+def _open_stocktake(db: Database, opening: StocktakeOpening) -> StocktakeView:
     with db.transaction() as session:
         if session.get(Warehouse, opening.warehouse_id) is None:
             raise StockOperationError(f"warehouse {opening.warehouse_id!r}: no such warehouse")
@@ -58,6 +79,9 @@ def open_stocktake(db: Database, opening: StocktakeOpening) -> StocktakeView:
                 raise StockOperationError(
                     f"warehouse {opening.warehouse_id!r} keeps no stock yet; name the products"
                 )
+        problems = _already_counted(session, opening.warehouse_id, skus)
+        if problems:
+            raise StockOperationError(problems)
         stocktake = Stocktake(
             warehouse_id=opening.warehouse_id,
             status=StocktakeStatus.OPEN.value,
@@ -67,7 +91,10 @@ def open_stocktake(db: Database, opening: StocktakeOpening) -> StocktakeView:
         )
         session.add(stocktake)
         session.flush()
-        session.add_all(StocktakeLine(stocktake_id=stocktake.id, sku=sku) for sku in skus)
+        session.add_all(
+            StocktakeLine(stocktake_id=stocktake.id, sku=sku, warehouse_id=stocktake.warehouse_id)
+            for sku in skus
+        )
         session.flush()
         return _view(session, stocktake)
 
@@ -151,10 +178,7 @@ def post_stocktake(db: Database, stocktake_id: int, actor: str) -> StocktakeView
                 problems.append(_would_break(session, stocktake.warehouse_id, line))
         if problems:
             raise StockOperationError("cannot post: " + "; ".join(problems))
-        stocktake.status = StocktakeStatus.POSTED.value
-        stocktake.closed_by = actor
-        stocktake.closed_at = utcnow()
-        session.flush()
+        _close(session, stocktake, StocktakeStatus.POSTED, actor)
         return _view(session, stocktake)
 
 
@@ -162,10 +186,7 @@ def cancel_stocktake(db: Database, stocktake_id: int, actor: str) -> StocktakeVi
     """Close a count without posting anything."""
     with db.transaction() as session:
         stocktake = _open(session, stocktake_id)
-        stocktake.status = StocktakeStatus.CANCELLED.value
-        stocktake.closed_by = actor
-        stocktake.closed_at = utcnow()
-        session.flush()
+        _close(session, stocktake, StocktakeStatus.CANCELLED, actor)
         return _view(session, stocktake)
 
 
@@ -195,6 +216,47 @@ def _open(session: Session, stocktake_id: int) -> Stocktake:
             f"(by {stocktake.closed_by} at {stocktake.closed_at:%Y-%m-%d %H:%M} UTC)"
         )
     return stocktake
+
+
+def _close(session: Session, stocktake: Stocktake, status: StocktakeStatus, actor: str) -> None:
+    """Close the count and its lines: its products may go on another count."""
+    now = utcnow()
+    stocktake.status = status.value
+    stocktake.closed_by = actor
+    stocktake.closed_at = now
+    session.execute(
+        update(StocktakeLine)
+        .where(StocktakeLine.stocktake_id == stocktake.id)
+        .values(closed_at=now)
+    )
+    session.flush()
+
+
+def _already_counted(session: Session, warehouse_id: str, skus: list[str] | None) -> str:
+    """What keeps these products (None: any) off a new count of the warehouse: the open
+    counts they are on; empty when nothing does."""
+    query = (
+        select(StocktakeLine.sku, Stocktake)
+        .join(Stocktake, Stocktake.id == StocktakeLine.stocktake_id)
+        .where(StocktakeLine.warehouse_id == warehouse_id, StocktakeLine.closed_at.is_(None))
+        .order_by(StocktakeLine.sku)
+    )
+    if skus is not None:
+        query = query.where(StocktakeLine.sku.in_(skus))
+    on_open_counts: dict[int, tuple[Stocktake, list[str]]] = {}
+    for sku, stocktake in session.execute(query):
+        on_open_counts.setdefault(stocktake.id, (stocktake, []))[1].append(sku)
+    return "; ".join(
+        f"{_listed(held)} in {warehouse_id} already on open stocktake {stocktake.id} "
+        f"(opened by {stocktake.opened_by} at {stocktake.opened_at:%Y-%m-%d %H:%M} UTC): "
+        "post or cancel it first, or leave these products out"
+        for stocktake, held in on_open_counts.values()
+    )
+
+
+def _listed(skus: list[str], most: int = 10) -> str:
+    shown = ", ".join(skus[:most])
+    return shown if len(skus) <= most else f"{shown} and {len(skus) - most} more"
 
 
 def _lines_by_sku(session: Session, stocktake_id: int) -> dict[str, StocktakeLine]:
