@@ -268,9 +268,10 @@ async def book_operation(
 
     def book(db: Database, built: StockChange) -> str:
         moved = book_stock_change(db, built, once=values.get("action_id", ""))
+        what = "booked before with this reference, nothing changed:" if moved.repeated else "now"
         return (
             f"{operation.value}: {built.quantity} x {built.sku} in {built.warehouse_id}; "
-            f"now {moved.on_hand} on hand, {moved.reserved} reserved"
+            f"{what} {moved.on_hand} on hand, {moved.reserved} reserved"
         )
 
     return await _act(request, user, operation.value, values, change, book)
@@ -301,6 +302,8 @@ async def send_transfer(request: Request, user: Operator, _form: FormChecked) ->
 
     def send(db: Database, built: TransferRequest) -> str:
         sent = dispatch_transfer(db, built, once=values.get("action_id", ""))
+        if sent.repeated:
+            return f"transfer {sent.id} was sent before with this reference; nothing changed"
         return f"transfer {sent.id}: in transit to {sent.to_warehouse_id}"
 
     return await _act(request, user, "transfer", values, request_of, send)

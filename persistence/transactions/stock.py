@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
+from pydantic import BaseModel
 from sqlalchemy import Integer, bindparam, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
@@ -26,7 +27,7 @@ from domain.inventory import (
 )
 from domain.orders import EventKind, OrderStatus, ReservationView
 from persistence.database import Database
-from persistence.idempotency import run_once, step_key
+from persistence.idempotency import run_once, step_key, store_result, stored_result
 from persistence.models import (
     OrderLine,
     Product,
@@ -124,6 +125,18 @@ class StockOperationError(ValueError):
     """A stock operation refused; the message says why, for a person to read."""
 
 
+class ReusedReferenceError(StockOperationError):
+    """A reference (or a form's one-time id) already booked asks for something else: the
+    first booking stands and nothing changes; the message names both."""
+
+
+class BookedRequest(BaseModel):
+    """What an operation booked under a reference asked for, stored beside its answer so a
+    repeat asking for something else is told, not answered "repeated"."""
+
+    asked: str
+
+
 def book_stock_change(db: Database, change: StockChange, *, once: str = "") -> StockMoved:
     """Receive, issue or adjust stock outside orders: one ledger row with its reason, actor
     and reference, refused when it would leave fewer units on hand than are reserved for
@@ -132,6 +145,7 @@ def book_stock_change(db: Database, change: StockChange, *, once: str = "") -> S
     With a reference, the same operation on the same product and warehouse books once:
     a repeat changes nothing and gets the first answer with ``repeated`` set. ``once``
     does the same without a reference (a console form's one-time id: a double click).
+    A repeat asking for another quantity or reason is refused (:class:`ReusedReferenceError`).
     """
     problem = change.problem()
     if problem:
@@ -165,6 +179,8 @@ def book_stock_change(db: Database, change: StockChange, *, once: str = "") -> S
                 "for orders; stock may fall neither below zero nor below what orders hold"
             )
         booked = True
+        if key:
+            store_result(session, _asked_key(key), BookedRequest(asked=asked))
         return StockMoved(
             sku=change.sku,
             warehouse_id=change.warehouse_id,
@@ -172,6 +188,10 @@ def book_stock_change(db: Database, change: StockChange, *, once: str = "") -> S
             reserved=level.reserved,
         )
 
+    asked = (
+        f"{change.operation.value} of {change.quantity} x {change.sku} in "
+        f"{change.warehouse_id} ({change.reason.value})"
+    )
     if change.reference:
         key = (
             f"stock:{change.operation.value}:{change.warehouse_id}:{change.sku}:{change.reference}"
@@ -179,10 +199,30 @@ def book_stock_change(db: Database, change: StockChange, *, once: str = "") -> S
     elif once:
         key = f"stock:once:{once}"
     else:
+        key = ""
         with db.transaction() as session:
             return effect(session)
     answer = run_once(db, key, StockMoved, effect)
-    return answer if booked else answer.model_copy(update={"repeated": True})
+    if booked:
+        return answer
+    first = stored_result(db, _asked_key(key), BookedRequest)
+    if first is not None and first.asked != asked:
+        used = f"reference {change.reference!r}" if change.reference else "this form"
+        raise ReusedReferenceError(
+            f"{used} was booked before as {first.asked}; this request differs ({asked}): "
+            "nothing was booked; "
+            + (
+                "give another operation another reference"
+                if change.reference
+                else "reload the form"
+            )
+        )
+    return answer.model_copy(update={"repeated": True})
+
+
+def _asked_key(key: str) -> str:
+    """Where what an operation booked under ``key`` asked for is kept."""
+    return f"{key}:asked"
 
 
 OPERATION_KINDS = {

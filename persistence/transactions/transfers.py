@@ -23,7 +23,7 @@ from persistence.idempotency import run_once
 from persistence.models import Product, StockLevel, StockTransfer, StockTransferLine, Warehouse
 
 from .records import utcnow
-from .stock import StockOperationError, change_stock, ensure_stock_level
+from .stock import ReusedReferenceError, StockOperationError, change_stock, ensure_stock_level
 
 
 def transfer_reference(transfer_id: int) -> str:
@@ -37,7 +37,9 @@ def dispatch_transfer(db: Database, request: TransferRequest, *, once: str = "")
     Refused, naming each line, when a product or warehouse is unknown or the sender
     has fewer free units than asked (what orders hold never leaves). With a reference
     (or ``once``, a console form's one-time id), a repeat finds the first transfer and
-    changes nothing.
+    changes nothing; a reused reference asking for something else (other products,
+    quantities or receiving warehouse) is refused with :class:`ReusedReferenceError`, naming
+    both, as a reused idempotency key with another body is.
     """
     problem = request.problem()
     if problem:
@@ -68,6 +70,9 @@ def dispatch_transfer(db: Database, request: TransferRequest, *, once: str = "")
             session.add(
                 StockTransferLine(transfer_id=transfer.id, sku=line.sku, quantity=line.quantity)
             )
+            # The receiving warehouse keeps the product from now on: its level shows the
+            # units in transit as incoming (and the review counts them) before they arrive.
+            ensure_stock_level(session, line.sku, request.to_warehouse_id)
             if not change_stock(
                 session,
                 sku=line.sku,
@@ -91,14 +96,34 @@ def dispatch_transfer(db: Database, request: TransferRequest, *, once: str = "")
     if request.reference:
         key = f"stock:transfer:{request.from_warehouse_id}:{request.reference}"
     elif once:
-        key = f"stock:once:{once}"
+        key = f"stock:once:transfer:{once}"  # never a receipt's answer under the same id
     else:
         with db.transaction() as session:
             return effect(session)
     answer = run_once(db, key, TransferView, effect)
     if sent:
         return answer
-    return transfer_view(db, answer.id).model_copy(update={"repeated": True})
+    first = transfer_view(db, answer.id)
+    if _content(first) != _content(request):
+        used = f"reference {request.reference!r}" if request.reference else "this form"
+        raise ReusedReferenceError(
+            f"{used} was used for transfer {first.id} ({_described(first)}), sent by "
+            f"{first.dispatched_by} at {first.dispatched_at:%Y-%m-%d %H:%M} UTC; this "
+            f"request differs ({_described(request)}): nothing was sent; "
+            + ("give a new transfer a new reference" if request.reference else "reload the form")
+        )
+    return first.model_copy(update={"repeated": True})
+
+
+def _content(transfer: TransferView | TransferRequest) -> tuple[str, str, list[tuple[str, int]]]:
+    """What a transfer sends where: a repeat must ask for the same."""
+    lines = sorted((line.sku, line.quantity) for line in transfer.lines)
+    return transfer.from_warehouse_id, transfer.to_warehouse_id, lines
+
+
+def _described(transfer: TransferView | TransferRequest) -> str:
+    lines = ", ".join(f"{units} x {sku}" for sku, units in _content(transfer)[2])
+    return f"{transfer.from_warehouse_id} to {transfer.to_warehouse_id}: {lines}"
 
 
 def receive_transfer(db: Database, transfer_id: int, actor: str) -> TransferView:
