@@ -154,3 +154,32 @@ async def test_a_correct_order_is_submitted_by_signal_with_start_priced_from_the
     ]
     assert submission.shipping_address.city == "Berlin"
     await handle.terminate("test over")
+
+
+def test_parse_problems_and_business_rules_are_shown_together(desk: TestClient) -> None:
+    """A country written out in full no longer hides the rest until a second submit."""
+    token = log_in(desk, "olivia")
+    answer = desk.post(
+        "/orders/new",
+        data={
+            "csrf_token": token,
+            "channel": "phone",
+            "order_id": "PHONE-TEST-2",
+            "customer_id": "CUST-OLD",
+            "lines-1-sku": "NO-SUCH-SKU",
+            "lines-1-quantity": "2",
+            "lines-2-sku": "WIDGET-1",
+            "lines-2-quantity": "1",
+            "lines-2-unit_price": "1.00",
+            **ADDRESS,
+            "shipping_address-street": "",
+            "shipping_address-country": "Germany",
+        },
+    )
+    assert answer.status_code == 422
+    page = answer.text
+    assert len(field_errors(page, "shipping_address-country")) == 1  # the document check's
+    assert field_errors(page, "customer_id") == ["customer_id 'CUST-OLD': customer is not active"]
+    assert field_errors(page, "lines-1-sku") == ["lines[1].sku 'NO-SUCH-SKU': no such product"]
+    assert field_errors(page, "lines-2-unit_price")  # not the list price
+    assert field_errors(page, "shipping_address-street")

@@ -87,13 +87,16 @@ async def enter_order(
             form.add(_field_name(error["loc"], rows), str(error["msg"]))
         # The intake rules speak too, about the lines that could be read, so the desk
         # sees every problem at once rather than one round after another.
-        readable = _without_unreadable_lines(document, rows, invalid)
+        readable = _readable_part(document, rows, invalid)
         if readable is None:
             return await _page(request, user, form, status_code=422)
         submission, rows = readable
+    unreadable = set(form.problems)
     for problem in await db.run(problems_of, db, submission):
         match = PROBLEM_FIELD.match(problem)
-        form.add(_problem_field(match, rows) if match else "general", problem)
+        name = _problem_field(match, rows) if match else "general"
+        if name not in unreadable:  # that field's own problem is shown already
+            form.add(name, problem)
     if form.problems or form.general:
         return await _page(request, user, form, status_code=422)
     await submit(await temporal(request), submission, db)
@@ -143,23 +146,46 @@ async def _document(db: Database, fields: dict[str, str]) -> tuple[dict[str, Any
     return document, rows
 
 
-def _without_unreadable_lines(
+STAND_INS: dict[tuple[str, ...], Any] = {
+    ("order_id",): "UNREADABLE",
+    ("channel",): Channel.PHONE.value,
+    ("customer_id",): "?",
+    ("currency",): "EUR",
+    ("customer_reference",): None,
+    **{("shipping_address", name): "" for name in ADDRESS_FIELDS},
+}
+"""What stands in for a field the document check could not read while the intake rules
+look at the rest (the field's own problem is already shown; the rules' words about the
+stand-in are not)."""
+
+
+def _readable_part(
     document: dict[str, Any], rows: list[int], invalid: ValidationError
 ) -> tuple[OrderSubmission, list[int]] | None:
-    """The submission without the lines the document check refused, and their rows; None
-    when something besides lines is unreadable too, or no line is left."""
+    """The submission with stand-ins for the fields the document check refused and
+    without the lines it refused, and the rows of the lines kept; None when no line is
+    left or something else stays unreadable."""
     bad_lines = set()
+    readable: dict[str, Any] = {
+        **document,
+        "shipping_address": dict(document["shipping_address"]),
+    }
     for error in invalid.errors():
-        location = error["loc"]
-        if len(location) < 2 or location[0] != "lines" or not isinstance(location[1], int):
+        location = tuple(error["loc"])
+        if len(location) >= 2 and location[0] == "lines" and isinstance(location[1], int):
+            bad_lines.add(location[1])
+        elif location in STAND_INS and len(location) == 1:
+            readable[str(location[0])] = STAND_INS[location]
+        elif location in STAND_INS:
+            readable["shipping_address"][str(location[1])] = STAND_INS[location]
+        else:
             return None
-        bad_lines.add(location[1])
     keep = [index for index in range(len(rows)) if index not in bad_lines]
     if not keep:
         return None
-    lines = [document["lines"][index] for index in keep]
+    readable["lines"] = [document["lines"][index] for index in keep]
     try:
-        submission = OrderSubmission.model_validate({**document, "lines": lines})
+        submission = OrderSubmission.model_validate(readable)
     except ValidationError:
         return None
     return submission, [rows[index] for index in keep]
