@@ -146,7 +146,7 @@ async def _document(db: Database, fields: dict[str, str]) -> tuple[dict[str, Any
     return document, rows
 
 
-STAND_INS: dict[tuple[str, ...], Any] = {
+STAND_INS: dict[tuple[int | str, ...], Any] = {
     ("order_id",): "UNREADABLE",
     ("channel",): Channel.PHONE.value,
     ("customer_id",): "?",
