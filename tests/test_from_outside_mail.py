@@ -20,7 +20,12 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from domain.access import Role, SystemRole
 from domain.complaint_mail import read_mail
-from domain.complaints import CUSTOMER_REPLIED_SIGNAL, ComplaintChannel, ComplaintIntake
+from domain.complaints import (
+    CUSTOMER_REPLIED_SIGNAL,
+    ComplaintChannel,
+    ComplaintIntake,
+    sender_address,
+)
 from ops.complaints import import_mail
 from persistence.database import Database
 from persistence.models import (
@@ -514,3 +519,20 @@ def test_a_forwarded_message_is_one_attachment_and_the_text_is_the_senders() -> 
     assert attachment.media_type == "message/rfc822"
     assert attachment.content is not None
     assert b"Order A-1 shipped." in attachment.content
+
+
+@pytest.mark.parametrize(
+    ("written", "sender"),
+    [
+        ('"<jane@example.org>" <attacker@evil.example>', "attacker@evil.example"),
+        ("=?utf-8?q?=3Cjane=40example=2Eorg=3E?= <attacker@evil.example>", "attacker@evil.example"),
+        ("<jane@example.org> <attacker@evil.example>", ""),  # ambiguous: nobody
+        ("jane@example.org, attacker@evil.example", ""),
+        ('"Doe, Jane" <JANE@example.org>', "jane@example.org"),
+        ("jane@example.org (Jane Doe)", "jane@example.org"),
+        ("=?iso-8859-1?q?J=F6rg?= <jorg@example.de>", "jorg@example.de"),
+        ("not an address", ""),
+    ],
+)
+def test_the_sender_is_the_one_address_the_parsers_agree_on(written: str, sender: str) -> None:
+    assert sender_address(written) == sender
