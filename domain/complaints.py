@@ -26,10 +26,10 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictInt, model_validator
 
 from domain.business_hours import BusinessCalendar
-from domain.messages import InboundMessage
+from domain.messages import InboundMessage, whole_json_number
 from domain.money import Amount
 from domain.notifications import Audience
 from domain.orders import UPDATE_SUFFIX
@@ -91,7 +91,9 @@ def sender_address(value: str) -> str:
     if len(plain) != 1 or plain[0][1].casefold() != address.casefold():
         return ""
     local, at, domain = address.partition("@")
-    if not (local and at and domain) or any(ch.isspace() or ch in "<>" for ch in address):
+    if not (local and at and domain) or any(
+        ch.isspace() or ch in "<>" or not ch.isprintable() for ch in address
+    ):
         return ""
     return address.casefold()
 
@@ -519,7 +521,14 @@ class SurveyAnswer(InboundMessage):
 
     score: Annotated[int, Field(ge=1, le=5)]
     comment: Annotated[str, Field(max_length=2000)] = ""
-    survey: Annotated[int, Field(ge=0)] | None = None
+    survey: (
+        Annotated[
+            StrictInt,
+            Field(ge=0, le=LARGEST_COMPLAINT_NUMBER),
+            BeforeValidator(whole_json_number),
+        ]
+        | None
+    ) = None
     """Which of the case's surveys this answers (its link's number); None: the one open."""
 
 

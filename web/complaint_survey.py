@@ -19,6 +19,7 @@ from temporalio.service import RPCError
 
 from domain.complaints import (
     ANSWER_SURVEY_UPDATE,
+    LARGEST_COMPLAINT_NUMBER,
     SurveyAnswer,
     SurveyOutcome,
     complaint_workflow_id,
@@ -33,16 +34,13 @@ from .stock import reasons_of
 
 router = APIRouter()
 
-_LARGEST_NUMBER = 2_147_483_647
-"""What a database integer holds: a larger complaint or survey number is no link of ours."""
-
 
 def _number(text: str) -> int | None:
     """A link's number part, or None when it is not one (``abc``, ``-1``, 40 digits)."""
-    if not text.isascii() or not text.isdigit() or len(text) > len(str(_LARGEST_NUMBER)):
+    if not text.isascii() or not text.isdigit() or len(text) > len(str(LARGEST_COMPLAINT_NUMBER)):
         return None
     number = int(text)
-    return number if number <= _LARGEST_NUMBER else None
+    return number if number <= LARGEST_COMPLAINT_NUMBER else None
 
 
 class _NotOurLinkError(Exception):
