@@ -25,6 +25,7 @@ from persistence.demo_catalogue import seed_demo_catalogue
 from persistence.invariants import check_database
 from persistence.migrate import downgrade, upgrade
 from persistence.models import StockLevel, StockMovement, StocktakeLine
+from persistence.stock_views import stock_rows
 from persistence.transactions import intake, stock
 from persistence.transactions.stock import StockOperationError
 from persistence.transactions.stocktakes import (
@@ -238,15 +239,28 @@ def own_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator
 
 def test_upgrading_cancels_a_count_that_overlaps_an_older_open_one(own_database_url: str) -> None:
     """Counts opened before one product could be on one open count only: the oldest stays
-    open, a later one holding the same product is cancelled (and says why), the rest stay."""
+    open, a later one holding the same product is cancelled (and says why), the rest stay.
+    A transfer in transit to a warehouse without the product's level gets one."""
     db = Database(own_database_url)
     seed_demo_catalogue(db)
     older = count_of(db, "WIDGET-1")
-    elsewhere = count_of(db, "GADGET-2")
+    elsewhere = count_of(db, "GADGET-2", "BOLT-M8")
+    dispatch_transfer(
+        db,
+        TransferRequest(
+            from_warehouse_id="WH-BER",
+            to_warehouse_id="WH-HAM",
+            lines=[TransferLine(sku="GADGET-2", quantity=5)],
+            actor="kai",
+        ),
+    )
     db.dispose()
     downgrade(own_database_url, "0026")
     engine = create_engine(sync_url(own_database_url))
     with engine.begin() as connection:  # what the old code let in: a second open count
+        connection.execute(  # and a transfer in transit to where the product has no level
+            text("DELETE FROM stock_levels WHERE sku = 'GADGET-2' AND warehouse_id = 'WH-HAM'")
+        )
         later = connection.execute(
             text(
                 "INSERT INTO stocktakes (warehouse_id, status, approval_threshold, opened_by, "
@@ -268,13 +282,20 @@ def test_upgrading_cancels_a_count_that_overlaps_an_older_open_one(own_database_
         assert cancelled.status is StocktakeStatus.CANCELLED
         assert cancelled.closed_by == f"upgrade 0027: overlaps stocktake {older}"
         with db.reading() as session:
-            lines = session.scalars(select(StocktakeLine).order_by(StocktakeLine.stocktake_id))
-            assert [(n.stocktake_id, n.warehouse_id, n.closed_at is None) for n in lines] == [
-                (older, "WH-BER", True),
-                (elsewhere, "WH-BER", True),
-                (later, "WH-BER", False),
+            lines = session.scalars(
+                select(StocktakeLine).order_by(StocktakeLine.stocktake_id, StocktakeLine.sku)
+            )
+            assert [
+                (n.stocktake_id, n.sku, n.warehouse_id, n.closed_at is None) for n in lines
+            ] == [
+                (older, "WIDGET-1", "WH-BER", True),
+                (elsewhere, "BOLT-M8", "WH-BER", True),
+                (elsewhere, "GADGET-2", "WH-BER", True),
+                (later, "WIDGET-1", "WH-BER", False),
             ]
         with pytest.raises(StockOperationError, match=f"open stocktake {older}"):
             count_of(db, "WIDGET-1")
+        incoming = {r.warehouse_id: r.incoming for r in stock_rows(db, sku="GADGET-2")}
+        assert incoming == {"WH-BER": 0, "WH-HAM": 5}
     finally:
         db.dispose()

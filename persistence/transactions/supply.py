@@ -124,6 +124,9 @@ def record_supply_order(
             updated_at=now,
         )
         session.add(row)
+        # The receiving warehouse keeps the product from now on: its level shows the
+        # units on order as incoming before they arrive.
+        ensure_stock_level(session, request.sku, plan.warehouse_id)
         write_event(
             session,
             request.order_id,

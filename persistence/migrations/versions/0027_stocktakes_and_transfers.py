@@ -8,6 +8,10 @@ Open counts that already overlap are not left to post twice: of the open counts 
 the same product in the same warehouse, the oldest stays open and the later ones are
 cancelled, by "upgrade 0027" (their lines and counts stay readable).
 
+Stock on its way to a warehouse that never held the product (a transfer in transit, an
+open production, purchase or replenishment order) was shown as incoming nowhere: such a
+warehouse gets the product's (empty) stock level, as sending and ordering now give it.
+
 Revision ID: 0027
 Revises: 0026
 Create Date: 2026-12-06 19:15:00.000000
@@ -52,6 +56,7 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("warehouse_id", sa.String(length=32), nullable=True))
         batch_op.add_column(sa.Column("closed_at", sa.DateTime(timezone=True), nullable=True))
     _cancel_overlapping_open_counts()
+    _give_levels_to_warehouses_stock_is_coming_to()
     count = (
         sa.select(_stocktakes.c.warehouse_id)
         .where(_stocktakes.c.id == _lines.c.stocktake_id)
@@ -108,6 +113,22 @@ def _cancel_overlapping_open_counts() -> None:
                 closed_by=f"{CANCELLED_BY}: overlaps stocktake {older}"[:64],
                 closed_at=now,
             )
+        )
+
+
+def _give_levels_to_warehouses_stock_is_coming_to() -> None:
+    """An empty stock level wherever stock is on its way and none is kept yet."""
+    for coming in (
+        "SELECT l.sku, t.to_warehouse_id AS warehouse_id FROM stock_transfer_lines l "
+        "JOIN stock_transfers t ON t.id = l.transfer_id WHERE t.status = 'in_transit'",
+        "SELECT sku, warehouse_id FROM supply_orders WHERE status = 'open'",
+        "SELECT sku, warehouse_id FROM replenishment_orders WHERE status = 'open'",
+    ):
+        op.execute(
+            "INSERT INTO stock_levels (sku, warehouse_id, on_hand, reserved) "
+            f"SELECT DISTINCT c.sku, c.warehouse_id, 0, 0 FROM ({coming}) AS c "
+            "WHERE NOT EXISTS (SELECT 1 FROM stock_levels s "
+            "WHERE s.sku = c.sku AND s.warehouse_id = c.warehouse_id)"
         )
 
 
