@@ -188,10 +188,16 @@ def test_oms_catalogue_import_of_a_partial_file_names_the_changed_fields(
     )
     customers = tmp_path / "customers.csv"
     customers.write_bytes("id,name\nCUST-JANE,Jürgen\n".encode("latin-1"))
-    latin = oms("customers", "import", str(customers), "--actor", "t", environment=environment)
+    latin = oms("customers", "import", str(customers), "--as", "t", environment=environment)
     assert latin.returncode == 1
     assert f"{customers}: line 2, column 'name': byte 0xFC is not UTF-8" in latin.stderr
     assert "Windows-1252" in latin.stderr
+    customers.write_text("id,phone\nCUST-JANE,030 999\n", encoding="utf-8")
+    phone = oms("customers", "import", str(customers), "--as", "t", environment=environment)
+    assert phone.stdout.splitlines() == [
+        f"{customers}: 0 created, 1 updated, 0 unchanged",
+        "  CUST-JANE: phone",
+    ], phone.stderr
 
 
 def test_a_partial_file_uploaded_in_the_console_names_the_changed_fields(
