@@ -7,7 +7,9 @@ weekly season), an intermittent one with Croston's method (optimised) and TSB. E
 candidate and the seasonal-naive benchmark are backtested on the last weeks of
 history (rolling origin); the candidate with the lowest MASE wins, unless it does not
 beat seasonal-naive: then seasonal-naive is used for that series. WAPE is reported
-beside MASE per series and overall.
+beside MASE per series and overall. A series that sold nothing over the backtest window
+has no MASE (any forecast of nothing by nothing scores a perfect 0, which says nothing):
+it is reported as not measured, with the reason, and still counts in the overall WAPE.
 
 Pure computation, no I/O; numerical libraries, so workflows never import it (the
 inventory review runs it in an activity).
@@ -19,6 +21,7 @@ import math
 from collections.abc import Sequence
 from datetime import date
 from decimal import Decimal
+from enum import StrEnum
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -33,7 +36,9 @@ INTERMITTENT_ADI = 1.32
 """Average demand interval above which a series counts as intermittent (Syntetos-Boylan)."""
 BACKTEST_HORIZON = 14
 BACKTEST_WINDOWS = 3
-MIN_HISTORY_DAYS = 2 * SEASON_DAYS + BACKTEST_HORIZON * BACKTEST_WINDOWS
+BACKTEST_DAYS = BACKTEST_HORIZON * BACKTEST_WINDOWS
+"""The backtest window: the last days of history."""
+MIN_HISTORY_DAYS = 2 * SEASON_DAYS + BACKTEST_DAYS
 """A series shorter than this is not backtested: its forecast is its recent mean."""
 
 NAIVE = "SeasonalNaive"
@@ -63,6 +68,7 @@ class SeriesForecast(BaseModel):
     daily: list[float]
     """Forecast units for each day of the horizon, from the day after the history."""
     mase: float | None = None
+    """None when not measured (:attr:`mase_not_measured` says why)."""
     wape: float | None = None
     naive_mase: float | None = None
     naive_wape: float | None = None
@@ -71,6 +77,16 @@ class SeriesForecast(BaseModel):
     backtest_units: float = 0.0
     backtest_abs_error: float = 0.0
     naive_abs_error: float = 0.0
+
+    @property
+    def backtested(self) -> bool:
+        """The series was long enough to backtest (its errors count in the overall WAPE)."""
+        return self.method != RECENT_MEAN
+
+    @property
+    def mase_not_measured(self) -> MaseNotMeasured | None:
+        """Why this series has no MASE; None when it has one."""
+        return mase_not_measured(self.method, self.backtest_units)
 
     @property
     def daily_mean(self) -> Decimal:
@@ -89,6 +105,36 @@ class Accuracy(BaseModel):
     naive_wape: float | None
     methods: dict[str, int]
     """How many series each method forecasts."""
+
+
+class MaseNotMeasured(StrEnum):
+    """Why a series has no MASE."""
+
+    SHORT_HISTORY = "short_history"
+    """Less history than :data:`MIN_HISTORY_DAYS`: not backtested."""
+    NO_DEMAND = "no_demand"
+    """Nothing sold over the backtest window: no error to measure against demand (a
+    forecast of nothing scores a perfect 0 that says nothing)."""
+
+    @property
+    def reason(self) -> str:
+        """The reason in words (English; the console translates its own)."""
+        if self is MaseNotMeasured.SHORT_HISTORY:
+            return f"not backtested: less than {MIN_HISTORY_DAYS} days of history"
+        return (
+            f"no demand in the backtest window (the last {BACKTEST_DAYS} days): "
+            "nothing to measure the error against"
+        )
+
+
+def mase_not_measured(method: str, backtest_units: float) -> MaseNotMeasured | None:
+    """Why a forecast by ``method`` whose backtest window held ``backtest_units`` has no
+    MASE; None when it has one."""
+    if method == RECENT_MEAN:
+        return MaseNotMeasured.SHORT_HISTORY
+    if backtest_units <= 0:
+        return MaseNotMeasured.NO_DEMAND
+    return None
 
 
 def is_intermittent(units: Sequence[float]) -> bool:
@@ -115,7 +161,7 @@ def forecast_demand(series: Sequence[DemandSeries], horizon: int) -> list[Series
 
 def overall_accuracy(forecasts: Sequence[SeriesForecast]) -> Accuracy:
     """WAPE over every backtested series (errors and units summed), and the methods used."""
-    tested = [f for f in forecasts if f.mase is not None]
+    tested = [f for f in forecasts if f.backtested]
     units = sum(f.backtest_units for f in tested)
     methods: dict[str, int] = {}
     for forecast in forecasts:
@@ -175,6 +221,7 @@ def _forecast_group(
         best = min(names, key=lambda name: mase[name])
         chosen = best if mase[best] < mase[NAIVE] else NAIVE
         total = float(actual.sum())
+        measured = total > 0  # an error scaled against no demand says nothing
         forecast = future[future["unique_id"] == key][chosen].to_numpy()
         results.append(
             SeriesForecast(
@@ -183,9 +230,9 @@ def _forecast_group(
                 method=chosen,
                 intermittent=intermittent,
                 daily=[max(0.0, float(v)) for v in forecast],
-                mase=mase[chosen],
+                mase=mase[chosen] if measured else None,
                 wape=float(errors[chosen].sum() / total) if total else None,
-                naive_mase=mase[NAIVE],
+                naive_mase=mase[NAIVE] if measured else None,
                 naive_wape=float(errors[NAIVE].sum() / total) if total else None,
                 error_sd=float(np.std(tested[chosen].to_numpy() - actual)),
                 backtest_units=total,

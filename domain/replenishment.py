@@ -4,7 +4,10 @@ For each product and warehouse the projection runs day by day: free stock today
 (on hand - reserved), plus what is expected to arrive, minus the forecast demand. It
 names the first day free stock runs out and how far it will stand above the maximum.
 A proposal is made when the stock position (free + incoming) is at or below the
-reorder point, or the projection runs below the safety stock within the lead time:
+reorder point, or the projection runs below the safety stock within the lead time.
+Incoming counts what will become free: supply already promised to orders waiting for
+it (their lines' production and purchase orders) is reserved for them on arrival, so it
+is neither in the position nor among the projection's arrivals.
 
 - **order-up-to (forecast)** when there is a forecast: enough to cover the forecast
   demand over the lead time and the review period, plus the safety stock;
@@ -91,7 +94,11 @@ class StockPosition(BaseModel):
     on_hand: int
     reserved: int
     arrivals: list[tuple[date, int]] = []
-    """Expected receipts (open supply, transfers in transit) by day."""
+    """Expected receipts that add to free stock (replenishment orders, transfers in
+    transit) by day."""
+    promised_incoming: int = 0
+    """Units on their way already promised to orders waiting for them (their lines'
+    production and purchase orders): reserved on arrival, never free."""
     lead_time_days: int
     pack_multiple: int = 1
     kind: SupplyKind
@@ -110,7 +117,7 @@ class StockPosition(BaseModel):
 
     @property
     def incoming(self) -> int:
-        """Every unit on its way."""
+        """Every unit on its way that will add to free stock."""
         return sum(units for _day, units in self.arrivals)
 
 
@@ -207,15 +214,16 @@ def propose(
         needed = math.ceil(target - stock_position)
         method = ProposalMethod.ORDER_UP_TO
         why = (
-            f"position {stock_position} (free {position.free} + incoming {position.incoming}); "
-            f"forecast {demand:.0f} over {cover} days + safety stock {projection.safety_stock}"
+            f"position {stock_position} (free {position.free} + incoming {position.incoming}"
+            f"{_promised(position)}); forecast {demand:.0f} over {cover} days + safety stock "
+            f"{projection.safety_stock}"
         )
     elif position.maximum:
         needed = position.maximum - stock_position
         method = ProposalMethod.MIN_MAX
         why = (
-            f"position {stock_position} <= reorder point {position.reorder_point}; "
-            f"up to the maximum {position.maximum}"
+            f"position {stock_position}{_promised(position)} <= reorder point "
+            f"{position.reorder_point}; up to the maximum {position.maximum}"
         )
     else:
         return None
@@ -237,6 +245,13 @@ def propose(
         stockout_on=projection.stockout_on,
         automatic=position.automatic,
     )
+
+
+def _promised(position: StockPosition) -> str:
+    """Why supply on its way is not in the position, when some is."""
+    if not position.promised_incoming:
+        return ""
+    return f"; {position.promised_incoming} more incoming, promised to orders"
 
 
 class ProposalView(BaseModel):

@@ -21,7 +21,7 @@ class AlertKind(StrEnum):
     STOCK_OUT = "stock_out"
     """Nothing free: every unit on hand is promised (or there is none)."""
     LOW_STOCK = "low_stock"
-    """Free and incoming stock at or below the reorder point."""
+    """Free stock and incoming units nobody waits for at or below the reorder point."""
     OVERSTOCK = "overstock"
     """Above the maximum, or more days of cover than the rules allow."""
     SLOW_MOVING = "slow_moving"
@@ -49,6 +49,8 @@ class LevelFacts(BaseModel):
     on_hand: int
     reserved: int
     incoming: int
+    incoming_promised: int = 0
+    """Of the incoming units, those promised to orders waiting for them (never free)."""
     has_policy: bool
     """The warehouse keeps this product on purpose (a stock policy exists)."""
     reorder_point: int = 0
@@ -64,6 +66,11 @@ class LevelFacts(BaseModel):
     def free(self) -> int:
         """On hand and promised to nobody."""
         return self.on_hand - self.reserved
+
+    @property
+    def incoming_free(self) -> int:
+        """Incoming units nobody waits for: what will add to free stock."""
+        return self.incoming - self.incoming_promised
 
 
 class Condition(BaseModel):
@@ -84,12 +91,17 @@ def alert_conditions(facts: LevelFacts, rules: AlertRules, now: datetime) -> lis
                 f"{facts.incoming} incoming",
             )
         )
-    elif facts.has_policy and facts.free + facts.incoming <= facts.reorder_point:
+    elif facts.has_policy and facts.free + facts.incoming_free <= facts.reorder_point:
+        promised = (
+            f" ({facts.incoming_promised} more incoming, promised to orders)"
+            if facts.incoming_promised
+            else ""
+        )
         held.append(
             Condition(
                 kind=AlertKind.LOW_STOCK,
-                detail=f"{facts.free} free + {facts.incoming} incoming "
-                f"<= reorder point {facts.reorder_point}",
+                detail=f"{facts.free} free + {facts.incoming_free} incoming "
+                f"<= reorder point {facts.reorder_point}{promised}",
             )
         )
     cover = (

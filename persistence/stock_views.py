@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 from pydantic import BaseModel, computed_field
-from sqlalchemy import Subquery, and_, func, select, union_all
+from sqlalchemy import Subquery, and_, func, literal, select, union_all
 
 from domain.inventory import MovementKind, TransferStatus
 from domain.shipping import ShipmentStatus
@@ -42,6 +42,9 @@ class StockRow(BaseModel):
     incoming: int
     """Units on open production and purchase orders for this warehouse, not yet received,
     and on transfers in transit to it."""
+    incoming_promised: int = 0
+    """Of the incoming units, those on production and purchase orders for orders' lines:
+    they are reserved for those orders on arrival, so they never become free."""
     value: Decimal
     """On hand at cost."""
     reorder_point: int | None
@@ -55,9 +58,18 @@ class StockRow(BaseModel):
 
     @computed_field  # type: ignore[prop-decorator]
     @property
+    def incoming_free(self) -> int:
+        """Incoming units nobody waits for: what will add to free stock."""
+        return self.incoming - self.incoming_promised
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
     def below_reorder_point(self) -> bool:
-        """Free and incoming stock at or under the reorder point: replenishment is due."""
-        return self.reorder_point is not None and self.free + self.incoming <= self.reorder_point
+        """Free stock and incoming units nobody waits for at or under the reorder point:
+        replenishment is due."""
+        return (
+            self.reorder_point is not None and self.free + self.incoming_free <= self.reorder_point
+        )
 
     @computed_field  # type: ignore[prop-decorator]
     @property
@@ -68,18 +80,22 @@ class StockRow(BaseModel):
 
 def incoming_units() -> Subquery:
     """Units on their way to each product and warehouse (``sku``, ``warehouse_id``,
-    ``units``): open production and purchase orders (for order lines and for stock) not
-    yet received, and transfers in transit."""
+    ``units``, ``promised``): open production and purchase orders (for order lines and for
+    stock) not yet received, and transfers in transit; ``promised`` are those of them on
+    orders for order lines (reserved for those orders when they arrive)."""
+    outstanding = SupplyOrder.quantity - SupplyOrder.received_quantity
     supply = select(
         SupplyOrder.sku,
         SupplyOrder.warehouse_id,
-        (SupplyOrder.quantity - SupplyOrder.received_quantity).label("units"),
+        outstanding.label("units"),
+        outstanding.label("promised"),
     ).where(SupplyOrder.status == SupplyStatus.OPEN.value)
     transfers = (
         select(
             StockTransferLine.sku,
             StockTransfer.to_warehouse_id.label("warehouse_id"),
             StockTransferLine.quantity.label("units"),
+            literal(0).label("promised"),
         )
         .join(StockTransfer, StockTransfer.id == StockTransferLine.transfer_id)
         .where(StockTransfer.status == TransferStatus.IN_TRANSIT.value)
@@ -88,10 +104,16 @@ def incoming_units() -> Subquery:
         ReplenishmentOrder.sku,
         ReplenishmentOrder.warehouse_id,
         (ReplenishmentOrder.quantity - ReplenishmentOrder.received_quantity).label("units"),
+        literal(0).label("promised"),
     ).where(ReplenishmentOrder.status == SupplyStatus.OPEN.value)
     both = union_all(supply, replenishment, transfers).subquery()
     return (
-        select(both.c.sku, both.c.warehouse_id, func.sum(both.c.units).label("units"))
+        select(
+            both.c.sku,
+            both.c.warehouse_id,
+            func.sum(both.c.units).label("units"),
+            func.sum(both.c.promised).label("promised"),
+        )
         .group_by(both.c.sku, both.c.warehouse_id)
         .subquery()
     )
@@ -108,7 +130,7 @@ def stock_rows(
     ``sku``), by SKU."""
     incoming = incoming_units()
     query = (
-        select(StockLevel, Product, StockPolicy, incoming.c.units)
+        select(StockLevel, Product, StockPolicy, incoming.c.units, incoming.c.promised)
         .join(Product, Product.sku == StockLevel.sku)
         .outerjoin(
             StockPolicy,
@@ -143,11 +165,12 @@ def stock_rows(
                 on_hand=level.on_hand,
                 reserved=level.reserved,
                 incoming=int(units or 0),
+                incoming_promised=int(promised or 0),
                 value=Decimal(level.on_hand) * product.cost,
                 reorder_point=policy.reorder_point if policy else None,
                 maximum=policy.maximum if policy else None,
             )
-            for level, product, policy, units in session.execute(query)
+            for level, product, policy, units, promised in session.execute(query)
         ]
 
 

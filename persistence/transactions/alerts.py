@@ -60,7 +60,14 @@ def level_facts(
     )
 
     rows = session.execute(
-        select(StockLevel, StockPolicy, incoming.c.units, last_out.c.at, first_in.c.at)
+        select(
+            StockLevel,
+            StockPolicy,
+            incoming.c.units,
+            incoming.c.promised,
+            last_out.c.at,
+            first_in.c.at,
+        )
         .outerjoin(StockPolicy, _same_level(StockPolicy.sku, StockPolicy.warehouse_id))
         .outerjoin(incoming, _same_level(incoming.c.sku, incoming.c.warehouse_id))
         .outerjoin(last_out, _same_level(last_out.c.sku, last_out.c.warehouse_id))
@@ -75,6 +82,7 @@ def level_facts(
             on_hand=level.on_hand,
             reserved=level.reserved,
             incoming=int(units or 0),
+            incoming_promised=int(promised or 0),
             has_policy=policy is not None,
             reorder_point=policy.reorder_point if policy else 0,
             maximum=policy.maximum if policy else 0,
@@ -82,7 +90,7 @@ def level_facts(
             last_out_at=out_at,
             first_in_at=in_at,
         )
-        for level, policy, units, out_at, in_at in rows
+        for level, policy, units, promised, out_at, in_at in rows
     ]
 
 
