@@ -104,7 +104,7 @@ def read_table(text: str, kind: RecordFile) -> CsvTable:
     problems = [
         f"line 1, column {name!r}: unknown column (the columns: {', '.join(fields)})"
         for name in table.columns
-        if name not in fields
+        if name and name not in fields
     ]
     problems += [
         f"line 1: required column {name!r} is missing (it names each {kind.noun})"

@@ -124,10 +124,12 @@ def decode_csv(content: bytes) -> str:
 
 
 def read_csv(text: str, *, required: Sequence[str]) -> CsvTable:
-    """The header and rows of a CSV file, each cell :func:`restore`-d; blank lines are
-    skipped. :class:`CsvFileError` when the file is empty, separated by something other
-    than commas, has a cell longer than :data:`CELL_LIMIT` or a row with more cells than
-    the header names; ``required`` are the columns a message suggests."""
+    """The header and rows of a CSV file, each cell :func:`restore`-d; blank lines and
+    unnamed empty columns (a spreadsheet's trailing commas) are skipped.
+    :class:`CsvFileError` when the file is empty, separated by something other than
+    commas, names a column twice, has a cell longer than :data:`CELL_LIMIT`, a row with
+    more cells than the header names or a cell under an unnamed column; ``required`` are
+    the columns a message suggests."""
     if not text.strip():
         raise CsvFileError(
             [
@@ -148,14 +150,20 @@ def read_csv(text: str, *, required: Sequence[str]) -> CsvTable:
             if not columns:
                 columns = [cell.strip() for cell in cells]
                 _check_separator(columns, required)
+                problems += _repeated_columns(columns)
             elif len(cells) > len(columns):
                 problems.append(
                     f"line {start}: {len(cells)} cells where the first line names "
                     f'{len(columns)} columns; quote (") a cell that holds a comma'
                 )
+            elif any(cell.strip() for name, cell in zip(columns, cells, strict=False) if not name):
+                problems.append(
+                    f"line {start}: a cell under a column the first line does not name; "
+                    "name the column or leave its cells empty"
+                )
             else:
                 given = zip(columns, cells, strict=False)  # a short row lacks the last cells
-                rows.append(CsvRow(start, {column: restore(cell) for column, cell in given}))
+                rows.append(CsvRow(start, {name: restore(cell) for name, cell in given if name}))
             start = reader.line_num + 1
     except csv.Error as error:
         problems.append(_unreadable(text, start, columns, error))
@@ -166,6 +174,16 @@ def read_csv(text: str, *, required: Sequence[str]) -> CsvTable:
             [f"the file names its columns ({','.join(columns)}) but has no rows below them"]
         )
     return CsvTable(columns, rows)
+
+
+def _repeated_columns(columns: list[str]) -> list[str]:
+    """A problem for each column the first line names twice (which cell would count?)."""
+    named = [name for name in columns if name]
+    return [
+        f"line 1, column {name!r}: named twice; keep one"
+        for name in dict.fromkeys(named)
+        if named.count(name) > 1
+    ]
 
 
 def _check_separator(columns: list[str], required: Sequence[str]) -> None:

@@ -180,3 +180,19 @@ def test_warehouses_and_stock_levels_load_and_name_what_the_catalogue_lacks(
     ]
     exported = write_rows(stock_policy_records(db), KINDS[Kind.LEVELS])
     assert read_rows(exported, KINDS[Kind.LEVELS]).records == stock_policy_records(db)
+
+
+def test_a_spreadsheets_trailing_empty_columns_are_skipped_and_a_column_named_twice_refused(
+    db: Database,
+) -> None:
+    loaded = import_text(db, Kind.PRODUCTS, "sku,name,unit_price,,\nTRAIL-1,Trailing,1.00,,\n")
+    assert loaded.created == 1
+    with pytest.raises(CsvFileError) as twice:
+        import_text(db, Kind.PRODUCTS, "sku,name,unit_price,name\nTWICE-1,A,1.00,B\n")
+    assert twice.value.problems == ["line 1, column 'name': named twice; keep one"]
+    with pytest.raises(CsvFileError) as unnamed:
+        import_text(db, Kind.PRODUCTS, "sku,name,unit_price,\nLOST-1,A,1.00,what is this\n")
+    assert unnamed.value.problems == [
+        "line 2: a cell under a column the first line does not name; name the column or "
+        "leave its cells empty"
+    ]

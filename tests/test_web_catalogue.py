@@ -230,3 +230,20 @@ def test_an_erp_keeps_the_catalogue_over_the_api(api: TestClient, db: Database) 
     reader = bearer(db, SystemRole.READER, "bi")
     assert api.post("/api/v1/stock/warehouses", json=[], headers=reader).status_code == 403
     assert api.get("/api/v1/stock/warehouses", headers=headers).json()[0]["id"] == "WH-BER"
+
+
+def test_a_file_bad_on_every_row_lists_the_first_problems_and_counts_the_rest(
+    client: TestClient,
+) -> None:
+    token = log_in(client, "kai.wu")
+    rows = "".join(f"BAD {n},Name,1.00\n" for n in range(250))
+    refused = client.post(
+        "/stock/catalogue/import",
+        data={"csrf_token": token, "kind": "products"},
+        files={"file": ("bad.csv", ("sku,name,unit_price\n" + rows).encode())},
+    )
+    assert refused.status_code == 422
+    shown = text_of(refused.text)
+    assert "line 201, column 'sku'" in shown
+    assert "line 202, column 'sku'" not in shown
+    assert "… 50 more" in shown

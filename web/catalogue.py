@@ -51,6 +51,9 @@ MAX_UPLOAD_BYTES = 10 * 1024 * 1024
 CHANGES_SHOWN = 50
 """Changed records an import's message names; the rest are counted."""
 
+PROBLEMS_SHOWN = 200
+"""Problems of a refused file a page lists; the rest are counted."""
+
 
 @dataclass(frozen=True)
 class FormField:
@@ -137,6 +140,13 @@ async def read_upload(request: Request) -> tuple[str, str]:
         return upload.filename, decode_csv(content)
     except CsvFileError as refused:
         raise CsvFileError([f"{upload.filename}: {p}" for p in refused.problems]) from None
+
+
+def shown_problems(problems: list[str]) -> list[str]:
+    """The problems of a refused file as a page lists them: the first
+    :data:`PROBLEMS_SHOWN`, then how many more there are."""
+    more = len(problems) - PROBLEMS_SHOWN
+    return problems[:PROBLEMS_SHOWN] + ([f"… {more} more"] if more > 0 else [])
 
 
 def imported(name: str, done: Imported) -> str:
@@ -269,7 +279,7 @@ async def _catalogue(
         previous_page=page_link(found.page - 1) if found.page > 1 else None,
         next_page=page_link(found.page + 1) if found.page < found.pages else None,
         keeper=user.may(Permission.MANAGE_CATALOGUE),
-        problems=problems or [],
+        problems=shown_problems(problems or []),
         done=done,
         saved=request.query_params.get("saved"),
     )

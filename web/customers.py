@@ -62,7 +62,7 @@ from persistence.transactions.privacy import (
 )
 from persistence.transactions.segments import segment_counts, segment_standing
 
-from .catalogue import form_fields, imported, read_upload, record_values
+from .catalogue import form_fields, imported, read_upload, record_values, shown_problems
 from .rendering import render
 from .security import FormChecked, RowNumber, Staff, database, requires, temporal
 from .stock import act_on_workflow, reasons_of, refusal_page
@@ -153,7 +153,7 @@ async def import_file(request: Request, user: Keeper, _form: FormChecked) -> Res
             more=False,
             filters={"q": "", "tag": "", "active": "yes"},
             keeper=True,
-            problems=refused.problems,
+            problems=shown_problems(refused.problems),
             done=None,
         )
     return RedirectResponse(f"/customers?done={quote(imported(name, loaded))}", status_code=303)
