@@ -194,6 +194,8 @@ async def test_a_survey_link_answers_its_own_survey_once(
         "/survey/99999999999999999999999/0/0123456789abcdef",
         "/survey/12/99999999999999999999999/0123456789abcdef",
         "/survey/12/0/forged",
+        "/survey/12/0/%F0%9F",
+        "/survey/12/%F0%9F%98%80",
         "/survey/%F0%9F%98%80/0/x",
     ],
 )
@@ -208,6 +210,21 @@ def test_a_malformed_survey_link_gets_the_not_valid_page(
         assert answer.status_code == 404
         assert answer.headers["content-type"].startswith("text/html")
         assert "this survey link is not valid" in text_of(answer.text)
+
+
+@pytest.mark.parametrize(
+    "link", ["/unsubscribe/NEWS-01/forged", "/unsubscribe/%00/x", "/unsubscribe/NEWS-01/%F0%9F"]
+)
+def test_an_unsubscribe_link_that_is_not_ours_gets_the_not_valid_page_when_opened(
+    link: str, db: Database, database_url: str, tmp_path: Path
+) -> None:
+    site = TestClient(
+        create_app(Settings(database_url=database_url, data_dir=tmp_path), db),
+        follow_redirects=False,
+    )
+    for answer in (site.get(link), site.post(link)):
+        assert answer.status_code == 404
+        assert "this unsubscribe link is not valid" in text_of(answer.text)
 
 
 # --- item 22: consent read just before each message ------------------------------------

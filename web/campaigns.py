@@ -34,6 +34,7 @@ from persistence.transactions.campaigns import (
     campaigns,
     create_campaign,
     unsubscribe,
+    unsubscribe_link_valid,
 )
 
 from .rendering import render
@@ -124,7 +125,10 @@ async def act(
 @router.get("/unsubscribe/{customer_id}/{token}")
 async def unsubscribe_page(request: Request, customer_id: str, token: str) -> Response:
     """The page an unsubscribe link opens: one button (a link prefetched by a mail
-    scanner changes nothing)."""
+    scanner changes nothing); a link that is not ours gets the "not valid" page."""
+    secrets = link_secrets(settings_of(request).load_key_ring())
+    if not unsubscribe_link_valid(secrets, customer_id, token):
+        return _invalid_link(request)
     return render(
         "unsubscribe.html",
         customer_locale(request),
@@ -141,15 +145,19 @@ async def unsubscribe_now(request: Request, customer_id: str, token: str) -> Res
     secrets = link_secrets(settings_of(request).load_key_ring())
     done = await db.run(unsubscribe, db, secrets, customer_id, token)
     if not done:
-        return render(
-            "problem.html",
-            customer_locale(request),
-            404,
-            status=404,
-            reason="this unsubscribe link is not valid",
-            back=None,
-        )
+        return _invalid_link(request)
     return render("unsubscribe.html", customer_locale(request), customer_id=customer_id, done=True)
+
+
+def _invalid_link(request: Request) -> Response:
+    return render(
+        "problem.html",
+        customer_locale(request),
+        404,
+        status=404,
+        reason="this unsubscribe link is not valid",
+        back=None,
+    )
 
 
 def customer_locale(request: Request) -> Locale:

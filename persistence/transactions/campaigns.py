@@ -256,10 +256,15 @@ def unsubscribe_token(secret: bytes, customer_id: str) -> str:
     return link_token(secret, f"unsubscribe:{customer_id}")
 
 
+def unsubscribe_link_valid(secrets: list[bytes], customer_id: str, token: str) -> bool:
+    """Whether ``token`` is the token of ``customer_id``'s unsubscribe link."""
+    return link_token_valid(secrets, f"unsubscribe:{customer_id}", token)
+
+
 def unsubscribe(db: Database, secrets: list[bytes], customer_id: str, token: str) -> bool:
     """Withdraw a customer's marketing consent from their link (audited); False when the
     link is not one of ours. Takes effect for the very next message of any campaign."""
-    if not link_token_valid(secrets, f"unsubscribe:{customer_id}", token):
+    if not unsubscribe_link_valid(secrets, customer_id, token):
         return False
     with db.transaction() as session:
         customer = session.get(Customer, customer_id)
