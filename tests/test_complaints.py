@@ -46,6 +46,7 @@ from domain.access import Role
 from domain.business_hours import BusinessCalendar
 from domain.care import care_task_workflow_id
 from domain.complaints import (
+    ANSWER_SURVEY_UPDATE,
     ASSIGN_UPDATE,
     CASE_QUERY,
     CUSTOMER_REPLIED_SIGNAL,
@@ -72,6 +73,7 @@ from domain.complaints import (
     Resolution,
     SlaClock,
     SurveyAnswer,
+    SurveyOutcome,
     complaint_workflow_id,
 )
 from domain.intake import OrderRef
@@ -535,6 +537,35 @@ async def test_a_resolved_case_is_surveyed_closed_and_reopened(cases: Cases) -> 
             "product_defect",
             1,
         )
+
+
+async def test_a_survey_answer_counts_once_and_only_for_its_own_survey(cases: Cases) -> None:
+    monday = await next_weekday(cases, 0, 9)
+    await cases.until(monday)
+    handle = await cases.start(phone(), ComplaintPolicy(), monday)
+    resolve = Resolution(actor="mia.chen", summary="Re-sent", root_cause="carrier_delay")
+    await handle.execute_update(RESOLVE_UPDATE, resolve)
+
+    async def answer(survey: int, score: int) -> str:
+        said: str = await handle.execute_update(
+            ANSWER_SURVEY_UPDATE, SurveyAnswer(score=score, survey=survey), result_type=str
+        )
+        return said
+
+    assert await answer(0, 5) == SurveyOutcome.CLOSED  # not sent yet
+    await cases.until(monday + timedelta(days=1, minutes=1))  # survey 0 goes out
+    await handle.signal(CUSTOMER_REPLIED_SIGNAL, CustomerMessage(text="It broke again."))
+    assert (await cases.case(handle)).reopened == 1  # survey 0 closed unanswered
+    assert await answer(0, 1) == SurveyOutcome.CLOSED
+    await handle.execute_update(RESOLVE_UPDATE, resolve)
+    await cases.until(await cases.env.get_current_time() + timedelta(days=1, minutes=1))
+    assert await answer(0, 1) == SurveyOutcome.CLOSED  # the first link answers nothing now
+    assert await answer(1, 4) == SurveyOutcome.ANSWERED
+    assert await answer(1, 2) == SurveyOutcome.ALREADY_ANSWERED
+    case = await cases.case(handle)
+    assert (case.status, case.survey_score) == (ComplaintStatus.CLOSED, 4)
+    assert await answer(1, 2) == SurveyOutcome.ALREADY_ANSWERED  # closed since, still so
+    assert [k for k, _ in events(cases.db, case.id)].count("survey_answered") == 1
 
 
 async def completed_prepaid_order(db: Database) -> None:
