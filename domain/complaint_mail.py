@@ -25,7 +25,6 @@ from pydantic import BaseModel
 
 from domain.complaints import (
     DESCRIPTION_LIMIT,
-    FROM_LIMIT,
     MESSAGE_ID_LIMIT,
     SUBJECT_LIMIT,
     ComplaintChannel,
@@ -83,10 +82,12 @@ class ReceivedMail(BaseModel):
     """What was cut, replaced or left out, in words (empty: shown as sent)."""
 
     def intake(self) -> ComplaintIntake:
-        """The complaint this e-mail makes (its attachments are kept with the message)."""
+        """The complaint this e-mail makes (its attachments are kept with the message); no
+        ``from_address`` when ``From`` names no single address (filed with the mail, the
+        complaint then shows the header as written and matches nobody)."""
         return ComplaintIntake(
             channel=ComplaintChannel.EMAIL,
-            from_address=self.sender or self.from_header[:FROM_LIMIT],
+            from_address=self.sender,
             subject=self.subject or "(no subject)",
             description=self.text or "(no text)",
             message_id=self.message_key,
@@ -100,7 +101,8 @@ def read_mail(raw: bytes, attachment_limit: int) -> ReceivedMail:
     # The sender is read from the header as written: the parsed header's text is already
     # the parser's one guess at an ambiguous list (``<jane@…> <attacker@…>``).
     written_from = _raw_header(message, "From")
-    from_header = _clean_line(written_from, cuts, "From")
+    # Shown with a visible mark where a control character was: no look-alike of an address.
+    from_header = _clean_line(_CONTROL.sub("\ufffd", written_from), cuts, "From")
     sender = sender_address(_storable(written_from, [], "From"))
     subject = _clean_line(_header(message, "Subject"), cuts, "subject")
     subject = _cut(subject, SUBJECT_LIMIT, "subject", cuts)
@@ -326,8 +328,8 @@ def _text_of(part: Message, cuts: list[str]) -> str:
     charset = part.get_content_charset() or "us-ascii"
     try:
         codec = codecs.lookup(charset).name
-    except LookupError:
-        cuts.append(f"text: unknown charset {charset[:40]!r}, read as UTF-8")
+    except (LookupError, ValueError):  # ValueError: a NUL in the name
+        cuts.append(f"text: unknown charset {_printable(charset)[:40]!r}, read as UTF-8")
         codec = "utf-8"
     text = raw.decode(codec, "replace") if codec != "us-ascii" else raw.decode("utf-8", "replace")
     if "\ufffd" in text and b"\xef\xbf\xbd" not in raw:
@@ -354,11 +356,27 @@ def _attachment(part: Message, number: int, limit: int, cuts: list[str]) -> Mail
         kept = None
     return MailAttachment(
         filename=name,
-        media_type=part.get_content_type()[:MEDIA_TYPE_LIMIT],
+        media_type=_media_type(part),
         size=len(content),
         sha256=hashlib.sha256(content).hexdigest(),
         content=kept,
     )
+
+
+def _printable(text: str) -> str:
+    return "".join(ch if ch.isprintable() else "?" for ch in text)
+
+
+_MEDIA_TYPE = re.compile(r"[a-z0-9][a-z0-9!#$&^_.+-]*/[a-z0-9][a-z0-9!#$&^_.+-]*")
+
+
+def _media_type(part: Message) -> str:
+    """The part's media type if it is one (RFC 6838's characters), else what a file of
+    unknown type is."""
+    claimed = part.get_content_type()
+    if len(claimed) <= MEDIA_TYPE_LIMIT and _MEDIA_TYPE.fullmatch(claimed):
+        return claimed
+    return "application/octet-stream"
 
 
 def _message_key(message: Message, raw: bytes) -> str:

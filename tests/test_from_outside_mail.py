@@ -536,3 +536,20 @@ def test_a_forwarded_message_is_one_attachment_and_the_text_is_the_senders() -> 
 )
 def test_the_sender_is_the_one_address_the_parsers_agree_on(written: str, sender: str) -> None:
     assert sender_address(written) == sender
+
+
+def test_control_characters_in_headers_and_parameters_are_stored_cleaned(db: Database) -> None:
+    raw = (
+        b"From: jane@exam\x08ple.org\r\nSubject: a\x00b\r\nMessage-ID: <c@x>\r\n"
+        b'MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary="b"\r\n\r\n'
+        b'--b\r\nContent-Type: text/plain; charset="x-un\x00known"\r\n\r\nhello\r\n'
+        b"--b\r\nContent-Type: ima\x00ge/png\r\n"
+        b'Content-Disposition: attachment; filename="p\x01.png"\r\n\r\nPNG\r\n--b--\r\n'
+    )
+    mail = read_mail(raw, 1024)
+    assert (mail.sender, mail.subject, mail.text) == ("", "ab", "hello")
+    [attachment] = mail.attachments
+    assert (attachment.filename, attachment.media_type) == ("p.png", "application/octet-stream")
+    filed = file_complaint(db, mail.intake(), mail=mail)
+    assert filed.case.customer_id is None  # no readable sender: kept for staff to link
+    assert complaint(db, filed.case.id).from_address == "jane@exam\ufffdple.org"  # as written

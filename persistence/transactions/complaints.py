@@ -19,6 +19,7 @@ from domain.access import Role
 from domain.complaint_mail import ReceivedMail
 from domain.complaints import (
     ACTION_REFUSED,
+    FROM_LIMIT,
     LARGEST_COMPLAINT_NUMBER,
     OPEN_STATUSES,
     CaseEvent,
@@ -106,7 +107,7 @@ def file_complaint(
                     return Intake(case=case_of(case), duplicate=True, mail_id=kept.id)
                 # Kept but never handed to the case (Temporal was out of reach): now.
                 return Intake(case=case_of(case), reopen=True, mail_id=kept.id, delivered=False)
-            customer_id, order = _parties(session, intake)
+            customer_id, order = _parties(session, intake, mail)
             if (written := _written_about(session, intake, customer_id, reopen_days)) is not None:
                 reply = _keep_message(session, written.id, intake, mail, reply=True)
                 return Intake(
@@ -131,7 +132,9 @@ def file_complaint(
                 priority=priority_of(category, segment).value,
                 status=ComplaintStatus.NEW.value,
                 owner=None,
-                from_address=sender_address(intake.from_address) or intake.from_address,
+                from_address=sender_address(intake.from_address)
+                or intake.from_address
+                or ("" if mail is None else mail.from_header[:FROM_LIMIT]),
                 subject=intake.subject,
                 description=intake.description,
                 attachments=list(intake.attachments),
@@ -290,8 +293,11 @@ def erase_complaint_mail(session: Session, complaint_ids: Sequence[int], erased:
             session.delete(content)
 
 
-def _parties(session: Session, intake: ComplaintIntake) -> tuple[str | None, Order | None]:
-    """The customer and the order the complaint is about, each checked."""
+def _parties(
+    session: Session, intake: ComplaintIntake, mail: ReceivedMail | None
+) -> tuple[str | None, Order | None]:
+    """The customer and the order the complaint is about, each checked (an e-mail whose
+    ``From`` names no single address is kept, matched to nobody)."""
     order = None
     if intake.order_id:
         order = session.get(Order, intake.order_id)
@@ -312,7 +318,7 @@ def _parties(session: Session, intake: ComplaintIntake) -> tuple[str | None, Ord
         raise ComplaintRefusedError(
             f"order_id: order {order.id!r} is not an order of customer {customer_id!r}"
         )
-    if customer_id is None and not intake.from_address:
+    if customer_id is None and not intake.from_address and not (mail and mail.from_header):
         raise ComplaintRefusedError(
             "customer_id: name the customer, the order, or the sender's from_address"
         )
