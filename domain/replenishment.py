@@ -222,8 +222,8 @@ def propose(
         needed = position.maximum - stock_position
         method = ProposalMethod.MIN_MAX
         why = (
-            f"position {stock_position}{_promised(position)} <= reorder point "
-            f"{position.reorder_point}; up to the maximum {position.maximum}"
+            f"position {stock_position} <= reorder point {position.reorder_point}"
+            f"{_promised(position)}; up to the maximum {position.maximum}"
         )
     else:
         return None

@@ -987,6 +987,9 @@ class ComplaintMailRow(Base):
     reply: Mapped[bool] = mapped_column(default=False)
     delivered: Mapped[bool] = mapped_column(default=True)
     """A reply handed to the case's workflow (False: to hand over when it comes again)."""
+    handing_over_since: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    """When a delivery of the reply began handing it to the case (None: nobody is); a
+    repeat meanwhile is a duplicate, so parallel deliveries reach the case once."""
     received_at: Mapped[datetime] = mapped_column(UtcDateTime())
     subject: Mapped[str] = mapped_column(EncryptedText(), default="")
     original: Mapped[bytes | None] = mapped_column(EncryptedBytes())

@@ -152,3 +152,20 @@ def test_proposals_order_up_to_the_forecast_or_up_to_the_maximum() -> None:
     assert (
         propose(healthy, project(healthy, [1.0] * 30, 0.0, today, RULES), [1.0] * 30, RULES) is None
     )
+
+
+def test_supply_promised_to_orders_is_not_in_the_position_and_the_reason_says_so() -> None:
+    today = date(2026, 12, 1)
+    # 20 units on their way for an order's backorder are not arrivals: the order takes them
+    short = position(on_hand=1, reserved=1, promised_incoming=20)
+    assert short.incoming == 0
+    proposal = propose(short, project(short, [], 0.0, today, RULES), None, RULES)
+    assert proposal is not None
+    assert proposal.quantity == 300  # up to the maximum from a position of nothing
+    assert proposal.reason == (
+        "position 0 <= reorder point 60; 20 more incoming, promised to orders; "
+        "up to the maximum 300"
+    )
+    # units that will be free (a transfer, a replenishment order) still count
+    covered = position(on_hand=1, reserved=1, arrivals=[(today, 70)], promised_incoming=20)
+    assert propose(covered, project(covered, [], 0.0, today, RULES), None, RULES) is None

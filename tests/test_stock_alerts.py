@@ -153,3 +153,23 @@ def test_inventory_kpis_on_a_known_period(db: Database) -> None:
     assert kpis.fill_rate == 1.0
     assert kpis.stockout_days == 1.0
     assert inventory_kpis(db, now=now, warehouse_id="WH-HAM").goods_out_cost == 0
+
+
+def test_incoming_promised_to_orders_does_not_keep_stock_from_running_low() -> None:
+    facts = LevelFacts(
+        sku="GADGET-2",
+        warehouse_id="WH-BER",
+        on_hand=10,
+        reserved=0,
+        incoming=20,
+        incoming_promised=20,
+        has_policy=True,
+        reorder_point=15,
+    )
+    [low] = alert_conditions(facts, AlertRules(), datetime.now(UTC))
+    assert low.kind is AlertKind.LOW_STOCK
+    assert low.detail == (
+        "10 free + 0 incoming <= reorder point 15 (20 more incoming, promised to orders)"
+    )
+    free_incoming = facts.model_copy(update={"incoming_promised": 0})
+    assert alert_conditions(free_incoming, AlertRules(), datetime.now(UTC)) == []
