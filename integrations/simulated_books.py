@@ -6,7 +6,8 @@ the same answer, and the effect (a charge, a booking, a delivered message) happe
 of our workers asks and however often. The simulators keep such books in a
 SQLite file of their own (``<data dir>/simulated-partners.db`` on the embedded
 default), so a worker that crashed and a worker that retries see one provider,
-and a soak can prove from the provider's side that it charged, booked and delivered once.
+and a soak can prove from the provider's side that it charged and booked once (a test,
+that it delivered each campaign message once).
 """
 
 from __future__ import annotations
