@@ -59,6 +59,7 @@ from persistence.transactions.complaints import (
     file_complaint,
     find_case,
     reply_delivered,
+    reply_not_delivered,
 )
 from runtime.settings import Settings
 from runtime.temporal import connect
@@ -96,6 +97,8 @@ async def file_and_open(
     try:
         await _open_case(client, filed, intake, policy)
     except RPCError as error:
+        if filed.mail_id is not None and not filed.delivered:
+            await db.run(reply_not_delivered, db, filed.mail_id)
         raise CaseNotStartedError(filed.case.id, error.message) from error
     if filed.mail_id is not None and not filed.delivered:
         await db.run(reply_delivered, db, filed.mail_id)

@@ -8,13 +8,14 @@ from __future__ import annotations
 import base64
 import hashlib
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Any, cast
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 
@@ -36,7 +37,13 @@ from persistence.models import (
     CustomerContact,
 )
 from persistence.transactions import accounts, api_keys
-from persistence.transactions.complaints import erase_complaint_mail, file_complaint, find_case
+from persistence.transactions.complaints import (
+    REPLY_HANDOVER_GRACE,
+    erase_complaint_mail,
+    file_complaint,
+    find_case,
+    reply_delivered,
+)
 from runtime.settings import Settings
 from tests.test_web_actions import log_in
 from web.app import create_app
@@ -432,6 +439,31 @@ async def test_a_reply_that_could_not_reach_its_case_is_handed_over_when_it_come
     assert len(cases.signals) == 1
     with db.reading() as session:
         assert session.scalar(select(func.count()).select_from(ComplaintMailRow)) == 1
+
+
+def test_parallel_deliveries_of_a_reply_hand_it_to_the_case_once(db: Database) -> None:
+    number = janes_case(db)
+    reply = ComplaintIntake(
+        channel=ComplaintChannel.EMAIL,
+        from_address="jane@example.org",
+        subject=f"Re: [Complaint #{number}]",
+        description="Any news?",
+        message_id="<parallel@x>",
+    )
+    first = file_complaint(db, reply)
+    assert (first.reopen, first.delivered) == (True, False)  # being handed over
+    assert file_complaint(db, reply).duplicate  # meanwhile: a duplicate, not a second hand-over
+    with db.transaction() as session:  # the first delivery died a while ago
+        session.execute(
+            update(ComplaintMailRow).values(
+                handing_over_since=datetime.now(UTC) - REPLY_HANDOVER_GRACE - timedelta(seconds=1)
+            )
+        )
+    taken_over = file_complaint(db, reply)
+    assert (taken_over.reopen, taken_over.mail_id) == (True, first.mail_id)
+    assert first.mail_id is not None
+    reply_delivered(db, first.mail_id)
+    assert file_complaint(db, reply).duplicate
 
 
 async def test_a_message_without_message_id_is_filed_once(db: Database, tmp_path: Path) -> None:

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from datetime import timedelta
 from decimal import Decimal
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from temporalio.exceptions import ApplicationError, ApplicationErrorCategory
@@ -103,7 +103,7 @@ def file_complaint(
             if (kept := _kept_message(session, intake)) is not None:
                 case = session.get(ComplaintRow, kept.complaint_id)
                 assert case is not None
-                if kept.delivered:
+                if kept.delivered or not _take_over_handing(session, kept.id):
                     return Intake(case=case_of(case), duplicate=True, mail_id=kept.id)
                 # Kept but never handed to the case (Temporal was out of reach): now.
                 return Intake(case=case_of(case), reopen=True, mail_id=kept.id, delivered=False)
@@ -183,12 +183,46 @@ def file_complaint(
             return Intake(case=case_of(case), duplicate=True, mail_id=kept.id)
 
 
+REPLY_HANDOVER_GRACE = timedelta(minutes=1)
+"""How long a delivery handing a reply to its case has before a repeat takes over (it
+crashed); a repeat within it is a duplicate."""
+
+
+def _take_over_handing(session: Session, mail_id: int) -> bool:
+    """Whether this delivery hands the kept reply to its case: nobody else is (an atomic
+    conditional update, so of parallel deliveries exactly one does)."""
+    now = utcnow()
+    taken = session.execute(
+        update(ComplaintMailRow)
+        .where(
+            ComplaintMailRow.id == mail_id,
+            ComplaintMailRow.delivered.is_(False),
+            or_(
+                ComplaintMailRow.handing_over_since.is_(None),
+                ComplaintMailRow.handing_over_since < now - REPLY_HANDOVER_GRACE,
+            ),
+        )
+        .values(handing_over_since=now)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(getattr(taken, "rowcount", 0) == 1)
+
+
 def reply_delivered(db: Database, mail_id: int) -> None:
     """The kept reply ``mail_id`` reached its case: a repeat of it is a duplicate now."""
     with db.transaction() as session:
         row = session.get(ComplaintMailRow, mail_id)
         if row is not None:
             row.delivered = True
+            row.handing_over_since = None
+
+
+def reply_not_delivered(db: Database, mail_id: int) -> None:
+    """Handing the kept reply ``mail_id`` to its case failed: the next repeat hands it over."""
+    with db.transaction() as session:
+        row = session.get(ComplaintMailRow, mail_id)
+        if row is not None and not row.delivered:
+            row.handing_over_since = None
 
 
 def _same_message(session: Session, intake: ComplaintIntake) -> ComplaintRow | None:
@@ -231,6 +265,7 @@ def _keep_message(
         message_key=intake.message_id,
         reply=reply,
         delivered=not reply,
+        handing_over_since=utcnow() if reply else None,
         received_at=utcnow(),
         subject=intake.subject,
         original=None if mail is None else mail.original,

@@ -33,6 +33,7 @@ def upgrade() -> None:
         sa.Column("message_key", sa.String(length=200), nullable=False),
         sa.Column("reply", sa.Boolean(), nullable=False),
         sa.Column("delivered", sa.Boolean(), nullable=False),
+        sa.Column("handing_over_since", sa.DateTime(timezone=True), nullable=True),
         sa.Column("received_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("subject", sa.Text(), nullable=False),
         sa.Column("original", sa.LargeBinary(), nullable=True),
