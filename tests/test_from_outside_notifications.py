@@ -25,11 +25,13 @@ from typer.testing import CliRunner
 from activities import CampaignActivities
 from domain.campaigns import BatchRequest, campaign_workflow_id
 from domain.complaints import (
+    COMPLAINT_WORKFLOW_TYPE,
     CUSTOMER_REPLIED_SIGNAL,
     REPLY_UPDATE,
     RESOLVE_UPDATE,
     CaseReply,
     ComplaintPolicy,
+    ComplaintStart,
     ComplaintStatus,
     CustomerMessage,
     Resolution,
@@ -40,15 +42,18 @@ from integrations.simulated_books import PartnerBooks
 from integrations.simulated_notifier import SimulatedNotifier
 from ops.cli import app
 from persistence.database import Database
-from persistence.keys import link_secrets
+from persistence.keys import link_secrets, link_token
 from persistence.models import ComplaintRow, NotificationRow
 from persistence.transactions.campaigns import choose_audience, unsubscribe, unsubscribe_token
+from persistence.transactions.complaint_surveys import survey_subject
+from persistence.transactions.complaints import file_complaint
 from runtime.settings import Settings
 from tests.conftest import TEST_KEY_RING
 from tests.test_campaigns import SECRET, campaign, people, recipients
 from tests.test_complaints import Cases, RecordingNotifier, complaint_worker, phone, staff
 from tests.test_web_complaints import settled
 from tests.test_web_stock_operations import text_of
+from web import complaint_survey
 from web.app import create_app
 
 # --- item 18: complaint messages, the survey link, `oms complaints show` ---------------
@@ -182,6 +187,36 @@ async def test_a_survey_link_answers_its_own_survey_once(
     )
     assert missing.exit_code == 1
     assert "complaint #999999: not found" in missing.output
+
+
+async def test_an_answer_the_case_cannot_take_now_asks_to_send_it_again(
+    own_time_skipping_env: WorkflowEnvironment,
+    db: Database,
+    database_url: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(complaint_survey, "ANSWER_WAIT", timedelta(seconds=1))
+    settings = Settings(database_url=database_url, data_dir=tmp_path)
+    secret = link_secrets(settings.load_key_ring())[0]
+    client = own_time_skipping_env.client
+    number = uuid.uuid4().int % 10**9 + 1
+    case = file_complaint(db, phone()).case.model_copy(update={"id": number})
+    handle = await client.start_workflow(  # no worker polls its queue: the worker is away
+        COMPLAINT_WORKFLOW_TYPE,
+        ComplaintStart(case=case),
+        id=complaint_workflow_id(number),
+        task_queue=f"nobody-{uuid.uuid4()}",
+    )
+    site = TestClient(create_app(settings, db, client), follow_redirects=False)
+    link = f"/survey/{number}/0/{link_token(secret, survey_subject(number, 0))}"
+    with own_time_skipping_env.auto_time_skipping_disabled():
+        answer = await asyncio.to_thread(site.post, link, data={"score": "5"})
+    await handle.terminate("test over")
+    assert answer.status_code == 503
+    shown = text_of(answer.text)
+    assert "We could not take your answer just now" in shown
+    assert "How satisfied are you" in shown  # the form again, to send later
 
 
 @pytest.mark.parametrize(

@@ -11,11 +11,13 @@ answered with the "not valid" page, never an error document.
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from fastapi import APIRouter, Request
 from pydantic import ValidationError
 from starlette.responses import Response
-from temporalio.client import WorkflowUpdateFailedError
-from temporalio.service import RPCError
+from temporalio.client import RPCTimeoutOrCancelledError, WorkflowUpdateFailedError
+from temporalio.service import RPCError, RPCStatusCode
 
 from domain.complaints import (
     ANSWER_SURVEY_UPDATE,
@@ -24,6 +26,7 @@ from domain.complaints import (
     SurveyOutcome,
     complaint_workflow_id,
 )
+from ops.staff import NOT_RUNNING
 from persistence.keys import link_secrets, link_token_valid
 from persistence.transactions.complaint_surveys import survey_standing, survey_subject
 
@@ -33,6 +36,22 @@ from .security import database, settings_of, temporal
 from .stock import reasons_of
 
 router = APIRouter()
+
+ANSWER_WAIT = timedelta(seconds=15)
+"""How long the page waits for the case to take an answer (Temporal's acceptance of the
+update) before asking the customer to send it again later (the worker may be restarting)."""
+
+
+def _case_over(failure: Exception) -> bool:
+    """Whether a failed answer means the case's workflow is gone (finished, or never
+    started), rather than Temporal or the worker being out of reach for now."""
+    if isinstance(failure, WorkflowUpdateFailedError):
+        return True
+    if isinstance(failure, RPCError):
+        return failure.status is RPCStatusCode.NOT_FOUND or bool(
+            NOT_RUNNING.search(failure.message)
+        )
+    return False
 
 
 def _number(text: str) -> int | None:
@@ -80,6 +99,7 @@ def _page(
     code: int = 200,
     done: bool = False,
     problem: str | None = None,
+    busy: bool = False,
 ) -> Response:
     return render(
         "survey.html",
@@ -91,6 +111,7 @@ def _page(
         answered=standing is SurveyOutcome.ALREADY_ANSWERED,
         done=done,
         problem=problem,
+        busy=busy,
     )
 
 
@@ -147,11 +168,14 @@ async def _answer(request: Request, complaint: str, survey: str | None, token: s
         return _page(request, action, complaint_id, None, code=422, problem=reasons_of(invalid))
     handle = (await temporal(request)).get_workflow_handle(complaint_workflow_id(complaint_id))
     try:
-        outcome = SurveyOutcome(
-            await handle.execute_update(ANSWER_SURVEY_UPDATE, answer, result_type=str)
+        said = await handle.execute_update(
+            ANSWER_SURVEY_UPDATE, answer, result_type=str, rpc_timeout=ANSWER_WAIT
         )
-    except (RPCError, WorkflowUpdateFailedError):
-        # The case is over (or never ran): its history says whether this survey was answered.
+        outcome = SurveyOutcome(said)
+    except (RPCError, WorkflowUpdateFailedError, RPCTimeoutOrCancelledError) as failure:
+        if not _case_over(failure):  # Temporal or the worker is away: nothing was taken
+            return _page(request, action, complaint_id, None, code=503, busy=True)
+        # The case is over: its history says whether this survey was answered.
         db = database(request)
         standing = await db.run(survey_standing, db, complaint_id, number)
         outcome = standing or SurveyOutcome.CLOSED
