@@ -96,3 +96,8 @@ APPROVAL_LADDER = EscalationLadder(
 
 The last rung rejects the order, recording that nobody decided in time.
 """
+
+
+def approval_subject(order_id: str, decision: CreditDecision) -> str:
+    """The title of the messages the approval ladder sends about a held order."""
+    return f"Order {order_id} held for approval ({decision.reason})"

@@ -109,6 +109,50 @@ def extend(
     )
 
 
+class RungNotice(BaseModel):
+    """What a rung that fell due writes: the message to whoever it tells, and the event in
+    the order's audit log. Workflows and ``oms demo-history`` both write rungs from it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    key: str
+    """The notification's key: once per wait and rung."""
+    audience: Audience
+    subject: str
+    message: str
+    detail: str
+    """The audit event's text, ``dunning: send the payment reminder (level 1)``: reports
+    read the ladder and level back from it."""
+    level: int
+    needs_attention: str | None
+    """What a person must decide, for a rung that asks for a decision."""
+
+
+def rung_notice(
+    ladder: EscalationLadder,
+    rung: EscalationRung,
+    level: int,
+    fired: int,
+    *,
+    subject: str,
+    key: str,
+    message: str | None = None,
+) -> RungNotice:
+    """What ``rung`` writes, the ``fired``-th rung of a wait whose notifications are keyed
+    ``key`` and titled ``subject``; ``level`` is the position's level after it fell due.
+    Without ``message`` the notification says what the audit event says."""
+    detail = f"{ladder.name}: {rung.name} (level {level})"
+    return RungNotice(
+        key=f"{key}:rung{fired}",
+        audience=rung.notify,
+        subject=f"{subject}: {rung.name}",
+        message=detail if message is None else message,
+        detail=detail,
+        level=level,
+        needs_attention=f"{subject}: {rung.name}" if rung.asks_for_decision else None,
+    )
+
+
 class DeadlineExtension(InboundMessage):
     """Input of signal ``extend_deadline``: who moves the deadline, why, and to when."""
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
+from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated
 
@@ -139,3 +140,16 @@ DUNNING_LADDER = EscalationLadder(
     ),
 )
 """Net-terms invoices, counted from the due date; the order keeps waiting for the money."""
+
+
+def dunning_subject(invoice: InvoiceRecord, order_id: str) -> str:
+    """The title of the dunning ladder's messages about ``invoice``."""
+    return f"Invoice {invoice.number} of order {order_id}"
+
+
+def dunning_message(invoice: InvoiceRecord, received: Decimal, rung: EscalationRung) -> str:
+    """What a rung of the dunning ladder tells: the invoice, its due date, the money in."""
+    return (
+        f"invoice {invoice.number} over {invoice.amount} {invoice.currency} was due "
+        f"{invoice.due_date}; {received} received. {rung.name}"
+    )

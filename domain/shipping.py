@@ -258,3 +258,8 @@ PACKING_LADDER = EscalationLadder(
     ),
 )
 """Counted from when the parcel was planned and handed to the warehouse to pack."""
+
+
+def parcel_subject(shipment_id: str, order_id: str) -> str:
+    """The title of the messages a parcel's ladders (packing, late delivery) send."""
+    return f"Parcel {shipment_id} of order {order_id}"

@@ -17,7 +17,13 @@ What it writes, repeatably for a seed: customers of several kinds (businesses
 on net terms, consumers paying in advance, a few on credit watch), products
 with seasonal, steady and intermittent demand, goods receipts that keep stock
 ahead of demand, credit holds approved or rejected by support, cancellations,
-late parcels and invoices paid in instalments.
+late parcels and invoices paid in instalments or late.
+
+Where an order waits, the history climbs the escalation ladder its workflow
+waits under (the credit hold's, a late parcel's, a late payment's dunning), and
+each rung that falls due before the wait ends writes what the workflow writes
+(:func:`domain.escalation.rung_notice`): its message in the notifications
+outbox and its event in the order's audit log.
 """
 
 from __future__ import annotations
@@ -33,15 +39,25 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from datetime import time as time_of_day
 from decimal import Decimal
 
 from pydantic import BaseModel
 from sqlalchemy import func, select
 
 from domain.catalogue import PaymentTerms, Sourcing, Standing
-from domain.credit import CreditOutcome
+from domain.credit import APPROVAL_LADDER, CreditOutcome, approval_subject
+from domain.escalation import (
+    EscalationLadder,
+    EscalationRung,
+    climb,
+    due_rung,
+    rung_notice,
+    start_ladder,
+)
 from domain.intake import StatusChange
 from domain.inventory import MovementKind, StockReason
+from domain.notifications import NOTIFY, Notification
 from domain.orders import (
     Channel,
     EventKind,
@@ -53,17 +69,22 @@ from domain.orders import (
 from domain.settlement import (
     AUTHORISE_PAYMENT,
     CAPTURE_PAYMENT,
+    DUNNING_LADDER,
     VOID_AUTHORISATION,
     IncomingPayment,
     PaymentBooking,
     PaymentKind,
+    dunning_message,
+    dunning_subject,
 )
 from domain.shipping import (
     BOOK_SHIPMENT,
+    DELIVERY_DELAY_LADDER,
     Milestone,
     MilestoneRecord,
     ShipmentBooking,
     TrackingEvent,
+    parcel_subject,
 )
 from ops.submissions import submit
 from persistence.database import Database
@@ -80,6 +101,7 @@ from persistence.transactions.money import (
     issue_receipt,
     record_incoming_payment,
 )
+from persistence.transactions.outbox import record_notification
 from persistence.transactions.parcels import plan_shipments, record_booking, record_milestone
 from persistence.transactions.records import clock_of
 from persistence.transactions.stock import (
@@ -353,6 +375,8 @@ class HistorySummary(BaseModel):
     """Orders delivered after the carrier's promise."""
     instalments: int
     goods_receipts: int
+    escalations: int = 0
+    """Rungs of escalation ladders that fell due: credit holds, late parcels, dunning."""
     seconds: float
     submitted: int = 0
     """New orders handed to Temporal (``--open``)."""
@@ -445,6 +469,7 @@ def write_history(
         ),
         instalments=writer.instalments,
         goods_receipts=writer.receipts,
+        escalations=writer.escalations,
         seconds=round(time.monotonic() - started, 1),
     )
 
@@ -689,6 +714,85 @@ def _delays(rng: random.Random, order: _Order, now: datetime) -> dict[str, timed
 # --- the writer: every order's steps on one time line ---------------------------------
 
 
+class _Wait:
+    """One of an order's waits under an escalation ladder, climbed on the history's time
+    line as the workflow's ``EscalatingWait`` climbs it, and written as it writes each rung
+    (the same :func:`domain.escalation.rung_notice`, the same transactions)."""
+
+    def __init__(
+        self,
+        writer: _Writer,
+        ladder: EscalationLadder,
+        started_at: datetime,
+        *,
+        order_id: str,
+        subject: str,
+        key: str,
+        explain: Callable[[EscalationRung], str] | None = None,
+    ) -> None:
+        self.ladder = ladder
+        self.position = start_ladder(ladder, started_at)
+        self.asked_for_decision = False
+        """Whether a rung handed the order to a person (the workflow clears it when the
+        wait ends)."""
+        self._writer = writer
+        self._order_id = order_id
+        self._subject = subject
+        self._key = key
+        self._explain = explain
+        self._fired = 0
+
+    def falls_due_before(self, moment: datetime) -> bool:
+        """Whether a rung falls due before the wait ends at ``moment``."""
+        return self.position.next_at is not None and self.position.next_at < moment
+
+    def climb(self) -> None:
+        """The next rung falls due: tell whom it tells, and record it on the order."""
+        rung = due_rung(self.ladder, self.position)
+        self.position = climb(self.ladder, self.position)
+        self._fired += 1
+        notice = rung_notice(
+            self.ladder,
+            rung,
+            self.position.level,
+            self._fired,
+            subject=self._subject,
+            key=self._key,
+            message=self._explain(rung) if self._explain else None,
+        )
+        notification = Notification(
+            order_id=self._order_id,
+            key=notice.key,
+            audience=notice.audience,
+            subject=notice.subject,
+            message=notice.message,
+        )
+        key = step_key(self._order_id, f"{NOTIFY}:{notice.key}")
+        record_notification(self._writer.db, notification, key, f"SIMMSG-{HISTORY_RUN}")
+        record_order_status(
+            self._writer.db,
+            StatusChange(
+                order_id=self._order_id,
+                event=EventKind.ESCALATED,
+                detail=notice.detail,
+                escalation_level=notice.level,
+                needs_attention=notice.needs_attention,
+            ),
+        )
+        self.asked_for_decision |= rung.asks_for_decision
+        self._writer.escalations += 1
+
+
+def _rungs_until(waits: list[_Wait], ends: datetime) -> Iterator[datetime]:
+    """Climb ``waits`` (running side by side) through every rung that falls due before
+    they end at ``ends``, earliest first; yields each rung's moment before writing it."""
+    while due := [wait for wait in waits if wait.falls_due_before(ends)]:
+        wait = min(due, key=lambda w: w.position.next_at or ends)
+        assert wait.position.next_at is not None
+        yield wait.position.next_at
+        wait.climb()
+
+
 class _Writer:
     """Runs every order's life as a sequence of steps, earliest step first."""
 
@@ -698,6 +802,7 @@ class _Writer:
         self.ends: dict[str, str] = {}
         self.receipts = 0
         self.instalments = 0
+        self.escalations = 0
         self._clock = now
 
     def run(
@@ -782,7 +887,16 @@ class _Writer:
         ref = order.order_id
         decision = check_credit(db, ref)
         if decision.outcome is CreditOutcome.HOLD:
+            held = _Wait(
+                self,
+                APPROVAL_LADDER,
+                at,
+                order_id=ref,
+                subject=approval_subject(ref, decision),
+                key="approval",
+            )
             at += delays["approval"]
+            yield from _rungs_until([held], at)
             yield at
             if order.hold_rejected:
                 self._finish(
@@ -821,6 +935,7 @@ class _Writer:
         at += delays["booking"]
         yield at
         parcels = plan_shipments(db, ref).shipments
+        late_parcels = []
         for parcel in parcels:
             key = step_key(ref, f"{BOOK_SHIPMENT}:{parcel.shipment_id}")
             booking = ShipmentBooking(
@@ -830,6 +945,16 @@ class _Writer:
                 carrier_pushes_events=True,
             )
             record_booking(db, ref, parcel.shipment_id, key, booking)
+            late_parcels.append(
+                _Wait(
+                    self,
+                    DELIVERY_DELAY_LADDER,
+                    booking.promised_by,
+                    order_id=ref,
+                    subject=parcel_subject(parcel.shipment_id, ref),
+                    key=f"delivery:{parcel.shipment_id}",
+                )
+            )
         self._status(
             ref,
             OrderStatus.SHIPMENT_BOOKED,
@@ -854,22 +979,13 @@ class _Writer:
             ("delivery", Milestone.DELIVERED),
         ):
             at += delays[stage]
+            yield from _rungs_until(late_parcels, at)
             yield at
             for parcel in parcels:
                 event = TrackingEvent(milestone=milestone, at=at)
                 record_milestone(
                     db, MilestoneRecord(order_id=ref, shipment_id=parcel.shipment_id, event=event)
                 )
-        if order.late:
-            record_order_status(
-                db,
-                StatusChange(
-                    order_id=ref,
-                    event=EventKind.ESCALATED,
-                    escalation_level=1,
-                    detail="parcel later than promised: customer told, carrier asked",
-                ),
-            )
         self._status(
             ref,
             OrderStatus.DELIVERED,
@@ -877,8 +993,17 @@ class _Writer:
             f"all {len(parcels)} parcel(s) delivered, last at {at.isoformat()}",
         )
         if not prepaid:
+            paid = Decimal(0)
+            dunning = _Wait(
+                self,
+                DUNNING_LADDER,
+                datetime.combine(invoice.due_date, time_of_day(), UTC),
+                order_id=ref,
+                subject=dunning_subject(invoice, ref),
+                key="dunning",
+                explain=lambda rung: dunning_message(invoice, paid, rung),
+            )
             at += delays["payment"]
-            yield at
             parts = [invoice.amount]
             if order.instalments and invoice.amount >= Decimal("2.00"):
                 first = (invoice.amount / 2).quantize(Decimal("0.01"))
@@ -887,11 +1012,24 @@ class _Writer:
             for number, amount in enumerate(parts, start=1):
                 if number > 1:
                     at += delays["second_payment"]
-                    yield at
+                yield from _rungs_until([dunning], at)
+                yield at
                 payment = IncomingPayment(
                     payment_id=f"SIMBANK-{ref}-{number}", amount=amount, received_at=at
                 )
-                record_incoming_payment(db, PaymentBooking(order_id=ref, payment=payment))
+                balance = record_incoming_payment(db, PaymentBooking(order_id=ref, payment=payment))
+                paid = balance.paid
+            if dunning.asked_for_decision:
+                # As the order workflow does when the money is in: collections need not act.
+                record_order_status(
+                    db,
+                    StatusChange(
+                        order_id=ref,
+                        event=EventKind.PAYMENT_RECEIVED,
+                        detail=f"invoice {invoice.number} paid in full",
+                        needs_attention="",
+                    ),
+                )
         issue_receipt(db, ref)
         archive_order(db, ref)
         self.ends[ref] = OrderStatus.COMPLETED.value

@@ -178,6 +178,7 @@ def history_table(summary: HistorySummary) -> Table:
     table.add_row("customers", f"{summary.customers:,}")
     table.add_row("delivered late", f"{summary.late_deliveries:,}")
     table.add_row("invoices paid in instalments", f"{summary.instalments:,}")
+    table.add_row("escalations (holds, late parcels, dunning)", f"{summary.escalations:,}")
     table.add_row("goods receipts", f"{summary.goods_receipts:,}")
     if summary.submitted:
         table.add_row("new orders submitted", f"{summary.submitted:,}")

@@ -17,6 +17,8 @@ from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
+from sqlalchemy import select
+
 from domain.catalogue import PaymentTerms, Standing
 from domain.complaints import RemedyKind, RemedyOrder
 from domain.credit_scoring import CreditRules
@@ -28,8 +30,10 @@ from domain.settlement import (
     PaymentBooking,
     PaymentKind,
 )
+from ops.history import write_history
 from persistence.database import Database
 from persistence.demo_catalogue import add_catalogue
+from persistence.models import Customer, Invoice, NotificationRow, Order, OrderEventRow, Payment
 from persistence.transactions.complaints import book_refund
 from persistence.transactions.credit import check_credit
 from persistence.transactions.credit_reviews import credit_standing, evaluate_credit
@@ -306,3 +310,59 @@ def test_each_kind_of_payment_history_reads_as_it_happened(db: Database) -> None
         ],
     }
     assert {c: payment_and_exposure(db, c)[1] for c in expected} == expected
+
+
+def test_the_demo_historys_late_payers_were_reminded_by_the_dunning_ladder(
+    db: Database,
+) -> None:
+    write_history(db, orders=120, days=90, seed=25, now=NOW)
+    with db.reading() as session:
+        net_invoices = session.execute(
+            select(Invoice.order_id, Invoice.due_date)
+            .join(Customer, Customer.id == Invoice.customer_id)
+            .where(Customer.payment_terms == "net")
+        ).all()
+        reminded = {
+            order_id
+            for order_id, detail in session.execute(
+                select(OrderEventRow.order_id, OrderEventRow.detail).where(
+                    OrderEventRow.kind == EventKind.ESCALATED.value
+                )
+            ).all()
+            if detail == "dunning: send the payment reminder (level 1)"
+        }
+        paid_in_full_at = dict(
+            session.execute(
+                select(Payment.order_id, Payment.created_at)
+                .where(Payment.kind == "incoming")
+                .order_by(Payment.created_at)
+            )
+            .tuples()
+            .all()
+        )
+        reminders = set(
+            session.scalars(
+                select(NotificationRow.order_id).where(
+                    NotificationRow.key == "dunning:rung1", NotificationRow.audience == "customer"
+                )
+            )
+        )
+    # The workflow's ladder starts at the beginning of the due date (its first rung: the
+    # reminder); an invoice not paid in full by then was reminded.
+    paid_after_due = {
+        order_id
+        for order_id, due in net_invoices
+        if order_id in paid_in_full_at
+        and paid_in_full_at[order_id] > datetime.combine(due, datetime.min.time(), UTC)
+    }
+    assert paid_after_due, "the history pays some net-terms invoices late"
+    assert reminded == reminders == paid_after_due
+    evaluate_credit(db, TODAY, NOW, CreditRules())
+    with db.reading() as session:
+        late_payers = set(
+            session.scalars(select(Order.customer_id).where(Order.id.in_(paid_after_due)))
+        )
+    for customer_id in late_payers:
+        standing = credit_standing(db, customer_id)
+        assert standing is not None
+        assert "dunning 15/15: never reminded" not in standing.reasons

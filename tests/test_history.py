@@ -16,6 +16,7 @@ from persistence.database import Database
 from persistence.invariants import check_database, unfinished_order_ids
 from persistence.models import (
     Customer,
+    NotificationRow,
     Order,
     OrderEventRow,
     Payment,
@@ -133,3 +134,46 @@ async def test_open_orders_are_submitted_through_temporal_for_the_workers(
         described = await handle.describe()
         assert described.status is WorkflowExecutionStatus.RUNNING  # waiting for a worker
         await handle.terminate("test over")
+
+
+def test_history_climbs_the_ladders_the_workflows_wait_under(db: Database) -> None:
+    summary = write_history(db, orders=300, days=120, seed=25, now=NOW)
+    with db.reading() as session:
+        events = session.execute(
+            select(
+                OrderEventRow.order_id,
+                OrderEventRow.kind,
+                OrderEventRow.detail,
+                OrderEventRow.created_at,
+            )
+        ).all()
+        late = set(
+            session.scalars(
+                select(Shipment.order_id).where(Shipment.delivered_at > Shipment.promised_by)
+            )
+        )
+        messages = session.execute(
+            select(NotificationRow.order_id, NotificationRow.key, NotificationRow.audience)
+        ).all()
+        attention = session.scalars(
+            select(Order.id).where(Order.needs_attention.is_not(None))
+        ).all()
+    escalated = [
+        (order_id, detail, at) for order_id, kind, detail, at in events if kind == "escalated"
+    ]
+    assert len(escalated) == len(messages) == summary.escalations > 0
+    # A late parcel: the customer was told at the promised time, as the ShipmentWorkflow does.
+    told_late = {o for o, d, _ in escalated if d.startswith("late delivery: tell the customer")}
+    assert told_late == late
+    assert not any("parcel later than promised" in d for _, _, d, _ in events)
+    # A credit hold decided after a day: the assignee was reminded at 24 hours.
+    held = {o: at for o, kind, _, at in events if kind == "credit_hold"}
+    decided = {
+        o: at for o, kind, _, at in events if kind in ("approved_by_staff", "rejected_by_staff")
+    }
+    reminded = {o for o, d, _ in escalated if d == "credit hold: remind the assignee (level 1)"}
+    assert reminded == {o for o in decided if decided[o] - held[o] > timedelta(hours=24)}
+    assert reminded
+    # Late payers were reminded on the due date; the money in ends every wait.
+    assert {k for _, k, _ in messages} >= {"dunning:rung1", "approval:rung1"}
+    assert attention == []

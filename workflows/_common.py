@@ -24,6 +24,7 @@ with workflow.unsafe.imports_passed_through():
         climb,
         due_rung,
         extend,
+        rung_notice,
         start_ladder,
     )
     from domain.intake import RECORD_ORDER_STATUS, StatusChange
@@ -337,24 +338,24 @@ class EscalatingWait:
 
     async def _escalate(self, rung: EscalationRung) -> None:
         self._fired += 1
-        level = self.position.level
-        detail = f"{self.ladder.name}: {rung.name} (level {level})"
-        message = self._explain(rung) if self._explain else detail
-        await notify(
-            self._order_id,
-            f"{self._key}:rung{self._fired}",
-            rung.notify,
-            f"{self._subject}: {rung.name}",
-            message,
+        notice = rung_notice(
+            self.ladder,
+            rung,
+            self.position.level,
+            self._fired,
+            subject=self._subject,
+            key=self._key,
+            message=self._explain(rung) if self._explain else None,
         )
+        await notify(self._order_id, notice.key, notice.audience, notice.subject, notice.message)
         if not self._audited:
             return
         await record(
             StatusChange(
                 order_id=self._order_id,
                 event=EventKind.ESCALATED,
-                detail=detail,
-                escalation_level=level,
-                needs_attention=f"{self._subject}: {rung.name}" if rung.asks_for_decision else None,
+                detail=notice.detail,
+                escalation_level=notice.level,
+                needs_attention=notice.needs_attention,
             )
         )

@@ -41,6 +41,7 @@ with workflow.unsafe.imports_passed_through():
         REJECT_SIGNAL,
         CreditDecision,
         CreditOutcome,
+        approval_subject,
     )
     from domain.escalation import (
         EXTEND_DEADLINE_SIGNAL,
@@ -108,6 +109,8 @@ with workflow.unsafe.imports_passed_through():
         PaymentBooking,
         PaymentRecord,
         ReceiptRecord,
+        dunning_message,
+        dunning_subject,
     )
     from domain.shipping import (
         CANCEL_SHIPMENT,
@@ -417,7 +420,7 @@ class OrderWorkflow:
                 APPROVAL_LADDER,
                 workflow.now(),
                 order_id=self._order_id,
-                subject=f"Order {self._order_id} held for approval ({decision.reason})",
+                subject=approval_subject(self._order_id, decision),
                 key="approval",
             ),
             "an approve or reject decision from support staff",
@@ -659,12 +662,9 @@ class OrderWorkflow:
                 DUNNING_LADDER,
                 due,
                 order_id=self._order_id,
-                subject=f"Invoice {invoice.number} of order {self._order_id}",
+                subject=dunning_subject(invoice, self._order_id),
                 key="dunning",
-                explain=lambda rung: (
-                    f"invoice {invoice.number} over {invoice.amount} {invoice.currency} was due "
-                    f"{invoice.due_date}; {self._view.money.received} received. {rung.name}"
-                ),
+                explain=lambda rung: dunning_message(invoice, self._view.money.received, rung),
             ),
             f"payment of invoice {invoice.number}",
         )

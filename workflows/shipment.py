@@ -57,6 +57,7 @@ with workflow.unsafe.imports_passed_through():
         ShipmentStatus,
         TrackingEvent,
         TrackingPoll,
+        parcel_subject,
     )
 
 from workflows._common import (
@@ -195,7 +196,7 @@ class ShipmentWorkflow:
             DELIVERY_DELAY_LADDER,
             booking.promised_by,
             order_id=parcel.order_id,
-            subject=f"Parcel {parcel.shipment_id} of order {parcel.order_id}",
+            subject=parcel_subject(parcel.shipment_id, parcel.order_id),
             key=f"delivery:{parcel.shipment_id}",
         )
 
@@ -315,7 +316,7 @@ class ShipmentWorkflow:
             PACKING_LADDER,
             workflow.now(),
             order_id=parcel.order_id,
-            subject=f"Parcel {parcel.shipment_id} of order {parcel.order_id}",
+            subject=parcel_subject(parcel.shipment_id, parcel.order_id),
             key=f"packing:{parcel.shipment_id}",
         )
         await self._report()
