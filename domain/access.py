@@ -242,10 +242,10 @@ class StaffAccount(BaseModel):
 
 
 class LoginRefusal(StrEnum):
-    """Why a login was refused; a wrong name and a wrong password look the same."""
+    """Why a login was refused, as the person logging in is told: a wrong name, a wrong
+    password, a disabled and a locked account look the same (an admin sees locks)."""
 
     WRONG_CREDENTIALS = "wrong user name or password"
-    LOCKED = "account locked after repeated failed logins"
 
 
 class SecurityEventKind(StrEnum):

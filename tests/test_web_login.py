@@ -43,6 +43,11 @@ def form_token(page: httpx2.Response) -> str:
     return found.group(1)
 
 
+def refusal_text(page: httpx2.Response) -> str:
+    """What a refused login's page says, without the form's one-time token."""
+    return re.sub(r'name="csrf_token" value="[^"]+"', "", page.text)
+
+
 def log_in(
     client: TestClient, username: str = "olivia", password: str = PASSWORD
 ) -> httpx2.Response:
@@ -92,12 +97,23 @@ def test_a_wrong_password_is_refused_on_the_page_and_logged(client: TestClient) 
     assert SESSION_COOKIE not in client.cookies
 
 
-def test_repeated_failures_lock_the_account_and_the_page_says_so(client: TestClient) -> None:
+def test_repeated_failures_lock_the_account_and_the_page_tells_no_one_it_exists(
+    client: TestClient, db: Database
+) -> None:
     for _ in range(LOCK_AFTER_FAILURES):
         answer = log_in(client, password="guess again")
-    assert answer.status_code == 401
-    assert "locked after repeated failed logins" in answer.text
-    assert log_in(client).status_code == 401  # the right password does not open it
+    locked = log_in(client)  # the right password does not open it
+    unknown = log_in(client, username="no.such.user", password="guess again")
+    assert locked.status_code == unknown.status_code == 401
+    assert "Wrong user name or password." in locked.text
+    assert refusal_text(locked) == refusal_text(unknown) == refusal_text(answer)
+    [olivia] = [a for a in accounts.list_users(db) if a.username == "olivia"]
+    assert olivia.locked_until is not None  # an admin sees the lock on the users' list
+    with db.reading() as session:
+        kinds = list(
+            session.scalars(select(SecurityEvent.kind).where(SecurityEvent.username == "olivia"))
+        )
+    assert "locked" in kinds
 
 
 def test_a_login_form_without_its_token_is_refused(client: TestClient) -> None:

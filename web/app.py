@@ -262,7 +262,6 @@ def _login_page(request: Request, next: str, refused: accounts.LoginResult | Non
         csrf_token=token,
         next=_safe_next(next),
         error=None if refused is None else (refused.refusal or LoginRefusal.WRONG_CREDENTIALS),
-        locked_until=None if refused is None else refused.locked_until,
     )
     set_login_cookie(page, request, token)
     return page

@@ -49,11 +49,12 @@ class AccountError(ValueError):
 
 @dataclass(frozen=True)
 class LoginResult:
-    """A successful login's account, or why it was refused (and until when, if locked)."""
+    """A successful login's account, or the refusal, the same for every reason (a wrong
+    password, an unknown or disabled name, a locked account): a refusal must not tell
+    whether an account exists. Locks are in the audit log and on the users' list."""
 
     account: StaffAccount | None
     refusal: LoginRefusal | None = None
-    locked_until: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -183,7 +184,8 @@ def authenticate(db: Database, username: str, password: str, address: str) -> Lo
     After :data:`domain.access.LOCK_AFTER_FAILURES` failures in a row the account
     is locked, for twice as long with each further failure; a correct password
     does not open a locked account. An unknown name costs as long as a known one
-    and is refused in the same words.
+    and is refused in the same words, locked or not: only the audit log and the
+    users' list (for admins) say that an account is locked.
     """
     now = utcnow()
     with db.reading() as session:
@@ -205,7 +207,7 @@ def authenticate(db: Database, username: str, password: str, address: str) -> Lo
                 address,
                 f"locked until {locked_until:%Y-%m-%d %H:%M:%S} UTC",
             )
-        return LoginResult(None, LoginRefusal.LOCKED, locked_until)
+        return LoginResult(None, LoginRefusal.WRONG_CREDENTIALS)
     if not matches:
         return _record_failure(db, user.id, username, address, now)
     with db.transaction() as session:
@@ -300,7 +302,7 @@ def _record_failure(
             address,
             f"{user.failed_logins} failed logins in a row; locked for {seconds} s",
         )
-        return LoginResult(None, LoginRefusal.LOCKED, user.locked_until)
+        return LoginResult(None, LoginRefusal.WRONG_CREDENTIALS)
 
 
 def _check_password(password: str, username: str) -> None:
