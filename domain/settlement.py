@@ -101,6 +101,9 @@ class IncomingPayment(InboundMessage):
     """The bank's transaction id; the same id twice is one payment."""
     amount: Annotated[Amount, Field(gt=0)]
     received_at: datetime | None = None
+    actor: Annotated[str, Field(min_length=1, max_length=64)] | None = None
+    """Who booked it by hand (the console's user, ``oms pay --as``); None when a system
+    (the bank's feed) reported it."""
 
 
 class PaymentBooking(BaseModel):

@@ -84,6 +84,9 @@ class SupplyReceipt(InboundMessage):
     receipt_id: Annotated[str, Field(min_length=1, max_length=64)]
     """The partner's delivery note number; the same id twice is one receipt."""
     quantity: Annotated[StrictInt, Field(ge=1, le=100_000)]
+    actor: Annotated[str, Field(min_length=1, max_length=64)] | None = None
+    """Who booked it by hand (the console's user, ``oms supply receive --as``); None when
+    the partner's system reported it."""
 
 
 class SupplyArrival(BaseModel):

@@ -311,6 +311,7 @@ def extend(
 def pay(
     order_id: OrderIdArgument,
     amount: Annotated[Decimal, typer.Argument(help="Amount received, e.g. 120.50.")],
+    actor: ActorOption,
     bank_ref: Annotated[
         str | None,
         typer.Option(
@@ -321,10 +322,10 @@ def pay(
     ] = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Book money received for a net-terms order."""
+    """Book money received for a net-terms order (in the order's history as ``--as``)."""
     payment_id = bank_ref or f"manual-{order_id}-{amount}-{datetime.now(UTC):%Y%m%d}"
     try:
-        payment = IncomingPayment(payment_id=payment_id[:64], amount=amount)
+        payment = IncomingPayment(payment_id=payment_id[:64], amount=amount, actor=actor)
     except ValidationError as invalid:
         raise fail(f"payment: {invalid.errors()[0]['msg']} (amount {amount})") from invalid
     _act(_order_action(order_id, PAYMENT_RECEIVED_SIGNAL), payment, as_json)
@@ -338,6 +339,7 @@ def supply_receive(
     note: Annotated[
         str, typer.Option("--note", help="Delivery note number; the same note twice counts once.")
     ],
+    actor: ActorOption,
     as_json: JsonOption = False,
 ) -> None:
     """Units of a production or purchase order arrived (partial deliveries allowed)."""
@@ -346,7 +348,7 @@ def supply_receive(
         SUPPLY_RECEIVED_SIGNAL,
         f"supply for order {order_id} line {line_no}",
     )
-    _act(action, SupplyReceipt(receipt_id=note, quantity=quantity), as_json)
+    _act(action, SupplyReceipt(receipt_id=note, quantity=quantity, actor=actor), as_json)
 
 
 @carrier_app.command("event")

@@ -206,10 +206,13 @@ def receive(
     proposal_id: ProposalArgument,
     quantity: Annotated[int, typer.Argument(help="Units delivered.")],
     note: Annotated[str, typer.Option("--note", help="The delivery note (counted once).")],
+    actor: ActorOption = None,
 ) -> None:
     """Units of a replenishment order arrived: booked into stock through the ledger."""
     try:
-        receipt = SupplyReceipt(receipt_id=note, quantity=quantity)
+        receipt = SupplyReceipt(
+            receipt_id=note, quantity=quantity, actor=actor or getpass.getuser()
+        )
     except ValidationError as invalid:
         raise fail("; ".join(describe_validation_error(invalid))) from invalid
 

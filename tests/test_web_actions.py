@@ -20,7 +20,7 @@ from domain.access import Role
 from domain.catalogue import PaymentTerms
 from domain.credit import CreditOutcome
 from domain.inventory import Backorder
-from domain.orders import OrderStatus, OrderSubmission
+from domain.orders import EventKind, OrderStatus, OrderSubmission
 from domain.settlement import RECORD_PAYMENT
 from domain.supply import RECEIVE_SUPPLY
 from persistence.database import Database
@@ -164,11 +164,16 @@ async def test_a_payment_booked_in_the_console_settles_a_net_terms_order(
             {**form, "amount": str(TOTAL - 20), "bank_ref": "BANK-8", "action_id": "p3"},
         )
         result = await handle.result()
+        view = await view_of(handle)
     assert first.status_code == rest.status_code == 303
     assert repeat.status_code == 409
     assert "BANK-7" in repeat.text
     assert result.status is OrderStatus.COMPLETED
     assert partners.calls.count(RECORD_PAYMENT) == 2
+    # Booked in the name of the person logged in, not "system".
+    payments = [e for e in view.history if e.kind == EventKind.PAYMENT_RECEIVED.value]
+    assert [(e.actor, "BANK-7" in e.detail) for e in payments][:1] == [("olivia", True)]
+    assert {e.actor for e in payments} == {"olivia"}
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)

@@ -314,7 +314,11 @@ async def record_payment(
 
     def payment() -> IncomingPayment:
         return IncomingPayment.model_validate_strings(
-            {"payment_id": bank_ref.strip(), "amount": amount.strip()}
+            {
+                "payment_id": bank_ref.strip(),
+                "amount": amount.strip(),
+                "actor": user.account.username,
+            }
         )
 
     target = StaffAction(order_workflow_id(order_id), PAYMENT_RECEIVED_SIGNAL, f"order {order_id}")
@@ -336,7 +340,11 @@ async def receive_supply(
 
     def receipt() -> SupplyReceipt:
         return SupplyReceipt.model_validate_strings(
-            {"receipt_id": note.strip(), "quantity": quantity.strip()}
+            {
+                "receipt_id": note.strip(),
+                "quantity": quantity.strip(),
+                "actor": user.account.username,
+            }
         )
 
     target = StaffAction(

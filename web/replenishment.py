@@ -90,7 +90,11 @@ async def receive_delivery(
         user,
         receipt_action(proposal_id),
         lambda: SupplyReceipt.model_validate_strings(
-            {"receipt_id": note.strip(), "quantity": quantity.strip()}
+            {
+                "receipt_id": note.strip(),
+                "quantity": quantity.strip(),
+                "actor": user.account.username,
+            }
         ),
         back="/stock/replenishment",
         done="receive",

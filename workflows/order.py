@@ -681,7 +681,11 @@ class OrderWorkflow:
             )
             outstanding = balance.outstanding
             self._view.money.received = balance.paid
-            self._note(EventKind.PAYMENT_RECEIVED, f"{payment.amount} ({payment.payment_id})")
+            self._note(
+                EventKind.PAYMENT_RECEIVED,
+                f"{payment.amount} ({payment.payment_id})",
+                actor=payment.actor or "system",
+            )
         self._end_wait()
         if self._own_attention is not None:
             self._own_attention = None
@@ -1069,7 +1073,8 @@ class OrderWorkflow:
     async def payment_received_now(self, *arguments: Any) -> str:
         """As ``payment_received``, answering at once; refused (and recorded) if it cannot apply."""
         payment = await self._take_update(PAYMENT_RECEIVED_SIGNAL, IncomingPayment, arguments)
-        await self._refuse_if(self._payment_refusal(payment), PAYMENT_RECEIVED_SIGNAL, "bank")
+        refusal = self._payment_refusal(payment)
+        await self._refuse_if(refusal, PAYMENT_RECEIVED_SIGNAL, payment.actor or "bank")
         self._take_payment(payment)
         return f"payment {payment.payment_id} of {payment.amount} taken for order {self._order_id}"
 

@@ -136,8 +136,11 @@ def book_payment(
     currency: str,
     reference: str,
     event: EventKind,
+    *,
+    actor: str = "system",
 ) -> PaymentRecord:
-    """Record a movement of money once per ``step`` of the order, with its audit event."""
+    """Record a movement of money once per ``step`` of the order, with its audit event
+    in ``actor``'s name (a person who booked it by hand, else the system)."""
     key = step_key(order_id, step)
 
     def effect(session: Session) -> PaymentRecord:
@@ -152,7 +155,7 @@ def book_payment(
                 created_at=utcnow(),
             )
         )
-        write_event(session, order_id, event, f"{amount} {currency} ({reference})")
+        write_event(session, order_id, event, f"{amount} {currency} ({reference})", actor=actor)
         return PaymentRecord(kind=kind, amount=amount, currency=currency, reference=reference)
 
     return run_once(db, key, PaymentRecord, effect)
@@ -209,6 +212,7 @@ def record_incoming_payment(db: Database, booking: PaymentBooking) -> PaymentBal
         order.currency,
         booking.payment.payment_id,
         EventKind.PAYMENT_RECEIVED,
+        actor=booking.payment.actor or "system",
     )
     with db.reading() as session:
         paid = amount_paid(session, order_id)

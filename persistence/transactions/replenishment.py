@@ -463,7 +463,8 @@ def receive_replenishment(db: Database, arrival: SupplyArrival) -> SupplyBalance
                 if order.kind == SupplyKind.PRODUCTION.value
                 else StockReason.SUPPLIER_DELIVERY
             ).value,
-            actor=order.partner,
+            # The person who booked the delivery, else the partner who reported it.
+            actor=arrival.receipt.actor or order.partner,
             reference=f"{order.id} {arrival.receipt.receipt_id}"[:64],
         )
         order.received_quantity += units

@@ -164,6 +164,7 @@ def receive_supply(db: Database, arrival: SupplyArrival) -> SupplyBalance:
             kind=MovementKind.RECEIVE,
             on_hand_change=receipt.quantity,
             order_id=supply.order_id,
+            actor=receipt.actor or "system",
         )
         wanted = min(receipt.quantity, supply.quantity - supply.received_quantity)
         # The units just arrived, so reserving them cannot fail unless the ledger is broken.
@@ -193,6 +194,7 @@ def receive_supply(db: Database, arrival: SupplyArrival) -> SupplyBalance:
             EventKind.SUPPLY_RECEIVED,
             f"{receipt.quantity} x {supply.sku} on {supply.id} (note {receipt.receipt_id}) "
             f"into {supply.warehouse_id}; {outstanding} outstanding",
+            actor=receipt.actor or "system",
         )
         return SupplyBalance(received=supply.received_quantity, outstanding=outstanding)
 
