@@ -178,7 +178,10 @@ def export_data(
     ] = None,
 ) -> None:
     """Everything held about one customer, as JSON (a data subject's access request)."""
-    data = _on_database(lambda db: export_customer_data(db, customer_id))
+    retention_days = Settings().retention_days
+    data = _on_database(
+        lambda db: export_customer_data(db, customer_id, retention_days=retention_days)
+    )
     if data is None:
         raise fail(f"no customer {customer_id!r}")
     text = json.dumps(data, indent=2, ensure_ascii=False)
@@ -204,6 +207,14 @@ def erase(
         raise fail(str(refused)) from refused
     console.print(
         f"{customer_id}: erased; {erased.orders} order(s) without address, "
-        f"{erased.audit_values} audited value(s) and {erased.messages} message(s) blanked",
+        f"{erased.audit_values} audited value(s), {erased.messages} message(s) and "
+        f"{erased.staff_texts} staff text(s) blanked",
         highlight=False,
     )
+    if not erased.old_versions_removed:
+        console.print(
+            "warning: a reader kept the database's write-ahead log open, so earlier versions "
+            "of the erased values stay in it until the next erasure or a restart",
+            style="yellow",
+            highlight=False,
+        )

@@ -103,13 +103,13 @@ def _payments(db: Database, customer_id: str, today: date) -> PaymentBehaviour:
             .outerjoin(Receipt, Receipt.invoice_id == Invoice.id)
             .where(Invoice.customer_id == customer_id)
         ).all()
+        # Details are encrypted at rest: the dunning ones are picked after decryption.
         details = session.scalars(
             select(OrderEventRow.detail)
             .join(Order, Order.id == OrderEventRow.order_id)
             .where(
                 Order.customer_id == customer_id,
                 OrderEventRow.kind == EventKind.ESCALATED.value,
-                OrderEventRow.detail.like("dunning:%"),
             )
         ).all()
     paid = [

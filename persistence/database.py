@@ -38,9 +38,11 @@ SQLITE_PRAGMAS = {
     "synchronous": "NORMAL",
     "foreign_keys": "ON",
     "busy_timeout": "30000",
+    "secure_delete": "ON",
 }
 """WAL lets readers work beside the single writer; a writer in another process waits up
-to 30 s for the lock."""
+to 30 s for the lock; deleted and overwritten content is zeroed, not left in free space
+(an erased customer's values must not stay readable in the file)."""
 
 DEFAULT_THREADS = 4
 """Threads (and PostgreSQL connections) of a database opened by a tool; workers set theirs."""
@@ -164,6 +166,21 @@ class Database:
         context = contextvars.copy_context()
         call = functools.partial(context.run, step, *args, **kwargs)
         return await asyncio.get_running_loop().run_in_executor(self.executor, call)
+
+    def checkpoint(self) -> bool:
+        """SQLite: copy the WAL into the database file and truncate the WAL, so that page
+        versions from before the last commit (values since overwritten or deleted) are
+        gone from both files; False when a reader kept it from finishing within the busy
+        timeout. Other databases: nothing to do here (True)."""
+        if self.dialect != "sqlite":
+            return True
+        with self._write_lock, self.engine.connect() as connection:
+            # The driver's own connection: through SQLAlchemy the statement would begin a
+            # transaction, and a checkpoint cannot run inside one.
+            driver = connection.connection.driver_connection
+            assert driver is not None
+            busy, _frames, _copied = driver.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+            return bool(busy == 0)
 
     def dispose(self) -> None:
         """Let running steps finish, then close every connection."""

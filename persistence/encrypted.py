@@ -7,13 +7,17 @@ data, so a value cannot be moved to another key's slot unnoticed. Values
 written before encryption was introduced (no prefix) read back as they are
 and are encrypted the next time they are written.
 
+:class:`EncryptedJSON` does the same for JSON documents that hold personal data.
+
 The key ring is configured once at start-up, like logging: :func:`use_key_ring`.
 """
 
 from __future__ import annotations
 
 import base64
+import json
 import secrets
+from typing import Any
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -72,6 +76,28 @@ def _configured() -> _FieldCipher:
     return _cipher
 
 
+def key_ring_configured() -> bool:
+    """Whether :func:`use_key_ring` has been called in this process."""
+    return _cipher is not None
+
+
+def is_encrypted(stored: str) -> bool:
+    """Whether ``stored`` (a value as the database holds it) is encrypted already."""
+    return stored.startswith(PREFIX)
+
+
+def encrypt_stored(stored: str) -> str:
+    """``stored`` encrypted with the configured key ring, unless it is already: what a
+    migration writes over a plaintext value of a column that becomes encrypted."""
+    return stored if is_encrypted(stored) else _configured().encrypt(stored)
+
+
+def decrypt_stored(stored: str) -> str:
+    """``stored`` decrypted (a plaintext value is returned as it is): what a migration
+    writes back when a column stops being encrypted."""
+    return _configured().decrypt(stored)
+
+
 class EncryptedText(TypeDecorator[str]):
     """Text encrypted at rest with the configured key ring."""
 
@@ -85,6 +111,30 @@ class EncryptedText(TypeDecorator[str]):
     def process_result_value(self, value: str | None, dialect: Dialect) -> str | None:
         """Decrypt on the way out."""
         return None if value is None else _configured().decrypt(value)
+
+
+class EncryptedJSON(TypeDecorator[Any]):
+    """A JSON document encrypted at rest with the configured key ring.
+
+    Documents written before the column was encrypted (JSON text, no prefix) read back
+    as they are.
+    """
+
+    impl = Text
+    cache_ok = True
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> str | None:
+        """Serialise, then encrypt."""
+        return None if value is None else _configured().encrypt(json.dumps(value))
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> Any:
+        """Decrypt, then parse."""
+        if value is None:
+            return None
+        if not isinstance(value, str):
+            # A driver that parsed a JSON column written before encryption.
+            return value
+        return json.loads(_configured().decrypt(value))
 
 
 class EncryptedBytes(TypeDecorator[bytes]):

@@ -24,7 +24,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from persistence.encrypted import EncryptedBytes, EncryptedText
+from persistence.encrypted import EncryptedBytes, EncryptedJSON, EncryptedText
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -179,8 +179,9 @@ class CreditProposal(Base):
     decided_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     final_limit: Mapped[Decimal | None] = mapped_column(Money)
     final_standing: Mapped[str | None] = mapped_column(String(16))
-    note: Mapped[str] = mapped_column(Text, default="")
-    """Why an override differs from the suggestion."""
+    note: Mapped[str] = mapped_column(EncryptedText(), default="")
+    """Why an override differs from the suggestion (staff's words about the customer:
+    encrypted, erased with the customer)."""
 
 
 class CareTaskRow(Base):
@@ -202,7 +203,9 @@ class CareTaskRow(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     completed_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     completed_by: Mapped[str | None] = mapped_column(String(64))
-    outcome: Mapped[str] = mapped_column(Text, default="")
+    outcome: Mapped[str] = mapped_column(EncryptedText(), default="")
+    """What the person who did the task wrote ("Called ... on ..."): encrypted, erased
+    with the customer."""
 
 
 class CampaignRow(Base):
@@ -588,7 +591,9 @@ class Order(Base):
     ship_to_country: Mapped[str] = mapped_column(String(2))
     personal_data_removed_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     """When the address and payment token were removed (erasure or retention)."""
-    rejection_reasons: Mapped[list[str]] = mapped_column(JSON, default=list)
+    rejection_reasons: Mapped[list[str]] = mapped_column(EncryptedJSON(), default=list)
+    """A person's reason among them ("rejected by ...: ..."): encrypted, erased with the
+    customer."""
     allocation_reason: Mapped[str | None] = mapped_column(Text)
     escalation_level: Mapped[int] = mapped_column(default=0, server_default="0")
     """Highest escalation rung the order has reached on any of its waits."""
@@ -633,7 +638,9 @@ class OrderEventRow(Base):
     id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
     order_id: Mapped[str] = mapped_column(String(64), index=True)
     kind: Mapped[str] = mapped_column(String(40))
-    detail: Mapped[str] = mapped_column(Text, default="")
+    detail: Mapped[str] = mapped_column(EncryptedText(), default="")
+    """Encrypted: staff's reasons (a cancellation, an approval) can name the customer; erased
+    with the customer, keeping the kind, the actor and the time."""
     actor: Mapped[str] = mapped_column(String(64), default="system")
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
@@ -704,7 +711,8 @@ class CreditNote(Base):
     invoice_id: Mapped[int] = mapped_column(ForeignKey("invoices.id"), index=True)
     order_id: Mapped[str] = mapped_column(ForeignKey("orders.id"), index=True)
     amount: Mapped[Decimal] = mapped_column(Money)
-    reason: Mapped[str] = mapped_column(Text)
+    reason: Mapped[str] = mapped_column(EncryptedText())
+    """Encrypted: it quotes a cancellation's or a complaint remedy's reason."""
     issued_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 
@@ -946,8 +954,9 @@ class ComplaintRow(Base):
     closed_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     escalation_level: Mapped[int] = mapped_column(default=0)
     sla_breached: Mapped[bool] = mapped_column(default=False)
-    case: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-    """The workflow's last view of the case (clocks, remedies), for the console."""
+    case: Mapped[dict[str, Any]] = mapped_column(EncryptedJSON(), default=dict)
+    """The workflow's last view of the case (clocks, remedies), for the console; encrypted
+    (remedies carry staff's reasons)."""
     root_cause: Mapped[str | None] = mapped_column(String(64))
     remedy_cost: Mapped[Decimal] = mapped_column(Money, default=Decimal(0))
     survey_score: Mapped[int | None]
@@ -1066,7 +1075,8 @@ class GoodwillCredit(Base):
     complaint_id: Mapped[int] = mapped_column(ForeignKey("complaints.id"), index=True)
     amount: Mapped[Decimal] = mapped_column(Money)
     currency: Mapped[str] = mapped_column(String(3))
-    reason: Mapped[str] = mapped_column(Text)
+    reason: Mapped[str] = mapped_column(EncryptedText())
+    """Staff's words about the customer: encrypted, erased with the customer."""
     issued_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 

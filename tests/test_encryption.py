@@ -24,7 +24,8 @@ from domain.visibility import SEARCH_ATTRIBUTES
 from ops.submissions import submit
 from persistence.database import Database
 from persistence.demo_catalogue import seed_demo_catalogue
-from persistence.migrate import upgrade
+from persistence.migrate import downgrade, upgrade
+from persistence.transactions.privacy import export_customer_data
 from runtime.codec_server import codec_app
 from runtime.encryption import (
     ENCODING,
@@ -36,7 +37,7 @@ from runtime.encryption import (
 from runtime.settings import Settings
 from runtime.temporal import DEV_SERVER_STARTUP_TIMEOUT
 from runtime.workers import order_worker
-from tests.conftest import installed_binary
+from tests.conftest import fresh_database, installed_binary
 from tests.factories import submission
 
 SECRET = b'{"name": "Zacharias Quellbrunn-Oberfeld"}'
@@ -205,3 +206,43 @@ async def test_no_customer_data_in_temporals_state_or_an_exported_history(
         )
         assert refused.status == 401
         assert "Quellbrunn-Oberfeld" in str(json_format.Parse(await decoded.text(), Payloads()))
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "postgresql"])
+def test_migration_0026_encrypts_what_staff_wrote_and_0025_gets_it_back_in_plain(
+    kind: str, tmp_path: Path
+) -> None:
+    """Rows written before staff's free text was encrypted (plaintext, JSON) are encrypted
+    by the upgrade and read back the same; the downgrade writes them back in plain."""
+    from tests.test_from_outside_privacy import (
+        CANCEL_REASON,
+        CARE_OUTCOME,
+        GOODWILL_REASON,
+        staff_wrote_about_lena,
+        stored_plaintext,
+    )
+
+    with fresh_database(kind, tmp_path) as url:
+        db = Database(url)
+        seed_demo_catalogue(db)
+        staff_wrote_about_lena(db)
+        read_before = export_customer_data(db, "CUST-LENA")
+        assert read_before is not None
+        read_before.pop("exported_at")
+        written = (CANCEL_REASON, CARE_OUTCOME, GOODWILL_REASON)
+        assert stored_plaintext(db, *written) == []
+        db.dispose()
+
+        downgrade(url, "0025")
+        db = Database(url)
+        assert len(stored_plaintext(db, *written)) >= 6  # as they were before 0026
+        db.dispose()
+
+        upgrade(url)
+        db = Database(url)
+        assert stored_plaintext(db, *written) == []
+        read_after = export_customer_data(db, "CUST-LENA")
+        assert read_after is not None
+        read_after.pop("exported_at")
+        assert read_after == read_before
+        db.dispose()

@@ -64,7 +64,7 @@ from persistence.transactions.segments import segment_counts, segment_standing
 
 from .catalogue import form_fields, imported, read_upload, record_values, shown_problems
 from .rendering import render
-from .security import FormChecked, RowNumber, Staff, database, requires, temporal
+from .security import FormChecked, RowNumber, Staff, database, requires, settings_of, temporal
 from .stock import act_on_workflow, reasons_of, refusal_page
 
 router = APIRouter(prefix="/customers")
@@ -342,7 +342,8 @@ async def customer_page(request: Request, customer_id: str, user: Reader) -> Res
 async def export_data(request: Request, customer_id: str, _user: Keeper) -> Response:
     """Everything held about the customer, as a JSON file (an access request)."""
     db = database(request)
-    data = await db.run(export_customer_data, db, customer_id)
+    retention_days = settings_of(request).retention_days
+    data = await db.run(export_customer_data, db, customer_id, retention_days=retention_days)
     if data is None:
         return Response(status_code=404)
     return Response(
