@@ -48,6 +48,7 @@ from . import (
     stock,
     stock_api,
 )
+from .links import BlankMeansNotGiven
 from .rendering import DISPLAY_ZONE, render
 from .security import (
     LOGIN_CSRF_COOKIE,
@@ -73,15 +74,22 @@ SECURITY_HEADERS = {
     "Referrer-Policy": "same-origin",
 }
 """Sent with every response: nothing from elsewhere, no framing, no sniffing."""
+NOT_STORED = "no-store"
+"""``Cache-Control`` of every answer but the static files: a page behind the login (an
+order with the customer's name) must not come back from the browser's cache, with Back,
+after its user logged out."""
 
 
 class SecurityHeaders(BaseHTTPMiddleware):
-    """Adds :data:`SECURITY_HEADERS` to every response."""
+    """Adds :data:`SECURITY_HEADERS` to every response, and :data:`NOT_STORED` to every
+    response that is not a static file."""
 
     async def dispatch(self, request: Request, call_next: RequestResponseEndpoint) -> Response:
         """Pass the request on; mark the response."""
         response = await call_next(request)
         response.headers.update(SECURITY_HEADERS)
+        if not request.url.path.startswith("/static/"):
+            response.headers["Cache-Control"] = NOT_STORED
         return response
 
 
@@ -120,14 +128,15 @@ def create_app(settings: Settings, db: Database, temporal: Client | None = None)
     app.add_middleware(SecurityHeaders)
     app.add_middleware(DisplayZone, zone=settings.display_zone)
     app.add_middleware(api.BodyLimit)
+    app.add_middleware(BlankMeansNotGiven)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
     @app.exception_handler(LoginRequiredError)
     async def to_login(request: Request, _error: LoginRequiredError) -> Response:
         target = request.url.path
-        response = RedirectResponse(f"/login?next={quote(target)}", status_code=303)
-        response.delete_cookie(SESSION_COOKIE, path="/")
-        return response
+        # The session cookie is left alone: a request without a valid session has none
+        # to end, and one the browser did not send (SameSite) may still be good.
+        return RedirectResponse(f"/login?next={quote(target)}", status_code=303)
 
     @app.exception_handler(StarletteHTTPException)
     async def problem(request: Request, error: StarletteHTTPException) -> Response:

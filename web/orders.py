@@ -55,6 +55,7 @@ from persistence.order_views import (
     shipping_address,
 )
 
+from .links import list_link
 from .rendering import local_moment, render
 from .security import FormChecked, Staff, database, requires, temporal
 
@@ -206,6 +207,18 @@ async def order_list(
     """One work list with its filters, a page at a time, and every list's count."""
     db = database(request)
     found = await db.run(order_page, db, query)
+    filters = {
+        "channel": query.channel or "",
+        "customer": query.customer_id or "",
+        "status": query.status.value if query.status else "",
+        "from": query.created_from.isoformat() if query.created_from else "",
+        "to": query.created_to.isoformat() if query.created_to else "",
+        "q": query.search or "",
+    }
+
+    def page_link(page: int) -> str:
+        return list_link("/orders", {"list": query.worklist.value, **filters, "page": page})
+
     return render(
         "orders.html",
         user.account.locale,
@@ -215,14 +228,9 @@ async def order_list(
         worklists=list(OrderList),
         channels=list(Channel),
         statuses=list(OrderStatus),
-        filters={
-            "channel": query.channel or "",
-            "customer": query.customer_id or "",
-            "status": query.status.value if query.status else "",
-            "from": query.created_from.isoformat() if query.created_from else "",
-            "to": query.created_to.isoformat() if query.created_to else "",
-            "q": query.search or "",
-        },
+        filters=filters,
+        previous_page=page_link(found.page - 1) if found.page > 1 else None,
+        next_page=page_link(found.page + 1) if found.page < found.pages else None,
         entered=request.query_params.get("entered"),
     )
 

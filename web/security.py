@@ -85,15 +85,30 @@ def client_address(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+"""Methods that change nothing: without a session they are sent to the login page."""
+NO_SESSION_REFUSAL = (
+    "this form came without a valid session (sent from another site, or after your session "
+    "ended), so nothing was done and your session was left as it was; open the page again "
+    "and send the form from there"
+)
+"""Why a state-changing request without a session is refused (403, not the login page)."""
+
+
 async def staff(request: Request) -> Staff:
-    """The logged-in user, or :class:`LoginRequiredError`."""
+    """The logged-in user; else :class:`LoginRequiredError` for a page, and for a request
+    that would change something :class:`ForbiddenError` (a cross-site form: the browser
+    does not send the SameSite cookie, and answering with the login page would let
+    another site touch the session)."""
     token = request.cookies.get(SESSION_COOKIE)
-    if not token:
-        raise LoginRequiredError
-    db = database(request)
-    idle = timedelta(minutes=settings_of(request).session_idle_minutes)
-    active = await db.run(accounts.session_of, db, token, idle)
+    active = None
+    if token:
+        db = database(request)
+        idle = timedelta(minutes=settings_of(request).session_idle_minutes)
+        active = await db.run(accounts.session_of, db, token, idle)
     if active is None:
+        if request.method not in SAFE_METHODS:
+            raise ForbiddenError(None, NO_SESSION_REFUSAL)
         raise LoginRequiredError
     return Staff(account=active.account, csrf_token=active.csrf_token)
 

@@ -54,6 +54,7 @@ from persistence.transactions.stocktakes import (
 from persistence.transactions.transfers import dispatch_transfer, receive_transfer, transfers
 
 from .i18n import translations
+from .links import list_link
 from .rendering import render
 from .security import FormChecked, RowNumber, Staff, database, requires, temporal
 
@@ -217,19 +218,22 @@ async def movements_page(
         ),
         db,
     )
+    filters = {
+        "sku": sku or "",
+        "warehouse": warehouse or "",
+        "kind": kind.value if kind else "",
+        "outside_orders": outside_orders,
+    }
     return render(
         "movements.html",
         user.account.locale,
         user=user,
         rows=rows,
-        next_before=next_before,
+        older=list_link("/stock/movements", {**filters, "before": next_before})
+        if next_before
+        else None,
         kinds=list(MovementKind),
-        filters={
-            "sku": sku or "",
-            "warehouse": warehouse or "",
-            "kind": kind.value if kind else "",
-            "outside_orders": outside_orders,
-        },
+        filters=filters,
     )
 
 
