@@ -40,6 +40,7 @@ from persistence.models import (
     CampaignRecipient,
     CampaignRow,
     CareTaskRow,
+    CreditProposal,
     CustomerSegmentRow,
     NotificationRow,
     OrderEventRow,
@@ -66,7 +67,8 @@ from web.app import create_app
 CANCEL_REASON = "Lena Berger phoned: please cancel"
 CARE_OUTCOME = "Called Lena Berger on +49 30 1234"
 GOODWILL_REASON = "Lena Berger waited two weeks for her parcel"
-STAFF_WROTE = ("Lena Berger", "+49 30 1234", "please cancel", "waited two weeks")
+OVERRIDE_NOTE = "Lena Berger promised to pay by Friday"
+STAFF_WROTE = ("Lena Berger", "+49 30 1234", "please cancel", "waited two weeks", "promised to pay")
 """What staff typed about Lena, and her name and phone number inside it."""
 
 
@@ -125,6 +127,25 @@ def staff_wrote_about_lena(db: Database) -> int:
     record_done(
         db, CareTaskCompletion(task_id=task.id, outcome=CARE_OUTCOME, actor="mia.chen"), now
     )
+    with db.transaction() as session:  # a credit proposal overridden with a note
+        session.add(
+            CreditProposal(
+                customer_id="CUST-LENA",
+                created_at=now,
+                score=48,
+                current_limit=Decimal(5000),
+                current_standing="good",
+                suggested_limit=Decimal(2000),
+                suggested_standing="watch",
+                reasons=[],
+                status="overridden",
+                decided_by="finn.ance",
+                decided_at=now,
+                final_limit=Decimal(5000),
+                final_standing="good",
+                note=OVERRIDE_NOTE,
+            )
+        )
     return complaint.id
 
 
@@ -136,6 +157,7 @@ def stored_plaintext(db: Database, *texts: str) -> list[str]:
         "credit_notes": "reason",
         "goodwill_credits": "reason",
         "care_tasks": "outcome",
+        "credit_proposals": "note",
         "complaints": '"case"',
     }
     found = []
@@ -159,12 +181,13 @@ def test_what_staff_typed_about_a_customer_is_encrypted_at_rest(db: Database) ->
     assert CANCEL_REASON in details
     assert data["goodwill_credits"][0]["reason"] == GOODWILL_REASON
     assert data["care_tasks"][0]["outcome"] == CARE_OUTCOME
+    assert data["credit_proposals"][0]["note"] == OVERRIDE_NOTE
 
 
 def test_erasure_clears_what_staff_typed_keeping_who_wrote_it_and_when(db: Database) -> None:
     complaint_id = staff_wrote_about_lena(db)
     erased = erase_customer(db, "CUST-LENA", "dpo")
-    assert erased.staff_texts >= 6
+    assert erased.staff_texts >= 7
     assert personal_data_left(db, STAFF_WROTE) == []
     with db.reading() as session:
         requested = session.scalars(
