@@ -322,7 +322,7 @@ def pay(
     ] = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Book money received for a net-terms order (in the order's history as ``--as``)."""
+    """Book money received for a net-terms order, in the name of whoever --as says."""
     payment_id = bank_ref or f"manual-{order_id}-{amount}-{datetime.now(UTC):%Y%m%d}"
     try:
         payment = IncomingPayment(payment_id=payment_id[:64], amount=amount, actor=actor)
