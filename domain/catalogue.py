@@ -6,9 +6,17 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictInt,
+    WithJsonSchema,
+)
 
-from domain.messages import InboundMessage
+from domain.messages import InboundMessage, whole_json_number
 from domain.money import Amount, CurrencyCode, Price
 
 
@@ -86,13 +94,17 @@ class ProductRecord(InboundMessage):
     cost: Price = Decimal(0)
     """What one unit costs the business (stock is valued at it)."""
     sourcing: Sourcing = Sourcing.STOCK
-    lead_time_days: Annotated[int, Field(ge=0, le=365)] = 0
-    pack_multiple: Annotated[int, Field(ge=1, le=100_000)] = 1
+    lead_time_days: Annotated[
+        StrictInt, Field(ge=0, le=365), BeforeValidator(whole_json_number)
+    ] = 0
+    pack_multiple: Annotated[
+        StrictInt, Field(ge=1, le=100_000), BeforeValidator(whole_json_number)
+    ] = 1
     """Replenishment comes in multiples of this many units."""
     supplier: Annotated[str, Field(max_length=64)] = ""
     """The supplier (bought) or factory (made) that replenishes it."""
     category: Annotated[str, Field(max_length=64)] = ""
-    active: bool = True
+    active: StrictBool = True
     """False: no longer sold (orders naming it are rejected), kept for history."""
 
 
@@ -105,11 +117,15 @@ class WarehouseRecord(InboundMessage):
     name: Annotated[str, Field(min_length=1, max_length=200)]
     country: Annotated[str, Field(pattern=r"^[A-Z]{2}$")]
     """ISO 3166-1 alpha-2, e.g. ``DE`` or ``TW``."""
-    priority: Annotated[int, Field(ge=0, le=10_000)] = 100
+    priority: Annotated[StrictInt, Field(ge=0, le=10_000), BeforeValidator(whole_json_number)] = 100
     """Lower ships first when several warehouses hold the goods."""
-    confirm_packing: bool = False
+    confirm_packing: StrictBool = False
     """Parcels wait for the warehouse to confirm them picked and packed before the carrier
     is booked (under a ladder when late); otherwise the carrier is booked at once."""
+
+
+Units = Annotated[StrictInt, Field(ge=0, le=10_000_000), BeforeValidator(whole_json_number)]
+"""A stock level in units: a JSON number without a fraction, or its digits in a CSV cell."""
 
 
 class StockPolicyRecord(InboundMessage):
@@ -125,11 +141,11 @@ class StockPolicyRecord(InboundMessage):
 
     sku: Annotated[str, Field(pattern=SKU_PATTERN)]
     warehouse_id: Annotated[str, Field(min_length=1, max_length=32)]
-    reorder_point: Annotated[int, Field(ge=0, le=10_000_000)] = 0
-    minimum: Annotated[int, Field(ge=0, le=10_000_000)] = 0
-    maximum: Annotated[int, Field(ge=0, le=10_000_000)] = 0
+    reorder_point: Units = 0
+    minimum: Units = 0
+    maximum: Units = 0
     """0: no maximum (no overstock alert by level)."""
-    safety_stock: Annotated[int, Field(ge=0, le=10_000_000)] = 0
+    safety_stock: Units = 0
     service_level: (
         Annotated[
             Decimal,
@@ -139,7 +155,7 @@ class StockPolicyRecord(InboundMessage):
         | None
     ) = None
     """e.g. ``0.95``: the share of replenishment cycles without a stock-out."""
-    automatic: bool = False
+    automatic: StrictBool = False
     """The review's replenishment proposals for this level are ordered at once, without a
     planner's approval."""
 

@@ -14,10 +14,18 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictInt,
+    field_validator,
+)
 
 from domain.catalogue import PaymentTerms, Standing
-from domain.messages import InboundMessage
+from domain.messages import InboundMessage, whole_json_number
 from domain.money import CreditAmount, CurrencyCode, to_cents
 from domain.orders import Channel, OrderStatus
 
@@ -70,20 +78,20 @@ class CustomerRecord(InboundMessage):
     shipping_city: Line = ""
     shipping_country: Country = ""
     payment_terms: PaymentTerms = PaymentTerms.PREPAID
-    net_days: Annotated[int, Field(ge=0, le=180)] = 0
+    net_days: Annotated[StrictInt, Field(ge=0, le=180), BeforeValidator(whole_json_number)] = 0
     """Days an invoice may stay unpaid (net terms)."""
     credit_limit: CreditAmount = Decimal(0)
     currency: CurrencyCode = "EUR"
     standing: Standing = Standing.GOOD
-    active: bool = True
+    active: StrictBool = True
     """False: deactivated; new orders are rejected, the history stays."""
     preferred_channel: Channel | None = None
     """How they like to order (web shop, EDI, phone, fax)."""
     language: Annotated[str, Field(pattern=r"^[a-z]{2}(_[A-Za-z]{2,4})?$")] = "en"
     """The language they are written to in (``en``, ``de``, ``zh_Hant``)."""
-    contact_by_email: bool = True
-    contact_by_phone: bool = False
-    marketing_consent: bool = False
+    contact_by_email: StrictBool = True
+    contact_by_phone: StrictBool = False
+    marketing_consent: StrictBool = False
     """They agreed to receive marketing messages (campaigns go only to these)."""
     consent_source: Annotated[str, Field(max_length=100)] = ""
     """How the consent was given (``web shop sign-up``, ``signed form``, ``phone call``)."""

@@ -14,7 +14,14 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
-from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    TypeAdapter,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
 
@@ -46,12 +53,25 @@ STORABLE_WORDS = f"^[^{_CONTROL}]*[^{_CONTROL}\\s][^{_CONTROL}]*$"
 """The same for a required field of a model that strips spaces: something besides them."""
 
 
-def whole_json_number(value: object) -> object:
+def whole_json_number(value: object, info: ValidationInfo) -> object:
     """JSON has one kind of number: ``5.0`` is the integer 5 (as JSON Schema counts it).
-    A ``BeforeValidator`` for whole-number fields of documents that arrive as JSON."""
+    A ``BeforeValidator`` for ``StrictInt`` fields of documents that arrive as JSON.
+
+    Text read as text (a CSV cell or a form field, through ``model_validate_strings``) is
+    read as pydantic reads a whole number written out; a validator in front of a strict
+    type would otherwise make it refuse every text."""
+    mode: str = info.mode  # "string" for model_validate_strings (typed as python | json)
+    if mode == "string" and isinstance(value, str):
+        try:
+            return _WHOLE_NUMBER_TEXT.validate_strings(value)
+        except ValidationError:
+            return value  # refused by the strict type, naming the field
     if isinstance(value, float) and value.is_integer():
         return int(value)
     return value
+
+
+_WHOLE_NUMBER_TEXT = TypeAdapter(int)
 
 
 def _storable_text_in_schema(schema: dict[str, Any], model: type[BaseModel]) -> None:
