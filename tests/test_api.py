@@ -23,8 +23,9 @@ from persistence.transactions import api_keys, intake
 from runtime.settings import Settings
 from tests.commands import oms, one_line_error
 from tests.factories import submission
-from web.api import MAX_BODY_BYTES
 from web.app import create_app
+from web.json_body import MAX_BODY_BYTES
+from web.problems import ProblemType
 
 pytestmark = pytest.mark.devserver
 
@@ -107,9 +108,10 @@ async def test_bad_and_oversized_documents_are_refused_naming_what_is_wrong(
     bad["surprise"] = True
     refused = await call(api, "POST", "/api/v1/orders", json=bad, headers=bearer(key))
     assert refused.status_code == 422
-    wrong = {tuple(error["loc"]) for error in refused.json()["detail"]}
-    assert ("body", "lines", 0, "quantity") in wrong
-    assert ("body", "surprise") in wrong
+    assert refused.headers["content-type"] == "application/problem+json"
+    wrong = {error["pointer"]: error["code"] for error in refused.json()["errors"]}
+    assert wrong == {"#/lines/0/quantity": "int_type", "#/surprise": "extra_forbidden"}
+    assert "three" not in refused.text  # fields are named, values never copied back
     huge = b'{"order_id": "' + b"x" * (MAX_BODY_BYTES + 1) + b'"}'
     too_large = await call(
         api,
@@ -119,6 +121,7 @@ async def test_bad_and_oversized_documents_are_refused_naming_what_is_wrong(
         headers={**bearer(key), "Content-Type": "application/json"},
     )
     assert too_large.status_code == 413
+    assert too_large.json()["type"] == ProblemType.BODY_TOO_LARGE.uri
 
 
 async def test_an_order_s_status_and_lists_come_from_the_read_model(
@@ -159,7 +162,8 @@ async def test_the_openapi_document_describes_the_api_and_no_console_page(
     }
     assert spec["components"]["securitySchemes"]["ApiKey"]["scheme"] == "bearer"
     post = spec["paths"]["/api/v1/orders"]["post"]
-    assert {"202", "401", "403", "413", "422"} <= set(post["responses"])
+    assert {"202", "400", "401", "403", "413", "415", "422"} <= set(post["responses"])
+    assert set(post["responses"]["422"]["content"]) == {"application/problem+json"}
     assert post["security"] == [{"ApiKey": []}]
     assert (await call(api, "GET", "/docs")).status_code == 404  # no page that needs a CDN
     # Prices are numbers, or strings of digits with at most two decimals: the document says

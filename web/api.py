@@ -4,30 +4,36 @@ Systems authenticate with an API key (``Authorization: Bearer oms_...``). An
 order is the same document ``starter.py`` sends, submitted by signal-with-start:
 a repeat of the same order id is recorded as a duplicate and never starts a
 second workflow.
+
+Every API route is an :class:`ApiRoute`: the key is checked (401, 403) before the body
+is read, the body is read by :class:`web.json_body.ApiRequest`, and every refusal is a
+problem (:mod:`web.problems`), documented as such in the OpenAPI document.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from typing import Annotated
+import re
+from collections.abc import Callable, Coroutine, Mapping
+from datetime import date
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
+from fastapi.dependencies.models import Dependant
+from fastapi.routing import APIRoute
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictInt
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from domain.access import SYSTEM_PERMISSIONS, ApiKeyView, ApiPermission
 from domain.messages import whole_json_number
-from domain.orders import OrderSubmission, OrderView, SubmittedLine
+from domain.orders import Channel, OrderStatus, OrderSubmission, OrderView, SubmittedLine
+from domain.worklists import OrderList
 from ops.submissions import submit
 from persistence.order_views import OrderPage, OrderQuery, order_page, order_view
 from persistence.transactions.api_keys import key_holder
 
-from .orders import order_query
+from .json_body import MAX_BODY_BYTES, MAX_DEPTH, MAX_NUMBER_LENGTH, ApiRequest
+from .problems import Problem
 from .security import database, temporal
-
-MAX_BODY_BYTES = 256 * 1024
-"""The largest request body the API takes (an order document is a few kilobytes)."""
 
 bearer = HTTPBearer(
     auto_error=False,
@@ -35,7 +41,110 @@ bearer = HTTPBearer(
     description="An API key made by an admin (`oms api-keys create`), as a bearer token.",
 )
 
-router = APIRouter(prefix="/api/v1", tags=["orders"])
+UNAUTHORISED = {"WWW-Authenticate": "Bearer"}
+
+
+class SystemKey:
+    """A dependency: the calling system's key, refused unless it holds ``permission``.
+
+    An :class:`ApiRoute` checks it before the body is read; the route's parameter then
+    gets the key already checked.
+    """
+
+    def __init__(self, permission: ApiPermission) -> None:
+        self.permission = permission
+
+    async def __call__(
+        self,
+        request: Request,
+        _credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+    ) -> ApiKeyView:
+        """The key, checked (the bearer parameter puts the scheme in the document)."""
+        return await self.check(request)
+
+    async def check(self, request: Request) -> ApiKeyView:
+        """The key of ``request`` (looked up once per request): 401 when there is none or
+        it is unknown or revoked, 403 when its role may not do this."""
+        holder: ApiKeyView | None = getattr(request.state, "api_key", None)
+        if holder is None:
+            credentials = await bearer(request)
+            if credentials is None:
+                raise HTTPException(
+                    401, "an API key is required (Authorization: Bearer oms_...)", UNAUTHORISED
+                )
+            db = database(request)
+            holder = await db.run(key_holder, db, credentials.credentials)
+            if holder is None:
+                raise HTTPException(401, "unknown or revoked API key", UNAUTHORISED)
+            request.state.api_key = holder
+        if self.permission not in SYSTEM_PERMISSIONS[holder.role]:
+            raise HTTPException(403, f"API key {holder.name!r} ({holder.role}) may not do this")
+        return holder
+
+
+def system(permission: ApiPermission) -> SystemKey:
+    """A dependency: the calling system's key, refused unless it holds ``permission``."""
+    return SystemKey(permission)
+
+
+class ApiRoute(APIRoute):
+    """A route of the API: the caller's key is checked before anything is read (a request
+    without a key gets 401 whatever its body), and the body is read as an
+    :class:`~web.json_body.ApiRequest`."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        """FastAPI's handler, after the key's check."""
+        handler = super().get_route_handler()
+        keys = _system_keys(self.dependant)
+
+        async def key_first(request: Request) -> Response:
+            for key in keys:
+                await key.check(request)
+            return await handler(ApiRequest(request.scope, request.receive))
+
+        return key_first
+
+
+def _system_keys(dependant: Dependant) -> list[SystemKey]:
+    found = [d.call for d in dependant.dependencies if isinstance(d.call, SystemKey)]
+    for inner in dependant.dependencies:
+        found += _system_keys(inner)
+    return found
+
+
+def problems(described: Mapping[int, str]) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI responses: each status a problem (:class:`web.problems.Problem`), described."""
+    return {
+        status: {"model": Problem, "description": description}
+        for status, description in described.items()
+    }
+
+
+ERRORS = problems(
+    {
+        401: "No API key, or an unknown or revoked one (checked before the body is read).",
+        403: "The key's role may not do this (checked before the body is read).",
+        422: "A query or path parameter is not valid; `errors` names each, with a code.",
+    }
+)
+"""The refusals every API route may answer."""
+
+BODY_ERRORS = problems(
+    {
+        400: f"The body is not UTF-8 JSON, is nested more than {MAX_DEPTH} levels deep, or "
+        f"has a number longer than {MAX_NUMBER_LENGTH} characters; the type says which, the "
+        "detail where.",
+        413: f"The body is over {MAX_BODY_BYTES} bytes.",
+        415: "The body is not sent as `application/json`.",
+        422: "The body is JSON but not a valid request: `errors` names each field at fault "
+        "(a JSON Pointer) with a code: missing, unknown or of the wrong type (a boolean is "
+        "`true`/`false`, a number is not a string), out of range, a lone surrogate "
+        "(`string_unicode`), NaN or Infinity (`finite_number`).",
+    }
+)
+"""The refusals of a route that reads a body, besides :data:`ERRORS`."""
+
+router = APIRouter(prefix="/api/v1", tags=["orders"], route_class=ApiRoute)
 
 
 class Accepted(BaseModel):
@@ -46,42 +155,6 @@ class Accepted(BaseModel):
     delivery: str
     """``submitted`` (new, or a repeat the running workflow records) or ``already finished``."""
     status_url: str
-
-
-class Problem(BaseModel):
-    """An error, said in words."""
-
-    detail: str
-
-
-def system(permission: ApiPermission) -> Callable[..., Awaitable[ApiKeyView]]:
-    """A dependency: the calling system's key, refused unless it holds ``permission``."""
-
-    async def check(
-        request: Request,
-        credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
-    ) -> ApiKeyView:
-        if credentials is None:
-            raise HTTPException(
-                401, "an API key is required (Authorization: Bearer oms_...)", UNAUTHORISED
-            )
-        db = database(request)
-        holder = await db.run(key_holder, db, credentials.credentials)
-        if holder is None:
-            raise HTTPException(401, "unknown or revoked API key", UNAUTHORISED)
-        if permission not in SYSTEM_PERMISSIONS[holder.role]:
-            raise HTTPException(403, f"API key {holder.name!r} ({holder.role}) may not do this")
-        return holder
-
-    return check
-
-
-UNAUTHORISED = {"WWW-Authenticate": "Bearer"}
-
-ERRORS: dict[int | str, dict[str, object]] = {
-    401: {"model": Problem, "description": "No API key, or an unknown or revoked one."},
-    403: {"model": Problem, "description": "The key's role may not do this."},
-}
 
 
 class DocumentLine(SubmittedLine):
@@ -108,11 +181,7 @@ class OrderDocument(OrderSubmission):
     "/orders",
     status_code=202,
     response_model=Accepted,
-    responses={
-        **ERRORS,
-        413: {"model": Problem, "description": f"The body is over {MAX_BODY_BYTES} bytes."},
-        422: {"description": "The document is not a valid order; each wrong field is named."},
-    },
+    responses={**ERRORS, **BODY_ERRORS},
 )
 async def submit_order(
     request: Request,
@@ -137,7 +206,7 @@ async def submit_order(
 @router.get(
     "/orders/{order_id}",
     response_model=OrderView,
-    responses={**ERRORS, 404: {"model": Problem, "description": "No such order (yet)."}},
+    responses={**ERRORS, **problems({404: "No such order (yet)."})},
 )
 async def get_order(
     request: Request,
@@ -152,61 +221,55 @@ async def get_order(
     return view
 
 
+def _iso_date(value: object) -> object:
+    """A date in a query is written ``YYYY-MM-DD``: pydantic alone also reads a number of
+    seconds since 1970 (``to=0`` would be 1 January 1970)."""
+    if isinstance(value, str):
+        if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+            raise ValueError("write the date as YYYY-MM-DD")
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            raise ValueError(f"there is no such day ({value}); write YYYY-MM-DD") from None
+    return value
+
+
+IsoDate = Annotated[date, Field(strict=True), BeforeValidator(_iso_date)]
+"""A date as a query writes it: ``YYYY-MM-DD`` and nothing else."""
+
+
+def api_order_query(
+    worklist: Annotated[OrderList, Query(alias="list")] = OrderList.NEW,
+    channel: Channel | None = None,
+    customer: Annotated[str | None, Query(max_length=64)] = None,
+    status: OrderStatus | None = None,
+    created_from: Annotated[IsoDate | None, Query(alias="from")] = None,
+    created_to: Annotated[IsoDate | None, Query(alias="to")] = None,
+    q: Annotated[str | None, Query(max_length=200)] = None,
+    page: Annotated[int, Query(ge=1, le=1_000_000)] = 1,
+    page_size: Annotated[int, Query(ge=1, le=500)] = 50,
+) -> OrderQuery:
+    """A dependency: the list, filters, search and page an API client asks for, each as
+    typed (the console's own reading of the same parameters forgives blank ones)."""
+    return OrderQuery(
+        worklist=worklist,
+        channel=channel.value if channel else None,
+        customer_id=customer or None,
+        status=status,
+        created_from=created_from,
+        created_to=created_to,
+        search=q or None,
+        page=page,
+        page_size=page_size,
+    )
+
+
 @router.get("/orders", response_model=OrderPage, responses=ERRORS)
 async def list_orders(
     request: Request,
     _key: Annotated[ApiKeyView, Depends(system(ApiPermission.READ_ORDERS))],
-    query: Annotated[OrderQuery, Depends(order_query)],
-    page_size: Annotated[int, Query(ge=1, le=500)] = 50,
+    query: Annotated[OrderQuery, Depends(api_order_query)],
 ) -> OrderPage:
     """Orders of one list, with the console's filters, a page at a time."""
     db = database(request)
-    return await db.run(order_page, db, query.model_copy(update={"page_size": page_size}))
-
-
-class BodyLimit:
-    """Refuses an API request whose body is larger than :data:`MAX_BODY_BYTES` with 413,
-    counting what arrives (a missing or false Content-Length does not get past it)."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        """Pass the request on, counting its body."""
-        if scope["type"] != "http" or not scope["path"].startswith("/api/"):
-            await self.app(scope, receive, send)
-            return
-        declared = dict(scope["headers"]).get(b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > MAX_BODY_BYTES:
-            await _too_large(send)
-            return
-        received = 0
-
-        async def counting() -> Message:
-            nonlocal received
-            message = await receive()
-            received += len(message.get("body", b""))
-            if received > MAX_BODY_BYTES:
-                raise _TooLargeError
-            return message
-
-        try:
-            await self.app(scope, counting, send)
-        except _TooLargeError:
-            await _too_large(send)
-
-
-class _TooLargeError(Exception):
-    pass
-
-
-async def _too_large(send: Send) -> None:
-    body = f'{{"detail":"the body is over {MAX_BODY_BYTES} bytes"}}'.encode()
-    await send(
-        {
-            "type": "http.response.start",
-            "status": 413,
-            "headers": [(b"content-type", b"application/json")],
-        }
-    )
-    await send({"type": "http.response.body", "body": body})
+    return await db.run(order_page, db, query)

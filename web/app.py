@@ -14,7 +14,7 @@ from typing import Annotated
 from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, FastAPI, Form, Request
-from fastapi.exception_handlers import http_exception_handler
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -49,6 +49,13 @@ from . import (
     stock_api,
 )
 from .links import BlankMeansNotGiven
+from .problems import (
+    allowed_methods,
+    document_problems,
+    fields_in_words,
+    http_problem,
+    invalid_request_problem,
+)
 from .rendering import DISPLAY_ZONE, render
 from .security import (
     LOGIN_CSRF_COOKIE,
@@ -127,7 +134,6 @@ def create_app(settings: Settings, db: Database, temporal: Client | None = None)
     app.state.temporal = temporal
     app.add_middleware(SecurityHeaders)
     app.add_middleware(DisplayZone, zone=settings.display_zone)
-    app.add_middleware(api.BodyLimit)
     app.add_middleware(BlankMeansNotGiven)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
@@ -140,12 +146,24 @@ def create_app(settings: Settings, db: Database, temporal: Client | None = None)
 
     @app.exception_handler(StarletteHTTPException)
     async def problem(request: Request, error: StarletteHTTPException) -> Response:
-        if request.url.path.startswith("/api/"):  # systems get JSON, people a page
-            return await http_exception_handler(request, error)
+        headers = dict(error.headers or {})
+        if error.status_code == 405:
+            headers["Allow"] = allowed_methods(request)
+        if request.url.path.startswith("/api/"):  # systems get problem details, people a page
+            return http_problem(error, headers)
         locale = i18n.negotiate(request.headers.get("accept-language"))
-        return render(
+        response = render(
             "problem.html", locale, error.status_code, status=error.status_code, reason=error.detail
         )
+        response.headers.update(headers)
+        return response
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(request: Request, error: RequestValidationError) -> Response:
+        if request.url.path.startswith("/api/"):
+            return invalid_request_problem(error)
+        locale = i18n.negotiate(request.headers.get("accept-language"))
+        return render("problem.html", locale, 422, status=422, reason=fields_in_words(error))
 
     @app.exception_handler(ForbiddenError)
     async def forbidden(request: Request, error: ForbiddenError) -> Response:
@@ -169,6 +187,7 @@ def create_app(settings: Settings, db: Database, temporal: Client | None = None)
     app.include_router(catalogue_api.router)
     app.include_router(customers_api.router)
     app.include_router(complaints_api.router)
+    document_problems(app)
     return app
 
 

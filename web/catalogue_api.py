@@ -25,22 +25,23 @@ from persistence.transactions.catalogue import (
     warehouse_records,
 )
 
-from .api import ERRORS, Problem, system
+from .api import BODY_ERRORS, ERRORS, ApiRoute, problems, system
 from .security import database
 
-router = APIRouter(prefix="/api/v1/stock", tags=["catalogue"])
+router = APIRouter(prefix="/api/v1/stock", tags=["catalogue"], route_class=ApiRoute)
 
 MAX_RECORDS = 1000
 """The most records one request may carry (bigger catalogues come in several batches)."""
 
-REFUSED: dict[int | str, dict[str, object]] = {
-    409: {
-        "model": Problem,
-        "description": "Refused, nothing written: a record names a product or warehouse the "
-        "catalogue does not have, repeats another, or keeps levels out of order; the detail "
-        "names each by its position (from 1).",
-    },
-    422: {"description": "Not a valid request; each wrong field is named."},
+REFUSED = {
+    **BODY_ERRORS,
+    **problems(
+        {
+            409: "Refused, nothing written: a record names a product or warehouse the "
+            "catalogue does not have, repeats another, or keeps levels out of order; the detail "
+            "names each by its position (from 1)."
+        }
+    ),
 }
 
 Reader = Annotated[ApiKeyView, Depends(system(ApiPermission.READ_STOCK))]

@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Request, Response
-from pydantic import BaseModel
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictInt
 from temporalio.service import RPCError, RPCStatusCode
 
 from domain.access import ApiKeyView, ApiPermission
@@ -21,19 +21,18 @@ from domain.complaints import (
     SurveyAnswer,
     complaint_workflow_id,
 )
+from domain.messages import whole_json_number
 from ops.complaints import CaseNotStartedError, file_and_open
 from persistence.transactions.complaints import ComplaintRefusedError, find_case
 
-from .api import ERRORS, Problem, system
+from .api import BODY_ERRORS, ERRORS, ApiRoute, problems, system
 from .security import database, settings_of, temporal
 
-router = APIRouter(prefix="/api/v1/complaints", tags=["complaints"])
+router = APIRouter(prefix="/api/v1/complaints", tags=["complaints"], route_class=ApiRoute)
 
 Filer = Annotated[ApiKeyView, Depends(system(ApiPermission.FILE_COMPLAINTS))]
 ComplaintNumber = Annotated[int, Path(ge=1, le=2**31 - 1)]
-NOT_FOUND: dict[int | str, dict[str, object]] = {
-    404: {"model": Problem, "description": "No such complaint."}
-}
+NOT_FOUND = problems({404: "No such complaint."})
 
 
 class ComplaintReceipt(BaseModel):
@@ -46,6 +45,15 @@ class ComplaintReceipt(BaseModel):
     """The same message id came before: nothing new was filed."""
     reply_to_case: bool
     """The message names an earlier case of the sender: it went to that case."""
+
+
+class SurveyDocument(SurveyAnswer):
+    """A survey answer as JSON sends it: the score is a JSON number (``4`` or ``4.0``),
+    never ``true`` or ``"4"`` (the survey page's form reads its own text)."""
+
+    model_config = ConfigDict(title="SurveyAnswer")
+
+    score: Annotated[StrictInt, Field(ge=1, le=5), BeforeValidator(whole_json_number)]
 
 
 class Accepted(BaseModel):
@@ -66,17 +74,15 @@ class Accepted(BaseModel):
             "description": "A repeat (same message id) or a "
             "reply to an earlier case: nothing new filed.",
         },
-        409: {
-            "model": Problem,
-            "description": "Refused, nothing kept: it names a customer, "
-            "order or parcel that does not exist, or no customer at all.",
-        },
-        422: {"description": "Not a valid complaint; each wrong field is named."},
-        503: {
-            "model": Problem,
-            "description": "Recorded, but Temporal is out of reach: send it again with the "
-            "same message id to open its case.",
-        },
+        **BODY_ERRORS,
+        **problems(
+            {
+                409: "Refused, nothing kept: it names a customer, "
+                "order or parcel that does not exist, or no customer at all.",
+                503: "Recorded, but Temporal is out of reach: send it again with the "
+                "same message id to open its case.",
+            }
+        ),
     },
 )
 async def file_complaint(
@@ -131,9 +137,7 @@ async def _signal(request: Request, complaint_id: int, name: str, message: BaseM
     return Accepted(complaint_id=complaint_id, workflow_id=workflow_id)
 
 
-ENDED: dict[int | str, dict[str, object]] = {
-    409: {"model": Problem, "description": "The case is over: file a new complaint."}
-}
+ENDED = {**BODY_ERRORS, **problems({409: "The case is over: file a new complaint."})}
 
 
 @router.post(
@@ -157,8 +161,9 @@ async def customer_wrote(
     responses={**ERRORS, **NOT_FOUND, **ENDED},
 )
 async def survey_answered(
-    request: Request, complaint_id: ComplaintNumber, answer: SurveyAnswer, _key: Filer
+    request: Request, complaint_id: ComplaintNumber, answer: SurveyDocument, _key: Filer
 ) -> Accepted:
     """The customer's satisfaction score (1 to 5) and comment; the case records the first
     answer while its survey is open and ignores (and records) any other."""
-    return await _signal(request, complaint_id, SURVEY_ANSWERED_SIGNAL, answer)
+    survey = SurveyAnswer.model_validate(answer.model_dump())
+    return await _signal(request, complaint_id, SURVEY_ANSWERED_SIGNAL, survey)

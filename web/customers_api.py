@@ -13,10 +13,10 @@ from domain.customers import CUSTOMER_ID_PATTERN, CustomerRecord
 from persistence.transactions.catalogue import CatalogueRecordsError, Loaded
 from persistence.transactions.customers import find_customer, save_customers
 
-from .api import ERRORS, Problem, system
+from .api import BODY_ERRORS, ERRORS, ApiRoute, problems, system
 from .security import database
 
-router = APIRouter(prefix="/api/v1/customers", tags=["customers"])
+router = APIRouter(prefix="/api/v1/customers", tags=["customers"], route_class=ApiRoute)
 
 MAX_RECORDS = 500
 """The most customers one request may carry."""
@@ -25,7 +25,7 @@ MAX_RECORDS = 500
 @router.get(
     "/{customer_id}",
     response_model=CustomerRecord,
-    responses={**ERRORS, 404: {"model": Problem, "description": "No such customer."}},
+    responses={**ERRORS, **problems({404: "No such customer."})},
 )
 async def get_customer(
     request: Request,
@@ -45,13 +45,14 @@ async def get_customer(
     response_model=Loaded,
     responses={
         **ERRORS,
-        409: {
-            "model": Problem,
-            "description": "Refused, nothing written: a record breaks a rule of its own "
-            "(consent without how it was given, net terms without days) or repeats another; "
-            "the detail names each by its position (from 1).",
-        },
-        422: {"description": "Not a valid request; each wrong field is named."},
+        **BODY_ERRORS,
+        **problems(
+            {
+                409: "Refused, nothing written: a record breaks a rule of its own "
+                "(consent without how it was given, net terms without days) or repeats another; "
+                "the detail names each by its position (from 1)."
+            }
+        ),
     },
 )
 async def put_customers(

@@ -8,6 +8,7 @@ import functools
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Request
+from pydantic import BaseModel
 
 from domain.access import ApiKeyView, ApiPermission
 from domain.inventory import StockChangeDocument, StockMoved, TransferDocument, TransferView
@@ -17,19 +18,24 @@ from persistence.stock_views import StockRow, stock_rows
 from persistence.transactions.stock import StockOperationError, book_stock_change
 from persistence.transactions.transfers import dispatch_transfer, receive_transfer
 
-from .api import ERRORS, Problem, system
+from .api import BODY_ERRORS, ERRORS, ApiRoute, problems, system
 from .security import RowNumber, database, temporal
 
-router = APIRouter(prefix="/api/v1/stock", tags=["stock"])
+router = APIRouter(prefix="/api/v1/stock", tags=["stock"], route_class=ApiRoute)
 
-REFUSED: dict[int | str, dict[str, object]] = {
-    409: {
-        "model": Problem,
-        "description": "Refused: it would leave fewer units than orders hold or than none, "
-        "or names an unknown product or warehouse; the detail says which.",
-    },
-    422: {"description": "Not a valid request; each wrong field is named."},
-}
+REFUSAL = problems(
+    {
+        409: "Refused: it would leave fewer units than orders hold or than none, "
+        "or names an unknown product or warehouse; the detail says which."
+    }
+)
+REFUSED = {**BODY_ERRORS, **REFUSAL}
+
+
+class WorkflowAnswer(BaseModel):
+    """What the workflow said to a confirmation it took."""
+
+    detail: str
 
 
 def _actor(key: ApiKeyView) -> str:
@@ -82,7 +88,7 @@ async def send_transfer(
 @router.post(
     "/transfers/{transfer_id}/receive",
     response_model=TransferView,
-    responses={**ERRORS, **REFUSED},
+    responses={**ERRORS, **REFUSAL},
 )
 async def receive(
     request: Request,
@@ -99,14 +105,16 @@ async def receive(
 
 @router.post(
     "/parcels/{shipment_id}/packed",
+    response_model=WorkflowAnswer,
     responses={
         **ERRORS,
-        409: {
-            "model": Problem,
-            "description": "The parcel does not wait to be packed (booked already, not "
-            "planned yet, or no such parcel); the detail says which.",
-        },
-        422: {"description": "Not a valid request; each wrong field is named."},
+        **BODY_ERRORS,
+        **problems(
+            {
+                409: "The parcel does not wait to be packed (booked already, not "
+                "planned yet, or no such parcel); the detail says which."
+            }
+        ),
     },
 )
 async def parcel_packed(
@@ -114,7 +122,7 @@ async def parcel_packed(
     shipment_id: Annotated[str, Path(min_length=1, max_length=80, pattern=r"^[A-Za-z0-9._-]+$")],
     document: PackingDocument,
     key: Annotated[ApiKeyView, Depends(system(ApiPermission.OPERATE_STOCK))],
-) -> Problem:
+) -> WorkflowAnswer:
     """The parcel is picked and packed: its workflow books the carrier."""
     target = StaffAction(
         shipment_workflow_id(shipment_id), PARCEL_PACKED_SIGNAL, f"parcel {shipment_id}"
@@ -123,4 +131,4 @@ async def parcel_packed(
         answer = await perform(await temporal(request), target, document.by(_actor(key)))
     except StaffActionError as refused:
         raise HTTPException(409, str(refused)) from refused
-    return Problem(detail=answer)
+    return WorkflowAnswer(detail=answer)
