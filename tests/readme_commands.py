@@ -52,13 +52,13 @@ README_COMMANDS: dict[str, RunAgainstTheDemo | Skipped] = {
         r"order-{order_id}\b",
         "the query finds the order the demo left held",
     ),
-    ".venv/bin/temporal workflow show -w order-<order id the demo printed> "
+    ".venv/bin/temporal workflow show --detailed -w order-<order id the demo printed> "
     "--codec-endpoint http://localhost:8234 "
     '--codec-auth "Bearer $(cat .oms/codec-token)"': RunAgainstTheDemo(
-        r"WorkflowExecutionSignaled",
+        r"input\[0\]\.order_id: {order_id}\b.*Hafenweg 12",
         # The CLI decodes the history through the codec before it prints it, and fails
-        # when the endpoint or the token is wrong; this table form prints no payloads.
-        "the held order's history is shown, decoded by the codec server with the token",
+        # when the endpoint or the token is wrong; --detailed prints the payloads.
+        "the held order's history is shown in plaintext, decoded by the codec server",
     ),
 }
 """Each README command (backslash-continued lines joined) and what the demo test does."""
