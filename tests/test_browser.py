@@ -86,7 +86,9 @@ async def test_login_refusal_lock_and_language_switch(site: str, browser: Browse
     for _ in range(4):
         await log_in(page, site, "wen.li", "guessing")
     await log_in(page, site, "wen.li", "guessing")
-    assert "locked after repeated failed logins" in await page.locator("p.error").inner_text()
+    await log_in(page, site, "wen.li")  # locked: refused as a wrong password is (issue 25)
+    assert await page.locator("p.error").inner_text() == "Wrong user name or password."
+    assert "locked for a while" in await page.locator("p.hint").inner_text()
 
     await log_in(page, site, "olivia")
     assert page.url == f"{site}/"
@@ -96,6 +98,27 @@ async def test_login_refusal_lock_and_language_switch(site: str, browser: Browse
     await page.click("form[action='/account/language'] button")
     await page.goto(f"{site}/")
     assert await page.locator("h1").inner_text() == "歡迎，olivia"  # noqa: RUF001
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+async def test_text_as_written_keeps_its_line_breaks_under_the_content_security_policy(
+    site: str, browser: Browser
+) -> None:
+    """The console's policy refuses inline style attributes (issue 25, item 34): a
+    complaint's text keeps its line breaks through the style sheet's class."""
+    page = await browser.new_page(locale="en-GB")
+    await log_in(page, site, "olivia")
+    white_space = await page.evaluate(
+        """() => {
+            const shown = document.querySelector("main");
+            shown.insertAdjacentHTML("beforeend",
+                '<p class="as-written" id="sheet">text</p>' +
+                '<p style="white-space: pre-wrap" id="inline">text</p>');
+            const style = (id) => getComputedStyle(document.getElementById(id)).whiteSpace;
+            return [style("sheet"), style("inline")];
+        }"""
+    )
+    assert white_space == ["pre-wrap", "normal"]  # the inline attribute is refused
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
