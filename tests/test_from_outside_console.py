@@ -349,6 +349,7 @@ WORKFLOW_FORMS: dict[str, dict[str, str]] = {
     "/orders/WEB-5/supply/1/receive": {"quantity": "4", "note": "DN-77"},
     "/orders/WEB-5/parcels/WEB-5-S1/resolve": {"resolution": "reship", "reason": "lost"},
     "/stock/replenishment/1/receive": {"quantity": "4", "note": "DN-78"},
+    "/stock/packing/WEB-5-S1": {"packages": "2"},
     "/customers/care/1/complete": {"outcome": "called back"},
     "/customers/campaigns/1/pause": {},
 }
