@@ -139,6 +139,22 @@ def test_logout_needs_the_token_and_ends_the_session(client: TestClient, db: Dat
     assert client.get("/").status_code == 303
 
 
+def test_a_logout_without_a_session_ends_nothing_and_goes_to_the_login(
+    client: TestClient, db: Database
+) -> None:
+    log_in(client)
+    token = client.cookies[SESSION_COOKIE]
+    client.cookies.clear()  # another site's form: the SameSite cookie is not sent
+    answer = client.post("/logout", data={"csrf_token": "whatever"})
+    assert answer.headers["location"] == "/login"
+    assert "set-cookie" not in answer.headers
+    assert accounts.session_of(db, token, timedelta(minutes=30)) is not None
+    client.cookies.set(SESSION_COOKIE, token)
+    with db.transaction() as session:  # the session ran out while the page was open
+        session.execute(update(StaffSession).values(last_seen_at=utcnow() - timedelta(hours=1)))
+    assert client.post("/logout", data={"csrf_token": "stale"}).headers["location"] == "/login"
+
+
 def test_an_idle_session_sends_the_browser_back_to_the_login(
     client: TestClient, db: Database
 ) -> None:

@@ -64,8 +64,10 @@ from .security import (
     LoginRequiredError,
     Staff,
     check_csrf,
+    check_form_token,
     client_address,
     database,
+    session_user,
     set_login_cookie,
     set_session_cookie,
     settings_of,
@@ -223,7 +225,13 @@ def _pages() -> APIRouter:
         return response
 
     @router.post("/logout")
-    async def logout(request: Request, user: Annotated[Staff, Depends(check_csrf)]) -> Response:
+    async def logout(request: Request, csrf_token: Annotated[str, Form()] = "") -> Response:
+        user = await session_user(request)
+        if user is None:
+            # Nothing to end: the session is over, or another site's form came without it
+            # (the cookie, if the browser holds one, is left alone).
+            return RedirectResponse("/login", status_code=303)
+        check_form_token(user, csrf_token)
         db = database(request)
         token = request.cookies.get(SESSION_COOKIE, "")
         await db.run(accounts.close_session, db, token, client_address(request))

@@ -95,22 +95,30 @@ NO_SESSION_REFUSAL = (
 """Why a state-changing request without a session is refused (403, not the login page)."""
 
 
+async def session_user(request: Request) -> Staff | None:
+    """The user of the request's session, or None when it came without a valid one."""
+    token = request.cookies.get(SESSION_COOKIE)
+    if not token:
+        return None
+    db = database(request)
+    idle = timedelta(minutes=settings_of(request).session_idle_minutes)
+    active = await db.run(accounts.session_of, db, token, idle)
+    if active is None:
+        return None
+    return Staff(account=active.account, csrf_token=active.csrf_token)
+
+
 async def staff(request: Request) -> Staff:
     """The logged-in user; else :class:`LoginRequiredError` for a page, and for a request
     that would change something :class:`ForbiddenError` (a cross-site form: the browser
     does not send the SameSite cookie, and answering with the login page would let
     another site touch the session)."""
-    token = request.cookies.get(SESSION_COOKIE)
-    active = None
-    if token:
-        db = database(request)
-        idle = timedelta(minutes=settings_of(request).session_idle_minutes)
-        active = await db.run(accounts.session_of, db, token, idle)
-    if active is None:
+    user = await session_user(request)
+    if user is None:
         if request.method not in SAFE_METHODS:
             raise ForbiddenError(None, NO_SESSION_REFUSAL)
         raise LoginRequiredError
-    return Staff(account=active.account, csrf_token=active.csrf_token)
+    return user
 
 
 def requires(permission: Permission) -> Callable[..., Awaitable[Staff]]:
@@ -129,6 +137,11 @@ async def check_csrf(
     csrf_token: str = Form(default=""),
 ) -> Staff:
     """A dependency of every state-changing form: its token must be the session's."""
+    return check_form_token(user, csrf_token)
+
+
+def check_form_token(user: Staff, csrf_token: str) -> Staff:
+    """``user`` if ``csrf_token`` is their session's, else :class:`ForbiddenError`."""
     if not secrets.compare_digest(csrf_token, user.csrf_token):
         raise ForbiddenError(None, "the form's security token is missing or stale; reload the page")
     return user
