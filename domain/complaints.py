@@ -180,24 +180,29 @@ def priority_of(category: ComplaintCategory, segment: Segment | None) -> Complai
 
 
 class OrderFacts(BaseModel):
-    """What the order a complaint names says about what may have gone wrong."""
+    """What the order a complaint names said, when the complaint came in, about what may
+    have gone wrong (kept with the case: the page says why a category was suggested)."""
 
-    late_parcels: int = 0
+    lost_or_damaged_parcels: list[str] = []
+    """Parcels the carrier reported lost or damaged (their ids)."""
+    late_parcels: list[str] = []
     """Parcels delivered after (or still out past) the promised date."""
-    damaged_or_lost_parcels: int = 0
-    disputed_invoice: bool = False
-    """An invoice overdue and dunned, or voided."""
+    overdue_invoice: str = ""
+    """The order's invoice (its number) when it was unpaid past its due date."""
+    voided_invoice: str = ""
+    """The order's invoice (its number) when it was voided."""
 
 
 def suggest_category(facts: OrderFacts | None) -> ComplaintCategory:
-    """The category the order's facts point to (staff may correct it)."""
+    """The category the order's facts point to (staff may correct it): ``other`` without
+    an order, ``service`` when the order shows nothing wrong."""
     if facts is None:
         return ComplaintCategory.OTHER
-    if facts.damaged_or_lost_parcels:
+    if facts.lost_or_damaged_parcels:
         return ComplaintCategory.DAMAGED
     if facts.late_parcels:
         return ComplaintCategory.LATE_DELIVERY
-    if facts.disputed_invoice:
+    if facts.overdue_invoice or facts.voided_invoice:
         return ComplaintCategory.BILLING
     return ComplaintCategory.SERVICE
 
@@ -342,6 +347,10 @@ class RemedyItem(BaseModel):
     quantity: Annotated[int, Field(ge=1, le=100_000)]
 
 
+AWAITING_APPROVAL = "awaiting approval"
+"""The status of a remedy above the approval amount until a supervisor decides."""
+
+
 class RemedyView(BaseModel):
     """A remedy asked for on a case, and what came of it."""
 
@@ -379,6 +388,10 @@ class ComplaintCase(BaseModel):
     clocks: list[ClockView] = []
     remedies: list[RemedyView] = []
     remedy_cost: Amount = Decimal(0)
+    """What the remedies carried out cost the business (a re-shipment at cost price)."""
+    suggested_from: OrderFacts | None = None
+    """The order's facts the category was suggested from; None: no order was named, or the
+    case was filed before the facts were kept with it."""
     breaches: int = 0
     """Service-level deadlines missed, over the case's whole life."""
     reopened: int = 0
@@ -389,6 +402,12 @@ class ComplaintCase(BaseModel):
     def breached(self) -> bool:
         """Whether any service level was missed."""
         return self.breaches > 0
+
+    @property
+    def awaiting_approval(self) -> Decimal:
+        """What the remedies still waiting for a supervisor's decision are worth (not
+        granted: counted apart from :attr:`remedy_cost`)."""
+        return sum((r.amount for r in self.remedies if r.status == AWAITING_APPROVAL), Decimal(0))
 
 
 class ComplaintStart(BaseModel):

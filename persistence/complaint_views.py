@@ -9,7 +9,12 @@ from pydantic import BaseModel
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from domain.complaints import OPEN_STATUSES, ComplaintCase
+from domain.complaints import (
+    OPEN_STATUSES,
+    ComplaintCase,
+    ComplaintCategory,
+    ComplaintEventKind,
+)
 from persistence.database import Database
 from persistence.models import (
     AttachmentContent,
@@ -75,6 +80,34 @@ class Download(BaseModel):
     content: bytes
 
 
+class CategoryChange(BaseModel):
+    """Staff recategorising a case: who, when, from and to what, and why."""
+
+    at: datetime
+    actor: str
+    before: ComplaintCategory | None
+    after: ComplaintCategory | None
+    reason: str
+
+
+def category_change(entry: ComplaintEntry) -> CategoryChange:
+    """The change a ``recategorised`` entry records (its detail is written
+    ``late_delivery → damaged: reason``; a category it does not name is None)."""
+    before, _, rest = entry.detail.partition(" → ")
+    after, _, reason = rest.partition(": ")
+
+    def category(value: str) -> ComplaintCategory | None:
+        return ComplaintCategory(value) if value in set(ComplaintCategory) else None
+
+    return CategoryChange(
+        at=entry.at,
+        actor=entry.actor,
+        before=category(before.strip()),
+        after=category(after.strip()),
+        reason=reason.strip(),
+    )
+
+
 class ComplaintDetail(BaseModel):
     """One case as customer service works it."""
 
@@ -89,6 +122,19 @@ class ComplaintDetail(BaseModel):
     survey_comment: str
     history: list[ComplaintEntry]
     mail: list[MailView] = []
+
+    @property
+    def filed_by(self) -> str:
+        """Who filed the complaint: the staff member who took it, or ``customer``."""
+        received = ComplaintEventKind.RECEIVED.value
+        return next((e.actor for e in self.history if e.kind == received), "customer")
+
+    @property
+    def last_recategorisation(self) -> CategoryChange | None:
+        """The last time staff changed the category, if they did."""
+        recategorised = ComplaintEventKind.RECATEGORISED.value
+        changes = [e for e in self.history if e.kind == recategorised]
+        return category_change(changes[-1]) if changes else None
 
 
 LIST_LIMIT = 200

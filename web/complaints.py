@@ -269,6 +269,19 @@ async def act(
                 values["items"] = remedy_items(values.get("items", ""))
             except ValueError as wrong:
                 return refusal_page(user, str(wrong), back, 422)
+        if action == "resolve" and (cause := values.get("root_cause")):
+            # The form offers the active root causes; anything else would be counted in
+            # the analysis under a cause nobody defined.
+            db = database(request)
+            known = [code for code, _label in await db.run(root_causes, db)]
+            if cause not in known:
+                return refusal_page(
+                    user,
+                    "root_cause: not a root cause in use (one of: "
+                    f"{', '.join(known) or 'none defined'})",
+                    back,
+                    422,
+                )
     else:
         return RedirectResponse(back, status_code=303)
     return await act_on_workflow(

@@ -151,7 +151,11 @@ def file_complaint(
             session.flush()
             if order is not None and intake.parcel_id:
                 _check_parcel(session, order.id, intake.parcel_id)
-            row.case = case_of(row).model_copy(update={"segment": segment}).model_dump(mode="json")
+            row.case = (
+                case_of(row)
+                .model_copy(update={"segment": segment, "suggested_from": facts})
+                .model_dump(mode="json")
+            )
             channel = intake.channel.value + (f" ({intake.taken_by})" if intake.taken_by else "")
             _event(
                 session,
@@ -428,20 +432,28 @@ def _check_parcel(session: Session, order_id: str, parcel_id: str) -> None:
 
 
 def _order_facts(session: Session, order: Order) -> OrderFacts:
-    late = damaged = 0
-    for parcel in session.scalars(select(Shipment).where(Shipment.order_id == order.id)):
+    lost_or_damaged, late = [], []
+    for parcel in session.scalars(
+        select(Shipment).where(Shipment.order_id == order.id).order_by(Shipment.id)
+    ):
         if parcel.status in (ShipmentStatus.LOST.value, ShipmentStatus.EXCEPTION.value):
-            damaged += 1
+            lost_or_damaged.append(parcel.id)
         elif parcel.promised_by is not None:
             arrived = parcel.delivered_at or utcnow()
             if arrived > parcel.promised_by:
-                late += 1
+                late.append(parcel.id)
     invoice = session.scalar(select(Invoice).where(Invoice.order_id == order.id))
-    disputed = invoice is not None and (
-        invoice.status == InvoiceStatus.VOIDED.value
-        or (invoice.status == InvoiceStatus.OPEN.value and invoice.due_date < utcnow().date())
+    overdue = voided = ""
+    if invoice is not None and invoice.status == InvoiceStatus.VOIDED.value:
+        voided = invoice.number
+    elif invoice is not None and invoice.status == InvoiceStatus.OPEN.value:
+        overdue = invoice.number if invoice.due_date < utcnow().date() else ""
+    return OrderFacts(
+        lost_or_damaged_parcels=lost_or_damaged,
+        late_parcels=late,
+        overdue_invoice=overdue,
+        voided_invoice=voided,
     )
-    return OrderFacts(late_parcels=late, damaged_or_lost_parcels=damaged, disputed_invoice=disputed)
 
 
 def _segment(session: Session, customer_id: str) -> Segment | None:
