@@ -410,6 +410,16 @@ class ComplaintCase(BaseModel):
         return sum((r.amount for r in self.remedies if r.status == AWAITING_APPROVAL), Decimal(0))
 
 
+def possible_remedies(case: ComplaintCase) -> list[RemedyKind]:
+    """The remedies the case has what they need for: a refund and a re-shipment the
+    complaint's order, a goodwill credit its customer (others would only be refused)."""
+    return [
+        kind
+        for kind in RemedyKind
+        if (case.customer_id if kind is RemedyKind.GOODWILL_CREDIT else case.order_id)
+    ]
+
+
 class ComplaintStart(BaseModel):
     """Input of the complaint workflow: the case as filed, and the policy it runs under
     (fixed for the case's life, so a changed setting never reshapes a running case)."""

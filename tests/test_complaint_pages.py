@@ -264,3 +264,46 @@ async def test_a_form_sent_without_a_choice_is_refused_naming_the_field(
         row = session.get(ComplaintRow, complaint_id)
         assert row is not None
         assert (row.root_cause, row.status) == (None, "new")
+
+
+def remedy_options(page: str) -> list[str]:
+    select = re.search(r'<select name="kind" required>(.*?)</select>', page, re.S)
+    return [] if select is None else re.findall(r'<option value="([^"]*)"', select.group(1))
+
+
+@ON_SQLITE
+async def test_only_remedies_the_case_has_what_they_need_for_are_offered(
+    db: Database, console: TestClient
+) -> None:
+    with_order = await late_parcel_complaint(db, None)
+    page = console.get(f"/complaints/{with_order}").text
+    assert remedy_options(page) == ["", "refund", "goodwill_credit", "reship"]
+
+    without_order = file_complaint(
+        db,
+        ComplaintIntake(
+            channel=ComplaintChannel.PHONE,
+            customer_id="CUST-JANE",
+            subject="Rude driver",
+            description="The driver shouted at me.",
+            taken_by="mia.chen",
+        ),
+    ).case.id
+    page = console.get(f"/complaints/{without_order}").text
+    assert remedy_options(page) == ["", "goodwill_credit"]
+    assert "A refund or a re-shipment needs the complaint's order" in text_of(page)
+    assert "No order was named: nothing on file points to a category." in text_of(page)
+
+    stranger = file_complaint(
+        db,
+        ComplaintIntake(
+            channel=ComplaintChannel.EMAIL,
+            from_address="nobody@else.example",
+            subject="Your shop",
+            description="Who are you?",
+            message_id="stranger-1",
+        ),
+    ).case.id
+    page = console.get(f"/complaints/{stranger}").text
+    assert remedy_options(page) == []
+    assert "A remedy needs the complaint's customer or order" in text_of(page)

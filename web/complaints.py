@@ -33,10 +33,10 @@ from domain.complaints import (
     ComplaintStatus,
     Recategorisation,
     RemedyDecision,
-    RemedyKind,
     RemedyRequest,
     Resolution,
     complaint_workflow_id,
+    possible_remedies,
 )
 from ops.complaints import CaseNotStartedError, file_and_open
 from ops.staff import StaffAction
@@ -152,7 +152,7 @@ async def complaint_page(request: Request, complaint_id: RowNumber, user: Handle
         complaint=detail,
         agents=agents,
         categories=list(ComplaintCategory),
-        remedy_kinds=list(RemedyKind),
+        remedy_kinds=possible_remedies(detail.case),
         root_causes=await db.run(root_causes, db),
         policy=settings_of(request).complaint_policy(),
         open=detail.case.status
