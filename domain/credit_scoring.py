@@ -148,6 +148,36 @@ class PaymentHabits(BaseModel):
     overdue_invoices: int = 0
 
 
+def settled_by(invoice: InvoiceMoney, today: date) -> datetime | None:
+    """When the invoice was settled (:func:`settled_at`) if it was by the end of
+    ``today``: paid, as the score and the customer page count it."""
+    settled = settled_at(invoice)
+    return settled if settled is not None and settled.date() <= today else None
+
+
+def days_late(invoice: InvoiceMoney, settled: datetime) -> int:
+    """Days from the invoice's due date to ``settled`` (when it was settled); 0 on time."""
+    return max(0, (settled.date() - invoice.due_on).days)
+
+
+def is_overdue(invoice: InvoiceMoney, today: date) -> bool:
+    """Due before ``today`` and not settled by then; a voided invoice never is (nobody owed
+    it), a partly paid one is."""
+    return not invoice.voided and invoice.due_on < today and settled_by(invoice, today) is None
+
+
+def still_owed(invoice: InvoiceMoney, today: date) -> Decimal:
+    """What the customer still owed at the end of ``today``: the invoice less the credit
+    notes issued and the money received (less given back) until then; nothing when voided."""
+    if invoice.voided:
+        return Decimal(0)
+    moved = sum(
+        (m.received + m.credited for m in invoice.movements if m.at.date() <= today),
+        start=Decimal(0),
+    )
+    return max(Decimal(0), invoice.amount - moved)
+
+
 def payment_habits(invoices: Iterable[InvoiceMoney], today: date, since: datetime) -> PaymentHabits:
     """Invoices issued after ``since`` and paid by ``today``, how many of them late and by
     how many days on average (each measured from its due date to when it was settled), and
@@ -158,14 +188,10 @@ def payment_habits(invoices: Iterable[InvoiceMoney], today: date, since: datetim
     days: list[int] = []
     overdue = 0
     for invoice in invoices:
-        if invoice.voided:
-            continue
-        settled = settled_at(invoice)
-        if settled is None or settled.date() > today:
-            overdue += invoice.due_on < today
-            continue
-        if invoice.issued_at > since:
-            days.append(max(0, (settled.date() - invoice.due_on).days))
+        overdue += is_overdue(invoice, today)
+        settled = settled_by(invoice, today)
+        if settled is not None and invoice.issued_at > since:
+            days.append(days_late(invoice, settled))
     return PaymentHabits(
         invoices_paid=len(days),
         invoices_paid_late=sum(1 for late in days if late),

@@ -9,7 +9,8 @@ encrypted at rest; every change to a record is audited field by field.
 
 from __future__ import annotations
 
-from datetime import datetime
+from collections.abc import Sequence
+from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated
@@ -25,6 +26,13 @@ from pydantic import (
 )
 
 from domain.catalogue import PaymentTerms, Standing
+from domain.credit_scoring import (
+    InvoiceMoney,
+    days_late,
+    is_overdue,
+    settled_by,
+    still_owed,
+)
 from domain.messages import InboundMessage, whole_json_number
 from domain.money import CreditAmount, CurrencyCode, to_cents
 from domain.orders import Channel, OrderStatus
@@ -195,18 +203,53 @@ class ProductShare(BaseModel):
 
 
 class PaymentBehaviour(BaseModel):
-    """How a customer pays their invoices."""
+    """How a customer pays their invoices, by the credit score's rule: an invoice is paid
+    when the money received first covers what the customer owed
+    (:func:`domain.credit_scoring.settled_at`), not when its receipt is written."""
 
     invoices: int
+    """Invoices the customer owed (voided ones left out: nobody owed them)."""
     paid: int
+    """Invoices settled by today."""
     average_days_to_pay: float | None
-    """From the invoice to its receipt, over paid invoices; None before the first."""
+    """From the invoice to when it was settled, over paid invoices (0 for money received
+    before the invoice, as a prepaid order's); None before the first."""
     paid_late: int
+    """Paid invoices settled after their due date."""
     overdue: int
-    """Open invoices past their due date today."""
+    """Invoices past their due date today and not settled (a partly paid one too)."""
     overdue_amount: Decimal
+    """What is still owed on the overdue invoices."""
     highest_dunning_rung: int
     """0: never reminded; 1 reminder, 2 finance, 3 collections."""
+
+
+def payment_behaviour(
+    invoices: Sequence[InvoiceMoney], today: date, highest_dunning_rung: int
+) -> PaymentBehaviour:
+    """A customer's payment behaviour up to ``today`` from their invoices and the money
+    that moved for them."""
+    to_pay: list[float] = []
+    late = overdue = 0
+    overdue_amount = Decimal(0)
+    for invoice in invoices:
+        if invoice.voided:
+            continue
+        if (settled := settled_by(invoice, today)) is not None:
+            to_pay.append(max(0.0, (settled - invoice.issued_at).total_seconds() / 86400))
+            late += days_late(invoice, settled) > 0
+        elif is_overdue(invoice, today):
+            overdue += 1
+            overdue_amount += still_owed(invoice, today)
+    return PaymentBehaviour(
+        invoices=sum(1 for invoice in invoices if not invoice.voided),
+        paid=len(to_pay),
+        average_days_to_pay=sum(to_pay) / len(to_pay) if to_pay else None,
+        paid_late=late,
+        overdue=overdue,
+        overdue_amount=overdue_amount,
+        highest_dunning_rung=highest_dunning_rung,
+    )
 
 
 class CustomerHistory(BaseModel):

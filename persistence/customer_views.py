@@ -17,11 +17,12 @@ from domain.customers import (
     OrderSummary,
     PaymentBehaviour,
     ProductShare,
+    payment_behaviour,
 )
 from domain.orders import EventKind
-from domain.settlement import InvoiceStatus
 from persistence.database import Database
-from persistence.models import Invoice, Order, OrderEventRow, OrderLine, Product, Receipt
+from persistence.models import Order, OrderEventRow, OrderLine, Product
+from persistence.transactions.credit_reviews import invoices_by_customer
 
 DUNNING_LEVEL = re.compile(r"^dunning: .*\(level (\d+)\)$")
 
@@ -92,17 +93,8 @@ def customer_history(
 
 def _payments(db: Database, customer_id: str, today: date) -> PaymentBehaviour:
     with db.reading() as session:
-        invoices = session.execute(
-            select(
-                Invoice.issued_at,
-                Invoice.due_date,
-                Invoice.status,
-                Invoice.amount,
-                Receipt.issued_at,
-            )
-            .outerjoin(Receipt, Receipt.invoice_id == Invoice.id)
-            .where(Invoice.customer_id == customer_id)
-        ).all()
+        # The credit score's own reading: paid when the money covered what was owed.
+        invoices = invoices_by_customer(session, customer_id=customer_id).get(customer_id, [])
         # Details are encrypted at rest: the dunning ones are picked after decryption.
         details = session.scalars(
             select(OrderEventRow.detail)
@@ -112,22 +104,5 @@ def _payments(db: Database, customer_id: str, today: date) -> PaymentBehaviour:
                 OrderEventRow.kind == EventKind.ESCALATED.value,
             )
         ).all()
-    paid = [
-        (issued, due, receipt) for issued, due, _status, _amount, receipt in invoices if receipt
-    ]
-    days = [(receipt - issued).total_seconds() / 86400 for issued, _due, receipt in paid]
-    overdue = [
-        amount
-        for _issued, due, status, amount, receipt in invoices
-        if status == InvoiceStatus.OPEN.value and receipt is None and due < today
-    ]
     rungs = [int(m.group(1)) for d in details if (m := DUNNING_LEVEL.match(d))]
-    return PaymentBehaviour(
-        invoices=len(invoices),
-        paid=len(paid),
-        average_days_to_pay=sum(days) / len(days) if days else None,
-        paid_late=sum(1 for _issued, due, receipt in paid if receipt.date() > due),
-        overdue=len(overdue),
-        overdue_amount=sum(overdue, start=Decimal(0)),
-        highest_dunning_rung=max(rungs, default=0),
-    )
+    return payment_behaviour(invoices, today, highest_dunning_rung=max(rungs, default=0))

@@ -17,13 +17,15 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select, text, update
 
 from domain.access import Role, SystemRole
-from domain.customers import CustomerRecord
+from domain.credit_scoring import InvoiceMoney, MoneyMovement
+from domain.customers import CustomerRecord, PaymentBehaviour, payment_behaviour
 from domain.orders import EventKind
+from domain.settlement import IncomingPayment, PaymentBooking
 from persistence.csv_files import CsvFileError
 from persistence.customer_files import export_customers, import_customers
 from persistence.customer_views import customer_history
 from persistence.database import Database
-from persistence.models import Customer, Invoice, Order, OrderEventRow, Receipt
+from persistence.models import Customer, Order, OrderEventRow
 from persistence.transactions import accounts, intake
 from persistence.transactions.catalogue import CatalogueRecordsError
 from persistence.transactions.customers import (
@@ -32,9 +34,11 @@ from persistence.transactions.customers import (
     find_customer,
     save_customers,
 )
+from persistence.transactions.money import issue_invoice, issue_receipt, record_incoming_payment
 from runtime.settings import Settings
 from tests.commands import oms
 from tests.factories import line, submission
+from tests.test_from_outside_credit import at
 from tests.test_stock_api import bearer
 from tests.test_web_admin import PASSWORD, log_in
 from tests.test_web_stock_operations import text_of
@@ -161,35 +165,26 @@ def test_the_history_and_payment_behaviour_of_a_customer(db: Database) -> None:
             )
     with db.transaction() as session:
         session.execute(update(Order).where(Order.id == "LENA-3").values(status="CANCELLED"))
-        for number, (issued, due, paid) in enumerate(((0, 14, 10), (10, 24, 30), (20, 34, None))):
-            invoice = Invoice(
-                number=f"INV-T-{number}",
-                series="INV",
-                year=2026,
-                sequence=900 + number,
-                order_id=f"LENA-{number}",
-                customer_id="CUST-LENA",
-                amount=Decimal("47.25"),
-                currency="EUR",
-                status="paid" if paid is not None else "open",
-                issued_at=start + timedelta(days=issued),
-                due_date=(start + timedelta(days=due)).date(),
+    # Invoiced on days 0, 10 and 20, due 14 days later. The first is paid after 10 days, its
+    # receipt written six days later, after the due date (the receipt is not the payment: on
+    # time); the second is paid in two parts, the last after 30 days (late); the third not
+    # at all (overdue).
+    payments_made = ((0, ((10, "47.25"),)), (10, ((5, "20.00"), (30, "27.25"))), (20, ()))
+    for number, (issued, paid) in enumerate(payments_made):
+        order_id = f"LENA-{number}"
+        with at(start + timedelta(days=issued)):
+            issue_invoice(db, order_id)
+        for days, amount in paid:
+            moment = start + timedelta(days=issued + days)
+            money = IncomingPayment(
+                payment_id=f"BANK-{order_id}-{days}", amount=Decimal(amount), received_at=moment
             )
-            session.add(invoice)
-            session.flush()
-            if paid is not None:
-                session.add(
-                    Receipt(
-                        number=f"RCT-T-{number}",
-                        series="RCT",
-                        year=2026,
-                        sequence=900 + number,
-                        order_id=f"LENA-{number}",
-                        invoice_id=invoice.id,
-                        amount=Decimal("47.25"),
-                        issued_at=start + timedelta(days=issued + paid),
-                    )
-                )
+            with at(moment):
+                record_incoming_payment(db, PaymentBooking(order_id=order_id, payment=money))
+        if paid:
+            with at(moment + timedelta(days=6)):
+                issue_receipt(db, order_id)
+    with db.transaction() as session:
         session.add(
             OrderEventRow(
                 order_id="LENA-2",
@@ -211,6 +206,45 @@ def test_the_history_and_payment_behaviour_of_a_customer(db: Database) -> None:
     assert payments.average_days_to_pay == 20
     assert (payments.overdue, payments.overdue_amount) == (1, Decimal("47.25"))
     assert payments.highest_dunning_rung == 2
+
+
+def test_payment_behaviour_counts_money_received_not_receipts_written() -> None:
+    issued = datetime(2026, 6, 1, 9, tzinfo=UTC)
+
+    def invoice(*movements: MoneyMovement, voided: bool = False) -> InvoiceMoney:
+        return InvoiceMoney(
+            amount=Decimal(100),
+            issued_at=issued,
+            due_on=date(2026, 6, 15),
+            voided=voided,
+            movements=movements,
+        )
+
+    def money(days: float, received: str = "0", credited: str = "0") -> MoneyMovement:
+        return MoneyMovement(
+            at=issued + timedelta(days=days), received=Decimal(received), credited=Decimal(credited)
+        )
+
+    behaviour = payment_behaviour(
+        [
+            invoice(money(-0.001, "100")),  # prepaid: captured a moment before its invoice
+            invoice(money(17, "100")),  # two days late
+            invoice(money(1, "100"), voided=True),  # cancelled: nobody owed it
+            invoice(money(2, credited="30"), money(5, "50")),  # 20 still owed, overdue
+            invoice(money(40, "100")),  # paid after today: overdue today
+        ],
+        today=date(2026, 7, 1),
+        highest_dunning_rung=1,
+    )
+    assert behaviour == PaymentBehaviour(
+        invoices=4,
+        paid=2,
+        average_days_to_pay=(0 + 17) / 2,
+        paid_late=1,
+        overdue=2,
+        overdue_amount=Decimal(20 + 100),
+        highest_dunning_rung=1,
+    )
 
 
 @pytest.fixture

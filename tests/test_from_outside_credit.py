@@ -4,7 +4,8 @@ Item 21: a prepaid customer's money is captured when the order is invoiced and t
 receipt follows at delivery; that read as "72 of 72 invoices paid late". Each kind of
 payment history is written here by hand through the business transactions the workers
 use, stamped with the moment it happened, and the nightly evaluation's reasons (the
-words support and the customer's credit controller read) are checked for each.
+words support and the customer's credit controller read) are checked for each. The
+customer page's payment behaviour reads the same histories by the same rule.
 
 Item 25: ``oms demo-history`` paid net-terms invoices weeks late without a single
 dunning event, so its customers read "never reminded".
@@ -17,11 +18,15 @@ from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
+import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import select
 
+from domain.access import Role
 from domain.catalogue import PaymentTerms, Standing
 from domain.complaints import RemedyKind, RemedyOrder
 from domain.credit_scoring import CreditRules
+from domain.customers import PaymentBehaviour
 from domain.orders import EventKind
 from domain.settlement import (
     CAPTURE_PAYMENT,
@@ -31,9 +36,11 @@ from domain.settlement import (
     PaymentKind,
 )
 from ops.history import write_history
+from persistence.customer_views import customer_history
 from persistence.database import Database
 from persistence.demo_catalogue import add_catalogue
 from persistence.models import Customer, Invoice, NotificationRow, Order, OrderEventRow, Payment
+from persistence.transactions import accounts
 from persistence.transactions.complaints import book_refund
 from persistence.transactions.credit import check_credit
 from persistence.transactions.credit_reviews import credit_standing, evaluate_credit
@@ -46,7 +53,11 @@ from persistence.transactions.money import (
     void_invoice,
 )
 from persistence.transactions.records import clock_of
+from runtime.settings import Settings
 from tests.factories import submission
+from tests.test_web_admin import PASSWORD, log_in
+from tests.test_web_stock_operations import text_of
+from web.app import create_app
 
 TODAY = date(2026, 11, 30)
 NOW = datetime(2026, 11, 30, 6, 0, tzinfo=UTC)
@@ -366,3 +377,62 @@ def test_the_demo_historys_late_payers_were_reminded_by_the_dunning_ladder(
         standing = credit_standing(db, customer_id)
         assert standing is not None
         assert "dunning 15/15: never reminded" not in standing.reasons
+
+
+@pytest.fixture
+def client(db: Database, database_url: str) -> Iterator[TestClient]:
+    accounts.create_user(db, "mia.chen", PASSWORD, Role.CUSTOMER_SERVICE, actor="test")
+    with TestClient(
+        create_app(Settings(database_url=database_url), db), follow_redirects=False
+    ) as test_client:
+        yield test_client
+
+
+def test_the_customer_page_reads_payment_behaviour_as_the_score_does(
+    db: Database, client: TestClient
+) -> None:
+    # The prepaid customer: receipts written at delivery, one order on its way.
+    customer(db, "PRE-3", PaymentTerms.PREPAID)
+    for number in range(3):
+        prepaid_order(db, f"PRE-3-{number}", "PRE-3", SEPTEMBER + timedelta(days=number))
+    order(db, "PRE-3-ON-ITS-WAY", "PRE-3", NOW - timedelta(days=3))
+    capture(db, "PRE-3-ON-ITS-WAY", NOW - timedelta(days=2))
+    invoice(db, "PRE-3-ON-ITS-WAY", NOW - timedelta(days=2))
+    # A net-terms customer: one paid on its due date (receipt two days later), one paid
+    # nine days late, one half paid and overdue.
+    customer(db, "NET-LATE", PaymentTerms.NET, 14)
+    due = SEPTEMBER + timedelta(days=14)
+    for name in ("ON-DUE", "LATE", "PART"):
+        order(db, f"NET-{name}", "NET-LATE", SEPTEMBER - timedelta(days=1))
+        invoice(db, f"NET-{name}", SEPTEMBER)
+    transfer(db, "NET-ON-DUE", due)
+    receipt(db, "NET-ON-DUE", due + timedelta(days=2))
+    transfer(db, "NET-LATE", due + timedelta(days=9))
+    receipt(db, "NET-LATE", due + timedelta(days=11))
+    transfer(db, "NET-PART", due - timedelta(days=1), WIDGETS / 2)
+
+    prepaid = customer_history(db, "PRE-3", today=TODAY).payments
+    assert prepaid == PaymentBehaviour(
+        invoices=4,
+        paid=4,  # the one on its way too: its money is in, only its receipt waits
+        average_days_to_pay=0.0,
+        paid_late=0,
+        overdue=0,
+        overdue_amount=Decimal(0),
+        highest_dunning_rung=0,
+    )
+    net = customer_history(db, "NET-LATE", today=TODAY).payments
+    assert net == PaymentBehaviour(
+        invoices=3,
+        paid=2,
+        average_days_to_pay=(14 + 23) / 2,  # due in 14 days; paid on the day and 9 late
+        paid_late=1,
+        overdue=1,
+        overdue_amount=WIDGETS / 2,  # what is still owed on the half-paid one
+        highest_dunning_rung=0,
+    )
+    log_in(client, "mia.chen")
+    page = text_of(client.get("/customers/PRE-3").text)
+    assert "Invoices paid 4 / 4 Average days to pay 0.0 Paid late 0 Overdue now 0 ·" in page
+    page = text_of(client.get("/customers/NET-LATE").text)
+    assert "Invoices paid 2 / 3 Average days to pay 18.5 Paid late 1 Overdue now 1 ·" in page
