@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import html
 import re
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import update
 
+from activities import InventoryActivities, SettlementActivities
 from domain.access import Locale, Role
 from domain.complaints import (
     CaseEvent,
@@ -29,12 +31,14 @@ from domain.complaints import (
     RemedyView,
     suggest_category,
 )
+from domain.intake import OrderRef
+from integrations.simulated_payment import SimulatedPaymentGateway
 from persistence.database import Database
-from persistence.models import ComplaintRow, Shipment
+from persistence.models import ComplaintRow, Invoice, Shipment
 from persistence.transactions import accounts
 from persistence.transactions.complaints import file_complaint, record_case_event
 from runtime.settings import Settings
-from tests.test_activities import receive
+from tests.test_activities import receive, run
 from tests.test_web_actions import log_in
 from tests.test_web_admin import PASSWORD
 from web.app import create_app
@@ -307,3 +311,34 @@ async def test_only_remedies_the_case_has_what_they_need_for_are_offered(
     page = console.get(f"/complaints/{stranger}").text
     assert remedy_options(page) == []
     assert "A remedy needs the complaint's customer or order" in text_of(page)
+
+
+async def test_a_prepaid_orders_captured_invoice_is_no_billing_fact(db: Database) -> None:
+    """Money captured for a prepaid order settles its invoice, receipt or not (as the credit
+    score counts it): a complaint about the parcel on its way is not about billing."""
+    await receive(db)  # Jane's order T-1, paid by card
+    settlement = SettlementActivities(db, SimulatedPaymentGateway())
+    ref = OrderRef(order_id="T-1")
+    await run(settlement.authorise_payment, ref)
+    await run(InventoryActivities(db).reserve_stock, ref)
+    await run(settlement.capture_payment, ref)
+    await run(settlement.issue_invoice, ref)
+    with db.transaction() as session:  # invoiced a week ago, the receipt waits for delivery
+        session.execute(
+            update(Invoice)
+            .where(Invoice.order_id == "T-1")
+            .values(issued_at=datetime.now(UTC) - timedelta(days=7), due_date=date(2026, 1, 1))
+        )
+    intake = ComplaintIntake(
+        channel=ComplaintChannel.PHONE,
+        order_id="T-1",
+        subject="Where is it?",
+        description="Nothing has come yet.",
+        taken_by="mia.chen",
+    )
+    complaint_id = file_complaint(db, intake).case.id
+    with db.reading() as session:
+        row = session.get(ComplaintRow, complaint_id)
+        assert row is not None
+        assert row.case["suggested_from"]["overdue_invoice"] == ""
+        assert row.suggested_category != "billing"

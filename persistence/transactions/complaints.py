@@ -42,6 +42,7 @@ from domain.complaints import (
     sender_address,
     suggest_category,
 )
+from domain.credit_scoring import is_overdue
 from domain.inventory import MovementKind
 from domain.orders import EventKind, OrderStatus
 from domain.segments import Segment
@@ -70,6 +71,7 @@ from persistence.models import (
     StaffUser,
 )
 
+from .credit_reviews import invoices_by_customer
 from .money import amount_paid, next_voucher
 from .parcels import packs_first
 from .records import utcnow, write_event
@@ -446,8 +448,13 @@ def _order_facts(session: Session, order: Order) -> OrderFacts:
     overdue = voided = ""
     if invoice is not None and invoice.status == InvoiceStatus.VOIDED.value:
         voided = invoice.number
-    elif invoice is not None and invoice.status == InvoiceStatus.OPEN.value:
-        overdue = invoice.number if invoice.due_date < utcnow().date() else ""
+    elif invoice is not None:
+        # Overdue as the credit score and the customer page count it: money captured for
+        # a prepaid order settles its invoice, whatever the receipt's date.
+        today = utcnow().date()
+        money = invoices_by_customer(session, order_id=order.id).get(order.customer_id, [])
+        if any(is_overdue(owed, today) for owed in money):
+            overdue = invoice.number
     return OrderFacts(
         lost_or_damaged_parcels=lost_or_damaged,
         late_parcels=late,

@@ -108,17 +108,23 @@ def credit_figures(db: Database, today: date) -> list[CreditFigures]:
 
 
 def invoices_by_customer(
-    session: Session, since: datetime | None = None, customer_id: str | None = None
+    session: Session,
+    since: datetime | None = None,
+    customer_id: str | None = None,
+    order_id: str | None = None,
 ) -> dict[str, list[InvoiceMoney]]:
     """Each customer's invoices that the score reads (issued after ``since``, or still
     open; every one without ``since``), with every movement of money for them: captures
     and bank transfers in, refunds out, credit notes. Voided invoices are left out: nobody
-    owed them. With ``customer_id``, that customer's only (the customer page's)."""
+    owed them. With ``customer_id``, that customer's only (the customer page's); with
+    ``order_id``, that order's only (a complaint's facts)."""
     read = Invoice.status != InvoiceStatus.VOIDED.value
     if since is not None:
         read &= (Invoice.issued_at > since) | (Invoice.status == InvoiceStatus.OPEN.value)
     if customer_id is not None:
         read &= Invoice.customer_id == customer_id
+    if order_id is not None:
+        read &= Invoice.order_id == order_id
     invoices = session.execute(
         select(
             Invoice.order_id,
