@@ -810,8 +810,10 @@ class NotificationRow(Base):
     order_id: Mapped[str] = mapped_column(String(64), index=True)
     key: Mapped[str] = mapped_column(String(120))
     audience: Mapped[str] = mapped_column(String(16))
-    subject: Mapped[str] = mapped_column(String(200))
-    message: Mapped[str] = mapped_column(Text)
+    subject: Mapped[str] = mapped_column(EncryptedText())
+    """Encrypted like the message: free text (a campaign's subject as its author typed it)."""
+    message: Mapped[str] = mapped_column(EncryptedText())
+    """Encrypted: what a customer is sent names and addresses them."""
     reference: Mapped[str] = mapped_column(String(80))
     """The notifier's message id."""
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())

@@ -22,6 +22,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select, text
 
 from domain.access import Role
+from domain.campaigns import campaign_workflow_id
 from domain.care import CareRules, CareTaskCompletion
 from domain.complaints import (
     CaseEvent,
@@ -33,9 +34,12 @@ from domain.complaints import (
     complaint_workflow_id,
 )
 from domain.intake import StatusChange
+from domain.notifications import Audience, Notification
 from domain.orders import EventKind, OrderStatus
 from persistence.database import Database
+from persistence.demo_catalogue import seed_demo_catalogue
 from persistence.encrypted import PREFIX
+from persistence.migrate import downgrade, upgrade
 from persistence.models import (
     CampaignRecipient,
     CampaignRow,
@@ -55,10 +59,11 @@ from persistence.transactions.complaints import (
 )
 from persistence.transactions.intake import record_order_status
 from persistence.transactions.money import void_invoice
+from persistence.transactions.outbox import messages_about, record_notification
 from persistence.transactions.privacy import erase_customer, export_customer_data
 from runtime.settings import Settings
 from tests.commands import oms
-from tests.conftest import TEST_KEY_RING
+from tests.conftest import TEST_KEY_RING, fresh_database
 from tests.test_complaints import phone
 from tests.test_privacy import finish, lena_orders, personal_data_left
 from tests.test_web_admin import PASSWORD, log_in
@@ -151,18 +156,20 @@ def staff_wrote_about_lena(db: Database) -> int:
 
 def stored_plaintext(db: Database, *texts: str) -> list[str]:
     """The columns whose raw stored values (as the database holds them) contain ``texts``."""
-    tables = {
-        "order_events": "detail",
-        "orders": "rejection_reasons",
-        "credit_notes": "reason",
-        "goodwill_credits": "reason",
-        "care_tasks": "outcome",
-        "credit_proposals": "note",
-        "complaints": '"case"',
-    }
+    columns = (
+        ("order_events", "detail"),
+        ("orders", "rejection_reasons"),
+        ("credit_notes", "reason"),
+        ("goodwill_credits", "reason"),
+        ("care_tasks", "outcome"),
+        ("credit_proposals", "note"),
+        ("complaints", '"case"'),
+        ("notifications", "subject"),
+        ("notifications", "message"),
+    )
     found = []
     with db.reading() as session:
-        for table, column in tables.items():
+        for table, column in columns:
             for (value,) in session.execute(text(f"SELECT CAST({column} AS TEXT) FROM {table}")):
                 found += [f"{table}.{column}: {t}" for t in texts if t in (value or "")]
     return found
@@ -214,6 +221,172 @@ def test_erasure_clears_what_staff_typed_keeping_who_wrote_it_and_when(db: Datab
     assert not [t for t in STAFF_WROTE if t in json.dumps(data)]
     assert data is not None
     assert data["goodwill_credits"][0]["amount"] == "15.00"  # the voucher stays
+
+
+# --- item 19: what the customer was sent (the notifications record) ------------------
+
+SENT_TO_LENA = ("Lena Berger", "Lindenweg 4", "INV-LENA-7", "spring cushions")
+"""What the messages sent to Lena say about her (her name, address, an invoice she owes,
+what a campaign's author typed in its subject)."""
+
+
+def messages_sent_to_lena(db: Database) -> list[Notification]:
+    """What staff wrote about Lena, and the messages sent to her: an order's dunning, a
+    complaint's reply and survey link, a campaign's message (with the one
+    :func:`tests.test_privacy.lena_orders` keeps), and finance's order to pay back a
+    refund, quoting its reason. The messages recorded here."""
+    complaint_id = staff_wrote_about_lena(db)
+    now = datetime.now(UTC)
+    with db.transaction() as session:
+        session.add(
+            CampaignRow(
+                id=7,
+                name="Spring",
+                definition={"name": "Spring", "subject": "Your spring offer", "message": "Hi"},
+                status="finished",
+                created_by="max",
+                created_at=now,
+            )
+        )
+        session.flush()
+        session.add(
+            CampaignRecipient(
+                campaign_id=7, customer_id="CUST-LENA", control=False, status="sent", sent_at=now
+            )
+        )
+    case = complaint_workflow_id(complaint_id)
+    sent = [
+        Notification(
+            order_id="LENA-2",
+            key="dunning:rung1",
+            audience=Audience.CUSTOMER,
+            subject="Lena Berger: invoice INV-LENA-7 is overdue",
+            message="Dear Lena Berger, invoice INV-LENA-7 for Lindenweg 4 is 10 days late.",
+        ),
+        Notification(
+            order_id=case,
+            key="reply:0:3",
+            audience=Audience.CUSTOMER,
+            subject=f"[Complaint #{complaint_id}] Our reply",
+            message="Dear Lena Berger, we are sorry your parcel to Lindenweg 4 was late.",
+        ),
+        Notification(
+            order_id=case,
+            key="survey:0:5",
+            audience=Audience.CUSTOMER,
+            subject=f"[Complaint #{complaint_id}] How did we do?",
+            message="Lena Berger, please rate us: https://oms.example/survey/1/0/token",
+        ),
+        Notification(
+            order_id=campaign_workflow_id(7),
+            key="message:CUST-LENA",
+            audience=Audience.CUSTOMER,
+            subject="Lena Berger, your spring cushions",
+            message="Hi Lena Berger, spring cushions for Lindenweg 4.",
+        ),
+        Notification(  # to finance, quoting the refund's reason (activities.complaints)
+            order_id=case,
+            key="remedy2:finance",
+            audience=Audience.FINANCE,
+            subject="Pay back 20.00 EUR for order LENA-2",
+            message=f"Complaint #{complaint_id}: {GOODWILL_REASON} (bank transfer by finance).",
+        ),
+    ]
+    for number, notification in enumerate(sent):
+        record_notification(db, notification, f"sent-{number}", f"sim-{number}")
+    return sent
+
+
+def test_every_message_sent_to_a_customer_is_encrypted_at_rest(db: Database) -> None:
+    sent = messages_sent_to_lena(db)
+    assert stored_plaintext(db, *SENT_TO_LENA) == []
+    with db.reading() as session:
+        stored = session.execute(text("SELECT subject, message FROM notifications")).all()
+    assert len(stored) == 6
+    assert all(value.startswith(PREFIX) for row in stored for value in row)
+    # Read back through the models: support's view of a case, and the data export.
+    case = sent[1].order_id
+    assert [(m.subject, m.message) for m in messages_about(db, case)] == [
+        (n.subject, n.message) for n in sent if n.order_id == case
+    ]
+    data = export_customer_data(db, "CUST-LENA")
+    assert data is not None
+    exported = {(m["subject"], m["message"]) for m in data["messages"]}
+    assert {(n.subject, n.message) for n in sent} <= exported
+    assert ("Your order has shipped", "Dear Lena Berger, your parcel goes to Lindenweg 4.") in (
+        exported
+    )
+
+
+def test_erasure_blanks_every_message_about_the_customer_keeping_when_and_to_whom(
+    db: Database,
+) -> None:
+    sent = messages_sent_to_lena(db)
+    erased = erase_customer(db, "CUST-LENA", "dpo")
+    assert erased.messages == 6
+    assert personal_data_left(db, (*SENT_TO_LENA, *STAFF_WROTE)) == []
+    data = export_customer_data(db, "CUST-LENA")
+    assert data is not None
+    assert not [t for t in (*SENT_TO_LENA, *STAFF_WROTE) if t in json.dumps(data)]
+    kept = {(m["key"], m["audience"], m["subject"], m["message"]) for m in data["messages"]}
+    assert kept >= {(n.key, n.audience.value, "[erased]", "[erased]") for n in sent}
+    assert all(m["reference"] and m["created_at"] for m in data["messages"])
+    with db.reading() as session:  # the blanks are encrypted too, like every value
+        stored = session.execute(text("SELECT subject, message FROM notifications")).all()
+    assert all(value.startswith(PREFIX) for row in stored for value in row)
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "postgresql"])
+def test_migration_0028_encrypts_the_messages_already_sent_and_0027_gets_them_back_in_plain(
+    kind: str, tmp_path: Path
+) -> None:
+    """Messages recorded before the notifications record was encrypted are encrypted by
+    the upgrade and read back the same; the downgrade writes them back in plain, a subject
+    cut to the 200 characters its column held then."""
+    long_subject = "Lena Berger, " + "x" * 250
+    with fresh_database(kind, tmp_path) as url:
+        db = Database(url)
+        seed_demo_catalogue(db)
+        sent = messages_sent_to_lena(db)
+        record_notification(
+            db,
+            Notification(
+                order_id="LENA-1",
+                key="long",
+                audience=Audience.CUSTOMER,
+                subject=long_subject,
+                message="Dear Lena Berger",
+            ),
+            "long",
+            "sim-long",
+        )
+        read_before = export_customer_data(db, "CUST-LENA")
+        assert read_before is not None
+        assert stored_plaintext(db, *SENT_TO_LENA) == []
+        db.dispose()
+
+        downgrade(url, "0027")
+        db = Database(url)
+        with db.reading() as session:
+            rows = session.execute(text("SELECT key, subject FROM notifications"))
+            plain = {row.key: row.subject for row in rows}
+        assert {n.key: n.subject for n in sent}.items() <= plain.items()
+        assert plain["long"] == long_subject[:200]
+        assert len(stored_plaintext(db, *SENT_TO_LENA)) >= 10  # as they were before 0028
+        db.dispose()
+
+        upgrade(url)
+        db = Database(url)
+        assert stored_plaintext(db, *SENT_TO_LENA) == []
+        read_after = export_customer_data(db, "CUST-LENA")
+        assert read_after is not None
+        for exported in (read_before, read_after):
+            exported.pop("exported_at")
+            for message in exported["messages"]:
+                if message["key"] == "long":
+                    message["subject"] = message["subject"][:200]
+        assert read_after == read_before
+        db.dispose()
 
 
 @pytest.fixture
@@ -305,6 +478,7 @@ def test_every_sqlite_connection_zeroes_what_it_deletes(sqlite_url: str) -> None
 
 ERASED_COLUMNS = {
     "order_events": "detail",
+    "notifications": "message",
     "care_tasks": "outcome",
     "goodwill_credits": "reason",
     "credit_notes": "reason",

@@ -7,8 +7,10 @@ requires) with its name, contacts (and the contact people), addresses, notes and
 gone; every order's
 address and payment token are removed (the country stays, for tax); the audit of the
 customer's record keeps who changed which field when, with the personal values gone;
-messages sent to the customer are blanked; complaints lose what the customer wrote and
-what was written to them (categories, times, remedies and scores stay for the analysis).
+messages sent to the customer, and to staff about their orders and complaints, are
+blanked (when, to whom and the provider's reference stay); complaints lose what the
+customer wrote and what was written to them (categories, times, remedies and scores stay
+for the analysis).
 What staff wrote about the customer (the reasons of a cancellation, an approval or a
 rejection, a deadline moved, a refund or goodwill credit, a care task's outcome, a credit
 override's note) is erased too: each entry keeps its kind, who wrote it and when, and
@@ -32,7 +34,6 @@ from sqlalchemy.orm import Session
 from domain.campaigns import campaign_workflow_id
 from domain.complaints import ComplaintCase, ComplaintStatus, complaint_workflow_id
 from domain.customers import PERSONAL_FIELDS
-from domain.notifications import Audience
 from domain.orders import EventKind, OrderStatus
 from persistence.database import Database
 from persistence.models import (
@@ -109,7 +110,7 @@ class Erased(BaseModel):
     audit_values: int
     """Audited values made unreadable."""
     messages: int
-    """Messages to the customer blanked."""
+    """Messages to the customer, and to staff about them, blanked."""
     staff_texts: int = 0
     """What staff wrote about the customer (reasons, outcomes, notes) erased."""
     old_versions_removed: bool = True
@@ -256,11 +257,10 @@ def erase_customer(db: Database, customer_id: str, actor: str) -> Erased:
         _erase_complaints(session, customer_id)
         staff_texts = _erase_staff_texts(session, customer_id, list(order_ids))
         messages = 0
+        # Every audience: a message to staff about the customer's order or case may quote
+        # what staff typed about them (a refund's reason, for finance to pay it back).
         for message in session.scalars(
-            select(NotificationRow).where(
-                _messages_to(session, customer_id, list(order_ids)),
-                NotificationRow.audience == Audience.CUSTOMER.value,
-            )
+            select(NotificationRow).where(_messages_to(session, customer_id, list(order_ids)))
         ):
             message.subject = message.message = ERASED
             messages += 1
