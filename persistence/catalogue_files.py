@@ -222,6 +222,45 @@ def load_records(db: Database, kind: Kind, records: Sequence[BaseModel]) -> Impo
         return KINDS[kind].load_in(session, records)
 
 
+def merge_into(
+    db: Database,
+    sent: Sequence[Mapping[str, Any]],
+    kind: RecordFile,
+    stored_in: Callable[[Session, Collection[RecordKey]], Mapping[RecordKey, BaseModel]],
+    load_in: Callable[[Session, Sequence[Any]], Imported],
+) -> Imported:
+    """Load records of which only some fields were sent (an API batch: each item the
+    fields it holds, already valid) in one transaction, as :func:`import_into` loads a
+    file, with the same ``stored_in`` (locking what it finds) and ``load_in``: a stored
+    record keeps every field not sent; a new one needs its kind's required fields and
+    takes the defaults for the rest; ``load_in`` checks the records as they will be kept,
+    saves them and names what changed. An explicit value (``None`` too, where the field
+    takes it) is set as sent. A new record lacking a required field is refused with the
+    others (:class:`CatalogueRecordsError`, each by its position) and nothing is written."""
+    keys = [tuple(str(values[name]) for name in kind.keys) for values in sent]
+    with db.transaction() as session:
+        stored = stored_in(session, set(keys))
+        records: list[BaseModel] = []
+        missing: list[tuple[int, str]] = []
+        for index, (key, values) in enumerate(zip(keys, sent, strict=True)):
+            before = stored.get(key)
+            if before is not None:
+                records.append(before.model_copy(update=values))
+            elif absent := tuple(name for name in kind.required if name not in values):
+                missing.append((index, f"a new {kind.noun} needs {', '.join(absent)}"))
+            else:
+                records.append(kind.record.model_validate(dict(values)))
+        if missing:
+            raise CatalogueRecordsError(missing)
+        return load_in(session, records)
+
+
+def merge_records(db: Database, kind: Kind, sent: Sequence[Mapping[str, Any]]) -> Imported:
+    """Load catalogue records of which only some fields were sent (see :func:`merge_into`)."""
+    file = KINDS[kind]
+    return merge_into(db, sent, file, file.stored_in, file.load_in)
+
+
 def by_line(rows: Rows, refused: CatalogueRecordsError) -> CsvFileError:
     """The records a load refused, named by the line of the file each came from."""
     return CsvFileError(

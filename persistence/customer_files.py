@@ -5,8 +5,11 @@ row is bad nothing is written, and a file may hold only some columns."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+from typing import Any
+
 from domain.customers import CustomerRecord
-from persistence.catalogue_files import RecordFile, import_into, write_rows
+from persistence.catalogue_files import RecordFile, import_into, merge_into, write_rows
 from persistence.database import Database
 from persistence.transactions.catalogue import Imported
 from persistence.transactions.customers import (
@@ -24,6 +27,19 @@ def import_customers(db: Database, text: str, actor: str) -> Imported:
     return import_into(
         db,
         text,
+        CUSTOMERS_FILE,
+        customers_by_id,
+        lambda session, records: save_customers_in(session, records, actor),
+    )
+
+
+def merge_customers(db: Database, sent: Sequence[Mapping[str, Any]], actor: str) -> Imported:
+    """Save customers of which only some fields were sent (an API batch), in one
+    transaction as ``actor``: a known customer keeps every field not sent (see
+    :func:`persistence.catalogue_files.merge_into`)."""
+    return merge_into(
+        db,
+        sent,
         CUSTOMERS_FILE,
         customers_by_id,
         lambda session, records: save_customers_in(session, records, actor),

@@ -341,7 +341,7 @@ def test_a_crm_keeps_customers_over_the_api(api: TestClient, db: Database) -> No
     record = LENA.model_dump(mode="json")
     saved = api.post("/api/v1/customers", json=[record], headers=headers)
     assert saved.status_code == 200, saved.text
-    assert saved.json() == {"created": 1, "updated": 0, "unchanged": 0}
+    assert saved.json() == {"created": 1, "updated": 0, "unchanged": 0, "changes": []}
     read = api.get("/api/v1/customers/CUST-LENA", headers=headers).json()
     assert (read["name"], read["credit_limit"]) == ("Lena Berger", "2500.00")
     assert customer_changes(db, "CUST-LENA")[0].actor == "api:crm"

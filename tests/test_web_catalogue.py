@@ -201,7 +201,12 @@ def test_an_erp_keeps_the_catalogue_over_the_api(api: TestClient, db: Database) 
     ]
     loaded = api.post("/api/v1/stock/products", json=products, headers=headers)
     assert loaded.status_code == 200, loaded.text
-    assert loaded.json() == {"created": 1, "updated": 1, "unchanged": 0}
+    assert loaded.json() == {
+        "created": 1,
+        "updated": 1,
+        "unchanged": 0,
+        "changes": [{"key": "WIDGET-1", "fields": ["unit_price"]}],
+    }
     listed = {p["sku"]: p for p in api.get("/api/v1/stock/products", headers=headers).json()}
     assert listed["WIDGET-1"]["unit_price"] == "21.00"
 

@@ -1,6 +1,7 @@
 """The customers part of the HTTP API, for a CRM or the web shop's account pages: one
 customer's record out, and batches in that create new customers and update known ones,
-all or nothing, each change audited with the key's name as the actor (``api:<name>``)."""
+all or nothing, each change audited with the key's name as the actor (``api:<name>``). A
+field an item does not hold keeps its stored value (:mod:`web.record_batches`)."""
 
 from __future__ import annotations
 
@@ -10,16 +11,20 @@ from fastapi import APIRouter, Body, Depends, HTTPException, Path, Request
 
 from domain.access import ApiKeyView, ApiPermission
 from domain.customers import CUSTOMER_ID_PATTERN, CustomerRecord
-from persistence.transactions.catalogue import CatalogueRecordsError, Loaded
-from persistence.transactions.customers import find_customer, save_customers
+from persistence.customer_files import CUSTOMERS_FILE, merge_customers
+from persistence.transactions.catalogue import Imported
+from persistence.transactions.customers import find_customer
 
 from .api import BODY_ERRORS, ERRORS, ApiRoute, problems, system
+from .record_batches import merged, partial_record, sent_fields
 from .security import database
 
 router = APIRouter(prefix="/api/v1/customers", tags=["customers"], route_class=ApiRoute)
 
 MAX_RECORDS = 500
 """The most customers one request may carry."""
+
+CustomerFields = partial_record(CustomerRecord, CUSTOMERS_FILE.keys, CUSTOMERS_FILE.required)
 
 
 @router.get(
@@ -42,15 +47,16 @@ async def get_customer(
 
 @router.post(
     "",
-    response_model=Loaded,
+    response_model=Imported,
     responses={
         **ERRORS,
         **BODY_ERRORS,
         **problems(
             {
-                409: "Refused, nothing written: a record breaks a rule of its own "
-                "(consent without how it was given, net terms without days) or repeats another; "
-                "the detail names each by its position (from 1)."
+                409: "Refused, nothing written: a record (as sent over the stored one) breaks "
+                "a rule of its own (consent without how it was given, net terms without days), "
+                "repeats another, or is new and lacks `name` or `email`; the detail names each "
+                "by its position (from 1) and what is wrong."
             }
         ),
     },
@@ -58,14 +64,13 @@ async def get_customer(
 async def put_customers(
     request: Request,
     records: Annotated[
-        list[CustomerRecord],
+        list[CustomerFields],  # type: ignore[valid-type]
         Body(min_length=1, max_length=MAX_RECORDS, description=f"1 to {MAX_RECORDS} records"),
     ],
     key: Annotated[ApiKeyView, Depends(system(ApiPermission.MANAGE_CUSTOMERS))],
-) -> Loaded:
-    """Create the customers that are new, update those that differ (by id)."""
-    db = database(request)
-    try:
-        return await db.run(save_customers, db, records, f"api:{key.name}"[:64])
-    except CatalogueRecordsError as refused:
-        raise HTTPException(409, str(refused)) from refused
+) -> Imported:
+    """Create the customers that are new, update those that differ (by id): only the
+    fields an item holds are set, the others keep their stored values (`null` clears
+    `preferred_channel`). A new customer needs `id`, `name` and `email` (409 naming what it
+    lacks). The answer counts the records and names each updated one's changed fields."""
+    return await merged(request, merge_customers, sent_fields(records), f"api:{key.name}"[:64])
