@@ -15,6 +15,7 @@ from rich.console import Console
 
 from domain.orders import OrderSubmission
 from ops._clock import utcnow
+from ops._console import fail
 from ops.submissions import SubmissionError, demo_submissions, read_submission, submit
 from runtime.settings import Settings
 from runtime.shutdown import exit_after
@@ -34,8 +35,7 @@ def main(
     try:
         submissions = [read_submission(path) for path in files or []]
     except SubmissionError as error:
-        Console(stderr=True).print(f"[red]error:[/red] {error}")
-        raise typer.Exit(code=1) from error
+        raise fail(str(error)) from error
     if demo:
         submissions += [order for order, _ in demo_submissions(utcnow().strftime("%d%H%M%S"))]
     asyncio.run(_submit_all(submissions))

@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsedColumn
 
 console = Console(width=None if sys.stdout.isatty() else 120)
@@ -27,8 +28,9 @@ ActorOption = Annotated[
 
 
 def fail(message: str) -> typer.Exit:
-    """Print ``message`` to stderr and return the exit to raise."""
-    errors.print(f"[red]error:[/red] {message}", soft_wrap=True)
+    """Print ``message`` (text, not markup) to stderr on one line, however long, and
+    return the exit to raise."""
+    errors.print(f"[red]error:[/red] {escape(message)}", soft_wrap=True)
     return typer.Exit(code=1)
 
 

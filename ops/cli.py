@@ -43,7 +43,6 @@ from domain.shipping import (
 )
 from domain.supply import SUPPLY_RECEIVED_SIGNAL, SupplyReceipt, supply_workflow_id
 from persistence.database import Database
-from persistence.demo_catalogue import seed_demo_catalogue
 from persistence.invariants import (
     Violation,
     check_database,
@@ -52,7 +51,6 @@ from persistence.invariants import (
 )
 from persistence.migrate import new_revision, upgrade
 from persistence.order_views import list_orders, order_view
-from runtime.codec_server import running_codec_server
 from runtime.logging import configure_logging
 from runtime.settings import Settings
 from runtime.shutdown import exit_after
@@ -75,11 +73,9 @@ from .checks import failing_workflows, stuck_complaints, stuck_orders, with_fail
 from .complaint_case import show_complaint
 from .complaints import complaints_app
 from .customers import customers_app
-from .demo import DemoTimeoutError, run_demo
 from .history import HistoryError, write_demo_history
 from .rendering import history_table, order_timeline, summary_table, violation_table
 from .replenishment import replenishment_app
-from .serve import serve
 from .staff import StaffAction, StaffActionError, perform
 from .stock import stock_app
 from .stocktakes import stocktake_app
@@ -123,6 +119,8 @@ def demo(
     ] = None,
 ) -> None:
     """Run the embedded default: dev server, worker, demo orders, final status table."""
+    from .demo import DemoTimeoutError, run_demo  # the console and worker: imported on use
+
     settings = Settings()
     stay = sys.stdout.isatty() if keep_running is None else keep_running
     try:
@@ -502,6 +500,8 @@ def serve_console(
     port: Annotated[int | None, typer.Option(help="Port (default: OMS_WEB_PORT).")] = None,
 ) -> None:
     """Run the staff console and the HTTP API on the business database until Ctrl-C."""
+    from .serve import serve  # the web application: imported on use
+
     settings = Settings()
     settings = settings.model_copy(
         update={"web_host": host or settings.web_host, "web_port": port or settings.web_port}
@@ -516,6 +516,8 @@ def codec_server(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "0.0.0.0",
 ) -> None:
     """Serve the payload codec for the Web UI and the CLI (token and origins from settings)."""
+    from runtime.codec_server import running_codec_server
+
     settings = Settings()
 
     async def serve() -> None:
@@ -556,6 +558,7 @@ def db_revision(
 @db_app.command("seed-demo")
 def db_seed_demo() -> None:
     """Load the demo catalogue into an empty business database."""
+    from persistence.demo_catalogue import seed_demo_catalogue
 
     async def seed() -> bool:
         async with open_database(Settings()) as db:
