@@ -12,6 +12,7 @@ from typing import Annotated
 
 import typer
 from pydantic import BaseModel, ValidationError
+from rich.markup import escape
 from rich.progress import Progress
 from sqlalchemy.exc import DBAPIError
 
@@ -51,6 +52,7 @@ from persistence.invariants import (
 )
 from persistence.migrate import new_revision, upgrade
 from persistence.order_views import list_orders, order_view
+from persistence.unavailable import not_migrated, unavailable
 from runtime.logging import configure_logging
 from runtime.settings import Settings
 from runtime.shutdown import exit_after
@@ -574,14 +576,23 @@ def main() -> None:
 
 
 def _run_explaining_database_errors() -> None:
-    """Run the command; a database that cannot answer is one line naming it, not a traceback."""
+    """Run the command; a database that cannot answer is one line naming it, not a traceback:
+    busy or not reachable says to try again; only a missing table or column (a database
+    older than this version) says to run ``oms db upgrade``."""
     try:
         app()
     except DBAPIError as error:
         cause = str(error.orig).strip().splitlines()[0] if error.orig else str(error)
-        errors.print(
-            f"[red]error:[/red] business database {Settings().shown_database_url}: {cause}. "
-            "If it is new, or older than this version, run `oms db upgrade`.",
-            soft_wrap=True,
-        )
+        shown = Settings().shown_database_url
+        why = unavailable(error)
+        if why is not None:
+            message = f"the business database {shown} is {why} ({cause}): try again"
+        elif not_migrated(error):
+            message = (
+                f"business database {shown}: {cause}. "
+                "If it is new, or older than this version, run `oms db upgrade`."
+            )
+        else:
+            message = f"business database {shown}: {cause}"
+        errors.print(f"[red]error:[/red] {escape(message)}", soft_wrap=True)
         raise SystemExit(1) from None

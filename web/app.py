@@ -17,6 +17,7 @@ from fastapi import APIRouter, Depends, FastAPI, Form, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
+from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
 from starlette.responses import Response
@@ -27,6 +28,7 @@ from domain.access import PERMISSIONS, Locale, LoginRefusal
 from persistence.database import Database
 from persistence.transactions import accounts
 from persistence.transactions.accounts import AccountError
+from persistence.unavailable import RETRY_AFTER_SECONDS, unavailable
 from runtime.settings import Settings
 
 from . import (
@@ -55,6 +57,8 @@ from .problems import (
     fields_in_words,
     http_problem,
     invalid_request_problem,
+    unavailable_detail,
+    unavailable_problem,
 )
 from .rendering import DISPLAY_ZONE, render
 from .security import (
@@ -166,6 +170,19 @@ def create_app(settings: Settings, db: Database, temporal: Client | None = None)
             return invalid_request_problem(error)
         locale = i18n.negotiate(request.headers.get("accept-language"))
         return render("problem.html", locale, 422, status=422, reason=fields_in_words(error))
+
+    @app.exception_handler(DBAPIError)
+    async def database_unavailable(request: Request, error: DBAPIError) -> Response:
+        # Busy or down is "try again" (503); the session has rolled the transaction back.
+        why = unavailable(error)
+        if why is None:
+            raise error
+        if request.url.path.startswith("/api/"):
+            return unavailable_problem(why)
+        locale = i18n.negotiate(request.headers.get("accept-language"))
+        response = render("problem.html", locale, 503, status=503, reason=unavailable_detail(why))
+        response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+        return response
 
     @app.exception_handler(ForbiddenError)
     async def forbidden(request: Request, error: ForbiddenError) -> Response:

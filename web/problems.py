@@ -29,6 +29,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Match
 
+from persistence.unavailable import RETRY_AFTER_SECONDS, Unavailable
+
 PROBLEM_JSON = "application/problem+json"
 """The media type of every refusal of the API (RFC 9457)."""
 
@@ -163,6 +165,20 @@ def http_problem(error: HTTPException, headers: Mapping[str, str] | None = None)
     else:
         problem = Problem(title=_phrase(error.status_code), status=error.status_code, detail=detail)
     return problem_response(problem, error.headers if headers is None else headers)
+
+
+def unavailable_detail(why: Unavailable) -> str:
+    """What a person or system is told when the business database cannot answer now."""
+    return f"The business database is {why}; nothing was changed. Try again shortly."
+
+
+def unavailable_problem(why: Unavailable) -> Response:
+    """The 503 answer of a request the business database could not serve now (busy or not
+    reachable), asking the client to try again after :data:`RETRY_AFTER_SECONDS`."""
+    return problem_response(
+        Problem(title=_phrase(503), status=503, detail=unavailable_detail(why)),
+        {"Retry-After": str(RETRY_AFTER_SECONDS)},
+    )
 
 
 def invalid_request_problem(error: RequestValidationError) -> Response:

@@ -1,0 +1,135 @@
+"""Issue 25, the business database tried from outside: a busy database (item 3) is a 503
+for the API and the console and "try again" for ``oms``; an id beyond the database's
+integers (item 4) is "no such ...", never a traceback or a 500; ``oms`` run where no
+business database is (item 5) refuses instead of creating an empty one."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import func, select
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
+
+from domain.access import SystemRole
+from persistence import database as database_module
+from persistence.database import Database
+from persistence.models import StockMovement
+from persistence.transactions import api_keys
+from persistence.unavailable import Unavailable, unavailable
+from runtime.settings import Settings
+from tests.commands import oms, one_line_error
+from web.app import create_app
+from web.problems import PROBLEM_JSON
+from web.security import LOGIN_CSRF_COOKIE
+
+RECEIPT = {
+    "operation": "receipt",
+    "sku": "WIDGET-1",
+    "warehouse_id": "WH-BER",
+    "quantity": 3,
+    "reason": "supplier_delivery",
+}
+
+
+@contextmanager
+def write_lock_held(database_url: str) -> Iterator[None]:
+    """Another connection holds the SQLite write lock (``BEGIN IMMEDIATE``) meanwhile."""
+    path = make_url(database_url).database
+    assert path
+    holder = sqlite3.connect(path, isolation_level=None)
+    try:
+        holder.execute("BEGIN IMMEDIATE")
+        yield
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+
+
+@pytest.fixture
+def short_wait(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Connections opened from now on wait 0.2 s for the lock, not 30 s."""
+    monkeypatch.setitem(database_module.SQLITE_PRAGMAS, "busy_timeout", "200")
+
+
+def movements(db: Database) -> int:
+    with db.transaction() as session:
+        return session.scalar(select(func.count()).select_from(StockMovement)) or 0
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_a_busy_database_is_a_503_problem_for_the_api_and_a_503_page_for_people(
+    db: Database, database_url: str, short_wait: None
+) -> None:
+    key = api_keys.create_api_key(db, "outside-busy", SystemRole.WAREHOUSE, actor="test").key
+    before = movements(db)
+    waiting = Database(database_url)
+    app = create_app(Settings(database_url=database_url), waiting)
+    try:
+        with (
+            TestClient(app, raise_server_exceptions=False, follow_redirects=False) as client,
+            write_lock_held(database_url),
+        ):
+            answer = client.post(
+                "/api/v1/stock/operations",
+                json=RECEIPT,
+                headers={"Authorization": f"Bearer {key}"},
+            )
+            client.cookies.set(LOGIN_CSRF_COOKIE, "token", path="/login")
+            page = client.post(
+                "/login", data={"username": "x", "password": "y", "csrf_token": "token"}
+            )
+    finally:
+        waiting.dispose()
+    assert answer.status_code == 503, answer.text
+    assert answer.headers["content-type"] == PROBLEM_JSON
+    assert int(answer.headers["retry-after"]) > 0
+    body = answer.json()
+    assert body["status"] == 503
+    assert body["type"] == "about:blank"
+    assert "busy" in body["detail"]
+    assert movements(db) == before  # nothing half-written
+    assert page.status_code == 503, page.text
+    assert page.headers["content-type"].startswith("text/html")
+    assert "busy" in page.text
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_oms_says_a_busy_database_is_busy_not_to_upgrade_it(
+    db: Database, database_url: str, short_wait: None
+) -> None:
+    environment = {**os.environ, "OMS_DATABASE_URL": database_url}
+    before = movements(db)
+    with write_lock_held(database_url):
+        finished = oms(
+            "stock", "receive", "WIDGET-1", "WH-BER", "3", "--as", "kai", environment=environment
+        )
+    error = one_line_error(finished)
+    assert "is busy (database is locked): try again" in error
+    assert "db upgrade" not in error
+    assert movements(db) == before
+
+
+def test_a_postgresql_server_that_refuses_connections_is_not_reachable() -> None:
+    refused = Database("postgresql://postgres@127.0.0.1:1/test")
+    try:
+        with pytest.raises(DBAPIError) as raised, refused.transaction() as session:
+            session.execute(select(1))
+    finally:
+        refused.dispose()
+    assert unavailable(raised.value) is Unavailable.NOT_REACHABLE
+
+
+def test_oms_says_a_postgresql_server_is_not_reachable(tmp_path: Path) -> None:
+    url = "postgresql://postgres@127.0.0.1:1/test"
+    finished = oms("stock", "transfers", environment={**os.environ, "OMS_DATABASE_URL": url})
+    error = one_line_error(finished)
+    assert "is not reachable" in error
+    assert "try again" in error
+    assert "db upgrade" not in error
