@@ -17,12 +17,15 @@ import pytest
 from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 from sqlalchemy import select
+from temporalio.testing import WorkflowEnvironment
 
 from domain.access import LOCK_AFTER_FAILURES, Role
+from domain.catalogue import PaymentTerms
 from domain.inventory import MovementKind, StockChange, StockOperation, StockReason
-from domain.orders import Channel, EventKind, OrderStatus
-from domain.settlement import IncomingPayment, PaymentBooking
+from domain.orders import PAYMENT_RECEIVED_SIGNAL, Channel, EventKind, OrderStatus
+from domain.settlement import RECORD_PAYMENT, IncomingPayment, PaymentBooking
 from domain.worklists import OrderList
+from ops.staff import StaffAction, StaffActionError, perform
 from persistence import stock_views
 from persistence.database import Database
 from persistence.models import OrderEventRow, SecurityEvent
@@ -30,8 +33,10 @@ from persistence.order_views import OrderQuery, order_page
 from persistence.transactions import accounts, intake, money
 from persistence.transactions.stock import book_stock_change
 from runtime.settings import Settings
+from tests.commands import oms
 from tests.factories import submission
 from tests.test_web_orders import receive
+from tests.workflow_fakes import FakePartners, order_worker, start, unique_order, wait_for_status
 from web import orders
 from web import stock as web_stock
 from web.app import SECURITY_HEADERS, create_app
@@ -320,6 +325,17 @@ def test_no_console_page_refuses_a_blank_query_value(client: TestClient) -> None
     assert asked >= 8
 
 
+def test_the_orders_list_takes_a_date_as_a_date_not_a_number(client: TestClient) -> None:
+    """``to=0`` was read as 1 January 1970; the console reads dates as the API does."""
+    assert log_in(client, "root.admin").status_code == 303
+    for wrong in ("0", "1700000000", "2026-02-30", "06/12/2026"):
+        answer = client.get("/orders", params={"list": "processed", "to": wrong})
+        assert answer.status_code == 422, wrong
+        assert "to" in answer.text
+        assert not answer.headers["content-type"].startswith("application/json")
+    assert client.get("/orders", params={"list": "processed", "to": "2026-12-06"}).is_success
+
+
 # --- 33: who booked a payment ----------------------------------------------------------
 
 
@@ -426,3 +442,75 @@ def test_a_cross_site_post_is_refused_without_touching_the_session_cookie(
     assert "set-cookie" not in redirected.headers
     client.cookies.set(SESSION_COOKIE, session)
     assert client.get("/").status_code == 200
+
+
+# --- issue 25, 1: a payment booked by hand is money as people write it, and no more than owed
+
+
+NOT_AN_AMOUNT = ("1e9", "1E+9", "0x10", "  ", "NaN", "-5", "99.505", "1,000.00")
+
+
+def test_the_payment_form_books_only_an_amount_written_as_people_write_money(
+    console_db: Database, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``amount=1e9`` was read as a thousand million and booked against a 99.50 invoice."""
+    sent: list[Any] = []
+
+    async def perform(_client: object, _target: object, argument: Any, **_: object) -> str:
+        sent.append(argument)
+        return "done"
+
+    monkeypatch.setattr(orders, "perform", perform)
+    no_temporal: Any = object()
+    app = create_app(Settings(database_url=database_url), console_db, temporal=no_temporal)
+    with TestClient(app, follow_redirects=False) as client:
+        log_in(client, "olivia")
+        token = form_token(client.get("/"))
+        for wrong in NOT_AN_AMOUNT:
+            form = {"csrf_token": token, "amount": wrong, "bank_ref": "HX-E"}
+            answer = client.post("/orders/WEB-5/pay", data=form)
+            assert answer.status_code == 422, wrong
+            assert "amount:" in html.unescape(answer.text), wrong
+        assert sent == []
+        form = {"csrf_token": token, "amount": " 99.50 ", "bank_ref": "HX-E"}
+        assert client.post("/orders/WEB-5/pay", data=form).status_code == 303
+    assert [(payment.amount, payment.actor) for payment in sent] == [(Decimal("99.50"), "olivia")]
+
+
+@pytest.mark.parametrize("wrong", ["1e9", "1E+9", "0x10", "NaN", "-5"])
+def test_oms_pay_refuses_an_amount_not_written_as_money(wrong: str) -> None:
+    """``oms pay`` read its amount as Python's Decimal does (``1e9``); it names the field."""
+    answer = oms("pay", "WEB-5", wrong, "--bank-ref", "HX-E", "--as", "olivia")
+    assert answer.returncode == 1
+    assert "payment: amount:" in answer.stderr + answer.stdout
+
+
+async def test_a_payment_booked_by_hand_for_more_than_is_owed_is_refused(
+    time_skipping_env: WorkflowEnvironment,
+) -> None:
+    """The console and ``oms pay`` send their payment through :func:`ops.staff.perform`:
+    the order refuses more than its open balance, naming it; the bank's feed is recorded."""
+    partners = FakePartners(terms=PaymentTerms.NET)
+    worker, queue = order_worker(time_skipping_env.client, partners.activities())
+    async with worker:
+        handle = await start(time_skipping_env.client, queue, unique_order())
+        view = await wait_for_status(handle, OrderStatus.DELIVERED)
+        assert view.money.total == Decimal("59.70")
+        action = StaffAction(handle.id, PAYMENT_RECEIVED_SIGNAL, f"order {view.order_id}")
+
+        def by_hand(bank_ref: str, amount: str) -> IncomingPayment:
+            return IncomingPayment(payment_id=bank_ref, amount=Decimal(amount), actor="olivia")
+
+        client = time_skipping_env.client
+        with pytest.raises(StaffActionError, match=r"open balance of 59\.70 EUR"):
+            await perform(client, action, by_hand("HX-E", "1000000000"))
+        await perform(client, action, by_hand("BANK-1", "20.00"))
+        with pytest.raises(StaffActionError, match=r"open balance of 39\.70 EUR"):
+            await perform(client, action, by_hand("BANK-2", "39.71"))
+        with pytest.raises(StaffActionError, match="payment BANK-1 was booked already"):
+            await perform(client, action, by_hand("BANK-1", "20.00"))
+        # Money that arrived is recorded whatever its amount.
+        await handle.signal(PAYMENT_RECEIVED_SIGNAL, IncomingPayment(payment_id="B-3", amount=100))
+        result = await handle.result()
+    assert result.status is OrderStatus.COMPLETED
+    assert partners.calls.count(RECORD_PAYMENT) == 2

@@ -6,7 +6,6 @@ import asyncio
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date
 from enum import StrEnum
 from typing import Annotated
 
@@ -55,6 +54,7 @@ from persistence.order_views import (
     shipping_address,
 )
 
+from .api import IsoDate, api_order_query
 from .links import list_link
 from .rendering import local_moment, render
 from .security import FormChecked, Staff, database, requires, temporal
@@ -176,25 +176,19 @@ FormText = Annotated[str, Form()]
 def order_query(
     worklist: Annotated[OrderList, Query(alias="list")] = OrderList.NEW,
     channel: Channel | None = None,
-    customer: str | None = None,
+    customer: Annotated[str | None, Query(max_length=64)] = None,
     status: OrderStatus | None = None,
-    created_from: Annotated[date | None, Query(alias="from")] = None,
-    created_to: Annotated[date | None, Query(alias="to")] = None,
-    q: str | None = None,
-    page: Annotated[int, Query(ge=1)] = 1,
+    created_from: Annotated[IsoDate | None, Query(alias="from")] = None,
+    created_to: Annotated[IsoDate | None, Query(alias="to")] = None,
+    q: Annotated[str | None, Query(max_length=200)] = None,
+    page: Annotated[int, Query(ge=1, le=1_000_000)] = 1,
 ) -> OrderQuery:
-    """A dependency: the list, filters, search and page asked for, as the console and the
-    API both take them (``?list=…&channel=…&customer=…&status=…&from=…&to=…&q=…&page=…``)."""
-    return OrderQuery(
-        worklist=worklist,
-        channel=channel.value if channel else None,
-        customer_id=customer or None,
-        status=status,
-        created_from=created_from,
-        created_to=created_to,
-        search=q or None,
-        page=page,
-        page_size=PAGE_SIZE,
+    """A dependency: the list, filters, search and page the console asks for
+    (``?list=…&channel=…&customer=…&status=…&from=…&to=…&q=…&page=…``), read as the API
+    reads them (a date is ``YYYY-MM-DD``; a blank field was dropped before: no filter),
+    a console page at a time."""
+    return api_order_query(
+        worklist, channel, customer, status, created_from, created_to, q, page, PAGE_SIZE
     )
 
 
