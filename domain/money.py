@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from decimal import ROUND_HALF_EVEN, Decimal
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import Field, WithJsonSchema
 
@@ -11,6 +12,26 @@ CENT = Decimal("0.01")
 
 AMOUNT_TEXT = r"^[+-]?\d{1,16}(\.\d{1,2})?$"
 """An amount written as a JSON string: digits, at most two decimals (``"19.90"``)."""
+
+_TYPED_AMOUNT = re.compile(AMOUNT_TEXT)
+
+
+def typed_amount(value: Any) -> Any:
+    """``value`` as money is written by people, when it is text: refused otherwise.
+
+    Python's ``Decimal`` also reads ``1e9``, ``1E+9``, ``NaN`` and ``Infinity``, so a
+    form or command line taking an amount as text would book a thousand million for
+    four typed characters. Text must be plain digits with at most two decimals (an
+    optional sign, so that ``-5`` is refused by the amount's own bounds, in its words);
+    numbers pass through to the field's checks. For ``field_validator(mode="before")``.
+    """
+    if isinstance(value, str) and _TYPED_AMOUNT.fullmatch(value) is None:
+        raise ValueError(
+            "write the amount as digits with at most two decimals, e.g. 120.50 "
+            "(no exponent, no spaces, no thousands separators)"
+        )
+    return value
+
 
 Amount = Annotated[
     Decimal,

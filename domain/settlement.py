@@ -7,11 +7,11 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
 from domain.escalation import EscalationLadder, EscalationRung
 from domain.messages import InboundMessage
-from domain.money import Amount
+from domain.money import Amount, typed_amount
 from domain.notifications import Audience
 
 AUTHORISE_PAYMENT = "authorise_payment"
@@ -104,6 +104,22 @@ class IncomingPayment(InboundMessage):
     actor: Annotated[str, Field(min_length=1, max_length=64)] | None = None
     """Who booked it by hand (the console's user, ``oms pay --as``); None when a system
     (the bank's feed) reported it."""
+
+    _typed_amount = field_validator("amount", mode="before")(typed_amount)
+
+
+def more_than_owed(amount: Decimal, total: Decimal, taken: Decimal, currency: str) -> str | None:
+    """Why a payment of ``amount`` cannot be booked by hand, or None: it is more than the
+    order's open balance (its ``total`` less the payments ``taken`` for it so far).
+
+    A person booking money types it; a slip (``1e9`` for ``1``, a wrong order) would
+    mark the invoice paid and leave money on the books that nobody billed. The bank's
+    feed is not refused: money that arrived is recorded whatever its amount.
+    """
+    open_balance = max(total - taken, Decimal(0))
+    if amount <= open_balance:
+        return None
+    return f"amount {amount} {currency} is more than the open balance of {open_balance} {currency}"
 
 
 class PaymentBooking(BaseModel):

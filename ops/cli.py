@@ -7,7 +7,6 @@ import contextlib
 import json
 import sys
 from datetime import UTC, datetime
-from decimal import Decimal
 from typing import Annotated
 
 import typer
@@ -310,7 +309,9 @@ def extend(
 @app.command()
 def pay(
     order_id: OrderIdArgument,
-    amount: Annotated[Decimal, typer.Argument(help="Amount received, e.g. 120.50.")],
+    amount: Annotated[
+        str, typer.Argument(help="Amount received: digits, at most two decimals, e.g. 120.50.")
+    ],
     actor: ActorOption,
     bank_ref: Annotated[
         str | None,
@@ -323,11 +324,16 @@ def pay(
     as_json: JsonOption = False,
 ) -> None:
     """Book money received for a net-terms order, in the name of whoever --as says."""
+    # Taken as text and read by the payment itself: Decimal would read 1e9 as a number.
+    amount = amount.strip()
     payment_id = bank_ref or f"manual-{order_id}-{amount}-{datetime.now(UTC):%Y%m%d}"
     try:
-        payment = IncomingPayment(payment_id=payment_id[:64], amount=amount, actor=actor)
+        payment = IncomingPayment.model_validate(
+            {"payment_id": payment_id[:64], "amount": amount, "actor": actor}
+        )
     except ValidationError as invalid:
-        raise fail(f"payment: {invalid.errors()[0]['msg']} (amount {amount})") from invalid
+        reasons = "; ".join(describe_validation_error(invalid))
+        raise fail(f"payment: {reasons} (amount {amount})") from invalid
     _act(_order_action(order_id, PAYMENT_RECEIVED_SIGNAL), payment, as_json)
 
 

@@ -480,7 +480,7 @@ def test_the_payment_form_books_only_an_amount_written_as_people_write_money(
 @pytest.mark.parametrize("wrong", ["1e9", "1E+9", "0x10", "NaN", "-5"])
 def test_oms_pay_refuses_an_amount_not_written_as_money(wrong: str) -> None:
     """``oms pay`` read its amount as Python's Decimal does (``1e9``); it names the field."""
-    answer = oms("pay", "WEB-5", wrong, "--bank-ref", "HX-E", "--as", "olivia")
+    answer = oms("pay", "--bank-ref", "HX-E", "--as", "olivia", "--", "WEB-5", wrong)
     assert answer.returncode == 1
     assert "payment: amount:" in answer.stderr + answer.stdout
 

@@ -66,7 +66,7 @@ with workflow.unsafe.imports_passed_through():
         ReservationStatus,
         StockReservation,
     )
-    from domain.messages import ARRIVED_UNENCRYPTED, MESSAGE_REFUSED
+    from domain.messages import ARRIVED_UNENCRYPTED, MESSAGE_REFUSED, read_message
     from domain.notifications import Audience
     from domain.orders import (
         CANCEL_SIGNAL,
@@ -111,6 +111,7 @@ with workflow.unsafe.imports_passed_through():
         ReceiptRecord,
         dunning_message,
         dunning_subject,
+        more_than_owed,
     )
     from domain.shipping import (
         CANCEL_SHIPMENT,
@@ -220,6 +221,8 @@ class OrderWorkflow:
         self._retry: StaffDecision | None = None
         self._pending_payments: list[IncomingPayment] = []
         self._seen_payment_ids: set[str] = set()
+        self._taken = Decimal(0)
+        """The sum of the payments taken (booked or waiting to be): what is no longer owed."""
         self._compensations: list[_Compensation] = []
         self._undo_reason = ""
         self._wait: EscalatingWait | None = None
@@ -1067,6 +1070,7 @@ class OrderWorkflow:
         if payment.payment_id in self._seen_payment_ids:
             return
         self._seen_payment_ids.add(payment.payment_id)
+        self._taken += payment.amount
         self._pending_payments.append(payment)
 
     @workflow.update(name=PAYMENT_RECEIVED_SIGNAL + UPDATE_SUFFIX)
@@ -1077,6 +1081,23 @@ class OrderWorkflow:
         await self._refuse_if(refusal, PAYMENT_RECEIVED_SIGNAL, payment.actor or "bank")
         self._take_payment(payment)
         return f"payment {payment.payment_id} of {payment.amount} taken for order {self._order_id}"
+
+    @payment_received_now.validator
+    def _payment_within_balance(self, *arguments: Any) -> None:
+        """Refuse a payment booked by hand for more than the order still owes, before it
+        is accepted (the console shows the refusal; ``oms pay`` prints it).
+
+        A validator writes no history, so orders already running replay unchanged. A
+        message that cannot be read, or that the handler refuses anyway, is left to the
+        handler, which records why.
+        """
+        payment = read_message(IncomingPayment, arguments).value
+        if payment is None or self._terms is None or self._payment_refusal(payment):
+            return
+        money = self._view.money
+        refusal = more_than_owed(payment.amount, money.total, self._taken, money.currency)
+        if refusal is not None:
+            raise ApplicationError(refusal, type=MESSAGE_REFUSED, non_retryable=True)
 
     def _payment_refusal(self, payment: IncomingPayment) -> str | None:
         if self._view.status.is_final:
