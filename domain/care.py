@@ -56,6 +56,40 @@ class CareRules(BaseModel):
     }
 
 
+_UNITS = (("day", 86_400), ("hour", 3_600), ("minute", 60))
+
+
+def _span(length: timedelta) -> tuple[int, str] | None:
+    """``length`` in the largest unit it holds at least once, rounded: ``(20, "hour")``,
+    ``(2, "day")`` for 36 hours; None when it is under a minute."""
+    seconds = length.total_seconds()
+    for unit, unit_seconds in _UNITS:
+        if seconds >= unit_seconds:
+            return round(seconds / unit_seconds), unit
+    return None
+
+
+def overdue_reason(usual: timedelta, since: timedelta) -> str:
+    """Why an overdue task was made: the customer's usual interval between orders and how
+    long ago the last was, in days, or in hours or minutes when under a day (a customer
+    ordering several times a day read "usually orders every 0 days")."""
+    match _span(usual):
+        case None:
+            interval = "usually orders more than once a minute"
+        case (1, unit):
+            interval = f"usually orders every {unit}"
+        case (count, unit):
+            interval = f"usually orders every {count} {unit}s"
+    match _span(since):
+        case None:
+            last = "last order less than a minute ago"
+        case (1, unit):
+            last = f"last order 1 {unit} ago"
+        case (count, unit):
+            last = f"last order {count} {unit}s ago"
+    return f"{interval}; {last}"
+
+
 CARE_LADDER = EscalationLadder(
     name="care task",
     rungs=(

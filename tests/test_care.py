@@ -28,6 +28,7 @@ from domain.care import (
     CareTask,
     CareTaskDone,
     care_task_workflow_id,
+    overdue_reason,
 )
 from integrations.simulated_notifier import SimulatedNotifier
 from persistence.database import Database
@@ -80,6 +81,28 @@ def test_the_rules_make_one_task_per_customer_and_kind(db: Database) -> None:
     owners = sorted(t.owner or "" for t in made.values())
     assert owners == ["mia.chen", "mia.chen", "tom.k"]  # round robin by open tasks
     assert create_care_tasks(db, request, CareRules()) == []  # one open task each
+
+
+@pytest.mark.parametrize(
+    ("usual", "since", "reason"),
+    [
+        (timedelta(days=10), timedelta(days=40), "every 10 days; last order 40 days ago"),
+        (timedelta(days=1), timedelta(days=2), "every day; last order 2 days ago"),
+        (timedelta(hours=3), timedelta(hours=20), "every 3 hours; last order 20 hours ago"),
+        (timedelta(hours=1), timedelta(hours=36), "every hour; last order 2 days ago"),
+        (timedelta(minutes=4), timedelta(minutes=61), "every 4 minutes; last order 1 hour ago"),
+        (
+            timedelta(seconds=5),
+            timedelta(seconds=20),
+            "more than once a minute; last order less than a minute ago",
+        ),
+    ],
+)
+def test_an_overdue_reason_says_the_usual_interval_in_the_unit_it_fills(
+    usual: timedelta, since: timedelta, reason: str
+) -> None:
+    """Under a day the interval is in hours or minutes: never "every 0 days"."""
+    assert overdue_reason(usual, since) == f"usually orders {reason}"
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -20,6 +20,7 @@ from sqlalchemy import select
 from temporalio.testing import WorkflowEnvironment
 
 from domain.access import LOCK_AFTER_FAILURES, Role
+from domain.care import CareKind, CareReviewRequest, CareRules
 from domain.catalogue import PaymentTerms
 from domain.inventory import MovementKind, StockChange, StockOperation, StockReason
 from domain.orders import PAYMENT_RECEIVED_SIGNAL, Channel, EventKind, OrderStatus
@@ -31,10 +32,13 @@ from persistence.database import Database
 from persistence.models import OrderEventRow, SecurityEvent
 from persistence.order_views import OrderQuery, order_page
 from persistence.transactions import accounts, intake, money
+from persistence.transactions.care import create_care_tasks
 from persistence.transactions.stock import book_stock_change
 from runtime.settings import Settings
 from tests.commands import oms
 from tests.factories import submission
+from tests.test_care import NOW as NOW_FOR_CARE
+from tests.test_care import order as care_order
 from tests.test_web_orders import receive
 from tests.workflow_fakes import FakePartners, order_worker, start, unique_order, wait_for_status
 from web import orders
@@ -514,3 +518,17 @@ async def test_a_payment_booked_by_hand_for_more_than_is_owed_is_refused(
         result = await handle.result()
     assert result.status is OrderStatus.COMPLETED
     assert partners.calls.count(RECORD_PAYMENT) == 2
+
+
+# --- issue 25, 11: a customer ordering several times a day is not "every 0 days" --------
+
+
+def test_a_care_task_of_a_customer_ordering_hourly_says_hours(console_db: Database) -> None:
+    """The demo's customer H1-C00001 ordered minutes apart: "usually orders every 0 days"."""
+    for number in range(4):
+        at = NOW_FOR_CARE - timedelta(hours=8 - number)
+        care_order(console_db, f"HOURLY-{number}", "CUST-BOLT", at)
+    request = CareReviewRequest(at=NOW_FOR_CARE, at_risk=[])
+    [made] = create_care_tasks(console_db, request, CareRules())
+    assert made.kind is CareKind.OVERDUE
+    assert made.reason == "usually orders every hour; last order 5 hours ago"

@@ -13,7 +13,14 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from domain.access import Role
-from domain.care import CareKind, CareReviewRequest, CareRules, CareTask, CareTaskCompletion
+from domain.care import (
+    CareKind,
+    CareReviewRequest,
+    CareRules,
+    CareTask,
+    CareTaskCompletion,
+    overdue_reason,
+)
 from domain.customers import NOT_KEPT
 from domain.orders import OrderStatus
 from persistence.database import Database
@@ -154,7 +161,7 @@ def _wanted(
                 (
                     customer_id,
                     CareKind.OVERDUE,
-                    f"usually orders every {usual:.0f} days; last order {since:.0f} days ago",
+                    overdue_reason(timedelta(days=usual), timedelta(days=since)),
                 )
             )
     for customer_id, first in sorted(firsts.items()):
