@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import getpass
 import sys
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -25,6 +25,24 @@ ActorOption = Annotated[
         "--as", help="Who is acting (default: $USER).", default_factory=lambda: getpass.getuser()
     ),
 ]
+
+LARGEST_ID = 2**31 - 1
+"""The largest number a record takes (the databases' INTEGER: 32 bits on PostgreSQL; SQLite's
+driver cannot even pass a number beyond 64 bits)."""
+
+
+def record_number(record: str, help: str) -> Any:
+    """The argument of a ``record``'s number (every id argument of ``oms`` is one): a number
+    beyond :data:`LARGEST_ID` or below 1 is no such record, said at once as a usage error
+    (the database driver would fail on it with a traceback)."""
+
+    def check(value: int | list[int] | None) -> int | list[int] | None:
+        for number in value if isinstance(value, list) else [value]:
+            if number is not None and not 1 <= number <= LARGEST_ID:
+                raise typer.BadParameter(f"no such {record}: #{number}")
+        return value
+
+    return typer.Argument(help=help, callback=check)
 
 
 def fail(message: str) -> typer.Exit:

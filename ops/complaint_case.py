@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 from typing import Annotated
 
-import typer
 from pydantic import BaseModel
 from rich.console import Group
 from rich.table import Table
@@ -20,7 +19,7 @@ from persistence.transactions.outbox import messages_about
 from runtime.settings import Settings
 from runtime.workers import open_database
 
-from ._console import JsonOption, console, fail
+from ._console import JsonOption, console, fail, record_number
 
 CLOCK_LABELS = {"first_response": "first response", "resolution": "resolution"}
 
@@ -34,7 +33,7 @@ class ComplaintShown(BaseModel):
 
 
 def show_complaint(
-    number: Annotated[int, typer.Argument(help="The complaint number, e.g. 12.", min=1)],
+    number: Annotated[int, record_number("complaint", "The complaint number, e.g. 12.")],
     as_json: JsonOption = False,
 ) -> None:
     """Show one complaint: the case, its state, clocks, remedies, the messages sent and its

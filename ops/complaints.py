@@ -65,7 +65,7 @@ from runtime.settings import Settings
 from runtime.temporal import connect
 from runtime.workers import open_database
 
-from ._console import JsonOption, console, fail
+from ._console import JsonOption, console, fail, record_number
 from .staff import StaffAction, perform
 
 MAX_EML_BYTES = 25 * 1024 * 1024
@@ -197,7 +197,7 @@ complaints_app = typer.Typer(
 
 @complaints_app.command("open")
 def open_cases(
-    numbers: Annotated[list[int], typer.Argument(help="Complaint numbers, e.g. 12.")],
+    numbers: Annotated[list[int], record_number("complaint", "Complaint numbers, e.g. 12.")],
 ) -> None:
     """Open the case of recorded complaints whose workflow never started (Temporal was out
     of reach when they came in; `oms check` names them). A running or ended case is left

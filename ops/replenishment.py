@@ -39,7 +39,7 @@ from runtime.settings import Settings
 from runtime.temporal import connect
 from runtime.workers import open_database
 
-from ._console import JsonOption, console, fail
+from ._console import JsonOption, console, fail, record_number
 from .rendering import inventory_review_table
 from .staff import StaffAction, StaffActionError, perform
 
@@ -110,7 +110,7 @@ def receipt_action(proposal_id: int) -> StaffAction:
 
 # --- the command line ----------------------------------------------------------------
 
-ProposalArgument = Annotated[int, typer.Argument(help="The proposal's number.")]
+ProposalArgument = Annotated[int, record_number("proposal", "The proposal's number.")]
 ActorOption = Annotated[
     str | None, typer.Option("--as", help="Who decides (default: your login name).")
 ]

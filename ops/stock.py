@@ -28,7 +28,7 @@ from persistence.transactions.transfers import dispatch_transfer, receive_transf
 from runtime.settings import Settings
 from runtime.workers import open_database
 
-from ._console import JsonOption, console, fail
+from ._console import JsonOption, console, fail, record_number
 
 stock_app = typer.Typer(help="Stock operations outside orders.", no_args_is_help=True)
 
@@ -168,7 +168,7 @@ def transfer(
 
 @stock_app.command("receive-transfer")
 def receive_transfer_command(
-    transfer_id: Annotated[int, typer.Argument(help="The transfer's number.")],
+    transfer_id: Annotated[int, record_number("transfer", "The transfer's number.")],
     actor: ActorOption = None,
     as_json: JsonOption = False,
 ) -> None:

@@ -26,12 +26,12 @@ from persistence.transactions.stocktakes import (
     stocktakes,
 )
 
-from ._console import JsonOption, console, fail
+from ._console import JsonOption, console, fail, record_number
 from .stock import ActorOption, on_database, sku_units
 
 stocktake_app = typer.Typer(help="Count a warehouse and post the variances.", no_args_is_help=True)
 
-StocktakeArgument = Annotated[int, typer.Argument(help="The count's number.")]
+StocktakeArgument = Annotated[int, record_number("stock count", "The count's number.")]
 
 
 @stocktake_app.command("open")

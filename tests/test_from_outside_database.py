@@ -6,22 +6,25 @@ business database is (item 5) refuses instead of creating an empty one."""
 from __future__ import annotations
 
 import os
+import re
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
+from fastapi.routing import APIRoute, iter_route_contexts
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 
-from domain.access import SystemRole
+from domain.access import Role, SystemRole
 from persistence import database as database_module
 from persistence.database import Database
 from persistence.models import StockMovement
-from persistence.transactions import api_keys
+from persistence.transactions import accounts, api_keys
 from persistence.unavailable import Unavailable, unavailable
 from runtime.settings import Settings
 from tests.commands import oms, one_line_error
@@ -29,6 +32,7 @@ from web.app import create_app
 from web.problems import PROBLEM_JSON
 from web.security import LOGIN_CSRF_COOKIE
 
+PASSWORD = "correct horse battery"
 RECEIPT = {
     "operation": "receipt",
     "sku": "WIDGET-1",
@@ -133,3 +137,87 @@ def test_oms_says_a_postgresql_server_is_not_reachable(tmp_path: Path) -> None:
     assert "is not reachable" in error
     assert "try again" in error
     assert "db upgrade" not in error
+
+
+BEYOND = [str(2**31), str(2**63), "9" * 20]
+"""Ids beyond PostgreSQL's INTEGER, beyond SQLite's (its driver cannot even pass them)."""
+
+
+def integer_path_routes(app: Any, number: str) -> list[tuple[str, str]]:
+    """Every route with an integer path parameter, as (method, path with ``number`` in each)."""
+    found: list[tuple[str, str]] = []
+    for context in iter_route_contexts(app.routes):
+        route = context.original_route
+        if not isinstance(route, APIRoute):
+            continue
+        params = route.dependant.path_params
+        numbers = {param.name for param in params if param.field_info.annotation is int}
+        if not numbers:
+            continue
+        path = context.path_format or ""
+        for name in re.findall(r"{(\w+)}", path):
+            path = path.replace(f"{{{name}}}", number if name in numbers else "x")
+        found.extend((method, path) for method in sorted(context.methods or ()))
+    return found
+
+
+@pytest.mark.parametrize("number", BEYOND)
+def test_an_id_beyond_the_databases_integers_is_never_a_server_error(
+    db: Database, database_url: str, number: str
+) -> None:
+    accounts.create_user(db, "root.admin", PASSWORD, Role.ADMIN, actor="test")
+    keys = {
+        role: api_keys.create_api_key(db, f"outside-{role.value}", role, actor="test").key
+        for role in SystemRole
+    }
+    app = create_app(Settings(database_url=database_url), db)
+    with TestClient(app, raise_server_exceptions=False, follow_redirects=False) as client:
+        login = client.get("/login")
+        token = re.search(r'name="csrf_token" value="([^"]+)"', login.text)
+        assert token
+        fields = {"username": "root.admin", "password": PASSWORD, "csrf_token": token.group(1)}
+        assert client.post("/login", data=fields).status_code == 303
+        home = client.get("/account")
+        csrf = re.search(r'name="csrf_token" value="([^"]+)"', home.text)
+        assert csrf
+        routes = integer_path_routes(app, number)
+        assert len(routes) >= 10
+        answers = {}
+        for method, path in routes:
+            for key in keys.values() if path.startswith("/api/") else [None]:
+                answer = client.request(
+                    method,
+                    path,
+                    data=None if path.startswith("/api/") else {"csrf_token": csrf.group(1)},
+                    json={} if path.startswith("/api/") and method == "POST" else None,
+                    headers={"Authorization": f"Bearer {key}"} if key else {},
+                )
+                if answer.status_code != 403:
+                    answers[f"{method} {path}"] = answer.status_code
+    assert answers
+    assert {where: status for where, status in answers.items() if status >= 500} == {}
+
+
+@pytest.mark.parametrize(
+    ("command", "record"),
+    [
+        (["complaints", "show", "{id}"], "complaint"),
+        (["complaints", "open", "{id}"], "complaint"),
+        (["stock", "receive-transfer", "{id}"], "transfer"),
+        (["stocktake", "show", "{id}"], "stock count"),
+        (["stocktake", "cancel", "{id}"], "stock count"),
+        (["stocktake", "count", "{id}", "WIDGET-1=1"], "stock count"),
+        (["replenishment", "approve", "{id}"], "proposal"),
+    ],
+)
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_oms_says_no_such_record_for_an_id_beyond_the_databases_integers(
+    db: Database, database_url: str, command: list[str], record: str
+) -> None:
+    environment = {**os.environ, "OMS_DATABASE_URL": database_url}
+    for number in BEYOND:
+        finished = oms(*(part.format(id=number) for part in command), environment=environment)
+        said = " ".join(finished.stderr.split())
+        assert finished.returncode == 2, finished.stdout + finished.stderr
+        assert "Traceback" not in said
+        assert f"no such {record}: #{number}" in said
