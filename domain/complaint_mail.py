@@ -13,8 +13,10 @@ content); a file name from the mail is only ever shown, never used to write a fi
 from __future__ import annotations
 
 import codecs
+import email.header
 import email.policy
 import hashlib
+import json
 import re
 from collections.abc import Iterator
 from email.message import EmailMessage, Message
@@ -104,7 +106,9 @@ def read_mail(raw: bytes, attachment_limit: int) -> ReceivedMail:
     # Shown with a visible mark where a control character was: no look-alike of an address.
     from_header = _clean_line(_CONTROL.sub("\ufffd", written_from), cuts, "From")
     sender = sender_address(_storable(written_from, [], "From"))
-    subject = _clean_line(_header(message, "Subject"), cuts, "subject")
+    subject = _header(message, "Subject")
+    _count_replaced(_raw_header(message, "Subject"), subject, cuts, "subject")
+    subject = _clean_line(subject, cuts, "subject")
     subject = _cut(subject, SUBJECT_LIMIT, "subject", cuts)
     body, leaves = _body_and_attachments(message, cuts)
     text = "" if body is None else _text_of(body, cuts)
@@ -241,6 +245,26 @@ def _raw_header(message: Message, name: str) -> str:
         if key.lower() == name.lower():
             return re.sub(r"\r?\n[ \t]", " ", str(raw))
     return ""
+
+
+def _count_replaced(written: str, decoded: str, cuts: list[str], what: str) -> None:
+    """Tell ``cuts`` how many characters of a header could not be decoded (an unknown
+    charset, bytes that are not text in theirs): the parser puts U+FFFD there silently.
+    A U+FFFD the sender really wrote is not counted."""
+    sent = 0
+    try:
+        words = email.header.decode_header(written)
+    except Exception:  # not RFC 2047 as the parser reads it: count nothing as written
+        words = []
+    for chunk, charset in words:
+        data = chunk if isinstance(chunk, bytes) else chunk.encode("utf-8", "surrogateescape")
+        try:
+            sent += data.decode(charset or "utf-8").count("\ufffd")
+        except (LookupError, UnicodeError):
+            continue  # not decodable as written: any U+FFFD here is a replacement
+    replaced = decoded.count("\ufffd") - sent
+    if replaced > 0:
+        cuts.append(f"{what}: {replaced} undecodable character(s) shown as \ufffd")
 
 
 def _storable(text: str, cuts: list[str], what: str) -> str:
@@ -393,3 +417,14 @@ def _message_key(message: Message, raw: bytes) -> str:
         digest.update(_header(message, name).encode("utf-8", "replace") + b"\0")
     digest.update(body.replace(b"\r\n", b"\n"))
     return DIGEST_PREFIX + digest.hexdigest()
+
+
+def intake_key(intake: ComplaintIntake) -> str:
+    """The message key of a complaint sent as fields without a message id: a digest of
+    everything it says (channel, sender, customer, order, parcel, category, subject, text,
+    attachments, who took it), so a gateway sending it again files nothing new. Two
+    complaints that differ in nothing are one; a gateway that means two gives each its
+    own message id."""
+    fields = intake.model_dump(mode="json", exclude={"message_id"})
+    canonical = json.dumps(fields, sort_keys=True, ensure_ascii=True, separators=(",", ":"))
+    return DIGEST_PREFIX + hashlib.sha256(b"intake\0" + canonical.encode()).hexdigest()

@@ -122,6 +122,8 @@ class CaseNotStartedError(Exception):
 async def _open_case(
     client: Client, filed: Intake, intake: ComplaintIntake, policy: ComplaintPolicy
 ) -> None:
+    if filed.reopen and filed.duplicate:
+        return  # the reply was handed to its case, or is being handed over, already
     if filed.reopen:
         await client.get_workflow_handle(complaint_workflow_id(filed.case.id)).signal(
             CUSTOMER_REPLIED_SIGNAL,

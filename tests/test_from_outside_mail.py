@@ -585,3 +585,74 @@ def test_control_characters_in_headers_and_parameters_are_stored_cleaned(db: Dat
     filed = file_complaint(db, mail.intake(), mail=mail)
     assert filed.case.customer_id is None  # no readable sender: kept for staff to link
     assert complaint(db, filed.case.id).from_address == "jane@exam\ufffdple.org"  # as written
+
+
+# --- issue 25 again: intake over the API, header charsets, repeated replies -------------
+
+
+def intake_api(
+    db: Database, database_url: str
+) -> tuple[TestClient, dict[str, str], RecordingCases]:
+    """The API as the mail gateway reaches it, with a case client that records."""
+    key = api_keys.create_api_key(db, "gateway", SystemRole.INTAKE, actor="t").key
+    cases = RecordingCases()
+    api = TestClient(create_app(Settings(database_url=database_url), db, cast(Client, cases)))
+    return api, {"Authorization": f"Bearer {key}"}, cases
+
+
+def test_a_complaint_posted_twice_without_message_id_is_filed_once(
+    db: Database, database_url: str
+) -> None:
+    api, key, _cases = intake_api(db, database_url)
+    body = {
+        "channel": "email",
+        "from_address": "jane@example.org",
+        "subject": "no msgid",
+        "description": "same",
+    }
+    first = api.post("/api/v1/complaints", json=body, headers=key)
+    again = api.post("/api/v1/complaints", json=body, headers=key)
+    other = api.post("/api/v1/complaints", json={**body, "description": "other"}, headers=key)
+    assert (first.status_code, again.status_code, other.status_code) == (201, 200, 201)
+    assert again.json()["duplicate"] is True
+    assert again.json()["complaint_id"] == first.json()["complaint_id"]
+    assert other.json()["complaint_id"] != first.json()["complaint_id"]
+    with db.reading() as session:
+        assert session.scalar(select(func.count()).select_from(ComplaintRow)) == 2
+    assert complaint(db, first.json()["complaint_id"]).message_id.startswith("sha256:")  # type: ignore[union-attr]
+
+
+async def test_an_unreadable_header_charset_is_reported_as_replaced(
+    db: Database, tmp_path: Path
+) -> None:
+    mail = eml(
+        tmp_path,
+        "charset.eml",
+        "From: jane@example.org\nSubject: =?x-unknown?b?/////w==?= b1b\nMessage-ID: <cs@x>",
+    )
+    [done], _ = await imported(db, mail)
+    assert complaint(db, done.complaint_id).subject == "\ufffd" * 4 + " b1b"
+    assert done.cuts == ("subject: 4 undecodable character(s) shown as \ufffd",)
+    written = read_mail("From: j@x\r\nSubject: \ufffd as written\r\n\r\n".encode(), 1024)
+    assert (written.subject, written.cuts) == ("\ufffd as written", [])
+
+
+@pytest.mark.parametrize("message_id", ["<reply-twice@x>", None])
+def test_a_repeated_reply_says_it_went_to_the_case_as_the_first_did(
+    db: Database, database_url: str, message_id: str | None
+) -> None:
+    number = janes_case(db)
+    api, key, cases = intake_api(db, database_url)
+    body = {
+        "channel": "email",
+        "from_address": "jane@example.org",
+        "subject": f"Re: [Complaint #{number}]",
+        "description": "Any news?",
+    }
+    if message_id is not None:
+        body["message_id"] = message_id
+    first, again = (api.post("/api/v1/complaints", json=body, headers=key) for _ in range(2))
+    assert first.json()["reply_to_case"] is True
+    assert again.json() == {**first.json(), "duplicate": True}
+    assert again.json()["complaint_id"] == number
+    assert [name for _, name, _ in cases.signals] == [CUSTOMER_REPLIED_SIGNAL]

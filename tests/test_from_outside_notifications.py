@@ -23,6 +23,7 @@ from temporalio.testing import ActivityEnvironment, WorkflowEnvironment
 from typer.testing import CliRunner
 
 from activities import CampaignActivities
+from domain.access import SystemRole
 from domain.campaigns import BatchRequest, campaign_workflow_id
 from domain.complaints import (
     COMPLAINT_WORKFLOW_TYPE,
@@ -44,6 +45,7 @@ from ops.cli import app
 from persistence.database import Database
 from persistence.keys import link_secrets, link_token
 from persistence.models import ComplaintRow, NotificationRow
+from persistence.transactions import api_keys
 from persistence.transactions.campaigns import choose_audience, unsubscribe, unsubscribe_token
 from persistence.transactions.complaint_surveys import survey_subject
 from persistence.transactions.complaints import file_complaint
@@ -53,7 +55,7 @@ from tests.test_campaigns import SECRET, campaign, people, recipients
 from tests.test_complaints import Cases, RecordingNotifier, complaint_worker, phone, staff
 from tests.test_web_complaints import settled
 from tests.test_web_stock_operations import text_of
-from web import complaint_survey
+from web import complaint_survey, complaints_api
 from web.app import create_app
 
 # --- item 18: complaint messages, the survey link, `oms complaints show` ---------------
@@ -219,6 +221,72 @@ async def test_an_answer_the_case_cannot_take_now_asks_to_send_it_again(
     assert "How satisfied are you" in shown  # the form again, to send later
 
 
+async def test_the_api_says_what_the_case_did_with_a_survey_answer(
+    surveyed: tuple[Cases, TestClient],
+) -> None:
+    cases, site = surveyed
+    key = api_keys.create_api_key(cases.db, "gateway", SystemRole.INTAKE, actor="t").key
+
+    async def answer(number: int, **body: object) -> tuple[int, dict[str, object]]:
+        answered = await asyncio.to_thread(
+            site.post,
+            f"/api/v1/complaints/{number}/survey",
+            json=body,
+            headers={"Authorization": f"Bearer {key}"},
+        )
+        return answered.status_code, answered.json()
+
+    start = await cases.env.get_current_time()
+    handle = await cases.start(phone(), ComplaintPolicy(), start)
+    number = (await cases.case(handle)).id
+    status, said = await answer(number, score=4)  # no survey yet
+    assert (status, said["detail"]) == (409, f"complaint {number}: no survey is open")
+    await handle.execute_update(
+        RESOLVE_UPDATE, Resolution(actor="mia.chen", summary="Re-sent", root_cause="carrier_delay")
+    )
+    await cases.until(start + timedelta(days=1, minutes=1))
+    status, said = await answer(number, score=3, survey=999999)
+    assert (status, said["detail"]) == (409, f"complaint {number}: survey 999999 is closed")
+    assert await answer(number, score=4, comment="Fine") == (
+        200,
+        {"complaint_id": number, "workflow_id": handle.id, "outcome": "answered"},
+    )
+    status, said = await answer(number, score=1)
+    assert (status, said["detail"]) == (409, f"complaint {number}: its survey was answered already")
+    assert (await cases.case(handle)).survey_score == 4
+
+
+async def test_a_survey_answer_the_case_cannot_take_in_time_is_503_over_the_api(
+    own_time_skipping_env: WorkflowEnvironment,
+    db: Database,
+    database_url: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(complaints_api, "ANSWER_WAIT", timedelta(seconds=1))
+    settings = Settings(database_url=database_url, data_dir=tmp_path)
+    client = own_time_skipping_env.client
+    case = file_complaint(db, phone()).case
+    handle = await client.start_workflow(  # no worker polls its queue: the worker is away
+        COMPLAINT_WORKFLOW_TYPE,
+        ComplaintStart(case=case),
+        id=complaint_workflow_id(case.id),
+        task_queue=f"nobody-{uuid.uuid4()}",
+    )
+    key = api_keys.create_api_key(db, "gateway", SystemRole.INTAKE, actor="t").key
+    api = TestClient(create_app(settings, db, client))
+    with own_time_skipping_env.auto_time_skipping_disabled():
+        answer = await asyncio.to_thread(
+            api.post,
+            f"/api/v1/complaints/{case.id}/survey",
+            json={"score": 5},
+            headers={"Authorization": f"Bearer {key}"},
+        )
+    await handle.terminate("test over")
+    assert answer.status_code == 503, answer.text
+    assert answer.headers["content-type"] == "application/problem+json"
+
+
 @pytest.mark.parametrize(
     "link",
     [
@@ -371,3 +439,16 @@ async def test_a_worker_killed_mid_send_delivers_each_message_once_by_the_provid
             )
         ).all()
     assert sorted(outbox) == sorted(f"message:{c}" for c in sent)
+
+
+def test_the_openapi_document_says_what_a_survey_answer_gets(
+    db: Database, database_url: str
+) -> None:
+    api = TestClient(create_app(Settings(database_url=database_url), db))
+    post = api.get("/openapi.json").json()["paths"]["/api/v1/complaints/{complaint_id}/survey"]
+    answers = post["post"]["responses"]
+    assert {"200", "404", "409", "503"} <= set(answers)
+    assert "202" not in answers
+    assert answers["200"]["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/SurveyReceipt"
+    }

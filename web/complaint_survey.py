@@ -42,7 +42,7 @@ ANSWER_WAIT = timedelta(seconds=15)
 update) before asking the customer to send it again later (the worker may be restarting)."""
 
 
-def _case_over(failure: Exception) -> bool:
+def case_over(failure: Exception) -> bool:
     """Whether a failed answer means the case's workflow is gone (finished, or never
     started), rather than Temporal or the worker being out of reach for now."""
     if isinstance(failure, WorkflowUpdateFailedError):
@@ -173,7 +173,7 @@ async def _answer(request: Request, complaint: str, survey: str | None, token: s
         )
         outcome = SurveyOutcome(said)
     except (RPCError, WorkflowUpdateFailedError, RPCTimeoutOrCancelledError) as failure:
-        if not _case_over(failure):  # Temporal or the worker is away: nothing was taken
+        if not case_over(failure):  # Temporal or the worker is away: nothing was taken
             return _page(request, action, complaint_id, None, code=503, busy=True)
         # The case is over: its history says whether this survey was answered.
         db = database(request)

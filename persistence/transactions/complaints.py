@@ -91,7 +91,8 @@ def file_complaint(
     """Record a complaint and its first event; the case its workflow starts with.
 
     The same message id from the same channel is one complaint (``duplicate``), and one
-    reply: a message already handed to its case is not handed over again. An e-mail whose
+    reply: a message already handed to its case is not handed over again (a duplicate
+    of a reply says ``reopen`` as the first delivery did, with the same case). An e-mail whose
     subject names an earlier case (``complaint #12``), sent from that case's customer's
     address (or a contact's), open or closed less than ``reopen_days`` ago, is the customer
     writing about that case (``reopen``), not a new complaint; from anyone else it is a new
@@ -106,7 +107,9 @@ def file_complaint(
                 case = session.get(ComplaintRow, kept.complaint_id)
                 assert case is not None
                 if kept.delivered or not _take_over_handing(session, kept.id):
-                    return Intake(case=case_of(case), duplicate=True, mail_id=kept.id)
+                    return Intake(
+                        case=case_of(case), duplicate=True, reopen=kept.reply, mail_id=kept.id
+                    )
                 # Kept but never handed to the case (Temporal was out of reach): now.
                 return Intake(case=case_of(case), reopen=True, mail_id=kept.id, delivered=False)
             customer_id, order = _parties(session, intake, mail)
@@ -186,7 +189,7 @@ def file_complaint(
                 raise
             case = session.get(ComplaintRow, kept.complaint_id)
             assert case is not None
-            return Intake(case=case_of(case), duplicate=True, mail_id=kept.id)
+            return Intake(case=case_of(case), duplicate=True, reopen=kept.reply, mail_id=kept.id)
 
 
 REPLY_HANDOVER_GRACE = timedelta(minutes=1)
