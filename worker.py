@@ -42,7 +42,7 @@ async def main() -> None:
         await prepare_database(settings)
     async with (
         temporal_server(settings) as address,
-        open_database(settings, threads=settings.worker_database_threads) as db,
+        open_database(settings, threads=settings.worker_database_threads, existing=False) as db,
     ):
         client = await connect(
             settings, address, wait_seconds=settings.temporal_connect_wait_seconds

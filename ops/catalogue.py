@@ -13,7 +13,6 @@ import typer
 
 from persistence.catalogue_files import Kind, export_text, import_report, import_text
 from persistence.csv_files import CsvFileError, decode_csv
-from persistence.migrate import upgrade
 from persistence.transactions.catalogue import Imported
 from runtime.settings import Settings
 from runtime.workers import open_database
@@ -91,8 +90,6 @@ def write_output(text: str, path: Path | None) -> None:
 
 
 async def _load(settings: Settings, kind: Kind, text: str) -> Imported:
-    settings.prepare_data_dir()
-    await asyncio.to_thread(upgrade, settings.resolved_database_url)
     async with open_database(settings) as db:
         return await db.run(import_text, db, kind, text)
 

@@ -56,7 +56,7 @@ from runtime.logging import configure_logging
 from runtime.settings import Settings
 from runtime.shutdown import exit_after
 from runtime.temporal import connect
-from runtime.workers import open_database
+from runtime.workers import BusinessDatabaseMissingError, open_database
 
 from ._console import (
     PROGRESS_COLUMNS,
@@ -587,6 +587,9 @@ def _run_explaining_database_errors() -> None:
     older than this version) says to run ``oms db upgrade``."""
     try:
         app()
+    except BusinessDatabaseMissingError as missing:
+        errors.print(f"[red]error:[/red] {escape(str(missing))}", soft_wrap=True)
+        raise SystemExit(1) from None
     except DBAPIError as error:
         cause = str(error.orig).strip().splitlines()[0] if error.orig else str(error)
         shown = Settings().shown_database_url

@@ -53,7 +53,6 @@ from domain.messages import describe_validation_error
 from domain.orders import TASK_QUEUE, OrderStatus, OrderView
 from domain.visibility import complaint_search_attributes
 from persistence.database import Database
-from persistence.migrate import upgrade
 from persistence.transactions.complaints import (
     ComplaintRefusedError,
     file_complaint,
@@ -280,8 +279,6 @@ def import_eml(
 
     async def run() -> list[Imported]:
         settings = Settings()
-        settings.prepare_data_dir()
-        await asyncio.to_thread(upgrade, settings.resolved_database_url)
         client = await connect(settings)
         async with open_database(settings) as db:
             return await import_mail(

@@ -25,7 +25,6 @@ from domain.segments import (
 from persistence.customer_files import export_customers, import_customers
 from persistence.customer_views import customer_history
 from persistence.database import Database
-from persistence.migrate import upgrade
 from persistence.transactions.customers import find_customer, save_customers
 from persistence.transactions.privacy import (
     ErasureRefusedError,
@@ -50,10 +49,7 @@ CustomerArgument = Annotated[str, typer.Argument(help="The customer id, e.g. CUS
 
 def _on_database(step: Callable[[Database], ResultT]) -> ResultT:
     async def run() -> ResultT:
-        settings = Settings()
-        settings.prepare_data_dir()
-        await asyncio.to_thread(upgrade, settings.resolved_database_url)
-        async with open_database(settings) as db:
+        async with open_database(Settings()) as db:
             return await db.run(step, db)
 
     return asyncio.run(run())

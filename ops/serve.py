@@ -14,7 +14,7 @@ async def serve(settings: Settings) -> None:
     """Serve the console on ``settings.web_host``:``settings.web_port`` until stopped."""
     settings.prepare_data_dir()
     configure_logging(settings.log_format, settings.log_level)
-    async with open_database(settings) as db:
+    async with open_database(settings, existing=False) as db:
         config = uvicorn.Config(
             create_app(settings, db),
             host=settings.web_host,

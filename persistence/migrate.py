@@ -7,7 +7,9 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 from alembic.script import ScriptDirectory
+from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.engine import URL
+from sqlalchemy.pool import NullPool
 
 from persistence.database import sync_url
 
@@ -26,6 +28,29 @@ def alembic_config(database_url: str | URL) -> Config:
 def upgrade(database_url: str | URL, revision: str = "head") -> None:
     """Migrate the database at ``database_url`` up to ``revision``."""
     command.upgrade(alembic_config(database_url), revision)
+
+
+def missing_schema(database_url: str | URL) -> str | None:
+    """Why the business database at ``database_url`` cannot be worked on as it is ("does
+    not exist", "is not migrated"), or None when it exists and has been migrated.
+
+    A SQLite file that is not there is not created by asking.
+    """
+    url = sync_url(database_url)
+    if url.get_backend_name() == "sqlite":
+        path = url.database or ""
+        if path and path != ":memory:" and not path.startswith("file:") and not Path(path).exists():
+            return "does not exist"
+    engine = create_engine(url, poolclass=NullPool)
+    try:
+        with engine.connect() as connection:
+            if not inspect(connection).has_table("alembic_version"):
+                return "is not migrated"
+            if connection.execute(text("SELECT version_num FROM alembic_version")).first() is None:
+                return "is not migrated"
+    finally:
+        engine.dispose()
+    return None
 
 
 def next_revision_id(config: Config) -> str:

@@ -25,6 +25,7 @@ from integrations.simulated_supply import simulated_factory, simulated_supplier
 from persistence.database import DEFAULT_THREADS, Database
 from persistence.encrypted import use_key_ring
 from persistence.keys import link_secrets
+from persistence.migrate import missing_schema
 from runtime.chaos import Chaos, PartnerT, chaotic, inject_database_chaos
 from runtime.heartbeats import HeartbeatInterceptor
 from runtime.logging import LogContextInterceptor
@@ -68,16 +69,32 @@ def workflow_runner(settings: Settings) -> WorkflowRunner:
     )
 
 
+class BusinessDatabaseMissingError(Exception):
+    """The configured business database does not exist or was never migrated: a command run
+    from the wrong folder must not create an empty one (nor a key ring) there."""
+
+
 @asynccontextmanager
 async def open_database(
-    settings: Settings, *, threads: int = DEFAULT_THREADS
+    settings: Settings, *, threads: int = DEFAULT_THREADS, existing: bool = True
 ) -> AsyncIterator[Database]:
     """The configured database with ``threads`` threads (a worker passes its setting).
 
+    Unless ``existing`` is False (the worker, ``oms serve``), the database must exist and be
+    migrated: else :class:`BusinessDatabaseMissingError`, before anything is created.
     Personal data in it is encrypted with the settings' key ring. With the
     database chaos switch on, its statements fail or slow down at those rates.
     On exit running steps finish and every connection is closed.
     """
+    if existing:
+        missing = await asyncio.to_thread(missing_schema, settings.resolved_database_url)
+        if missing is not None:
+            raise BusinessDatabaseMissingError(
+                f"the business database {settings.shown_database_url} {missing} "
+                f"(data folder {settings.data_dir.resolve()}): run `oms db upgrade` to create "
+                "it there, or set OMS_DATA_DIR or OMS_DATABASE_URL, or run oms from the "
+                "folder holding .oms"
+            )
     use_key_ring(settings.load_key_ring())
     db = Database(settings.resolved_database_url, threads=threads)
     if settings.chaos_database.active:

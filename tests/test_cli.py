@@ -93,7 +93,7 @@ def test_a_database_that_is_not_migrated_is_one_line_naming_it(tmp_path: Path) -
     url = f"sqlite:///{tmp_path / 'new.db'}"
     shown = oms("status", "CLI-OK", environment={**os.environ, "OMS_DATABASE_URL": url})
     message = one_line_error(shown)
-    assert message.startswith(f"error: business database {url}: no such table: orders.")
+    assert message.startswith(f"error: the business database {url} does not exist")
     assert "run `oms db upgrade`" in message
 
 

@@ -221,3 +221,54 @@ def test_oms_says_no_such_record_for_an_id_beyond_the_databases_integers(
         assert finished.returncode == 2, finished.stdout + finished.stderr
         assert "Traceback" not in said
         assert f"no such {record}: #{number}" in said
+
+
+def test_oms_run_from_another_folder_refuses_instead_of_creating_an_empty_database(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    environment = {
+        name: value
+        for name, value in os.environ.items()
+        if name not in {"OMS_DATABASE_URL", "OMS_DATA_DIR", "OMS_KEY_RING", "OMS_KEY_RING_FILE"}
+    }
+    for command in (
+        ["catalogue", "export", "products", "p.csv"],
+        ["customers", "export", "c.csv"],
+        ["stock", "transfers"],
+        ["stocktake", "show", "1"],
+    ):
+        finished = oms(*command, environment=environment)
+        error = one_line_error(finished)
+        assert "does not exist" in error
+        assert str((tmp_path / ".oms").resolve()) in error
+        assert "oms db upgrade" in error
+        assert "OMS_DATABASE_URL" in error
+    assert not (tmp_path / "p.csv").exists()
+    assert not (tmp_path / ".oms" / "oms.db").exists()
+    assert not (tmp_path / ".oms" / "keyring").exists()
+
+
+def test_oms_refuses_a_database_that_was_never_migrated(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'empty.db'}"
+    sqlite3.connect(tmp_path / "empty.db").close()
+    finished = oms("stock", "transfers", environment={**os.environ, "OMS_DATABASE_URL": url})
+    error = one_line_error(finished)
+    assert f"the business database {url} is not migrated" in error
+    assert "run `oms db upgrade`" in error
+
+
+def test_oms_db_upgrade_still_creates_the_database_where_it_is_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    environment = {
+        name: value
+        for name, value in os.environ.items()
+        if name not in {"OMS_DATABASE_URL", "OMS_DATA_DIR"}
+    }
+    upgraded = oms("db", "upgrade", environment=environment)
+    assert upgraded.returncode == 0, upgraded.stderr
+    assert (tmp_path / ".oms" / "oms.db").exists()
+    listed = oms("stock", "transfers", environment=environment)
+    assert listed.returncode == 0, listed.stderr
