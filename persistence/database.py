@@ -44,6 +44,11 @@ SQLITE_PRAGMAS = {
 to 30 s for the lock; deleted and overwritten content is zeroed, not left in free space
 (an erased customer's values must not stay readable in the file)."""
 
+POSTGRES_LOCK_TIMEOUT = "30s"
+"""PostgreSQL: how long a statement waits for a lock another transaction holds, as SQLite's
+busy timeout; then it fails (lock not available) and the caller says "busy, try again"
+instead of waiting without end."""
+
 DEFAULT_THREADS = 4
 """Threads (and PostgreSQL connections) of a database opened by a tool; workers set theirs."""
 
@@ -94,7 +99,11 @@ class Database:
             self._write_lock = threading.Lock()
         else:
             self.engine = create_sync_engine(
-                target, pool_size=threads, max_overflow=0, pool_pre_ping=True
+                target,
+                pool_size=threads,
+                max_overflow=0,
+                pool_pre_ping=True,
+                connect_args={"options": f"-c lock_timeout={POSTGRES_LOCK_TIMEOUT}"},
             )
             self._reader = self.engine
             self._write_lock = nullcontext()

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from fastapi.routing import APIRoute, iter_route_contexts
 from fastapi.testclient import TestClient
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 
@@ -272,3 +272,33 @@ def test_oms_db_upgrade_still_creates_the_database_where_it_is_run(
     assert (tmp_path / ".oms" / "oms.db").exists()
     listed = oms("stock", "transfers", environment=environment)
     assert listed.returncode == 0, listed.stderr
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_a_busy_postgresql_database_is_a_503_problem_and_nothing_is_written(
+    db: Database, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(database_module, "POSTGRES_LOCK_TIMEOUT", "200ms")
+    key = api_keys.create_api_key(db, "outside-busy", SystemRole.WAREHOUSE, actor="test").key
+    before = movements(db)
+    waiting = Database(database_url)
+    holder = Database(database_url)
+    app = create_app(Settings(database_url=database_url), waiting)
+    try:
+        with (
+            TestClient(app, raise_server_exceptions=False, follow_redirects=False) as client,
+            holder.transaction() as session,
+        ):
+            session.execute(text("LOCK TABLE stock_levels IN ACCESS EXCLUSIVE MODE"))
+            answer = client.post(
+                "/api/v1/stock/operations",
+                json=RECEIPT,
+                headers={"Authorization": f"Bearer {key}"},
+            )
+    finally:
+        waiting.dispose()
+        holder.dispose()
+    assert answer.status_code == 503, answer.text
+    assert answer.headers["content-type"] == PROBLEM_JSON
+    assert "busy" in answer.json()["detail"]
+    assert movements(db) == before
