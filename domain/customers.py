@@ -15,7 +15,9 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated
 
+from email_validator import EmailNotValidError, validate_email
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -24,6 +26,7 @@ from pydantic import (
     StrictInt,
     field_validator,
 )
+from pydantic_core import PydanticCustomError
 
 from domain.catalogue import PaymentTerms, Standing
 from domain.credit_scoring import (
@@ -49,6 +52,34 @@ r"""An e-mail address as far as a form can tell (the mail server has the last wo
 spaces or control characters, spelt out rather than ``\s`` so that every regex dialect
 reads it alike (Python's ``\s`` takes U+0085, JavaScript's U+FEFF)."""
 
+ERASED_EMAIL = "erased@erased.invalid"
+"""The address an erased customer keeps (``.invalid`` is reserved: nothing is ever sent
+there), the one address on a reserved domain a record may hold."""
+
+
+def mail_address(address: str) -> str:
+    """``address`` as it was written, when a mail server would take it: RFC 5322's
+    characters before the ``@`` (internationalised ones too), a domain name after it that
+    is not reserved (checked by the ``email-validator`` package, without asking DNS);
+    an empty address is left to the field's own rule."""
+    if not address or address == ERASED_EMAIL:
+        return address
+    try:
+        validate_email(address, check_deliverability=False)
+    except EmailNotValidError:
+        raise PydanticCustomError(
+            "email",
+            "not an e-mail address a mail server takes; write it as name@example.org, "
+            'without spaces, quotes or <>(),;:"[]\\',
+        ) from None
+    return address
+
+
+EmailAddress = Annotated[
+    str, Field(pattern=EMAIL_PATTERN, max_length=254), AfterValidator(mail_address)
+]
+"""An e-mail address a customer record holds (:func:`mail_address`)."""
+
 
 class CustomerKind(StrEnum):
     """Whether the customer is a business or a private person."""
@@ -71,7 +102,7 @@ class CustomerRecord(InboundMessage):
     kind: CustomerKind = CustomerKind.COMPANY
     name: Annotated[str, Field(min_length=1, max_length=200)]
     """Company or person name (personal data)."""
-    email: Annotated[str, Field(pattern=EMAIL_PATTERN, max_length=254)]
+    email: EmailAddress
     """Where order mail and invoices go (personal data)."""
     phone: Annotated[str, Field(pattern=r"^[0-9+()./ -]{0,40}$")] = ""
     contact_person: Line = ""
@@ -140,7 +171,9 @@ class ContactRecord(InboundMessage):
     name: Annotated[str, Field(min_length=1, max_length=200)]
     role: Annotated[str, Field(max_length=64)] = ""
     """What they do for the customer: ``buyer``, ``accounts``, ``goods in``."""
-    email: Annotated[str, Field(pattern=f"^$|{EMAIL_PATTERN[1:]}", max_length=254)] = ""
+    email: Annotated[
+        str, Field(pattern=f"^$|{EMAIL_PATTERN[1:]}", max_length=254), AfterValidator(mail_address)
+    ] = ""
     phone: Annotated[str, Field(pattern=r"^[0-9+()./ -]{0,40}$")] = ""
 
 

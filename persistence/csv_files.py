@@ -85,8 +85,7 @@ def write_csv(columns: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
 
 @dataclass(frozen=True)
 class CsvRow:
-    """One row of a file: the line it starts on and its cells by column (a short row
-    lacks the columns it has no cells for)."""
+    """One row of a file: the line it starts on and its cells by column."""
 
     line: int
     cells: dict[str, str]
@@ -127,9 +126,11 @@ def read_csv(text: str, *, required: Sequence[str]) -> CsvTable:
     """The header and rows of a CSV file, each cell :func:`restore`-d; blank lines and
     unnamed empty columns (a spreadsheet's trailing commas) are skipped.
     :class:`CsvFileError` when the file is empty, separated by something other than
-    commas, names a column twice, has a cell longer than :data:`CELL_LIMIT`, a row with
-    more cells than the header names or a cell under an unnamed column; ``required`` are
-    the columns a message suggests."""
+    commas, names a column twice, has a cell longer than :data:`CELL_LIMIT`, a quoted cell
+    that is never closed (which would take every line after it into one cell), a row with
+    more cells than the header names, or fewer than its named columns (a row cut short
+    is not a row whose last cells are empty), or a cell under an unnamed column;
+    ``required`` are the columns a message suggests."""
     if not text.strip():
         raise CsvFileError(
             [
@@ -137,8 +138,10 @@ def read_csv(text: str, *, required: Sequence[str]) -> CsvTable:
                 f"{','.join(required)}), and each line below it is one row"
             ]
         )
-    reader = csv.reader(io.StringIO(text, newline=""))
+    # strict: the end of the file inside a quoted cell is an error, not the cell's end.
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     columns: list[str] = []
+    named = 0  # the header's columns up to its last named one
     rows: list[CsvRow] = []
     problems: list[str] = []
     start = 1
@@ -151,10 +154,17 @@ def read_csv(text: str, *, required: Sequence[str]) -> CsvTable:
                 columns = [cell.strip() for cell in cells]
                 _check_separator(columns, required)
                 problems += _repeated_columns(columns)
+                named = max((i + 1 for i, name in enumerate(columns) if name), default=0)
             elif len(cells) > len(columns):
                 problems.append(
                     f"line {start}: {len(cells)} cells where the first line names "
                     f'{len(columns)} columns; quote (") a cell that holds a comma'
+                )
+            elif len(cells) < named:
+                problems.append(
+                    f"line {start}: {len(cells)} cells where the first line names "
+                    f"{named} columns; give every column a cell (an empty one is two "
+                    "commas side by side)"
                 )
             elif any(cell.strip() for name, cell in zip(columns, cells, strict=False) if not name):
                 problems.append(
@@ -162,7 +172,7 @@ def read_csv(text: str, *, required: Sequence[str]) -> CsvTable:
                     "name the column or leave its cells empty"
                 )
             else:
-                given = zip(columns, cells, strict=False)  # a short row lacks the last cells
+                given = zip(columns, cells, strict=False)  # only unnamed columns lack cells
                 rows.append(CsvRow(start, {name: restore(cell) for name, cell in given if name}))
             start = reader.line_num + 1
     except csv.Error as error:
@@ -209,6 +219,16 @@ def _unreadable(text: str, line: int, columns: list[str], error: csv.Error) -> s
         return (
             f"line {line}{column}: a cell longer than {CELL_LIMIT:,} characters, more than "
             'any column takes; if a quote (") opens the cell, close it where the cell ends'
+        )
+    if "unexpected end of data" in str(error):
+        return (
+            f'line {line}: a quoted cell is never closed (a " opens it; close it, or '
+            'double a " inside it)'
+        )
+    if "expected after" in str(error):
+        return (
+            f'line {line}: a quoted cell goes on after the " that closes it; quote the '
+            'whole cell and double a " inside it'
         )
     return f"line {line}: not readable as CSV ({error}); save the file as CSV UTF-8"
 

