@@ -38,7 +38,8 @@ from persistence.models import ComplaintRow, Invoice, Shipment
 from persistence.transactions import accounts
 from persistence.transactions.complaints import file_complaint, record_case_event
 from runtime.settings import Settings
-from tests.test_activities import receive, run
+from tests.activity_runs import run
+from tests.test_activities import receive
 from tests.test_web_actions import log_in
 from tests.test_web_admin import PASSWORD
 from web.app import create_app
