@@ -57,28 +57,38 @@ ERASED_EMAIL = "erased@erased.invalid"
 there), the one address on a reserved domain a record may hold."""
 
 
-def mail_address(address: str) -> str:
-    """``address`` as it was written, when a mail server would take it: RFC 5322's
+NOT_A_MAIL_ADDRESS = (
+    "not an e-mail address a mail server takes; write it as name@example.org, "
+    'without spaces, quotes or <>(),;:"[]\\'
+)
+
+
+def mail_address_problem(address: str) -> str | None:
+    """Why a mail server would not take ``address``, or None when it would: RFC 5322's
     characters before the ``@`` (internationalised ones too), a domain name after it that
     is not reserved (checked by the ``email-validator`` package, without asking DNS);
     an empty address is left to the field's own rule."""
     if not address or address == ERASED_EMAIL:
-        return address
+        return None
     try:
         validate_email(address, check_deliverability=False)
     except EmailNotValidError:
-        raise PydanticCustomError(
-            "email",
-            "not an e-mail address a mail server takes; write it as name@example.org, "
-            'without spaces, quotes or <>(),;:"[]\\',
-        ) from None
+        return NOT_A_MAIL_ADDRESS
+    return None
+
+
+def mail_address(address: str) -> str:
+    """``address`` as it was written, when a mail server would take it
+    (:func:`mail_address_problem`); a validation error otherwise."""
+    if mail_address_problem(address) is not None:
+        raise PydanticCustomError("email", NOT_A_MAIL_ADDRESS)
     return address
 
 
-EmailAddress = Annotated[
-    str, Field(pattern=EMAIL_PATTERN, max_length=254), AfterValidator(mail_address)
-]
-"""An e-mail address a customer record holds (:func:`mail_address`)."""
+EmailAddress = Annotated[str, Field(pattern=EMAIL_PATTERN, max_length=254)]
+"""An e-mail address as a customer record's shape allows it; whether a mail server takes
+it is the record's :meth:`CustomerRecord.problem` (a refusal of the record, as its other
+rules across fields, so an address of the right shape is never a malformed document)."""
 
 
 class CustomerKind(StrEnum):
@@ -142,6 +152,8 @@ class CustomerRecord(InboundMessage):
     def problem(self) -> str | None:
         """Why this record cannot be kept as it is, beyond its fields' shapes; None when
         it can."""
+        if (mail := mail_address_problem(self.email)) is not None:
+            return f"email: {mail}"
         if self.marketing_consent and not self.consent_source:
             return "consent_source: say how the marketing consent was given"
         if self.payment_terms is PaymentTerms.NET and self.net_days == 0:
