@@ -50,7 +50,7 @@ from persistence.transactions.campaigns import choose_audience, unsubscribe, uns
 from persistence.transactions.complaint_surveys import survey_subject
 from persistence.transactions.complaints import file_complaint
 from runtime.settings import Settings
-from tests.conftest import TEST_KEY_RING
+from tests.conftest import TEST_KEY_RING, start_time_skipping_server
 from tests.test_campaigns import SECRET, campaign, people, recipients
 from tests.test_complaints import Cases, RecordingNotifier, complaint_worker, phone, staff
 from tests.test_web_complaints import settled
@@ -62,21 +62,32 @@ from web.app import create_app
 
 
 @pytest.fixture
+async def lone_time_skipping_env() -> AsyncIterator[WorkflowEnvironment]:
+    """A time-skipping server of the test's own, for an update that times out because no
+    worker polls (such an update leaves the server's time skipping locked for whoever
+    uses it next)."""
+    env = await start_time_skipping_server()
+    yield env
+    await env.shutdown()
+
+
+@pytest.fixture
 async def surveyed(
-    own_time_skipping_env: WorkflowEnvironment, db: Database, database_url: str, tmp_path: Path
+    lone_time_skipping_env: WorkflowEnvironment, db: Database, database_url: str, tmp_path: Path
 ) -> AsyncIterator[tuple[Cases, TestClient]]:
-    """Complaint cases on the time-skipping server, and the customer's site signing links
-    with the same key as the worker."""
+    """Complaint cases on a time-skipping server of the test's own (each test moves its
+    clock days ahead), and the customer's site signing links with the same key as the
+    worker."""
     staff(db)
     settings = Settings(database_url=database_url, data_dir=tmp_path)
     secret = link_secrets(settings.load_key_ring())[0]
     queue = f"complaints-{uuid.uuid4()}"
     notifier = RecordingNotifier()
-    client = own_time_skipping_env.client
+    client = lone_time_skipping_env.client
     site = TestClient(create_app(settings, db, client), follow_redirects=False)
     async with complaint_worker(client, db, queue, notifier, link_secret=secret):
-        cases = Cases(own_time_skipping_env, db, queue, notifier)
-        with own_time_skipping_env.auto_time_skipping_disabled():
+        cases = Cases(lone_time_skipping_env, db, queue, notifier)
+        with lone_time_skipping_env.auto_time_skipping_disabled():
             yield cases, site
         for handle in cases.started:
             with contextlib.suppress(RPCError):
@@ -192,7 +203,7 @@ async def test_a_survey_link_answers_its_own_survey_once(
 
 
 async def test_an_answer_the_case_cannot_take_now_asks_to_send_it_again(
-    own_time_skipping_env: WorkflowEnvironment,
+    lone_time_skipping_env: WorkflowEnvironment,
     db: Database,
     database_url: str,
     tmp_path: Path,
@@ -201,7 +212,7 @@ async def test_an_answer_the_case_cannot_take_now_asks_to_send_it_again(
     monkeypatch.setattr(complaint_survey, "ANSWER_WAIT", timedelta(seconds=1))
     settings = Settings(database_url=database_url, data_dir=tmp_path)
     secret = link_secrets(settings.load_key_ring())[0]
-    client = own_time_skipping_env.client
+    client = lone_time_skipping_env.client
     number = uuid.uuid4().int % 10**9 + 1
     case = file_complaint(db, phone()).case.model_copy(update={"id": number})
     handle = await client.start_workflow(  # no worker polls its queue: the worker is away
@@ -212,7 +223,7 @@ async def test_an_answer_the_case_cannot_take_now_asks_to_send_it_again(
     )
     site = TestClient(create_app(settings, db, client), follow_redirects=False)
     link = f"/survey/{number}/0/{link_token(secret, survey_subject(number, 0))}"
-    with own_time_skipping_env.auto_time_skipping_disabled():
+    with lone_time_skipping_env.auto_time_skipping_disabled():
         answer = await asyncio.to_thread(site.post, link, data={"score": "5"})
     await handle.terminate("test over")
     assert answer.status_code == 503
@@ -257,7 +268,7 @@ async def test_the_api_says_what_the_case_did_with_a_survey_answer(
 
 
 async def test_a_survey_answer_the_case_cannot_take_in_time_is_503_over_the_api(
-    own_time_skipping_env: WorkflowEnvironment,
+    lone_time_skipping_env: WorkflowEnvironment,
     db: Database,
     database_url: str,
     tmp_path: Path,
@@ -265,7 +276,7 @@ async def test_a_survey_answer_the_case_cannot_take_in_time_is_503_over_the_api(
 ) -> None:
     monkeypatch.setattr(complaints_api, "ANSWER_WAIT", timedelta(seconds=1))
     settings = Settings(database_url=database_url, data_dir=tmp_path)
-    client = own_time_skipping_env.client
+    client = lone_time_skipping_env.client
     case = file_complaint(db, phone()).case
     handle = await client.start_workflow(  # no worker polls its queue: the worker is away
         COMPLAINT_WORKFLOW_TYPE,
@@ -275,7 +286,7 @@ async def test_a_survey_answer_the_case_cannot_take_in_time_is_503_over_the_api(
     )
     key = api_keys.create_api_key(db, "gateway", SystemRole.INTAKE, actor="t").key
     api = TestClient(create_app(settings, db, client))
-    with own_time_skipping_env.auto_time_skipping_disabled():
+    with lone_time_skipping_env.auto_time_skipping_disabled():
         answer = await asyncio.to_thread(
             api.post,
             f"/api/v1/complaints/{case.id}/survey",
