@@ -323,6 +323,7 @@ def test_each_kind_of_payment_history_reads_as_it_happened(db: Database) -> None
     assert {c: payment_and_exposure(db, c)[1] for c in expected} == expected
 
 
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)  # the ladder's logic
 def test_the_demo_historys_late_payers_were_reminded_by_the_dunning_ladder(
     db: Database,
 ) -> None:
