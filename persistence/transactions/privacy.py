@@ -33,7 +33,7 @@ from sqlalchemy.orm import Session
 
 from domain.campaigns import campaign_workflow_id
 from domain.complaints import ComplaintCase, ComplaintStatus, complaint_workflow_id
-from domain.customers import PERSONAL_FIELDS
+from domain.customers import ERASED_EMAIL, PERSONAL_FIELDS
 from domain.orders import EventKind, OrderStatus
 from persistence.database import Database
 from persistence.models import (
@@ -73,8 +73,6 @@ log = structlog.get_logger(__name__)
 
 ERASED = "[erased]"
 """What an erased value reads as."""
-ERASED_EMAIL = "erased@erased.invalid"
-"""An erased customer's e-mail: an address that can reach no one (RFC 2606)."""
 STAFF_TEXT_EVENTS = frozenset(
     {
         EventKind.APPROVED_BY_STAFF,
