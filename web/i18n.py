@@ -21,6 +21,7 @@ from babel.numbers import format_currency, format_decimal
 from babel.support import NullTranslations, Translations
 
 from domain.access import Locale
+from domain.wording import Wording
 
 LOCALES_DIR = Path(__file__).resolve().parent / "locales"
 TRADITIONAL_TERRITORIES = ("TW", "HK", "MO")
@@ -84,3 +85,10 @@ def number(value: int | Decimal, locale: Locale) -> str:
 def money(amount: Decimal, currency: str, locale: Locale) -> str:
     """An amount with its currency, as the locale writes it."""
     return format_currency(amount, currency, locale=locale.value)
+
+
+def words(wording: Wording | None, locale: Locale, zone: tzinfo = UTC) -> str:
+    """A wording in ``locale``, its times in ``zone`` (nothing for None)."""
+    if wording is None:
+        return ""
+    return wording.render(translations(locale).gettext, lambda moment: when(moment, locale, zone))

@@ -18,13 +18,8 @@ from domain.replenishment import ProposalMethod, ProposalStatus
 from domain.segments import Segment
 from domain.stock_alerts import AlertKind
 from domain.supply import SupplyKind, SupplyStatus
+from domain.wording import N_
 from domain.worklists import OrderList
-
-
-def N_(message: str) -> str:  # noqa: N802 - gettext's name for "mark for translation only"
-    """Mark ``message`` for the catalogue; it is translated where it is shown."""
-    return message
-
 
 ROLE_LABELS = {
     Role.ORDER_PROCESSING: N_("Order processing"),
