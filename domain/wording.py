@@ -7,11 +7,13 @@ catalogue (gettext's ``msgid``), and the arguments that fill it. The console ren
 in the reader's language (``web.i18n.words``); the CLI, the API and the Temporal Web UI
 get the English sentence (:meth:`Wording.english`), kept beside it in a plain field.
 
-Arguments are of four kinds so that each is shown as the reader expects:
+Arguments are of five kinds so that each is shown as the reader expects:
 
 - ``args``: values shown as they are (ids, SKUs, counts, amounts, what a person typed);
 - ``terms``: words the catalogue translates too (a parcel state, a stage, a kind);
 - ``moments``: times, shown in the console's time zone and the reader's format;
+- ``days``: calendar days (a stock-out day, a due date), shown in the reader's format and
+  never moved by a time zone;
 - ``parts``: whole wordings inside this one (``{target}: next escalation moved``).
 
 Mark every message with :func:`N_` where it is written, so the catalogue extraction
@@ -21,7 +23,7 @@ Mark every message with :func:`N_` where it is written, so the catalogue extract
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 
 from pydantic import BaseModel, ConfigDict
@@ -43,9 +45,16 @@ class Wording(BaseModel):
     terms: dict[str, str] = {}
     moments: dict[str, datetime] = {}
     parts: dict[str, Wording] = {}
+    days: dict[str, date] = {}
 
-    def render(self, translate: Callable[[str], str], moment: Callable[[datetime], str]) -> str:
-        """The sentence with ``translate`` for the message and terms and ``moment`` for times.
+    def render(
+        self,
+        translate: Callable[[str], str],
+        moment: Callable[[datetime], str],
+        day: Callable[[date], str] = date.isoformat,
+    ) -> str:
+        """The sentence with ``translate`` for the message and terms, ``moment`` for times
+        and ``day`` for calendar days.
 
         A message the catalogue lacks, or whose placeholders do not match the arguments
         (a wording stored by an older release), falls back to the English sentence
@@ -53,16 +62,20 @@ class Wording(BaseModel):
         values: dict[str, object] = {**self.args}
         values.update({name: translate(term) for name, term in self.terms.items()})
         values.update({name: moment(at) for name, at in self.moments.items()})
-        values.update({name: part.render(translate, moment) for name, part in self.parts.items()})
+        values.update({name: day(on) for name, on in self.days.items()})
+        values.update(
+            {name: part.render(translate, moment, day) for name, part in self.parts.items()}
+        )
         try:
             return translate(self.message) % values
         except (KeyError, ValueError, TypeError):
             return self.english()
 
     def english(self) -> str:
-        """The sentence in English, times in ISO 8601 (for logs, the CLI and the API)."""
+        """The sentence in English, times and days in ISO 8601 (for logs, the CLI and the API)."""
         values: dict[str, object] = {**self.args, **self.terms}
         values.update({name: at.isoformat() for name, at in self.moments.items()})
+        values.update({name: on.isoformat() for name, on in self.days.items()})
         values.update({name: part.english() for name, part in self.parts.items()})
         return self.message % values
 

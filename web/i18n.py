@@ -7,14 +7,14 @@ application starts, so no binary ``.mo`` file is kept in the repository.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, tzinfo
+from datetime import UTC, date, datetime, tzinfo
 from decimal import Decimal
 from functools import cache
 from io import BytesIO
 from pathlib import Path
 
 from babel import Locale as BabelLocale
-from babel.dates import format_datetime, format_timedelta
+from babel.dates import format_date, format_datetime, format_timedelta
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.numbers import format_currency, format_decimal
@@ -70,6 +70,13 @@ def when(moment: datetime | None, locale: Locale, zone: tzinfo = UTC) -> str:
     return format_datetime(moment, "medium", tzinfo=zone, locale=locale.value)
 
 
+def day(on: date | None, locale: Locale) -> str:
+    """A calendar day as people of ``locale`` write it (medium length), or nothing."""
+    if on is None:
+        return ""
+    return format_date(on, "medium", locale=locale.value)
+
+
 def since(moment: datetime | None, locale: Locale) -> str:
     """How long ago ``moment`` was, in the locale's words (``3 hours``), or nothing."""
     if moment is None:
@@ -91,4 +98,8 @@ def words(wording: Wording | None, locale: Locale, zone: tzinfo = UTC) -> str:
     """A wording in ``locale``, its times in ``zone`` (nothing for None)."""
     if wording is None:
         return ""
-    return wording.render(translations(locale).gettext, lambda moment: when(moment, locale, zone))
+    return wording.render(
+        translations(locale).gettext,
+        lambda moment: when(moment, locale, zone),
+        lambda on: day(on, locale),
+    )

@@ -67,6 +67,7 @@ def templates(locale: Locale) -> Environment:
     environment.install_gettext_translations(i18n.translations(locale), newstyle=True)  # type: ignore[attr-defined]
     environment.filters["when"] = lambda moment: i18n.when(moment, locale, DISPLAY_ZONE.get())
     environment.filters["words"] = lambda wording: i18n.words(wording, locale, DISPLAY_ZONE.get())
+    environment.filters["day"] = lambda on: i18n.day(on, locale)
     environment.filters["since"] = lambda moment: i18n.since(moment, locale)
     environment.filters["number"] = lambda value: i18n.number(value, locale)
     environment.filters["money"] = lambda amount, currency: i18n.money(
