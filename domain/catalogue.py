@@ -14,10 +14,11 @@ from pydantic import (
     StrictBool,
     StrictInt,
     WithJsonSchema,
+    field_validator,
 )
 
 from domain.messages import InboundMessage, whole_json_number
-from domain.money import Amount, CurrencyCode, Price
+from domain.money import Amount, CurrencyCode, Price, typed_amount
 
 
 class Sourcing(StrEnum):
@@ -106,6 +107,8 @@ class ProductRecord(InboundMessage):
     category: Annotated[str, Field(max_length=64)] = ""
     active: StrictBool = True
     """False: no longer sold (orders naming it are rejected), kept for history."""
+
+    _typed_prices = field_validator("unit_price", "cost", mode="before")(typed_amount)
 
 
 class WarehouseRecord(InboundMessage):

@@ -37,7 +37,7 @@ from domain.credit_scoring import (
     still_owed,
 )
 from domain.messages import InboundMessage, whole_json_number
-from domain.money import CreditAmount, CurrencyCode, to_cents
+from domain.money import CreditAmount, CurrencyCode, to_cents, typed_amount
 from domain.orders import Channel, OrderStatus
 
 NOT_KEPT = (OrderStatus.REJECTED.value, OrderStatus.CANCELLED.value)
@@ -161,6 +161,8 @@ class CustomerRecord(InboundMessage):
         if self.payment_terms is PaymentTerms.PREPAID and self.net_days:
             return "net_days: prepaid customers pay at once (0 days)"
         return None
+
+    _typed_credit_limit = field_validator("credit_limit", mode="before")(typed_amount)
 
     @field_validator("credit_limit")
     @classmethod

@@ -189,3 +189,32 @@ def test_a_partial_customer_keeps_consent_and_credit_limit_and_only_the_change_i
     assert new.status_code == 409
     assert new.json()["detail"] == "record 1: a new customer needs email"
     assert find_customer(db, "CUST-NEW") is None
+
+
+@pytest.mark.parametrize("written", ["1e3", "1E+3", "NaN", "0x10", "1,000.00"])
+def test_a_price_cost_or_credit_limit_written_otherwise_than_in_digits_is_refused(
+    api: TestClient, db: Database, written: str
+) -> None:
+    """``"1e3"`` was read as Python's Decimal reads it: a thousand, booked from four typed
+    characters (as the payment amounts were before them). Every amount typed as text takes
+    digits with at most two decimals; the answer names the field and nothing is written."""
+    valve = retired_valve(db)
+    warehouse = bearer(db, SystemRole.WAREHOUSE, "erp")
+    for field in ("unit_price", "cost"):
+        answer = api.post(
+            "/api/v1/stock/products", json=[{"sku": "P-1", field: written}], headers=warehouse
+        )
+        assert answer.status_code == 422, answer.text
+        assert field in answer.text
+        assert "digits" in answer.text
+    assert stored_record(db, ProductRecord, ("P-1",)) == valve
+
+    answer = api.post(
+        "/api/v1/customers",
+        json=[{"id": "CUST-P2", "name": "A", "email": "a@example.org", "credit_limit": written}],
+        headers=bearer(db, SystemRole.CRM, "crm"),
+    )
+    assert answer.status_code == 422, answer.text
+    assert "credit_limit" in answer.text
+    assert "digits" in answer.text
+    assert find_customer(db, "CUST-P2") is None
