@@ -19,6 +19,9 @@ COPY web web
 RUN /opt/venv/bin/pip install --no-cache-dir --no-deps .
 
 FROM python:3.11.11-slim-bookworm
+# The console's charts lay Chinese labels out with a CJK font (web/charts.py).
+RUN apt-get update && apt-get install -y -q --no-install-recommends fonts-noto-cjk \
+    && rm -rf /var/lib/apt/lists/*
 # The simulated partners' books live on a volume shared by the workers (docker-compose.yml);
 # the folder exists in the image so a new volume takes its owner.
 RUN useradd --create-home --uid 10001 oms && install -d -o oms -g oms /home/oms/partners

@@ -1,7 +1,11 @@
 """Charts for the console, drawn on the server by matplotlib as SVG (no script, no CDN).
 
-Text stays text in the SVG (``svg.fonttype: none``), so the browser draws it in the
-page's fonts, Chinese included, and the labels come translated from the caller.
+Text stays text in the SVG (``svg.fonttype: none``), so the browser draws it in its own
+fonts, Chinese included; the labels come translated from the caller, and dates on the
+axes are written in the reader's language by babel. Matplotlib still measures every
+label with a font of its own to lay the chart out: DejaVu Sans for Latin text, and a CJK
+font (Noto Sans CJK, Debian's ``fonts-noto-cjk``) as its fallback for Chinese when one
+is installed, so Chinese labels are measured, not logged as missing glyphs.
 """
 
 from __future__ import annotations
@@ -9,17 +13,87 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
+from functools import cache
 from io import BytesIO
+from typing import Any
 
 import matplotlib as mpl
-from matplotlib.dates import AutoDateLocator, ConciseDateFormatter, date2num
+from babel.dates import format_skeleton
+from matplotlib import font_manager
+from matplotlib.dates import AutoDateLocator, date2num, num2date
 from matplotlib.figure import Figure
+from matplotlib.ticker import Formatter
+from matplotlib.typing import RcKeyType
 
+from domain.access import Locale
 from persistence.stock_views import TimelinePoint
 
 ON_HAND_COLOUR = "#1f5f99"
 FREE_COLOUR = "#2e9d5b"
 LIMIT_COLOUR = "#b3261e"
+
+LATIN_FONT = "DejaVu Sans"
+"""Matplotlib's own font, for Latin text and digits."""
+
+CJK_FONTS = ("Noto Sans CJK TC", "Noto Sans CJK HK", "Noto Sans CJK JP", "Noto Sans CJK SC")
+"""The CJK fonts a chart falls back to for Chinese, first installed one wins (the faces of
+``fonts-noto-cjk``; Traditional Chinese first, as the console writes it)."""
+
+
+@cache
+def cjk_font() -> str | None:
+    """The first of :data:`CJK_FONTS` matplotlib knows, or ``None`` when none is installed.
+
+    Matplotlib lists the system's fonts once into its cache; a font installed after that
+    is looked for among the system's font files and added.
+    """
+    known = {font.name for font in font_manager.fontManager.ttflist}
+    if not known.intersection(CJK_FONTS):
+        for path in font_manager.findSystemFonts():
+            if "CJK" in path and "Sans" in path:
+                font_manager.fontManager.addfont(path)
+        known = {font.name for font in font_manager.fontManager.ttflist}
+    return next((name for name in CJK_FONTS if name in known), None)
+
+
+def chart_style() -> dict[RcKeyType, Any]:
+    """Matplotlib settings every chart is drawn with: text kept as text, Latin letters in
+    matplotlib's own font and Chinese in the CJK fallback when it is installed."""
+    fallback = cjk_font()
+    return {
+        "svg.fonttype": "none",
+        "svg.hashsalt": "oms",
+        "font.size": 9,
+        "font.family": [LATIN_FONT, fallback] if fallback else [LATIN_FONT],
+    }
+
+
+class DayFormatter(Formatter):
+    """Date ticks in the reader's language, as short as they stay clear: the first tick
+    in full, a new year with its year, a new month with its month, other days by number
+    (``Sep 15, 2026 · Oct · 15 · Nov · … · Jan 2027``; in Chinese
+    ``2026年9月15日 · 10月 · 15日 · 11月 · … · 2027年1月``)."""
+
+    def __init__(self, locale: Locale) -> None:
+        self.locale = locale
+
+    def __call__(self, x: float, pos: int | None = None) -> str:
+        return self._label(num2date(x).date(), None)  # type: ignore[no-untyped-call]
+
+    def format_ticks(self, values: Sequence[float] | Any) -> list[str]:
+        days = [num2date(value).date() for value in values]  # type: ignore[no-untyped-call]
+        return [self._label(day, days[i - 1] if i else None) for i, day in enumerate(days)]
+
+    def _label(self, day: date, before: date | None) -> str:
+        if before is None:
+            skeleton = "yMMMd"
+        elif day.year != before.year:
+            skeleton = "yMMM" if day.day == 1 else "yMMMd"
+        elif day.month != before.month:
+            skeleton = "MMM" if day.day == 1 else "MMMd"
+        else:
+            skeleton = "d"
+        return format_skeleton(skeleton, day, locale=self.locale.value)
 
 
 @dataclass(frozen=True)
@@ -32,6 +106,8 @@ class StockChartLabels:
     reorder_point: str
     maximum: str
     units: str
+    locale: Locale = Locale.ENGLISH
+    """The reader's language, for the dates on the axis."""
 
 
 def stock_chart_svg(
@@ -42,7 +118,7 @@ def stock_chart_svg(
     maximum: int | None = None,
 ) -> bytes:
     """On hand and free stock day by day as steps, with the reorder point and maximum."""
-    with mpl.rc_context({"svg.fonttype": "none", "font.size": 9, "svg.hashsalt": "oms"}):
+    with mpl.rc_context(chart_style()):
         figure = Figure(figsize=(9, 3.2), layout="constrained")
         axes = figure.subplots()
         days = date2num([point.day for point in points])  # type: ignore[no-untyped-call]
@@ -74,9 +150,8 @@ def stock_chart_svg(
             axes.axhline(
                 maximum, color=LIMIT_COLOUR, linestyle=":", linewidth=1, label=labels.maximum
             )
-        locator = AutoDateLocator()  # type: ignore[no-untyped-call]
-        axes.xaxis.set_major_locator(locator)
-        axes.xaxis.set_major_formatter(ConciseDateFormatter(locator))  # type: ignore[no-untyped-call]
+        axes.xaxis.set_major_locator(AutoDateLocator())  # type: ignore[no-untyped-call]
+        axes.xaxis.set_major_formatter(DayFormatter(labels.locale))
         axes.set_ylabel(labels.units)
         axes.set_ylim(bottom=0)
         axes.set_title(labels.title, loc="left")
@@ -98,6 +173,8 @@ class ProjectionChartLabels:
     demand: str
     safety_stock: str
     units: str
+    locale: Locale = Locale.ENGLISH
+    """The reader's language, for the dates on the axis."""
 
 
 def projection_chart_svg(
@@ -107,7 +184,7 @@ def projection_chart_svg(
     labels: ProjectionChartLabels,
 ) -> bytes:
     """Projected free stock day by day, the forecast demand a day, and the safety stock."""
-    with mpl.rc_context({"svg.fonttype": "none", "font.size": 9, "svg.hashsalt": "oms"}):
+    with mpl.rc_context(chart_style()):
         figure = Figure(figsize=(9, 3.2), layout="constrained")
         axes = figure.subplots()
         days = date2num([day for day, _free in projection])  # type: ignore[no-untyped-call]
@@ -136,9 +213,8 @@ def projection_chart_svg(
                 label=labels.safety_stock,
             )
         axes.axhline(0, color="#888", linewidth=0.8)
-        locator = AutoDateLocator()  # type: ignore[no-untyped-call]
-        axes.xaxis.set_major_locator(locator)
-        axes.xaxis.set_major_formatter(ConciseDateFormatter(locator))  # type: ignore[no-untyped-call]
+        axes.xaxis.set_major_locator(AutoDateLocator())  # type: ignore[no-untyped-call]
+        axes.xaxis.set_major_formatter(DayFormatter(labels.locale))
         axes.set_ylabel(labels.units)
         axes.set_title(labels.title, loc="left")
         axes.grid(axis="y", alpha=0.3)
@@ -157,16 +233,20 @@ class TrendChartLabels:
     title: str
     complaints: str
     per_100_orders: str
+    locale: Locale = Locale.ENGLISH
+    """The reader's language, for the weeks' dates."""
 
 
 def complaint_trend_svg(
     points: Sequence[tuple[date, int, float | None]], labels: TrendChartLabels
 ) -> bytes:
     """Complaints a week as bars, and complaints per 100 orders as a line on its own axis."""
-    with mpl.rc_context({"svg.fonttype": "none", "font.size": 9, "svg.hashsalt": "oms"}):
+    with mpl.rc_context(chart_style()):
         figure = Figure(figsize=(9, 3.2), layout="constrained")
         axes = figure.subplots()
-        weeks = [f"{week:%d %b}" for week, _count, _rate in points]
+        weeks = [
+            format_skeleton("MMMd", week, locale=labels.locale.value) for week, _c, _r in points
+        ]
         axes.bar(
             weeks,
             [count for _w, count, _r in points],
@@ -203,7 +283,7 @@ def complaint_trend_svg(
 
 def rate_bars_svg(bars: Sequence[tuple[str, float]], title: str) -> bytes:
     """Horizontal bars, largest on top: complaints per 100 orders by one dimension."""
-    with mpl.rc_context({"svg.fonttype": "none", "font.size": 9, "svg.hashsalt": "oms"}):
+    with mpl.rc_context(chart_style()):
         height = 1.2 + 0.32 * max(len(bars), 1)
         figure = Figure(figsize=(9, height), layout="constrained")
         axes = figure.subplots()

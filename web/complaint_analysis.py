@@ -93,6 +93,7 @@ async def trend_chart(request: Request, user: Reader, week: Week = None) -> Resp
         title=gettext("Complaints a week"),
         complaints=gettext("Complaints"),
         per_100_orders=gettext("per 100 orders"),
+        locale=user.account.locale,
     )
     points = [(p.week_start, p.complaints, p.per_100_orders) for p in analysis.trend]
     svg = await asyncio.to_thread(complaint_trend_svg, points, labels)

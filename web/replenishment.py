@@ -167,6 +167,7 @@ async def projection_chart(request: Request, sku: str, user: Reader, warehouse: 
         demand=gettext("Forecast demand a day"),
         safety_stock=gettext("Safety stock"),
         units=gettext("Units"),
+        locale=user.account.locale,
     )
     svg = await asyncio.to_thread(
         projection_chart_svg, row.projection, row.forecast, row.safety_stock, labels

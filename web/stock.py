@@ -157,6 +157,7 @@ async def product_chart(
         reorder_point=gettext("Reorder point"),
         maximum=gettext("Maximum"),
         units=one.unit if one else gettext("Units"),
+        locale=user.account.locale,
     )
     svg = await asyncio.to_thread(
         stock_chart_svg,
