@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import secrets
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Annotated
 
@@ -17,8 +17,8 @@ from starlette.responses import Response
 from temporalio.client import WorkflowQueryFailedError
 from temporalio.service import RPCError
 
+from domain import order_actions
 from domain.access import Permission
-from domain.catalogue import PaymentTerms
 from domain.credit import APPROVE_SIGNAL, REJECT_SIGNAL
 from domain.escalation import EXTEND_DEADLINE_SIGNAL, DeadlineExtension
 from domain.messages import describe_validation_error
@@ -40,7 +40,6 @@ from domain.shipping import (
     RESOLVE_SHIPMENT_SIGNAL,
     ShipmentAction,
     ShipmentResolution,
-    ShipmentStatus,
     shipment_workflow_id,
 )
 from domain.supply import SUPPLY_RECEIVED_SIGNAL, SupplyReceipt, SupplyStatus, supply_workflow_id
@@ -73,6 +72,9 @@ class OrderAction(StrEnum):
     RETRY = "retry"
 
 
+DECISIONS = frozenset(action.value for action in OrderAction)
+"""The decisions sent with a reason through ``/orders/{id}/{action}``."""
+
 ACTION_SIGNALS = {
     OrderAction.APPROVE: APPROVE_SIGNAL,
     OrderAction.REJECT: REJECT_SIGNAL,
@@ -82,29 +84,10 @@ ACTION_SIGNALS = {
 """The signal whose update twin each action sends (the same as ``oms approve`` and so on)."""
 
 
-def offered_actions(status: OrderStatus) -> list[OrderAction]:
-    """The decisions worth offering for an order in ``status`` (the workflow decides anyway)."""
-    if status.is_final:
-        return []
-    offered = []
-    if status is OrderStatus.AWAITING_APPROVAL:
-        offered += [OrderAction.APPROVE, OrderAction.REJECT]
-    if status is OrderStatus.NEEDS_ATTENTION:
-        offered.append(OrderAction.RETRY)
-    return [*offered, OrderAction.CANCEL]
-
-
-OPEN_PARCEL = {
-    ShipmentStatus.BOOKED.value,
-    ShipmentStatus.PICKED_UP.value,
-    ShipmentStatus.IN_TRANSIT.value,
-    ShipmentStatus.EXCEPTION.value,
-}
-
-
 @dataclass(frozen=True)
 class Offers:
-    """Every form the order's page offers: decisions, and the actions on its parts."""
+    """Every form the order's page offers: decisions, and the actions on its parts; each
+    one the workflow takes as the order stands (:mod:`domain.order_actions`)."""
 
     decisions: list[OrderAction]
     extend: bool
@@ -114,7 +97,9 @@ class Offers:
     supply: list[SupplyView]
     """Open production or purchase orders that can be received."""
     parcels: list[ShipmentView]
-    """Parcels on their way (lost, damaged or late ones can be resolved)."""
+    """Parcels that ask for a decision (lost, damaged or very late)."""
+    resolutions: dict[str, list[ShipmentAction]] = field(default_factory=dict)
+    """The decisions each of ``parcels`` takes (a lost parcel: no waiting)."""
 
     @property
     def any(self) -> bool:
@@ -122,23 +107,27 @@ class Offers:
         return bool(self.decisions or self.extend or self.pay or self.supply or self.parcels)
 
 
+NO_OFFERS = Offers([], False, False, [], [])
+"""What a role that may not act on orders is offered."""
+
+
 def offers_for(view: OrderView) -> Offers:
-    """What may be done to the order as it stands (the workflow still decides)."""
+    """What may be done to the order as it stands: what its workflow would accept."""
     if view.status.is_final:
-        return Offers([], False, False, [], [])
+        return NO_OFFERS
+    offered = order_actions.offered_actions(view)
+    resolutions = {p.shipment_id: order_actions.parcel_decisions(p) for p in view.shipments}
     return Offers(
-        decisions=offered_actions(view.status),
-        extend=(view.waiting is not None and view.waiting.ladder is not None)
-        or view.status in (OrderStatus.AWAITING_APPROVAL, OrderStatus.AWAITING_SUPPLY),
-        pay=view.money.payment_terms == PaymentTerms.NET.value
-        and view.money.invoice_number is not None
-        and view.money.received < view.money.total,
+        decisions=[OrderAction(a.value) for a in offered if a.value in DECISIONS],
+        extend=order_actions.OrderAction.EXTEND in offered,
+        pay=order_actions.OrderAction.PAY in offered,
         supply=[
             s
             for s in view.supply
             if s.status == SupplyStatus.OPEN.value and s.kind and s.received < s.quantity
         ],
-        parcels=[p for p in view.shipments if p.status in OPEN_PARCEL],
+        parcels=[p for p in view.shipments if resolutions[p.shipment_id]],
+        resolutions={key: value for key, value in resolutions.items() if value},
     )
 
 
@@ -255,9 +244,7 @@ async def order_detail(
         view = view.model_copy(
             update={"waiting": live.waiting, "shipments": live.shipments or view.shipments}
         )
-    offers = (
-        offers_for(view) if user.may(Permission.ACT_ON_ORDERS) else Offers([], False, False, [], [])
-    )
+    offers = offers_for(view) if user.may(Permission.ACT_ON_ORDERS) else NO_OFFERS
     return render(
         "order.html",
         user.account.locale,
@@ -268,7 +255,6 @@ async def order_detail(
         country=country,
         workflow_url=workflow_url,
         offers=offers,
-        resolutions=list(ShipmentAction),
         action_id=secrets.token_hex(16),
         done=request.query_params.get("done"),
         zone=settings.console_time_zone,

@@ -68,6 +68,15 @@ with workflow.unsafe.imports_passed_through():
     )
     from domain.messages import ARRIVED_UNENCRYPTED, MESSAGE_REFUSED, read_message
     from domain.notifications import Audience
+    from domain.order_actions import (
+        LEFT_THE_WAREHOUSE,
+        Situation,
+        approval_refusal,
+        cancel_refusal,
+        extension_refusal,
+        payment_refusal,
+        retry_refusal,
+    )
     from domain.orders import (
         CANCEL_SIGNAL,
         PAYMENT_RECEIVED_SIGNAL,
@@ -180,17 +189,6 @@ SIGNALS_DESCRIPTION = (
 
 BUSINESS_REJECTIONS = frozenset({INSUFFICIENT_STOCK, PAYMENT_DECLINED})
 """Failure types that mean "we cannot take this order", not "something broke"."""
-
-LEFT_THE_WAREHOUSE = frozenset(
-    {
-        ShipmentStatus.PICKED_UP.value,
-        ShipmentStatus.IN_TRANSIT.value,
-        ShipmentStatus.EXCEPTION.value,
-        ShipmentStatus.DELIVERED.value,
-        ShipmentStatus.LOST.value,
-    }
-)
-"""Parcel states after which the order can no longer be cancelled (only returned)."""
 
 
 class _CancellationRequestedError(Exception):
@@ -904,14 +902,7 @@ class OrderWorkflow:
         return f"order {self._order_id} rejected by {decision.actor}"
 
     def _approval_refusal(self) -> str | None:
-        if self._cancellation is not None:
-            return "the order is being cancelled"
-        if self._staff_decision is not None:
-            verb = "approved" if self._staff_decision[0] else "rejected"
-            return f"the order was {verb} by {self._staff_decision[1].actor} already"
-        if self._view.status is not OrderStatus.AWAITING_APPROVAL:
-            return f"the order is {self._view.status.value}, not held for approval"
-        return None
+        return approval_refusal(self._view, self._situation())
 
     async def _decide(self, approved: bool, decision: StaffDecision, refusal: str | None) -> None:
         if refusal is None:
@@ -942,19 +933,17 @@ class OrderWorkflow:
         return f"order {self._order_id}: cancellation accepted, undoing every step"
 
     def _cancel_refusal(self) -> str | None:
-        if self._view.status.is_final:
-            return f"the order is {self._view.status.value} already"
-        if self._cancellation is not None:
-            return f"cancellation by {self._cancellation.actor} is under way"
-        if self._delivered:
-            return "the order was delivered; file a return instead"
-        gone = [s for s in self._view.shipments if s.status in LEFT_THE_WAREHOUSE]
-        if gone:
-            return (
-                f"parcel {gone[0].shipment_id} has left the warehouse ({gone[0].status}); "
-                "wait for delivery and file a return"
-            )
-        return None
+        return cancel_refusal(self._view, self._situation())
+
+    def _situation(self) -> Situation:
+        """What the rules of :mod:`domain.order_actions` need beyond the view."""
+        decided = self._staff_decision
+        return Situation(
+            cancelled_by=self._cancellation.actor if self._cancellation is not None else None,
+            decided=None if decided is None else (decided[0], decided[1].actor),
+            delivered=self._delivered,
+            waits_on_deadline=self._wait is not None or bool(self._open_children()),
+        )
 
     async def _accept_cancellation(self, decision: StaffDecision) -> None:
         self._cancellation = decision
@@ -996,11 +985,7 @@ class OrderWorkflow:
                 f"the new deadline {extension.new_deadline.isoformat()} is not in the future "
                 f"(now {workflow.now().isoformat()})"
             )
-        if self._cancellation is not None or self._view.status.is_final:
-            return f"the order is {self._view.status.value}"
-        if self._wait is None and not self._open_children():
-            return f"the order is {self._view.status.value}: nothing waits on a deadline"
-        return None
+        return extension_refusal(self._view, self._situation())
 
     async def _extend(self, extension: DeadlineExtension) -> str:
         if self._wait is not None:
@@ -1061,9 +1046,7 @@ class OrderWorkflow:
         return f"order {self._order_id}: retrying the failed undo step"
 
     def _retry_refusal(self) -> str | None:
-        if self._view.status is not OrderStatus.NEEDS_ATTENTION:
-            return f"the order is {self._view.status.value}: no undo step is waiting for a retry"
-        return None
+        return retry_refusal(self._view)
 
     def _take_payment(self, payment: IncomingPayment) -> None:
         """Money arrived for a net-terms order; the same bank id twice counts once."""
@@ -1100,10 +1083,9 @@ class OrderWorkflow:
             raise ApplicationError(refusal, type=MESSAGE_REFUSED, non_retryable=True)
 
     def _payment_refusal(self, payment: IncomingPayment) -> str | None:
-        if self._view.status.is_final:
-            return f"the order is {self._view.status.value}"
-        if self._terms is PaymentTerms.PREPAID:
-            return "the order is prepaid: its payment is taken by card"
+        refusal = payment_refusal(self._view)
+        if refusal is not None:
+            return refusal
         if payment.payment_id in self._seen_payment_ids:
             return f"payment {payment.payment_id} was booked already"
         return None

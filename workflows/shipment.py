@@ -29,6 +29,7 @@ with workflow.unsafe.imports_passed_through():
     )
     from domain.intake import StatusChange
     from domain.notifications import Audience
+    from domain.order_actions import resolution_refusal
     from domain.orders import UPDATE_SUFFIX, EventKind, ShipmentView, order_workflow_id
     from domain.shipping import (
         BOOK_SHIPMENT,
@@ -451,11 +452,8 @@ class ShipmentWorkflow:
         return self._view is not None and self._view.status == Milestone.EXCEPTION.value
 
     def _resolution_refusal(self, resolution: ShipmentResolution) -> str | None:
-        if self._awaiting_resolution is None:
-            return "no decision is asked for this parcel"
-        if self._lost() and resolution.action is ShipmentAction.WAIT:
-            return "the parcel will not arrive: choose reship or refund"
-        return None
+        asked = self._awaiting_resolution is not None
+        return resolution_refusal(asked, self._lost(), resolution.action)
 
     def _extend(self, extension: DeadlineExtension) -> None:
         """Support gives the carrier until the new deadline before the next rung."""

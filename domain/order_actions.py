@@ -1,0 +1,197 @@
+"""What staff may still do to an order as it stands: one rule per action, kept once.
+
+The order workflow refuses an action by these rules (an update answers with the
+reason, a signal records it), and the console offers only the actions they let
+through, so a page never shows a button the workflow would refuse. Each rule
+reads the order's view and a :class:`Situation`: what the workflow knows for sure
+(a cancellation under way, a staff decision taken, the parcels delivered,
+something waiting on a deadline); the console reads the same from the view
+(:func:`situation_of`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from domain.catalogue import PaymentTerms
+from domain.orders import EventKind, OrderStatus, OrderView, ShipmentView
+from domain.shipping import ShipmentAction, ShipmentStatus
+from domain.supply import SupplyStatus
+
+
+class OrderAction(StrEnum):
+    """Something a person may do to an order (each a workflow update of the same name)."""
+
+    APPROVE = "approve"
+    REJECT = "reject"
+    CANCEL = "cancel"
+    RETRY = "retry"
+    EXTEND = "extend"
+    PAY = "pay"
+
+
+LEFT_THE_WAREHOUSE = frozenset(
+    {
+        ShipmentStatus.PICKED_UP.value,
+        ShipmentStatus.IN_TRANSIT.value,
+        ShipmentStatus.EXCEPTION.value,
+        ShipmentStatus.DELIVERED.value,
+        ShipmentStatus.LOST.value,
+    }
+)
+"""Parcel states after which the order can no longer be cancelled (only returned)."""
+
+PARCEL_DONE = frozenset(
+    {ShipmentStatus.DELIVERED.value, ShipmentStatus.LOST.value, ShipmentStatus.CANCELLED.value}
+)
+"""Parcel states in which the parcel's workflow follows it no more."""
+
+SUPPLY_DONE = frozenset({SupplyStatus.RECEIVED.value, SupplyStatus.CANCELLED.value})
+"""Supply order states in which its workflow waits no more."""
+
+DEADLINE_STATUSES = frozenset({OrderStatus.AWAITING_APPROVAL, OrderStatus.AWAITING_SUPPLY})
+"""Statuses in which the order always waits under a ladder (the approval ladder; its supply
+orders' ladders)."""
+
+DELIVERED_STATUSES = frozenset({OrderStatus.DELIVERED, OrderStatus.PAID})
+"""Open statuses reached only after every parcel was delivered."""
+
+
+@dataclass(frozen=True)
+class Situation:
+    """What the rules need beyond the order's view."""
+
+    cancelled_by: str | None = None
+    """Who asked for the cancellation under way (None: none is)."""
+    decided: tuple[bool, str] | None = None
+    """The staff decision taken on a held order: approved or not, and by whom."""
+    delivered: bool = False
+    """Every parcel was delivered."""
+    waits_on_deadline: bool = False
+    """Something the order waits for escalates on a ladder whose deadline can move."""
+
+
+def approval_refusal(view: OrderView, situation: Situation) -> str | None:
+    """Why the order cannot be approved or rejected now (None: it can)."""
+    if situation.cancelled_by is not None:
+        return "the order is being cancelled"
+    if situation.decided is not None:
+        approved, actor = situation.decided
+        return f"the order was {'approved' if approved else 'rejected'} by {actor} already"
+    if view.status is not OrderStatus.AWAITING_APPROVAL:
+        return f"the order is {view.status.value}, not held for approval"
+    return None
+
+
+def cancel_refusal(view: OrderView, situation: Situation) -> str | None:
+    """Why the order cannot be cancelled now (None: it can)."""
+    if view.status.is_final:
+        return f"the order is {view.status.value} already"
+    if situation.cancelled_by is not None:
+        return f"cancellation by {situation.cancelled_by} is under way"
+    if situation.delivered:
+        return "the order was delivered; file a return instead"
+    gone = [s for s in view.shipments if s.status in LEFT_THE_WAREHOUSE]
+    if gone:
+        return (
+            f"parcel {gone[0].shipment_id} has left the warehouse ({gone[0].status}); "
+            "wait for delivery and file a return"
+        )
+    return None
+
+
+def retry_refusal(view: OrderView) -> str | None:
+    """Why there is nothing to retry (None: an undo step waits for a retry)."""
+    if view.status is not OrderStatus.NEEDS_ATTENTION:
+        return f"the order is {view.status.value}: no undo step is waiting for a retry"
+    return None
+
+
+def extension_refusal(view: OrderView, situation: Situation) -> str | None:
+    """Why no deadline of the order can move now (None: one can); the new deadline itself
+    is checked by the workflow, which knows the time."""
+    if situation.cancelled_by is not None or view.status.is_final:
+        return f"the order is {view.status.value}"
+    if not situation.waits_on_deadline:
+        return f"the order is {view.status.value}: nothing waits on a deadline"
+    return None
+
+
+def payment_refusal(view: OrderView) -> str | None:
+    """Why no payment can be booked for the order (None: one can); a payment booked already
+    is the workflow's to tell."""
+    if view.status.is_final:
+        return f"the order is {view.status.value}"
+    if view.money.payment_terms == PaymentTerms.PREPAID.value:
+        return "the order is prepaid: its payment is taken by card"
+    return None
+
+
+def awaits_payment(view: OrderView) -> bool:
+    """A net-terms invoice is issued and not paid in full: money received can be booked."""
+    money = view.money
+    return (
+        money.payment_terms == PaymentTerms.NET.value
+        and money.invoice_number is not None
+        and money.received < money.total
+    )
+
+
+def resolution_refusal(asked: bool, lost: bool, action: ShipmentAction) -> str | None:
+    """Why a parcel does not take ``action`` now (None: it does); ``asked``: the parcel waits
+    for support's decision, ``lost``: it will not arrive."""
+    if not asked:
+        return "no decision is asked for this parcel"
+    if lost and action is ShipmentAction.WAIT:
+        return "the parcel will not arrive: choose reship or refund"
+    return None
+
+
+def parcel_decisions(parcel: ShipmentView) -> list[ShipmentAction]:
+    """The decisions a parcel takes as its view shows it (none when it asks for none)."""
+    asked = (
+        parcel.needs_attention is not None
+        and parcel.status not in PARCEL_DONE
+        and parcel.status != ShipmentStatus.AWAITING_PACKING.value
+    )
+    lost = parcel.status == ShipmentStatus.EXCEPTION.value
+    return [action for action in ShipmentAction if resolution_refusal(asked, lost, action) is None]
+
+
+def situation_of(view: OrderView) -> Situation:
+    """What the view tells of the order's situation (the workflow knows it for sure)."""
+    cancelled_by = None
+    decided = None
+    delivered = view.status in DELIVERED_STATUSES
+    for event in view.history:
+        if event.kind == EventKind.CANCELLATION_REQUESTED:
+            cancelled_by = event.actor
+        elif event.kind in (EventKind.APPROVED_BY_STAFF, EventKind.REJECTED_BY_STAFF):
+            decided = (event.kind == EventKind.APPROVED_BY_STAFF, event.actor)
+        elif event.kind == EventKind.DELIVERED:
+            delivered = True
+    waits = (
+        view.status in DEADLINE_STATUSES
+        or (view.waiting is not None and view.waiting.ladder is not None)
+        or any(s.status not in SUPPLY_DONE for s in view.supply)
+        or any(p.status not in PARCEL_DONE for p in view.shipments)
+    )
+    return Situation(
+        cancelled_by=cancelled_by, decided=decided, delivered=delivered, waits_on_deadline=waits
+    )
+
+
+def offered_actions(view: OrderView) -> list[OrderAction]:
+    """The actions the workflow takes for the order as its view shows it, in the order a
+    page offers them; a payment only while an invoice waits for it."""
+    situation = situation_of(view)
+    refusals = {
+        OrderAction.APPROVE: approval_refusal(view, situation),
+        OrderAction.REJECT: approval_refusal(view, situation),
+        OrderAction.RETRY: retry_refusal(view),
+        OrderAction.CANCEL: cancel_refusal(view, situation),
+        OrderAction.EXTEND: extension_refusal(view, situation),
+        OrderAction.PAY: payment_refusal(view) if awaits_payment(view) else "nothing is owed",
+    }
+    return [action for action, refusal in refusals.items() if refusal is None]
