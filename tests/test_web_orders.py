@@ -157,3 +157,15 @@ def test_lists_show_how_long_an_order_has_been_in_its_status(
     page = client.get("/orders", params={"list": "awaiting_approval"}).text
     assert "In this status for" in page
     assert len(re.findall(r"<td>\d+ (?:second|minute)s?</td>", page)) == 2  # the two held
+
+
+def test_the_orders_open_on_the_first_list_that_holds_any(client: TestClient) -> None:
+    log_in(client, "olivia")
+    assert sorted(order_ids(client.get("/orders").text)) == ["FAX-3", "WEB-1", "WEB-2"]
+    # Nothing new among the orders searched for: the held one is shown, not "New 0".
+    held = client.get("/orders", params={"q": "WEB-4"}).text
+    assert order_ids(held) == ["WEB-4"]
+    assert re.search(r'list=awaiting_approval" aria-current="page"', held)
+    assert 'name="list" value="awaiting_approval"' in held  # the filters stay on it
+    chosen = client.get("/orders", params={"list": "new", "q": "WEB-4"}).text
+    assert order_ids(chosen) == []  # a list chosen is the list shown

@@ -187,9 +187,15 @@ async def order_list(
     user: Annotated[Staff, Depends(requires(Permission.VIEW_ORDERS))],
     query: Annotated[OrderQuery, Depends(order_query)],
 ) -> Response:
-    """One work list with its filters, a page at a time, and every list's count."""
+    """One work list with its filters, a page at a time, and every list's count; without a
+    chosen list, the first (in the tabs' order) that holds any order."""
     db = database(request)
     found = await db.run(order_page, db, query)
+    if "list" not in request.query_params and not found.counts[query.worklist]:
+        first = next((worklist for worklist in OrderList if found.counts[worklist]), None)
+        if first is not None:
+            query = query.model_copy(update={"worklist": first})
+            found = await db.run(order_page, db, query)
     filters = {
         "channel": query.channel or "",
         "customer": query.customer_id or "",
