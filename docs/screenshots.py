@@ -8,7 +8,8 @@ demo's data: each page as the role the docs show it for, in the language they sh
 With names, only those screenshots are taken. Debian's Chromium is driven by Playwright
 (the test extras); nothing is downloaded. A few screenshots act as the docs describe
 them, on the demo's data: ``demo-approved`` approves the order the demo left held,
-``api-keys`` makes a key named ``web-shop``; the refused forms (``login-refused``,
+``api-keys`` makes a key named ``web-shop``, ``stocktake-blind`` opens a count of two
+products in WH-BER and saves counts a few units off; the refused forms (``login-refused``,
 ``order-entry``, ``catalogue-refused``) change nothing. Each login's language is put back
 after a screenshot in another language.
 """
@@ -28,8 +29,10 @@ from playwright.async_api import Browser, Page, async_playwright
 FOLDER = Path(__file__).resolve().parent / "console"
 """Where the docs keep the console's screenshots."""
 
-Act = Callable[[Page, str], Awaitable[None]]
-"""What to do on the page, given the console's address, before it is photographed."""
+Act = Callable[[Page, str, dict[str, str]], Awaitable[None]]
+"""What to do on the page before it is photographed, given the console's address and
+what the screenshots found so far (``held``: the held order; ``stocktake``: the count
+the blind count screenshot opened), which it may add to."""
 
 
 class ShotError(Exception):
@@ -44,14 +47,15 @@ class Shot:
     login: str | None
     """The demo login's role part (``demo.<login>``); ``None``: not logged in."""
     path: str
-    """The page; ``{held}`` is the order the demo left held for credit review."""
+    """The page; ``{held}`` is the order the demo left held for credit review,
+    ``{stocktake}`` the count the ``stocktake-blind`` screenshot opened."""
     locale: str = "en"
     size: tuple[int, int] = (1280, 900)
     full_page: bool = False
     act: Act | None = None
 
 
-async def refuse_login(page: Page, base_url: str) -> None:
+async def refuse_login(page: Page, base_url: str, found: dict[str, str]) -> None:
     """A wrong password: the refusal, and nothing said about the user."""
     await page.fill("input[name=username]", "demo.analyst")
     await page.fill("input[name=password]", "not the password")
@@ -59,7 +63,7 @@ async def refuse_login(page: Page, base_url: str) -> None:
     await page.wait_for_load_state()
 
 
-async def enter_a_wrong_phone_order(page: Page, base_url: str) -> None:
+async def enter_a_wrong_phone_order(page: Page, base_url: str, found: dict[str, str]) -> None:
     """A phone order with every kind of problem: all shown at once, nothing submitted."""
     await page.fill("input[name=customer_id]", "CUST-OLD")
     await page.fill("input[name=lines-1-sku]", "NO-SUCH-SKU")
@@ -69,7 +73,7 @@ async def enter_a_wrong_phone_order(page: Page, base_url: str) -> None:
     await page.wait_for_load_state()
 
 
-async def refuse_a_stock_level(page: Page, base_url: str) -> None:
+async def refuse_a_stock_level(page: Page, base_url: str, found: dict[str, str]) -> None:
     """A minimum above the reorder point: refused, nothing saved."""
     await page.fill("input[name=reorder_point]", "15")
     await page.fill("input[name=minimum]", "30")
@@ -77,7 +81,7 @@ async def refuse_a_stock_level(page: Page, base_url: str) -> None:
     await page.wait_for_load_state()
 
 
-async def make_an_api_key(page: Page, base_url: str) -> None:
+async def make_an_api_key(page: Page, base_url: str, found: dict[str, str]) -> None:
     """A key for a web shop (``web-shop``, or the next free name): shown once."""
     names = await page.locator("table td:first-child").all_inner_texts()
     name, number = "web-shop", 1
@@ -89,7 +93,7 @@ async def make_an_api_key(page: Page, base_url: str) -> None:
     await page.wait_for_load_state()
 
 
-async def approve_the_held_order(page: Page, base_url: str) -> None:
+async def approve_the_held_order(page: Page, base_url: str, found: dict[str, str]) -> None:
     """Approve the held order as support would; the page once the workflow moved on."""
     form = page.locator("form[action$='/approve']")
     if await form.count():
@@ -98,6 +102,36 @@ async def approve_the_held_order(page: Page, base_url: str) -> None:
         await page.wait_for_load_state()
         await asyncio.sleep(2)  # the workflow moves on: reserved, parcel planned
         await page.reload()
+
+
+COUNTED = {"WIDGET-1": -4, "GADGET-2": +1}
+"""The blind count's products in WH-BER, and how far the count is off the book."""
+
+
+async def count_blind(page: Page, base_url: str, found: dict[str, str]) -> None:
+    """Open a count of two products in WH-BER and save counts a few units off the book
+    (read from the stock page first, as the counter does not see it)."""
+    book: dict[str, int] = {}
+    for sku in COUNTED:
+        answer = await page.goto(f"{base_url}/stock?warehouse=WH-BER&q={sku}")
+        headers = [text.strip() for text in await page.locator("main table th").all_inner_texts()]
+        if answer is None or answer.status >= 400 or "On hand" not in headers:
+            raise ShotError(f"the stock page shows no stock of {sku} to count")
+        column = headers.index("On hand")
+        for row in await page.locator("main table tbody tr").all():
+            cells = [text.strip() for text in await row.locator("td").all_inner_texts()]
+            if cells and cells[0] == sku and "WH-BER" in cells:
+                book[sku] = int(cells[column].replace(",", ""))
+    await page.goto(f"{base_url}/stock/stocktakes")
+    await page.select_option("select[name=warehouse_id]", "WH-BER")
+    await page.fill("input[name=skus]", ", ".join(COUNTED))
+    await page.click("form[action='/stock/stocktakes'] button[type=submit]")
+    await page.wait_for_load_state()
+    found["stocktake"] = page.url.rstrip("/").rsplit("/", 1)[-1]
+    for sku, off in COUNTED.items():
+        await page.fill(f"input[name='count-{sku}']", str(book.get(sku, 0) + off))
+    await page.click("button[form=count-form]")
+    await page.wait_for_load_state()
 
 
 SHOTS = (
@@ -130,6 +164,8 @@ SHOTS = (
         size=(1400, 900),
         act=refuse_a_stock_level,
     ),
+    Shot("stocktake-blind", "warehouse", "/stock/stocktakes", size=(1280, 800), act=count_blind),
+    Shot("stocktake-approve", "admin", "/stock/stocktakes/{stocktake}", size=(1280, 800)),
     Shot("complaints", "customer-service", "/complaints"),
     Shot("complaint", "customer-service", "/complaints/1", full_page=True),
     Shot("complaint-analysis", "analyst", "/complaints/analysis", full_page=True),
@@ -153,13 +189,6 @@ SHOTS = (
 )
 """Every screenshot the docs show, in the order they are taken (the held order is shown
 before it is approved)."""
-
-NOT_TAKEN = {
-    "stocktake-blind": "a count started and half typed in",
-    "stocktake-approve": "a count finished with a variance",
-}
-"""Screenshots the docs show that this script does not take: the state they need is
-made by hand (docs/inventory.md says how)."""
 
 
 def read_logins(path: Path) -> dict[str, str]:
@@ -206,7 +235,12 @@ async def held_order(browser: Browser, base_url: str, logins: dict[str, str]) ->
 
 
 async def take(
-    browser: Browser, base_url: str, logins: dict[str, str], shot: Shot, held: str, out: Path
+    browser: Browser,
+    base_url: str,
+    logins: dict[str, str],
+    shot: Shot,
+    found: dict[str, str],
+    out: Path,
 ) -> Path:
     """Take one screenshot; the file written."""
     width, height = shot.size
@@ -221,11 +255,11 @@ async def take(
             username = f"demo.{shot.login}"
             await log_in(page, base_url, username, logins[username])
             had = await choose_language(page, base_url, shot.locale)
-        answer = await page.goto(base_url + shot.path.format(held=held))
+        answer = await page.goto(base_url + shot.path.format(**found))
         if answer is None or answer.status >= 400:
             raise ShotError(f"{shot.path} answered {answer.status if answer else 'nothing'}")
         if shot.act is not None:
-            await shot.act(page, base_url)
+            await shot.act(page, base_url, found)
         path = out / f"{shot.name}.png"
         await page.screenshot(path=str(path), full_page=shot.full_page)
         if had != shot.locale:
@@ -253,6 +287,7 @@ async def main(arguments: argparse.Namespace) -> None:
         )
         try:
             held = await held_order(browser, base_url, logins)
+            found = {"held": held} if held else {}
             for shot in SHOTS:
                 if wanted and shot.name not in wanted:
                     continue
@@ -260,8 +295,11 @@ async def main(arguments: argparse.Namespace) -> None:
                     print(f"not taken: {shot.name}.png (no order awaits approval; the demo's")
                     print("  held order is approved by the demo-approved screenshot)")
                     continue
+                if "{stocktake}" in shot.path and "stocktake" not in found:
+                    print(f"not taken: {shot.name}.png (it shows the count stocktake-blind opens)")
+                    continue
                 try:
-                    written = await take(browser, base_url, logins, shot, held or "", arguments.out)
+                    written = await take(browser, base_url, logins, shot, found, arguments.out)
                 except ShotError as failed:
                     print(f"not taken: {shot.name}.png ({failed})")
                     failures += 1
@@ -269,9 +307,6 @@ async def main(arguments: argparse.Namespace) -> None:
                 print(f"wrote {written}")
         finally:
             await browser.close()
-    if not wanted:
-        for name, why in NOT_TAKEN.items():
-            print(f"not taken: {name}.png ({why})")
     if failures:
         raise SystemExit(f"{failures} screenshot(s) not taken: their pages failed")
 
