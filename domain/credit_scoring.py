@@ -37,6 +37,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from domain.catalogue import PaymentTerms, Standing
 from domain.segments import ClassificationOutcome
+from domain.wording import N_, Wording
 
 
 class CreditRules(BaseModel):
@@ -210,6 +211,9 @@ class CreditScore(BaseModel):
     suggested_limit: Decimal
     suggested_standing: Standing
     reasons: list[str]
+    """The reasons in English (the CLI, the API, older readers)."""
+    wordings: list[Wording] = []
+    """The same reasons as wordings, shown in the reader's language."""
 
     def differs_from(self, figures: CreditFigures, rules: CreditRules) -> bool:
         """Whether the suggestion is worth proposing: another standing, or a limit more
@@ -224,47 +228,69 @@ class CreditScore(BaseModel):
 
 def score_credit(figures: CreditFigures, today: date, rules: CreditRules) -> CreditScore:
     """Score one customer and suggest their limit and standing (see the module's text)."""
-    reasons = []
+    reasons: list[Wording] = []
     if figures.invoices_paid:
         late_share = figures.invoices_paid_late / figures.invoices_paid
         payment = max(0, round(40 - 2 * figures.average_days_late - 20 * late_share))
         reasons.append(
-            f"payment {payment}/40: {figures.invoices_paid} invoice(s) paid, "
-            f"{figures.invoices_paid_late} late, {figures.average_days_late:.1f} days late "
-            "on average"
+            Wording(
+                message=N_(
+                    "payment %(points)s/40: %(paid)s invoice(s) paid, %(late)s late, "
+                    "%(days)s days late on average"
+                ),
+                args={
+                    "points": payment,
+                    "paid": figures.invoices_paid,
+                    "late": figures.invoices_paid_late,
+                    "days": f"{figures.average_days_late:.1f}",
+                },
+            )
         )
     else:
         payment = 20
-        reasons.append("payment 20/40: no invoice paid yet")
+        reasons.append(Wording(message=N_("payment 20/40: no invoice paid yet")))
     months = 0 if figures.first_order_on is None else _months(figures.first_order_on, today)
     tenure = min(15, months)
-    reasons.append(f"tenure {tenure}/15: {months} month(s) since the first order")
+    reasons.append(
+        Wording(
+            message=N_("tenure %(points)s/15: %(months)s month(s) since the first order"),
+            args={"points": tenure, "months": months},
+        )
+    )
     volume = min(15, int(figures.spend_last_year // rules.volume_step))
-    reasons.append(f"volume {volume}/15: {figures.spend_last_year:.2f} spent in 12 months")
+    reasons.append(
+        Wording(
+            message=N_("volume %(points)s/15: %(spend)s spent in 12 months"),
+            args={"points": volume, "spend": f"{figures.spend_last_year:.2f}"},
+        )
+    )
     dunning = {0: 15, 1: 10, 2: 5}.get(figures.highest_dunning_rung, 0)
     reasons.append(
-        f"dunning {dunning}/15: "
-        + (
-            "never reminded"
-            if not figures.highest_dunning_rung
-            else f"reached rung {figures.highest_dunning_rung} in 12 months"
+        Wording(message=N_("dunning 15/15: never reminded"))
+        if not figures.highest_dunning_rung
+        else Wording(
+            message=N_("dunning %(points)s/15: reached rung %(rung)s in 12 months"),
+            args={"points": dunning, "rung": figures.highest_dunning_rung},
         )
     )
     exposure = _exposure_points(figures)
     reasons.append(
-        f"exposure {exposure}/15: owes {figures.exposure:.2f} of {figures.credit_limit:.2f}, "
-        f"{figures.overdue_invoices} invoice(s) overdue"
+        Wording(
+            message=N_(
+                "exposure %(points)s/15: owes %(owed)s of %(limit)s, %(overdue)s invoice(s) overdue"
+            ),
+            args={
+                "points": exposure,
+                "owed": f"{figures.exposure:.2f}",
+                "limit": f"{figures.credit_limit:.2f}",
+                "overdue": figures.overdue_invoices,
+            },
+        )
     )
     score = payment + tenure + volume + dunning + exposure
     if figures.payment_terms is PaymentTerms.PREPAID:
-        reasons.append("prepaid: no credit extended, nothing to suggest")
-        return CreditScore(
-            customer_id=figures.customer_id,
-            score=score,
-            suggested_limit=figures.credit_limit,
-            suggested_standing=figures.standing,
-            reasons=reasons,
-        )
+        reasons.append(Wording(message=N_("prepaid: no credit extended, nothing to suggest")))
+        return _scored(figures, score, figures.credit_limit, figures.standing, reasons)
     standing = Standing.WATCH if score < rules.watch_below else Standing.GOOD
     factor = next(f for lowest, f in rules.factors if score >= lowest)
     months_of_credit = Decimal(figures.net_days) / 30 + 1
@@ -275,17 +301,39 @@ def score_credit(figures: CreditFigures, today: date, rules: CreditRules) -> Cre
         else figures.credit_limit
     )
     reasons.append(
-        f"limit {limit:.2f}: {figures.spend_last_year / 12:.2f} a month x "
-        f"{months_of_credit:.2f} month(s) of credit x {factor} for a score of {score}"
+        Wording(
+            message=N_(
+                "limit %(limit)s: %(monthly)s a month x %(months)s month(s) of credit "
+                "x %(factor)s for a score of %(score)s"
+            ),
+            args={
+                "limit": f"{limit:.2f}",
+                "monthly": f"{figures.spend_last_year / 12:.2f}",
+                "months": f"{months_of_credit:.2f}",
+                "factor": str(factor),
+                "score": score,
+            },
+        )
         if figures.spend_last_year
-        else "limit kept: nothing bought in 12 months"
+        else Wording(message=N_("limit kept: nothing bought in 12 months"))
     )
+    return _scored(figures, score, limit, standing, reasons)
+
+
+def _scored(
+    figures: CreditFigures,
+    score: int,
+    limit: Decimal,
+    standing: Standing,
+    reasons: list[Wording],
+) -> CreditScore:
     return CreditScore(
         customer_id=figures.customer_id,
         score=score,
         suggested_limit=limit,
         suggested_standing=standing,
-        reasons=reasons,
+        reasons=[reason.english() for reason in reasons],
+        wordings=reasons,
     )
 
 
@@ -319,6 +367,8 @@ class CreditProposalView(BaseModel):
     suggested_limit: Decimal
     suggested_standing: Standing
     reasons: list[str]
+    wordings: list[Wording] | None = None
+    """The reasons as wordings (None: proposed before they were kept)."""
     status: str
     decided_by: str | None
     final_limit: Decimal | None
@@ -355,6 +405,8 @@ class CreditStanding(BaseModel):
     score: int
     scored_at: datetime | None
     reasons: list[str]
+    wordings: list[Wording] | None = None
+    """The reasons as wordings (None: scored before they were kept)."""
 
 
 class CreditReviewOutcome(BaseModel):

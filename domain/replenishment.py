@@ -32,6 +32,7 @@ from domain.escalation import EscalationLadder, EscalationRung
 from domain.messages import InboundMessage
 from domain.notifications import Audience
 from domain.supply import SupplyKind
+from domain.wording import N_, Wording
 
 INVENTORY_REVIEW_WORKFLOW_TYPE = "InventoryReviewWorkflow"
 INVENTORY_REVIEW_WORKFLOW_ID = "inventory-review"
@@ -144,6 +145,9 @@ class Proposal(BaseModel):
     quantity: int
     method: ProposalMethod
     reason: str
+    """In English, the clauses joined with "; " (the CLI, the API, older readers)."""
+    reason_wordings: list[Wording] = []
+    """The reason's clauses as wordings, shown in the reader's language."""
     stockout_on: date | None = None
     automatic: bool = False
 
@@ -213,18 +217,42 @@ def propose(
         target = demand + projection.safety_stock
         needed = math.ceil(target - stock_position)
         method = ProposalMethod.ORDER_UP_TO
-        why = (
-            f"position {stock_position} (free {position.free} + incoming {position.incoming}"
-            f"{_promised(position)}); forecast {demand:.0f} over {cover} days + safety stock "
-            f"{projection.safety_stock}"
-        )
+        figures = {
+            "position": stock_position,
+            "free": position.free,
+            "incoming": position.incoming,
+        }
+        why = [
+            Wording(
+                message=N_("position %(position)s (free %(free)s + incoming %(incoming)s)"),
+                args=figures,
+            )
+            if not position.promised_incoming
+            else Wording(
+                message=N_(
+                    "position %(position)s (free %(free)s + incoming %(incoming)s; "
+                    "%(promised)s more incoming, promised to orders)"
+                ),
+                args={**figures, "promised": position.promised_incoming},
+            ),
+            Wording(
+                message=N_("forecast %(demand)s over %(days)s days + safety stock %(safety)s"),
+                args={"demand": f"{demand:.0f}", "days": cover, "safety": projection.safety_stock},
+            ),
+        ]
     elif position.maximum:
         needed = position.maximum - stock_position
         method = ProposalMethod.MIN_MAX
-        why = (
-            f"position {stock_position} <= reorder point {position.reorder_point}"
-            f"{_promised(position)}; up to the maximum {position.maximum}"
-        )
+        why = [
+            Wording(
+                message=N_("position %(position)s <= reorder point %(point)s"),
+                args={"position": stock_position, "point": position.reorder_point},
+            ),
+            *_promised(position),
+            Wording(
+                message=N_("up to the maximum %(maximum)s"), args={"maximum": position.maximum}
+            ),
+        ]
     else:
         return None
     if needed <= 0:
@@ -232,26 +260,32 @@ def propose(
     pack = max(position.pack_multiple, 1)
     quantity = math.ceil(needed / pack) * pack
     if projection.stockout_on:
-        why += f"; runs out on {projection.stockout_on.isoformat()}"
+        why.append(Wording(message=N_("runs out on %(day)s"), days={"day": projection.stockout_on}))
     if pack > 1:
-        why += f"; rounded up to packs of {pack}"
+        why.append(Wording(message=N_("rounded up to packs of %(pack)s"), args={"pack": pack}))
     return Proposal(
         sku=position.sku,
         warehouse_id=position.warehouse_id,
         kind=position.kind,
         quantity=quantity,
         method=method,
-        reason=why,
+        reason="; ".join(clause.english() for clause in why),
+        reason_wordings=why,
         stockout_on=projection.stockout_on,
         automatic=position.automatic,
     )
 
 
-def _promised(position: StockPosition) -> str:
+def _promised(position: StockPosition) -> list[Wording]:
     """Why supply on its way is not in the position, when some is."""
     if not position.promised_incoming:
-        return ""
-    return f"; {position.promised_incoming} more incoming, promised to orders"
+        return []
+    return [
+        Wording(
+            message=N_("%(units)s more incoming, promised to orders"),
+            args={"units": position.promised_incoming},
+        )
+    ]
 
 
 class ProposalView(BaseModel):
@@ -266,6 +300,8 @@ class ProposalView(BaseModel):
     proposed_quantity: int
     method: ProposalMethod
     reason: str
+    reason_wordings: list[Wording] | None = None
+    """The reason's clauses as wordings (None: proposed before they were kept)."""
     stockout_on: date | None
     status: ProposalStatus
     created_at: datetime

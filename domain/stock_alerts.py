@@ -14,6 +14,8 @@ from enum import StrEnum
 
 from pydantic import BaseModel
 
+from domain.wording import N_, Wording
+
 
 class AlertKind(StrEnum):
     """What is wrong with a stock level."""
@@ -78,6 +80,14 @@ class Condition(BaseModel):
 
     kind: AlertKind
     detail: str
+    """In English (the CLI, the API, older readers)."""
+    wording: Wording | None = None
+    """The detail as a wording, shown in the reader's language."""
+
+
+def _condition(kind: AlertKind, message: str, **args: str | int) -> Condition:
+    wording = Wording(message=message, args=args)
+    return Condition(kind=kind, detail=wording.english(), wording=wording)
 
 
 def alert_conditions(facts: LevelFacts, rules: AlertRules, now: datetime) -> list[Condition]:
@@ -85,23 +95,38 @@ def alert_conditions(facts: LevelFacts, rules: AlertRules, now: datetime) -> lis
     held = []
     if facts.has_policy and facts.free <= 0:
         held.append(
-            Condition(
-                kind=AlertKind.STOCK_OUT,
-                detail=f"{facts.on_hand} on hand, {facts.reserved} reserved, nothing free; "
-                f"{facts.incoming} incoming",
+            _condition(
+                AlertKind.STOCK_OUT,
+                N_(
+                    "%(on_hand)s on hand, %(reserved)s reserved, nothing free; "
+                    "%(incoming)s incoming"
+                ),
+                on_hand=facts.on_hand,
+                reserved=facts.reserved,
+                incoming=facts.incoming,
             )
         )
     elif facts.has_policy and facts.free + facts.incoming_free <= facts.reorder_point:
-        promised = (
-            f" ({facts.incoming_promised} more incoming, promised to orders)"
-            if facts.incoming_promised
-            else ""
-        )
+        low = {
+            "free": facts.free,
+            "incoming": facts.incoming_free,
+            "point": facts.reorder_point,
+        }
         held.append(
-            Condition(
-                kind=AlertKind.LOW_STOCK,
-                detail=f"{facts.free} free + {facts.incoming_free} incoming "
-                f"<= reorder point {facts.reorder_point}{promised}",
+            _condition(
+                AlertKind.LOW_STOCK,
+                N_(
+                    "%(free)s free + %(incoming)s incoming <= reorder point %(point)s "
+                    "(%(promised)s more incoming, promised to orders)"
+                ),
+                **low,
+                promised=facts.incoming_promised,
+            )
+            if facts.incoming_promised
+            else _condition(
+                AlertKind.LOW_STOCK,
+                N_("%(free)s free + %(incoming)s incoming <= reorder point %(point)s"),
+                **low,
             )
         )
     cover = (
@@ -111,36 +136,38 @@ def alert_conditions(facts: LevelFacts, rules: AlertRules, now: datetime) -> lis
     )
     if facts.maximum and facts.on_hand > facts.maximum:
         held.append(
-            Condition(
-                kind=AlertKind.OVERSTOCK,
-                detail=f"{facts.on_hand} on hand > maximum {facts.maximum}",
+            _condition(
+                AlertKind.OVERSTOCK,
+                N_("%(on_hand)s on hand > maximum %(maximum)s"),
+                on_hand=facts.on_hand,
+                maximum=facts.maximum,
             )
         )
     elif cover is not None and cover > rules.overstock_cover_days:
         held.append(
-            Condition(
-                kind=AlertKind.OVERSTOCK,
-                detail=f"{facts.on_hand} on hand cover {cover:.0f} days of demand "
-                f"(> {rules.overstock_cover_days})",
+            _condition(
+                AlertKind.OVERSTOCK,
+                N_("%(on_hand)s on hand cover %(days)s days of demand (> %(limit)s)"),
+                on_hand=facts.on_hand,
+                days=f"{cover:.0f}",
+                limit=rules.overstock_cover_days,
             )
         )
     since = facts.last_out_at or facts.first_in_at
     if facts.on_hand > 0 and since is not None:
         idle = now - since
-        what = "last goods out" if facts.last_out_at else "no goods out since the first receipt"
+        message = (
+            N_("%(on_hand)s on hand; last goods out %(days)s days ago")
+            if facts.last_out_at
+            else N_("%(on_hand)s on hand; no goods out since the first receipt %(days)s days ago")
+        )
         if idle >= timedelta(days=rules.dead_stock_days):
             held.append(
-                Condition(
-                    kind=AlertKind.DEAD_STOCK,
-                    detail=f"{facts.on_hand} on hand; {what} {idle.days} days ago",
-                )
+                _condition(AlertKind.DEAD_STOCK, message, on_hand=facts.on_hand, days=idle.days)
             )
         elif idle >= timedelta(days=rules.slow_moving_days):
             held.append(
-                Condition(
-                    kind=AlertKind.SLOW_MOVING,
-                    detail=f"{facts.on_hand} on hand; {what} {idle.days} days ago",
-                )
+                _condition(AlertKind.SLOW_MOVING, message, on_hand=facts.on_hand, days=idle.days)
             )
     return held
 
@@ -153,6 +180,8 @@ class AlertView(BaseModel):
     warehouse_id: str
     kind: AlertKind
     detail: str
+    wording: Wording | None = None
+    """The detail as a wording (None: raised before they were kept)."""
     raised_at: datetime
     cleared_at: datetime | None = None
 

@@ -125,6 +125,9 @@ class Customer(Base):
     """The last credit evaluation's score (0-100); None before the first."""
     credit_scored_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     credit_reasons: Mapped[list[str] | None] = mapped_column(JSON)
+    credit_wordings: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
+    """The same reasons as :class:`domain.wording.Wording` (None: scored before they were
+    kept), shown in the reader's language."""
     erased_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     """When the customer's personal data was erased (the row stays for the accounts)."""
 
@@ -173,6 +176,8 @@ class CreditProposal(Base):
     suggested_limit: Mapped[Decimal] = mapped_column(Money)
     suggested_standing: Mapped[str] = mapped_column(String(16))
     reasons: Mapped[list[str]] = mapped_column(JSON, default=list)
+    wordings: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
+    """The reasons as wordings (None: proposed before they were kept)."""
     status: Mapped[str] = mapped_column(String(16))
     """open, accepted, overridden or superseded (a newer evaluation replaced it)."""
     decided_by: Mapped[str | None] = mapped_column(String(64))
@@ -460,6 +465,8 @@ class StockAlert(Base):
 
 
 class ReplenishmentProposal(Base):
+    detail_wording: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    """The detail as a wording (None: raised before they were kept)."""
     """What the inventory review proposes to order for one product and warehouse."""
 
     __tablename__ = "replenishment_proposals"
@@ -486,6 +493,8 @@ class ReplenishmentProposal(Base):
     stockout_on: Mapped[date | None]
     status: Mapped[str] = mapped_column(String(16), index=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    reason_wordings: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
+    """The reason's clauses as wordings (None: proposed before they were kept)."""
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
     decided_by: Mapped[str | None] = mapped_column(String(64))
     decided_at: Mapped[datetime | None] = mapped_column(UtcDateTime())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
@@ -286,8 +287,12 @@ class InventoryKpis(BaseModel):
     fill_rate: float | None
     """Share of allocated order lines served from stock without a production or purchase
     order (lines of orders that came in over the period)."""
-    stockout_days: float
-    """Days in stock-out summed over products and warehouses (from the alerts' history)."""
+    stockout_days: int
+    """Days in stock-out over the period, summed over products and warehouses: each
+    stock-out alert's days (a started day counts as a whole one, so a stock-out raised an
+    hour ago is one day, never 0), from the alerts the stock alerts page lists."""
+    stockouts_now: int = 0
+    """Products and warehouses out of stock now: the open stock-out alerts."""
 
 
 def inventory_kpis(
@@ -313,7 +318,7 @@ def inventory_kpis(
     supplied_lines = select(SupplyOrder.order_id, SupplyOrder.line_no, SupplyOrder.warehouse_id)
     outages = select(StockAlert.raised_at, StockAlert.cleared_at).where(
         StockAlert.kind == AlertKind.STOCK_OUT.value,
-        (StockAlert.cleared_at.is_(None)) | (StockAlert.cleared_at >= start),
+        (StockAlert.cleared_at.is_(None)) | (StockAlert.cleared_at > start),
     )
     if warehouse_id:
         value = value.where(StockLevel.warehouse_id == warehouse_id)
@@ -337,10 +342,7 @@ def inventory_kpis(
                 supplied_lines.where(SupplyOrder.order_id.in_(recent))
             )
         }
-        stockout_seconds = sum(
-            ((cleared or now) - max(raised, start)).total_seconds()
-            for raised, cleared in session.execute(outages)
-        )
+        outage_rows = session.execute(outages).all()
     lines = allocated | backordered
     daily_out = out_cost / period_days
     return InventoryKpis(
@@ -350,8 +352,16 @@ def inventory_kpis(
         turnover=float(out_cost * 365 / period_days / stock_value) if stock_value else None,
         days_of_cover=float(stock_value / daily_out) if daily_out else None,
         fill_rate=(len(lines) - len(backordered)) / len(lines) if lines else None,
-        stockout_days=round(max(stockout_seconds, 0) / 86400, 1),
+        stockout_days=sum(
+            _started_days((cleared or now) - max(raised, start)) for raised, cleared in outage_rows
+        ),
+        stockouts_now=sum(1 for _raised, cleared in outage_rows if cleared is None),
     )
+
+
+def _started_days(spell: timedelta) -> int:
+    """The days of a spell, a started day counting as a whole one (so at least one)."""
+    return max(1, math.ceil(spell.total_seconds() / 86400))
 
 
 class PackingRow(BaseModel):

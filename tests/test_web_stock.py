@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
@@ -12,8 +13,10 @@ from fastapi.testclient import TestClient
 from domain.access import Role
 from domain.catalogue import StockPolicyRecord
 from domain.inventory import StockChange, StockOperation, StockReason
+from domain.stock_alerts import AlertRules
 from persistence.database import Database
 from persistence.transactions import accounts
+from persistence.transactions.alerts import review_alerts
 from persistence.transactions.catalogue import (
     load_products,
     load_stock_policies,
@@ -70,10 +73,53 @@ def test_the_warehouse_sees_stock_with_its_value_and_what_needs_attention(
     assert panel[10] == "above the maximum"  # 5 on hand, at most 2
     assert row_of(page, "GADGET-2", "WH-BER")[10] == ""  # no policy: nothing to say
     only_hamburg = client.get("/stock", params={"warehouse": "WH-HAM"}).text
-    assert "WH-BER" not in only_hamburg
+    assert "<td>WH-BER</td>" not in only_hamburg
+    assert "<td>WH-HAM</td>" in only_hamburg
+    assert '<option value="WH-HAM" selected>WH-HAM · Hamburg port</option>' in only_hamburg
+    assert '<option value="WH-BER" >WH-BER · Berlin central</option>' in only_hamburg
+    assert '<input name="warehouse"' not in page  # the catalogue's warehouses, nothing typed
     searched = client.get("/stock", params={"q": "panel"}).text
     assert "PANEL-X" in searched
     assert "WIDGET-1" not in searched
+
+
+def kpi(page: str, label: str) -> str:
+    """The figure under ``label`` in the stock page's figures."""
+    found = re.search(rf'<span class="hint">{label}</span><strong>(.*?)</strong>', page, flags=re.S)
+    assert found, label
+    return re.sub(r"<[^>]+>", "", found.group(1)).strip()
+
+
+def test_a_stock_out_counts_in_the_figures_as_the_alerts_list_it(
+    client: TestClient, db: Database
+) -> None:
+    """A stock-out raised minutes ago showed 'Stock-out days 0.0' beside the alert: the
+    figures now count the same alerts, a started day as a whole one."""
+    book_stock_change(
+        db,
+        StockChange(
+            operation=StockOperation.ISSUE,
+            sku="PANEL-X",
+            warehouse_id="WH-HAM",
+            quantity=5,
+            reason=StockReason.SCRAP,
+            actor="kai.wu",
+        ),
+    )
+    review_alerts(db, AlertRules(), datetime.now(UTC))
+    log_in(client, "kai.wu")
+    listed = client.get("/stock/alerts").text.count('<span class="error">Stock-out</span>')
+    assert listed == 1  # PANEL-X in Hamburg: nothing left
+    page = client.get("/stock").text
+    assert kpi(page, "Out of stock now") == str(listed)
+    assert kpi(page, "Stock-out days") == "1"
+    assert "a started day counts as a whole one" in page  # each figure says what it is
+    assert "Units on hand now times each product" in page
+    berlin = client.get("/stock", params={"warehouse": "WH-BER"}).text
+    berlin_alerts = client.get("/stock/alerts", params={"warehouse": "WH-BER"}).text
+    assert kpi(berlin, "Out of stock now") == "0"
+    assert kpi(berlin, "Stock-out days") == "0"
+    assert "Stock-out</span>" not in berlin_alerts
 
 
 def test_customer_service_may_not_see_stock(client: TestClient) -> None:

@@ -69,13 +69,15 @@ async def stock_page(
     q: str | None = None,
 ) -> Response:
     """Stock per product and warehouse: on hand, reserved, free, incoming, value at cost,
-    and where it is below its reorder point or above its maximum."""
+    and where it is below its reorder point or above its maximum; the figures of the
+    warehouse chosen (or of all), the stock-outs counted from the stock alerts."""
     db = database(request)
     rows = await db.run(stock_rows, db, warehouse_id=warehouse or None, search=q or None)
     kpis = await db.run(
         functools.partial(inventory_kpis, now=datetime.now(UTC), warehouse_id=warehouse or None),
         db,
     )
+    warehouses, _products = await db.run(stock_choices, db)
     return render(
         "stock.html",
         user.account.locale,
@@ -83,6 +85,7 @@ async def stock_page(
         rows=rows,
         kpis=kpis,
         warehouse=warehouse or "",
+        warehouses=warehouses,
         q=q or "",
         total_value=sum((row.value for row in rows), start=0),
     )
@@ -105,7 +108,8 @@ async def product_page(
             user.account.locale,
             404,
             status=404,
-            reason=f"no stock of {sku!r} is kept anywhere",
+            reason=translations(user.account.locale).gettext("no stock of %(sku)s is kept anywhere")
+            % {"sku": sku},
             back="/stock",
         )
     movements, _next = await db.run(
@@ -185,11 +189,13 @@ async def alerts_page(
         ),
         db,
     )
+    warehouses, _products = await db.run(stock_choices, db)
     return render(
         "stock_alerts.html",
         user.account.locale,
         user=user,
         rows=rows,
+        warehouses=warehouses,
         history=history,
         filters={"sku": sku or "", "warehouse": warehouse or ""},
     )

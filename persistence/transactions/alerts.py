@@ -27,6 +27,7 @@ from domain.stock_alerts import (
 from persistence.database import Database
 from persistence.models import StockAlert, StockLevel, StockMovement, StockPolicy
 from persistence.stock_views import incoming_units
+from persistence.wording_columns import wording_json, wording_of
 
 GOODS_OUT = [MovementKind.SHIP.value, MovementKind.ISSUE.value, MovementKind.TRANSFER_OUT.value]
 """Movements that take goods out of a warehouse: what keeps stock from going slow or dead."""
@@ -110,7 +111,7 @@ def review_alerts(
     """Raise the alerts whose condition started and clear those whose condition ended."""
     with db.transaction() as session:
         holding = {
-            (facts.sku, facts.warehouse_id, condition.kind): condition.detail
+            (facts.sku, facts.warehouse_id, condition.kind): condition
             for facts in level_facts(session, daily_demand)
             for condition in alert_conditions(facts, rules, now)
         }
@@ -129,10 +130,11 @@ def review_alerts(
                 sku=sku,
                 warehouse_id=warehouse_id,
                 kind=kind.value,
-                detail=detail[:400],
+                detail=condition.detail[:400],
+                detail_wording=wording_json(condition.wording),
                 raised_at=now,
             )
-            for (sku, warehouse_id, kind), detail in sorted(holding.items())
+            for (sku, warehouse_id, kind), condition in sorted(holding.items())
             if (sku, warehouse_id, kind) not in open_alerts
         ]
         session.add_all(new)
@@ -168,6 +170,7 @@ def _view(alert: StockAlert) -> AlertView:
         warehouse_id=alert.warehouse_id,
         kind=AlertKind(alert.kind),
         detail=alert.detail,
+        wording=wording_of(alert.detail_wording),
         raised_at=alert.raised_at,
         cleared_at=alert.cleared_at,
     )

@@ -38,6 +38,7 @@ from persistence.models import (
     OrderEventRow,
     Payment,
 )
+from persistence.wording_columns import wordings_json, wordings_of
 
 from .credit import customer_exposure
 from .customers import customer_record, save_in_session
@@ -181,6 +182,7 @@ def evaluate_credit(
             customer.credit_score = scored.score
             customer.credit_scored_at = now
             customer.credit_reasons = scored.reasons
+            customer.credit_wordings = wordings_json(scored.wordings)
             waiting = open_ones.get(f.customer_id)
             if not scored.differs_from(f, rules):
                 if waiting is not None:
@@ -202,6 +204,7 @@ def evaluate_credit(
                 suggested_limit=scored.suggested_limit,
                 suggested_standing=scored.suggested_standing.value,
                 reasons=scored.reasons,
+                wordings=wordings_json(scored.wordings),
                 status="open",
                 note="",
             )
@@ -269,6 +272,7 @@ def _view(session: Session, proposal: CreditProposal) -> CreditProposalView:
         suggested_limit=proposal.suggested_limit,
         suggested_standing=Standing(proposal.suggested_standing),
         reasons=proposal.reasons,
+        wordings=wordings_of(proposal.wordings),
         status=proposal.status,
         decided_by=proposal.decided_by,
         final_limit=proposal.final_limit,
@@ -287,4 +291,5 @@ def credit_standing(db: Database, customer_id: str) -> CreditStanding | None:
             score=customer.credit_score,
             scored_at=customer.credit_scored_at,
             reasons=customer.credit_reasons or [],
+            wordings=wordings_of(customer.credit_wordings),
         )

@@ -52,6 +52,7 @@ from persistence.models import (
     SupplyOrder,
 )
 from persistence.stock_views import datetime_at
+from persistence.wording_columns import wordings_json, wordings_of
 
 from .records import utcnow
 from .stock import StockOperationError, change_stock, ensure_stock_level
@@ -252,6 +253,7 @@ def write_review(
                 existing.quantity = existing.proposed_quantity = proposal.quantity
                 existing.method = proposal.method.value
                 existing.reason = proposal.reason[:400]
+                existing.reason_wordings = wordings_json(proposal.reason_wordings)
                 existing.stockout_on = proposal.stockout_on
                 existing.updated_at = now
                 written.updated += 1
@@ -264,6 +266,7 @@ def write_review(
                 proposed_quantity=proposal.quantity,
                 method=proposal.method.value,
                 reason=proposal.reason[:400],
+                reason_wordings=wordings_json(proposal.reason_wordings),
                 stockout_on=proposal.stockout_on,
                 status=ProposalStatus.PROPOSED.value,
                 created_at=now,
@@ -383,6 +386,7 @@ def proposals(
                 proposed_quantity=row.proposed_quantity,
                 method=ProposalMethod(row.method),
                 reason=row.reason,
+                reason_wordings=wordings_of(row.reason_wordings),
                 stockout_on=row.stockout_on,
                 status=ProposalStatus(row.status),
                 created_at=row.created_at,
