@@ -24,7 +24,8 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 from temporalio.client import Client
 
-from domain.access import PERMISSIONS, Locale, LoginRefusal
+from domain.access import Locale, LoginRefusal, Permission
+from domain.wording import N_, Wording
 from persistence.database import Database
 from persistence.transactions import accounts
 from persistence.transactions.accounts import AccountError
@@ -79,6 +80,11 @@ from .security import (
 )
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
+
+STALE_LOGIN_FORM_REFUSAL = Wording(
+    message=N_("The login form's security token is missing or stale; reload the page.")
+)
+"""Why a login whose form token is not the browser's is refused."""
 
 SECURITY_HEADERS = {
     "Content-Security-Policy": "default-src 'self'; frame-ancestors 'none'; form-action 'self'",
@@ -187,7 +193,10 @@ def create_app(settings: Settings, db: Database, temporal: Client | None = None)
     @app.exception_handler(ForbiddenError)
     async def forbidden(request: Request, error: ForbiddenError) -> Response:
         locale = i18n.negotiate(request.headers.get("accept-language"))
-        return render("forbidden.html", locale, 403, reason=str(error), user=None)
+        user = await session_user(request)
+        if user is not None:  # the page and its reason in the user's own language
+            locale = user.account.locale
+        return render("forbidden.html", locale, 403, reason=error.reason, user=user)
 
     app.include_router(_pages(), include_in_schema=False)
     app.include_router(entry.router, include_in_schema=False)  # /orders/new before /orders/{id}
@@ -228,7 +237,7 @@ def _pages() -> APIRouter:
     ) -> Response:
         cookie = request.cookies.get(LOGIN_CSRF_COOKIE, "")
         if not cookie or cookie != csrf_token:
-            raise ForbiddenError(None, "the login form's security token is missing or stale")
+            raise ForbiddenError(None, STALE_LOGIN_FORM_REFUSAL)
         db, settings = database(request), settings_of(request)
         address = client_address(request)
         result = await db.run(accounts.authenticate, db, username.strip(), password, address)
@@ -258,7 +267,8 @@ def _pages() -> APIRouter:
 
     @router.get("/")
     async def home(user: Annotated[Staff, Depends(staff)]) -> Response:
-        held = sorted(PERMISSIONS[user.account.role])
+        # In the order the permissions are listed (orders first), each in words.
+        held = [permission for permission in Permission if user.may(permission)]
         return render("home.html", user.account.locale, user=user, permissions=held)
 
     @router.get("/account")

@@ -18,11 +18,14 @@ from fastapi import Depends, Form, Path, Request
 from starlette.responses import Response
 from temporalio.client import Client
 
-from domain.access import Permission, StaffAccount, allows
+from domain.access import Permission, Role, StaffAccount, allows
+from domain.wording import N_, Wording
 from persistence.database import Database
 from persistence.transactions import accounts
 from runtime.settings import Settings
 from runtime.temporal import connect
+
+from .labels import PERMISSION_LABELS, ROLE_LABELS
 
 SESSION_COOKIE = "oms_session"
 """The cookie holding the session token (HttpOnly, SameSite=Lax, Secure over TLS)."""
@@ -35,11 +38,13 @@ class LoginRequiredError(Exception):
 
 
 class ForbiddenError(Exception):
-    """The user's role does not hold the permission a page or action needs."""
+    """The user's role does not hold the permission a page or action needs; ``reason``
+    is shown in the reader's language (``str()`` is its English sentence)."""
 
-    def __init__(self, permission: Permission | None, reason: str) -> None:
-        super().__init__(reason)
+    def __init__(self, permission: Permission | None, reason: Wording) -> None:
+        super().__init__(reason.english())
         self.permission = permission
+        self.reason = reason
 
 
 @dataclass(frozen=True)
@@ -87,10 +92,12 @@ def client_address(request: Request) -> str:
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 """Methods that change nothing: without a session they are sent to the login page."""
-NO_SESSION_REFUSAL = (
-    "this form came without a valid session (sent from another site, or after your session "
-    "ended), so nothing was done and your session was left as it was; open the page again "
-    "and send the form from there"
+NO_SESSION_REFUSAL = Wording(
+    message=N_(
+        "This form came without a valid session (sent from another site, or after your "
+        "session ended), so nothing was done and your session was left as it was; open the "
+        "page again and send the form from there."
+    )
 )
 """Why a state-changing request without a session is refused (403, not the login page)."""
 
@@ -126,10 +133,24 @@ def requires(permission: Permission) -> Callable[..., Awaitable[Staff]]:
 
     async def check(user: Staff = Depends(staff)) -> Staff:  # noqa: B008 - FastAPI's idiom
         if not user.may(permission):
-            raise ForbiddenError(permission, f"your role {user.account.role} may not do this")
+            raise ForbiddenError(permission, role_refusal(user.account.role, permission))
         return user
 
     return check
+
+
+STALE_FORM_REFUSAL = Wording(
+    message=N_("The form's security token is missing or stale; reload the page.")
+)
+"""Why a form whose token is not the session's is refused."""
+
+
+def role_refusal(role: Role, permission: Permission) -> Wording:
+    """Why ``role`` is refused something needing ``permission``: both in words."""
+    return Wording(
+        message=N_("Your role, %(role)s, may not do this (it needs: %(what)s)."),
+        terms={"role": ROLE_LABELS[role], "what": PERMISSION_LABELS[permission]},
+    )
 
 
 async def check_csrf(
@@ -143,7 +164,7 @@ async def check_csrf(
 def check_form_token(user: Staff, csrf_token: str) -> Staff:
     """``user`` if ``csrf_token`` is their session's, else :class:`ForbiddenError`."""
     if not secrets.compare_digest(csrf_token, user.csrf_token):
-        raise ForbiddenError(None, "the form's security token is missing or stale; reload the page")
+        raise ForbiddenError(None, STALE_FORM_REFUSAL)
     return user
 
 

@@ -1,0 +1,99 @@
+"""The console as people meet it all day: no permission codes, refusals in the reader's
+words and language, and no link that would answer 'not allowed'."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from html import unescape
+
+import pytest
+from fastapi.testclient import TestClient
+
+from domain.access import Locale, Permission, Role
+from persistence.database import Database
+from persistence.transactions import accounts, intake
+from runtime.settings import Settings
+from tests.factories import submission
+from web.app import create_app
+
+PASSWORD = "correct horse battery"
+
+
+@pytest.fixture
+def client(db: Database, database_url: str) -> Iterator[TestClient]:
+    """The console with two orders and one user of each role (the analyst reads Chinese)."""
+    intake.receive_order(db, submission("WEB-1"), run_id="test-run")
+    intake.receive_order(db, submission("WEB-2"), run_id="test-run")
+    for role in Role:
+        locale = Locale.TRADITIONAL_CHINESE if role is Role.ANALYST else Locale.ENGLISH
+        accounts.create_user(db, f"{role.value}.user", PASSWORD, role, locale, actor="test")
+    settings = Settings(database_url=database_url)
+    with TestClient(create_app(settings, db), follow_redirects=False) as test_client:
+        yield test_client
+
+
+def log_in(client: TestClient, role: Role) -> None:
+    client.cookies.clear()
+    page = client.get("/login")
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+    assert token
+    answer = client.post(
+        "/login",
+        data={"username": f"{role.value}.user", "password": PASSWORD, "csrf_token": token.group(1)},
+    )
+    assert answer.status_code == 303
+
+
+@pytest.mark.parametrize("role", list(Role))
+def test_the_start_page_says_in_words_what_the_role_may_do(client: TestClient, role: Role) -> None:
+    log_in(client, role)
+    page = client.get("/").text
+    codes = [permission.value for permission in Permission if permission.value in page]
+    assert codes == []
+    assert "<code>" not in page
+    if role is Role.ANALYST:
+        assert "查看訂單清單與明細" in page  # "See order lists and details", in Chinese
+        assert "See order lists and details" not in page
+
+
+def test_a_refusal_names_the_role_in_the_readers_words_and_language(client: TestClient) -> None:
+    log_in(client, Role.ANALYST)
+    refused = client.get("/stock/operations")
+    assert refused.status_code == 403
+    text = unescape(refused.text)
+    assert "數據分析" in text  # the analyst's role, in Chinese
+    assert "analyst" not in text.replace("analyst.user", "")
+    assert "may not do this" not in text
+    assert "stock.operate" not in text
+    log_in(client, Role.WAREHOUSE)
+    english = unescape(client.get("/admin/users").text)
+    assert "Your role, Warehouse, may not do this (it needs: Manage users)." in english
+
+
+def links(page: str) -> list[str]:
+    """The same-site pages a page links to (not its static files)."""
+    found = re.findall(r'href="(/[^"#]*)', page)
+    return [unescape(link) for link in found if not link.startswith(("/static/", "//"))]
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+@pytest.mark.parametrize("role", list(Role))
+def test_no_link_a_role_meets_answers_not_allowed(client: TestClient, role: Role) -> None:
+    log_in(client, role)
+    seen: dict[str, int] = {}
+    refused: list[tuple[str, str]] = []
+    queue = [("/", "")]
+    while queue and len(seen) < 150:
+        path, came_from = queue.pop(0)
+        if path in seen:
+            continue
+        answer = client.get(path)
+        seen[path] = answer.status_code
+        if answer.status_code == 403:
+            refused.append((path, came_from))
+        kind = answer.headers.get("content-type", "")
+        if answer.status_code == 200 and kind.startswith("text/html"):
+            queue += [(link, path) for link in links(answer.text) if link not in seen]
+    assert refused == []
+    assert len(seen) > 3
