@@ -27,6 +27,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from domain.escalation import EscalationLadder, EscalationRung
 from domain.messages import InboundMessage
 from domain.notifications import Audience
+from domain.wording import N_, Wording
 
 
 class CareKind(StrEnum):
@@ -69,25 +70,67 @@ def _span(length: timedelta) -> tuple[int, str] | None:
     return None
 
 
-def overdue_reason(usual: timedelta, since: timedelta) -> str:
+_EVERY = {
+    "day": (N_("usually orders every day"), N_("usually orders every %(count)s days")),
+    "hour": (N_("usually orders every hour"), N_("usually orders every %(count)s hours")),
+    "minute": (N_("usually orders every minute"), N_("usually orders every %(count)s minutes")),
+}
+_AGO = {
+    "day": (N_("last order 1 day ago"), N_("last order %(count)s days ago")),
+    "hour": (N_("last order 1 hour ago"), N_("last order %(count)s hours ago")),
+    "minute": (N_("last order 1 minute ago"), N_("last order %(count)s minutes ago")),
+}
+
+
+def _counted(span: tuple[int, str] | None, forms: dict[str, tuple[str, str]], less: str) -> Wording:
+    match span:
+        case None:
+            return Wording(message=less)
+        case (1, unit):
+            return Wording(message=forms[unit][0])
+        case (count, unit):
+            return Wording(message=forms[unit][1], args={"count": count})
+    raise AssertionError(span)  # pragma: no cover - the match is exhaustive
+
+
+def overdue_wording(usual: timedelta, since: timedelta) -> Wording:
     """Why an overdue task was made: the customer's usual interval between orders and how
     long ago the last was, in days, or in hours or minutes when under a day (a customer
     ordering several times a day read "usually orders every 0 days")."""
-    match _span(usual):
-        case None:
-            interval = "usually orders more than once a minute"
-        case (1, unit):
-            interval = f"usually orders every {unit}"
-        case (count, unit):
-            interval = f"usually orders every {count} {unit}s"
-    match _span(since):
-        case None:
-            last = "last order less than a minute ago"
-        case (1, unit):
-            last = f"last order 1 {unit} ago"
-        case (count, unit):
-            last = f"last order {count} {unit}s ago"
-    return f"{interval}; {last}"
+    return Wording(
+        message=N_("%(interval)s; %(last)s"),
+        parts={
+            "interval": _counted(
+                _span(usual), _EVERY, N_("usually orders more than once a minute")
+            ),
+            "last": _counted(_span(since), _AGO, N_("last order less than a minute ago")),
+        },
+    )
+
+
+def overdue_reason(usual: timedelta, since: timedelta) -> str:
+    """:func:`overdue_wording` in English."""
+    return overdue_wording(usual, since).english()
+
+
+AT_RISK_REASON = Wording(message=N_("moved into the at-risk segment: call before they go"))
+"""Why an at-risk task was made."""
+
+
+def thank_you_reason(order_id: str, total: Decimal, currency: str) -> Wording:
+    """Why a thank-you call was made: the first order, delivered."""
+    return Wording(
+        message=N_("first order %(order)s (%(total)s %(currency)s) delivered"),
+        args={"order": order_id, "total": total, "currency": currency},
+    )
+
+
+def follow_up_reason(complaint_id: int) -> Wording:
+    """Why a complaint follow-up was made."""
+    return Wording(
+        message=N_("complaint #%(complaint)s closed: call to check all is well"),
+        args={"complaint": complaint_id},
+    )
 
 
 CARE_LADDER = EscalationLadder(
@@ -139,6 +182,8 @@ class CareTask(BaseModel):
     customer_id: str
     kind: CareKind
     reason: str
+    reason_wording: Wording | None = None
+    """``reason`` for people, in the reader's language (None on older tasks)."""
     owner: str | None
     """A customer-service user, or None for the team queue."""
     due_at: datetime

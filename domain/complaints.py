@@ -35,6 +35,7 @@ from domain.notifications import Audience
 from domain.orders import UPDATE_SUFFIX
 from domain.segments import Segment
 from domain.shipping import ShipmentRequest
+from domain.wording import N_, Wording
 
 COMPLAINT_WORKFLOW_TYPE = "ComplaintWorkflow"
 
@@ -240,13 +241,32 @@ class ComplaintRung(BaseModel):
     notify: Audience
 
 
-REASSIGN_RUNG = "reassign to the team queue"
+REASSIGN_RUNG = N_("reassign to the team queue")
 COMPLAINT_LADDER: tuple[ComplaintRung, ...] = (
-    ComplaintRung(name="remind the owner", after=timedelta(0), notify=Audience.ASSIGNEE),
-    ComplaintRung(name="tell the supervisor", after=timedelta(hours=2), notify=Audience.SUPERVISOR),
+    ComplaintRung(name=N_("remind the owner"), after=timedelta(0), notify=Audience.ASSIGNEE),
+    ComplaintRung(
+        name=N_("tell the supervisor"), after=timedelta(hours=2), notify=Audience.SUPERVISOR
+    ),
     ComplaintRung(name=REASSIGN_RUNG, after=timedelta(hours=4), notify=Audience.CUSTOMER_SERVICE),
 )
-"""Run at each deadline, counted in business hours from it; the first rung is the breach."""
+"""Run at each deadline, counted in business hours from it; the first rung is the breach.
+A rung's name is a catalogue word: the case's history names it in the reader's language."""
+
+CATEGORY_WORDS: dict[ComplaintCategory, str] = {
+    ComplaintCategory.LATE_DELIVERY: N_("Late delivery"),
+    ComplaintCategory.DAMAGED: N_("Damaged"),
+    ComplaintCategory.WRONG_OR_MISSING_ITEM: N_("Wrong or missing item"),
+    ComplaintCategory.BILLING: N_("Billing"),
+    ComplaintCategory.SERVICE: N_("Service"),
+    ComplaintCategory.OTHER: N_("Other"),
+}
+"""Categories as the wordings of a case's history name them (terms)."""
+REMEDY_WORDS: dict[RemedyKind, str] = {
+    RemedyKind.REFUND: N_("refund"),
+    RemedyKind.GOODWILL_CREDIT: N_("goodwill credit"),
+    RemedyKind.RESHIP: N_("reship"),
+}
+"""Remedies as the wordings of a case's history name them (the English as written before)."""
 
 
 class ComplaintPolicy(BaseModel):
@@ -364,6 +384,9 @@ class RemedyView(BaseModel):
     """``awaiting approval``, ``done``, ``refused`` or ``failed``."""
     decided_by: str | None = None
     outcome: str = ""
+    outcome_wording: Wording | None = None
+    """What was booked, for people (``outcome`` in English); None: what a person typed or
+    an older case."""
     items: list[RemedyItem] = []
     """What a re-shipment sends again."""
 
@@ -646,6 +669,9 @@ class CaseEvent(BaseModel):
     kind: ComplaintEventKind
     actor: str = "system"
     detail: str = ""
+    wording: Wording | None = None
+    """The detail for people when the system wrote it (``detail`` is its English); None
+    when the detail is what a person typed."""
     amount: Amount | None = None
     root_cause: str | None = None
     key: str = ""
@@ -700,6 +726,8 @@ class RemedyOutcome(BaseModel):
 
     done: bool
     detail: str
+    wording: Wording | None = None
+    """The detail for people (``detail`` is its English)."""
     currency: str = ""
     cost: Amount | None = None
     """What it cost the business when not the amount itself (a replacement: cost price)."""

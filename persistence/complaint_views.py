@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+import re
+from datetime import UTC, datetime
 from decimal import Decimal
 
 from pydantic import BaseModel
@@ -14,7 +15,9 @@ from domain.complaints import (
     ComplaintCase,
     ComplaintCategory,
     ComplaintEventKind,
+    RemedyItem,
 )
+from domain.wording import N_, Wording
 from persistence.database import Database
 from persistence.models import (
     AttachmentContent,
@@ -22,7 +25,9 @@ from persistence.models import (
     ComplaintEventRow,
     ComplaintMailRow,
     ComplaintRow,
+    OrderLine,
     RootCause,
+    Shipment,
 )
 
 from .transactions.complaints import case_of
@@ -44,6 +49,8 @@ class ComplaintEntry(BaseModel):
     kind: str
     actor: str
     detail: str
+    wording: Wording | None = None
+    """The detail in the reader's language when the system wrote it (else ``detail``)."""
     amount: Decimal | None
 
 
@@ -122,6 +129,9 @@ class ComplaintDetail(BaseModel):
     survey_comment: str
     history: list[ComplaintEntry]
     mail: list[MailView] = []
+    reshippable: list[RemedyItem] = []
+    """What the case's order held, when it was shipped: the items a re-shipment can send
+    again (none: no order, or an order never shipped)."""
 
     @property
     def filed_by(self) -> str:
@@ -190,6 +200,60 @@ def complaint_counts(db: Database, owner: str | None) -> dict[str, int]:
         }
 
 
+_FIXED: dict[str, str] = {
+    ComplaintEventKind.ASSIGNED: N_("in the team queue"),
+    ComplaintEventKind.SURVEY_SENT: N_("satisfaction survey sent"),
+    ComplaintEventKind.SURVEY_REMINDED: N_("survey reminder sent"),
+    ComplaintEventKind.SURVEY_EXPIRED: N_("survey closed unanswered"),
+    ComplaintEventKind.REOPENED: N_("the customer wrote again"),
+    ComplaintEventKind.CLOSED: N_("closed"),
+}
+_RECEIVED = re.compile(r"by (phone|chat|email|web)(?: \((.+?)\))?: (.*)", re.DOTALL)
+_MISSED = re.compile(
+    r"(first response|resolution) deadline (\d{4}-\d\d-\d\d \d\d:\d\d) UTC missed: (.+)"
+)
+
+
+def older_wording(kind: str, detail: str) -> Wording | None:
+    """The wording of a system-written entry recorded before entries kept one (their
+    English is regular); None for what a person typed and anything else."""
+    if detail == _FIXED.get(kind):
+        return Wording(message=detail)
+    if kind == ComplaintEventKind.ASSIGNED and detail.startswith("assigned to "):
+        return Wording(
+            message=N_("assigned to %(owner)s"), args={"owner": detail.removeprefix("assigned to ")}
+        )
+    if kind == ComplaintEventKind.CLOSED and (
+        score := re.fullmatch(r"closed; satisfaction (\d)/5", detail)
+    ):
+        return Wording(
+            message=N_("closed; satisfaction %(score)s/5"), args={"score": int(score.group(1))}
+        )
+    if kind == ComplaintEventKind.RECEIVED and (found := _RECEIVED.fullmatch(detail)):
+        channel, who, subject = found.groups()
+        if who:
+            return Wording(
+                message=N_("by %(channel)s (%(who)s): %(subject)s"),
+                terms={"channel": channel},
+                args={"who": who, "subject": subject},
+            )
+        return Wording(
+            message=N_("by %(channel)s: %(subject)s"),
+            terms={"channel": channel},
+            args={"subject": subject},
+        )
+    if kind in (ComplaintEventKind.SLA_BREACHED, ComplaintEventKind.ESCALATED) and (
+        found := _MISSED.fullmatch(detail)
+    ):
+        clock, due, rung = found.groups()
+        return Wording(
+            message=N_("%(clock)s deadline %(due)s missed: %(rung)s"),
+            terms={"clock": clock, "rung": rung},
+            moments={"due": datetime.strptime(due, "%Y-%m-%d %H:%M").replace(tzinfo=UTC)},
+        )
+    return None
+
+
 def complaint_detail(db: Database, complaint_id: int) -> ComplaintDetail | None:
     """One case with its history, or None."""
     with db.reading() as session:
@@ -202,6 +266,9 @@ def complaint_detail(db: Database, complaint_id: int) -> ComplaintDetail | None:
                 kind=event.kind,
                 actor=event.actor,
                 detail=event.detail,
+                wording=older_wording(event.kind, event.detail)
+                if event.wording is None
+                else Wording.model_validate(event.wording),
                 amount=event.amount,
             )
             for event in session.scalars(
@@ -222,7 +289,25 @@ def complaint_detail(db: Database, complaint_id: int) -> ComplaintDetail | None:
             survey_comment=row.survey_comment,
             history=history,
             mail=_mail_of(session, complaint_id),
+            reshippable=_reshippable(session, row.order_id),
         )
+
+
+def _reshippable(session: Session, order_id: str | None) -> list[RemedyItem]:
+    if order_id is None or not session.scalar(
+        select(Shipment.id).where(Shipment.order_id == order_id).limit(1)
+    ):
+        return []
+    units: dict[str, int] = {}
+    for sku, quantity in session.execute(
+        select(OrderLine.sku, OrderLine.quantity).where(OrderLine.order_id == order_id)
+    ):
+        units[sku] = units.get(sku, 0) + quantity
+    return [
+        RemedyItem(sku=sku, quantity=min(count, 100_000))
+        for sku, count in sorted(units.items())
+        if count > 0
+    ]
 
 
 def _mail_of(session: Session, complaint_id: int) -> list[MailView]:

@@ -199,6 +199,9 @@ class CareTaskRow(Base):
     customer_id: Mapped[str] = mapped_column(ForeignKey("customers.id"), index=True)
     kind: Mapped[str] = mapped_column(String(24))
     reason: Mapped[str] = mapped_column(Text)
+    reason_wording: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    """The reason as a :class:`domain.wording.Wording` (read in the reader's language);
+    None on older rows, which show ``reason``."""
     owner: Mapped[str | None] = mapped_column(String(64))
     """A customer-service user; None: the team queue."""
     due_at: Mapped[datetime] = mapped_column(UtcDateTime())
@@ -987,6 +990,10 @@ class ComplaintEventRow(Base):
     actor: Mapped[str] = mapped_column(String(64))
     detail: Mapped[str] = mapped_column(EncryptedText(), default="")
     """Notes and replies can hold personal data: encrypted, erased with the customer."""
+    wording: Mapped[dict[str, Any] | None] = mapped_column(EncryptedJSON())
+    """The detail as a :class:`domain.wording.Wording` when the system wrote it (read in
+    the reader's language); None for what a person typed and older rows. Encrypted and
+    erased like the detail (it quotes subjects and reasons)."""
     amount: Mapped[Decimal | None] = mapped_column(Money)
     key: Mapped[str | None] = mapped_column(String(200), unique=True)
     """The workflow's key for the occasion: a retried write lands once."""

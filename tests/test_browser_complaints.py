@@ -73,7 +73,7 @@ async def test_customer_service_resolves_a_phone_complaint_with_an_approved_part
         "Two of the three widgets are scratched."
     )
     await form.get_by_role("button", name="File the complaint").click()
-    await expect(page.get_by_role("status")).to_have_text("Done: filed")
+    await expect(page.get_by_role("status")).to_have_text("The complaint is filed; its case runs.")
     heading = page.locator("h1")
     await expect(heading).to_contain_text("Two widgets scratched")
     complaint_id = int(page.url.split("/complaints/")[1].split("?")[0])
@@ -82,7 +82,7 @@ async def test_customer_service_resolves_a_phone_complaint_with_an_approved_part
     reply = page.get_by_role("form", name="Reply to the customer")
     await reply.get_by_label("Reply", exact=True).fill("Sorry! We refund the two widgets.")
     await reply.get_by_role("button", name="Send the reply").click()
-    await expect(page.get_by_role("status")).to_have_text("Done: reply")
+    await expect(page.get_by_role("status")).to_have_text("The reply is sent.")
     remedy = page.get_by_role("form", name="Remedy")
     await remedy.get_by_label("Remedy").select_option("refund")
     await remedy.get_by_label("Amount").fill("39.80")

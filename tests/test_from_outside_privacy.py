@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
 from cryptography.exceptions import InvalidTag
@@ -385,8 +386,22 @@ def test_migration_0028_encrypts_the_messages_already_sent_and_0027_gets_them_ba
             for message in exported["messages"]:
                 if message["key"] == "long":
                     message["subject"] = message["subject"][:200]
-        assert read_after == read_before
+        # The downgrade to 0027 drops the wordings of 0029-0031 (their English stays).
+        assert without_wordings(read_after) == without_wordings(read_before)
         db.dispose()
+
+
+def without_wordings(exported: Any) -> Any:
+    """An export without the wording columns (the texts beside them stay)."""
+    if isinstance(exported, dict):
+        return {
+            key: without_wordings(value)
+            for key, value in exported.items()
+            if not (key.endswith("wording") or key.endswith("wordings"))
+        }
+    if isinstance(exported, list):
+        return [without_wordings(value) for value in exported]
+    return exported
 
 
 @pytest.fixture

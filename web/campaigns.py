@@ -27,6 +27,7 @@ from domain.campaigns import (
 )
 from domain.orders import TASK_QUEUE
 from domain.segments import Abc, Segment
+from domain.wording import N_
 from ops.staff import StaffAction
 from persistence.keys import link_secrets
 from persistence.transactions.campaigns import (
@@ -37,6 +38,7 @@ from persistence.transactions.campaigns import (
     unsubscribe_link_valid,
 )
 
+from .i18n import translations
 from .rendering import render
 from .security import FormChecked, RowNumber, Staff, database, requires, settings_of, temporal
 from .stock import act_on_workflow, reasons_of
@@ -92,7 +94,8 @@ async def campaign_page(request: Request, campaign_id: RowNumber, user: Marketer
             user.account.locale,
             404,
             status=404,
-            reason=f"no campaign {campaign_id}",
+            reason=translations(user.account.locale).gettext(N_("no campaign %(id)s"))
+            % {"id": campaign_id},
             back="/customers/campaigns",
         )
     return render(
@@ -150,12 +153,13 @@ async def unsubscribe_now(request: Request, customer_id: str, token: str) -> Res
 
 
 def _invalid_link(request: Request) -> Response:
+    locale = customer_locale(request)
     return render(
         "problem.html",
-        customer_locale(request),
+        locale,
         404,
         status=404,
-        reason="this unsubscribe link is not valid",
+        reason=translations(locale).gettext(N_("this unsubscribe link is not valid")),
         back=None,
     )
 

@@ -33,11 +33,13 @@ from domain.complaints import (
     ComplaintStatus,
     Recategorisation,
     RemedyDecision,
+    RemedyKind,
     RemedyRequest,
     Resolution,
     complaint_workflow_id,
     possible_remedies,
 )
+from domain.wording import N_
 from ops.complaints import CaseNotStartedError, file_and_open
 from ops.staff import StaffAction
 from persistence.complaint_views import (
@@ -52,6 +54,7 @@ from persistence.complaint_views import (
 from persistence.transactions import accounts
 from persistence.transactions.complaints import ComplaintRefusedError
 
+from .i18n import translations
 from .rendering import render
 from .security import FormChecked, RowNumber, Staff, database, requires, settings_of, temporal
 from .stock import act_on_workflow, reasons_of, refusal_page
@@ -140,7 +143,8 @@ async def complaint_page(request: Request, complaint_id: RowNumber, user: Handle
             user.account.locale,
             404,
             status=404,
-            reason=f"no complaint {complaint_id}",
+            reason=translations(user.account.locale).gettext(N_("no complaint %(id)s"))
+            % {"id": complaint_id},
             back="/complaints",
         )
     staff = await db.run(accounts.list_users, db)
@@ -152,7 +156,11 @@ async def complaint_page(request: Request, complaint_id: RowNumber, user: Handle
         complaint=detail,
         agents=agents,
         categories=list(ComplaintCategory),
-        remedy_kinds=possible_remedies(detail.case),
+        remedy_kinds=[
+            kind
+            for kind in possible_remedies(detail.case)
+            if kind is not RemedyKind.RESHIP or detail.reshippable
+        ],
         root_causes=await db.run(root_causes, db),
         policy=settings_of(request).complaint_policy(),
         open=detail.case.status
@@ -193,7 +201,7 @@ def _download(user: Staff, found: Download | None, prefix: str, complaint_id: in
             user.account.locale,
             404,
             status=404,
-            reason="no such file on this complaint",
+            reason=translations(user.account.locale).gettext(N_("no such file on this complaint")),
             back=f"/complaints/{complaint_id}",
         )
     # Content from a mail is never shown by the console itself: always a download, of

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from domain.access import Permission, Role, SystemRole
+from domain.campaigns import CampaignStatus
 from domain.care import CareKind
 from domain.complaints import (
     ComplaintCategory,
@@ -372,3 +373,55 @@ COMPLAINT_EVENT_LABELS = {
     ComplaintEventKind.PARCEL_PROGRESS: N_("replacement parcel"),
     ComplaintEventKind.MESSAGE_IGNORED: N_("message ignored"),
 }
+
+REMEDY_STATUS_LABELS = {
+    "pending": N_("pending"),
+    "awaiting approval": N_("awaiting approval"),
+    "approved": N_("approved"),
+    "refused": N_("refused"),
+    "done": N_("done"),
+    "failed": N_("not carried out"),
+}
+"""Where a remedy of a complaint stands (the case keeps these English words)."""
+
+ROOT_CAUSE_LABELS = {
+    "carrier_delay": N_("Carrier delivered late"),
+    "carrier_damage": N_("Damaged in transit"),
+    "packing_error": N_("Packed wrong or incomplete"),
+    "stock_shortage": N_("Out of stock, shipped late"),
+    "product_defect": N_("Product defect"),
+    "billing_error": N_("Invoice or payment error"),
+    "staff_conduct": N_("Service or staff conduct"),
+    "customer_expectation": N_("Expectation not met (no fault)"),
+}
+"""The root causes every installation starts with (migration 0022), by code. Their labels
+are translated while they read as installed; a label staff changed or added is shown as
+written."""
+
+COMPLAINT_DONE_LABELS = {
+    "filed": N_("The complaint is filed; its case runs."),
+    "assign": N_("The case is assigned."),
+    "note": N_("The note is kept."),
+    "reply": N_("The reply is sent."),
+    "recategorise": N_("The category is changed."),
+    "remedy": N_("The remedy is proposed."),
+    "decide": N_("The decision on the remedy is recorded."),
+    "resolve": N_("The complaint is resolved; the survey follows."),
+    "run": N_("The analysis of the week runs; refresh in a moment."),
+    "action": N_("The improvement action is added."),
+    "action-done": N_("The improvement action is done."),
+    "root-cause": N_("The root cause is added."),
+}
+"""What the complaint pages say after an action (their ``done`` parameter)."""
+
+CAMPAIGN_LABELS = {
+    CampaignStatus.SENDING: N_("sending"),
+    CampaignStatus.PAUSED: N_("paused"),
+    CampaignStatus.MEASURING: N_("measuring the response"),
+    CampaignStatus.FINISHED: N_("finished"),
+    CampaignStatus.CANCELLED: N_("cancelled"),
+    "pause": N_("The campaign is paused."),
+    "resume": N_("The campaign sends again."),
+    "cancel": N_("The campaign is cancelled; what was sent stays sent."),
+}
+"""Where a campaign stands, and what its page says after an action."""

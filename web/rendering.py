@@ -19,9 +19,11 @@ from .labels import (
     ACTION_LABELS,
     ADDRESS_LABELS,
     ALERT_LABELS,
+    CAMPAIGN_LABELS,
     CARE_LABELS,
     CATALOGUE_FIELD_LABELS,
     CATALOGUE_KIND_LABELS,
+    COMPLAINT_DONE_LABELS,
     COMPLAINT_EVENT_LABELS,
     COMPLAINT_LABELS,
     CUSTOMER_FIELD_LABELS,
@@ -30,9 +32,11 @@ from .labels import (
     PERMISSION_LABELS,
     PROPOSAL_LABELS,
     REASON_LABELS,
+    REMEDY_STATUS_LABELS,
     REPLENISHMENT_DONE,
     RESOLUTION_LABELS,
     ROLE_LABELS,
+    ROOT_CAUSE_LABELS,
     SEGMENT_LABELS,
     STATUS_LABELS,
     STOCKTAKE_DONE,
@@ -99,8 +103,22 @@ def templates(locale: Locale) -> Environment:
     environment.globals["care_labels"] = CARE_LABELS
     environment.globals["complaint_labels"] = COMPLAINT_LABELS
     environment.globals["complaint_event_labels"] = COMPLAINT_EVENT_LABELS
+    environment.globals["complaint_done_labels"] = COMPLAINT_DONE_LABELS
+    environment.globals["remedy_status_labels"] = REMEDY_STATUS_LABELS
+    environment.globals["campaign_labels"] = CAMPAIGN_LABELS
+    environment.globals["root_cause_label"] = lambda code, label: root_cause_label(
+        code, label, locale
+    )
     environment.globals["locales"] = list(Locale)
     return environment
+
+
+def root_cause_label(code: str, label: str, locale: Locale) -> str:
+    """A root cause's label in ``locale``: the installed ones translated while they read as
+    installed, one staff wrote as written."""
+    if ROOT_CAUSE_LABELS.get(code) == label:
+        return i18n.translations(locale).gettext(label)
+    return label
 
 
 def render(name: str, locale: Locale, status_code: int = 200, **context: Any) -> HTMLResponse:

@@ -40,6 +40,7 @@ with workflow.unsafe.imports_passed_through():
         ASSIGN_UPDATE,
         CARRY_OUT_REMEDY,
         CASE_QUERY,
+        CATEGORY_WORDS,
         COMPLAINT_LADDER,
         COMPLAINT_WORKFLOW_TYPE,
         CUSTOMER_REPLIED_SIGNAL,
@@ -52,6 +53,7 @@ with workflow.unsafe.imports_passed_through():
         RECATEGORISE_UPDATE,
         RECORD_COMPLAINT_EVENT,
         REMEDY_UPDATE,
+        REMEDY_WORDS,
         REPLY_UPDATE,
         RESOLVE_UPDATE,
         SEND_COMPLAINT_MESSAGE,
@@ -107,11 +109,24 @@ with workflow.unsafe.imports_passed_through():
         PRIORITY,
         SLA_BREACHED,
     )
+    from domain.wording import N_, Wording
 
 from workflows._common import Inbound, deliver, notify, read_update, refuse, run_step
 from workflows.policies import DATABASE_STEP, PARTNER_STEP
 
-CLOCK_NAMES = {SlaClock.FIRST_RESPONSE: "first response", SlaClock.RESOLUTION: "resolution"}
+CLOCK_NAMES = {SlaClock.FIRST_RESPONSE: N_("first response"), SlaClock.RESOLUTION: N_("resolution")}
+PARCEL_WORDS = {
+    "planned": N_("planned"),
+    "awaiting_packing": N_("awaiting packing"),
+    "booked": N_("booked"),
+    "picked_up": N_("picked up"),
+    "in_transit": N_("in transit"),
+    "exception": N_("a problem on the way"),
+    "delivered": N_("delivered"),
+    "lost": N_("lost"),
+    "cancelled": N_("cancelled"),
+}
+"""A replacement parcel's states as the case's history names them."""
 
 
 @workflow.defn(name=COMPLAINT_WORKFLOW_TYPE)
@@ -237,8 +252,18 @@ class ComplaintWorkflow:
             updates["owner"] = None
         self._case = case.model_copy(update=updates)
         kind = ComplaintEventKind.SLA_BREACHED if index == 0 else ComplaintEventKind.ESCALATED
-        detail = f"{name} deadline {view.due_at:%Y-%m-%d %H:%M} UTC missed: {rung.name}"
-        await self._record(kind, detail)
+        missed = Wording(
+            message=N_("%(clock)s deadline %(due)s missed: %(rung)s"),
+            terms={"clock": name, "rung": rung.name},
+            moments={} if view.due_at is None else {"due": view.due_at},
+        )
+        if view.due_at is None:  # a clock that is due has a deadline; never seen
+            missed = Wording(
+                message=N_("%(clock)s deadline missed: %(rung)s"),
+                terms={"clock": name, "rung": rung.name},
+            )
+        detail = missed.english()
+        await self._record(kind, missed)
         await notify(
             workflow.info().workflow_id,
             f"{clock.value}:{self.case.reopened}:rung{index + 1}",
@@ -256,7 +281,9 @@ class ComplaintWorkflow:
         await self._message("survey", "How did we do?", _survey_text(self.case.id), survey=True)
         self._survey_out = self.case.reopened
         async with self._lock:
-            await self._record(ComplaintEventKind.SURVEY_SENT, "satisfaction survey sent")
+            await self._record(
+                ComplaintEventKind.SURVEY_SENT, Wording(message=N_("satisfaction survey sent"))
+            )
 
         def answered() -> bool:
             return self._survey is not None or self._customer_wrote
@@ -269,7 +296,9 @@ class ComplaintWorkflow:
                 survey=True,
             )
             async with self._lock:
-                await self._record(ComplaintEventKind.SURVEY_REMINDED, "survey reminder sent")
+                await self._record(
+                    ComplaintEventKind.SURVEY_REMINDED, Wording(message=N_("survey reminder sent"))
+                )
             rest = policy.survey_closes_after - policy.survey_reminder_after
             await self._wait(answered, rest, "survey closes")
         if self._customer_wrote:
@@ -280,7 +309,10 @@ class ComplaintWorkflow:
                 self._surveys_answered.add(self._survey_out)
             self._survey_out = None  # its link answers nothing more
             if survey is None:
-                await self._record(ComplaintEventKind.SURVEY_EXPIRED, "survey closed unanswered")
+                await self._record(
+                    ComplaintEventKind.SURVEY_EXPIRED,
+                    Wording(message=N_("survey closed unanswered")),
+                )
             else:
                 self._case = self.case.model_copy(update={"survey_score": survey.score})
                 await self._record(
@@ -294,7 +326,11 @@ class ComplaintWorkflow:
             )
             await self._record(
                 ComplaintEventKind.CLOSED,
-                "closed" if survey is None else f"closed; satisfaction {survey.score}/5",
+                Wording(message=N_("closed"))
+                if survey is None
+                else Wording(
+                    message=N_("closed; satisfaction %(score)s/5"), args={"score": survey.score}
+                ),
             )
         await self._follow_up()
         return False
@@ -331,7 +367,9 @@ class ComplaintWorkflow:
                 self._surveys_answered.add(self._survey_out)
             self._survey = None
             self._survey_out = None  # the survey closes with the reopening
-            await self._record(ComplaintEventKind.REOPENED, "the customer wrote again")
+            await self._record(
+                ComplaintEventKind.REOPENED, Wording(message=N_("the customer wrote again"))
+            )
             if self.case.owner is None:
                 await self._assign("", "system")
         return True
@@ -369,13 +407,19 @@ class ComplaintWorkflow:
     async def _record(
         self,
         kind: ComplaintEventKind,
-        detail: str,
+        detail: str | Wording,
         *,
         actor: str = "system",
         amount: Any = None,
         root_cause: str | None = None,
+        wording: Wording | None = None,
     ) -> None:
-        """Write the event and the case after it; keep the search attributes and details."""
+        """Write the event and the case after it; keep the search attributes and details.
+
+        ``detail`` is a wording when the system writes it (kept with its English), text
+        when a person typed it; ``wording`` words a text detail for people."""
+        if isinstance(detail, Wording):
+            wording, detail = detail, detail.english()
         self._events += 1
         self._changed = True
         await run_step(
@@ -385,6 +429,7 @@ class ComplaintWorkflow:
                 kind=kind,
                 actor=actor,
                 detail=detail,
+                wording=wording,
                 amount=amount,
                 root_cause=root_cause,
                 key=f"{workflow.info().workflow_id}:{workflow.info().run_id}:{self._events}",
@@ -404,8 +449,12 @@ class ComplaintWorkflow:
             DATABASE_STEP,
         )
         self._case = self.case.model_copy(update={"owner": chosen.owner})
-        detail = f"assigned to {chosen.owner}" if chosen.owner else "in the team queue"
-        await self._record(ComplaintEventKind.ASSIGNED, detail, actor=actor)
+        assigned = (
+            Wording(message=N_("assigned to %(owner)s"), args={"owner": chosen.owner})
+            if chosen.owner
+            else Wording(message=N_("in the team queue"))
+        )
+        await self._record(ComplaintEventKind.ASSIGNED, assigned, actor=actor)
 
     async def _message(self, key: str, subject: str, text: str, *, survey: bool = False) -> None:
         case = self.case
@@ -502,10 +551,20 @@ class ComplaintWorkflow:
             self._case = self.case.model_copy(
                 update={"category": change.category, "priority": priority}
             )
+            # The English keeps the codes: the console reads the change back from it.
             detail = f"{before.value} → {change.category.value}"
             if change.reason:
                 detail += f": {change.reason}"
-            await self._record(ComplaintEventKind.RECATEGORISED, detail, actor=change.actor)
+            moved = Wording(
+                message=N_("%(before)s → %(after)s: %(reason)s")
+                if change.reason
+                else N_("%(before)s → %(after)s"),
+                terms={"before": CATEGORY_WORDS[before], "after": CATEGORY_WORDS[change.category]},
+                args={"reason": change.reason} if change.reason else {},
+            )
+            await self._record(
+                ComplaintEventKind.RECATEGORISED, detail, wording=moved, actor=change.actor
+            )
         return f"category {change.category.value}"
 
     @workflow.update(name=REMEDY_UPDATE)
@@ -531,9 +590,18 @@ class ComplaintWorkflow:
             self._case = self.case.model_copy(update={"remedies": [*self.case.remedies, remedy]})
             await self._record(
                 ComplaintEventKind.REMEDY_PROPOSED,
-                f"remedy {number}: {request.kind.value.replace('_', ' ')} of {amount}"
-                + "".join(f", {item.quantity} x {item.sku}" for item in request.items)
-                + f": {request.reason}",
+                Wording(
+                    message=N_("remedy %(number)s: %(kind)s of %(amount)s%(items)s: %(reason)s"),
+                    args={
+                        "number": number,
+                        "amount": amount,
+                        "items": "".join(
+                            f", {item.quantity} x {item.sku}" for item in request.items
+                        ),
+                        "reason": request.reason,
+                    },
+                    terms={"kind": REMEDY_WORDS[request.kind]},
+                ),
                 actor=request.actor,
                 amount=amount,
             )
@@ -585,7 +653,12 @@ class ComplaintWorkflow:
                 )
             )
             await self._record(
-                kind, f"remedy {remedy.number}: {decision.reason}", actor=decision.actor
+                kind,
+                Wording(
+                    message=N_("remedy %(number)s: %(reason)s"),
+                    args={"number": remedy.number, "reason": decision.reason},
+                ),
+                actor=decision.actor,
             )
             if not decision.approve:
                 return f"remedy {remedy.number} refused"
@@ -639,22 +712,39 @@ class ComplaintWorkflow:
         except ActivityError as failure:
             reason = _reason(failure)
             self._set_remedy(remedy.model_copy(update={"status": "failed", "outcome": reason}))
-            await self._record(ComplaintEventKind.REMEDY_FAILED, f"remedy {number}: {reason}")
+            await self._record(
+                ComplaintEventKind.REMEDY_FAILED,
+                Wording(
+                    message=N_("remedy %(number)s: %(reason)s"),
+                    args={"number": number, "reason": reason},
+                ),
+            )
             return f"remedy {number} not carried out: {reason}"
         self._set_remedy(
             remedy.model_copy(
                 update={
                     "status": "done",
                     "outcome": outcome.detail,
+                    "outcome_wording": outcome.wording,
                     "currency": outcome.currency or remedy.currency,
                 }
             )
         )
         cost = remedy.amount if outcome.cost is None else outcome.cost
         self._case = self.case.model_copy(update={"remedy_cost": self.case.remedy_cost + cost})
-        await self._record(
-            ComplaintEventKind.REMEDY_DONE, f"remedy {number}: {outcome.detail}", amount=cost
+        done = (
+            Wording(
+                message=N_("remedy %(number)s: %(outcome)s"),
+                args={"number": number},
+                parts={"outcome": outcome.wording},
+            )
+            if outcome.wording is not None
+            else Wording(
+                message=N_("remedy %(number)s: %(outcome)s"),
+                args={"number": number, "outcome": outcome.detail},
+            )
         )
+        await self._record(ComplaintEventKind.REMEDY_DONE, done, amount=cost)
         if outcome.parcel is not None:
             # Started already by an earlier attempt (a retried workflow task): leave it.
             with contextlib.suppress(WorkflowAlreadyStartedError):
@@ -724,10 +814,24 @@ class ComplaintWorkflow:
         if self._parcels.get(parcel.shipment_id) == parcel.status:
             return
         self._parcels[parcel.shipment_id] = parcel.status
+        status = PARCEL_WORDS.get(parcel.status, parcel.status)
         await self._record(
             ComplaintEventKind.PARCEL_PROGRESS,
-            f"replacement parcel {parcel.shipment_id}: {parcel.status}"
-            + (f" ({parcel.carrier} {parcel.tracking_number})" if parcel.tracking_number else ""),
+            Wording(
+                message=N_("replacement parcel %(parcel)s: %(status)s (%(carrier)s %(tracking)s)"),
+                args={
+                    "parcel": parcel.shipment_id,
+                    "carrier": parcel.carrier,
+                    "tracking": parcel.tracking_number,
+                },
+                terms={"status": status},
+            )
+            if parcel.tracking_number
+            else Wording(
+                message=N_("replacement parcel %(parcel)s: %(status)s"),
+                args={"parcel": parcel.shipment_id},
+                terms={"status": status},
+            ),
             actor="carrier",
         )
 

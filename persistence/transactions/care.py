@@ -14,15 +14,19 @@ from sqlalchemy.orm import Session
 
 from domain.access import Role
 from domain.care import (
+    AT_RISK_REASON,
     CareKind,
     CareReviewRequest,
     CareRules,
     CareTask,
     CareTaskCompletion,
-    overdue_reason,
+    follow_up_reason,
+    overdue_wording,
+    thank_you_reason,
 )
 from domain.customers import NOT_KEPT
 from domain.orders import OrderStatus
+from domain.wording import Wording
 from persistence.database import Database
 from persistence.models import CareTaskRow, Customer, Order, StaffUser
 
@@ -64,7 +68,8 @@ def create_care_tasks(db: Database, request: CareReviewRequest, rules: CareRules
             row = CareTaskRow(
                 customer_id=customer_id,
                 kind=kind.value,
-                reason=reason,
+                reason=reason.english(),
+                reason_wording=reason.model_dump(mode="json"),
                 owner=owner,
                 due_at=request.at + timedelta(days=rules.due_days[kind]),
                 status="open",
@@ -132,11 +137,8 @@ def find_care_task(db: Database, task_id: int) -> CareTask | None:
 
 def _wanted(
     db: Database, request: CareReviewRequest, rules: CareRules
-) -> list[tuple[str, CareKind, str]]:
-    wanted = [
-        (customer_id, CareKind.AT_RISK, "moved into the at-risk segment: call before they go")
-        for customer_id in request.at_risk
-    ]
+) -> list[tuple[str, CareKind, Wording]]:
+    wanted = [(customer_id, CareKind.AT_RISK, AT_RISK_REASON) for customer_id in request.at_risk]
     year_ago = request.at - timedelta(days=365)
     with db.reading() as session:
         active = set(session.scalars(select(Customer.id).where(Customer.active.is_(True))))
@@ -161,7 +163,7 @@ def _wanted(
                 (
                     customer_id,
                     CareKind.OVERDUE,
-                    overdue_reason(timedelta(days=usual), timedelta(days=since)),
+                    overdue_wording(timedelta(days=usual), timedelta(days=since)),
                 )
             )
     for customer_id, first in sorted(firsts.items()):
@@ -175,7 +177,7 @@ def _wanted(
                 (
                     customer_id,
                     CareKind.THANK_YOU,
-                    f"first order {first.id} ({first.total} {first.currency}) delivered",
+                    thank_you_reason(first.id, first.total, first.currency),
                 )
             )
     return wanted
@@ -211,6 +213,9 @@ def _task(row: CareTaskRow) -> CareTask:
         customer_id=row.customer_id,
         kind=CareKind(row.kind),
         reason=row.reason,
+        reason_wording=None
+        if row.reason_wording is None
+        else Wording.model_validate(row.reason_wording),
         owner=row.owner,
         due_at=row.due_at,
         status=row.status,
@@ -240,10 +245,12 @@ def create_complaint_follow_up(
         ):
             return []
         load = _open_load(session)
+        reason = follow_up_reason(complaint_id)
         row = CareTaskRow(
             customer_id=customer_id,
             kind=kind.value,
-            reason=f"complaint #{complaint_id} closed: call to check all is well",
+            reason=reason.english(),
+            reason_wording=reason.model_dump(mode="json"),
             owner=min(load, key=lambda user: (load[user], user)) if load else None,
             due_at=at + timedelta(days=rules.due_days[kind]),
             status="open",

@@ -48,6 +48,7 @@ from domain.orders import EventKind, OrderStatus
 from domain.segments import Segment
 from domain.settlement import CREDIT_NOTE_SERIES, InvoiceStatus, PaymentKind
 from domain.shipping import ShipmentRequest, ShipmentStatus
+from domain.wording import N_, Wording
 from persistence.database import Database
 from persistence.idempotency import run_once
 from persistence.models import (
@@ -161,13 +162,26 @@ def file_complaint(
                 .model_copy(update={"segment": segment, "suggested_from": facts})
                 .model_dump(mode="json")
             )
-            channel = intake.channel.value + (f" ({intake.taken_by})" if intake.taken_by else "")
+            received = (
+                Wording(
+                    message=N_("by %(channel)s (%(who)s): %(subject)s"),
+                    terms={"channel": CHANNEL_WORDS[intake.channel]},
+                    args={"who": intake.taken_by, "subject": intake.subject},
+                )
+                if intake.taken_by
+                else Wording(
+                    message=N_("by %(channel)s: %(subject)s"),
+                    terms={"channel": CHANNEL_WORDS[intake.channel]},
+                    args={"subject": intake.subject},
+                )
+            )
             _event(
                 session,
                 row.id,
                 ComplaintEventKind.RECEIVED,
                 intake.taken_by or "customer",
-                f"by {channel}: {intake.subject}",
+                received.english(),
+                wording=received,
             )
             kept_mail = _keep_message(session, row.id, intake, mail, reply=False)
             if order is not None:
@@ -478,6 +492,7 @@ def _event(
     actor: str,
     detail: str,
     *,
+    wording: Wording | None = None,
     amount: Decimal | None = None,
     key: str | None = None,
 ) -> None:
@@ -488,10 +503,20 @@ def _event(
             kind=kind.value,
             actor=actor,
             detail=detail,
+            wording=None if wording is None else wording.model_dump(mode="json"),
             amount=amount,
             key=key,
         )
     )
+
+
+CHANNEL_WORDS = {
+    ComplaintChannel.PHONE: N_("phone"),
+    ComplaintChannel.CHAT: N_("chat"),
+    ComplaintChannel.EMAIL: N_("email"),
+    ComplaintChannel.WEB: N_("web"),
+}
+"""Channels as a case's history names them (the English as the codes read)."""
 
 
 def case_of(row: ComplaintRow) -> ComplaintCase:
@@ -555,6 +580,7 @@ def record_case_event(db: Database, event: CaseEvent) -> ComplaintCase:
             event.kind,
             event.actor,
             event.detail,
+            wording=event.wording,
             amount=event.amount,
             key=event.key or None,
         )
@@ -695,7 +721,18 @@ def book_refund(db: Database, remedy: RemedyOrder, reference: str, key: str) -> 
             f"{note.number}"
         )
         write_event(session, order.id, EventKind.PAYMENT_REFUNDED, f"{detail}; {reason}")
-        return RemedyOutcome(done=True, detail=detail, currency=order.currency)
+        refunded = Wording(
+            message=N_(
+                "refunded %(amount)s %(currency)s (%(reference)s) with credit note %(note)s"
+            ),
+            args={
+                "amount": remedy.amount,
+                "currency": order.currency,
+                "reference": reference,
+                "note": note.number,
+            },
+        )
+        return RemedyOutcome(done=True, detail=detail, wording=refunded, currency=order.currency)
 
     return run_once(db, key, RemedyOutcome, effect)
 
@@ -721,8 +758,13 @@ def book_goodwill_credit(db: Database, remedy: RemedyOrder, key: str) -> RemedyO
         )
         session.add(credit)
         session.flush()
-        detail = f"goodwill credit {credit.number} of {remedy.amount} {currency}"
-        return RemedyOutcome(done=True, detail=detail, currency=currency)
+        credited = Wording(
+            message=N_("goodwill credit %(number)s of %(amount)s %(currency)s"),
+            args={"number": credit.number, "amount": remedy.amount, "currency": currency},
+        )
+        return RemedyOutcome(
+            done=True, detail=credited.english(), wording=credited, currency=currency
+        )
 
     return run_once(db, key, RemedyOutcome, effect)
 
@@ -850,9 +892,14 @@ def plan_replacement(db: Database, remedy: RemedyOrder, key: str) -> RemedyOutco
             EventKind.SHIPMENT_RESHIPPED,
             f"{parcel.id} for complaint #{remedy.complaint_id}: {what}",
         )
+        sent = Wording(
+            message=N_("replacement parcel %(parcel)s (%(items)s) from %(warehouse)s"),
+            args={"parcel": parcel.id, "items": what, "warehouse": source.warehouse_id},
+        )
         return RemedyOutcome(
             done=True,
-            detail=f"replacement parcel {parcel.id} ({what}) from {source.warehouse_id}",
+            detail=sent.english(),
+            wording=sent,
             currency=order.currency,
             cost=cost,
             parcel=ShipmentRequest(

@@ -450,6 +450,7 @@ def _erase_complaints(session: Session, customer_id: str) -> None:
     ):
         if event.detail:
             event.detail = ERASED
+        event.wording = None  # it quotes what the detail held (a subject, a reason)
     erase_complaint_mail(session, complaint_ids, ERASED)
 
 
