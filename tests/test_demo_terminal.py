@@ -12,13 +12,17 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx2
 import pytest
+from playwright.async_api import Browser, async_playwright
 
 from runtime.processes import ROOT
 from tests.conftest import free_port
+from tests.console_walk import report, walk_console
 from tests.readme_commands import (
     README_COMMANDS,
     RunAgainstTheDemo,
@@ -27,6 +31,7 @@ from tests.readme_commands import (
     readme_commands,
     verbatim_in,
 )
+from tests.test_browser import chromium_path
 
 STARTUP_SECONDS = 300.0
 COMMAND_SECONDS = 30.0
@@ -86,19 +91,35 @@ def decide_for_the_readme_commands() -> list[str]:
     return commands
 
 
-@pytest.mark.devserver
-def test_the_demo_on_a_terminal_ends_serving_the_console_with_a_past(tmp_path: Path) -> None:
-    commands = decide_for_the_readme_commands()
+@dataclass(frozen=True)
+class RunningDemo:
+    """``oms demo --keep-running`` serving on free ports, and what it printed."""
+
+    base_url: str
+    printed: str
+    logins: dict[str, str]
+    """Each demo login and its password."""
+    temporal_port: int
+    web_port: int
+    environment: dict[str, str]
+    folder: Path
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningDemo]:
+    """One demo for the module's tests (it takes a minute or two): the orders, a history,
+    the reviews, then the console serving until the module is done."""
+    folder = tmp_path_factory.mktemp("demo")
     temporal_port = free_port_pair()
     web_port = free_port()
     environment = {
         **os.environ,
-        "OMS_DATA_DIR": str(tmp_path / ".oms"),
+        "OMS_DATA_DIR": str(folder / ".oms"),
         "OMS_EMBEDDED_PORT": str(temporal_port),
         "OMS_WEB_PORT": str(web_port),
         "COLUMNS": "160",
     }
-    demo = subprocess.Popen(
+    process = subprocess.Popen(
         [sys.executable, "-c", "from ops.cli import main; main()", "demo", "--keep-running"],
         cwd=ROOT,
         env=environment,
@@ -108,11 +129,11 @@ def test_the_demo_on_a_terminal_ends_serving_the_console_with_a_past(tmp_path: P
     )
     printed: list[str] = []
     try:
-        assert demo.stdout is not None
+        assert process.stdout is not None
         deadline = time.monotonic() + STARTUP_SECONDS
         logins: dict[str, str] = {}
         while time.monotonic() < deadline:
-            line = demo.stdout.readline()
+            line = process.stdout.readline()
             if not line:
                 break
             printed.append(line)
@@ -120,46 +141,86 @@ def test_the_demo_on_a_terminal_ends_serving_the_console_with_a_past(tmp_path: P
                 logins[found.group(1)] = found.group(2)
             if len(logins) == 5:
                 break
-        text = "".join(printed)
-        assert "Wrote a history of 600 finished orders over 120 days" in text, text
-        assert f"Staff console: http://127.0.0.1:{web_port}/" in text, text
-        held = re.search(r"^Order (\S+) is held for credit review and escalated twice", text, re.M)
-        assert held, text
-        base_url = f"http://127.0.0.1:{web_port}"
-        with httpx2.Client(base_url=base_url) as browser:
-            log_in(browser, "demo.analyst", logins["demo.analyst"])
-            processed = browser.get("/orders", params={"list": "processed", "q": "H1-"})
-        assert processed.status_code == 200
-        count = re.search(r"([\d,]+) orders", processed.text)
-        assert count
-        assert int(count.group(1).replace(",", "")) == 600
-
-        run_the_readme_commands(
-            commands,
-            tmp_path,
-            {
-                "order_id": held.group(1),
-                "temporal_port": str(temporal_port),
-                "ui_port": str(temporal_port + 1000),
-                "codec_port": str(temporal_port + 1001),
-                "web_port": str(web_port),
-            },
-            {**environment, "TEMPORAL_ADDRESS": f"127.0.0.1:{temporal_port}"},
+        yield RunningDemo(
+            base_url=f"http://127.0.0.1:{web_port}",
+            printed="".join(printed),
+            logins=logins,
+            temporal_port=temporal_port,
+            web_port=web_port,
+            environment=environment,
+            folder=folder,
         )
-
-        for path, (username, real_row) in FILLED_PAGES.items():
-            with httpx2.Client(base_url=base_url) as browser:
-                log_in(browser, username, logins[username])
-                page = browser.get(path)
-            assert page.status_code == 200, (path, page.status_code)
-            assert re.search(real_row, page.text, re.DOTALL), f"{path} as {username} is empty"
     finally:
-        demo.send_signal(signal.SIGINT)
+        process.send_signal(signal.SIGINT)
         try:
-            demo.wait(timeout=60)
+            process.wait(timeout=60)
         except subprocess.TimeoutExpired:
-            demo.kill()
-            demo.wait()
+            process.kill()
+            process.wait()
+
+
+@pytest.mark.devserver
+def test_the_demo_on_a_terminal_ends_serving_the_console_with_a_past(demo: RunningDemo) -> None:
+    commands = decide_for_the_readme_commands()
+    text = demo.printed
+    assert "Wrote a history of 600 finished orders over 120 days" in text, text
+    assert f"Staff console: {demo.base_url}/" in text, text
+    assert len(demo.logins) == 5, text
+    held = re.search(r"^Order (\S+) is held for credit review and escalated twice", text, re.M)
+    assert held, text
+    with httpx2.Client(base_url=demo.base_url) as browser:
+        log_in(browser, "demo.analyst", demo.logins["demo.analyst"])
+        processed = browser.get("/orders", params={"list": "processed", "q": "H1-"})
+    assert processed.status_code == 200
+    count = re.search(r"([\d,]+) orders", processed.text)
+    assert count
+    assert int(count.group(1).replace(",", "")) == 600
+
+    run_the_readme_commands(
+        commands,
+        demo.folder,
+        {
+            "order_id": held.group(1),
+            "temporal_port": str(demo.temporal_port),
+            "ui_port": str(demo.temporal_port + 1000),
+            "codec_port": str(demo.temporal_port + 1001),
+            "web_port": str(demo.web_port),
+        },
+        {**demo.environment, "TEMPORAL_ADDRESS": f"127.0.0.1:{demo.temporal_port}"},
+    )
+
+    for path, (username, real_row) in FILLED_PAGES.items():
+        with httpx2.Client(base_url=demo.base_url) as browser:
+            log_in(browser, username, demo.logins[username])
+            page = browser.get(path)
+        assert page.status_code == 200, (path, page.status_code)
+        assert re.search(real_row, page.text, re.DOTALL), f"{path} as {username} is empty"
+
+
+@pytest.fixture
+async def chromium() -> AsyncIterator[Browser]:
+    """Debian's Chromium (a failure in CI when it is missing, else a skip)."""
+    path = chromium_path()
+    async with async_playwright() as playwright:
+        launched = await playwright.chromium.launch(executable_path=path, args=["--no-sandbox"])
+        yield launched
+        await launched.close()
+
+
+@pytest.mark.devserver
+async def test_each_role_walks_the_demo_console_in_chinese_meeting_nothing_untranslated(
+    demo: RunningDemo, chromium: Browser
+) -> None:
+    """Every demo login, in Traditional Chinese, follows the console's links from its
+    start page (:mod:`tests.console_walk`): each link offered opens, and no page shows an
+    English sentence of ours, a raw timestamp, or an action a finished order refuses."""
+    assert len(demo.logins) == 5, demo.printed
+    walks = [
+        await walk_console(chromium, demo.base_url, username, password)
+        for username, password in demo.logins.items()
+    ]
+    assert all(len(walk.visited) > 5 for walk in walks), report(walks)
+    assert [finding for walk in walks for finding in walk.findings] == [], report(walks)
 
 
 def log_in(browser: httpx2.Client, username: str, password: str) -> None:
