@@ -151,6 +151,15 @@ def test_the_movements_page_shows_the_ledger_with_reason_actor_and_reference(
         re.sub(r"<[^>]+>", "", c).strip()
         for c in re.findall(r"<td[^>]*>(.*?)</td>", rows[0], flags=re.S)
     ]
-    assert cells[1:] == ["WIDGET-1", "WH-BER", "issue", "-3", "", "scrap", "kai.wu", "SCRAP-12"]
+    assert cells[1:] == [
+        "WIDGET-1",
+        "WH-BER",
+        "goods issue",
+        "-3",
+        "",
+        "Scrap",
+        "kai.wu",
+        "SCRAP-12",
+    ]
     everything = client.get("/stock/movements").text
     assert everything.count("<tr><td>") >= 6  # the demo catalogue's opening receipts too

@@ -5,6 +5,7 @@ from __future__ import annotations
 from domain.access import Permission, Role, SystemRole
 from domain.campaigns import CampaignStatus
 from domain.care import CareKind
+from domain.catalogue import PaymentTerms, Sourcing, Standing
 from domain.complaints import (
     ComplaintCategory,
     ComplaintChannel,
@@ -334,6 +335,42 @@ COMPLAINT_LABELS: dict[str, str] = {
     ComplaintPriority.URGENT: N_("urgent"),
     ComplaintStatus.NEW: N_("new"),
     ComplaintStatus.IN_PROGRESS: N_("in progress"),
+CUSTOMER_CODE_LABELS: dict[str, str] = {
+    "company": N_("company"),
+    "person": N_("private person"),
+    PaymentTerms.PREPAID: N_("prepaid"),
+    PaymentTerms.NET: N_("net terms"),
+    Standing.GOOD: N_("good standing"),
+    Standing.WATCH: N_("on credit watch"),
+    "open": N_("open"),
+    "accepted": N_("accepted"),
+    "overridden": N_("overridden"),
+    "superseded": N_("superseded"),
+}
+"""A customer's kind (domain.customers.CustomerKind's values), payment terms and standing,
+and a credit proposal's state (their codes differ, so one table serves them all; the API
+keeps the codes)."""
+
+MOVEMENT_LABELS = {  # domain.inventory.MovementKind's values
+    "receive": N_("goods receipt"),
+    "issue": N_("goods issue"),
+    "reserve": N_("reserved for an order"),
+    "release": N_("reservation released"),
+    "ship": N_("shipped"),
+    "adjust": N_("adjustment"),
+    "stocktake": N_("stocktake"),
+    "transfer_out": N_("transfer out"),
+    "transfer_in": N_("transfer in"),
+}
+"""The stock ledger's movement kinds as people read them."""
+
+SOURCING_LABELS = {
+    Sourcing.STOCK: N_("from stock only"),
+    Sourcing.MAKE: N_("made (production order)"),
+    Sourcing.BUY: N_("bought (purchase order)"),
+}
+"""How a product is replenished, as the catalogue shows it."""
+
     ComplaintStatus.WAITING_FOR_CUSTOMER: N_("waiting for the customer"),
     ComplaintStatus.RESOLVED: N_("resolved"),
     ComplaintStatus.CLOSED: N_("closed"),

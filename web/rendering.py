@@ -26,9 +26,11 @@ from .labels import (
     COMPLAINT_DONE_LABELS,
     COMPLAINT_EVENT_LABELS,
     COMPLAINT_LABELS,
+    CUSTOMER_CODE_LABELS,
     CUSTOMER_FIELD_LABELS,
     EVENT_LABELS,
     METHOD_LABELS,
+    MOVEMENT_LABELS,
     PERMISSION_LABELS,
     PROPOSAL_LABELS,
     REASON_LABELS,
@@ -38,6 +40,7 @@ from .labels import (
     ROLE_LABELS,
     ROOT_CAUSE_LABELS,
     SEGMENT_LABELS,
+    SOURCING_LABELS,
     STATUS_LABELS,
     STOCKTAKE_DONE,
     STOCKTAKE_LABELS,
@@ -100,6 +103,9 @@ def templates(locale: Locale) -> Environment:
     environment.globals["kind_labels"] = CATALOGUE_KIND_LABELS
     environment.globals["customer_field_labels"] = CUSTOMER_FIELD_LABELS
     environment.globals["segment_labels"] = SEGMENT_LABELS
+    environment.globals["customer_code_labels"] = CUSTOMER_CODE_LABELS
+    environment.globals["movement_labels"] = MOVEMENT_LABELS
+    environment.globals["sourcing_labels"] = SOURCING_LABELS
     environment.globals["care_labels"] = CARE_LABELS
     environment.globals["complaint_labels"] = COMPLAINT_LABELS
     environment.globals["complaint_event_labels"] = COMPLAINT_EVENT_LABELS
