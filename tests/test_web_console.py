@@ -97,3 +97,61 @@ def test_no_link_a_role_meets_answers_not_allowed(client: TestClient, role: Role
             queue += [(link, path) for link in links(answer.text) if link not in seen]
     assert refused == []
     assert len(seen) > 3
+
+
+def visible_text(page: str) -> str:
+    """What a reader sees of a page: its text, without tags, attributes and form values."""
+    page = re.sub(r"<(script|style|select)\b.*?</\1>", " ", page, flags=re.S)
+    return unescape(re.sub(r"<[^>]+>", " ", page))
+
+
+ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+PAGES = [
+    "/",
+    "/orders",
+    "/orders?list=new",
+    "/orders/WEB-1",
+    "/account",
+    "/admin/users",
+    "/admin/api-keys",
+    "/stock/catalogue",
+    "/customers",
+    "/customers/campaigns",
+    "/complaints/analysis",
+]
+"""The pages whose times and codes this file looks after (others look after the stock,
+replenishment, credit, complaint and care pages)."""
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_times_and_days_are_written_as_the_reader_writes_them(client: TestClient) -> None:
+    log_in(client, Role.ADMIN)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/").text)
+    assert token
+    made = client.post(
+        "/admin/api-keys",
+        data={"name": "edi-gateway", "role": "intake", "csrf_token": token.group(1)},
+    )
+    assert made.status_code == 200  # its "made" time is on the page
+    for path in PAGES:
+        answer = client.get(path)
+        assert answer.status_code == 200, path
+        assert ISO_DAY.findall(visible_text(answer.text)) == [], path
+    log_in(client, Role.ANALYST)
+    analysis = visible_text(client.get("/complaints/analysis").text)
+    assert re.search(r"\d{4}年\d{1,2}月\d{1,2}日", analysis)  # the week, as Chinese writes a day
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_channels_and_languages_are_shown_in_words(client: TestClient) -> None:
+    log_in(client, Role.ANALYST)
+    orders = client.get("/orders").text
+    assert "<td>網路商店</td>" in orders  # "web shop"
+    assert "<td>web</td>" not in orders
+    assert ">傳真</option>" in orders  # the channel filter
+    log_in(client, Role.ADMIN)
+    users = client.get("/admin/users").text
+    assert "<td>繁體中文</td>" in users
+    assert "<td>zh_Hant</td>" not in users
+    assert "<td>en</td>" not in users

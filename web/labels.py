@@ -15,7 +15,7 @@ from domain.complaints import (
     RemedyKind,
 )
 from domain.inventory import StockReason, StocktakeStatus
-from domain.orders import EventKind, OrderStatus
+from domain.orders import Channel, EventKind, OrderStatus
 from domain.replenishment import ProposalMethod, ProposalStatus
 from domain.segments import Segment
 from domain.stock_alerts import AlertKind
@@ -59,6 +59,14 @@ WORKLIST_LABELS = {
     OrderList.NEEDS_ATTENTION: N_("Needs attention"),
     OrderList.PROCESSED: N_("Processed"),
 }
+
+CHANNEL_LABELS = {
+    Channel.WEB: N_("web shop"),
+    Channel.EDI: N_("EDI"),
+    Channel.PHONE: N_("phone"),
+    Channel.FAX: N_("fax"),
+}
+"""Where an order came in, as people say it."""
 
 ACTION_LABELS = {
     "approve": N_("Approve"),
@@ -327,14 +335,6 @@ COMPLAINT_LABELS: dict[str, str] = {
     ComplaintCategory.DAMAGED: N_("Damaged"),
     ComplaintCategory.WRONG_OR_MISSING_ITEM: N_("Wrong or missing item"),
     ComplaintCategory.BILLING: N_("Billing"),
-    ComplaintCategory.SERVICE: N_("Service"),
-    ComplaintCategory.OTHER: N_("Other"),
-    ComplaintPriority.LOW: N_("low"),
-    ComplaintPriority.NORMAL: N_("normal"),
-    ComplaintPriority.HIGH: N_("high"),
-    ComplaintPriority.URGENT: N_("urgent"),
-    ComplaintStatus.NEW: N_("new"),
-    ComplaintStatus.IN_PROGRESS: N_("in progress"),
 CUSTOMER_CODE_LABELS: dict[str, str] = {
     "company": N_("company"),
     "person": N_("private person"),
@@ -371,6 +371,14 @@ SOURCING_LABELS = {
 }
 """How a product is replenished, as the catalogue shows it."""
 
+    ComplaintCategory.SERVICE: N_("Service"),
+    ComplaintCategory.OTHER: N_("Other"),
+    ComplaintPriority.LOW: N_("low"),
+    ComplaintPriority.NORMAL: N_("normal"),
+    ComplaintPriority.HIGH: N_("high"),
+    ComplaintPriority.URGENT: N_("urgent"),
+    ComplaintStatus.NEW: N_("new"),
+    ComplaintStatus.IN_PROGRESS: N_("in progress"),
     ComplaintStatus.WAITING_FOR_CUSTOMER: N_("waiting for the customer"),
     ComplaintStatus.RESOLVED: N_("resolved"),
     ComplaintStatus.CLOSED: N_("closed"),

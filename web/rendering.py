@@ -23,6 +23,7 @@ from .labels import (
     CARE_LABELS,
     CATALOGUE_FIELD_LABELS,
     CATALOGUE_KIND_LABELS,
+    CHANNEL_LABELS,
     COMPLAINT_DONE_LABELS,
     COMPLAINT_EVENT_LABELS,
     COMPLAINT_LABELS,
@@ -84,6 +85,7 @@ def templates(locale: Locale) -> Environment:
     environment.globals["role_labels"] = ROLE_LABELS
     environment.globals["permission_labels"] = PERMISSION_LABELS
     environment.globals["worklist_labels"] = WORKLIST_LABELS
+    environment.globals["channel_labels"] = CHANNEL_LABELS
     environment.globals["action_labels"] = ACTION_LABELS
     environment.globals["action_done_labels"] = ACTION_DONE_LABELS
     environment.globals["resolution_labels"] = RESOLUTION_LABELS
