@@ -465,11 +465,11 @@ class StockAlert(Base):
     raised_at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
     cleared_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     cleared_detail: Mapped[str] = mapped_column(String(400), default="", server_default="")
+    detail_wording: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    """The detail as a wording (None: raised before they were kept)."""
 
 
 class ReplenishmentProposal(Base):
-    detail_wording: Mapped[dict[str, Any] | None] = mapped_column(JSON)
-    """The detail as a wording (None: raised before they were kept)."""
     """What the inventory review proposes to order for one product and warehouse."""
 
     __tablename__ = "replenishment_proposals"
@@ -493,11 +493,11 @@ class ReplenishmentProposal(Base):
     proposed_quantity: Mapped[int]
     method: Mapped[str] = mapped_column(String(16))
     reason: Mapped[str] = mapped_column(String(400))
+    reason_wordings: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
+    """The reason's clauses as wordings (None: proposed before they were kept)."""
     stockout_on: Mapped[date | None]
     status: Mapped[str] = mapped_column(String(16), index=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
-    reason_wordings: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
-    """The reason's clauses as wordings (None: proposed before they were kept)."""
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
     decided_by: Mapped[str | None] = mapped_column(String(64))
     decided_at: Mapped[datetime | None] = mapped_column(UtcDateTime())

@@ -312,29 +312,6 @@ CUSTOMER_FIELD_LABELS = {
 }
 """The customer record's fields on the console's form and in its audit."""
 
-SEGMENT_LABELS = {
-    Segment.CHAMPIONS: N_("Champions"),
-    Segment.LOYAL: N_("Loyal"),
-    Segment.PROMISING: N_("Promising"),
-    Segment.NEEDS_ATTENTION: N_("Needs attention"),
-    Segment.AT_RISK: N_("At risk"),
-    Segment.HIBERNATING: N_("Hibernating"),
-    Segment.LOST: N_("Lost"),
-    Segment.PROSPECT: N_("Prospect"),
-}
-
-CARE_LABELS = {
-    CareKind.AT_RISK: N_("At risk"),
-    CareKind.OVERDUE: N_("Overdue"),
-    CareKind.THANK_YOU: N_("Thank-you call"),
-    CareKind.COMPLAINT_FOLLOW_UP: N_("Complaint follow-up"),
-}
-
-COMPLAINT_LABELS: dict[str, str] = {
-    ComplaintCategory.LATE_DELIVERY: N_("Late delivery"),
-    ComplaintCategory.DAMAGED: N_("Damaged"),
-    ComplaintCategory.WRONG_OR_MISSING_ITEM: N_("Wrong or missing item"),
-    ComplaintCategory.BILLING: N_("Billing"),
 CUSTOMER_CODE_LABELS: dict[str, str] = {
     "company": N_("company"),
     "person": N_("private person"),
@@ -371,6 +348,29 @@ SOURCING_LABELS = {
 }
 """How a product is replenished, as the catalogue shows it."""
 
+SEGMENT_LABELS = {
+    Segment.CHAMPIONS: N_("Champions"),
+    Segment.LOYAL: N_("Loyal"),
+    Segment.PROMISING: N_("Promising"),
+    Segment.NEEDS_ATTENTION: N_("Needs attention"),
+    Segment.AT_RISK: N_("At risk"),
+    Segment.HIBERNATING: N_("Hibernating"),
+    Segment.LOST: N_("Lost"),
+    Segment.PROSPECT: N_("Prospect"),
+}
+
+CARE_LABELS = {
+    CareKind.AT_RISK: N_("At risk"),
+    CareKind.OVERDUE: N_("Overdue"),
+    CareKind.THANK_YOU: N_("Thank-you call"),
+    CareKind.COMPLAINT_FOLLOW_UP: N_("Complaint follow-up"),
+}
+
+COMPLAINT_LABELS: dict[str, str] = {
+    ComplaintCategory.LATE_DELIVERY: N_("Late delivery"),
+    ComplaintCategory.DAMAGED: N_("Damaged"),
+    ComplaintCategory.WRONG_OR_MISSING_ITEM: N_("Wrong or missing item"),
+    ComplaintCategory.BILLING: N_("Billing"),
     ComplaintCategory.SERVICE: N_("Service"),
     ComplaintCategory.OTHER: N_("Other"),
     ComplaintPriority.LOW: N_("low"),
