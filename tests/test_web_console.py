@@ -4,13 +4,16 @@ words and language, and no link that would answer 'not allowed'."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from html import unescape
 
 import pytest
+from fastapi import FastAPI
+from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
+from starlette.routing import BaseRoute, Match
 
-from domain.access import Locale, Permission, Role
+from domain.access import PERMISSIONS, Locale, Permission, Role
 from persistence.database import Database
 from persistence.transactions import accounts, intake
 from runtime.settings import Settings
@@ -155,3 +158,60 @@ def test_channels_and_languages_are_shown_in_words(client: TestClient) -> None:
     assert "<td>繁體中文</td>" in users
     assert "<td>zh_Hant</td>" not in users
     assert "<td>en</td>" not in users
+
+
+def api_routes(routes: Sequence[BaseRoute]) -> Iterator[APIRoute]:
+    """Every route of the application in the order it tries them (included routers too)."""
+    for route in routes:
+        if isinstance(route, APIRoute):
+            yield route
+        included = getattr(route, "original_router", None)
+        if included is not None:
+            yield from api_routes(included.routes)
+
+
+def permissions_needed(app: FastAPI, path: str, method: str) -> set[Permission]:
+    """The permissions the route answering ``method path`` asks for (through ``requires``)."""
+    scope = {"type": "http", "path": path, "method": method, "root_path": ""}
+    for route in api_routes(app.routes):
+        if route.matches(scope)[0] is Match.FULL:
+            needed: set[Permission] = set()
+            pending = list(route.dependant.dependencies)
+            while pending:
+                dependency = pending.pop()
+                pending += dependency.dependencies
+                cells = getattr(dependency.call, "__closure__", None) or ()
+                needed |= {
+                    c.cell_contents for c in cells if isinstance(c.cell_contents, Permission)
+                }
+            return needed
+    raise AssertionError(f"no route answers {method} {path}")
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+@pytest.mark.parametrize("role", list(Role))
+def test_no_form_a_role_meets_asks_for_a_permission_it_lacks(
+    client: TestClient, role: Role
+) -> None:
+    log_in(client, role)
+    app = client.app
+    assert isinstance(app, FastAPI)
+    assert permissions_needed(app, "/orders/WEB-1/approve", "POST") == {Permission.ACT_ON_ORDERS}
+    seen: set[str] = set()
+    refused: list[tuple[str, str, Permission]] = []
+    queue = ["/"]
+    while queue and len(seen) < 80:
+        path = queue.pop(0)
+        if path in seen:
+            continue
+        seen.add(path)
+        answer = client.get(path)
+        if answer.status_code != 200 or not answer.headers["content-type"].startswith("text/"):
+            continue
+        queue += [link for link in links(answer.text) if link not in seen]
+        for action in re.findall(r'<form method="post" action="([^"]+)"', answer.text):
+            target = unescape(action).split("?")[0]
+            for needed in permissions_needed(app, target, "POST"):
+                if needed not in PERMISSIONS[role]:
+                    refused.append((path, target, needed))
+    assert refused == []
