@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from domain.catalogue import PaymentTerms
-from domain.orders import EventKind, OrderStatus, OrderView, ShipmentView
+from domain.orders import EventKind, OrderStatus, OrderView, ShipmentView, SupplyView
 from domain.shipping import ShipmentAction, ShipmentStatus
 from domain.supply import SupplyStatus
 
@@ -135,6 +135,24 @@ def awaits_payment(view: OrderView) -> bool:
         money.payment_terms == PaymentTerms.NET.value
         and money.invoice_number is not None
         and money.received < money.total
+    )
+
+
+def receipt_refusal(supply: SupplyView | None) -> str | None:
+    """Why a production or purchase order takes no delivery now (None: it does); a delivery
+    note taken already is the workflow's to tell."""
+    if supply is None or not supply.kind:
+        return "the supply order is not placed yet; try again in a moment"
+    return None
+
+
+def receivable(supply: SupplyView) -> bool:
+    """A delivery can be booked for ``supply`` from the order's page: it is placed, open,
+    and units are still to come."""
+    return (
+        receipt_refusal(supply) is None
+        and supply.status == SupplyStatus.OPEN.value
+        and supply.received < supply.quantity
     )
 
 

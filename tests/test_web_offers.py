@@ -21,6 +21,8 @@ from domain.order_actions import (
     offered_actions,
     parcel_decisions,
     payment_refusal,
+    receipt_refusal,
+    receivable,
     retry_refusal,
     situation_of,
 )
@@ -35,6 +37,7 @@ from domain.orders import (
     OrderView,
     ShipmentView,
     StaffDecision,
+    SupplyView,
     WaitView,
 )
 from domain.shipping import ShipmentAction, ShipmentStatus
@@ -211,3 +214,18 @@ async def test_what_the_console_offers_the_workflow_accepts_and_nothing_else(
     assert result.status is OrderStatus.COMPLETED
     assert offered_actions(done) == []
     assert cancel_refusal(done, situation_of(done)) == "the order is COMPLETED already"
+
+
+def test_a_delivery_is_offered_only_for_a_placed_open_supply_order() -> None:
+    def supply(kind: str, status: str, received: int) -> SupplyView:
+        return SupplyView(
+            line_no=2, sku="BOLT-M8", kind=kind, quantity=4, received=received, status=status
+        )
+
+    ordering = supply("", "ordering", 0)
+    assert receipt_refusal(ordering) == "the supply order is not placed yet; try again in a moment"
+    placed = supply("purchase", "open", 1)
+    assert offers_for(order(OrderStatus.AWAITING_SUPPLY, supply=[ordering, placed])).supply == [
+        placed
+    ]
+    assert not receivable(supply("purchase", "received", 4))

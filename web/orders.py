@@ -42,7 +42,7 @@ from domain.shipping import (
     ShipmentResolution,
     shipment_workflow_id,
 )
-from domain.supply import SUPPLY_RECEIVED_SIGNAL, SupplyReceipt, SupplyStatus, supply_workflow_id
+from domain.supply import SUPPLY_RECEIVED_SIGNAL, SupplyReceipt, supply_workflow_id
 from domain.worklists import OrderList
 from ops.staff import StaffAction, StaffActionError, perform
 from persistence.order_views import (
@@ -121,11 +121,7 @@ def offers_for(view: OrderView) -> Offers:
         decisions=[OrderAction(a.value) for a in offered if a.value in DECISIONS],
         extend=order_actions.OrderAction.EXTEND in offered,
         pay=order_actions.OrderAction.PAY in offered,
-        supply=[
-            s
-            for s in view.supply
-            if s.status == SupplyStatus.OPEN.value and s.kind and s.received < s.quantity
-        ],
+        supply=[s for s in view.supply if order_actions.receivable(s)],
         parcels=[p for p in view.shipments if resolutions[p.shipment_id]],
         resolutions={key: value for key, value in resolutions.items() if value},
     )

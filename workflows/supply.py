@@ -23,6 +23,7 @@ with workflow.unsafe.imports_passed_through():
         LadderPosition,
     )
     from domain.notifications import Audience
+    from domain.order_actions import receipt_refusal
     from domain.orders import UPDATE_SUFFIX, SupplyView, order_workflow_id
     from domain.supply import (
         PLACE_SUPPLY_ORDER,
@@ -201,8 +202,8 @@ class SupplyWorkflow:
         refusal = None
         if receipt.receipt_id in self._seen_receipts:
             refusal = f"delivery note {receipt.receipt_id!r} was received already"
-        elif self._view is None or not self._view.kind:
-            refusal = "the supply order is not placed yet; try again in a moment"
+        else:
+            refusal = receipt_refusal(self._view)
         if refusal is not None:
             await refuse(refusal, f"{name} refused: {refusal}", self._audit_log())
         self._take_receipt(receipt)
