@@ -147,7 +147,7 @@ def test_times_and_days_are_written_as_the_reader_writes_them(client: TestClient
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
-def test_channels_and_languages_are_shown_in_words(client: TestClient) -> None:
+def test_channels_and_languages_are_shown_in_words(client: TestClient, db: Database) -> None:
     log_in(client, Role.ANALYST)
     orders = client.get("/orders").text
     assert "<td>網路商店</td>" in orders  # "web shop"
@@ -158,6 +158,10 @@ def test_channels_and_languages_are_shown_in_words(client: TestClient) -> None:
     assert "<td>繁體中文</td>" in users
     assert "<td>zh_Hant</td>" not in users
     assert "<td>en</td>" not in users
+    accounts.set_locale(db, "order_processing.user", Locale.TRADITIONAL_CHINESE)
+    log_in(client, Role.ORDER_PROCESSING)
+    entry = client.get("/orders/new").text
+    assert re.search(r'<option value="fax"[^>]*>傳真</option>', entry)
 
 
 def api_routes(routes: Sequence[BaseRoute]) -> Iterator[APIRoute]:
