@@ -5,9 +5,10 @@ each page is checked for what a reader of Chinese must not meet.
 On every page: the links it offers open (status below 400; a link that answers 403 is a
 fault, a page must not offer what its reader may not open); no English sentence of ours
 (three English words in a row) outside the data people typed, which :func:`typed_data`
-lists from the demo's data files; no raw timestamp; no image (a chart) without its alt
-text. On the page of a finished order (completed, cancelled, rejected, failed), no form
-for an action the workflow would refuse.
+lists from the demo's data files; no raw timestamp; no HTML shown as text (the title
+included); no image (a chart) without its alt text. On the page of a finished order
+(completed, cancelled, rejected, failed), no form for an action the workflow would
+refuse.
 
 Used by ``tests/test_demo_terminal.py`` against the console ``oms demo`` serves.
 """
@@ -37,13 +38,17 @@ ENGLISH_SENTENCE = re.compile(
 )
 """Three or more English words in a row: a sentence (or a heading) left untranslated."""
 
+RAW_MARKUP = re.compile(r"</?(?:a|p|div|span|form|input|button|label|h\d|td|tr|table)\b[^<>]*>")
+"""HTML shown as text (escaped, or inside the page's title), not drawn."""
+
 RAW_TIMESTAMP = re.compile(r"\d{4}-\d{2}-\d{2}(?:T| )\d{2}:\d{2}")
 """A moment as the machine writes it (ISO 8601, or ``YYYY-MM-DD HH:MM``), not for people."""
 
 PAGES_PER_SHAPE = 2
-"""Links followed per URL shape (``/orders/<id>`` is one shape, whatever the id) and
-shape of the page offering them: two orders of the processed list, two of the held ones,
-two from a customer's page."""
+"""Links followed per URL shape (``/orders/<id>`` is one shape, whatever the id; a query
+keeps its names and the values that choose a list), and for a record's page per shape of
+the page offering it too: two orders of the processed list, two of the held ones, two from
+a customer's page."""
 
 PAGES_PER_LOGIN = 120
 """At most this many pages per login, so the walk stays bounded."""
@@ -257,9 +262,12 @@ async def _walk(page: Page, base_url: str, walk: Walk) -> None:
             if parts.netloc != origin or SKIPPED_PATHS.search(parts.path) or target in seen:
                 continue
             seen.add(target)
-            # Per shape and the shape of the page offering it, so an order of the
-            # processed list is visited as well as one of the list of held orders.
-            kind = f"{shape(target)} from {shape(page.url)}"
+            # A record's page per shape and the shape of the page offering it, so an
+            # order of the processed list is visited as well as one of the held orders;
+            # a list's pages (filters, further pages) per shape only.
+            kind = shape(target)
+            if "<id>" in kind:
+                kind += f" from {shape(page.url)}"
             if per_shape[kind] >= PAGES_PER_SHAPE:
                 continue
             per_shape[kind] += 1
@@ -282,6 +290,8 @@ async def _check_page(page: Page, base_url: str, url: str, walk: Walk) -> None:
     for line in text.splitlines():
         for sentence in english_sentences(line):
             walk.found(where, "English", repr(sentence), line.strip()[:200])
+        if markup := RAW_MARKUP.search(line):
+            walk.found(where, "markup shown as text", repr(markup[0][:60]), line.strip()[:200])
         for moment in RAW_TIMESTAMP.findall(line):
             walk.found(where, "raw timestamp", repr(moment), line.strip()[:200])
     if re.fullmatch(r"/orders/[^/?]+", urlsplit(url).path):

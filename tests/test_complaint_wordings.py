@@ -92,6 +92,13 @@ async def test_a_case_worked_by_its_workflow_reads_in_chinese(
             reason="sorry for the wait",
         ),
     )
+    for amount in (Decimal(45), Decimal(20)):  # the order kept 59.70: the second is refused
+        await handle.execute_update(
+            REMEDY_UPDATE,
+            RemedyRequest(
+                actor="mia.chen", kind=RemedyKind.REFUND, amount=amount, reason="scratched"
+            ),
+        )
     # Normal priority: 8 business hours to the first answer, due Monday 17:00.
     await cases.until(monday.replace(hour=17, minute=1))
     await handle.execute_update(REPLY_UPDATE, CaseReply(actor="mia.chen", text="On its way."))
@@ -112,9 +119,18 @@ async def test_a_case_worked_by_its_workflow_reads_in_chinese(
         "補救 1：善意補償額度 10",
         "補救 1：善意補償額度 GC-",
         "已寄出滿意度問卷",
+        "補救 2：已退款 45 EUR",
+        "補救 3：退款 20 EUR 超過訂單 T-1 尚保留的 14.70 EUR",
+        "未能執行: 退款 20 EUR",
     ):
         assert chinese in page, chinese
-    typed = ("Parcel arrived late", "My order came", "sorry for the wait", "On its way.")
+    typed = (
+        "Parcel arrived late",
+        "My order came",
+        "sorry for the wait",
+        "scratched",
+        "On its way.",
+    )
     shown = page
     for text in typed:  # what people typed stays as they wrote it
         shown = shown.replace(text, "")

@@ -265,7 +265,14 @@ async def act(
     model: type[BaseModel]
     if action == "decide":
         if not user.may(Permission.APPROVE_REMEDIES):
-            return refusal_page(user, "approving remedies is a supervisor's part", back, 403)
+            return refusal_page(
+                user,
+                translations(user.account.locale).gettext(
+                    N_("approving remedies is a supervisor's part")
+                ),
+                back,
+                403,
+            )
         values["approve"] = values.get("approve") == "yes"
         name, model = DECIDE_REMEDY, RemedyDecision
     elif action in ACTIONS:
@@ -283,10 +290,11 @@ async def act(
             db = database(request)
             known = [code for code, _label in await db.run(root_causes, db)]
             if cause not in known:
+                gettext = translations(user.account.locale).gettext
                 return refusal_page(
                     user,
-                    "root_cause: not a root cause in use (one of: "
-                    f"{', '.join(known) or 'none defined'})",
+                    gettext(N_("root_cause: not a root cause in use (one of: %(codes)s)"))
+                    % {"codes": ", ".join(known) or gettext(N_("none defined"))},
                     back,
                     422,
                 )

@@ -24,6 +24,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from pydantic import ValidationError
 from temporalio import workflow
 from temporalio.common import RawValue, SearchAttributeUpdate
 from temporalio.exceptions import ActivityError, ApplicationError, WorkflowAlreadyStartedError
@@ -711,12 +712,23 @@ class ComplaintWorkflow:
             )
         except ActivityError as failure:
             reason = _reason(failure)
-            self._set_remedy(remedy.model_copy(update={"status": "failed", "outcome": reason}))
+            worded = _reason_wording(failure)
+            self._set_remedy(
+                remedy.model_copy(
+                    update={"status": "failed", "outcome": reason, "outcome_wording": worded}
+                )
+            )
             await self._record(
                 ComplaintEventKind.REMEDY_FAILED,
                 Wording(
                     message=N_("remedy %(number)s: %(reason)s"),
                     args={"number": number, "reason": reason},
+                )
+                if worded is None
+                else Wording(
+                    message=N_("remedy %(number)s: %(reason)s"),
+                    args={"number": number},
+                    parts={"reason": worded},
                 ),
             )
             return f"remedy {number} not carried out: {reason}"
@@ -917,6 +929,19 @@ def _reason(failure: ActivityError) -> str:
     while isinstance(cause, ActivityError):
         cause = cause.cause
     return str(cause.message if isinstance(cause, ApplicationError) else failure)
+
+
+def _reason_wording(failure: ActivityError) -> Wording | None:
+    """The refusal's wording when the activity sent one (its error's one detail)."""
+    cause = failure.cause
+    while isinstance(cause, ActivityError):
+        cause = cause.cause
+    if not isinstance(cause, ApplicationError) or not cause.details:
+        return None
+    try:
+        return Wording.model_validate(cause.details[0])
+    except ValidationError:  # another error's details, or an older release's
+        return None
 
 
 def _survey_text(complaint_id: int) -> str:

@@ -4,6 +4,7 @@ the order's money transactions."""
 
 from __future__ import annotations
 
+import functools
 import re
 from collections import Counter
 from collections.abc import Sequence
@@ -647,16 +648,32 @@ def plan_refund(db: Database, remedy: RemedyOrder) -> tuple[str, Decimal, str, s
     with db.reading() as session:
         order = None if remedy.order_id is None else session.get(Order, remedy.order_id)
         if order is None:
-            _refuse("a refund needs the complaint's order; link the complaint to an order")
+            _refuse(
+                Wording(
+                    message=N_(
+                        "a refund needs the complaint's order; link the complaint to an order"
+                    )
+                )
+            )
         assert order is not None
         if order.status not in (OrderStatus.COMPLETED.value, OrderStatus.PAID.value):
             _refuse(
-                f"order {order.id} is {order.status}: refunds are booked on completed orders "
-                "(cancel or wait for the order to finish)"
+                Wording(
+                    message=N_(
+                        "order %(order)s is %(status)s: refunds are booked on completed orders "
+                        "(cancel or wait for the order to finish)"
+                    ),
+                    args={"order": order.id, "status": order.status},
+                )
             )
         invoice = session.scalar(select(Invoice).where(Invoice.order_id == order.id))
         if invoice is None or invoice.status == InvoiceStatus.VOIDED.value:
-            _refuse(f"order {order.id} has no valid invoice to credit")
+            _refuse(
+                Wording(
+                    message=N_("order %(order)s has no valid invoice to credit"),
+                    args={"order": order.id},
+                )
+            )
         assert invoice is not None
         credited = session.scalar(
             select(func.coalesce(func.sum(CreditNote.amount), 0)).where(
@@ -666,8 +683,18 @@ def plan_refund(db: Database, remedy: RemedyOrder) -> tuple[str, Decimal, str, s
         kept = min(amount_paid(session, order.id), invoice.amount - Decimal(credited or 0))
         if remedy.amount > kept:
             _refuse(
-                f"a refund of {remedy.amount} {order.currency} is more than the {kept} "
-                f"{order.currency} order {order.id} still keeps"
+                Wording(
+                    message=N_(
+                        "a refund of %(amount)s %(currency)s is more than the %(kept)s "
+                        "%(currency)s order %(order)s still keeps"
+                    ),
+                    args={
+                        "amount": remedy.amount,
+                        "currency": order.currency,
+                        "kept": kept,
+                        "order": order.id,
+                    },
+                )
             )
         capture = session.scalar(
             select(Payment.reference).where(
@@ -678,10 +705,16 @@ def plan_refund(db: Database, remedy: RemedyOrder) -> tuple[str, Decimal, str, s
         return order.currency, kept, how, capture
 
 
-def _refuse(reason: str) -> None:
+def _refuse(reason: Wording) -> None:
+    """Refuse the remedy: the English reason is the error's message, its wording the
+    error's one detail (the case records it in the reader's language)."""
     # A refusal is a business outcome the case records, not an error for the logs.
     raise ApplicationError(
-        reason, type=ACTION_REFUSED, non_retryable=True, category=ApplicationErrorCategory.BENIGN
+        reason.english(),
+        reason.model_dump(mode="json"),
+        type=ACTION_REFUSED,
+        non_retryable=True,
+        category=ApplicationErrorCategory.BENIGN,
     )
 
 
@@ -742,7 +775,11 @@ def book_goodwill_credit(db: Database, remedy: RemedyOrder, key: str) -> RemedyO
 
     def effect(session: Session) -> RemedyOutcome:
         if remedy.customer_id is None:
-            _refuse("a goodwill credit needs the complaint's customer; link one first")
+            _refuse(
+                Wording(
+                    message=N_("a goodwill credit needs the complaint's customer; link one first")
+                )
+            )
         assert remedy.customer_id is not None
         order = None if remedy.order_id is None else session.get(Order, remedy.order_id)
         currency = "EUR" if order is None else order.currency
@@ -808,7 +845,13 @@ def _replacement_lines(
     when a SKU is not on the order or more units are asked than it held."""
     order = None if remedy.order_id is None else session.get(Order, remedy.order_id)
     if order is None:
-        _refuse("a re-shipment needs the complaint's order; link the complaint to an order")
+        _refuse(
+            Wording(
+                message=N_(
+                    "a re-shipment needs the complaint's order; link the complaint to an order"
+                )
+            )
+        )
     assert order is not None
     ordered: dict[str, tuple[int, Decimal]] = {}
     for line in session.scalars(select(OrderLine).where(OrderLine.order_id == order.id)):
@@ -818,14 +861,25 @@ def _replacement_lines(
     for item in remedy.items:
         wanted[item.sku] = wanted.get(item.sku, 0) + item.quantity
     problems = [
-        f"{sku}: not on order {order.id}"
+        Wording(message=N_("%(sku)s: not on order %(order)s"), args={"sku": sku, "order": order.id})
         if sku not in ordered
-        else f"{sku}: {units} asked, the order held {ordered[sku][0]}"
+        else Wording(
+            message=N_("%(sku)s: %(units)s asked, the order held %(held)s"),
+            args={"sku": sku, "units": units, "held": ordered[sku][0]},
+        )
         for sku, units in sorted(wanted.items())
         if sku not in ordered or units > ordered[sku][0]
     ]
     if problems:
-        _refuse("; ".join(problems))
+        _refuse(
+            functools.reduce(
+                lambda earlier, following: Wording(
+                    message=N_("%(earlier)s; %(next)s"),
+                    parts={"earlier": earlier, "next": following},
+                ),
+                problems,
+            )
+        )
     return order, {sku: (units, ordered[sku][1]) for sku, units in wanted.items()}
 
 
@@ -852,7 +906,12 @@ def plan_replacement(db: Database, remedy: RemedyOrder, key: str) -> RemedyOutco
                 select(Shipment).where(Shipment.order_id == order.id).order_by(Shipment.id)
             )
         if source is None:
-            _refuse(f"order {order.id} was never shipped: nothing to send again")
+            _refuse(
+                Wording(
+                    message=N_("order %(order)s was never shipped: nothing to send again"),
+                    args={"order": order.id},
+                )
+            )
         assert source is not None
         cost = Decimal(0)
         for sku, (units, _price) in sorted(lines.items()):
@@ -867,8 +926,13 @@ def plan_replacement(db: Database, remedy: RemedyOrder, key: str) -> RemedyOutco
                 reference=f"complaint #{remedy.complaint_id}",
             ):
                 _refuse(
-                    f"{source.warehouse_id} has fewer than {units} free {sku} for the "
-                    "replacement; refund instead, or re-ship after restocking"
+                    Wording(
+                        message=N_(
+                            "%(warehouse)s has fewer than %(units)s free %(sku)s for the "
+                            "replacement; refund instead, or re-ship after restocking"
+                        ),
+                        args={"warehouse": source.warehouse_id, "units": units, "sku": sku},
+                    )
                 )
             product = session.get(Product, sku)
             cost += units * (product.cost if product is not None else Decimal(0))
