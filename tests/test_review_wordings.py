@@ -176,7 +176,9 @@ def test_replenishment_alerts_and_the_product_read_in_chinese_with_local_days(
     product = text_of(console.get("/stock/products/WIDGET-1?warehouse=WH-BER").text)
     assert f"將於 {runs_out} 缺貨" in product
     assert iso not in product
-    forecast = text_of(console.get("/stock/forecast").text)
+    forecast_page = console.get("/stock/forecast").text
+    assert '<select name="warehouse">' in forecast_page  # the catalogue's warehouses to choose
+    forecast = text_of(forecast_page)
     assert runs_out in forecast
     assert iso not in forecast
 

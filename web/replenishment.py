@@ -26,6 +26,7 @@ from domain.replenishment import (
 )
 from domain.supply import SupplyReceipt
 from ops.replenishment import decide, receipt_action
+from persistence.catalogue_views import stock_choices
 from persistence.transactions.replenishment import forecast_report, proposals
 from persistence.transactions.stock import StockOperationError
 
@@ -139,12 +140,14 @@ async def forecast_page(request: Request, user: Reader, warehouse: str | None = 
     against seasonal-naive, the predicted stock-out date and overstock."""
     db = database(request)
     report = await db.run(functools.partial(forecast_report, warehouse_id=warehouse or None), db)
+    warehouses, _products = await db.run(stock_choices, db)
     return render(
         "forecast.html",
         user.account.locale,
         user=user,
         report=report,
         warehouse=warehouse or "",
+        warehouses=warehouses,
         today=datetime.now(UTC).date(),
     )
 
