@@ -169,3 +169,18 @@ def test_the_orders_open_on_the_first_list_that_holds_any(client: TestClient) ->
     assert 'name="list" value="awaiting_approval"' in held  # the filters stay on it
     chosen = client.get("/orders", params={"list": "new", "q": "WEB-4"}).text
     assert order_ids(chosen) == []  # a list chosen is the list shown
+
+
+def test_an_order_offers_only_what_its_workflow_would_take(
+    client: TestClient, orders: Database
+) -> None:
+    receive(orders, "WEB-8", OrderStatus.DELIVERED)
+    log_in(client, "olivia")
+    delivered = client.get("/orders/WEB-8").text
+    assert "Cancel the order" not in delivered  # delivered: a return, not a cancellation
+    held = client.get("/orders/WEB-4").text
+    for offered in ("Approve", "Reject", "Cancel the order", "Move the deadline"):
+        assert f">{offered}</button>" in held
+    for refused in ("Retry the failed undo steps", "Book the payment"):
+        assert refused not in held
+    assert "Act on this order" not in client.get("/orders/WEB-7").text  # completed
