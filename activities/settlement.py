@@ -33,6 +33,7 @@ from domain.settlement import (
     PaymentRecord,
     ReceiptRecord,
 )
+from domain.wording import N_, Wording
 from integrations.ports import PaymentDeclinedError, PaymentGateway
 from persistence.database import Database
 from persistence.idempotency import step_key, stored_result
@@ -42,6 +43,16 @@ log = structlog.get_logger(__name__)
 
 NOTHING_TO_CAPTURE = "NothingToCapture"
 """ApplicationError type: capture was asked for an order with no authorisation."""
+
+
+def _voided(reference: str) -> Undone:
+    """The authorisation was voided: its English detail begins ``authorisation voided``
+    (the order workflow reads that to show the voided amount)."""
+    return Undone(
+        wording=Wording(
+            message=N_("authorisation voided (%(reference)s)"), args={"reference": reference}
+        )
+    )
 
 
 class SettlementActivities:
@@ -97,9 +108,9 @@ class SettlementActivities:
         payments = await self._db.run(money.payments_of, self._db, ref.order_id)
         authorisation = payments.get(PaymentKind.AUTHORISATION)
         if (voided := payments.get(PaymentKind.VOID)) is not None:
-            return Undone(detail=f"authorisation voided ({voided.reference})")
+            return _voided(voided.reference)
         if authorisation is None or PaymentKind.CAPTURE in payments:
-            return Undone(detail="no uncaptured authorisation to void")
+            return Undone(wording=Wording(message=N_("no uncaptured authorisation to void")))
         void = await self._gateway.void(idempotency_key=key, authorisation=authorisation.reference)
         await self._db.run(
             money.book_payment,
@@ -112,7 +123,7 @@ class SettlementActivities:
             void,
             EventKind.AUTHORISATION_VOIDED,
         )
-        return Undone(detail=f"authorisation voided ({void})")
+        return _voided(void)
 
     @activity.defn(name=CAPTURE_PAYMENT)
     async def capture_payment(self, ref: OrderRef) -> PaymentRecord:
@@ -172,10 +183,15 @@ class SettlementActivities:
         structlog.contextvars.bind_contextvars(order_id=request.order_id)
         payments = await self._db.run(money.payments_of, self._db, request.order_id)
         if (refunded := payments.get(PaymentKind.REFUND)) is not None:
-            return Undone(detail=f"refunded {refunded.amount} {refunded.currency} already")
+            return Undone(
+                wording=Wording(
+                    message=N_("refunded %(amount)s %(currency)s already"),
+                    args={"amount": refunded.amount, "currency": refunded.currency},
+                )
+            )
         capture = payments.get(PaymentKind.CAPTURE)
         if capture is None:
-            return Undone(detail="nothing was captured")
+            return Undone(wording=Wording(message=N_("nothing was captured")))
         key = step_key(request.order_id, REFUND_PAYMENT)
         refund = await self._gateway.refund(
             idempotency_key=key,
@@ -194,7 +210,12 @@ class SettlementActivities:
             refund,
             EventKind.PAYMENT_REFUNDED,
         )
-        return Undone(detail=f"refunded {record.amount} {record.currency} ({refund})")
+        return Undone(
+            wording=Wording(
+                message=N_("refunded %(amount)s %(currency)s (%(reference)s)"),
+                args={"amount": record.amount, "currency": record.currency, "reference": refund},
+            )
+        )
 
     @activity.defn(name=VOID_INVOICE)
     def void_invoice(self, request: UndoRequest) -> Undone:

@@ -31,10 +31,12 @@ from domain.shipping import (
     ShipmentStatus,
     TrackingPoll,
 )
+from domain.wording import N_, Wording
 from integrations.ports import Carrier
 from persistence.database import Database
 from persistence.idempotency import step_key, stored_result
 from persistence.transactions import parcels
+from persistence.transactions.records import listing
 
 log = structlog.get_logger(__name__)
 
@@ -137,5 +139,9 @@ class ShippingActivities:
                 )
             )
         if not details:
-            return Undone(detail="no parcel to cancel")
-        return Undone(detail="; ".join(details))
+            return Undone(wording=Wording(message=N_("no parcel to cancel")))
+        wordings = [undone.wording for undone in details if undone.wording is not None]
+        return Undone(
+            detail="; ".join(undone.detail for undone in details),
+            wording=listing(wordings) if len(wordings) == len(details) else None,
+        )

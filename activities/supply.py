@@ -18,6 +18,7 @@ from domain.supply import (
     SupplyRequest,
     SupplyStatus,
 )
+from domain.wording import N_, Wording
 from integrations.ports import SupplyPartner
 from persistence.database import Database
 from persistence.idempotency import step_key, stored_result
@@ -74,9 +75,15 @@ class SupplyActivities:
         key = step_key(request.order_id, f"{CANCEL_SUPPLY_ORDER}:L{request.line_no}")
         placed = await self._db.run(supply.supply_order_of, self._db, request)
         if placed is None:
-            return Undone(detail="no supply order was placed")
+            return Undone(wording=Wording(message=N_("no supply order was placed")))
         if placed.status is not SupplyStatus.OPEN:
-            return Undone(detail=f"supply order {placed.supply_order_id} is {placed.status.value}")
+            return Undone(
+                wording=Wording(
+                    message=N_("supply order %(supply)s is %(status)s"),
+                    args={"supply": placed.supply_order_id},
+                    terms={"status": placed.status.value},
+                )
+            )
         confirmation = await self._partners[placed.kind].cancel_order(
             idempotency_key=key, reference=placed.partner_reference
         )

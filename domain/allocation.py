@@ -11,6 +11,8 @@ from collections.abc import Mapping, Sequence
 
 from pydantic import BaseModel
 
+from domain.wording import N_, Wording
+
 
 class LineDemand(BaseModel):
     """What one order line needs."""
@@ -44,6 +46,9 @@ class AllocationPlan(BaseModel):
     picks: list[Pick]
     shortages: list[Shortage]
     reason: str
+    """Why, in English (``wording.english()``)."""
+    wording: Wording | None = None
+    """Why, as a catalogue message read in each reader's language."""
 
 
 Availability = Mapping[str, Mapping[str, int]]
@@ -63,8 +68,12 @@ def plan_allocation(demand: Sequence[LineDemand], available: Availability) -> Al
                 )
                 for line in demand
             ]
+            wording = Wording(
+                message=N_("%(warehouse)s can fill the whole order"),
+                args={"warehouse": warehouse_id},
+            )
             return AllocationPlan(
-                picks=whole, shortages=[], reason=f"{warehouse_id} can fill the whole order"
+                picks=whole, shortages=[], reason=wording.english(), wording=wording
             )
 
     remaining = {line.line_no: line.quantity for line in demand}
@@ -106,7 +115,12 @@ def plan_allocation(demand: Sequence[LineDemand], available: Availability) -> Al
         if remaining[line.line_no]
     ]
     if not used:
-        reason = "no warehouse has stock for this order"
+        wording = Wording(message=N_("no warehouse has stock for this order"))
     else:
-        reason = f"no single warehouse can fill the order; fewest shipments: {', '.join(used)}"
-    return AllocationPlan(picks=picks, shortages=shortages, reason=reason)
+        wording = Wording(
+            message=N_("no single warehouse can fill the order; fewest shipments: %(warehouses)s"),
+            args={"warehouses": ", ".join(used)},
+        )
+    return AllocationPlan(
+        picks=picks, shortages=shortages, reason=wording.english(), wording=wording
+    )

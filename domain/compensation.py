@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel
+from pydantic import BaseModel, model_validator
+
+from domain.wording import Wording
 
 
 class UndoRequest(BaseModel):
@@ -16,4 +18,14 @@ class UndoRequest(BaseModel):
 class Undone(BaseModel):
     """The result of a compensation: what it undid, or that there was nothing to undo."""
 
-    detail: str
+    detail: str = ""
+    """What was undone, in English (``wording.english()``)."""
+    wording: Wording | None = None
+    """The same as a catalogue message, read in each reader's language."""
+
+    @model_validator(mode="after")
+    def _detail_in_english(self) -> Undone:
+        """Given only a wording, ``detail`` is its English sentence."""
+        if self.wording is not None and not self.detail:
+            self.detail = self.wording.english()
+        return self

@@ -12,6 +12,7 @@ from domain.catalogue import CustomerProfile, PaymentTerms, Standing
 from domain.escalation import EscalationLadder, EscalationRung
 from domain.money import Amount
 from domain.notifications import Audience
+from domain.wording import N_, Wording
 
 CHECK_CREDIT = "check_credit"
 """Activity: review credit and record the decision."""
@@ -30,10 +31,17 @@ class CreditDecision(BaseModel):
 
     outcome: CreditOutcome
     reason: str
+    """Why, in English (``wording.english()``)."""
+    wording: Wording | None = None
+    """Why, as a catalogue message read in each reader's language."""
     exposure: Amount = Decimal(0)
     """Open receivables plus open orders of the customer, without this order."""
     credit_limit: Amount = Decimal(0)
     order_total: Amount = Decimal(0)
+
+
+def _decision(outcome: CreditOutcome, wording: Wording, **figures: Decimal) -> CreditDecision:
+    return CreditDecision(outcome=outcome, reason=wording.english(), wording=wording, **figures)
 
 
 def decide_credit(
@@ -50,26 +58,38 @@ def decide_credit(
         "credit_limit": customer.credit_limit,
         "order_total": order_total,
     }
+    amounts: dict[str, str | int | Decimal] = {
+        "exposure": exposure,
+        "order": order_total,
+        "limit": customer.credit_limit,
+    }
     if customer.payment_terms is PaymentTerms.PREPAID:
-        return CreditDecision(
-            outcome=CreditOutcome.APPROVED, reason="prepaid order: no credit extended", **figures
+        return _decision(
+            CreditOutcome.APPROVED,
+            Wording(message=N_("prepaid order: no credit extended")),
+            **figures,
         )
     if customer.standing is Standing.WATCH:
-        return CreditDecision(
-            outcome=CreditOutcome.HOLD, reason="customer is on credit watch", **figures
+        return _decision(
+            CreditOutcome.HOLD, Wording(message=N_("customer is on credit watch")), **figures
         )
     if exposure + order_total > customer.credit_limit:
-        return CreditDecision(
-            outcome=CreditOutcome.HOLD,
-            reason=(
-                f"exposure {exposure} + order {order_total} exceeds "
-                f"credit limit {customer.credit_limit}"
+        return _decision(
+            CreditOutcome.HOLD,
+            Wording(
+                message=N_(
+                    "exposure %(exposure)s + order %(order)s exceeds credit limit %(limit)s"
+                ),
+                args=amounts,
             ),
             **figures,
         )
-    return CreditDecision(
-        outcome=CreditOutcome.APPROVED,
-        reason=f"exposure {exposure} + order {order_total} within limit {customer.credit_limit}",
+    return _decision(
+        CreditOutcome.APPROVED,
+        Wording(
+            message=N_("exposure %(exposure)s + order %(order)s within limit %(limit)s"),
+            args=amounts,
+        ),
         **figures,
     )
 
@@ -81,15 +101,17 @@ REJECT_SIGNAL = "reject"
 
 
 APPROVAL_LADDER = EscalationLadder(
-    name="credit hold",
+    name=N_("credit hold"),
     rungs=(
         EscalationRung(
-            name="remind the assignee", after=timedelta(hours=24), notify=Audience.ASSIGNEE
+            name=N_("remind the assignee"), after=timedelta(hours=24), notify=Audience.ASSIGNEE
         ),
         EscalationRung(
-            name="escalate to a supervisor", after=timedelta(hours=48), notify=Audience.SUPERVISOR
+            name=N_("escalate to a supervisor"),
+            after=timedelta(hours=48),
+            notify=Audience.SUPERVISOR,
         ),
-        EscalationRung(name="auto-reject", after=timedelta(hours=72), notify=Audience.CUSTOMER),
+        EscalationRung(name=N_("auto-reject"), after=timedelta(hours=72), notify=Audience.CUSTOMER),
     ),
 )
 """While an order is held for approval: counted from the moment the hold began.

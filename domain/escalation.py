@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from domain.messages import InboundMessage
 from domain.notifications import Audience
+from domain.wording import N_, Wording
 
 EXTEND_DEADLINE_SIGNAL = "extend_deadline"
 """Signal: move the ladder of whatever the order waits for (carries :class:`DeadlineExtension`)."""
@@ -29,7 +30,8 @@ class EscalationRung(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     name: str
-    """What the rung does, as operators read it (``remind the assignee``)."""
+    """What the rung does, as operators read it (``remind the assignee``); a catalogue
+    message (marked ``N_`` where the ladder is defined), translated where it is shown."""
     after: timedelta
     """When the rung falls due, counted from the ladder's start."""
     notify: Audience
@@ -43,6 +45,7 @@ class EscalationLadder(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     name: str
+    """What the ladder is about (``credit hold``); a catalogue message, as the rungs' names."""
     rungs: tuple[EscalationRung, ...]
 
 
@@ -123,9 +126,13 @@ class RungNotice(BaseModel):
     detail: str
     """The audit event's text, ``dunning: send the payment reminder (level 1)``: reports
     read the ladder and level back from it."""
+    wording: Wording | None = None
+    """``detail`` as a wording, read in each reader's language."""
     level: int
     needs_attention: str | None
     """What a person must decide, for a rung that asks for a decision."""
+    needs_attention_wording: Wording | None = None
+    """``needs_attention`` as a wording."""
 
 
 def rung_notice(
@@ -137,19 +144,43 @@ def rung_notice(
     subject: str,
     key: str,
     message: str | None = None,
+    subject_wording: Wording | None = None,
 ) -> RungNotice:
     """What ``rung`` writes, the ``fired``-th rung of a wait whose notifications are keyed
-    ``key`` and titled ``subject``; ``level`` is the position's level after it fell due.
+    ``key`` and titled ``subject`` (``subject_wording``, when given, is the same title as a
+    wording); ``level`` is the position's level after it fell due.
     Without ``message`` the notification says what the audit event says."""
-    detail = f"{ladder.name}: {rung.name} (level {level})"
+    wording = Wording(
+        message=N_("%(ladder)s: %(rung)s (level %(level)s)"),
+        args={"level": level},
+        terms={"ladder": ladder.name, "rung": rung.name},
+    )
+    detail = wording.english()
+    attention: Wording | None = None
+    if rung.asks_for_decision:
+        attention = (
+            Wording(
+                message=N_("%(subject)s: %(rung)s"),
+                args={"subject": subject},
+                terms={"rung": rung.name},
+            )
+            if subject_wording is None
+            else Wording(
+                message=N_("%(subject)s: %(rung)s"),
+                terms={"rung": rung.name},
+                parts={"subject": subject_wording},
+            )
+        )
     return RungNotice(
         key=f"{key}:rung{fired}",
         audience=rung.notify,
         subject=f"{subject}: {rung.name}",
         message=detail if message is None else message,
         detail=detail,
+        wording=wording,
         level=level,
         needs_attention=f"{subject}: {rung.name}" if rung.asks_for_decision else None,
+        needs_attention_wording=attention,
     )
 
 

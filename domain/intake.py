@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel
+from pydantic import BaseModel, model_validator
 
 from domain.catalogue import PaymentTerms
 from domain.money import Amount
 from domain.orders import EventKind, OrderStatus
+from domain.wording import Wording
 
 RECEIVE_ORDER = "receive_order"
 """Activity: record the submitted order and validate it, in one transaction."""
@@ -58,6 +59,8 @@ class StatusChange(BaseModel):
     order_id: str
     event: EventKind
     detail: str = ""
+    wording: Wording | None = None
+    """``detail`` as a catalogue message (``detail`` is its English sentence)."""
     actor: str = "system"
     status: OrderStatus | None = None
     step: str | None = None
@@ -67,3 +70,14 @@ class StatusChange(BaseModel):
     """The order's new escalation level, when it changed."""
     needs_attention: str | None = None
     """Why a person must act now; ``""`` clears it; ``None`` leaves it as it is."""
+    needs_attention_wording: Wording | None = None
+    """``needs_attention`` as a wording (written with it; cleared when it is cleared)."""
+
+    @model_validator(mode="after")
+    def _texts_in_english(self) -> StatusChange:
+        """Given only wordings, ``detail`` and ``needs_attention`` are their English text."""
+        if self.wording is not None and not self.detail:
+            self.detail = self.wording.english()
+        if self.needs_attention_wording is not None and not self.needs_attention:
+            self.needs_attention = self.needs_attention_wording.english()
+        return self

@@ -11,6 +11,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictInt
 
 from domain.messages import InboundMessage, whole_json_number
 from domain.orders import ReservationView
+from domain.wording import Wording
 
 RESERVE_STOCK = "reserve_stock"
 """Activity: reserve what is on hand for every line; shortages go to supply."""
@@ -59,6 +60,8 @@ class StockReservation(BaseModel):
 
     reservations: list[ReservationView]
     allocation_reason: str
+    allocation_wording: Wording | None = None
+    """``allocation_reason`` as a catalogue message, read in each reader's language."""
     backorders: list[Backorder] = []
 
 

@@ -11,11 +11,12 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StrictInt
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, model_validator
 
 from domain.escalation import LadderPosition
 from domain.messages import InboundMessage, StrictInboundMessage
 from domain.money import Amount, CurrencyCode, Price
+from domain.wording import Wording
 
 TASK_QUEUE = "orders"
 """Task queue of the order workflow and its activities."""
@@ -207,7 +208,18 @@ class OrderEvent(BaseModel):
     at: datetime
     kind: str
     detail: str = ""
+    """The event's text in English (the CLI, the API, older rows): ``wording.english()``."""
+    wording: Wording | None = None
+    """The same text as a catalogue message, read in each reader's language; ``None`` on
+    events recorded before wordings (and on erased ones): show ``detail`` then."""
     actor: str = "system"
+
+    @model_validator(mode="after")
+    def _detail_in_english(self) -> OrderEvent:
+        """Given only a wording, ``detail`` is its English sentence."""
+        if self.wording is not None and not self.detail:
+            self.detail = self.wording.english()
+        return self
 
 
 class LineView(BaseModel):
@@ -241,6 +253,8 @@ class ShipmentView(BaseModel):
     promised_by: datetime | None = None
     escalation_level: int = 0
     needs_attention: str | None = None
+    needs_attention_wording: Wording | None = None
+    """``needs_attention`` as a wording, for the console."""
 
 
 class SupplyView(BaseModel):
@@ -256,6 +270,8 @@ class SupplyView(BaseModel):
     expected_at: datetime | None = None
     escalation_level: int = 0
     needs_attention: str | None = None
+    needs_attention_wording: Wording | None = None
+    """``needs_attention`` as a wording, for the console."""
 
 
 class MoneyView(BaseModel):
@@ -279,9 +295,18 @@ class MoneyView(BaseModel):
 class WaitView(BaseModel):
     """What the order is waiting for, since when, and the next escalation."""
 
-    waiting_for: str
+    waiting_for: str = ""
+    waiting_for_wording: Wording | None = None
+    """``waiting_for`` as a wording, for the console."""
     since: datetime
     ladder: LadderPosition | None = None
+
+    @model_validator(mode="after")
+    def _waiting_for_in_english(self) -> WaitView:
+        """Given only a wording, ``waiting_for`` is its English sentence."""
+        if self.waiting_for_wording is not None and not self.waiting_for:
+            self.waiting_for = self.waiting_for_wording.english()
+        return self
 
 
 class OrderView(BaseModel):
@@ -303,9 +328,13 @@ class OrderView(BaseModel):
     """Highest rung reached on any of the order's waits (its children's included)."""
     needs_attention: str | None = None
     """Why a person must act now; ``None`` when nobody needs to."""
+    needs_attention_wording: Wording | None = None
+    """``needs_attention`` as a wording, for the console."""
     history: list[OrderEvent] = []
     allocation_reason: str | None = None
     """Why the stock was taken from where it was (the read model's view only)."""
+    allocation_wording: Wording | None = None
+    """``allocation_reason`` as a wording, for the console."""
 
 
 class OrderResult(BaseModel):

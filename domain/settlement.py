@@ -13,6 +13,7 @@ from domain.escalation import EscalationLadder, EscalationRung
 from domain.messages import InboundMessage
 from domain.money import Amount, typed_amount
 from domain.notifications import Audience
+from domain.wording import N_
 
 AUTHORISE_PAYMENT = "authorise_payment"
 """Activity: authorise the full order total on the customer's card or wallet."""
@@ -142,16 +143,16 @@ def voucher_number(series: str, year: int, sequence: int) -> str:
 
 
 DUNNING_LADDER = EscalationLadder(
-    name="dunning",
+    name=N_("dunning"),
     rungs=(
         EscalationRung(
-            name="send the payment reminder", after=timedelta(0), notify=Audience.CUSTOMER
+            name=N_("send the payment reminder"), after=timedelta(0), notify=Audience.CUSTOMER
         ),
         EscalationRung(
-            name="escalate to finance", after=timedelta(days=14), notify=Audience.FINANCE
+            name=N_("escalate to finance"), after=timedelta(days=14), notify=Audience.FINANCE
         ),
         EscalationRung(
-            name="hand over to collections",
+            name=N_("hand over to collections"),
             after=timedelta(days=30),
             notify=Audience.COLLECTIONS,
             asks_for_decision=True,

@@ -21,6 +21,7 @@ from domain.escalation import EscalationLadder, EscalationRung
 from domain.messages import InboundMessage, whole_json_number
 from domain.notifications import Audience
 from domain.orders import ShipmentView, StaffDecision
+from domain.wording import N_, Wording
 
 SHIPMENT_WORKFLOW_TYPE = "ShipmentWorkflow"
 """Registered name of the shipment child workflow."""
@@ -196,18 +197,18 @@ class ShipmentProgress(BaseModel):
 
 
 DELIVERY_DELAY_LADDER = EscalationLadder(
-    name="late delivery",
+    name=N_("late delivery"),
     rungs=(
         EscalationRung(
-            name="tell the customer the parcel is late",
+            name=N_("tell the customer the parcel is late"),
             after=timedelta(0),
             notify=Audience.CUSTOMER,
         ),
         EscalationRung(
-            name="escalate to logistics", after=timedelta(days=2), notify=Audience.LOGISTICS
+            name=N_("escalate to logistics"), after=timedelta(days=2), notify=Audience.LOGISTICS
         ),
         EscalationRung(
-            name="ask support: re-ship or refund",
+            name=N_("ask support: re-ship or refund"),
             after=timedelta(days=5),
             notify=Audience.SUPPORT,
             asks_for_decision=True,
@@ -241,16 +242,16 @@ class ParcelPacked(PackingDocument):
 
 
 PACKING_LADDER = EscalationLadder(
-    name="late packing",
+    name=N_("late packing"),
     rungs=(
         EscalationRung(
-            name="remind the warehouse", after=timedelta(hours=4), notify=Audience.WAREHOUSE
+            name=N_("remind the warehouse"), after=timedelta(hours=4), notify=Audience.WAREHOUSE
         ),
         EscalationRung(
-            name="escalate to logistics", after=timedelta(hours=8), notify=Audience.LOGISTICS
+            name=N_("escalate to logistics"), after=timedelta(hours=8), notify=Audience.LOGISTICS
         ),
         EscalationRung(
-            name="ask support: the parcel is still not packed",
+            name=N_("ask support: the parcel is still not packed"),
             after=timedelta(hours=24),
             notify=Audience.SUPPORT,
             asks_for_decision=True,
@@ -262,4 +263,12 @@ PACKING_LADDER = EscalationLadder(
 
 def parcel_subject(shipment_id: str, order_id: str) -> str:
     """The title of the messages a parcel's ladders (packing, late delivery) send."""
-    return f"Parcel {shipment_id} of order {order_id}"
+    return parcel_subject_wording(shipment_id, order_id).english()
+
+
+def parcel_subject_wording(shipment_id: str, order_id: str) -> Wording:
+    """:func:`parcel_subject` as a wording (what needs attention on the order's page)."""
+    return Wording(
+        message=N_("Parcel %(parcel)s of order %(order)s"),
+        args={"parcel": shipment_id, "order": order_id},
+    )

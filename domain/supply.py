@@ -17,6 +17,7 @@ from pydantic import BaseModel, Field, StrictInt
 from domain.escalation import EscalationLadder, EscalationRung
 from domain.messages import InboundMessage
 from domain.notifications import Audience
+from domain.wording import N_
 
 SUPPLY_WORKFLOW_TYPE = "SupplyWorkflow"
 """Registered name of the supply child workflow."""
@@ -122,20 +123,23 @@ def supply_delay_ladder(kind: SupplyKind) -> EscalationLadder:
     The middle rung goes to purchasing for purchase orders and to production
     planning for production orders; support answers the last with extend or cancel.
     """
-    planners = Audience.PURCHASING if kind is SupplyKind.PURCHASE else Audience.PLANNING
+    purchase = kind is SupplyKind.PURCHASE
+    planners = Audience.PURCHASING if purchase else Audience.PLANNING
     return EscalationLadder(
-        name=f"{kind.value} delay",
+        name=N_("purchase delay") if purchase else N_("production delay"),
         rungs=(
             EscalationRung(
-                name="tell the customer the new promise date",
+                name=N_("tell the customer the new promise date"),
                 after=timedelta(days=1),
                 notify=Audience.CUSTOMER,
             ),
             EscalationRung(
-                name=f"escalate to {planners.value}", after=timedelta(days=3), notify=planners
+                name=N_("escalate to purchasing") if purchase else N_("escalate to planning"),
+                after=timedelta(days=3),
+                notify=planners,
             ),
             EscalationRung(
-                name="ask support: wait longer or cancel",
+                name=N_("ask support: wait longer or cancel"),
                 after=timedelta(days=7),
                 notify=Audience.SUPPORT,
                 asks_for_decision=True,

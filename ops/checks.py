@@ -150,5 +150,9 @@ def with_failing_workflows(
                 needs_attention=None,
                 updated_at=datetime.now(UTC),
             )
-        stuck.append(row.model_copy(update={"needs_attention": workflow.reason}))
+        stuck.append(
+            row.model_copy(
+                update={"needs_attention": workflow.reason, "needs_attention_wording": None}
+            )
+        )
     return stuck + list(known.values())

@@ -85,7 +85,9 @@ from domain.shipping import (
     ShipmentBooking,
     TrackingEvent,
     parcel_subject,
+    parcel_subject_wording,
 )
+from domain.wording import N_, Wording
 from ops.submissions import submit
 from persistence.database import Database
 from persistence.demo_catalogue import add_catalogue, seed_demo_catalogue
@@ -729,6 +731,7 @@ class _Wait:
         subject: str,
         key: str,
         explain: Callable[[EscalationRung], str] | None = None,
+        subject_wording: Wording | None = None,
     ) -> None:
         self.ladder = ladder
         self.position = start_ladder(ladder, started_at)
@@ -740,6 +743,7 @@ class _Wait:
         self._subject = subject
         self._key = key
         self._explain = explain
+        self._subject_wording = subject_wording
         self._fired = 0
 
     def falls_due_before(self, moment: datetime) -> bool:
@@ -759,6 +763,7 @@ class _Wait:
             subject=self._subject,
             key=self._key,
             message=self._explain(rung) if self._explain else None,
+            subject_wording=self._subject_wording,
         )
         notification = Notification(
             order_id=self._order_id,
@@ -775,8 +780,10 @@ class _Wait:
                 order_id=self._order_id,
                 event=EventKind.ESCALATED,
                 detail=notice.detail,
+                wording=notice.wording,
                 escalation_level=notice.level,
                 needs_attention=notice.needs_attention,
+                needs_attention_wording=notice.needs_attention_wording,
             ),
         )
         self.asked_for_decision |= rung.asks_for_decision
@@ -953,13 +960,14 @@ class _Writer:
                     order_id=ref,
                     subject=parcel_subject(parcel.shipment_id, ref),
                     key=f"delivery:{parcel.shipment_id}",
+                    subject_wording=parcel_subject_wording(parcel.shipment_id, ref),
                 )
             )
         self._status(
             ref,
             OrderStatus.SHIPMENT_BOOKED,
             EventKind.SHIPMENT_BOOKED,
-            f"{len(parcels)} parcel(s) booked",
+            Wording(message=N_("%(count)s parcel(s) booked"), args={"count": len(parcels)}),
         )
         if prepaid:
             book_payment(
@@ -990,7 +998,11 @@ class _Writer:
             ref,
             OrderStatus.DELIVERED,
             EventKind.DELIVERED,
-            f"all {len(parcels)} parcel(s) delivered, last at {at.isoformat()}",
+            Wording(
+                message=N_("all %(count)s parcel(s) delivered, last at %(at)s"),
+                args={"count": len(parcels)},
+                moments={"at": at},
+            ),
         )
         if not prepaid:
             paid = Decimal(0)
@@ -1026,7 +1038,10 @@ class _Writer:
                     StatusChange(
                         order_id=ref,
                         event=EventKind.PAYMENT_RECEIVED,
-                        detail=f"invoice {invoice.number} paid in full",
+                        wording=Wording(
+                            message=N_("invoice %(invoice)s paid in full"),
+                            args={"invoice": invoice.number},
+                        ),
                         needs_attention="",
                     ),
                 )
@@ -1059,11 +1074,24 @@ class _Writer:
         self._finish(ref, OrderStatus.CANCELLED, EventKind.CANCELLED, "customer changed their mind")
 
     def _status(
-        self, ref: str, status: OrderStatus, event: EventKind, detail: str, actor: str = "system"
+        self,
+        ref: str,
+        status: OrderStatus,
+        event: EventKind,
+        detail: str | Wording,
+        actor: str = "system",
     ) -> None:
+        wording = detail if isinstance(detail, Wording) else None
         record_order_status(
             self.db,
-            StatusChange(order_id=ref, event=event, status=status, detail=detail, actor=actor),
+            StatusChange(
+                order_id=ref,
+                event=event,
+                status=status,
+                detail=detail if wording is None else wording.english(),
+                wording=wording,
+                actor=actor,
+            ),
         )
 
     def _finish(self, ref: str, status: OrderStatus, event: EventKind, detail: str) -> None:

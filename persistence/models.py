@@ -607,10 +607,14 @@ class Order(Base):
     """A person's reason among them ("rejected by ...: ..."): encrypted, erased with the
     customer."""
     allocation_reason: Mapped[str | None] = mapped_column(Text)
+    allocation_wording: Mapped[str | None] = mapped_column(Text)
+    """``allocation_reason`` as a wording (its JSON); NULL on older orders."""
     escalation_level: Mapped[int] = mapped_column(default=0, server_default="0")
     """Highest escalation rung the order has reached on any of its waits."""
     needs_attention: Mapped[str | None] = mapped_column(Text)
     """Why a person must act now; NULL when nobody needs to."""
+    needs_attention_wording: Mapped[str | None] = mapped_column(Text)
+    """``needs_attention`` as a wording (its JSON); NULL with it, and on older orders."""
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
     status_since: Mapped[datetime | None] = mapped_column(UtcDateTime())
@@ -653,6 +657,9 @@ class OrderEventRow(Base):
     detail: Mapped[str] = mapped_column(EncryptedText(), default="")
     """Encrypted: staff's reasons (a cancellation, an approval) can name the customer; erased
     with the customer, keeping the kind, the actor and the time."""
+    wording: Mapped[str | None] = mapped_column(EncryptedText())
+    """``detail`` as a :class:`domain.wording.Wording` (its JSON), read in each reader's
+    language; encrypted and erased as ``detail`` is. NULL on events written before wordings."""
     actor: Mapped[str] = mapped_column(String(64), default="system")
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
 

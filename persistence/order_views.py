@@ -31,6 +31,7 @@ from domain.orders import (
     SupplyView,
 )
 from domain.settlement import PaymentKind
+from domain.wording import Wording
 from domain.worklists import LIST_STATUSES, OrderList
 from persistence.database import Database
 from persistence.models import (
@@ -45,6 +46,7 @@ from persistence.models import (
     Shipment,
     SupplyOrder,
 )
+from persistence.transactions.records import read_wording
 
 
 class OrderSummary(BaseModel):
@@ -58,6 +60,8 @@ class OrderSummary(BaseModel):
     currency: str
     escalation_level: int
     needs_attention: str | None
+    needs_attention_wording: Wording | None = None
+    """``needs_attention`` as a wording, for the console."""
     updated_at: datetime
     status_since: datetime | None = None
     """When the order took its status: how long it has been held, waiting or in a stage."""
@@ -160,9 +164,20 @@ def load_order_view(session: Session, order_id: str) -> OrderView | None:
         ),
         escalation_level=order.escalation_level,
         needs_attention=order.needs_attention,
+        needs_attention_wording=_attention_wording(order),
         allocation_reason=order.allocation_reason,
+        allocation_wording=read_wording(order.allocation_wording)
+        if order.allocation_reason
+        else None,
         history=[
-            OrderEvent(at=e.created_at, kind=e.kind, detail=e.detail, actor=e.actor) for e in events
+            OrderEvent(
+                at=e.created_at,
+                kind=e.kind,
+                detail=e.detail,
+                wording=read_wording(e.wording),
+                actor=e.actor,
+            )
+            for e in events
         ],
     )
 
@@ -335,9 +350,16 @@ def _summary(order: Order) -> OrderSummary:
         currency=order.currency,
         escalation_level=order.escalation_level,
         needs_attention=order.needs_attention,
+        needs_attention_wording=_attention_wording(order),
         updated_at=order.updated_at,
         status_since=order.status_since,
     )
+
+
+def _attention_wording(order: Order) -> Wording | None:
+    """Why the order needs a person, as a wording (None when it needs none, or when the
+    row was written before wordings)."""
+    return read_wording(order.needs_attention_wording) if order.needs_attention else None
 
 
 def shipping_address(db: Database, order_id: str) -> ShippingAddress | None:

@@ -220,6 +220,7 @@ def test_migration_0026_encrypts_what_staff_wrote_and_0025_gets_it_back_in_plain
         GOODWILL_REASON,
         staff_wrote_about_lena,
         stored_plaintext,
+        without_wordings,
     )
 
     with fresh_database(kind, tmp_path) as url:
@@ -244,5 +245,6 @@ def test_migration_0026_encrypts_what_staff_wrote_and_0025_gets_it_back_in_plain
         read_after = export_customer_data(db, "CUST-LENA")
         assert read_after is not None
         read_after.pop("exported_at")
-        assert read_after == read_before
+        # The downgrade to 0025 drops the wordings of 0029-0031 (their English stays).
+        assert without_wordings(read_after) == without_wordings(read_before)
         db.dispose()

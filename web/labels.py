@@ -14,10 +14,11 @@ from domain.complaints import (
     ComplaintStatus,
     RemedyKind,
 )
-from domain.inventory import StockReason, StocktakeStatus
+from domain.inventory import ReservationStatus, StockReason, StocktakeStatus
 from domain.orders import Channel, EventKind, OrderStatus
 from domain.replenishment import ProposalMethod, ProposalStatus
 from domain.segments import Segment
+from domain.shipping import ShipmentStatus
 from domain.stock_alerts import AlertKind
 from domain.supply import SupplyKind, SupplyStatus
 from domain.wording import N_
@@ -236,14 +237,36 @@ REPLENISHMENT_DONE = {
     "receive": N_("The delivery is booked into stock."),
 }
 
-SUPPLY_LABELS = {
+SUPPLY_LABELS: dict[str, str] = {
     SupplyKind.PRODUCTION: N_("production"),
     SupplyKind.PURCHASE: N_("purchase"),
     SupplyStatus.OPEN: N_("open"),
     SupplyStatus.RECEIVED: N_("received"),
     SupplyStatus.CANCELLED: N_("cancelled"),
+    "ordering": N_("being ordered"),
 }
-"""Kinds and states of production and purchase orders."""
+"""Kinds and states of production and purchase orders (``ordering``: the order workflow's
+view until its supply order is placed)."""
+
+PARCEL_LABELS = {
+    ShipmentStatus.PLANNED: N_("planned"),
+    ShipmentStatus.AWAITING_PACKING: N_("waiting to be packed"),
+    ShipmentStatus.BOOKED: N_("booked with the carrier"),
+    ShipmentStatus.PICKED_UP: N_("picked up"),
+    ShipmentStatus.IN_TRANSIT: N_("in transit"),
+    ShipmentStatus.EXCEPTION: N_("problem in transit"),
+    ShipmentStatus.DELIVERED: N_("delivered"),
+    ShipmentStatus.LOST: N_("lost or damaged"),
+    ShipmentStatus.CANCELLED: N_("cancelled"),
+}
+"""Where a parcel is, as people read it (the API keeps the codes)."""
+
+RESERVATION_LABELS = {
+    ReservationStatus.ACTIVE: N_("reserved"),
+    ReservationStatus.RELEASED: N_("released"),
+    ReservationStatus.SHIPPED: N_("shipped"),
+}
+"""States of the stock reserved for an order."""
 
 CATALOGUE_FIELD_LABELS = {
     "sku": N_("SKU"),

@@ -32,11 +32,13 @@ from .labels import (
     EVENT_LABELS,
     METHOD_LABELS,
     MOVEMENT_LABELS,
+    PARCEL_LABELS,
     PERMISSION_LABELS,
     PROPOSAL_LABELS,
     REASON_LABELS,
     REMEDY_STATUS_LABELS,
     REPLENISHMENT_DONE,
+    RESERVATION_LABELS,
     RESOLUTION_LABELS,
     ROLE_LABELS,
     ROOT_CAUSE_LABELS,
@@ -99,6 +101,8 @@ def templates(locale: Locale) -> Environment:
     environment.globals["method_labels"] = METHOD_LABELS
     environment.globals["replenishment_done"] = REPLENISHMENT_DONE
     environment.globals["supply_labels"] = SUPPLY_LABELS
+    environment.globals["parcel_labels"] = PARCEL_LABELS
+    environment.globals["reservation_labels"] = RESERVATION_LABELS
     environment.globals["stocktake_labels"] = STOCKTAKE_LABELS
     environment.globals["stocktake_done"] = STOCKTAKE_DONE
     environment.globals["field_labels"] = CATALOGUE_FIELD_LABELS

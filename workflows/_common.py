@@ -31,6 +31,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.messages import MESSAGE_REFUSED, Reading, read_message
     from domain.notifications import NOTIFY, Audience, Notification, Notified
     from domain.orders import EventKind
+    from domain.wording import Wording
 
 from workflows.patches import LOCAL_DATABASE_STEPS, RECORD_IGNORED_MESSAGES
 from workflows.policies import DATABASE_STEP, STATUS_WRITE, StepPolicy
@@ -279,12 +280,14 @@ class EscalatingWait:
         key: str,
         explain: Callable[[EscalationRung], str] | None = None,
         audited: bool = True,
+        subject_wording: Wording | None = None,
     ) -> None:
         """Start waiting at ``started_at``; ``subject`` and ``explain`` word the notifications.
 
         ``audited``: each rung is also an event in order ``order_id``'s audit log (False
         for a wait that belongs to no order, such as a replenishment for stock: its
-        notifications and its workflow's history are its record).
+        notifications and its workflow's history are its record). ``subject_wording``: the
+        subject as a wording, for what needs attention when a rung asks for a decision.
         """
         self.ladder = ladder
         self.position = start_ladder(ladder, started_at)
@@ -293,6 +296,7 @@ class EscalatingWait:
         self._key = key
         self._explain = explain
         self._audited = audited
+        self._subject_wording = subject_wording
         self._moved = False
         self._fired = 0
 
@@ -346,6 +350,7 @@ class EscalatingWait:
             subject=self._subject,
             key=self._key,
             message=self._explain(rung) if self._explain else None,
+            subject_wording=self._subject_wording,
         )
         await notify(self._order_id, notice.key, notice.audience, notice.subject, notice.message)
         if not self._audited:
@@ -355,7 +360,9 @@ class EscalatingWait:
                 order_id=self._order_id,
                 event=EventKind.ESCALATED,
                 detail=notice.detail,
+                wording=notice.wording,
                 escalation_level=notice.level,
                 needs_attention=notice.needs_attention,
+                needs_attention_wording=notice.needs_attention_wording,
             )
         )

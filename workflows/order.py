@@ -153,6 +153,7 @@ with workflow.unsafe.imports_passed_through():
         PROMISED_DATE,
         STAGE_OF_STATUS,
     )
+    from domain.wording import N_, Wording
 
 from workflows._common import (
     EscalatingWait,
@@ -191,6 +192,18 @@ BUSINESS_REJECTIONS = frozenset({INSUFFICIENT_STOCK, PAYMENT_DECLINED})
 """Failure types that mean "we cannot take this order", not "something broke"."""
 
 
+def _texts(said: str | Wording) -> tuple[str, Wording | None]:
+    """The English text of ``said`` (kept in the plain fields) and its wording, if it has one."""
+    if isinstance(said, Wording):
+        return said.english(), said
+    return said, None
+
+
+def _plain(text: str) -> Wording:
+    """Text that has no catalogue message (older results) as a wording: shown as it is."""
+    return Wording(message="%(text)s", args={"text": text})
+
+
 class _CancellationRequestedError(Exception):
     """Raised at the next checkpoint once a cancellation has been accepted."""
 
@@ -224,7 +237,7 @@ class OrderWorkflow:
         self._compensations: list[_Compensation] = []
         self._undo_reason = ""
         self._wait: EscalatingWait | None = None
-        self._own_attention: str | None = None
+        self._own_attention: Wording | None = None
         self._supplies: dict[int, workflow.ChildWorkflowHandle[Any, SupplyResult]] = {}
         self._parcels: dict[str, workflow.ChildWorkflowHandle[Any, ShipmentOutcome]] = {}
         self._delivered = False
@@ -335,12 +348,15 @@ class OrderWorkflow:
 
     async def _end_as_duplicate(self, earlier_status: OrderStatus) -> None:
         """An earlier run took this order: this run records the repeat and does nothing else."""
-        detail = (
-            f"a new run ({workflow.info().run_id}) of an order that an earlier run took "
-            f"(now {earlier_status.value}); it ended at once and changed nothing"
+        detail = Wording(
+            message=N_(
+                "a new run (%(run)s) of an order that an earlier run took (now %(status)s); "
+                "it ended at once and changed nothing"
+            ),
+            args={"run": workflow.info().run_id, "status": earlier_status.value},
         )
         await self._note_and_record(EventKind.DUPLICATE_SUBMISSION, detail)
-        self._view.rejection_reasons = [detail]
+        self._view.rejection_reasons = [detail.english()]
         self._set_status(earlier_status)
 
     async def _tell_customer_about_intake(
@@ -367,7 +383,9 @@ class OrderWorkflow:
         prepaid = outcome.payment_terms is PaymentTerms.PREPAID
         if prepaid:
             self._push_undo(
-                VOID_AUTHORISATION, "Void the payment authorisation", EventKind.AUTHORISATION_VOIDED
+                VOID_AUTHORISATION,
+                N_("Void the payment authorisation"),
+                EventKind.AUTHORISATION_VOIDED,
             )
             authorisation = await self._step(
                 AUTHORISE_PAYMENT, ref, PaymentRecord, "Authorise the prepaid amount", PARTNER_STEP
@@ -376,13 +394,16 @@ class OrderWorkflow:
             self._note(EventKind.PAYMENT_AUTHORISED, authorisation.reference)
 
         self._push_undo(
-            RELEASE_RESERVATIONS, "Release reserved stock", EventKind.RESERVATIONS_RELEASED
+            RELEASE_RESERVATIONS, N_("Release reserved stock"), EventKind.RESERVATIONS_RELEASED
         )
         reservation = await self._step(
             RESERVE_STOCK, ref, StockReservation, "Allocate and reserve stock", DATABASE_STEP
         )
         self._view.reservations = reservation.reservations
-        self._note(EventKind.STOCK_RESERVED, reservation.allocation_reason)
+        self._note(
+            EventKind.STOCK_RESERVED,
+            reservation.allocation_wording or reservation.allocation_reason,
+        )
         if reservation.backorders:
             await self._supply(reservation.backorders)
         else:
@@ -400,7 +421,7 @@ class OrderWorkflow:
 
         await self._step(ARCHIVE_ORDER, ref, ArchiveReceipt, "Archive the order", DATABASE_STEP)
         self._compensations.clear()
-        self._note(EventKind.ARCHIVED)
+        self._note(EventKind.ARCHIVED, Wording(message=N_("archive record written")))
         self._set_status(OrderStatus.COMPLETED)
 
     # --- audit: credit review and the approval ladder ---------------------------------
@@ -411,10 +432,10 @@ class OrderWorkflow:
             CHECK_CREDIT, ref, CreditDecision, "Review the customer's credit", DATABASE_STEP
         )
         if decision.outcome is CreditOutcome.APPROVED:
-            self._note(EventKind.CREDIT_APPROVED, decision.reason)
+            self._note(EventKind.CREDIT_APPROVED, decision.wording or decision.reason)
             self._set_status(OrderStatus.APPROVED)
             return True
-        self._note(EventKind.CREDIT_HOLD, decision.reason)
+        self._note(EventKind.CREDIT_HOLD, decision.wording or decision.reason)
         self._set_status(OrderStatus.AWAITING_APPROVAL)
         wait = self._start_wait(
             EscalatingWait(
@@ -424,7 +445,7 @@ class OrderWorkflow:
                 subject=approval_subject(self._order_id, decision),
                 key="approval",
             ),
-            "an approve or reject decision from support staff",
+            Wording(message=N_("an approve or reject decision from support staff")),
         )
         decided = await wait.until(
             lambda: self._staff_decision is not None or self._cancel_requested(), self._on_rung
@@ -432,9 +453,12 @@ class OrderWorkflow:
         self._end_wait()
         self._checkpoint()
         if not decided:
-            reason = (
-                f"held for approval ({decision.reason}) and not decided within "
-                f"{APPROVAL_LADDER.rungs[-1].after}: auto-rejected"
+            reason = Wording(
+                message=N_(
+                    "held for approval (%(reason)s) and not decided within %(after)s: auto-rejected"
+                ),
+                args={"after": str(APPROVAL_LADDER.rungs[-1].after)},
+                parts={"reason": decision.wording or _plain(decision.reason)},
             )
             await self._finish(OrderStatus.REJECTED, EventKind.AUTO_REJECTED, reason)
             return False
@@ -445,7 +469,10 @@ class OrderWorkflow:
             await self._finish(
                 OrderStatus.REJECTED,
                 kind,
-                f"rejected by {staff.actor}: {staff.reason}",
+                Wording(
+                    message=N_("rejected by %(actor)s: %(reason)s"),
+                    args={"actor": staff.actor, "reason": staff.reason},
+                ),
                 staff.actor,
             )
             return False
@@ -507,7 +534,10 @@ class OrderWorkflow:
                 ),
             )
         self._view.waiting = WaitView(
-            waiting_for=f"supply for {len(backorders)} line(s)", since=workflow.now()
+            waiting_for_wording=Wording(
+                message=N_("supply for %(count)s line(s)"), args={"count": len(backorders)}
+            ),
+            since=workflow.now(),
         )
         self._describe()
         await self._until(lambda: all(handle.done() for handle in self._supplies.values()))
@@ -519,7 +549,7 @@ class OrderWorkflow:
             StatusChange(
                 order_id=self._order_id,
                 event=EventKind.STOCK_RESERVED,
-                detail="every short line has arrived and is reserved",
+                wording=Wording(message=N_("every short line has arrived and is reserved")),
                 status=OrderStatus.ALLOCATED,
                 step="supply_complete",
                 needs_attention="",
@@ -563,7 +593,9 @@ class OrderWorkflow:
     async def _ship_and_invoice(self, ref: OrderRef, prepaid: bool) -> InvoiceRecord:
         """Plan and book the parcels, settle at shipment, wait for delivery."""
         self._compensations.append(
-            _Compensation("Cancel the parcels", EventKind.SHIPMENT_CANCELLED, self._cancel_parcels)
+            _Compensation(
+                N_("Cancel the parcels"), EventKind.SHIPMENT_CANCELLED, self._cancel_parcels
+            )
         )
         planned = await self._step(
             PLAN_SHIPMENTS, ref, PlannedShipments, "Plan one parcel per warehouse", DATABASE_STEP
@@ -602,19 +634,23 @@ class OrderWorkflow:
         await self._record_status(
             OrderStatus.SHIPMENT_BOOKED,
             EventKind.SHIPMENT_BOOKED,
-            f"{len(planned.shipments)} parcel(s) booked",
+            Wording(
+                message=N_("%(count)s parcel(s) booked"), args={"count": len(planned.shipments)}
+            ),
         )
 
         if prepaid:
             self._push_undo(
-                REFUND_PAYMENT, "Refund the captured payment", EventKind.PAYMENT_REFUNDED
+                REFUND_PAYMENT, N_("Refund the captured payment"), EventKind.PAYMENT_REFUNDED
             )
             capture = await self._step(
                 CAPTURE_PAYMENT, ref, PaymentRecord, "Capture the authorised payment", PARTNER_STEP
             )
             self._view.money.captured = capture.amount
             self._note(EventKind.PAYMENT_CAPTURED, capture.reference)
-        self._push_undo(VOID_INVOICE, "Void the invoice by credit note", EventKind.INVOICE_VOIDED)
+        self._push_undo(
+            VOID_INVOICE, N_("Void the invoice by credit note"), EventKind.INVOICE_VOIDED
+        )
         invoice = await self._step(
             ISSUE_INVOICE, ref, InvoiceRecord, "Issue the invoice", DATABASE_STEP
         )
@@ -623,7 +659,10 @@ class OrderWorkflow:
         self._note(EventKind.INVOICE_ISSUED, invoice.number)
         self._set_status(OrderStatus.INVOICED)
 
-        self._view.waiting = WaitView(waiting_for="delivery of every parcel", since=workflow.now())
+        self._view.waiting = WaitView(
+            waiting_for_wording=Wording(message=N_("delivery of every parcel")),
+            since=workflow.now(),
+        )
         self._describe()
         await self._until(lambda: all(handle.done() for handle in self._parcels.values()))
         outcomes = [handle.result() for handle in self._parcels.values()]
@@ -637,7 +676,11 @@ class OrderWorkflow:
         await self._record_status(
             OrderStatus.DELIVERED,
             EventKind.DELIVERED,
-            f"all {len(outcomes)} parcel(s) delivered, last at {last.isoformat()}",
+            Wording(
+                message=N_("all %(count)s parcel(s) delivered, last at %(at)s"),
+                args={"count": len(outcomes)},
+                moments={"at": last},
+            ),
         )
         return invoice
 
@@ -667,7 +710,7 @@ class OrderWorkflow:
                 key="dunning",
                 explain=lambda rung: dunning_message(invoice, self._view.money.received, rung),
             ),
-            f"payment of invoice {invoice.number}",
+            Wording(message=N_("payment of invoice %(invoice)s"), args={"invoice": invoice.number}),
         )
         outstanding = invoice.amount - self._view.money.received
         while outstanding > 0:
@@ -695,7 +738,10 @@ class OrderWorkflow:
                 StatusChange(
                     order_id=self._order_id,
                     event=EventKind.PAYMENT_RECEIVED,
-                    detail=f"invoice {invoice.number} paid in full",
+                    wording=Wording(
+                        message=N_("invoice %(invoice)s paid in full"),
+                        args={"invoice": invoice.number},
+                    ),
                     needs_attention="",
                 )
             )
@@ -718,9 +764,9 @@ class OrderWorkflow:
 
     async def _cancelled(self) -> None:
         """Undo everything and end CANCELLED."""
-        reason = self._cancellation_reason()
+        reason = self._cancellation_wording()
         actor = self._cancellation.actor if self._cancellation else "temporal"
-        self._undo_reason = reason
+        self._undo_reason = reason.english()
         await self._compensate()
         await self._finish(OrderStatus.CANCELLED, EventKind.CANCELLED, reason, actor)
 
@@ -734,7 +780,7 @@ class OrderWorkflow:
                 await self._wait_for_retry(compensation, failure)
                 continue
             self._compensations.pop()
-            self._note(compensation.event, undone.detail)
+            self._note(compensation.event, undone.wording or undone.detail)
             if compensation.event is EventKind.AUTHORISATION_VOIDED and self._authorisation_voided(
                 undone
             ):
@@ -748,7 +794,11 @@ class OrderWorkflow:
         self, compensation: _Compensation, failure: ActivityError | ChildWorkflowError
     ) -> None:
         cause = failure.cause if failure.cause is not None else failure
-        reason = f"undo step '{compensation.summary}' keeps failing: {cause}"
+        reason = Wording(
+            message=N_("undo step '%(step)s' keeps failing: %(cause)s"),
+            args={"cause": str(cause)},
+            terms={"step": compensation.summary},
+        )
         status_before = self._view.status
         self._own_attention = reason
         self._refresh_attention()
@@ -757,9 +807,9 @@ class OrderWorkflow:
             StatusChange(
                 order_id=self._order_id,
                 event=EventKind.NEEDS_ATTENTION,
-                detail=reason,
+                wording=reason,
                 status=OrderStatus.NEEDS_ATTENTION,
-                needs_attention=reason,
+                needs_attention_wording=reason,
             )
         )
         self._note(EventKind.NEEDS_ATTENTION, reason)
@@ -768,7 +818,7 @@ class OrderWorkflow:
             f"compensation:{len(self._view.history)}",
             Audience.SUPPORT,
             f"Order {self._order_id} needs attention",
-            f"{reason}. Fix the cause, then send retry_compensation (oms retry).",
+            f"{reason.english()}. Fix the cause, then send retry_compensation (oms retry).",
         )
         await workflow.wait_condition(lambda: self._retry is not None)
         assert self._retry is not None
@@ -776,39 +826,47 @@ class OrderWorkflow:
         self._own_attention = None
         self._refresh_attention()
         self._set_status(status_before)
+        retried = Wording(
+            message=N_("%(step)s: %(reason)s"),
+            args={"reason": staff.reason},
+            terms={"step": compensation.summary},
+        )
         await record(
             StatusChange(
                 order_id=self._order_id,
                 event=EventKind.COMPENSATION_RETRIED,
-                detail=f"{compensation.summary}: {staff.reason}",
+                wording=retried,
                 actor=staff.actor,
                 status=status_before,
                 needs_attention="",
             )
         )
-        self._note(EventKind.COMPENSATION_RETRIED, compensation.summary, actor=staff.actor)
+        self._note(EventKind.COMPENSATION_RETRIED, retried, actor=staff.actor)
 
     async def _finish(
-        self, status: OrderStatus, kind: EventKind, reason: str, actor: str = "system"
+        self, status: OrderStatus, kind: EventKind, reason: str | Wording, actor: str = "system"
     ) -> None:
         """Record the final status with its reason; nobody needs to act any more."""
+        english, wording = _texts(reason)
         await record(
             StatusChange(
                 order_id=self._order_id,
                 event=kind,
-                detail=reason,
+                detail=english,
+                wording=wording,
                 actor=actor,
                 status=status,
                 step="final_status",
-                rejection_reasons=[reason],
+                rejection_reasons=[english],
                 needs_attention="",
             )
         )
         self._own_attention = None
         self._view.needs_attention = None
+        self._view.needs_attention_wording = None
         self._view.waiting = None
         self._note(kind, reason, actor=actor)
-        self._set_status(status, [reason])
+        self._set_status(status, [english])
 
     @staticmethod
     async def _shielded(work: Coroutine[Any, Any, None]) -> None:
@@ -851,11 +909,22 @@ class OrderWorkflow:
         reading = read_payloads(OrderSubmission, payloads)
         submission = reading.value
         if self._submission is not None or self._refused_submission is not None:
+            detail: Wording
             if submission is None:
-                detail = f"unreadable repeat ignored: {reading.summary()}"
+                detail = Wording(
+                    message=N_("unreadable repeat ignored: %(problems)s"),
+                    args={"problems": reading.summary()},
+                )
+            elif submission == self._submission:
+                detail = Wording(
+                    message=N_("via %(channel)s; identical to the first submission; ignored"),
+                    args={"channel": submission.channel.value},
+                )
             else:
-                same = "identical to" if submission == self._submission else "differs from"
-                detail = f"via {submission.channel.value}; {same} the first submission; ignored"
+                detail = Wording(
+                    message=N_("via %(channel)s; differs from the first submission; ignored"),
+                    args={"channel": submission.channel.value},
+                )
             await self._note_and_record(EventKind.DUPLICATE_SUBMISSION, detail)
             return
         if not records_ignored_messages():  # started before refusals were recorded
@@ -988,10 +1057,12 @@ class OrderWorkflow:
         return extension_refusal(self._view, self._situation())
 
     async def _extend(self, extension: DeadlineExtension) -> str:
+        target_wording: Wording | None = None
         if self._wait is not None:
             self._wait.extend(extension)
             target = self._view.waiting.waiting_for if self._view.waiting else "the order"
             if self._view.waiting is not None:
+                target_wording = self._view.waiting.waiting_for_wording
                 self._view.waiting.ladder = self._wait.position
             self._own_attention = None
         else:
@@ -1007,14 +1078,22 @@ class OrderWorkflow:
             for waiting in waiting_children:
                 if waiting.status != ShipmentStatus.EXCEPTION.value:
                     waiting.needs_attention = None
+                    waiting.needs_attention_wording = None
         self._refresh_attention()
         detail = f"{target} until {extension.new_deadline.isoformat()}: {extension.reason}"
-        self._note(EventKind.DEADLINE_EXTENDED, detail, actor=extension.actor)
+        wording = Wording(
+            message=N_("%(target)s until %(deadline)s: %(reason)s"),
+            args={"reason": extension.reason},
+            moments={"deadline": extension.new_deadline},
+            parts={"target": target_wording or _plain(target)},
+        )
+        self._note(EventKind.DEADLINE_EXTENDED, wording, actor=extension.actor)
         await record(
             StatusChange(
                 order_id=self._order_id,
                 event=EventKind.DEADLINE_EXTENDED,
                 detail=detail,
+                wording=wording,
                 actor=extension.actor,
                 needs_attention="",
             )
@@ -1160,14 +1239,23 @@ class OrderWorkflow:
             raise _CancellationRequestedError
 
     def _cancellation_reason(self) -> str:
-        if self._cancellation is not None:
-            return f"cancelled by {self._cancellation.actor}: {self._cancellation.reason}"
-        return f"cancelled in Temporal: {workflow.cancellation_reason() or 'no reason given'}"
+        return self._cancellation_wording().english()
 
-    def _start_wait(self, wait: EscalatingWait, waiting_for: str) -> EscalatingWait:
+    def _cancellation_wording(self) -> Wording:
+        if self._cancellation is not None:
+            return Wording(
+                message=N_("cancelled by %(actor)s: %(reason)s"),
+                args={"actor": self._cancellation.actor, "reason": self._cancellation.reason},
+            )
+        return Wording(
+            message=N_("cancelled in Temporal: %(reason)s"),
+            args={"reason": workflow.cancellation_reason() or "no reason given"},
+        )
+
+    def _start_wait(self, wait: EscalatingWait, waiting_for: Wording) -> EscalatingWait:
         self._wait = wait
         self._view.waiting = WaitView(
-            waiting_for=waiting_for, since=workflow.now(), ladder=wait.position
+            waiting_for_wording=waiting_for, since=workflow.now(), ladder=wait.position
         )
         self._describe()
         return wait
@@ -1183,7 +1271,10 @@ class OrderWorkflow:
             self._view.waiting.ladder = position
         self._view.escalation_level = max(self._view.escalation_level, position.level)
         if rung.asks_for_decision:
-            self._own_attention = f"{rung.name} ({position.ladder})"
+            self._own_attention = Wording(
+                message=N_("%(rung)s (%(ladder)s)"),
+                terms={"rung": rung.name, "ladder": position.ladder},
+            )
         self._refresh_attention()
 
     def _refresh_attention(self) -> None:
@@ -1192,26 +1283,47 @@ class OrderWorkflow:
         self._view.escalation_level = max(
             [self._view.escalation_level, *(child.escalation_level for child in children)]
         )
-        reasons = [self._own_attention, *(child.needs_attention for child in children)]
-        self._view.needs_attention = next((reason for reason in reasons if reason), None)
+        own = self._own_attention
+        reasons: list[tuple[str | None, Wording | None]] = [
+            (own.english() if own is not None else None, own),
+            *((child.needs_attention, child.needs_attention_wording) for child in children),
+        ]
+        reason, wording = next(((text, said) for text, said in reasons if text), (None, None))
+        self._view.needs_attention = reason
+        self._view.needs_attention_wording = wording
         self._show()
 
-    async def _record_status(self, status: OrderStatus, kind: EventKind, detail: str) -> None:
+    async def _record_status(
+        self, status: OrderStatus, kind: EventKind, detail: str | Wording
+    ) -> None:
+        english, wording = _texts(detail)
         await record(
             StatusChange(
-                order_id=self._order_id, event=kind, detail=detail, status=status, step=kind.value
+                order_id=self._order_id,
+                event=kind,
+                detail=english,
+                wording=wording,
+                status=status,
+                step=kind.value,
             )
         )
         self._note(kind, detail)
         self._set_status(status)
 
-    async def _ignored(self, detail: str, actor: str) -> None:
+    async def _ignored(self, detail: str | Wording, actor: str) -> None:
         await self._note_and_record(EventKind.SIGNAL_IGNORED, detail, actor)
 
-    async def _note_and_record(self, kind: EventKind, detail: str, actor: str = "system") -> None:
+    async def _note_and_record(
+        self, kind: EventKind, detail: str | Wording, actor: str = "system"
+    ) -> None:
         """An event in the order's view and in its audit log, with no change of status."""
         self._note(kind, detail, actor=actor)
-        await record(StatusChange(order_id=self._order_id, event=kind, detail=detail, actor=actor))
+        english, wording = _texts(detail)
+        await record(
+            StatusChange(
+                order_id=self._order_id, event=kind, detail=english, wording=wording, actor=actor
+            )
+        )
 
     async def _message_ignored(self, detail: str) -> None:
         """A message that could not be read: recorded (orders since the patch) or logged."""
@@ -1247,9 +1359,12 @@ class OrderWorkflow:
             for line_no, line in enumerate(submission.lines, start=1)
         ]
 
-    def _note(self, kind: EventKind, detail: str = "", actor: str = "system") -> None:
+    def _note(self, kind: EventKind, detail: str | Wording = "", actor: str = "system") -> None:
+        english, wording = _texts(detail)
         self._view.history.append(
-            OrderEvent(at=workflow.now(), kind=kind.value, detail=detail, actor=actor)
+            OrderEvent(
+                at=workflow.now(), kind=kind.value, detail=english, wording=wording, actor=actor
+            )
         )
 
     def _set_status(self, status: OrderStatus, reasons: list[str] | None = None) -> None:

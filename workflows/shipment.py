@@ -59,7 +59,9 @@ with workflow.unsafe.imports_passed_through():
         TrackingEvent,
         TrackingPoll,
         parcel_subject,
+        parcel_subject_wording,
     )
+    from domain.wording import N_, Wording
 
 from workflows._common import (
     EscalatingWait,
@@ -116,7 +118,7 @@ class ShipmentWorkflow:
         self._events: list[TrackingEvent] = []
         self._known: set[Milestone] = set()
         self._resolution: ShipmentResolution | None = None
-        self._awaiting_resolution: str | None = None
+        self._awaiting_resolution: Wording | None = None
         self._wait: EscalatingWait | None = None
         self._view: ShipmentView | None = None
         self._order_id = ""
@@ -199,12 +201,18 @@ class ShipmentWorkflow:
             order_id=parcel.order_id,
             subject=parcel_subject(parcel.shipment_id, parcel.order_id),
             key=f"delivery:{parcel.shipment_id}",
+            subject_wording=parcel_subject_wording(parcel.shipment_id, parcel.order_id),
         )
 
         async def on_rung(rung: EscalationRung, position: LadderPosition) -> None:
             view.escalation_level = position.level
             if rung.asks_for_decision:
-                self._ask_support(f"parcel {parcel.shipment_id} is late: re-ship, refund or wait")
+                self._ask_support(
+                    Wording(
+                        message=N_("parcel %(parcel)s is late: re-ship, refund or wait"),
+                        args={"parcel": parcel.shipment_id},
+                    )
+                )
             await self._report()
 
         try:
@@ -227,15 +235,18 @@ class ShipmentWorkflow:
                     await self._report()
                     return event
                 if event.problem is not None:
-                    self._ask_support(
-                        f"parcel {parcel.shipment_id} is {event.problem.value}: re-ship or refund"
+                    question = Wording(
+                        message=N_("parcel %(parcel)s is %(problem)s: re-ship or refund"),
+                        args={"parcel": parcel.shipment_id},
+                        terms={"problem": event.problem.value},
                     )
+                    self._ask_support(question)
                     await record(
                         StatusChange(
                             order_id=parcel.order_id,
                             event=EventKind.SHIPMENT_LOST,
-                            detail=self._awaiting_resolution or "",
-                            needs_attention=self._awaiting_resolution,
+                            wording=question,
+                            needs_attention_wording=question,
                         )
                     )
                     await notify(
@@ -243,7 +254,7 @@ class ShipmentWorkflow:
                         f"{parcel.shipment_id}:{event.problem.value}",
                         Audience.SUPPORT,
                         f"Decide on parcel {parcel.shipment_id}",
-                        self._awaiting_resolution or "",
+                        question.english(),
                     )
                     await self._report()
                     await workflow.wait_condition(
@@ -319,13 +330,19 @@ class ShipmentWorkflow:
             order_id=parcel.order_id,
             subject=parcel_subject(parcel.shipment_id, parcel.order_id),
             key=f"packing:{parcel.shipment_id}",
+            subject_wording=parcel_subject_wording(parcel.shipment_id, parcel.order_id),
         )
         await self._report()
 
         async def on_rung(rung: EscalationRung, position: LadderPosition) -> None:
             view.escalation_level = position.level
             if rung.asks_for_decision:
-                view.needs_attention = f"parcel {parcel.shipment_id} is not packed yet"
+                not_packed = Wording(
+                    message=N_("parcel %(parcel)s is not packed yet"),
+                    args={"parcel": parcel.shipment_id},
+                )
+                view.needs_attention = not_packed.english()
+                view.needs_attention_wording = not_packed
             await self._report()
 
         await self._wait.until(lambda: self._packed is not None, on_rung)
@@ -336,8 +353,15 @@ class ShipmentWorkflow:
             StatusChange(
                 order_id=parcel.order_id,
                 event=EventKind.PARCEL_PACKED,
-                detail=f"parcel {parcel.shipment_id} picked and packed in "
-                f"{packed.packages} package(s)" + (f": {packed.note}" if packed.note else ""),
+                wording=Wording(
+                    message=N_("parcel %(parcel)s picked and packed in %(packages)s package(s)")
+                    if not packed.note
+                    else N_(
+                        "parcel %(parcel)s picked and packed in %(packages)s package(s): %(note)s"
+                    ),
+                    args={"parcel": parcel.shipment_id, "packages": packed.packages}
+                    | ({"note": packed.note} if packed.note else {}),
+                ),
                 actor=packed.actor,
             )
         )
@@ -345,6 +369,7 @@ class ShipmentWorkflow:
         view.status = ShipmentStatus.PLANNED.value
         view.escalation_level = 0
         view.needs_attention = None
+        view.needs_attention_wording = None
 
     def _take_packed(self, packed: ParcelPacked) -> None:
         """The warehouse packed the parcel (a repeat before booking changes nothing)."""
@@ -366,15 +391,17 @@ class ShipmentWorkflow:
         self._take_packed(packed)
         return f"packed by {packed.actor}: the carrier is being booked"
 
-    def _ask_support(self, question: str) -> None:
+    def _ask_support(self, question: Wording) -> None:
         self._awaiting_resolution = question
         if self._view is not None:
-            self._view.needs_attention = question
+            self._view.needs_attention = question.english()
+            self._view.needs_attention_wording = question
 
     def _settled(self) -> None:
         self._awaiting_resolution = None
         if self._view is not None:
             self._view.needs_attention = None
+            self._view.needs_attention_wording = None
 
     async def _report(self) -> None:
         """Show where the parcel stands and tell the order (or the complaint that sent a

@@ -41,6 +41,7 @@ with workflow.unsafe.imports_passed_through():
         SupplyStatus,
         supply_delay_ladder,
     )
+    from domain.wording import N_, Wording
 
 from workflows._common import (
     EscalatingWait,
@@ -116,18 +117,26 @@ class SupplyWorkflow:
         async def on_rung(rung: EscalationRung, position: LadderPosition) -> None:
             view.escalation_level = position.level
             if rung.asks_for_decision:
-                view.needs_attention = (
-                    f"line {request.line_no} supply is late: extend the deadline or cancel"
+                late = Wording(
+                    message=N_("line %(line)s supply is late: extend the deadline or cancel"),
+                    args={"line": request.line_no},
                 )
+                view.needs_attention = late.english()
+                view.needs_attention_wording = late
             await self._report(request)
 
+        subject = Wording(
+            message=N_("Supply for order %(order)s line %(line)s"),
+            args={"order": request.order_id, "line": request.line_no},
+        )
         self._wait = EscalatingWait(
             supply_delay_ladder(placed.kind),
             placed.expected_at,
             order_id=request.order_id,
-            subject=f"Supply for order {request.order_id} line {request.line_no}",
+            subject=subject.english(),
             key=f"supply:L{request.line_no}",
             explain=explain,
+            subject_wording=subject,
         )
         received = 0
         while received < request.quantity:
@@ -150,6 +159,7 @@ class SupplyWorkflow:
             await self._report(request)
         view.status = SupplyStatus.RECEIVED.value
         view.needs_attention = None
+        view.needs_attention_wording = None
         self._wait = None  # every unit is in: no rung will fire
         await self._report(request)
         return SupplyResult(
@@ -215,6 +225,7 @@ class SupplyWorkflow:
             self._wait.extend(extension)
             if self._view is not None:
                 self._view.needs_attention = None
+                self._view.needs_attention_wording = None
 
     def _audit_log(self) -> IgnoredHandler:
         order_id = workflow.info().workflow_id.removeprefix("supply-").rsplit("-L", 1)[0]

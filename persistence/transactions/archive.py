@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from domain.archive import ARCHIVE_ORDER, ArchiveReceipt
 from domain.orders import EventKind, OrderStatus
+from domain.wording import N_, Wording
 from persistence.database import Database
 from persistence.idempotency import run_once, step_key
 from persistence.models import ArchiveRecord, Invoice, Order, OrderLine, Receipt, Shipment
@@ -67,7 +68,7 @@ def archive_order(db: Database, order_id: str) -> ArchiveReceipt:
             session,
             order.id,
             EventKind.ARCHIVED,
-            "archive record written",
+            Wording(message=N_("archive record written")),
             status=OrderStatus.COMPLETED,
             payment_token=None,
         )

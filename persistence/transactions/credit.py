@@ -84,7 +84,7 @@ def check_credit(db: Database, order_id: str) -> CreditDecision:
             session,
             order.id,
             EventKind.CREDIT_APPROVED if approved else EventKind.CREDIT_HOLD,
-            decision.reason,
+            decision.wording or decision.reason,
             status=OrderStatus.APPROVED if approved else OrderStatus.AWAITING_APPROVAL,
         )
         return decision

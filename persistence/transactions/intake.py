@@ -26,6 +26,7 @@ from domain.orders import (
 )
 from domain.pricing import line_total, order_total
 from domain.validation import find_problems
+from domain.wording import N_, Wording
 from persistence.database import Database
 from persistence.idempotency import (
     Done,
@@ -114,7 +115,14 @@ def receive_order(db: Database, submission: OrderSubmission, run_id: str) -> Rec
             session,
             submission.order_id,
             EventKind.RECEIVED,
-            f"via {submission.channel.value}, {len(submission.lines)} line(s), total {total}",
+            Wording(
+                message=N_("via %(channel)s, %(lines)s line(s), total %(total)s"),
+                args={
+                    "channel": submission.channel.value,
+                    "lines": len(submission.lines),
+                    "total": total,
+                },
+            ),
         )
         if problems:
             write_event(
@@ -196,7 +204,10 @@ def record_refused_submission(
         )
         session.flush()
         write_event(
-            session, refused.order_id, EventKind.RECEIVED, "an order document that was refused"
+            session,
+            refused.order_id,
+            EventKind.RECEIVED,
+            Wording(message=N_("an order document that was refused")),
         )
         write_event(
             session,
@@ -255,11 +266,15 @@ def record_order_status(db: Database, change: StatusChange) -> None:
             values["rejection_reasons"] = change.rejection_reasons
         if change.needs_attention is not None:
             values["needs_attention"] = change.needs_attention or None
+            values["needs_attention_wording"] = (
+                change.needs_attention_wording if change.needs_attention else None
+            )
         write_event(
             session,
             change.order_id,
             change.event,
             change.detail,
+            wording=change.wording,
             actor=change.actor,
             status=change.status,
             **values,
@@ -301,6 +316,9 @@ def record_duplicate_submission(db: Database, submission: OrderSubmission, *, ac
             session,
             submission.order_id,
             EventKind.DUPLICATE_SUBMISSION,
-            f"via {submission.channel.value} after the order had finished; ignored",
+            Wording(
+                message=N_("via %(channel)s after the order had finished; ignored"),
+                args={"channel": submission.channel.value},
+            ),
             actor=actor,
         )

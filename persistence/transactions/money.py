@@ -31,6 +31,7 @@ from domain.settlement import (
     ReceiptRecord,
     voucher_number,
 )
+from domain.wording import N_, Wording
 from persistence.database import Database
 from persistence.idempotency import run_once, step_key
 from persistence.models import CreditNote, Customer, Invoice, Payment, Receipt, VoucherSequence
@@ -184,7 +185,15 @@ def issue_invoice(db: Database, order_id: str) -> InvoiceRecord:
             session,
             order.id,
             EventKind.INVOICE_ISSUED,
-            f"{invoice.number} for {invoice.amount} {invoice.currency}, due {invoice.due_date}",
+            Wording(
+                message=N_("%(invoice)s for %(amount)s %(currency)s, due %(due)s"),
+                args={
+                    "invoice": invoice.number,
+                    "amount": invoice.amount,
+                    "currency": invoice.currency,
+                },
+                days={"due": invoice.due_date},
+            ),
             status=OrderStatus.INVOICED,
         )
         return InvoiceRecord(
@@ -249,7 +258,10 @@ def issue_receipt(db: Database, order_id: str) -> ReceiptRecord:
             session,
             order_id,
             EventKind.RECEIPT_ISSUED,
-            f"{receipt.number} for invoice {invoice.number}",
+            Wording(
+                message=N_("%(receipt)s for invoice %(invoice)s"),
+                args={"receipt": receipt.number, "invoice": invoice.number},
+            ),
             status=OrderStatus.PAID,
         )
         return ReceiptRecord(number=receipt.number, invoice_number=invoice.number, amount=paid)
@@ -263,9 +275,14 @@ def void_invoice(db: Database, order_id: str, reason: str) -> Undone:
     def effect(session: Session) -> Undone:
         invoice = session.scalar(select(Invoice).where(Invoice.order_id == order_id))
         if invoice is None:
-            return Undone(detail="no invoice was issued")
+            return Undone(wording=Wording(message=N_("no invoice was issued")))
         if invoice.status == InvoiceStatus.VOIDED.value:
-            return Undone(detail=f"invoice {invoice.number} is void already")
+            return Undone(
+                wording=Wording(
+                    message=N_("invoice %(invoice)s is void already"),
+                    args={"invoice": invoice.number},
+                )
+            )
         now = utcnow()
         note = CreditNote(
             **next_voucher(session, CREDIT_NOTE_SERIES, now),
@@ -277,8 +294,11 @@ def void_invoice(db: Database, order_id: str, reason: str) -> Undone:
         )
         session.add(note)
         invoice.status = InvoiceStatus.VOIDED.value
-        detail = f"invoice {invoice.number} voided by credit note {note.number}"
+        detail = Wording(
+            message=N_("invoice %(invoice)s voided by credit note %(note)s"),
+            args={"invoice": invoice.number, "note": note.number},
+        )
         write_event(session, order_id, EventKind.INVOICE_VOIDED, detail)
-        return Undone(detail=detail)
+        return Undone(wording=detail)
 
     return run_once(db, step_key(order_id, VOID_INVOICE), Undone, effect)

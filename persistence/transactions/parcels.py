@@ -25,11 +25,12 @@ from domain.shipping import (
     ShipmentRequest,
     ShipmentStatus,
 )
+from domain.wording import N_, Wording
 from persistence.database import Database
 from persistence.idempotency import run_once, step_key
 from persistence.models import Reservation, Shipment, TrackingEventRow, Warehouse
 
-from .records import load_order, utcnow, write_event
+from .records import listing, load_order, utcnow, write_event
 from .stock import change_stock
 
 PICKED_UP_ALREADY = "ParcelPickedUp"
@@ -124,7 +125,13 @@ def plan_shipments(db: Database, order_id: str) -> PlannedShipments:
             session,
             order_id,
             EventKind.SHIPMENT_PLANNED,
-            ", ".join(f"{p.shipment_id} from {p.warehouse_id} ({p.units} units)" for p in planned),
+            listing(
+                Wording(
+                    message=N_("%(parcel)s from %(warehouse)s (%(units)s units)"),
+                    args={"parcel": p.shipment_id, "warehouse": p.warehouse_id, "units": p.units},
+                )
+                for p in planned
+            ),
         )
         return PlannedShipments(shipments=planned)
 
@@ -163,8 +170,15 @@ def record_booking(
             session,
             order_id,
             EventKind.SHIPMENT_BOOKED,
-            f"{shipment.id} with {booking.carrier} ({booking.tracking_number}), "
-            f"promised by {booking.promised_by:%Y-%m-%d %H:%M} UTC",
+            Wording(
+                message=N_("%(parcel)s with %(carrier)s (%(tracking)s), promised by %(promised)s"),
+                args={
+                    "parcel": shipment.id,
+                    "carrier": booking.carrier,
+                    "tracking": booking.tracking_number,
+                },
+                moments={"promised": booking.promised_by},
+            ),
         )
         return booking
 
@@ -273,9 +287,16 @@ def reship_shipment(db: Database, order_id: str, lost_id: str, attempt: int) -> 
             session,
             order_id,
             EventKind.SHIPMENT_RESHIPPED,
-            f"{replacement.id} replaces {lost.id}: "
-            + ", ".join(f"{q} x {sku}" for sku, q in sorted(units.items())),
+            Wording(
+                message=N_("%(parcel)s replaces %(lost)s: %(units)s"),
+                args={
+                    "parcel": replacement.id,
+                    "lost": lost.id,
+                    "units": ", ".join(f"{q} x {sku}" for sku, q in sorted(units.items())),
+                },
+            ),
             needs_attention=None,
+            needs_attention_wording=None,
         )
         return ShipmentRequest(
             order_id=order_id,
@@ -315,18 +336,23 @@ def parcels_to_cancel(db: Database, order_id: str) -> list[OpenParcel]:
     ]
 
 
-def mark_cancelled(db: Database, order_id: str, parcel_id: str, key: str, confirmation: str) -> str:
-    """Record the parcel cancelled once (under ``key``); the audit detail."""
+def mark_cancelled(
+    db: Database, order_id: str, parcel_id: str, key: str, confirmation: str
+) -> Undone:
+    """Record the parcel cancelled once (under ``key``); what the audit event says."""
 
     def effect(session: Session) -> Undone:
         row = session.get(Shipment, parcel_id)
         assert row is not None
         row.status = ShipmentStatus.CANCELLED.value
-        detail = f"parcel {row.id} cancelled ({confirmation})"
+        detail = Wording(
+            message=N_("parcel %(parcel)s cancelled (%(confirmation)s)"),
+            args={"parcel": row.id, "confirmation": confirmation},
+        )
         write_event(session, order_id, EventKind.SHIPMENT_CANCELLED, detail)
-        return Undone(detail=detail)
+        return Undone(wording=detail)
 
-    return run_once(db, key, Undone, effect).detail
+    return run_once(db, key, Undone, effect)
 
 
 def _parcel_units(session: Session, parcel_id: str) -> dict[str, int]:

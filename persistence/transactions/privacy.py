@@ -35,6 +35,7 @@ from domain.campaigns import campaign_workflow_id
 from domain.complaints import ComplaintCase, ComplaintStatus, complaint_workflow_id
 from domain.customers import ERASED_EMAIL, PERSONAL_FIELDS
 from domain.orders import EventKind, OrderStatus
+from domain.wording import Wording
 from persistence.database import Database
 from persistence.models import (
     ArchiveRecord,
@@ -67,7 +68,7 @@ from persistence.models import (
 
 from .complaints import erase_complaint_mail
 from .customers import customer_changes, customer_record
-from .records import utcnow
+from .records import read_wording, stored_wording, utcnow
 
 log = structlog.get_logger(__name__)
 
@@ -466,6 +467,7 @@ def _erase_staff_texts(session: Session, customer_id: str, order_ids: list[str])
         if event.detail and event.detail != ERASED:
             quoted = _without_staff_text(event.detail)
             event.detail = quoted if quoted != event.detail else ERASED
+            event.wording = None if event.detail == ERASED else _without_reason(event.wording)
             erased += 1
     for order in session.scalars(select(Order).where(Order.id.in_(order_ids))):
         reasons = [_without_staff_text(reason) for reason in order.rejection_reasons]
@@ -503,6 +505,22 @@ def _erase_staff_texts(session: Session, customer_id: str, order_ids: list[str])
 
 def _of(session: Session, model: type[Any], customer_id: str) -> list[Any]:
     return list(session.scalars(select(model).where(model.customer_id == customer_id)))
+
+
+def _without_reason(stored: str | None) -> str | None:
+    """An event's wording with the reason a person typed erased (its ``reason``
+    arguments); None (the erased English text is shown) when it quotes no reason."""
+    wording = read_wording(stored)
+    if wording is None:
+        return None
+    erased = _reason_erased(wording)
+    return None if erased == wording else stored_wording(erased)
+
+
+def _reason_erased(wording: Wording) -> Wording:
+    args = {name: ERASED if name == "reason" else value for name, value in wording.args.items()}
+    parts = {name: _reason_erased(part) for name, part in wording.parts.items()}
+    return wording.model_copy(update={"args": args, "parts": parts})
 
 
 def _without_staff_text(text: str) -> str:

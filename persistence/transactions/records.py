@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import UTC, datetime
@@ -14,6 +14,7 @@ from temporalio.exceptions import ApplicationError
 
 from domain.catalogue import CustomerProfile, PaymentTerms, ProductInfo, Sourcing, Standing
 from domain.orders import EventKind, OrderStatus
+from domain.wording import N_, Wording
 from persistence.models import Customer, Order, OrderEventRow, Product, table_of
 
 UNKNOWN_ORDER = "UnknownOrder"
@@ -67,24 +68,35 @@ def write_event(
     session: Session,
     order_id: str,
     kind: EventKind | str,
-    detail: str = "",
+    detail: str | Wording = "",
     *,
+    wording: Wording | None = None,
     actor: str = "system",
     status: OrderStatus | None = None,
     **order_values: Any,
 ) -> None:
-    """Append an audit event; with ``status`` (or other values) also update the order row."""
+    """Append an audit event; with ``status`` (or other values) also update the order row.
+
+    A ``detail`` given as a wording is kept as its English sentence and as the wording
+    (``wording`` is the wording of a ``detail`` given as text); wordings among
+    ``order_values`` (``needs_attention_wording``) are stored as JSON."""
     now = utcnow()
+    if isinstance(detail, Wording):
+        wording, detail = detail, detail.english()
     session.execute(
         _INSERT_EVENT,
         {
             "order_id": order_id,
             "kind": str(kind),
             "detail": detail,
+            "wording": stored_wording(wording),
             "actor": actor,
             "created_at": now,
         },
     )
+    for name, value in order_values.items():
+        if isinstance(value, Wording):
+            order_values[name] = stored_wording(value)
     if status is not None:
         order_values["status"] = status.value
         if status.is_final:
@@ -107,6 +119,34 @@ def write_event(
         )
     elif order_values:
         session.execute(_UPDATE_ORDER, {"order_key": order_id, "updated_at": now, **order_values})
+
+
+def stored_wording(wording: Wording | None) -> str | None:
+    """How a wording is kept in a column: its JSON document (None stays NULL)."""
+    return None if wording is None else wording.model_dump_json(exclude_defaults=True)
+
+
+def listing(wordings: Iterable[Wording]) -> Wording:
+    """Wordings one after the other, as a list reads in the reader's language
+    (``a, b, c`` in English)."""
+    items = list(wordings)
+    listed = items[0]
+    for item in items[1:]:
+        listed = Wording(
+            message=N_("%(earlier)s, %(next)s"), parts={"earlier": listed, "next": item}
+        )
+    return listed
+
+
+def read_wording(stored: str | None) -> Wording | None:
+    """A wording kept by :func:`stored_wording`; None for NULL and for anything unreadable
+    (the row's plain text is shown then)."""
+    if not stored:
+        return None
+    try:
+        return Wording.model_validate_json(stored)
+    except ValueError:
+        return None
 
 
 def raise_escalation_level(session: Session, order_id: str, level: int) -> None:

@@ -26,6 +26,7 @@ from domain.inventory import (
     StockReservation,
 )
 from domain.orders import EventKind, OrderStatus, ReservationView
+from domain.wording import N_, Wording
 from persistence.database import Database
 from persistence.idempotency import run_once, step_key, store_result, stored_result
 from persistence.models import (
@@ -38,7 +39,7 @@ from persistence.models import (
     table_of,
 )
 
-from .records import load_order, utcnow, write_event
+from .records import listing, load_order, utcnow, write_event
 
 STOCK_CONTENTION = "StockContention"
 """ApplicationError type (retryable): another order took the stock between plan and update."""
@@ -301,10 +302,20 @@ def reserve_stock(db: Database, order_id: str) -> StockReservation:
             Backorder(line_no=s.line_no, sku=s.sku, quantity=s.requested - s.available)
             for s in plan.shortages
         ]
-        reason = plan.reason
+        reason = plan.wording or Wording(message="%(reason)s", args={"reason": plan.reason})
         if backorders:
-            reason += "; to supply: " + ", ".join(
-                f"line {b.line_no} {b.quantity} x {b.sku}" for b in backorders
+            reason = Wording(
+                message=N_("%(plan)s; to supply: %(lines)s"),
+                parts={
+                    "plan": reason,
+                    "lines": listing(
+                        Wording(
+                            message=N_("line %(line)s %(quantity)s x %(sku)s"),
+                            args={"line": b.line_no, "quantity": b.quantity, "sku": b.sku},
+                        )
+                        for b in backorders
+                    ),
+                },
             )
         now = utcnow()
         if plan.picks:
@@ -344,7 +355,8 @@ def reserve_stock(db: Database, order_id: str) -> StockReservation:
             EventKind.STOCK_RESERVED,
             reason,
             status=OrderStatus.AWAITING_SUPPLY if backorders else OrderStatus.ALLOCATED,
-            allocation_reason=reason,
+            allocation_reason=reason.english(),
+            allocation_wording=reason,
         )
         # The stock levels last: on PostgreSQL a level's row lock is then held only
         # until the commit, so contending orders queue for it as briefly as they can.
@@ -370,7 +382,12 @@ def reserve_stock(db: Database, order_id: str) -> StockReservation:
             )
             for pick in plan.picks
         ]
-        return StockReservation(reservations=views, allocation_reason=reason, backorders=backorders)
+        return StockReservation(
+            reservations=views,
+            allocation_reason=reason.english(),
+            allocation_wording=reason,
+            backorders=backorders,
+        )
 
     return run_once(db, step_key(order_id, RESERVE_STOCK), StockReservation, effect)
 
@@ -422,8 +439,8 @@ def release_reservations(db: Database, order_id: str) -> Undone:
                 )
             reservation.status = ReservationStatus.RELEASED.value
             units += reservation.quantity
-        detail = f"{units} reserved unit(s) released"
+        detail = Wording(message=N_("%(units)s reserved unit(s) released"), args={"units": units})
         write_event(session, order_id, EventKind.RESERVATIONS_RELEASED, detail)
-        return Undone(detail=detail)
+        return Undone(wording=detail)
 
     return run_once(db, step_key(order_id, RELEASE_RESERVATIONS), Undone, effect)

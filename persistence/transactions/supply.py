@@ -23,6 +23,7 @@ from domain.supply import (
     SupplyStatus,
     supply_workflow_id,
 )
+from domain.wording import N_, Wording
 from persistence.database import Database
 from persistence.idempotency import run_once, step_key
 from persistence.models import Product, Reservation, SupplyOrder, Warehouse
@@ -131,8 +132,21 @@ def record_supply_order(
             session,
             request.order_id,
             EventKind.SUPPLY_ORDERED,
-            f"{plan.kind.value} order {row.id} for {request.quantity} x {request.sku} with "
-            f"{partner} ({partner_reference}), expected {expected_at:%Y-%m-%d}",
+            Wording(
+                message=N_(
+                    "%(kind)s order %(supply)s for %(quantity)s x %(sku)s with %(partner)s "
+                    "(%(reference)s), expected %(expected)s"
+                ),
+                args={
+                    "supply": row.id,
+                    "quantity": request.quantity,
+                    "sku": request.sku,
+                    "partner": partner,
+                    "reference": partner_reference,
+                },
+                terms={"kind": plan.kind.value},
+                days={"expected": expected_at.date()},
+            ),
         )
         return SupplyOrderPlaced(
             supply_order_id=row.id,
@@ -192,8 +206,20 @@ def receive_supply(db: Database, arrival: SupplyArrival) -> SupplyBalance:
             session,
             supply.order_id,
             EventKind.SUPPLY_RECEIVED,
-            f"{receipt.quantity} x {supply.sku} on {supply.id} (note {receipt.receipt_id}) "
-            f"into {supply.warehouse_id}; {outstanding} outstanding",
+            Wording(
+                message=N_(
+                    "%(quantity)s x %(sku)s on %(supply)s (note %(note)s) into %(warehouse)s; "
+                    "%(outstanding)s outstanding"
+                ),
+                args={
+                    "quantity": receipt.quantity,
+                    "sku": supply.sku,
+                    "supply": supply.id,
+                    "note": receipt.receipt_id,
+                    "warehouse": supply.warehouse_id,
+                    "outstanding": outstanding,
+                },
+            ),
             actor=receipt.actor or "system",
         )
         return SupplyBalance(received=supply.received_quantity, outstanding=outstanding)
@@ -248,11 +274,21 @@ def mark_supply_cancelled(db: Database, supply_id: str, key: str, confirmation: 
         assert row is not None
         row.status = SupplyStatus.CANCELLED.value
         row.updated_at = utcnow()
-        detail = (
-            f"{row.kind} order {row.id} cancelled with {row.partner} ({confirmation}); "
-            f"{row.received_quantity} of {row.quantity} had arrived"
+        detail = Wording(
+            message=N_(
+                "%(kind)s order %(supply)s cancelled with %(partner)s (%(confirmation)s); "
+                "%(received)s of %(quantity)s had arrived"
+            ),
+            args={
+                "supply": row.id,
+                "partner": row.partner,
+                "confirmation": confirmation,
+                "received": row.received_quantity,
+                "quantity": row.quantity,
+            },
+            terms={"kind": row.kind},
         )
         write_event(session, row.order_id, EventKind.SUPPLY_CANCELLED, detail)
-        return Undone(detail=detail)
+        return Undone(wording=detail)
 
     return run_once(db, key, Undone, effect)
