@@ -455,9 +455,10 @@ class OrderWorkflow:
         if not decided:
             reason = Wording(
                 message=N_(
-                    "held for approval (%(reason)s) and not decided within %(after)s: auto-rejected"
+                    "held for approval (%(reason)s) and not decided within %(hours)s hours: "
+                    "auto-rejected"
                 ),
-                args={"after": str(APPROVAL_LADDER.rungs[-1].after)},
+                args={"hours": int(APPROVAL_LADDER.rungs[-1].after.total_seconds() // 3600)},
                 parts={"reason": decision.wording or _plain(decision.reason)},
             )
             await self._finish(OrderStatus.REJECTED, EventKind.AUTO_REJECTED, reason)
