@@ -17,6 +17,7 @@ fewest open tasks (round robin), or the team queue when there is none.
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
@@ -111,6 +112,45 @@ def overdue_wording(usual: timedelta, since: timedelta) -> Wording:
 def overdue_reason(usual: timedelta, since: timedelta) -> str:
     """:func:`overdue_wording` in English."""
     return overdue_wording(usual, since).english()
+
+
+def _counted_from(text: str, forms: dict[str, tuple[str, str]], less: str) -> Wording | None:
+    if text == less:
+        return Wording(message=less)
+    for one, many in forms.values():
+        if text == one:
+            return Wording(message=one)
+        pattern = re.escape(many).replace(re.escape("%(count)s"), r"(\d+)")
+        if found := re.fullmatch(pattern, text):
+            return Wording(message=many, args={"count": int(found.group(1))})
+    return None
+
+
+def reason_wording_of(kind: CareKind, reason: str) -> Wording | None:
+    """The wording of a task's reason read from its English (a task made before tasks
+    kept one); None when it is not one the rules write."""
+    if kind is CareKind.AT_RISK and reason == AT_RISK_REASON.message:
+        return AT_RISK_REASON
+    if kind is CareKind.OVERDUE:
+        interval, _, last = reason.partition("; ")
+        every = _counted_from(interval, _EVERY, N_("usually orders more than once a minute"))
+        ago = _counted_from(last, _AGO, N_("last order less than a minute ago"))
+        if every is not None and ago is not None:
+            return Wording(
+                message=N_("%(interval)s; %(last)s"), parts={"interval": every, "last": ago}
+            )
+    if kind is CareKind.THANK_YOU and (
+        found := re.fullmatch(r"first order (\S+) \((\S+) (\S+)\) delivered", reason)
+    ):
+        return Wording(
+            message=N_("first order %(order)s (%(total)s %(currency)s) delivered"),
+            args={"order": found.group(1), "total": found.group(2), "currency": found.group(3)},
+        )
+    if kind is CareKind.COMPLAINT_FOLLOW_UP and (
+        found := re.fullmatch(r"complaint #(\d+) closed: call to check all is well", reason)
+    ):
+        return follow_up_reason(int(found.group(1)))
+    return None
 
 
 AT_RISK_REASON = Wording(message=N_("moved into the at-risk segment: call before they go"))

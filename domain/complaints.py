@@ -267,6 +267,18 @@ REMEDY_WORDS: dict[RemedyKind, str] = {
     RemedyKind.RESHIP: N_("reship"),
 }
 """Remedies as the wordings of a case's history name them (the English as written before)."""
+PARCEL_WORDS: dict[str, str] = {
+    "planned": N_("planned"),
+    "awaiting_packing": N_("awaiting packing"),
+    "booked": N_("booked"),
+    "picked_up": N_("picked up"),
+    "in_transit": N_("in transit"),
+    "exception": N_("a problem on the way"),
+    "delivered": N_("delivered"),
+    "lost": N_("lost"),
+    "cancelled": N_("cancelled"),
+}
+"""A replacement parcel's states (its status codes) as the case's history names them."""
 
 
 class ComplaintPolicy(BaseModel):

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from domain.complaints import (
     OPEN_STATUSES,
+    PARCEL_WORDS,
     ComplaintCase,
     ComplaintCategory,
     ComplaintEventKind,
@@ -214,6 +215,54 @@ _MISSED = re.compile(
 )
 
 
+_PROPOSED = re.compile(
+    r"remedy (\d+): (refund|goodwill credit|reship) of (\S+)((?:, \d+ x \S+)*): (.*)", re.DOTALL
+)
+_REMEDY = re.compile(r"remedy (\d+): (.*)", re.DOTALL)
+_PARCEL = re.compile(r"replacement parcel (\S+): (\S+)(?: \((\S+) (\S+)\))?")
+_REFUNDED = re.compile(r"refunded (\S+) (\S+) \((.+)\) with credit note (\S+)")
+_CREDITED = re.compile(r"goodwill credit (\S+) of (\S+) (\S+)")
+_RESENT = re.compile(r"replacement parcel (\S+) \((.*)\) from (\S+)")
+
+
+def remedy_outcome_wording(outcome: str) -> Wording | None:
+    """The wording of what a remedy booked, read from its English (a remedy carried out
+    before remedies kept one); None when it is not one of ours."""
+    if found := _REFUNDED.fullmatch(outcome):
+        amount, currency, reference, note = found.groups()
+        return Wording(
+            message=N_(
+                "refunded %(amount)s %(currency)s (%(reference)s) with credit note %(note)s"
+            ),
+            args={"amount": amount, "currency": currency, "reference": reference, "note": note},
+        )
+    if found := _CREDITED.fullmatch(outcome):
+        number, amount, currency = found.groups()
+        return Wording(
+            message=N_("goodwill credit %(number)s of %(amount)s %(currency)s"),
+            args={"number": number, "amount": amount, "currency": currency},
+        )
+    if found := _RESENT.fullmatch(outcome):
+        parcel, items, warehouse = found.groups()
+        return Wording(
+            message=N_("replacement parcel %(parcel)s (%(items)s) from %(warehouse)s"),
+            args={"parcel": parcel, "items": items, "warehouse": warehouse},
+        )
+    return None
+
+
+def _with_outcome_wordings(case: ComplaintCase) -> ComplaintCase:
+    """The case with the wordings of what its remedies booked, read from the English where
+    the case was recorded before it kept them."""
+    remedies = [
+        remedy.model_copy(update={"outcome_wording": remedy_outcome_wording(remedy.outcome)})
+        if remedy.status == "done" and remedy.outcome_wording is None
+        else remedy
+        for remedy in case.remedies
+    ]
+    return case if remedies == case.remedies else case.model_copy(update={"remedies": remedies})
+
+
 def older_wording(kind: str, detail: str) -> Wording | None:
     """The wording of a system-written entry recorded before entries kept one (their
     English is regular); None for what a person typed and anything else."""
@@ -241,6 +290,35 @@ def older_wording(kind: str, detail: str) -> Wording | None:
             message=N_("by %(channel)s: %(subject)s"),
             terms={"channel": channel},
             args={"subject": subject},
+        )
+    if kind == ComplaintEventKind.REMEDY_PROPOSED and (found := _PROPOSED.fullmatch(detail)):
+        number, what, amount, items, reason = found.groups()
+        return Wording(
+            message=N_("remedy %(number)s: %(kind)s of %(amount)s%(items)s: %(reason)s"),
+            args={"number": int(number), "amount": amount, "items": items, "reason": reason},
+            terms={"kind": what},
+        )
+    if kind == ComplaintEventKind.REMEDY_DONE and (found := _REMEDY.fullmatch(detail)):
+        outcome = remedy_outcome_wording(found.group(2))
+        if outcome is not None:
+            return Wording(
+                message=N_("remedy %(number)s: %(outcome)s"),
+                args={"number": int(found.group(1))},
+                parts={"outcome": outcome},
+            )
+    if kind == ComplaintEventKind.PARCEL_PROGRESS and (found := _PARCEL.fullmatch(detail)):
+        parcel, status, carrier, tracking = found.groups()
+        term = PARCEL_WORDS.get(status, status)
+        if tracking:
+            return Wording(
+                message=N_("replacement parcel %(parcel)s: %(status)s (%(carrier)s %(tracking)s)"),
+                args={"parcel": parcel, "carrier": carrier, "tracking": tracking},
+                terms={"status": term},
+            )
+        return Wording(
+            message=N_("replacement parcel %(parcel)s: %(status)s"),
+            args={"parcel": parcel},
+            terms={"status": term},
         )
     if kind in (ComplaintEventKind.SLA_BREACHED, ComplaintEventKind.ESCALATED) and (
         found := _MISSED.fullmatch(detail)
@@ -278,7 +356,7 @@ def complaint_detail(db: Database, complaint_id: int) -> ComplaintDetail | None:
             )
         ]
         return ComplaintDetail(
-            case=case_of(row),
+            case=_with_outcome_wordings(case_of(row)),
             subject=row.subject,
             description=row.description,
             from_address=row.from_address,

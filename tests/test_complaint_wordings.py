@@ -15,7 +15,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select, update
 
 from domain.access import Locale, Role
-from domain.care import CareReviewRequest, CareRules
+from domain.care import CareKind, CareReviewRequest, CareRules, reason_wording_of
 from domain.complaints import (
     REMEDY_UPDATE,
     REPLY_UPDATE,
@@ -256,3 +256,43 @@ def test_older_entries_without_a_wording_are_read_from_their_english() -> None:
     assert received is not None
     assert received.args == {"subject": "Where is my parcel?"}
     assert older_wording("note", "in the team queue") is None  # what a person typed
+
+
+@pytest.mark.parametrize(
+    ("kind", "detail"),
+    [
+        ("remedy_proposed", "remedy 1: goodwill credit of 10: sorry for the wait"),
+        ("remedy_proposed", "remedy 2: reship of 39.80, 2 x WIDGET-1: scratched"),
+        ("remedy_done", "remedy 1: goodwill credit GC-2026-000001 of 10 EUR"),
+        ("remedy_done", "remedy 2: refunded 45 EUR (simpay_1) with credit note CN-2026-000001"),
+        ("remedy_done", "remedy 3: replacement parcel T-1-R1 (2 x WIDGET-1) from WH-BER"),
+        ("parcel_progress", "replacement parcel T-1-R1: delivered (SIM SIM123)"),
+    ],
+)
+def test_older_remedy_and_parcel_entries_are_read_from_their_english(
+    kind: str, detail: str
+) -> None:
+    worded = older_wording(kind, detail)
+    assert worded is not None
+    assert worded.english() == detail
+
+
+@pytest.mark.parametrize(
+    ("kind", "reason"),
+    [
+        (CareKind.AT_RISK, "moved into the at-risk segment: call before they go"),
+        (CareKind.OVERDUE, "usually orders every 5 hours; last order 2 days ago"),
+        (CareKind.OVERDUE, "usually orders every day; last order 1 hour ago"),
+        (
+            CareKind.OVERDUE,
+            "usually orders more than once a minute; last order less than a minute ago",
+        ),
+        (CareKind.THANK_YOU, "first order EDI-4500012345-06221552 (2288.00 EUR) delivered"),
+        (CareKind.COMPLAINT_FOLLOW_UP, "complaint #12 closed: call to check all is well"),
+    ],
+)
+def test_older_care_reasons_are_read_from_their_english(kind: CareKind, reason: str) -> None:
+    worded = reason_wording_of(kind, reason)
+    assert worded is not None
+    assert worded.english() == reason
+    assert reason_wording_of(kind, "called them already") is None

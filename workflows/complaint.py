@@ -49,6 +49,7 @@ with workflow.unsafe.imports_passed_through():
         FOLLOW_UP_COMPLAINT,
         NOTE_UPDATE,
         OPEN_STATUSES,
+        PARCEL_WORDS,
         PRICE_REPLACEMENT,
         REASSIGN_RUNG,
         RECATEGORISE_UPDATE,
@@ -116,18 +117,6 @@ from workflows._common import Inbound, deliver, notify, read_update, refuse, run
 from workflows.policies import DATABASE_STEP, PARTNER_STEP
 
 CLOCK_NAMES = {SlaClock.FIRST_RESPONSE: N_("first response"), SlaClock.RESOLUTION: N_("resolution")}
-PARCEL_WORDS = {
-    "planned": N_("planned"),
-    "awaiting_packing": N_("awaiting packing"),
-    "booked": N_("booked"),
-    "picked_up": N_("picked up"),
-    "in_transit": N_("in transit"),
-    "exception": N_("a problem on the way"),
-    "delivered": N_("delivered"),
-    "lost": N_("lost"),
-    "cancelled": N_("cancelled"),
-}
-"""A replacement parcel's states as the case's history names them."""
 
 
 @workflow.defn(name=COMPLAINT_WORKFLOW_TYPE)

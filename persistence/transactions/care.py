@@ -22,6 +22,7 @@ from domain.care import (
     CareTaskCompletion,
     follow_up_reason,
     overdue_wording,
+    reason_wording_of,
     thank_you_reason,
 )
 from domain.customers import NOT_KEPT
@@ -213,7 +214,7 @@ def _task(row: CareTaskRow) -> CareTask:
         customer_id=row.customer_id,
         kind=CareKind(row.kind),
         reason=row.reason,
-        reason_wording=None
+        reason_wording=reason_wording_of(CareKind(row.kind), row.reason)
         if row.reason_wording is None
         else Wording.model_validate(row.reason_wording),
         owner=row.owner,
