@@ -16,6 +16,7 @@ from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import select, text
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
@@ -31,12 +32,13 @@ from integrations.simulated_notifier import SimulatedNotifier
 from integrations.simulated_payment import SimulatedPaymentGateway
 from integrations.simulated_supply import simulated_factory, simulated_supplier
 from persistence.database import Database
-from persistence.models import OrderEventRow
+from persistence.models import Order, OrderEventRow
 from persistence.order_views import order_view
 from persistence.transactions import intake
 from persistence.transactions.privacy import erase_customer
 from tests.factories import submission
 from tests.test_privacy import finish, lena_orders, personal_data_left
+from tests.test_web_orders import client, log_in, orders  # noqa: F401 - fixtures
 from tests.workflow_fakes import order_worker, start, unique_order, wait_until
 from web import i18n
 from web.rendering import render
@@ -236,3 +238,32 @@ def test_erasing_the_customer_erases_the_reason_in_the_wording_too(db: Database)
             select(OrderEventRow.wording).where(OrderEventRow.order_id == "LENA-1")
         ).all()
     assert all(stored is None or "Lena" not in stored for stored in kept)
+
+
+def test_the_order_list_says_why_an_order_needs_a_person_in_the_readers_language(
+    client: TestClient,  # noqa: F811 - the fixture
+    orders: Database,  # noqa: F811 - the fixture
+) -> None:
+    late = Wording(
+        message=N_("line %(line)s supply is late: extend the deadline or cancel"),
+        args={"line": 2},
+    )
+    intake.record_order_status(
+        orders,
+        StatusChange(
+            order_id="WEB-6",
+            event=EventKind.ESCALATED,
+            detail="production delay: ask support: wait longer or cancel (level 3)",
+            escalation_level=3,
+            needs_attention_wording=late,
+        ),
+    )
+    log_in(client, "wen.li")
+    page = client.get("/orders?list=needs_attention")
+    assert "第 2 行的補貨延遲：請延後期限或取消" in page.text
+    assert "supply is late" not in page.text
+    with orders.reading() as session:
+        assert (
+            session.scalar(select(Order.needs_attention).where(Order.id == "WEB-6"))
+            == late.english()
+        )
