@@ -76,6 +76,8 @@ class MailView(BaseModel):
     has_original: bool
     cuts: list[str]
     """What reading it cut or replaced, in words."""
+    cut_wordings: list[Wording | None] = []
+    """Each of ``cuts`` for the reader (None: shown as it is)."""
     attachments: list[AttachmentView]
 
 
@@ -332,6 +334,116 @@ def older_wording(kind: str, detail: str) -> Wording | None:
     return None
 
 
+_WHAT = {"subject": N_("subject"), "text": N_("text")}
+"""What of a message reading it cut or cleaned (domain.complaint_mail names them so)."""
+_FROM = {
+    N_("%(what)s: %(count)s control character(s) removed"): N_(
+        "From: %(count)s control character(s) removed"
+    ),
+    N_("%(what)s: %(count)s undecodable character(s) shown as \ufffd"): N_(
+        "From: %(count)s undecodable character(s) shown as \ufffd"
+    ),
+    N_("%(what)s: %(count)s undecodable byte(s) shown as \ufffd"): N_(
+        "From: %(count)s undecodable byte(s) shown as \ufffd"
+    ),
+}
+"""The same about the sender's header (its name is the header's, not a word to translate)."""
+_CUTS: tuple[tuple[re.Pattern[str], str, tuple[str, ...]], ...] = tuple(
+    (re.compile(pattern, re.DOTALL), message, names)
+    for pattern, message, names in (
+        (
+            r"(From|subject|text): ([\d,]+) control character\(s\) removed",
+            N_("%(what)s: %(count)s control character(s) removed"),
+            ("what", "count"),
+        ),
+        (
+            r"the message nests more than (\d+) multipart parts: only its headers were read "
+            r"\(the original message is kept\)",
+            N_(
+                "the message nests more than %(count)s multipart parts: only its headers were "
+                "read (the original message is kept)"
+            ),
+            ("count",),
+        ),
+        (
+            r"(From|subject|text): ([\d,]+) undecodable character\(s\) shown as \ufffd",
+            N_("%(what)s: %(count)s undecodable character(s) shown as \ufffd"),
+            ("what", "count"),
+        ),
+        (
+            r"(From|subject|text): ([\d,]+) undecodable byte\(s\) shown as \ufffd",
+            N_("%(what)s: %(count)s undecodable byte(s) shown as \ufffd"),
+            ("what", "count"),
+        ),
+        (
+            r"(From|subject|text): ([\d,]+) characters, the first ([\d,]+) shown "
+            r"\(the whole is in the original message\)",
+            N_(
+                "%(what)s: %(count)s characters, the first %(shown)s shown (the whole is in "
+                "the original message)"
+            ),
+            ("what", "count", "shown"),
+        ),
+        (
+            r"parts nested deeper than (\d+) levels were not read",
+            N_("parts nested deeper than %(count)s levels were not read"),
+            ("count",),
+        ),
+        (
+            r"(\d+) attachments: the first (\d+) listed \(the original message keeps them all\)",
+            N_(
+                "%(count)s attachments: the first %(shown)s listed (the original message "
+                "keeps them all)"
+            ),
+            ("count", "shown"),
+        ),
+        (
+            r"text: unknown charset (.*), read as UTF-8",
+            N_("text: unknown charset %(charset)s, read as UTF-8"),
+            ("charset",),
+        ),
+        (
+            r"text: bytes that are not text in its charset shown as \ufffd",
+            N_("text: bytes that are not text in its charset shown as \ufffd"),
+            (),
+        ),
+        (
+            r"attachment (\d+): its ([\d,]+)-character name shortened",
+            N_("attachment %(number)s: its %(count)s-character name shortened"),
+            ("number", "count"),
+        ),
+        (
+            r"attachment (\d+) \((.*)\): ([\d,]+) bytes, over the limit of ([\d,]+); not stored "
+            r"on its own \(it is in the original message\)",
+            N_(
+                "attachment %(number)s (%(name)s): %(count)s bytes, over the limit of "
+                "%(limit)s; not stored on its own (it is in the original message)"
+            ),
+            ("number", "name", "count", "limit"),
+        ),
+    )
+)
+
+
+def cut_wording(cut: str) -> Wording | None:
+    """What reading a message cut, as a wording (read from the English the mail reader
+    writes, see :mod:`domain.complaint_mail`); None when it is not one of its sentences."""
+    for pattern, message, names in _CUTS:
+        if found := pattern.fullmatch(cut):
+            values = dict(zip(names, found.groups(), strict=True))
+            what = values.pop("what", None)
+            if what == "From" and message in _FROM:
+                return Wording(message=_FROM[message], args=dict(values))
+            if what == "From":
+                return None
+            return Wording(
+                message=message,
+                args=dict(values),
+                terms={} if what is None else {"what": _WHAT[what]},
+            )
+    return None
+
+
 def complaint_detail(db: Database, complaint_id: int) -> ComplaintDetail | None:
     """One case with its history, or None."""
     with db.reading() as session:
@@ -424,6 +536,7 @@ def _mail_of(session: Session, complaint_id: int) -> list[MailView]:
             subject=subject,
             has_original=bool(has_original),
             cuts=list(cuts or []),
+            cut_wordings=[cut_wording(cut) for cut in cuts or []],
             attachments=attachments.get(mail_id, []),
         )
         for mail_id, received_at, reply, subject, has_original, cuts in kept

@@ -30,7 +30,7 @@ from domain.complaints import (
     Resolution,
 )
 from domain.wording import Wording
-from persistence.complaint_views import complaint_detail, older_wording
+from persistence.complaint_views import complaint_detail, cut_wording, older_wording
 from persistence.database import Database
 from persistence.models import CareTaskRow, ComplaintEventRow, ComplaintRow
 from persistence.transactions import accounts
@@ -44,6 +44,7 @@ from tests.test_complaint_pages import text_of
 from tests.test_complaints import Cases, cases, completed_prepaid_order, next_weekday, phone
 from tests.test_web_admin import PASSWORD, log_in
 from web.app import create_app
+from web.i18n import words
 
 __all__ = ["cases"]  # the fixture, shared with tests/test_complaints.py
 
@@ -296,3 +297,31 @@ def test_older_care_reasons_are_read_from_their_english(kind: CareKind, reason: 
     assert worded is not None
     assert worded.english() == reason
     assert reason_wording_of(kind, "called them already") is None
+
+
+@pytest.mark.parametrize(
+    "cut",
+    [
+        "subject: 2 control character(s) removed",
+        "the message nests more than 50 multipart parts: only its headers were read "
+        "(the original message is kept)",
+        "From: 3 undecodable character(s) shown as \ufffd",
+        "From: 1 control character(s) removed",
+        "text: 1 undecodable byte(s) shown as \ufffd",
+        "text: 120,000 characters, the first 100,000 shown (the whole is in the original message)",
+        "parts nested deeper than 10 levels were not read",
+        "30 attachments: the first 20 listed (the original message keeps them all)",
+        "text: unknown charset 'x-klingon', read as UTF-8",
+        "text: bytes that are not text in its charset shown as \ufffd",
+        "attachment 2: its 300-character name shortened",
+        "attachment 1 (photo (1).jpg): 30,000,000 bytes, over the limit of 10,000,000; not "
+        "stored on its own (it is in the original message)",
+    ],
+)
+def test_what_reading_a_message_cut_is_read_in_the_readers_language(cut: str) -> None:
+    worded = cut_wording(cut)
+    assert worded is not None
+    assert worded.english() == cut
+    chinese = words(worded, Locale.TRADITIONAL_CHINESE)
+    assert chinese != cut
+    assert not re.search(r"[a-z]{4,} [a-z]{3,}", chinese.replace("x-klingon", "")), chinese
