@@ -39,6 +39,7 @@ from persistence.transactions.complaints import file_complaint
 from persistence.transactions.privacy import erase_customer
 from runtime.settings import Settings
 from tests.factories import line
+from tests.test_campaigns import campaign, people
 from tests.test_care import NOW, order
 from tests.test_complaint_pages import text_of
 from tests.test_complaints import Cases, cases, completed_prepaid_order, next_weekday, phone
@@ -325,3 +326,21 @@ def test_what_reading_a_message_cut_is_read_in_the_readers_language(cut: str) ->
     chinese = words(worded, Locale.TRADITIONAL_CHINESE)
     assert chinese != cut
     assert not re.search(r"[a-z]{4,} [a-z]{3,}", chinese.replace("x-klingon", "")), chinese
+
+
+@ON_SQLITE
+def test_a_campaign_reads_in_chinese(db: Database, database_url: str) -> None:
+    accounts.create_user(db, "mia.chen", PASSWORD, Role.CUSTOMER_SERVICE, actor="test")
+    people(db)
+    campaign_id = campaign(db)
+    client = console_in_chinese(db, database_url, "mia.chen")
+    listed = text_of(client.get("/customers/campaigns").text)
+    shown = text_of(client.get(f"/customers/campaigns/{campaign_id}?done=pause").text)
+    assert "Spring offer 寄送中" in shown
+    assert "行銷活動已暫停。" in shown
+    assert "每分鐘 5 封" in shown
+    for page in (listed, shown):
+        for english in ("sending", "Done:", "/ min", "points"):
+            assert english not in page, english
+    missing = text_of(client.get("/customers/campaigns/999").text)
+    assert "找不到行銷活動 999" in missing
