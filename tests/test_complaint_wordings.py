@@ -145,7 +145,10 @@ async def test_a_case_worked_by_its_workflow_reads_in_chinese(
     written = [entry.detail for entry in detail.history]
     assert "assigned to mia.chen" in written
     assert any(
-        re.fullmatch(r"first response deadline \S+ missed: remind the owner", d) for d in written
+        re.fullmatch(
+            r"first response deadline \d{4}-\d\d-\d\d \d\d:\d\d UTC missed: remind the owner", d
+        )
+        for d in written
     )
 
 

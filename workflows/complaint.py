@@ -242,18 +242,26 @@ class ComplaintWorkflow:
             updates["owner"] = None
         self._case = case.model_copy(update=updates)
         kind = ComplaintEventKind.SLA_BREACHED if index == 0 else ComplaintEventKind.ESCALATED
-        missed = Wording(
-            message=N_("%(clock)s deadline %(due)s missed: %(rung)s"),
-            terms={"clock": name, "rung": rung.name},
-            moments={} if view.due_at is None else {"due": view.due_at},
-        )
-        if view.due_at is None:  # a clock that is due has a deadline; never seen
-            missed = Wording(
+        due = view.due_at
+        missed = (
+            Wording(
+                message=N_("%(clock)s deadline %(due)s missed: %(rung)s"),
+                terms={"clock": name, "rung": rung.name},
+                moments={"due": due},
+            )
+            if due is not None
+            else Wording(  # a clock that is due has a deadline; never seen
                 message=N_("%(clock)s deadline missed: %(rung)s"),
                 terms={"clock": name, "rung": rung.name},
             )
-        detail = missed.english()
-        await self._record(kind, missed)
+        )
+        # The English as it always read (the CLI, the API, the staff's notification).
+        detail = (
+            missed.english()
+            if due is None
+            else f"{name} deadline {due:%Y-%m-%d %H:%M} UTC missed: {rung.name}"
+        )
+        await self._record(kind, detail, wording=missed)
         await notify(
             workflow.info().workflow_id,
             f"{clock.value}:{self.case.reopened}:rung{index + 1}",
