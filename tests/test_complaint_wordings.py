@@ -32,11 +32,12 @@ from domain.complaints import (
 from domain.wording import Wording
 from persistence.complaint_views import complaint_detail, cut_wording, older_wording
 from persistence.database import Database
-from persistence.models import CareTaskRow, ComplaintEventRow, ComplaintRow
+from persistence.models import CareTaskRow, ComplaintEventRow, ComplaintRow, OrderEventRow
 from persistence.transactions import accounts
 from persistence.transactions.care import care_tasks, create_care_tasks
 from persistence.transactions.complaints import file_complaint
 from persistence.transactions.privacy import erase_customer
+from persistence.transactions.records import read_wording
 from runtime.settings import Settings
 from tests.factories import line
 from tests.test_campaigns import campaign, people
@@ -139,6 +140,25 @@ async def test_a_case_worked_by_its_workflow_reads_in_chinese(
     for english in OUR_ENGLISH:
         assert english not in shown, english
     assert not TIMESTAMP.search(shown)
+
+    with cases.db.reading() as session:  # the order's timeline words what the case did too
+        order_events = session.execute(
+            select(OrderEventRow.kind, OrderEventRow.detail, OrderEventRow.wording).where(
+                OrderEventRow.order_id == "T-1",
+                OrderEventRow.kind.in_(["complaint_received", "payment_refunded"]),
+            )
+        ).all()
+    assert {kind for kind, _detail, _wording in order_events} == {
+        "complaint_received",
+        "payment_refunded",
+    }
+    for kind, english, stored in order_events:
+        worded = read_wording(stored)
+        assert worded is not None, kind
+        if kind == "payment_refunded":
+            assert worded.english() == english
+            assert "complaint #1: scratched" in english
+        assert "：" in words(worded, Locale.TRADITIONAL_CHINESE)
 
     detail = complaint_detail(cases.db, case.id)  # the English stays for the CLI and API
     assert detail is not None

@@ -20,6 +20,7 @@ from domain.access import Role
 from domain.complaint_mail import ReceivedMail
 from domain.complaints import (
     ACTION_REFUSED,
+    CATEGORY_WORDS,
     FROM_LIMIT,
     LARGEST_COMPLAINT_NUMBER,
     OPEN_STATUSES,
@@ -191,6 +192,11 @@ def file_complaint(
                     order.id,
                     EventKind.COMPLAINT_RECEIVED,
                     f"complaint #{row.id}: {category.value}",
+                    wording=Wording(
+                        message=N_("complaint #%(complaint)s: %(category)s"),
+                        args={"complaint": row.id},
+                        terms={"category": CATEGORY_WORDS[category]},
+                    ),
                 )
             return Intake(case=case_of(row), mail_id=None if kept_mail is None else kept_mail.id)
     except IntegrityError:
@@ -753,7 +759,6 @@ def book_refund(db: Database, remedy: RemedyOrder, reference: str, key: str) -> 
             f"refunded {remedy.amount} {order.currency} ({reference}) with credit note "
             f"{note.number}"
         )
-        write_event(session, order.id, EventKind.PAYMENT_REFUNDED, f"{detail}; {reason}")
         refunded = Wording(
             message=N_(
                 "refunded %(amount)s %(currency)s (%(reference)s) with credit note %(note)s"
@@ -764,6 +769,18 @@ def book_refund(db: Database, remedy: RemedyOrder, reference: str, key: str) -> 
                 "reference": reference,
                 "note": note.number,
             },
+        )
+        write_event(
+            session,
+            order.id,
+            EventKind.PAYMENT_REFUNDED,
+            f"{detail}; {reason}",
+            # The reason is what a person typed: erasure blanks the argument so named.
+            wording=Wording(
+                message=N_("%(refund)s; complaint #%(complaint)s: %(reason)s"),
+                parts={"refund": refunded},
+                args={"complaint": remedy.complaint_id, "reason": remedy.reason},
+            ),
         )
         return RemedyOutcome(done=True, detail=detail, wording=refunded, currency=order.currency)
 
@@ -954,7 +971,10 @@ def plan_replacement(db: Database, remedy: RemedyOrder, key: str) -> RemedyOutco
             session,
             order.id,
             EventKind.SHIPMENT_RESHIPPED,
-            f"{parcel.id} for complaint #{remedy.complaint_id}: {what}",
+            Wording(
+                message=N_("%(parcel)s for complaint #%(complaint)s: %(items)s"),
+                args={"parcel": parcel.id, "complaint": remedy.complaint_id, "items": what},
+            ),
         )
         sent = Wording(
             message=N_("replacement parcel %(parcel)s (%(items)s) from %(warehouse)s"),
