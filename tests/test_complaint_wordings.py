@@ -35,7 +35,7 @@ from persistence.database import Database
 from persistence.models import CareTaskRow, ComplaintEventRow, ComplaintRow, OrderEventRow
 from persistence.transactions import accounts
 from persistence.transactions.care import care_tasks, create_care_tasks
-from persistence.transactions.complaints import file_complaint
+from persistence.transactions.complaints import add_root_cause, file_complaint
 from persistence.transactions.privacy import erase_customer
 from persistence.transactions.records import read_wording
 from runtime.settings import Settings
@@ -367,3 +367,20 @@ def test_a_campaign_reads_in_chinese(db: Database, database_url: str) -> None:
             assert english not in page, english
     missing = text_of(client.get("/customers/campaigns/999").text)
     assert "找不到行銷活動 999" in missing
+
+
+@ON_SQLITE
+def test_the_analysis_names_the_installed_root_causes_in_chinese(
+    db: Database, database_url: str
+) -> None:
+    accounts.create_user(db, "mia.chen", PASSWORD, Role.CUSTOMER_SERVICE, actor="test")
+    add_root_cause(db, "wrong_label", "Label printed wrong")  # one staff wrote: as written
+    client = console_in_chinese(db, database_url, "mia.chen")
+    page = client.get("/complaints/analysis?done=root-cause")
+    assert page.status_code == 200
+    shown = text_of(page.text)
+    for chinese in ("物流業者延遲送達", "未達客戶期望（無過失）", "根本原因已新增。"):
+        assert chinese in shown, chinese
+    assert "Label printed wrong" in shown
+    for english in ("Carrier delivered late", "Expectation not met", "Done:"):
+        assert english not in shown, english
