@@ -14,7 +14,8 @@ from sqlalchemy import update
 from domain.access import Locale, Role
 from domain.catalogue import StockPolicyRecord
 from domain.credit_scoring import CreditRules, score_credit
-from domain.forecasting import SeriesForecast
+from domain.customers import CustomerRecord
+from domain.forecasting import ETS, SeriesForecast
 from domain.inventory import StockChange, StockOperation, StockReason
 from domain.replenishment import (
     Proposal,
@@ -36,6 +37,7 @@ from persistence.transactions.credit_reviews import (
     credit_standing,
     evaluate_credit,
 )
+from persistence.transactions.customers import save_customers
 from persistence.transactions.replenishment import proposals, write_review
 from persistence.transactions.stock import book_stock_change
 from runtime.settings import Settings
@@ -69,7 +71,7 @@ def _forecast_and_propose(db: Database, today: date) -> Proposal:
     assert proposal is not None
     assert proposal.stockout_on is not None
     series = SeriesForecast(
-        sku="WIDGET-1", warehouse_id="WH-BER", method="ets", intermittent=False, daily=DAILY
+        sku="WIDGET-1", warehouse_id="WH-BER", method=ETS, intermittent=False, daily=DAILY
     )
     write_review(db, [series], [projection], [proposal], datetime.now(UTC))
     return proposal
@@ -156,6 +158,27 @@ def test_credit_reasons_read_in_chinese(console: TestClient, db: Database) -> No
     assert "prepaid: no credit extended" not in prepaid
 
 
+def test_a_customers_language_and_channel_read_as_words(console: TestClient, db: Database) -> None:
+    """The customer page named the language and the channel by their codes (``de``, ``phone``)."""
+    save_customers(
+        db,
+        [
+            CustomerRecord(
+                id="CUST-DE",
+                name="Kunde GmbH",
+                email="einkauf@example.org",
+                language="de",
+                preferred_channel="phone",
+            )
+        ],
+        "test",
+    )
+    page = text_of(console.get("/customers/CUST-DE").text)
+    assert "德文" in page
+    assert "訂購方式 電話" in page or "電話" in page
+    assert "phone" not in page
+
+
 def test_replenishment_alerts_and_the_product_read_in_chinese_with_local_days(
     console: TestClient, db: Database
 ) -> None:
@@ -181,6 +204,8 @@ def test_replenishment_alerts_and_the_product_read_in_chinese_with_local_days(
     forecast = text_of(forecast_page)
     assert runs_out in forecast
     assert iso not in forecast
+    assert "指數平滑（AutoETS）" in forecast  # noqa: RUF001 - Chinese punctuation
+    assert "指數平滑（AutoETS）" in product  # noqa: RUF001 - Chinese punctuation
 
     _panel_runs_out(db)
     review_alerts(db, AlertRules(slow_moving_days=0), datetime.now(UTC))

@@ -63,6 +63,16 @@ def negotiate(accept_language: str | None) -> Locale:
     return Locale.ENGLISH
 
 
+def language_name(code: str, locale: Locale) -> str:
+    """A language code a customer record keeps (``de``, ``zh_Hant``) named in ``locale``'s
+    words (``德文``); a code babel does not know is shown as it is."""
+    try:
+        name = BabelLocale.parse(code).get_display_name(locale.value)
+    except (ValueError, TypeError):
+        return code
+    return name or code
+
+
 def when(moment: datetime | None, locale: Locale, zone: tzinfo = UTC) -> str:
     """A timestamp in ``zone`` as people of ``locale`` write it (medium length), or nothing."""
     if moment is None:

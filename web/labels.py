@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from domain import forecasting
 from domain.access import Permission, Role, SystemRole
 from domain.campaigns import CampaignStatus
 from domain.care import CareKind
@@ -68,6 +69,15 @@ CHANNEL_LABELS = {
     Channel.FAX: N_("fax"),
 }
 """Where an order came in, as people say it."""
+
+FORECAST_METHOD_LABELS = {
+    forecasting.NAIVE: N_("seasonal naive (the same weekday a week before)"),
+    forecasting.ETS: N_("exponential smoothing (AutoETS)"),
+    forecasting.CROSTON: N_("Croston's method (intermittent demand)"),
+    forecasting.TSB_NAME: N_("TSB (intermittent demand)"),
+    forecasting.RECENT_MEAN: N_("recent mean"),
+}
+"""The forecasting methods the inventory review chooses between, as analysts read them."""
 
 ACTION_LABELS = {
     "approve": N_("Approve"),

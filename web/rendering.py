@@ -30,6 +30,7 @@ from .labels import (
     CUSTOMER_CODE_LABELS,
     CUSTOMER_FIELD_LABELS,
     EVENT_LABELS,
+    FORECAST_METHOD_LABELS,
     METHOD_LABELS,
     MOVEMENT_LABELS,
     PARCEL_LABELS,
@@ -78,6 +79,7 @@ def templates(locale: Locale) -> Environment:
     environment.filters["when"] = lambda moment: i18n.when(moment, locale, DISPLAY_ZONE.get())
     environment.filters["words"] = lambda wording: i18n.words(wording, locale, DISPLAY_ZONE.get())
     environment.filters["day"] = lambda on: i18n.day(on, locale)
+    environment.filters["language_name"] = lambda code: i18n.language_name(code, locale)
     environment.filters["since"] = lambda moment: i18n.since(moment, locale)
     environment.filters["number"] = lambda value: i18n.number(value, locale)
     environment.filters["money"] = lambda amount, currency: i18n.money(
@@ -88,6 +90,7 @@ def templates(locale: Locale) -> Environment:
     environment.globals["permission_labels"] = PERMISSION_LABELS
     environment.globals["worklist_labels"] = WORKLIST_LABELS
     environment.globals["channel_labels"] = CHANNEL_LABELS
+    environment.globals["forecast_method_labels"] = FORECAST_METHOD_LABELS
     environment.globals["action_labels"] = ACTION_LABELS
     environment.globals["action_done_labels"] = ACTION_DONE_LABELS
     environment.globals["resolution_labels"] = RESOLUTION_LABELS
