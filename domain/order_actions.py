@@ -18,6 +18,51 @@ from domain.catalogue import PaymentTerms
 from domain.orders import EventKind, OrderStatus, OrderView, ShipmentView, SupplyView
 from domain.shipping import ShipmentAction, ShipmentStatus
 from domain.supply import SupplyStatus
+from domain.wording import N_, Wording
+
+STATUS_WORDS: dict[str, str] = {
+    OrderStatus.RECEIVED: N_("RECEIVED"),
+    OrderStatus.CONFIRMED: N_("CONFIRMED"),
+    OrderStatus.REJECTED: N_("REJECTED"),
+    OrderStatus.AWAITING_APPROVAL: N_("AWAITING_APPROVAL"),
+    OrderStatus.APPROVED: N_("APPROVED"),
+    OrderStatus.AWAITING_SUPPLY: N_("AWAITING_SUPPLY"),
+    OrderStatus.ALLOCATED: N_("ALLOCATED"),
+    OrderStatus.SHIPMENT_BOOKED: N_("SHIPMENT_BOOKED"),
+    OrderStatus.DELIVERED: N_("DELIVERED"),
+    OrderStatus.INVOICED: N_("INVOICED"),
+    OrderStatus.PAID: N_("PAID"),
+    OrderStatus.COMPLETED: N_("COMPLETED"),
+    OrderStatus.CANCELLED: N_("CANCELLED"),
+    OrderStatus.NEEDS_ATTENTION: N_("NEEDS_ATTENTION"),
+    OrderStatus.FAILED: N_("FAILED"),
+}
+"""An order's status as a term of a refusal: the code itself, so that the English sentence
+reads as it always did (``the order is COMPLETED already``); the catalogue gives each code
+the words of its status label."""
+
+PARCEL_STATE_WORDS: dict[str, str] = {
+    ShipmentStatus.PLANNED: N_("planned"),
+    ShipmentStatus.AWAITING_PACKING: N_("awaiting_packing"),
+    ShipmentStatus.BOOKED: N_("booked"),
+    ShipmentStatus.PICKED_UP: N_("picked_up"),
+    ShipmentStatus.IN_TRANSIT: N_("in_transit"),
+    ShipmentStatus.EXCEPTION: N_("exception"),
+    ShipmentStatus.DELIVERED: N_("delivered"),
+    ShipmentStatus.LOST: N_("lost"),
+    ShipmentStatus.CANCELLED: N_("cancelled"),
+}
+"""A parcel's state (or a tracking milestone, which shares its codes) as a term, likewise."""
+
+
+def status_term(status: str) -> str:
+    """``status`` as a term: its catalogue code (an unknown one as it is)."""
+    return STATUS_WORDS.get(status, status)
+
+
+def parcel_term(state: str) -> str:
+    """A parcel's ``state`` as a term (an unknown one as it is)."""
+    return PARCEL_STATE_WORDS.get(state, state)
 
 
 class OrderAction(StrEnum):
@@ -72,59 +117,88 @@ class Situation:
     """Something the order waits for escalates on a ladder whose deadline can move."""
 
 
-def approval_refusal(view: OrderView, situation: Situation) -> str | None:
+def approval_refusal(view: OrderView, situation: Situation) -> Wording | None:
     """Why the order cannot be approved or rejected now (None: it can)."""
     if situation.cancelled_by is not None:
-        return "the order is being cancelled"
+        return Wording(message=N_("the order is being cancelled"))
     if situation.decided is not None:
         approved, actor = situation.decided
-        return f"the order was {'approved' if approved else 'rejected'} by {actor} already"
+        if approved:
+            return Wording(
+                message=N_("the order was approved by %(actor)s already"), args={"actor": actor}
+            )
+        return Wording(
+            message=N_("the order was rejected by %(actor)s already"), args={"actor": actor}
+        )
     if view.status is not OrderStatus.AWAITING_APPROVAL:
-        return f"the order is {view.status.value}, not held for approval"
-    return None
-
-
-def cancel_refusal(view: OrderView, situation: Situation) -> str | None:
-    """Why the order cannot be cancelled now (None: it can)."""
-    if view.status.is_final:
-        return f"the order is {view.status.value} already"
-    if situation.cancelled_by is not None:
-        return f"cancellation by {situation.cancelled_by} is under way"
-    if situation.delivered:
-        return "the order was delivered; file a return instead"
-    gone = [s for s in view.shipments if s.status in LEFT_THE_WAREHOUSE]
-    if gone:
-        return (
-            f"parcel {gone[0].shipment_id} has left the warehouse ({gone[0].status}); "
-            "wait for delivery and file a return"
+        return Wording(
+            message=N_("the order is %(status)s, not held for approval"),
+            terms={"status": status_term(view.status)},
         )
     return None
 
 
-def retry_refusal(view: OrderView) -> str | None:
-    """Why there is nothing to retry (None: an undo step waits for a retry)."""
-    if view.status is not OrderStatus.NEEDS_ATTENTION:
-        return f"the order is {view.status.value}: no undo step is waiting for a retry"
+def cancel_refusal(view: OrderView, situation: Situation) -> Wording | None:
+    """Why the order cannot be cancelled now (None: it can)."""
+    if view.status.is_final:
+        return Wording(
+            message=N_("the order is %(status)s already"),
+            terms={"status": status_term(view.status)},
+        )
+    if situation.cancelled_by is not None:
+        return Wording(
+            message=N_("cancellation by %(actor)s is under way"),
+            args={"actor": situation.cancelled_by},
+        )
+    if situation.delivered:
+        return Wording(message=N_("the order was delivered; file a return instead"))
+    gone = [s for s in view.shipments if s.status in LEFT_THE_WAREHOUSE]
+    if gone:
+        return Wording(
+            message=N_(
+                "parcel %(parcel)s has left the warehouse (%(state)s); "
+                "wait for delivery and file a return"
+            ),
+            args={"parcel": gone[0].shipment_id},
+            terms={"state": parcel_term(gone[0].status)},
+        )
     return None
 
 
-def extension_refusal(view: OrderView, situation: Situation) -> str | None:
+def retry_refusal(view: OrderView) -> Wording | None:
+    """Why there is nothing to retry (None: an undo step waits for a retry)."""
+    if view.status is not OrderStatus.NEEDS_ATTENTION:
+        return Wording(
+            message=N_("the order is %(status)s: no undo step is waiting for a retry"),
+            terms={"status": status_term(view.status)},
+        )
+    return None
+
+
+def extension_refusal(view: OrderView, situation: Situation) -> Wording | None:
     """Why no deadline of the order can move now (None: one can); the new deadline itself
     is checked by the workflow, which knows the time."""
     if situation.cancelled_by is not None or view.status.is_final:
-        return f"the order is {view.status.value}"
+        return Wording(
+            message=N_("the order is %(status)s"), terms={"status": status_term(view.status)}
+        )
     if not situation.waits_on_deadline:
-        return f"the order is {view.status.value}: nothing waits on a deadline"
+        return Wording(
+            message=N_("the order is %(status)s: nothing waits on a deadline"),
+            terms={"status": status_term(view.status)},
+        )
     return None
 
 
-def payment_refusal(view: OrderView) -> str | None:
+def payment_refusal(view: OrderView) -> Wording | None:
     """Why no payment can be booked for the order (None: one can); a payment booked already
     is the workflow's to tell."""
     if view.status.is_final:
-        return f"the order is {view.status.value}"
+        return Wording(
+            message=N_("the order is %(status)s"), terms={"status": status_term(view.status)}
+        )
     if view.money.payment_terms == PaymentTerms.PREPAID.value:
-        return "the order is prepaid: its payment is taken by card"
+        return Wording(message=N_("the order is prepaid: its payment is taken by card"))
     return None
 
 
@@ -138,11 +212,11 @@ def awaits_payment(view: OrderView) -> bool:
     )
 
 
-def receipt_refusal(supply: SupplyView | None) -> str | None:
+def receipt_refusal(supply: SupplyView | None) -> Wording | None:
     """Why a production or purchase order takes no delivery now (None: it does); a delivery
     note taken already is the workflow's to tell."""
     if supply is None or not supply.kind:
-        return "the supply order is not placed yet; try again in a moment"
+        return Wording(message=N_("the supply order is not placed yet; try again in a moment"))
     return None
 
 
@@ -156,13 +230,13 @@ def receivable(supply: SupplyView) -> bool:
     )
 
 
-def resolution_refusal(asked: bool, lost: bool, action: ShipmentAction) -> str | None:
+def resolution_refusal(asked: bool, lost: bool, action: ShipmentAction) -> Wording | None:
     """Why a parcel does not take ``action`` now (None: it does); ``asked``: the parcel waits
     for support's decision, ``lost``: it will not arrive."""
     if not asked:
-        return "no decision is asked for this parcel"
+        return Wording(message=N_("no decision is asked for this parcel"))
     if lost and action is ShipmentAction.WAIT:
-        return "the parcel will not arrive: choose reship or refund"
+        return Wording(message=N_("the parcel will not arrive: choose reship or refund"))
     return None
 
 
@@ -210,6 +284,8 @@ def offered_actions(view: OrderView) -> list[OrderAction]:
         OrderAction.RETRY: retry_refusal(view),
         OrderAction.CANCEL: cancel_refusal(view, situation),
         OrderAction.EXTEND: extension_refusal(view, situation),
-        OrderAction.PAY: payment_refusal(view) if awaits_payment(view) else "nothing is owed",
+        OrderAction.PAY: payment_refusal(view)
+        if awaits_payment(view)
+        else Wording(message=N_("nothing is owed")),
     }
     return [action for action, refusal in refusals.items() if refusal is None]

@@ -41,6 +41,7 @@ from domain.orders import (
     WaitView,
 )
 from domain.shipping import ShipmentAction, ShipmentStatus
+from domain.wording import Wording
 from tests.workflow_fakes import (
     FakePartners,
     order_worker,
@@ -54,6 +55,11 @@ from web.orders import offers_for
 
 NOW = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 SAM = StaffDecision(actor="sam", reason="checked with the customer")
+
+
+def english(refusal: Wording | None) -> str | None:
+    """A rule's refusal as the English sentence the workflow answers with."""
+    return None if refusal is None else refusal.english()
 
 
 def order(status: OrderStatus, **changes: object) -> OrderView:
@@ -142,7 +148,7 @@ def test_pay_only_while_a_net_terms_invoice_is_open() -> None:
     prepaid = invoiced.model_copy(deep=True)
     prepaid.money.payment_terms = "prepaid"
     assert OrderAction.PAY not in offered_actions(prepaid)
-    assert payment_refusal(prepaid) == "the order is prepaid: its payment is taken by card"
+    assert english(payment_refusal(prepaid)) == "the order is prepaid: its payment is taken by card"
     assert OrderAction.PAY not in offered_actions(order(OrderStatus.CONFIRMED))  # no invoice
 
 
@@ -177,16 +183,16 @@ def test_a_parcel_is_offered_only_the_decisions_it_asks_for() -> None:
 
 def test_the_rules_answer_the_workflows_own_refusals() -> None:
     held = order(OrderStatus.AWAITING_APPROVAL)
-    assert approval_refusal(held, Situation(decided=(True, "olivia"))) == (
+    assert english(approval_refusal(held, Situation(decided=(True, "olivia")))) == (
         "the order was approved by olivia already"
     )
-    assert cancel_refusal(held, Situation(cancelled_by="olivia")) == (
+    assert english(cancel_refusal(held, Situation(cancelled_by="olivia"))) == (
         "cancellation by olivia is under way"
     )
-    assert extension_refusal(order(OrderStatus.ALLOCATED), Situation()) == (
+    assert english(extension_refusal(order(OrderStatus.ALLOCATED), Situation())) == (
         "the order is ALLOCATED: nothing waits on a deadline"
     )
-    assert retry_refusal(held) == (
+    assert english(retry_refusal(held)) == (
         "the order is AWAITING_APPROVAL: no undo step is waiting for a retry"
     )
 
@@ -207,13 +213,13 @@ async def test_what_the_console_offers_the_workflow_accepts_and_nothing_else(
         ]
         with pytest.raises(WorkflowUpdateFailedError) as retry:  # not offered: refused
             await handle.execute_update(RETRY_COMPENSATION_SIGNAL + UPDATE_SUFFIX, SAM)
-        assert refusal(retry.value) == retry_refusal(held)
+        assert refusal(retry.value) == english(retry_refusal(held))
         await handle.execute_update(APPROVE_SIGNAL + UPDATE_SUFFIX, SAM)  # offered: taken
         result = await handle.result()
         done = await view_of(handle)
     assert result.status is OrderStatus.COMPLETED
     assert offered_actions(done) == []
-    assert cancel_refusal(done, situation_of(done)) == "the order is COMPLETED already"
+    assert english(cancel_refusal(done, situation_of(done))) == "the order is COMPLETED already"
 
 
 def test_a_delivery_is_offered_only_for_a_placed_open_supply_order() -> None:
@@ -223,7 +229,9 @@ def test_a_delivery_is_offered_only_for_a_placed_open_supply_order() -> None:
         )
 
     ordering = supply("", "ordering", 0)
-    assert receipt_refusal(ordering) == "the supply order is not placed yet; try again in a moment"
+    assert english(receipt_refusal(ordering)) == (
+        "the supply order is not placed yet; try again in a moment"
+    )
     placed = supply("purchase", "open", 1)
     assert offers_for(order(OrderStatus.AWAITING_SUPPLY, supply=[ordering, placed])).supply == [
         placed

@@ -31,7 +31,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.messages import MESSAGE_REFUSED, Reading, read_message
     from domain.notifications import NOTIFY, Audience, Notification, Notified
     from domain.orders import EventKind
-    from domain.wording import Wording
+    from domain.wording import N_, Wording
 
 from workflows.patches import LOCAL_DATABASE_STEPS, RECORD_IGNORED_MESSAGES
 from workflows.policies import DATABASE_STEP, STATUS_WRITE, StepPolicy
@@ -170,7 +170,15 @@ class Inbound(Generic[ModelT]):
     handle: Callable[[ModelT], Awaitable[None] | None]
 
 
-IgnoredHandler = Callable[[str], Awaitable[None]]
+IgnoredHandler = Callable[[str | Wording], Awaitable[None]]
+"""Where a workflow records (or logs) a message it ignored or refused: a wording, whose
+English goes in the plain ``detail`` and which the console shows in the reader's language
+(text from older callers is taken as it is)."""
+
+
+def english(said: str | Wording) -> str:
+    """``said`` in English (a wording's English sentence, text as it is)."""
+    return said if isinstance(said, str) else said.english()
 
 
 async def deliver(
@@ -188,15 +196,28 @@ async def deliver(
     taken = inbound.get(name)
     if taken is None:
         await on_ignored(
-            f"unknown signal {name!r} ignored (this workflow takes {', '.join(sorted(inbound))})"
+            Wording(
+                message=N_("unknown signal %(name)s ignored (this workflow takes %(names)s)"),
+                args={"name": repr(name), "names": ", ".join(sorted(inbound))},
+            )
         )
         return
     reading = read_payloads(taken.model, payloads)
     if reading.value is None:
-        await on_ignored(f"signal {name} ignored: {reading.summary()}")
+        await on_ignored(
+            Wording(
+                message=N_("signal %(name)s ignored: %(problems)s"),
+                args={"name": name, "problems": reading.summary()},
+            )
+        )
         return
     if reading.ignored:
-        await on_ignored(f"signal {name} taken; ignored {reading.summary()}")
+        await on_ignored(
+            Wording(
+                message=N_("signal %(name)s taken; ignored %(what)s"),
+                args={"name": name, "what": reading.summary()},
+            )
+        )
     handled = taken.handle(reading.value)
     if handled is not None:
         await handled
@@ -205,23 +226,61 @@ async def deliver(
 def audit_log_of(order_id: str) -> IgnoredHandler:
     """Where a workflow of order ``order_id`` records the messages it ignored or refused."""
 
-    async def note(detail: str) -> None:
+    async def note(detail: str | Wording) -> None:
         if not records_ignored_messages():
-            workflow.logger.warning("order %s: %s", order_id, detail)
+            workflow.logger.warning("order %s: %s", order_id, english(detail))
             return
         await record(
             StatusChange(
-                order_id=order_id, event=EventKind.SIGNAL_IGNORED, detail=detail, actor="client"
+                order_id=order_id,
+                event=EventKind.SIGNAL_IGNORED,
+                detail=english(detail),
+                wording=None if isinstance(detail, str) else detail,
+                actor="client",
             )
         )
 
     return note
 
 
-async def refuse(reason: str, detail: str, on_ignored: IgnoredHandler) -> NoReturn:
-    """Record a refused update (``detail``), then refuse it with ``reason`` for the caller."""
+async def refuse(
+    reason: str | Wording, detail: str | Wording, on_ignored: IgnoredHandler
+) -> NoReturn:
+    """Record a refused update (``detail``), then refuse it with ``reason`` for the caller.
+
+    The caller gets the English sentence (clients in any language read it); the audit log
+    keeps ``detail`` as a wording too, for the console."""
     await on_ignored(detail)
-    raise ApplicationError(reason, type=MESSAGE_REFUSED, non_retryable=True)
+    raise ApplicationError(english(reason), type=MESSAGE_REFUSED, non_retryable=True)
+
+
+def refused(update: str, reason: str | Wording, actor: str | None = None) -> Wording:
+    """``<update> [by <actor>] refused: <reason>``, as recorded in the audit log."""
+    if actor is None:
+        return Wording(
+            message=N_("%(update)s refused: %(reason)s"),
+            args={"update": update},
+            parts={"reason": _as_wording(reason)},
+        )
+    return Wording(
+        message=N_("%(update)s by %(actor)s refused: %(reason)s"),
+        args={"update": update, "actor": actor},
+        parts={"reason": _as_wording(reason)},
+    )
+
+
+def ignored(update: str, actor: str, reason: str | Wording) -> Wording:
+    """``<update> by <actor> ignored: <reason>``, as recorded in the audit log."""
+    return Wording(
+        message=N_("%(update)s by %(actor)s ignored: %(reason)s"),
+        args={"update": update, "actor": actor},
+        parts={"reason": _as_wording(reason)},
+    )
+
+
+def _as_wording(said: str | Wording) -> Wording:
+    """Text (a client's or a library's, kept as it is) as a wording."""
+    return said if isinstance(said, Wording) else Wording(message="%(text)s", args={"text": said})
 
 
 async def read_update(
@@ -230,10 +289,15 @@ async def read_update(
     """An update's argument as ``model``; a message that cannot be read is recorded and refused."""
     reading = read_message(model, arguments)
     if reading.value is None:
-        await refuse(reading.summary(), f"{name} refused: {reading.summary()}", on_ignored)
+        await refuse(reading.summary(), refused(name, reading.summary()), on_ignored)
     assert reading.value is not None
     if reading.ignored:
-        await on_ignored(f"{name} taken; ignored {reading.summary()}")
+        await on_ignored(
+            Wording(
+                message=N_("%(update)s taken; ignored %(what)s"),
+                args={"update": name, "what": reading.summary()},
+            )
+        )
     return reading.value
 
 

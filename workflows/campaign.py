@@ -40,8 +40,9 @@ with workflow.unsafe.imports_passed_through():
         CampaignStatusChange,
     )
     from domain.orders import UPDATE_SUFFIX
+    from domain.wording import Wording
 
-from workflows._common import read_update, refuse, run_step, runs_database_steps_locally
+from workflows._common import english, read_update, refuse, run_step, runs_database_steps_locally
 from workflows.policies import CAMPAIGN_BATCH, DATABASE_STEP
 
 
@@ -181,5 +182,5 @@ async def _until(condition: Callable[[], bool], at_most: timedelta) -> None:
         await workflow.wait_condition(condition, timeout=at_most)
 
 
-async def _log(detail: str) -> None:
-    workflow.logger.warning("campaign %s: %s", workflow.info().workflow_id, detail)
+async def _log(detail: str | Wording) -> None:
+    workflow.logger.warning("campaign %s: %s", workflow.info().workflow_id, english(detail))

@@ -26,9 +26,11 @@ with workflow.unsafe.imports_passed_through():
         CareTaskDone,
     )
     from domain.escalation import EscalationRung, LadderPosition
+    from domain.wording import Wording
 
 from workflows._common import (
     EscalatingWait,
+    english,
     next_rung_details,
     read_update,
     refuse,
@@ -117,5 +119,5 @@ class CareTaskWorkflow:
         return self._task
 
 
-async def _log(detail: str) -> None:
-    workflow.logger.warning("care task %s: %s", workflow.info().workflow_id, detail)
+async def _log(detail: str | Wording) -> None:
+    workflow.logger.warning("care task %s: %s", workflow.info().workflow_id, english(detail))

@@ -113,7 +113,16 @@ with workflow.unsafe.imports_passed_through():
     )
     from domain.wording import N_, Wording
 
-from workflows._common import Inbound, deliver, notify, read_update, refuse, run_step
+from workflows._common import (
+    Inbound,
+    deliver,
+    english,
+    notify,
+    read_update,
+    refuse,
+    refused,
+    run_step,
+)
 from workflows.policies import DATABASE_STEP, PARTNER_STEP
 
 CLOCK_NAMES = {SlaClock.FIRST_RESPONSE: N_("first response"), SlaClock.RESOLUTION: N_("resolution")}
@@ -495,9 +504,14 @@ class ComplaintWorkflow:
             )
         message = await read_update(name, model, arguments, self._ignored)
         if self.case.status not in OPEN_STATUSES:
+            status = {"status": self.case.status.value}
             await refuse(
-                f"complaint #{self.case.id} is {self.case.status.value}",
-                f"{name} refused: the case is {self.case.status.value}",
+                Wording(
+                    message=N_("complaint #%(id)s is %(status)s"),
+                    args={"id": self.case.id},
+                    terms=status,
+                ),
+                refused(name, Wording(message=N_("the case is %(status)s"), terms=status)),
                 self._ignored,
             )
         return message
@@ -510,7 +524,11 @@ class ComplaintWorkflow:
             try:
                 await self._assign(assignment.owner, assignment.actor)
             except ActivityError as failure:
-                await refuse(_reason(failure), f"{ASSIGN_UPDATE} refused", self._ignored)
+                await refuse(
+                    _reason(failure),
+                    Wording(message=N_("%(update)s refused"), args={"update": ASSIGN_UPDATE}),
+                    self._ignored,
+                )
         return f"complaint #{self.case.id}: owner {self.case.owner or 'team queue'}"
 
     @workflow.update(name=NOTE_UPDATE)
@@ -624,16 +642,25 @@ class ComplaintWorkflow:
         async with self._lock:
             remedy = next((r for r in self.case.remedies if r.number == decision.number), None)
             if remedy is None or remedy.status != "awaiting approval":
+                number = {"number": decision.number}
                 await refuse(
                     f"remedy {decision.number} does not wait for approval",
-                    f"{DECIDE_REMEDY_UPDATE} refused: remedy {decision.number} not waiting",
+                    refused(
+                        DECIDE_REMEDY_UPDATE,
+                        Wording(message=N_("remedy %(number)s not waiting"), args=number),
+                    ),
                     self._ignored,
                 )
             assert remedy is not None
             if decision.actor == remedy.asked_by:
                 await refuse(
                     "a remedy is approved by someone other than who proposed it",
-                    f"{DECIDE_REMEDY_UPDATE} refused: {decision.actor} proposed it",
+                    refused(
+                        DECIDE_REMEDY_UPDATE,
+                        Wording(
+                            message=N_("%(actor)s proposed it"), args={"actor": decision.actor}
+                        ),
+                    ),
                     self._ignored,
                 )
             kind = (
@@ -683,7 +710,8 @@ class ComplaintWorkflow:
             )
         except ActivityError as failure:
             reason = _reason(failure)
-            await refuse(reason, f"{REMEDY_UPDATE} refused: {reason}", self._ignored)
+            said = _reason_wording(failure) or reason
+            await refuse(reason, refused(REMEDY_UPDATE, said), self._ignored)
         return price.value
 
     async def _carry_out(self, number: int) -> str:
@@ -779,7 +807,7 @@ class ComplaintWorkflow:
             if waiting:
                 await refuse(
                     f"remedy {waiting[0]} still waits for a supervisor's decision",
-                    f"{RESOLVE_UPDATE} refused: remedies waiting",
+                    refused(RESOLVE_UPDATE, Wording(message=N_("remedies waiting"))),
                     self._ignored,
                 )
             self._move_clocks(stop_clock)
@@ -846,10 +874,20 @@ class ComplaintWorkflow:
 
     async def _survey_answered(self, answer: SurveyAnswer) -> None:
         if self.case.status is not ComplaintStatus.RESOLVED:
-            await self._ignored(f"{SURVEY_ANSWERED_SIGNAL} ignored: no survey is open")
+            await self._ignored(
+                Wording(
+                    message=N_("%(signal)s ignored: no survey is open"),
+                    args={"signal": SURVEY_ANSWERED_SIGNAL},
+                )
+            )
             return
         if answer.survey is not None and answer.survey != self._survey_out:
-            await self._ignored(f"{SURVEY_ANSWERED_SIGNAL} ignored: survey {answer.survey} closed")
+            await self._ignored(
+                Wording(
+                    message=N_("%(signal)s ignored: survey %(survey)s closed"),
+                    args={"signal": SURVEY_ANSWERED_SIGNAL, "survey": answer.survey},
+                )
+            )
             return
         if self._survey is None:
             self._survey = answer
@@ -875,8 +913,8 @@ class ComplaintWorkflow:
         self._survey = answer
         return SurveyOutcome.ANSWERED.value
 
-    async def _ignored(self, detail: str) -> None:
-        workflow.logger.warning("complaint %s: %s", workflow.info().workflow_id, detail)
+    async def _ignored(self, detail: str | Wording) -> None:
+        workflow.logger.warning("complaint %s: %s", workflow.info().workflow_id, english(detail))
         # Not under the lock: a refusal made while holding it comes here.
         await self._record(ComplaintEventKind.MESSAGE_IGNORED, detail, actor="client")
 

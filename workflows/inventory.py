@@ -54,11 +54,13 @@ with workflow.unsafe.imports_passed_through():
         SupplyReceipt,
         SupplyStatus,
     )
+    from domain.wording import Wording
 
 from workflows._common import (
     EscalatingWait,
     Inbound,
     deliver,
+    english,
     next_rung_details,
     notify,
     read_update,
@@ -294,5 +296,5 @@ class ReplenishmentWorkflow:
         return self._view
 
 
-async def _log_ignored(detail: str) -> None:
-    workflow.logger.warning("replenishment %s: %s", workflow.info().workflow_id, detail)
+async def _log_ignored(detail: str | Wording) -> None:
+    workflow.logger.warning("replenishment %s: %s", workflow.info().workflow_id, english(detail))

@@ -159,6 +159,8 @@ from workflows._common import (
     EscalatingWait,
     Inbound,
     deliver,
+    english,
+    ignored,
     next_rung_details,
     notify,
     read_payloads,
@@ -166,6 +168,7 @@ from workflows._common import (
     record,
     records_ignored_messages,
     refuse,
+    refused,
     run_step,
     runs_database_steps_locally,
 )
@@ -971,21 +974,23 @@ class OrderWorkflow:
         await self._decide(False, decision, None)
         return f"order {self._order_id} rejected by {decision.actor}"
 
-    def _approval_refusal(self) -> str | None:
+    def _approval_refusal(self) -> Wording | None:
         return approval_refusal(self._view, self._situation())
 
-    async def _decide(self, approved: bool, decision: StaffDecision, refusal: str | None) -> None:
+    async def _decide(
+        self, approved: bool, decision: StaffDecision, refusal: Wording | None
+    ) -> None:
         if refusal is None:
             self._staff_decision = (approved, decision)
             return
-        verb = "approve" if approved else "reject"
-        await self._ignored(f"{verb} by {decision.actor} ignored: {refusal}", decision.actor)
+        verb = APPROVE_SIGNAL if approved else REJECT_SIGNAL
+        await self._ignored(ignored(verb, decision.actor, refusal), decision.actor)
 
     async def _cancel_by_signal(self, decision: StaffDecision) -> None:
         """Cancel the order and undo what was done; refused (and recorded) after dispatch."""
         refusal = self._cancel_refusal()
         if refusal is not None:
-            detail = f"cancel by {decision.actor} refused: {refusal}"
+            detail = refused(CANCEL_SIGNAL, refusal, decision.actor)
             await self._note_and_record(EventKind.CANCELLATION_REFUSED, detail, decision.actor)
             return
         await self._accept_cancellation(decision)
@@ -996,13 +1001,13 @@ class OrderWorkflow:
         decision = await self._take_update(CANCEL_SIGNAL, StaffDecision, arguments)
         refusal = self._cancel_refusal()
         if refusal is not None:
-            detail = f"{CANCEL_SIGNAL + UPDATE_SUFFIX} by {decision.actor} refused: {refusal}"
+            detail = refused(CANCEL_SIGNAL + UPDATE_SUFFIX, refusal, decision.actor)
             await self._note_and_record(EventKind.CANCELLATION_REFUSED, detail, decision.actor)
-            raise ApplicationError(refusal, type=MESSAGE_REFUSED, non_retryable=True)
+            raise ApplicationError(refusal.english(), type=MESSAGE_REFUSED, non_retryable=True)
         await self._accept_cancellation(decision)
         return f"order {self._order_id}: cancellation accepted, undoing every step"
 
-    def _cancel_refusal(self) -> str | None:
+    def _cancel_refusal(self) -> Wording | None:
         return cancel_refusal(self._view, self._situation())
 
     def _situation(self) -> Situation:
@@ -1032,7 +1037,7 @@ class OrderWorkflow:
         refusal = self._extension_refusal(extension)
         if refusal is not None:
             await self._ignored(
-                f"extend_deadline by {extension.actor} ignored: {refusal}", extension.actor
+                ignored(EXTEND_DEADLINE_SIGNAL, extension.actor, refusal), extension.actor
             )
             return
         await self._extend(extension)
@@ -1047,13 +1052,17 @@ class OrderWorkflow:
         target = await self._extend(extension)
         return f"{target}: next escalation moved to {extension.new_deadline.isoformat()}"
 
-    def _extension_refusal(self, extension: DeadlineExtension) -> str | None:
+    def _extension_refusal(self, extension: DeadlineExtension) -> Wording | None:
         if extension.new_deadline.tzinfo is None:
-            return "the new deadline must include a time zone (e.g. 2026-12-01T09:00:00+00:00)"
+            return Wording(
+                message=N_(
+                    "the new deadline must include a time zone (e.g. 2026-12-01T09:00:00+00:00)"
+                )
+            )
         if extension.new_deadline <= workflow.now():
-            return (
-                f"the new deadline {extension.new_deadline.isoformat()} is not in the future "
-                f"(now {workflow.now().isoformat()})"
+            return Wording(
+                message=N_("the new deadline %(deadline)s is not in the future (now %(now)s)"),
+                moments={"deadline": extension.new_deadline, "now": workflow.now()},
             )
         return extension_refusal(self._view, self._situation())
 
@@ -1112,7 +1121,7 @@ class OrderWorkflow:
         refusal = self._retry_refusal()
         if refusal is not None:
             await self._ignored(
-                f"retry_compensation by {decision.actor} ignored: {refusal}", decision.actor
+                ignored(RETRY_COMPENSATION_SIGNAL, decision.actor, refusal), decision.actor
             )
             return
         self._retry = decision
@@ -1125,7 +1134,7 @@ class OrderWorkflow:
         self._retry = decision
         return f"order {self._order_id}: retrying the failed undo step"
 
-    def _retry_refusal(self) -> str | None:
+    def _retry_refusal(self) -> Wording | None:
         return retry_refusal(self._view)
 
     def _take_payment(self, payment: IncomingPayment) -> None:
@@ -1162,12 +1171,15 @@ class OrderWorkflow:
         if refusal is not None:
             raise ApplicationError(refusal, type=MESSAGE_REFUSED, non_retryable=True)
 
-    def _payment_refusal(self, payment: IncomingPayment) -> str | None:
+    def _payment_refusal(self, payment: IncomingPayment) -> Wording | None:
         refusal = payment_refusal(self._view)
         if refusal is not None:
             return refusal
         if payment.payment_id in self._seen_payment_ids:
-            return f"payment {payment.payment_id} was booked already"
+            return Wording(
+                message=N_("payment %(payment)s was booked already"),
+                args={"payment": payment.payment_id},
+            )
         return None
 
     def _supply_progress(self, supply: SupplyView) -> None:
@@ -1326,10 +1338,10 @@ class OrderWorkflow:
             )
         )
 
-    async def _message_ignored(self, detail: str) -> None:
+    async def _message_ignored(self, detail: str | Wording) -> None:
         """A message that could not be read: recorded (orders since the patch) or logged."""
         if not records_ignored_messages():
-            workflow.logger.warning("order %s: %s", self._order_id, detail)
+            workflow.logger.warning("order %s: %s", self._order_id, english(detail))
             return
         await self._ignored(detail, "client")
 
@@ -1339,10 +1351,10 @@ class OrderWorkflow:
         """The argument of update ``<signal>_now``; if it cannot be read: recorded, refused."""
         return await read_update(signal + UPDATE_SUFFIX, model, arguments, self._message_ignored)
 
-    async def _refuse_if(self, refusal: str | None, signal: str, actor: str) -> None:
+    async def _refuse_if(self, refusal: Wording | None, signal: str, actor: str) -> None:
         """Refuse update ``<signal>_now`` with ``refusal`` (recorded in the audit log), if any."""
         if refusal is not None:
-            detail = f"{signal + UPDATE_SUFFIX} by {actor} refused: {refusal}"
+            detail = refused(signal + UPDATE_SUFFIX, refusal, actor)
             await refuse(refusal, detail, self._message_ignored)
 
     def _start_view(self, submission: OrderSubmission) -> None:

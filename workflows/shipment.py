@@ -29,7 +29,7 @@ with workflow.unsafe.imports_passed_through():
     )
     from domain.intake import StatusChange
     from domain.notifications import Audience
-    from domain.order_actions import resolution_refusal
+    from domain.order_actions import parcel_term, resolution_refusal
     from domain.orders import UPDATE_SUFFIX, EventKind, ShipmentView, order_workflow_id
     from domain.shipping import (
         BOOK_SHIPMENT,
@@ -75,6 +75,7 @@ from workflows._common import (
     record,
     records_ignored_messages,
     refuse,
+    refused,
     run_step,
     runs_database_steps_locally,
     stop_if_cancelled,
@@ -384,10 +385,15 @@ class ShipmentWorkflow:
         packed = await read_update(name, ParcelPacked, arguments, on_refused)
         view = self._view
         if view is None or view.status != ShipmentStatus.AWAITING_PACKING.value:
-            state = view.status if view is not None else "not planned yet"
             parcel = view.shipment_id if view is not None else workflow.info().workflow_id
-            refusal = f"parcel {parcel} is not waiting to be packed ({state})"
-            await refuse(refusal, f"{name} refused: {refusal}", on_refused)
+            refusal = Wording(
+                message=N_("parcel %(parcel)s is not waiting to be packed (%(state)s)"),
+                args={"parcel": parcel},
+                terms={
+                    "state": parcel_term(view.status) if view is not None else N_("not planned yet")
+                },
+            )
+            await refuse(refusal, refused(name, refusal), on_refused)
         self._take_packed(packed)
         return f"packed by {packed.actor}: the carrier is being booked"
 
@@ -444,12 +450,11 @@ class ShipmentWorkflow:
         on_refused = self._audit_log()
         event = await read_update(name, TrackingEvent, arguments, on_refused)
         if event.milestone in self._known and event.milestone is not Milestone.EXCEPTION:
-            refusal = f"milestone {event.milestone.value} was recorded already"
-            await refuse(
-                refusal,
-                f"{name} for {workflow.info().workflow_id} refused: {refusal}",
-                on_refused,
+            refusal = Wording(
+                message=N_("milestone %(milestone)s was recorded already"),
+                terms={"milestone": parcel_term(event.milestone.value)},
             )
+            await refuse(refusal, _refused_for(name, refusal), on_refused)
         self._take(event)
         return f"{event.milestone.value} taken"
 
@@ -466,8 +471,7 @@ class ShipmentWorkflow:
         resolution = await read_update(name, ShipmentResolution, arguments, on_refused)
         refusal = self._resolution_refusal(resolution)
         if refusal is not None:
-            detail = f"{name} for {workflow.info().workflow_id} refused: {refusal}"
-            await refuse(refusal, detail, on_refused)
+            await refuse(refusal, _refused_for(name, refusal), on_refused)
         self._resolution = resolution
         return f"{resolution.action.value} accepted"
 
@@ -478,7 +482,7 @@ class ShipmentWorkflow:
     def _lost(self) -> bool:
         return self._view is not None and self._view.status == Milestone.EXCEPTION.value
 
-    def _resolution_refusal(self, resolution: ShipmentResolution) -> str | None:
+    def _resolution_refusal(self, resolution: ShipmentResolution) -> Wording | None:
         asked = self._awaiting_resolution is not None
         return resolution_refusal(asked, self._lost(), resolution.action)
 
@@ -493,3 +497,12 @@ class ShipmentWorkflow:
     def shipment(self) -> ShipmentView | None:
         """Where this parcel stands."""
         return self._view
+
+
+def _refused_for(update: str, reason: Wording) -> Wording:
+    """``<update> for <this parcel's workflow> refused: <reason>``, for the audit log."""
+    return Wording(
+        message=N_("%(update)s for %(workflow)s refused: %(reason)s"),
+        args={"update": update, "workflow": workflow.info().workflow_id},
+        parts={"reason": reason},
+    )

@@ -53,6 +53,7 @@ from workflows._common import (
     read_update,
     records_ignored_messages,
     refuse,
+    refused,
     run_step,
     runs_database_steps_locally,
     stop_if_cancelled,
@@ -209,13 +210,16 @@ class SupplyWorkflow:
         """As the signal, with an answer: refused for a delivery note already taken."""
         name = SUPPLY_RECEIVED_SIGNAL + UPDATE_SUFFIX
         receipt = await read_update(name, SupplyReceipt, arguments, self._audit_log())
-        refusal = None
+        refusal: Wording | None
         if receipt.receipt_id in self._seen_receipts:
-            refusal = f"delivery note {receipt.receipt_id!r} was received already"
+            refusal = Wording(
+                message=N_("delivery note %(note)s was received already"),
+                args={"note": repr(receipt.receipt_id)},
+            )
         else:
             refusal = receipt_refusal(self._view)
         if refusal is not None:
-            await refuse(refusal, f"{name} refused: {refusal}", self._audit_log())
+            await refuse(refusal, refused(name, refusal), self._audit_log())
         self._take_receipt(receipt)
         return f"receipt {receipt.receipt_id} of {receipt.quantity} accepted"
 
