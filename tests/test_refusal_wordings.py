@@ -1,0 +1,139 @@
+# ruff: noqa: RUF001 - the Chinese sentences use full-width punctuation
+"""What an order's timeline says of a staff message it refused or ignored reads in the
+reader's language, from the running workflow and from the audit log; the English
+sentence stays in ``detail`` and is what the refused client is answered with."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
+from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Worker
+
+from domain.credit import APPROVE_SIGNAL
+from domain.escalation import EXTEND_DEADLINE_SIGNAL, DeadlineExtension
+from domain.orders import (
+    CANCEL_SIGNAL,
+    PAYMENT_RECEIVED_SIGNAL,
+    UPDATE_SUFFIX,
+    EventKind,
+    OrderStatus,
+    OrderView,
+    StaffDecision,
+)
+from domain.settlement import IncomingPayment
+from domain.shipping import (
+    CARRIER_EVENT_SIGNAL,
+    Milestone,
+    ShipmentStatus,
+    TrackingEvent,
+    shipment_workflow_id,
+)
+from persistence.database import Database
+from persistence.order_views import order_view
+from tests.factories import submission
+from tests.test_order_wordings import in_chinese, order_page, shop  # noqa: F401 - fixture
+from tests.workflow_fakes import refusal, start, wait_until
+
+SAM = StaffDecision(actor="sam", reason="looked at it")
+PAST = datetime(2026, 1, 2, 9, 30, tzinfo=UTC)
+
+
+def in_english(parcel: str) -> list[str]:
+    """What the timeline says of the late approve and cancel, in English."""
+    return [
+        "approve by sam ignored: the order was approved by sam already",
+        f"cancel_now by sam refused: parcel {parcel} has left the warehouse (picked_up); "
+        "wait for delivery and file a return",
+    ]
+
+
+def in_chinese_words(parcel: str) -> list[str]:
+    """The same in Chinese."""
+    return [
+        "已忽略 sam 的 approve：訂單已由 sam 核准",
+        f"sam 的 cancel_now 遭拒：包裹 {parcel} 已離開倉庫（已取件）；請等候送達後申請退貨",
+    ]
+
+
+async def carrier(
+    parcel: WorkflowHandle[Any, Any], milestone: Milestone, env: WorkflowEnvironment
+) -> None:
+    event = TrackingEvent(milestone=milestone, at=await env.get_current_time())
+    await parcel.signal(CARRIER_EVENT_SIGNAL, event)
+
+
+def refusals(view: OrderView) -> list[str]:
+    kinds = (EventKind.SIGNAL_IGNORED, EventKind.CANCELLATION_REFUSED)
+    return [event.detail for event in view.history if event.kind in kinds]
+
+
+async def test_late_staff_messages_on_a_held_order_read_in_chinese_with_the_english_kept(
+    time_skipping_env: WorkflowEnvironment,
+    db: Database,
+    shop: Callable[[], Worker],  # noqa: F811 - the fixture imported above
+) -> None:
+    order_id = f"WF-REFUSED-{uuid.uuid4().hex[:8]}"
+    parcel_id = f"{order_id}-S1"
+    english_said, chinese_said = in_english(parcel_id), in_chinese_words(parcel_id)
+    order = submission(order_id, customer_id="CUST-WATCH", payment_token=None)
+    worker = shop()
+    async with worker:
+        handle = await start(time_skipping_env.client, worker.task_queue, order)
+        await wait_until(handle, lambda view: view.status is OrderStatus.AWAITING_APPROVAL, "held")
+        await handle.execute_update(APPROVE_SIGNAL + UPDATE_SUFFIX, SAM)
+        invoiced = await wait_until(
+            handle, lambda view: view.status is OrderStatus.INVOICED, "invoiced"
+        )
+        parcel = time_skipping_env.client.get_workflow_handle(shipment_workflow_id(parcel_id))
+        await carrier(parcel, Milestone.PICKED_UP, time_skipping_env)
+        await wait_until(
+            handle,
+            lambda view: any(p.status == ShipmentStatus.PICKED_UP for p in view.shipments),
+            "picked up",
+        )
+        await handle.signal(APPROVE_SIGNAL, SAM)
+        with pytest.raises(WorkflowUpdateFailedError) as cancel:
+            await handle.execute_update(CANCEL_SIGNAL + UPDATE_SUFFIX, SAM)
+        await handle.signal(
+            EXTEND_DEADLINE_SIGNAL,
+            DeadlineExtension(actor="sam", reason="typo", new_deadline=PAST),
+        )
+        live = await wait_until(handle, lambda view: len(refusals(view)) == 3, "3 refusals")
+        page = order_page(live, live=True)
+        await carrier(parcel, Milestone.DELIVERED, time_skipping_env)
+        await handle.signal(
+            PAYMENT_RECEIVED_SIGNAL,
+            IncomingPayment(payment_id="BANK-1", amount=invoiced.money.total),
+        )
+        assert (await handle.result()).status is OrderStatus.COMPLETED
+
+    # The client refused is answered in English, as every client understands it.
+    assert refusal(cancel.value) == english_said[1].removeprefix("cancel_now by sam refused: ")
+    for shown in chinese_said:
+        assert shown in page
+    assert f"已忽略 sam 的 extend_deadline：新期限 {in_chinese(PAST)} 不在未來" in page
+
+    stored = order_view(db, order.order_id)
+    assert stored is not None
+    assert stored.status is OrderStatus.COMPLETED
+    page = order_page(stored, live=False)
+    for shown in chinese_said:
+        assert shown in page
+    assert f"已忽略 sam 的 extend_deadline：新期限 {in_chinese(PAST)} 不在未來" in page
+    for english in english_said:
+        assert english not in page
+    assert "not in the future" not in page
+    # The English stays in the plain detail (the CLI, the API, the Temporal UI).
+    details = refusals(stored)
+    assert details[:2] == english_said
+    assert details[2].startswith(
+        f"extend_deadline by sam ignored: the new deadline {PAST.isoformat()} is not in the "
+        "future (now "
+    )
+    assert refusals(live) == details
