@@ -15,8 +15,19 @@ from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
+from domain.access import Locale
 from domain.credit import APPROVE_SIGNAL
 from domain.escalation import EXTEND_DEADLINE_SIGNAL, DeadlineExtension
+from domain.order_actions import (
+    LEFT_THE_WAREHOUSE,
+    Situation,
+    cancel_refusal,
+    extension_refusal,
+    parcel_term,
+    receipt_refusal,
+    resolution_refusal,
+    status_term,
+)
 from domain.orders import (
     CANCEL_SIGNAL,
     PAYMENT_RECEIVED_SIGNAL,
@@ -30,16 +41,23 @@ from domain.settlement import IncomingPayment
 from domain.shipping import (
     CARRIER_EVENT_SIGNAL,
     Milestone,
+    ShipmentAction,
     ShipmentStatus,
     TrackingEvent,
     shipment_workflow_id,
 )
+from domain.wording import Wording
 from persistence.database import Database
 from persistence.order_views import order_view
 from tests.factories import submission
 from tests.test_order_wordings import in_chinese, order_page, shop  # noqa: F401 - fixture
+from tests.test_web_offers import order
 from tests.workflow_fakes import refusal, start, wait_until
+from web.i18n import words
+from web.labels import PARCEL_LABELS, STATUS_LABELS
+from workflows._common import ignored, refused
 
+ZH = Locale.TRADITIONAL_CHINESE
 SAM = StaffDecision(actor="sam", reason="looked at it")
 PAST = datetime(2026, 1, 2, 9, 30, tzinfo=UTC)
 
@@ -137,3 +155,42 @@ async def test_late_staff_messages_on_a_held_order_read_in_chinese_with_the_engl
         "future (now "
     )
     assert refusals(live) == details
+
+
+def test_every_status_and_parcel_state_of_a_refusal_reads_as_its_label() -> None:
+    for status, label in STATUS_LABELS.items():
+        term = status_term(status)
+        assert term == status.value  # the English reads as it always did
+        assert words(Wording(message="%(s)s", terms={"s": term}), ZH) == words(
+            Wording(message="%(s)s", terms={"s": label}), ZH
+        )
+    # "lost" is a catalogue word of its own already (遺失), which reads well enough.
+    for state in LEFT_THE_WAREHOUSE - {ShipmentStatus.LOST}:
+        said = words(Wording(message="%(s)s", terms={"s": parcel_term(state)}), ZH)
+        label = PARCEL_LABELS[ShipmentStatus(state)]
+        assert said == words(Wording(message="%(s)s", terms={"s": label}), ZH)
+
+
+def test_the_rules_and_the_refusals_around_them_read_in_chinese() -> None:
+    done = order(OrderStatus.COMPLETED)
+    refusal = cancel_refusal(done, Situation())
+    assert refusal is not None
+    assert refusal.english() == "the order is COMPLETED already"
+    assert words(refusal, ZH) == "訂單已是「已完成」狀態"
+    extension = extension_refusal(done, Situation())
+    assert extension is not None
+    said = refused("extend_deadline_now", extension, "sam")
+    assert said.english() == "extend_deadline_now by sam refused: the order is COMPLETED"
+    assert words(said, ZH) == "sam 的 extend_deadline_now 遭拒：訂單狀態為「已完成」"
+    # A message that cannot be read: the library's words stay, the sentence is translated.
+    unreadable = refused("approve_now", "actor: Input should be a valid string")
+    assert unreadable.english() == "approve_now refused: actor: Input should be a valid string"
+    assert words(unreadable, ZH) == "approve_now 遭拒：actor: Input should be a valid string"
+    receipt = receipt_refusal(None)
+    assert receipt is not None
+    assert words(receipt, ZH) == "供貨單尚未下單；請稍後再試"
+    parcel = resolution_refusal(False, False, ShipmentAction.WAIT)
+    assert parcel is not None
+    assert words(ignored("resolve_shipment", "sam", parcel), ZH) == (
+        "已忽略 sam 的 resolve_shipment：此包裹不需要做決定"
+    )
