@@ -5,17 +5,25 @@ sentence stays in ``detail`` and is what the refused client is answered with."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from domain.access import Locale
+from domain.complaints import (
+    REPLY_UPDATE,
+    SURVEY_ANSWERED_SIGNAL,
+    ComplaintEventKind,
+    ComplaintPolicy,
+)
 from domain.credit import APPROVE_SIGNAL
 from domain.escalation import EXTEND_DEADLINE_SIGNAL, DeadlineExtension
 from domain.order_actions import (
@@ -48,8 +56,10 @@ from domain.shipping import (
 )
 from domain.wording import Wording
 from persistence.database import Database
+from persistence.models import ComplaintEventRow
 from persistence.order_views import order_view
 from tests.factories import submission
+from tests.test_complaints import Cases, cases, phone  # noqa: F401 - fixture
 from tests.test_order_wordings import in_chinese, order_page, shop  # noqa: F401 - fixture
 from tests.test_web_offers import order
 from tests.workflow_fakes import refusal, start, wait_until
@@ -194,3 +204,40 @@ def test_the_rules_and_the_refusals_around_them_read_in_chinese() -> None:
     assert words(ignored("resolve_shipment", "sam", parcel), ZH) == (
         "已忽略 sam 的 resolve_shipment：此包裹不需要做決定"
     )
+
+
+async def test_a_complaints_refused_and_ignored_messages_read_in_chinese(
+    cases: Cases,  # noqa: F811 - the fixture imported above
+) -> None:
+    now = await cases.env.get_current_time()
+    handle = await cases.start(phone(), ComplaintPolicy(), now)
+    with pytest.raises(WorkflowUpdateFailedError):
+        await handle.execute_update(REPLY_UPDATE, {"actor": "mia.chen"})
+    await handle.signal(SURVEY_ANSWERED_SIGNAL, {"score": 4})
+    complaint_id = (await cases.case(handle)).id
+    await wait_for(lambda: len(ignored_rows(cases.db, complaint_id)) == 2)
+    [reply, survey] = ignored_rows(cases.db, complaint_id)
+    assert reply[0].startswith(f"{REPLY_UPDATE} refused: ")
+    assert words(reply[1], ZH).startswith(f"{REPLY_UPDATE} 遭拒：")
+    assert survey[0] == f"{SURVEY_ANSWERED_SIGNAL} ignored: no survey is open"
+    assert words(survey[1], ZH) == f"已忽略 {SURVEY_ANSWERED_SIGNAL}：目前沒有開放的問卷"
+
+
+def ignored_rows(db: Database, complaint_id: int) -> list[tuple[str, Wording]]:
+    """The complaint's ignored messages: their English detail and their wording."""
+    with db.reading() as session:
+        rows = session.scalars(
+            select(ComplaintEventRow)
+            .where(ComplaintEventRow.complaint_id == complaint_id)
+            .where(ComplaintEventRow.kind == ComplaintEventKind.MESSAGE_IGNORED.value)
+            .order_by(ComplaintEventRow.id)
+        ).all()
+        return [(row.detail, Wording.model_validate(row.wording)) for row in rows]
+
+
+async def wait_for(done: Callable[[], bool]) -> None:
+    for _ in range(200):
+        if done():
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError("the complaint never recorded both messages")
