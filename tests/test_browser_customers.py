@@ -60,7 +60,8 @@ async def test_customer_service_enters_and_changes_a_customer(
     await expect(page.get_by_role("status")).to_have_text("Saved.")
     audit = page.get_by_role("row", name="Marketing consent")
     await expect(audit.first).to_contain_text("mia.chen")
-    await expect(audit.first).to_contain_text("false")
+    await expect(audit.first.get_by_role("cell").nth(3)).to_have_text("no")  # was false
+    await expect(audit.first.get_by_role("cell").nth(4)).to_have_text("yes")
     record = find_customer(db, "CUST-NORD")
     assert record is not None
     assert record.marketing_consent

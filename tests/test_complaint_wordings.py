@@ -157,7 +157,7 @@ async def test_a_case_worked_by_its_workflow_reads_in_chinese(
         assert worded is not None, kind
         if kind == "payment_refunded":
             assert worded.english() == english
-            assert "complaint #1: scratched" in english
+            assert f"complaint #{case.id}: scratched" in english
         assert "：" in words(worded, Locale.TRADITIONAL_CHINESE)
 
     detail = complaint_detail(cases.db, case.id)  # the English stays for the CLI and API
