@@ -30,7 +30,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictInt, m
 
 from domain.business_hours import BusinessCalendar
 from domain.messages import InboundMessage, whole_json_number
-from domain.money import Amount
+from domain.money import Amount, typed_amount
 from domain.notifications import Audience
 from domain.orders import UPDATE_SUFFIX
 from domain.segments import Segment
@@ -550,7 +550,7 @@ class RemedyRequest(InboundMessage):
 
     actor: Actor
     kind: RemedyKind
-    amount: Annotated[Amount, Field(gt=0)] | None = None
+    amount: Annotated[Amount, Field(gt=0), BeforeValidator(typed_amount)] | None = None
     items: Annotated[list[RemedyItem], Field(max_length=50)] = []
     reason: Annotated[str, Field(min_length=1, max_length=500)]
 

@@ -33,9 +33,10 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from domain.catalogue import PaymentTerms, Standing
+from domain.money import typed_amount
 from domain.segments import ClassificationOutcome
 from domain.wording import N_, Wording
 
@@ -383,7 +384,12 @@ class CreditDecisionInput(BaseModel):
     model_config = ConfigDict(frozen=True, str_strip_whitespace=True)
 
     accept: bool
-    limit: Annotated[Decimal, Field(ge=0, lt=100_000_000, decimal_places=2)] | None = None
+    limit: (
+        Annotated[
+            Decimal, Field(ge=0, lt=100_000_000, decimal_places=2), BeforeValidator(typed_amount)
+        ]
+        | None
+    ) = None
     standing: Standing | None = None
     reason: Annotated[str, Field(max_length=500)] = ""
     actor: Annotated[str, Field(min_length=1, max_length=64)]

@@ -10,6 +10,7 @@ from typing import Annotated
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictInt
 
 from domain.messages import InboundMessage, whole_json_number
+from domain.money import typed_amount
 from domain.orders import ReservationView
 from domain.wording import Wording
 
@@ -270,9 +271,9 @@ class StocktakeOpening(InboundMessage):
         list[Annotated[str, Field(min_length=1, max_length=64)]], Field(max_length=5000)
     ] = []
     """Empty: every product the warehouse keeps a level for."""
-    approval_threshold: Annotated[Decimal, Field(ge=0, le=10_000_000, decimal_places=2)] = Decimal(
-        "100.00"
-    )
+    approval_threshold: Annotated[
+        Decimal, Field(ge=0, le=10_000_000, decimal_places=2), BeforeValidator(typed_amount)
+    ] = Decimal("100.00")
     """A variance worth more than this at cost needs a supervisor's approval before posting."""
     actor: Annotated[str, Field(min_length=1, max_length=64)]
 

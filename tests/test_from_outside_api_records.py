@@ -12,10 +12,14 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from pydantic import BaseModel, ValidationError
 
 from domain.access import SystemRole
 from domain.catalogue import ProductRecord
+from domain.complaints import RemedyRequest
+from domain.credit_scoring import CreditDecisionInput
 from domain.customers import CustomerRecord
+from domain.inventory import StocktakeOpening
 from persistence.database import Database
 from persistence.transactions import api_keys
 from persistence.transactions.catalogue import (
@@ -218,3 +222,34 @@ def test_a_price_cost_or_credit_limit_written_otherwise_than_in_digits_is_refuse
     assert "credit_limit" in answer.text
     assert "digits" in answer.text
     assert find_customer(db, "CUST-P2") is None
+
+
+@pytest.mark.parametrize("written", ["1e3", "1E+3", "NaN", "0x10", "1,000.00"])
+def test_a_remedy_a_credit_override_and_a_count_threshold_take_amounts_in_digits(
+    written: str,
+) -> None:
+    """A complaint's refund of ``1e3`` became 1,000.00 EUR, a credit override of ``1e5`` a
+    limit of 100,000 and a stocktake's approval threshold of ``1e2`` 100.00: every amount a
+    person types takes digits with at most two decimals, refused naming the field."""
+    cases: list[tuple[type[BaseModel], dict[str, Any], str]] = [
+        (
+            RemedyRequest,
+            {"actor": "mia", "kind": "refund", "amount": written, "reason": "late"},
+            "amount",
+        ),
+        (CreditDecisionInput, {"accept": False, "limit": written, "actor": "ann"}, "limit"),
+        (
+            StocktakeOpening,
+            {"warehouse_id": "WH-BER", "approval_threshold": written, "actor": "kai"},
+            "approval_threshold",
+        ),
+    ]
+    for model, document, field in cases:
+        with pytest.raises(ValidationError) as refused:
+            model.model_validate(document)
+        [problem] = refused.value.errors()
+        assert problem["loc"][0] == field
+        assert "digits" in problem["msg"]
+    assert RemedyRequest.model_validate(
+        {"actor": "mia", "kind": "refund", "amount": "12.50", "reason": "late"}
+    ).amount == Decimal("12.50")
