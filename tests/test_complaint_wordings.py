@@ -123,8 +123,8 @@ async def test_a_case_worked_by_its_workflow_reads_in_chinese(
         "補救 1：善意補償額度 GC-",
         "已寄出滿意度問卷",
         "補救 2：已退款 45 EUR",
-        "補救 3：退款 20 EUR 超過訂單 T-1 尚保留的 14.70 EUR",
-        "未能執行: 退款 20 EUR",
+        "補救 3：退款 20.00 EUR 超過訂單 T-1 尚保留的 14.70 EUR",
+        "未能執行: 退款 20.00 EUR",
     ):
         assert chinese in page, chinese
     typed = (

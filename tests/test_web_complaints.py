@@ -23,7 +23,7 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 from typer.testing import CliRunner, Result
 
-from domain.access import Role, SystemRole
+from domain.access import Locale, Role, SystemRole
 from domain.complaints import (
     RESOLVE,
     ComplaintChannel,
@@ -455,3 +455,41 @@ def test_the_work_lists_show_the_team_queue_and_mine(db: Database, console: Test
     assert f'href="/complaints/{filed.case.id}"' in team
     assert "Wrong bolts delivered" not in console.get("/complaints?list=mine").text
     assert "Wrong bolts delivered" in console.get("/complaints?list=nonsense").text  # open
+
+
+async def test_a_refund_above_what_the_order_still_holds_is_refused_when_proposed(
+    dev_server: WorkflowEnvironment, db: Database, console: TestClient
+) -> None:
+    await completed_prepaid_order(db)  # Jane's order T-1: 59.70 EUR, captured and invoiced
+    accounts.set_locale(db, "mia.chen", Locale.TRADITIONAL_CHINESE)
+    async with cases_on_the_orders_queue(dev_server, db):
+        token = await asyncio.to_thread(log_in, console, "mia.chen")
+        filed = await post(
+            console,
+            "/complaints/new",
+            {
+                "csrf_token": token,
+                "channel": "phone",
+                "order_id": "T-1",
+                "subject": "Widgets scratched",
+                "description": "Customer called: the widgets are scratched.",
+                "category": "damaged",
+            },
+        )
+        assert filed.status_code == 303, filed.text
+        page_path = filed.headers["location"].split("?")[0]
+        complaint_id = int(page_path.rsplit("/", 1)[1])
+        await settled(db, complaint_id, "assigned")
+        answer = await post(
+            console,
+            f"{page_path}/remedy",
+            {"csrf_token": token, "kind": "refund", "amount": "1000", "reason": "all of it"},
+        )
+        assert answer.status_code == 409, answer.text
+        assert "退款 1000.00 EUR 超過訂單 T-1 尚保留的 59.70 EUR" in answer.text
+        case = await db.run(find_case, db, complaint_id)
+        assert case is not None
+        assert case.remedies == []  # nothing put to a supervisor that could not be done
+        await dev_server.client.get_workflow_handle(complaint_workflow_id(complaint_id)).terminate(
+            "test over"
+        )

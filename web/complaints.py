@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import functools
 import re
+from decimal import Decimal
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -14,9 +15,11 @@ from fastapi.responses import RedirectResponse
 from pydantic import BaseModel, ValidationError
 from starlette.datastructures import FormData
 from starlette.responses import Response
+from temporalio.exceptions import ApplicationError
 
 from domain.access import Permission, Role
 from domain.complaints import (
+    ACTION_REFUSED,
     ASSIGN,
     DECIDE_REMEDY,
     NOTE,
@@ -34,12 +37,14 @@ from domain.complaints import (
     Recategorisation,
     RemedyDecision,
     RemedyKind,
+    RemedyOrder,
     RemedyRequest,
     Resolution,
     complaint_workflow_id,
     possible_remedies,
 )
-from domain.wording import N_
+from domain.money import typed_amount
+from domain.wording import N_, Wording
 from ops.complaints import CaseNotStartedError, file_and_open
 from ops.staff import StaffAction
 from persistence.complaint_views import (
@@ -52,9 +57,9 @@ from persistence.complaint_views import (
     root_causes,
 )
 from persistence.transactions import accounts
-from persistence.transactions.complaints import ComplaintRefusedError
+from persistence.transactions.complaints import ComplaintRefusedError, find_case, plan_refund
 
-from .i18n import translations
+from .i18n import translations, words
 from .rendering import render
 from .security import FormChecked, RowNumber, Staff, database, requires, settings_of, temporal
 from .stock import act_on_workflow, reasons_of, refusal_page
@@ -239,6 +244,48 @@ def _values(form: FormData) -> dict[str, str]:
     return {name: str(value).strip() for name, value in form.items() if name != "csrf_token"}
 
 
+async def _refund_refused(
+    request: Request, user: Staff, complaint_id: int, values: dict[str, Any]
+) -> str | None:
+    """Why a proposed refund could not be carried out (more than the order still holds, no
+    finished order or invoice), in the reader's language; None when it could, or when the
+    form is not a readable refund (the workflow's own checks answer that).
+
+    The same rule refuses the refund when it is carried out; asked up front, a refund that
+    would fail is not put to a supervisor first."""
+    if values.get("kind") != RemedyKind.REFUND.value:
+        return None
+    try:
+        amount = Decimal(typed_amount(str(values.get("amount", ""))))
+    except (ValueError, ArithmeticError):
+        return None
+    if amount <= 0:
+        return None
+    db = database(request)
+    case = await db.run(find_case, db, complaint_id)
+    if case is None:
+        return None
+    remedy = RemedyOrder(
+        complaint_id=complaint_id,
+        number=len(case.remedies) + 1,
+        kind=RemedyKind.REFUND,
+        customer_id=case.customer_id,
+        order_id=case.order_id,
+        amount=amount,
+        reason=str(values.get("reason", "")),
+    )
+    try:
+        await db.run(plan_refund, db, remedy)
+    except ApplicationError as refusal:
+        if refusal.type != ACTION_REFUSED:
+            raise
+        said = refusal.details[0] if refusal.details else None
+        if not isinstance(said, dict):
+            return refusal.message
+        return words(Wording.model_validate(said), user.account.locale)
+    return None
+
+
 def _build(model: type[BaseModel], values: dict[str, Any]) -> BaseModel:
     return model.model_validate({name: value for name, value in values.items() if value != ""})
 
@@ -284,6 +331,8 @@ async def act(
                 values["items"] = remedy_items(values.get("items", ""))
             except ValueError as wrong:
                 return refusal_page(user, str(wrong), back, 422)
+            if (refused := await _refund_refused(request, user, complaint_id, values)) is not None:
+                return refusal_page(user, refused, back)
         if action == "resolve" and (cause := values.get("root_cause")):
             # The form offers the active root causes; anything else would be counted in
             # the analysis under a cause nobody defined.

@@ -695,7 +695,7 @@ def plan_refund(db: Database, remedy: RemedyOrder) -> tuple[str, Decimal, str, s
                         "%(currency)s order %(order)s still keeps"
                     ),
                     args={
-                        "amount": remedy.amount,
+                        "amount": f"{remedy.amount:.2f}",
                         "currency": order.currency,
                         "kept": kept,
                         "order": order.id,
