@@ -314,6 +314,24 @@ class StocktakeView(BaseModel):
         """Lines counted so far."""
         return sum(1 for line in self.lines if line.counted is not None)
 
+    def posting_problems(self) -> list[str]:
+        """Why the count cannot be posted yet: uncounted lines and unapproved variances
+        above the threshold (empty: posting is accepted, stock permitting)."""
+        problems = [f"{line.sku}: not counted" for line in self.lines if line.counted is None]
+        problems += [
+            f"{line.sku}: variance {line.variance:+d} worth {line.variance_value} "
+            "needs a supervisor's approval"
+            for line in self.lines
+            if line.needs_approval
+        ]
+        return problems
+
+    @property
+    def postable(self) -> bool:
+        """Posting would be accepted now, by the rule of :meth:`posting_problems` (the
+        console offers it only then; also on a counter's blind view)."""
+        return all(line.counted is not None and not line.needs_approval for line in self.lines)
+
     def blind(self) -> StocktakeView:
         """The view for counters: no book figures, no variances."""
         return self.model_copy(

@@ -159,6 +159,8 @@ def test_a_blind_count_with_a_variance_an_admin_approves(client: TestClient, db:
     blind = client.get(count_page).text
     assert "Book" not in blind
     assert "needs approval" not in blind  # counters see no variances
+    assert "Post the count" not in blind  # posting is offered only when it would be accepted
+    assert "once every line is counted and each large variance is approved" in blind
     refused = client.post(f"{count_page}/post", data={"csrf_token": token})
     assert refused.status_code == 409
     assert "GADGET-2: variance -3 worth -411.00 needs a supervisor" in refused.text
@@ -171,8 +173,10 @@ def test_a_blind_count_with_a_variance_an_admin_approves(client: TestClient, db:
     supervised = text_of(client.get(count_page).text)
     assert "GADGET-2 Gadget, deluxe (pcs) 37 kai.wu 40 -3" in supervised
     assert "needs approval" in supervised
+    assert "Post the count" not in supervised
     approved = client.post(f"{count_page}/approve", data={"csrf_token": admin, "sku": "GADGET-2"})
     assert approved.status_code == 303
+    assert "Post the count" in client.get(count_page).text
     assert client.post(f"{count_page}/post", data={"csrf_token": admin}).status_code == 303
     assert "approved by ana.admin" in client.get(count_page).text
     assert level(db, "GADGET-2", "WH-BER") == 37

@@ -152,13 +152,7 @@ def post_stocktake(db: Database, stocktake_id: int, actor: str) -> StocktakeView
     with db.transaction() as session:
         stocktake = _open(session, stocktake_id)
         view = _view(session, stocktake)
-        problems = [f"{line.sku}: not counted" for line in view.lines if line.counted is None]
-        problems += [
-            f"{line.sku}: variance {line.variance:+d} worth {line.variance_value} "
-            "needs a supervisor's approval"
-            for line in view.lines
-            if line.needs_approval
-        ]
+        problems = view.posting_problems()
         if problems:
             raise StockOperationError("cannot post yet: " + "; ".join(problems))
         for line in view.lines:
