@@ -252,3 +252,16 @@ def test_a_file_bad_on_every_row_lists_the_first_problems_and_counts_the_rest(
     assert "line 201, column 'sku'" in shown
     assert "line 202, column 'sku'" not in shown
     assert "… 50 more" in shown
+
+
+def test_a_catalogue_product_no_warehouse_keeps_opens_its_stock_page(
+    client: TestClient, db: Database
+) -> None:
+    log_in(client, "wen.li")
+    assert "/stock/products/LEGACY-0" in client.get("/stock/catalogue").text
+    page = client.get("/stock/products/LEGACY-0")
+    assert page.status_code == 200, page.text
+    shown = text_of(page.text)
+    assert "LEGACY-0" in shown
+    assert "No stock of this product is kept in any warehouse. It is no longer sold." in shown
+    assert client.get("/stock/products/NO-SUCH-9").status_code == 404

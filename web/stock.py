@@ -40,6 +40,7 @@ from persistence.stock_views import (
     stock_timeline,
 )
 from persistence.transactions.alerts import stock_alerts
+from persistence.transactions.catalogue import find_product
 from persistence.transactions.replenishment import forecast_report
 from persistence.transactions.stock import StockOperationError, book_stock_change
 from persistence.transactions.stocktakes import (
@@ -99,10 +100,12 @@ async def product_page(
     warehouse: str | None = None,
 ) -> Response:
     """One product: its level in each warehouse, a chart of on hand and free stock over
-    the last 90 days, and its latest movements."""
+    the last 90 days, and its latest movements. A catalogue product no warehouse keeps
+    (a discontinued one, say) opens too, saying so."""
     db = database(request)
     rows = await db.run(functools.partial(stock_rows, sku=sku), db)
-    if not rows:
+    product = None if rows else await db.run(find_product, db, sku)
+    if not rows and product is None:
         return render(
             "problem.html",
             user.account.locale,
@@ -126,6 +129,8 @@ async def product_page(
         user.account.locale,
         user=user,
         sku=sku,
+        product_name=rows[0].name if rows else product.name if product else sku,
+        product=product,
         rows=rows,
         warehouse=warehouse or "",
         movements=movements[:20],

@@ -131,6 +131,13 @@ def product_records(db: Database) -> list[ProductRecord]:
         return [product_record(row) for row in rows]
 
 
+def find_product(db: Database, sku: str) -> ProductRecord | None:
+    """The catalogue's product ``sku`` (stocked or not), or None when there is none."""
+    with db.reading() as session:
+        row = session.get(Product, sku)
+        return None if row is None else product_record(row)
+
+
 def warehouse_records(db: Database) -> list[WarehouseRecord]:
     """Every warehouse, by id, as an import takes it."""
     with db.reading() as session:
