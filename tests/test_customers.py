@@ -16,7 +16,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select, text, update
 
-from domain.access import Role, SystemRole
+from domain.access import Locale, Role, SystemRole
 from domain.credit_scoring import InvoiceMoney, MoneyMovement
 from domain.customers import CustomerRecord, PaymentBehaviour, payment_behaviour
 from domain.orders import EventKind
@@ -311,6 +311,28 @@ def test_customer_service_creates_changes_and_deactivates_a_customer(
     listed = text_of(client.get("/customers?q=nordlicht&active=all").text)
     assert "CUST-NORD" in listed
     assert "CUST-ACME" not in listed
+
+
+def test_the_customer_form_offers_words_and_a_new_customer_is_active(
+    client: TestClient, db: Database
+) -> None:
+    accounts.set_locale(db, "mia.chen", Locale.TRADITIONAL_CHINESE)
+    log_in(client, "mia.chen")
+    blank = client.get("/customers/new").text
+    assert '<input type="checkbox" name="active" value="true" checked>' in blank
+    for value, words in (
+        ("person", "個人"),
+        ("net", "月結"),
+        ("watch", "信用觀察中"),
+        ("web", "網路商店"),
+        ("de", "德文"),
+    ):
+        assert f'<option value="{value}" >{words}</option>' in blank, value
+    assert '<option value="en" selected>英文</option>' in blank
+    assert "en、de、zh_Hant" not in blank  # the language is chosen, not typed as a code
+    save_customers(db, [LENA.model_copy(update={"language": "fr"})], "mia.chen")
+    kept = client.get("/customers/CUST-LENA/edit").text
+    assert '<option value="fr" selected>法文</option>' in kept  # a code not offered stays
 
 
 def test_order_processing_reads_customers_and_analysts_do_not(

@@ -49,6 +49,7 @@ def test_a_warehouse_user_creates_and_changes_a_product_and_its_levels(
     blank = client.get("/stock/catalogue/products/record")
     assert blank.status_code == 200
     assert 'name="sourcing"' in blank.text
+    assert '<option value="make" >made (production order)</option>' in blank.text  # words
     product = {
         "csrf_token": token,
         "sku": "VALVE-9",

@@ -296,7 +296,11 @@ async def _credit(
 @router.get("/new")
 async def new_customer(user: Keeper) -> Response:
     """The form for a new customer."""
-    return _form(user, {"kind": "company", "language": "en", "contact_by_email": "true"}, None)
+    return _form(
+        user,
+        {"kind": "company", "language": "en", "active": "true", "contact_by_email": "true"},
+        None,
+    )
 
 
 @router.post("/new")

@@ -333,7 +333,7 @@ CUSTOMER_FIELD_LABELS = {
     "standing": N_("Standing"),
     "active": N_("Active (may order)"),
     "preferred_channel": N_("Preferred channel"),
-    "language": N_("Language (en, de, zh_Hant)"),
+    "language": N_("Language"),
     "contact_by_email": N_("May be contacted by e-mail"),
     "contact_by_phone": N_("May be contacted by phone"),
     "marketing_consent": N_("Marketing consent"),
@@ -380,6 +380,19 @@ SOURCING_LABELS = {
     Sourcing.BUY: N_("bought (purchase order)"),
 }
 """How a product is replenished, as the catalogue shows it."""
+
+RECORD_CHOICE_LABELS: dict[str, dict[str, str]] = {
+    "kind": CUSTOMER_CODE_LABELS,
+    "payment_terms": CUSTOMER_CODE_LABELS,
+    "standing": CUSTOMER_CODE_LABELS,
+    "preferred_channel": CHANNEL_LABELS,
+    "sourcing": SOURCING_LABELS,
+}
+"""The words of a record form's select options, by field (the values stay the codes)."""
+
+CUSTOMER_LANGUAGES = ("en", "de", "zh_Hant")
+"""The languages a customer is written to in, offered on the customer form by their names
+(a record keeping another code still offers it)."""
 
 SEGMENT_LABELS = {
     Segment.CHAMPIONS: N_("Champions"),

@@ -29,6 +29,7 @@ from .labels import (
     COMPLAINT_LABELS,
     CUSTOMER_CODE_LABELS,
     CUSTOMER_FIELD_LABELS,
+    CUSTOMER_LANGUAGES,
     EVENT_LABELS,
     FORECAST_METHOD_LABELS,
     METHOD_LABELS,
@@ -37,6 +38,7 @@ from .labels import (
     PERMISSION_LABELS,
     PROPOSAL_LABELS,
     REASON_LABELS,
+    RECORD_CHOICE_LABELS,
     REMEDY_STATUS_LABELS,
     REPLENISHMENT_DONE,
     RESERVATION_LABELS,
@@ -115,6 +117,8 @@ def templates(locale: Locale) -> Environment:
     environment.globals["customer_code_labels"] = CUSTOMER_CODE_LABELS
     environment.globals["movement_labels"] = MOVEMENT_LABELS
     environment.globals["sourcing_labels"] = SOURCING_LABELS
+    environment.globals["record_choice_labels"] = RECORD_CHOICE_LABELS
+    environment.globals["customer_languages"] = CUSTOMER_LANGUAGES
     environment.globals["care_labels"] = CARE_LABELS
     environment.globals["complaint_labels"] = COMPLAINT_LABELS
     environment.globals["complaint_event_labels"] = COMPLAINT_EVENT_LABELS
