@@ -23,6 +23,8 @@ from pydantic import (
     field_validator,
 )
 
+from domain.wording import N_, WordedError, Wording
+
 ModelT = TypeVar("ModelT", bound=BaseModel)
 
 MESSAGE_REFUSED = "MessageRefused"
@@ -97,9 +99,14 @@ class InboundMessage(BaseModel):
         if isinstance(value, str):
             character = unstorable_character(value)
             if character is not None:
-                raise ValueError(
-                    f"contains the control character {character}, which cannot be stored; "
-                    "send printable text"
+                raise WordedError(
+                    Wording(
+                        message=N_(
+                            "contains the control character %(character)s, which cannot be "
+                            "stored; send printable text"
+                        ),
+                        args={"character": character},
+                    )
                 )
         return value
 

@@ -8,6 +8,8 @@ from typing import Annotated, Any
 
 from pydantic import Field, WithJsonSchema
 
+from domain.wording import N_, WordedError, Wording
+
 CENT = Decimal("0.01")
 
 AMOUNT_TEXT = r"^[+-]?\d{1,16}(\.\d{1,2})?$"
@@ -26,9 +28,13 @@ def typed_amount(value: Any) -> Any:
     numbers pass through to the field's checks. For ``field_validator(mode="before")``.
     """
     if isinstance(value, str) and _TYPED_AMOUNT.fullmatch(value) is None:
-        raise ValueError(
-            "write the amount as digits with at most two decimals, e.g. 120.50 "
-            "(no exponent, no spaces, no thousands separators)"
+        raise WordedError(
+            Wording(
+                message=N_(
+                    "write the amount as digits with at most two decimals, e.g. 120.50 "
+                    "(no exponent, no spaces, no thousands separators)"
+                )
+            )
         )
     return value
 

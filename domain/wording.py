@@ -86,3 +86,13 @@ class Wording(BaseModel):
 def words(message: str, **args: str | int | Decimal) -> Wording:
     """A wording with plain arguments only (the common case)."""
     return Wording(message=message, args=args)
+
+
+class WordedError(ValueError):
+    """A refusal of a validator whose sentence people read in their language: its English
+    (``str``, what pydantic and the API say) is the wording's, and the console shows the
+    wording itself."""
+
+    def __init__(self, wording: Wording) -> None:
+        super().__init__(wording.english())
+        self.wording = wording

@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 from temporalio.api.enums.v1 import EventType
 from temporalio.testing import WorkflowEnvironment
 
-from domain.access import Role
+from domain.access import Locale, Role
 from domain.orders import SUBMIT_ORDER_SIGNAL, OrderSubmission, order_workflow_id
 from persistence.database import Database
 from persistence.transactions import accounts
@@ -183,3 +183,62 @@ def test_parse_problems_and_business_rules_are_shown_together(desk: TestClient) 
     assert field_errors(page, "lines-1-sku") == ["lines[1].sku 'NO-SUCH-SKU': no such product"]
     assert field_errors(page, "lines-2-unit_price")  # not the list price
     assert field_errors(page, "shipping_address-street")
+
+
+def test_a_chinese_desk_reads_every_problem_in_chinese_by_its_label(
+    db: Database, desk: TestClient
+) -> None:
+    """The document check's and the intake rules' problems in the reader's language; the
+    English the workflow would record is unchanged (tests above)."""
+    accounts.create_user(
+        db, "mei", PASSWORD, Role.ORDER_PROCESSING, Locale.TRADITIONAL_CHINESE, actor="test"
+    )
+    token = log_in(desk, "mei")
+    answer = desk.post(
+        "/orders/new",
+        data={
+            "csrf_token": token,
+            "channel": "phone",
+            "order_id": "PHONE-TEST-3",
+            "customer_id": "NOPE-1",
+            "currency": "usd",
+            "lines-1-sku": "NOPE-SKU",
+            "lines-1-quantity": "2",
+            "lines-2-sku": "WIDGET-1",
+            "lines-2-quantity": "x",
+            "lines-3-sku": "WIDGET-1",
+            "lines-3-quantity": "1",
+            "lines-3-unit_price": "nan",
+            **ADDRESS,
+        },
+    )
+    assert answer.status_code == 422
+    page = answer.text
+    assert field_errors(page, "currency") == ["格式不符合此欄位（三個大寫英文字母，例如 EUR）"]
+    assert field_errors(page, "lines-2-quantity") == ["請填寫整數"]
+    assert field_errors(page, "lines-3-unit_price") == ["請填寫有限的數字"]
+    again = desk.post(
+        "/orders/new",
+        data={
+            "csrf_token": token,
+            "channel": "phone",
+            "order_id": "PHONE-TEST-3",
+            "customer_id": "NOPE-1",
+            "currency": "USD",
+            "lines-1-sku": "NOPE-SKU",
+            "lines-1-quantity": "2",
+            "lines-2-sku": "WIDGET-1",
+            "lines-2-quantity": "1",
+            "customer_reference": "x" * 300,
+            **ADDRESS,
+        },
+    )
+    page = again.text
+    assert field_errors(page, "customer_id") == ["客戶 'NOPE-1'：查無此客戶"]
+    assert field_errors(page, "lines-1-sku") == ["第 1 行的 SKU 'NOPE-SKU'：查無此產品"]
+    assert field_errors(page, "lines-2-sku") == [
+        "第 2 行的 SKU 'WIDGET-1'：以 EUR 計價，但訂單幣別為 USD"
+    ]
+    assert field_errors(page, "customer_reference") == ["最多 64 個字元"]
+    for english in ("should", "no such", "priced in", "Input"):
+        assert english not in page

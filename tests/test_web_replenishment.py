@@ -69,7 +69,7 @@ async def test_analysts_read_proposals_and_a_wrong_quantity_is_named(
         data={"csrf_token": token, "quantity": "lots"},
     )
     assert bad.status_code == 422
-    assert "quantity: a whole number of units, not 'lots'" in text_of(bad.text)
+    assert "Quantity: a whole number of units, not 'lots'" in text_of(bad.text)
     # approving starts a workflow: in Chromium (tests/test_browser_stock.py), where the
     # console runs on the test's event loop beside the Temporal client
 

@@ -26,6 +26,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictInt
 from domain.access import SYSTEM_PERMISSIONS, ApiKeyView, ApiPermission
 from domain.messages import whole_json_number
 from domain.orders import Channel, OrderStatus, OrderSubmission, OrderView, SubmittedLine
+from domain.wording import N_, WordedError, Wording
 from domain.worklists import OrderList
 from ops.submissions import submit
 from persistence.order_views import OrderPage, OrderQuery, order_page, order_view
@@ -226,11 +227,16 @@ def _iso_date(value: object) -> object:
     seconds since 1970 (``to=0`` would be 1 January 1970)."""
     if isinstance(value, str):
         if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
-            raise ValueError("write the date as YYYY-MM-DD")
+            raise WordedError(Wording(message=N_("write the date as YYYY-MM-DD")))
         try:
             return date.fromisoformat(value)
         except ValueError:
-            raise ValueError(f"there is no such day ({value}); write YYYY-MM-DD") from None
+            raise WordedError(
+                Wording(
+                    message=N_("there is no such day (%(typed)s); write YYYY-MM-DD"),
+                    args={"typed": value},
+                )
+            ) from None
     return value
 
 

@@ -51,11 +51,11 @@ from . import (
     stock,
     stock_api,
 )
+from .field_words import in_words
 from .links import BlankMeansNotGiven
 from .problems import (
     allowed_methods,
     document_problems,
-    fields_in_words,
     http_problem,
     invalid_request_problem,
     unavailable_detail,
@@ -175,7 +175,10 @@ def create_app(settings: Settings, db: Database, temporal: Client | None = None)
         if request.url.path.startswith("/api/"):
             return invalid_request_problem(error)
         locale = i18n.negotiate(request.headers.get("accept-language"))
-        return render("problem.html", locale, 422, status=422, reason=fields_in_words(error))
+        user = await session_user(request)
+        if user is not None:  # the reader's own language
+            locale = user.account.locale
+        return render("problem.html", locale, 422, status=422, reason=in_words(error, locale))
 
     @app.exception_handler(DBAPIError)
     async def database_unavailable(request: Request, error: DBAPIError) -> Response:

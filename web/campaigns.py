@@ -65,7 +65,7 @@ async def start_campaign(request: Request, user: Marketer, _form: FormChecked) -
             {name: value for name, value in values.items() if value}
         )
     except ValidationError as invalid:
-        return await _campaigns(request, user, values, reasons_of(invalid))
+        return await _campaigns(request, user, values, reasons_of(invalid, user.account.locale))
     db = database(request)
     campaign_id = await db.run(create_campaign, db, definition, user.account.username)
     await (await temporal(request)).start_workflow(

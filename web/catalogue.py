@@ -198,7 +198,9 @@ async def save_record(request: Request, kind: Kind, user: Keeper, _form: FormChe
     try:
         record = record_type.model_validate_strings({k: v for k, v in typed.items() if v != ""})
     except ValidationError as invalid:
-        return _record_form(user, kind, typed, editing=editing, problem=reasons_of(invalid))
+        return _record_form(
+            user, kind, typed, editing=editing, problem=reasons_of(invalid, user.account.locale)
+        )
     db = database(request)
     try:
         await db.run(load_records, db, kind, [record])

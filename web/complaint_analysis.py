@@ -189,7 +189,7 @@ async def new_action(request: Request, user: Handler, _form: FormChecked) -> Res
     try:
         action = NewImprovementAction.model_validate({k: v for k, v in values.items() if v})
     except ValidationError as invalid:
-        return refusal_page(user, reasons_of(invalid), back, 422)
+        return refusal_page(user, reasons_of(invalid, user.account.locale), back, 422)
     db = database(request)
     try:
         await db.run(add_improvement_action, db, action, user.account.username)

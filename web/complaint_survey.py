@@ -165,7 +165,14 @@ async def _answer(request: Request, complaint: str, survey: str | None, token: s
             }
         )
     except ValidationError as invalid:
-        return _page(request, action, complaint_id, None, code=422, problem=reasons_of(invalid))
+        return _page(
+            request,
+            action,
+            complaint_id,
+            None,
+            code=422,
+            problem=reasons_of(invalid, customer_locale(request)),
+        )
     handle = (await temporal(request)).get_workflow_handle(complaint_workflow_id(complaint_id))
     try:
         said = await handle.execute_update(

@@ -122,7 +122,7 @@ async def take_complaint(request: Request, user: Handler, _form: FormChecked) ->
         if intake.channel not in TAKEN_BY_STAFF:
             raise ValueError("channel: phone or chat")
     except ValidationError as invalid:
-        return _new_form(user, values, reasons_of(invalid), 422)
+        return _new_form(user, values, reasons_of(invalid, user.account.locale), 422)
     except ValueError as wrong:
         return _new_form(user, values, str(wrong), 422)
     db = database(request)

@@ -261,7 +261,9 @@ async def decide_credit(
             }
         )
     except ValidationError as invalid:
-        return await _credit(request, user, problem=reasons_of(invalid), status=422)
+        return await _credit(
+            request, user, problem=reasons_of(invalid, user.account.locale), status=422
+        )
     db = database(request)
     try:
         await db.run(decide_credit_proposal, db, proposal_id, decision)
@@ -387,7 +389,7 @@ async def add_contact_person(
     try:
         contact = ContactRecord.model_validate(values)
     except ValidationError as invalid:
-        return refusal_page(user, reasons_of(invalid), back, 422)
+        return refusal_page(user, reasons_of(invalid, user.account.locale), back, 422)
     db = database(request)
     try:
         await db.run(add_contact, db, customer_id, contact, user.account.username)
@@ -440,7 +442,7 @@ async def _save(request: Request, user: Staff, customer_id: str | None) -> Respo
     try:
         record = CustomerRecord.model_validate_strings({k: v for k, v in typed.items() if v != ""})
     except ValidationError as invalid:
-        return _form(user, typed, customer_id, reasons_of(invalid))
+        return _form(user, typed, customer_id, reasons_of(invalid, user.account.locale))
     db = database(request)
     if customer_id is None and await db.run(find_customer, db, record.id) is not None:
         return _form(user, typed, None, f"id: customer {record.id} exists already", 409)

@@ -28,6 +28,8 @@ from persistence.catalogue_views import entry_choices, price_list
 from persistence.database import Database
 from persistence.transactions.intake import problems_of
 
+from .field_words import named_problem, problem_in_words
+from .i18n import words
 from .rendering import render
 from .security import FormChecked, Staff, database, requires, temporal
 
@@ -53,12 +55,13 @@ class EntryForm:
     problems: dict[str, list[str]] = field(default_factory=dict)
     general: list[str] = field(default_factory=list)
 
-    def add(self, name: str, message: str) -> None:
-        """A problem of field ``name`` (``general`` when the form has no such field)."""
+    def add(self, name: str, message: str, named: str | None = None) -> None:
+        """A problem of field ``name`` (``general`` when the form has no such field,
+        then said as ``named`` when given: the problem naming its field)."""
         if name in self.values or name.startswith("lines-"):
             self.problems.setdefault(name, []).append(message)
         else:
-            self.general.append(message)
+            self.general.append(named or message)
 
 
 @router.get("/new")
@@ -76,6 +79,7 @@ async def enter_order(
     _form: FormChecked,
 ) -> Response:
     """Check the order; submit it by signal-with-start when nothing is wrong with it."""
+    locale = user.account.locale
     fields = {key: str(value).strip() for key, value in (await request.form()).items()}
     form = EntryForm(values=fields)
     db = database(request)
@@ -84,7 +88,11 @@ async def enter_order(
         submission = OrderSubmission.model_validate(document)
     except ValidationError as invalid:
         for error in invalid.errors():
-            form.add(_field_name(error["loc"], rows), str(error["msg"]))
+            form.add(
+                _field_name(error["loc"], rows),
+                problem_in_words(error, locale),
+                words(named_problem(error), locale),
+            )
         # The intake rules speak too, about the lines that could be read, so the desk
         # sees every problem at once rather than one round after another.
         readable = _readable_part(document, rows, invalid)
@@ -93,10 +101,10 @@ async def enter_order(
         submission, rows = readable
     unreadable = set(form.problems)
     for problem in await db.run(problems_of, db, submission):
-        match = PROBLEM_FIELD.match(problem)
+        match = PROBLEM_FIELD.match(problem.english())
         name = _problem_field(match, rows) if match else "general"
         if name not in unreadable:  # that field's own problem is shown already
-            form.add(name, problem)
+            form.add(name, words(problem, locale))
     if form.problems or form.general:
         return await _page(request, user, form, status_code=422)
     await submit(await temporal(request), submission, db)

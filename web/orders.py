@@ -21,7 +21,6 @@ from domain import order_actions
 from domain.access import Permission
 from domain.credit import APPROVE_SIGNAL, REJECT_SIGNAL
 from domain.escalation import EXTEND_DEADLINE_SIGNAL, DeadlineExtension
-from domain.messages import describe_validation_error
 from domain.orders import (
     CANCEL_SIGNAL,
     PAYMENT_RECEIVED_SIGNAL,
@@ -54,6 +53,7 @@ from persistence.order_views import (
 )
 
 from .api import IsoDate, api_order_query
+from .field_words import in_words
 from .links import list_link
 from .rendering import local_moment, render
 from .security import FormChecked, Staff, database, requires, temporal
@@ -417,12 +417,8 @@ async def _send(
     try:
         built = argument()
     except (ValidationError, ValueError) as invalid:
-        reasons = (
-            describe_validation_error(invalid)
-            if isinstance(invalid, ValidationError)
-            else [str(invalid)]
-        )
-        return render("problem.html", locale, 422, status=422, reason="; ".join(reasons), back=back)
+        reason = in_words(invalid, locale)
+        return render("problem.html", locale, 422, status=422, reason=reason, back=back)
     update_id = f"console-{action_id}" if action_id else None
     try:
         await perform(await temporal(request), target, built, update_id=update_id)

@@ -125,7 +125,7 @@ async def decide_proposal(
             actor=user.account.username,
         )
     except (ValidationError, ValueError) as invalid:
-        return refusal_page(user, reasons_of(invalid), back, 422)
+        return refusal_page(user, reasons_of(invalid, user.account.locale), back, 422)
     db = database(request)
     try:
         await decide(await temporal(request), db, proposal_id, decision)

@@ -16,7 +16,7 @@ from fastapi.responses import RedirectResponse
 from pydantic import BaseModel, ValidationError
 from starlette.responses import Response
 
-from domain.access import Permission
+from domain.access import Locale, Permission
 from domain.inventory import (
     REASONS,
     MovementKind,
@@ -27,8 +27,8 @@ from domain.inventory import (
     TransferRequest,
     TransferStatus,
 )
-from domain.messages import describe_validation_error
 from domain.shipping import PARCEL_PACKED_SIGNAL, ParcelPacked, shipment_workflow_id
+from domain.wording import N_, WordedError, Wording
 from ops.staff import StaffAction, StaffActionError, perform
 from persistence.catalogue_views import stock_choices
 from persistence.database import Database
@@ -54,6 +54,7 @@ from persistence.transactions.stocktakes import (
 )
 from persistence.transactions.transfers import dispatch_transfer, receive_transfer, transfers
 
+from .field_words import field_wording, in_words
 from .i18n import translations
 from .links import list_link
 from .rendering import render
@@ -304,7 +305,7 @@ async def send_transfer(request: Request, user: Operator, _form: FormChecked) ->
             sku = values.get(f"line-{row}-sku", "")
             units = values.get(f"line-{row}-quantity", "")
             if sku or units:
-                quantity = whole_number(units, f"line {row} quantity")
+                quantity = whole_number(units, "quantity", row)
                 lines.append(TransferLine.model_validate({"sku": sku, "quantity": quantity}))
         return TransferRequest.model_validate(
             {
@@ -380,7 +381,9 @@ async def open_count(request: Request, user: Operator, _form: FormChecked) -> Re
             }
         )
     except ValidationError as invalid:
-        return await _stocktakes(request, user, values, reasons_of(invalid), 422)
+        return await _stocktakes(
+            request, user, values, reasons_of(invalid, user.account.locale), 422
+        )
     db = database(request)
     try:
         opened = await db.run(open_stocktake, db, opening)
@@ -429,7 +432,7 @@ async def count(
             if key.startswith("count-") and value:
                 counts[key.removeprefix("count-")] = whole_number(value, key.removeprefix("count-"))
     except ValueError as invalid:
-        return refusal_page(user, str(invalid), back, 422)
+        return refusal_page(user, reasons_of(invalid, user.account.locale), back, 422)
     db = database(request)
     try:
         await db.run(record_count, db, stocktake_id, counts, user.account.username)
@@ -472,17 +475,27 @@ async def _form_values(request: Request) -> dict[str, str]:
     return {key: str(value).strip() for key, value in (await request.form()).items()}
 
 
-def whole_number(text: str, name: str) -> int:
+def whole_number(text: str, name: str, row: int | None = None) -> int:
+    """``text`` as a whole number of units, else refused naming field ``name`` (of line
+    ``row``)."""
     try:
         return int(text)
     except ValueError:
-        raise ValueError(f"{name}: a whole number of units, not {text!r}") from None
+        raise WordedError(
+            Wording(
+                message=N_("%(field)s: a whole number of units, not %(typed)s"),
+                args={"typed": repr(text)},
+                parts={
+                    "field": field_wording((name,) if row is None else ("lines", row - 1, name))
+                    or Wording(message=name)
+                },
+            )
+        ) from None
 
 
-def reasons_of(invalid: Exception) -> str:
-    if isinstance(invalid, ValidationError):
-        return "; ".join(describe_validation_error(invalid))
-    return str(invalid)
+def reasons_of(invalid: Exception, locale: Locale = Locale.ENGLISH) -> str:
+    """A refused form's problems in ``locale``, each field by its form label."""
+    return in_words(invalid, locale)
 
 
 def refusal_page(user: Staff, reason: str, back: str, status: int = 409) -> Response:
@@ -504,7 +517,9 @@ async def _act(
     try:
         built = build()
     except (ValidationError, ValueError) as invalid:
-        return await _operations(request, user, {form: values}, {form: reasons_of(invalid)}, 422)
+        return await _operations(
+            request, user, {form: values}, {form: reasons_of(invalid, user.account.locale)}, 422
+        )
     db = database(request)
     try:
         booked = await db.run(effect, db, built)
@@ -627,7 +642,7 @@ async def act_on_workflow(
     try:
         argument = build()
     except ValidationError as invalid:
-        return refusal_page(user, reasons_of(invalid), back, 422)
+        return refusal_page(user, reasons_of(invalid, user.account.locale), back, 422)
     try:
         await perform(await temporal(request), target, argument, update_id=update_id)
     except StaffActionError as refused:

@@ -18,6 +18,7 @@ from domain.intake import (
     StatusChange,
 )
 from domain.orders import (
+    CHANNEL_WORDS,
     EventKind,
     OrderStatus,
     OrderSubmission,
@@ -25,7 +26,7 @@ from domain.orders import (
     order_workflow_id,
 )
 from domain.pricing import line_total, order_total
-from domain.validation import find_problems
+from domain.validation import find_problems, problem_wordings
 from domain.wording import N_, Wording
 from persistence.database import Database
 from persistence.idempotency import (
@@ -116,12 +117,13 @@ def receive_order(db: Database, submission: OrderSubmission, run_id: str) -> Rec
             submission.order_id,
             EventKind.RECEIVED,
             Wording(
-                message=N_("via %(channel)s, %(lines)s line(s), total %(total)s"),
+                message=N_("via %(channel)s, %(lines)s line(s), total %(total)s %(currency)s"),
                 args={
-                    "channel": submission.channel.value,
                     "lines": len(submission.lines),
                     "total": total,
+                    "currency": submission.currency,
                 },
+                terms={"channel": CHANNEL_WORDS[submission.channel]},
             ),
         )
         if problems:
@@ -152,11 +154,17 @@ def _erased(session: Session, customer_id: str) -> bool:
     return row is not None and row.erased_at is not None
 
 
-def problems_of(db: Database, submission: OrderSubmission) -> list[str]:
+def problems_of(db: Database, submission: OrderSubmission) -> list[Wording]:
     """Every reason the order would be rejected at intake, checked now without recording
-    anything (the manual order entry form asks before it submits)."""
+    anything (the manual order entry form asks before it submits), as wordings: their
+    English is what a rejection would record."""
     with db.reading() as session:
-        return _validate(session, submission)[1]
+        customer_row = session.get(Customer, submission.customer_id)
+        skus = {line.sku for line in submission.lines}
+        product_rows = session.scalars(select(Product).where(Product.sku.in_(skus))).all()
+        customer = customer_profile(customer_row) if customer_row else None
+        products = {row.sku: product_info(row) for row in product_rows}
+        return problem_wordings(submission, customer, products)
 
 
 def _validate(
@@ -318,7 +326,7 @@ def record_duplicate_submission(db: Database, submission: OrderSubmission, *, ac
             EventKind.DUPLICATE_SUBMISSION,
             Wording(
                 message=N_("via %(channel)s after the order had finished; ignored"),
-                args={"channel": submission.channel.value},
+                terms={"channel": CHANNEL_WORDS[submission.channel]},
             ),
             actor=actor,
         )
