@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictInt, model_validator
 from domain.escalation import LadderPosition
 from domain.messages import InboundMessage, StrictInboundMessage
 from domain.money import Amount, CurrencyCode, Price
-from domain.wording import Wording
+from domain.wording import N_, Wording
 
 TASK_QUEUE = "orders"
 """Task queue of the order workflow and its activities."""
@@ -62,6 +62,15 @@ class Channel(StrEnum):
     EDI = "edi"
     PHONE = "phone"
     FAX = "fax"
+
+
+CHANNEL_WORDS: dict[str, str] = {
+    Channel.WEB: N_("web shop"),
+    Channel.EDI: N_("EDI"),
+    Channel.PHONE: N_("phone"),
+    Channel.FAX: N_("fax"),
+}
+"""Where an order came in, as people say it: a wording's term (the catalogue translates it)."""
 
 
 class OrderStatus(StrEnum):

@@ -155,7 +155,7 @@ async def test_an_orders_timeline_reads_in_chinese_live_and_from_the_audit_log(
     assert "客戶列入信用觀察名單" in page
     assert f"客服人員核准或拒絕 延至 {in_chinese(deadline)}：{extension.reason}" in page
     assert f"由 sam 取消：{CANCEL.reason}" in page  # the final event and the reason on top
-    assert "經由 web，共 1 行" in page  # the intake's event
+    assert f"經由網路商店，共 1 行，總計 {stored.money.total} {stored.money.currency}" in page
     assert deadline.isoformat() not in page
     for english in ENGLISH_DETAILS:
         assert english not in page

@@ -79,6 +79,7 @@ with workflow.unsafe.imports_passed_through():
     )
     from domain.orders import (
         CANCEL_SIGNAL,
+        CHANNEL_WORDS,
         PAYMENT_RECEIVED_SIGNAL,
         RETRY_COMPENSATION_SIGNAL,
         STATUS_QUERY,
@@ -922,12 +923,12 @@ class OrderWorkflow:
             elif submission == self._submission:
                 detail = Wording(
                     message=N_("via %(channel)s; identical to the first submission; ignored"),
-                    args={"channel": submission.channel.value},
+                    terms={"channel": CHANNEL_WORDS[submission.channel]},
                 )
             else:
                 detail = Wording(
                     message=N_("via %(channel)s; differs from the first submission; ignored"),
-                    args={"channel": submission.channel.value},
+                    terms={"channel": CHANNEL_WORDS[submission.channel]},
                 )
             await self._note_and_record(EventKind.DUPLICATE_SUBMISSION, detail)
             return
