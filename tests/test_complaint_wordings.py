@@ -127,6 +127,8 @@ async def test_a_case_worked_by_its_workflow_reads_in_chinese(
         "未能執行: 退款 20.00 EUR",
     ):
         assert chinese in page, chinese
+    assert " 系統 " in page  # the workflow's own entries: the actor in words
+    assert " system " not in page
     typed = (
         "Parcel arrived late",
         "My order came",

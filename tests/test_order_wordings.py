@@ -156,6 +156,8 @@ async def test_an_orders_timeline_reads_in_chinese_live_and_from_the_audit_log(
     assert f"客服人員核准或拒絕 延至 {in_chinese(deadline)}：{extension.reason}" in page
     assert f"由 sam 取消：{CANCEL.reason}" in page  # the final event and the reason on top
     assert f"經由網路商店，共 1 行，總計 {stored.money.total} {stored.money.currency}" in page
+    assert "<td>系統</td>" in page  # the well-known actors in words, people by user name
+    assert "<td>system</td>" not in page
     assert deadline.isoformat() not in page
     for english in ENGLISH_DETAILS:
         assert english not in page

@@ -381,6 +381,15 @@ SOURCING_LABELS = {
 }
 """How a product is replenished, as the catalogue shows it."""
 
+ACTOR_LABELS = {
+    "system": N_("the system"),
+    "customer": N_("the customer"),
+    "client": N_("a calling system"),
+    "support": N_("support staff"),
+}
+"""The well-known actors of an order's and a complaint's timeline (what the workflows write
+instead of a person's user name), as people read them; user names are shown as they are."""
+
 RECORD_CHOICE_LABELS: dict[str, dict[str, str]] = {
     "kind": CUSTOMER_CODE_LABELS,
     "payment_terms": CUSTOMER_CODE_LABELS,

@@ -17,6 +17,7 @@ from . import i18n
 from .labels import (
     ACTION_DONE_LABELS,
     ACTION_LABELS,
+    ACTOR_LABELS,
     ADDRESS_LABELS,
     ALERT_LABELS,
     CAMPAIGN_LABELS,
@@ -118,6 +119,7 @@ def templates(locale: Locale) -> Environment:
     environment.globals["movement_labels"] = MOVEMENT_LABELS
     environment.globals["sourcing_labels"] = SOURCING_LABELS
     environment.globals["record_choice_labels"] = RECORD_CHOICE_LABELS
+    environment.globals["actor_labels"] = ACTOR_LABELS
     environment.globals["customer_languages"] = CUSTOMER_LANGUAGES
     environment.globals["care_labels"] = CARE_LABELS
     environment.globals["complaint_labels"] = COMPLAINT_LABELS
