@@ -86,3 +86,5 @@ async def test_the_forecast_page_shows_methods_and_accuracy(console: TestClient)
     )
     assert chart.headers["content-type"] == "image/svg+xml"
     assert "Projected free stock" in chart.text
+    assert "projection (recent mean)" in chart.text  # the method in words, not its class name
+    assert "RecentMean" not in chart.text

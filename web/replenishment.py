@@ -31,6 +31,7 @@ from persistence.transactions.replenishment import forecast_report, proposals
 from persistence.transactions.stock import StockOperationError
 
 from .i18n import translations
+from .labels import FORECAST_METHOD_LABELS
 from .rendering import render
 from .security import FormChecked, RowNumber, Staff, database, requires, temporal
 from .stock import act_on_workflow, reasons_of, refusal_page, whole_number
@@ -165,7 +166,13 @@ async def projection_chart(request: Request, sku: str, user: Reader, warehouse: 
     row = report.rows[0]
     labels = ProjectionChartLabels(
         title=gettext("%(sku)s in %(warehouse)s: projection (%(method)s)")
-        % {"sku": sku, "warehouse": warehouse, "method": row.method},
+        % {
+            "sku": sku,
+            "warehouse": warehouse,
+            "method": gettext(FORECAST_METHOD_LABELS[row.method])
+            if row.method in FORECAST_METHOD_LABELS
+            else row.method,
+        },
         free=gettext("Projected free stock"),
         demand=gettext("Forecast demand a day"),
         safety_stock=gettext("Safety stock"),
