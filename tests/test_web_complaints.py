@@ -493,3 +493,41 @@ async def test_a_refund_above_what_the_order_still_holds_is_refused_when_propose
         await dev_server.client.get_workflow_handle(complaint_workflow_id(complaint_id)).terminate(
             "test over"
         )
+
+
+async def test_a_refused_reply_keeps_what_was_typed_beside_its_problem_in_chinese(
+    dev_server: WorkflowEnvironment, db: Database, console: TestClient
+) -> None:
+    accounts.set_locale(db, "mia.chen", Locale.TRADITIONAL_CHINESE)
+    async with cases_on_the_orders_queue(dev_server, db):
+        token = await asyncio.to_thread(log_in, console, "mia.chen")
+        filed = await post(
+            console,
+            "/complaints/new",
+            {
+                "csrf_token": token,
+                "channel": "phone",
+                "customer_id": "CUST-ACME",
+                "subject": "Widgets scratched",
+                "description": "Customer called: the widgets are scratched.",
+                "category": "damaged",
+            },
+        )
+        assert filed.status_code == 303, filed.text
+        page_path = filed.headers["location"].split("?")[0]
+        complaint_id = int(page_path.rsplit("/", 1)[1])
+        await settled(db, complaint_id, "assigned")
+        long_reply = "很抱歉造成您的不便。\r\n" * 600  # 6600 characters, a line break as one
+        answer = await post(
+            console,
+            f"{page_path}/reply",
+            {"csrf_token": token, "text": long_reply, "wait_for_customer": "on"},
+        )
+        assert answer.status_code == 422, answer.text
+        assert "訊息：最多 5000 個字元" in answer.text  # noqa: RUF001
+        assert "很抱歉造成您的不便。\n很抱歉" in answer.text  # the reply as typed, kept
+        assert 'name="wait_for_customer" checked' in answer.text
+        assert "String should" not in answer.text
+        await dev_server.client.get_workflow_handle(complaint_workflow_id(complaint_id)).terminate(
+            "test over"
+        )

@@ -214,7 +214,7 @@ def test_a_chinese_desk_reads_every_problem_in_chinese_by_its_label(
     )
     assert answer.status_code == 422
     page = answer.text
-    assert field_errors(page, "currency") == ["格式不符合此欄位（三個大寫英文字母，例如 EUR）"]
+    assert field_errors(page, "currency") == ["格式不符合此欄位（三個大寫英文字母，例如 EUR）"]  # noqa: RUF001
     assert field_errors(page, "lines-2-quantity") == ["請填寫整數"]
     assert field_errors(page, "lines-3-unit_price") == ["請填寫有限的數字"]
     again = desk.post(
@@ -234,10 +234,10 @@ def test_a_chinese_desk_reads_every_problem_in_chinese_by_its_label(
         },
     )
     page = again.text
-    assert field_errors(page, "customer_id") == ["客戶 'NOPE-1'：查無此客戶"]
-    assert field_errors(page, "lines-1-sku") == ["第 1 行的 SKU 'NOPE-SKU'：查無此產品"]
+    assert field_errors(page, "customer_id") == ["客戶 'NOPE-1'：查無此客戶"]  # noqa: RUF001
+    assert field_errors(page, "lines-1-sku") == ["第 1 行的 SKU 'NOPE-SKU'：查無此產品"]  # noqa: RUF001
     assert field_errors(page, "lines-2-sku") == [
-        "第 2 行的 SKU 'WIDGET-1'：以 EUR 計價，但訂單幣別為 USD"
+        "第 2 行的 SKU 'WIDGET-1'：以 EUR 計價，但訂單幣別為 USD"  # noqa: RUF001
     ]
     assert field_errors(page, "customer_reference") == ["最多 64 個字元"]
     for english in ("should", "no such", "priced in", "Input"):

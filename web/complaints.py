@@ -140,6 +140,19 @@ async def take_complaint(request: Request, user: Handler, _form: FormChecked) ->
 @router.get("/{complaint_id}")
 async def complaint_page(request: Request, complaint_id: RowNumber, user: Handler) -> Response:
     """One case: what the customer said, the clocks, remedies, history and the actions."""
+    return await _case_page(request, user, complaint_id)
+
+
+async def _case_page(
+    request: Request,
+    user: Staff,
+    complaint_id: int,
+    typed: dict[str, dict[str, Any]] | None = None,
+    problems: dict[str, str] | None = None,
+    status: int = 200,
+) -> Response:
+    """The case's page; a refused action's form keeps what was ``typed`` and shows its
+    problem beside it (both by the action's name)."""
     db = database(request)
     detail = await db.run(complaint_detail, db, complaint_id)
     if detail is None:
@@ -157,6 +170,9 @@ async def complaint_page(request: Request, complaint_id: RowNumber, user: Handle
     return render(
         "complaint.html",
         user.account.locale,
+        status,
+        typed=typed or {},
+        problems=problems or {},
         user=user,
         complaint=detail,
         agents=agents,
@@ -241,7 +257,13 @@ def remedy_items(text: str) -> list[dict[str, Any]]:
 
 
 def _values(form: FormData) -> dict[str, str]:
-    return {name: str(value).strip() for name, value in form.items() if name != "csrf_token"}
+    # A browser counts a line break as one character and sends it as two (CRLF): a
+    # reply that fits the box would otherwise be refused as too long.
+    return {
+        name: str(value).replace("\r\n", "\n").strip()
+        for name, value in form.items()
+        if name != "csrf_token"
+    }
 
 
 async def _refund_refused(
@@ -349,6 +371,17 @@ async def act(
                 )
     else:
         return RedirectResponse(back, status_code=303)
+    try:  # a wrong field: the case's page again, the form as typed, the problem beside it
+        _build(model, values)
+    except ValidationError as invalid:
+        return await _case_page(
+            request,
+            user,
+            complaint_id,
+            typed={action: values},
+            problems={action: reasons_of(invalid, user.account.locale)},
+            status=422,
+        )
     return await act_on_workflow(
         request,
         user,
