@@ -15,6 +15,7 @@ from domain.stock_alerts import AlertKind
 from domain.supply import SupplyStatus
 from persistence.database import Database
 from persistence.models import (
+    DemandForecast,
     Order,
     Product,
     ReplenishmentOrder,
@@ -293,6 +294,10 @@ class InventoryKpis(BaseModel):
     hour ago is one day, never 0), from the alerts the stock alerts page lists."""
     stockouts_now: int = 0
     """Products and warehouses out of stock now: the open stock-out alerts."""
+    reviewed_at: datetime | None = None
+    """When the inventory review last ran (its forecasts' time, or the latest alert it
+    raised or cleared): the stock-out figures are as of then, not of the stock now. None:
+    it has not run."""
 
 
 def inventory_kpis(
@@ -343,6 +348,18 @@ def inventory_kpis(
             )
         }
         outage_rows = session.execute(outages).all()
+        reviewed_at = max(
+            (
+                moment
+                for moment in (
+                    session.scalar(select(func.max(DemandForecast.computed_at))),
+                    session.scalar(select(func.max(StockAlert.raised_at))),
+                    session.scalar(select(func.max(StockAlert.cleared_at))),
+                )
+                if moment is not None
+            ),
+            default=None,
+        )
     lines = allocated | backordered
     daily_out = out_cost / period_days
     return InventoryKpis(
@@ -356,6 +373,7 @@ def inventory_kpis(
             _started_days((cleared or now) - max(raised, start)) for raised, cleared in outage_rows
         ),
         stockouts_now=sum(1 for _raised, cleared in outage_rows if cleared is None),
+        reviewed_at=reviewed_at,
     )
 
 

@@ -10,7 +10,7 @@ from decimal import Decimal
 import pytest
 from fastapi.testclient import TestClient
 
-from domain.access import Role
+from domain.access import Locale, Role
 from domain.catalogue import StockPolicyRecord
 from domain.inventory import StockChange, StockOperation, StockReason
 from domain.stock_alerts import AlertRules
@@ -25,6 +25,7 @@ from persistence.transactions.catalogue import (
 from persistence.transactions.stock import book_stock_change
 from runtime.settings import Settings
 from tests.test_web_admin import PASSWORD, log_in
+from web import i18n
 from web.app import create_app
 
 
@@ -120,6 +121,31 @@ def test_a_stock_out_counts_in_the_figures_as_the_alerts_list_it(
     assert kpi(berlin, "Out of stock now") == "0"
     assert kpi(berlin, "Stock-out days") == "0"
     assert "Stock-out</span>" not in berlin_alerts
+
+
+def test_the_stock_out_figures_say_they_are_as_of_the_last_review(
+    client: TestClient, db: Database
+) -> None:
+    """The figures come from the alerts of the last inventory review, so after stock moved
+    they disagreed with the table without saying why: the page says when they are from."""
+    reviewed = datetime.now(UTC).replace(microsecond=0)
+    book_stock_change(
+        db,
+        StockChange(
+            operation=StockOperation.ISSUE,
+            sku="PANEL-X",
+            warehouse_id="WH-HAM",
+            quantity=5,
+            reason=StockReason.SCRAP,
+            actor="kai.wu",
+        ),
+    )
+    review_alerts(db, AlertRules(), reviewed)
+    log_in(client, "kai.wu")
+    page = client.get("/stock").text
+    when = i18n.when(reviewed, Locale.ENGLISH)
+    assert f"as of the last inventory review, {when}; the table below shows the stock now" in page
+    assert 'href="/stock/alerts?history=true"' in page  # the days link the alerts they count
 
 
 def test_customer_service_may_not_see_stock(client: TestClient) -> None:
