@@ -5,7 +5,8 @@ The rules are data (:class:`CareRules`), applied by the nightly customer review:
 
 - **at risk**: a customer moved into the *at risk* segment (call before they are lost);
 - **overdue**: a regular customer (at least ``regular_orders`` orders kept) whose last
-  order is ``overdue_factor`` times their usual interval ago, and less than a year;
+  order is ``overdue_factor`` times their usual interval (in whole days, at least one)
+  and ``overdue_tolerance_days`` ago, and less than a year;
 - **thank you**: a customer's first order, worth at least ``large_order`` and placed in
   the last ``thank_you_within_days``, was delivered (a thank-you call, once per
   customer);
@@ -18,6 +19,8 @@ fewest open tasks (round robin), or the team queue when there is none.
 from __future__ import annotations
 
 import re
+import statistics
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
@@ -47,6 +50,9 @@ class CareRules(BaseModel):
 
     regular_orders: int = 3
     overdue_factor: float = 1.5
+    overdue_tolerance_days: int = 1
+    """Days beyond ``overdue_factor`` times the usual interval before a task is made (an
+    order a few hours late is not overdue)."""
     large_order: Decimal = Decimal(1000)
     thank_you_within_days: int = 30
     """Only a first order placed this recently gets a thank-you call."""
@@ -92,6 +98,19 @@ def _counted(span: tuple[int, str] | None, forms: dict[str, tuple[str, str]], le
         case (count, unit):
             return Wording(message=forms[unit][1], args={"count": count})
     raise AssertionError(span)  # pragma: no cover - the match is exhaustive
+
+
+def usual_interval_days(gaps: Sequence[timedelta]) -> int:
+    """A customer's usual interval between orders in whole days: the median gap, rounded,
+    and at least one day (a customer ordering several times a day, or many orders entered
+    at once, is not "overdue" minutes after the last order)."""
+    return max(1, round(statistics.median(gap / timedelta(days=1) for gap in gaps)))
+
+
+def is_overdue(usual_days: int, since: timedelta, rules: CareRules) -> bool:
+    """The last order, ``since`` ago, is later than the usual interval allows: at least
+    ``overdue_factor`` times ``usual_days`` and ``overdue_tolerance_days`` more."""
+    return since >= timedelta(days=rules.overdue_factor * usual_days + rules.overdue_tolerance_days)
 
 
 def overdue_wording(usual: timedelta, since: timedelta) -> Wording:

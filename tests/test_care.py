@@ -28,7 +28,9 @@ from domain.care import (
     CareTask,
     CareTaskDone,
     care_task_workflow_id,
+    is_overdue,
     overdue_reason,
+    usual_interval_days,
 )
 from integrations.simulated_notifier import SimulatedNotifier
 from persistence.database import Database
@@ -81,6 +83,26 @@ def test_the_rules_make_one_task_per_customer_and_kind(db: Database) -> None:
     owners = sorted(t.owner or "" for t in made.values())
     assert owners == ["mia.chen", "mia.chen", "tom.k"]  # round robin by open tasks
     assert create_care_tasks(db, request, CareRules()) == []  # one open task each
+
+
+def test_an_order_is_overdue_only_after_whole_days_of_the_usual_interval(db: Database) -> None:
+    """A customer ordering every few seconds got "overdue: usually orders more than once a
+    minute; last order less than a minute ago": the usual interval counts in whole days
+    (at least one) and the last order must be that late and a day more."""
+    staff(db)
+    for number in range(4):  # four orders a few seconds apart, the last a minute ago
+        order(db, f"FAST-{number}", "CUST-BOLT", NOW - timedelta(seconds=70 - 5 * number))
+    request = CareReviewRequest(at=NOW, at_risk=[])
+    assert create_care_tasks(db, request, CareRules()) == []
+    assert usual_interval_days([timedelta(seconds=5)] * 3) == 1
+    rules = CareRules()
+    assert not is_overdue(1, timedelta(hours=59), rules)  # 1.5 days and a day's tolerance
+    assert is_overdue(1, timedelta(hours=60), rules)
+    [late] = create_care_tasks(
+        db, request.model_copy(update={"at": NOW + timedelta(days=3)}), rules
+    )
+    assert late.kind is CareKind.OVERDUE
+    assert late.reason == "usually orders every day; last order 3 days ago"
 
 
 @pytest.mark.parametrize(

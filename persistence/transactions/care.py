@@ -3,7 +3,6 @@ round robin among customer-service users, tasks reassigned and completed."""
 
 from __future__ import annotations
 
-import statistics
 from collections import Counter
 from datetime import datetime, timedelta
 from itertools import pairwise
@@ -21,9 +20,11 @@ from domain.care import (
     CareTask,
     CareTaskCompletion,
     follow_up_reason,
+    is_overdue,
     overdue_wording,
     reason_wording_of,
     thank_you_reason,
+    usual_interval_days,
 )
 from domain.customers import NOT_KEPT
 from domain.orders import OrderStatus
@@ -157,15 +158,11 @@ def _wanted(
     for customer_id, seen in sorted(dates.items()):
         if customer_id not in active or len(seen) < rules.regular_orders:
             continue
-        usual = statistics.median((b - a).total_seconds() / 86400 for a, b in pairwise(seen))
-        since = (request.at - seen[-1]).total_seconds() / 86400
-        if seen[-1] > year_ago and usual > 0 and since > rules.overdue_factor * usual:
+        usual = usual_interval_days([b - a for a, b in pairwise(seen)])
+        since = request.at - seen[-1]
+        if seen[-1] > year_ago and is_overdue(usual, since, rules):
             wanted.append(
-                (
-                    customer_id,
-                    CareKind.OVERDUE,
-                    overdue_wording(timedelta(days=usual), timedelta(days=since)),
-                )
+                (customer_id, CareKind.OVERDUE, overdue_wording(timedelta(days=usual), since))
             )
     for customer_id, first in sorted(firsts.items()):
         if (
