@@ -12,7 +12,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictInt
 from domain.messages import InboundMessage, whole_json_number
 from domain.money import typed_amount
 from domain.orders import ReservationView
-from domain.wording import Wording
+from domain.wording import N_, Wording, words
 
 RESERVE_STOCK = "reserve_stock"
 """Activity: reserve what is on hand for every line; shortages go to supply."""
@@ -129,26 +129,36 @@ class StockChangeDocument(InboundMessage):
     """The paper behind it (delivery note, scrap report); the same reference twice for the
     same operation, product and warehouse counts once."""
 
-    def problem(self) -> str | None:
+    def problem(self) -> Wording | None:
         """Why this operation cannot be booked as asked, beyond its fields' shapes (the
         reason must be one of the operation's, the quantity go the way the reason says);
         None when it can."""
+        operation = {"operation": self.operation.value}
         if self.reason not in REASONS[self.operation]:
             allowed = ", ".join(reason.value for reason in REASONS[self.operation])
-            return (
-                f"reason {self.reason.value!r} is not one for a stock {self.operation.value} "
-                f"(it takes {allowed})"
+            return Wording(
+                message=N_(
+                    "reason %(reason)s is not one for a stock %(operation)s (it takes %(allowed)s)"
+                ),
+                args={"reason": repr(self.reason.value), "allowed": allowed},
+                terms=operation,
             )
         if self.operation is not StockOperation.ADJUSTMENT:
             if self.quantity <= 0:
-                return f"quantity: a stock {self.operation.value} moves at least one unit"
+                return Wording(
+                    message=N_("quantity: a stock %(operation)s moves at least one unit"),
+                    terms=operation,
+                )
             return None
         if self.quantity == 0:
-            return "quantity: an adjustment changes stock by at least one unit"
+            return Wording(message=N_("quantity: an adjustment changes stock by at least one unit"))
         if self.reason is StockReason.FOUND and self.quantity < 0:
-            return "quantity: found stock adds units (a positive change)"
+            return Wording(message=N_("quantity: found stock adds units (a positive change)"))
         if self.reason in (StockReason.LOST, StockReason.DAMAGED) and self.quantity > 0:
-            return f"quantity: {self.reason.value} stock takes units away (a negative change)"
+            return words(
+                N_("quantity: %(reason)s stock takes units away (a negative change)"),
+                reason=self.reason.value,
+            )
         return None
 
     @property
@@ -209,15 +219,17 @@ class TransferDocument(InboundMessage):
     reference: Annotated[str, Field(max_length=64)] = ""
     """The transfer note; the same reference twice sends once."""
 
-    def problem(self) -> str | None:
+    def problem(self) -> Wording | None:
         """Why this transfer cannot be sent as asked, beyond its fields' shapes; None when
         it can."""
         if self.from_warehouse_id == self.to_warehouse_id:
-            return "to_warehouse_id: a transfer goes to another warehouse"
+            return Wording(message=N_("to_warehouse_id: a transfer goes to another warehouse"))
         skus = [line.sku for line in self.lines]
         repeated = sorted({sku for sku in skus if skus.count(sku) > 1})
         if repeated:
-            return f"lines: each product once per transfer ({', '.join(repeated)})"
+            return words(
+                N_("lines: each product once per transfer (%(skus)s)"), skus=", ".join(repeated)
+            )
         return None
 
     def by(self, actor: str) -> TransferRequest:

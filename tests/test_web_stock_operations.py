@@ -12,7 +12,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select, update
 
-from domain.access import Role
+from domain.access import Locale, Role
 from domain.catalogue import StockPolicyRecord
 from domain.inventory import MovementKind
 from domain.stock_alerts import AlertRules
@@ -256,3 +256,49 @@ def test_the_packing_queue_lists_parcels_of_warehouses_that_confirm_packing(
     bad = client.post("/stock/packing/PACK-1-S1", data={"csrf_token": token, "packages": "0"})
     assert bad.status_code == 422
     assert "Packages: must be at least 1" in text_of(bad.text)
+
+
+def test_a_chinese_warehouse_reads_what_was_booked_and_refused_in_chinese(
+    client: TestClient, db: Database
+) -> None:
+    accounts.set_locale(db, "kai.wu", Locale.TRADITIONAL_CHINESE)
+    token = log_in(client, "kai.wu")
+    form = {"csrf_token": token, "warehouse_id": "WH-BER", "reason": "supplier_delivery"}
+    booked = client.post(
+        "/stock/operations/receipt", data={**form, "sku": "WIDGET-1", "quantity": "25"}
+    )
+    assert booked.status_code == 200
+    assert "已記帳： 收貨：WH-BER 的 WIDGET-1 25 件；目前在庫 525 件" in text_of(booked.text)  # noqa: RUF001
+    wrong = [
+        ({"sku": "WIDGET-1", "quantity": "1e3"}, "數量：須為整數數量，不可為 '1e3'"),  # noqa: RUF001
+        ({"sku": "NOPE-1", "quantity": "1"}, "SKU 'NOPE-1'：查無此產品"),  # noqa: RUF001
+        ({"sku": "WIDGET-1", "quantity": "0"}, "數量：收貨至少須異動一件"),  # noqa: RUF001
+        ({"sku": "WIDGET-1", "quantity": "1", "reference": "\x07"}, "含有控制字元 U+0007"),
+    ]
+    for typed, said in wrong:
+        page = text_of(client.post("/stock/operations/receipt", data={**form, **typed}).text)
+        assert said in page, page
+        assert "should" not in page
+        assert "no such" not in page
+    sent = client.post(
+        "/stock/transfers",
+        data={
+            "csrf_token": token,
+            "from_warehouse_id": "WH-BER",
+            "to_warehouse_id": "WH-BER",
+            "line-1-sku": "WIDGET-1",
+            "line-1-quantity": "2",
+        },
+    )
+    assert "調入倉庫：調撥必須送往另一個倉庫" in text_of(sent.text)  # noqa: RUF001
+    moved = client.post(
+        "/stock/transfers",
+        data={
+            "csrf_token": token,
+            "from_warehouse_id": "WH-BER",
+            "to_warehouse_id": "WH-HAM",
+            "line-1-sku": "WIDGET-1",
+            "line-1-quantity": "x",
+        },
+    )
+    assert "第 1 行的數量：須為整數數量，不可為 'x'" in text_of(moved.text)  # noqa: RUF001

@@ -17,7 +17,7 @@ from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 
 from domain.access import Locale
-from domain.wording import N_, WordedError, Wording
+from domain.wording import N_, Wording
 
 from .i18n import translations, words
 from .labels import CATALOGUE_FIELD_LABELS, CUSTOMER_FIELD_LABELS
@@ -147,8 +147,9 @@ def problem_wording(error: ErrorDetails | Mapping[str, Any]) -> Wording:
 def reason_wording(cause: object) -> Wording:
     """A validator's own refusal: its wording when it has one, else its English sentence
     (translated when the catalogue has that very sentence)."""
-    if isinstance(cause, WordedError):
-        return cause.wording
+    wording = getattr(cause, "wording", None)  # a WordedError, a refusal carrying one
+    if isinstance(wording, Wording):
+        return wording
     return plain(str(cause))
 
 

@@ -28,7 +28,7 @@ from domain.inventory import (
     TransferStatus,
 )
 from domain.shipping import PARCEL_PACKED_SIGNAL, ParcelPacked, shipment_workflow_id
-from domain.wording import N_, WordedError, Wording
+from domain.wording import N_, WordedError, Wording, words
 from ops.staff import StaffAction, StaffActionError, perform
 from persistence.catalogue_views import stock_choices
 from persistence.database import Database
@@ -283,12 +283,29 @@ async def book_operation(
             }
         )
 
-    def book(db: Database, built: StockChange) -> str:
+    def book(db: Database, built: StockChange) -> Wording:
         moved = book_stock_change(db, built, once=values.get("action_id", ""))
-        what = "booked before with this reference, nothing changed:" if moved.repeated else "now"
-        return (
-            f"{operation.value}: {built.quantity} x {built.sku} in {built.warehouse_id}; "
-            f"{what} {moved.on_hand} on hand, {moved.reserved} reserved"
+        message = (
+            N_(
+                "%(operation)s: %(quantity)s x %(sku)s in %(warehouse)s; booked before with "
+                "this reference, nothing changed: %(on_hand)s on hand, %(reserved)s reserved"
+            )
+            if moved.repeated
+            else N_(
+                "%(operation)s: %(quantity)s x %(sku)s in %(warehouse)s; "
+                "now %(on_hand)s on hand, %(reserved)s reserved"
+            )
+        )
+        return Wording(
+            message=message,
+            args={
+                "quantity": built.quantity,
+                "sku": built.sku,
+                "warehouse": built.warehouse_id,
+                "on_hand": moved.on_hand,
+                "reserved": moved.reserved,
+            },
+            terms={"operation": operation.value},
         )
 
     return await _act(request, user, operation.value, values, change, book)
@@ -317,11 +334,18 @@ async def send_transfer(request: Request, user: Operator, _form: FormChecked) ->
             }
         )
 
-    def send(db: Database, built: TransferRequest) -> str:
+    def send(db: Database, built: TransferRequest) -> Wording:
         sent = dispatch_transfer(db, built, once=values.get("action_id", ""))
         if sent.repeated:
-            return f"transfer {sent.id} was sent before with this reference; nothing changed"
-        return f"transfer {sent.id}: in transit to {sent.to_warehouse_id}"
+            return words(
+                N_("transfer %(transfer)s was sent before with this reference; nothing changed"),
+                transfer=sent.id,
+            )
+        return words(
+            N_("transfer %(transfer)s: in transit to %(warehouse)s"),
+            transfer=sent.id,
+            warehouse=sent.to_warehouse_id,
+        )
 
     return await _act(request, user, "transfer", values, request_of, send)
 
@@ -355,7 +379,7 @@ async def receive(
     try:
         await db.run(receive_transfer, db, transfer_id, user.account.username)
     except StockOperationError as refused:
-        return refusal_page(user, str(refused), "/stock/transfers")
+        return refusal_page(user, reasons_of(refused, user.account.locale), "/stock/transfers")
     return RedirectResponse(f"/stock/transfers?done={transfer_id}", status_code=303)
 
 
@@ -388,7 +412,9 @@ async def open_count(request: Request, user: Operator, _form: FormChecked) -> Re
     try:
         opened = await db.run(open_stocktake, db, opening)
     except StockOperationError as refused:
-        return await _stocktakes(request, user, values, str(refused), 409)
+        return await _stocktakes(
+            request, user, values, reasons_of(refused, user.account.locale), 409
+        )
     return RedirectResponse(f"/stock/stocktakes/{opened.id}", status_code=303)
 
 
@@ -405,7 +431,12 @@ async def stocktake_page(
         view = await db.run(stocktake_view, db, stocktake_id)
     except StockOperationError as refused:
         return render(
-            "problem.html", user.account.locale, 404, status=404, reason=str(refused), back=None
+            "problem.html",
+            user.account.locale,
+            404,
+            status=404,
+            reason=reasons_of(refused, user.account.locale),
+            back=None,
         )
     supervisor = user.may(Permission.APPROVE_STOCK)
     return render(
@@ -437,7 +468,7 @@ async def count(
     try:
         await db.run(record_count, db, stocktake_id, counts, user.account.username)
     except StockOperationError as refused:
-        return refusal_page(user, str(refused), back)
+        return refusal_page(user, reasons_of(refused, user.account.locale), back)
     return RedirectResponse(f"{back}?done=count", status_code=303)
 
 
@@ -467,7 +498,7 @@ async def close_or_approve(
     try:
         await db.run(steps[step], db, stocktake_id=stocktake_id, actor=user.account.username)
     except StockOperationError as refused:
-        return refusal_page(user, str(refused), back)
+        return refusal_page(user, reasons_of(refused, user.account.locale), back)
     return RedirectResponse(f"{back}?done={step}", status_code=303)
 
 
@@ -510,7 +541,7 @@ async def _act(
     form: str,
     values: dict[str, str],
     build: Callable[[], Any],
-    effect: Callable[[Database, Any], str],
+    effect: Callable[[Database, Any], Wording],
 ) -> Response:
     """Build the operation from the form, book it, and show the operations page again:
     with the problem beside the form (422 unreadable, 409 refused) or what was booked."""
@@ -524,7 +555,9 @@ async def _act(
     try:
         booked = await db.run(effect, db, built)
     except StockOperationError as refused:
-        return await _operations(request, user, {form: values}, {form: str(refused)}, 409)
+        return await _operations(
+            request, user, {form: values}, {form: reasons_of(refused, user.account.locale)}, 409
+        )
     return await _operations(request, user, {}, done=booked)
 
 
@@ -534,7 +567,7 @@ async def _operations(
     values: dict[str, dict[str, str]],
     problems: dict[str, str] | None = None,
     status: int = 200,
-    done: str | None = None,
+    done: Wording | None = None,
 ) -> Response:
     db = database(request)
     warehouses, products = await db.run(stock_choices, db)

@@ -26,7 +26,7 @@ from domain.inventory import (
     StockReservation,
 )
 from domain.orders import EventKind, OrderStatus, ReservationView
-from domain.wording import N_, Wording
+from domain.wording import N_, Wording, words
 from persistence.database import Database
 from persistence.idempotency import run_once, step_key, store_result, stored_result
 from persistence.models import (
@@ -123,7 +123,12 @@ def change_stock(
 
 
 class StockOperationError(ValueError):
-    """A stock operation refused; the message says why, for a person to read."""
+    """A stock operation refused; the message says why, for a person to read (given as a
+    wording, the console shows it in the reader's language; ``str`` is its English)."""
+
+    def __init__(self, why: str | Wording) -> None:
+        super().__init__(why.english() if isinstance(why, Wording) else why)
+        self.wording = why if isinstance(why, Wording) else None
 
 
 class ReusedReferenceError(StockOperationError):
@@ -156,9 +161,16 @@ def book_stock_change(db: Database, change: StockChange, *, once: str = "") -> S
     def effect(session: Session) -> StockMoved:
         nonlocal booked
         if session.get(Product, change.sku) is None:
-            raise StockOperationError(f"sku {change.sku!r}: no such product")
+            raise StockOperationError(
+                words(N_("sku %(sku)s: no such product"), sku=repr(change.sku))
+            )
         if session.get(Warehouse, change.warehouse_id) is None:
-            raise StockOperationError(f"warehouse {change.warehouse_id!r}: no such warehouse")
+            raise StockOperationError(
+                words(
+                    N_("warehouse %(warehouse)s: no such warehouse"),
+                    warehouse=repr(change.warehouse_id),
+                )
+            )
         ensure_stock_level(session, change.sku, change.warehouse_id)
         moved = change_stock(
             session,
@@ -175,9 +187,21 @@ def book_stock_change(db: Database, change: StockChange, *, once: str = "") -> S
         session.refresh(level)
         if not moved:
             raise StockOperationError(
-                f"{change.sku} in {change.warehouse_id}: {change.operation.value} of "
-                f"{change.quantity} refused: {level.on_hand} on hand, {level.reserved} reserved "
-                "for orders; stock may fall neither below zero nor below what orders hold"
+                Wording(
+                    message=N_(
+                        "%(sku)s in %(warehouse)s: %(operation)s of %(quantity)s refused: "
+                        "%(on_hand)s on hand, %(reserved)s reserved for orders; stock may fall "
+                        "neither below zero nor below what orders hold"
+                    ),
+                    args={
+                        "sku": change.sku,
+                        "warehouse": change.warehouse_id,
+                        "quantity": change.quantity,
+                        "on_hand": level.on_hand,
+                        "reserved": level.reserved,
+                    },
+                    terms={"operation": change.operation.value},
+                )
             )
         booked = True
         if key:
@@ -225,6 +249,9 @@ def _asked_key(key: str) -> str:
     """Where what an operation booked under ``key`` asked for is kept."""
     return f"{key}:asked"
 
+
+OPERATION_TERMS = (N_("receipt"), N_("issue"), N_("adjustment"))
+"""The operations (:class:`StockOperation`'s values) as the reader's words name them."""
 
 OPERATION_KINDS = {
     StockOperation.RECEIPT: MovementKind.RECEIVE,

@@ -18,6 +18,7 @@ from domain.inventory import (
     TransferStatus,
     TransferView,
 )
+from domain.wording import N_, words
 from persistence.database import Database
 from persistence.idempotency import run_once
 from persistence.models import Product, StockLevel, StockTransfer, StockTransferLine, Warehouse
@@ -50,7 +51,12 @@ def dispatch_transfer(db: Database, request: TransferRequest, *, once: str = "")
         nonlocal sent
         for warehouse_id in (request.from_warehouse_id, request.to_warehouse_id):
             if session.get(Warehouse, warehouse_id) is None:
-                raise StockOperationError(f"warehouse {warehouse_id!r}: no such warehouse")
+                raise StockOperationError(
+                    words(
+                        N_("warehouse %(warehouse)s: no such warehouse"),
+                        warehouse=repr(warehouse_id),
+                    )
+                )
         now = utcnow()
         transfer = StockTransfer(
             from_warehouse_id=request.from_warehouse_id,
