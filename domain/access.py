@@ -14,6 +14,8 @@ from enum import StrEnum
 
 from pydantic import BaseModel
 
+from domain.wording import N_, Wording, words
+
 
 class Role(StrEnum):
     """A staff member's job, which decides what they may see and do."""
@@ -203,13 +205,24 @@ MIN_PASSWORD_LENGTH = 12
 
 def password_problems(password: str, username: str) -> list[str]:
     """Why ``password`` may not be used by ``username`` (empty when it may)."""
+    return [problem.english() for problem in password_wordings(password, username)]
+
+
+def password_wordings(password: str, username: str) -> list[Wording]:
+    """:func:`password_problems` for people, read in their language."""
     problems = []
     if len(password) < MIN_PASSWORD_LENGTH:
-        problems.append(f"at least {MIN_PASSWORD_LENGTH} characters (it has {len(password)})")
+        problems.append(
+            words(
+                N_("at least %(minimum)s characters (it has %(length)s)"),
+                minimum=MIN_PASSWORD_LENGTH,
+                length=len(password),
+            )
+        )
     if password.strip() != password:
-        problems.append("no spaces at the start or end")
+        problems.append(Wording(message=N_("no spaces at the start or end")))
     if username and username.casefold() in password.casefold():
-        problems.append("must not contain the user name")
+        problems.append(Wording(message=N_("must not contain the user name")))
     return problems
 
 

@@ -210,3 +210,21 @@ def test_a_login_never_redirects_off_the_site(client: TestClient) -> None:
         },
     )
     assert answer.headers["location"] == "/"
+
+
+def test_a_chinese_reader_is_told_the_password_rules_in_chinese(client: TestClient) -> None:
+    log_in(client, "wen.li")
+    page = client.get("/account")
+    wrong = client.post(
+        "/account/password",
+        data={"csrf_token": form_token(page), "current": "nope", "new": "a brand new password"},
+    )
+    assert wrong.status_code == 422
+    assert "目前的密碼不正確" in wrong.text
+    weak = client.post(
+        "/account/password",
+        data={"csrf_token": form_token(page), "current": PASSWORD, "new": " wen.li-secret "},
+    )
+    assert weak.status_code == 422
+    assert "新密碼：開頭與結尾不可有空格；不可包含使用者名稱" in weak.text  # noqa: RUF001
+    assert "must not" not in weak.text

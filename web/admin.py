@@ -15,6 +15,7 @@ from persistence.database import Database
 from persistence.transactions import accounts, api_keys
 from persistence.transactions.accounts import AccountError
 
+from .field_words import in_words
 from .rendering import render
 from .security import FormChecked, Staff, client_address, database, requires
 
@@ -110,7 +111,7 @@ async def _change(
     try:
         await db.run(change, db, user.account.username, client_address(request))
     except AccountError as refused:
-        return await _users(request, user, str(refused), 422)
+        return await _users(request, user, in_words(refused, user.account.locale), 422)
     return RedirectResponse("/admin/users", status_code=303)
 
 

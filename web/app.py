@@ -296,8 +296,9 @@ def _pages() -> APIRouter:
                 address=client_address(request),
             )
         except AccountError as refused:
+            error = in_words(refused, user.account.locale)
             return render(
-                "account.html", user.account.locale, 422, user=user, error=str(refused), done=None
+                "account.html", user.account.locale, 422, user=user, error=error, done=None
             )
         # The new password ended every session, this one too: log in again.
         response = RedirectResponse("/login", status_code=303)

@@ -27,8 +27,9 @@ from domain.access import (
     SecurityEventKind,
     StaffAccount,
     lock_seconds,
-    password_problems,
+    password_wordings,
 )
+from domain.wording import N_, Wording
 from persistence.database import Database
 from persistence.models import SecurityEvent, StaffSession, StaffUser
 
@@ -44,7 +45,12 @@ CLI = "cli"
 
 
 class AccountError(ValueError):
-    """An account change that cannot be made, saying why."""
+    """An account change that cannot be made, saying why (given as a wording, the console
+    shows it in the reader's language; ``str`` is its English)."""
+
+    def __init__(self, why: str | Wording) -> None:
+        super().__init__(why.english() if isinstance(why, Wording) else why)
+        self.wording = why if isinstance(why, Wording) else None
 
 
 @dataclass(frozen=True)
@@ -144,7 +150,7 @@ def change_own_password(
     with db.reading() as session:
         stored = _user(session, username).password_hash
     if not _verify(stored, current):
-        raise AccountError("the current password is not right")
+        raise AccountError(Wording(message=N_("the current password is not right")))
     set_password(db, username, new, actor=username, address=address)
 
 
@@ -306,8 +312,11 @@ def _record_failure(
 
 
 def _check_password(password: str, username: str) -> None:
-    if problems := password_problems(password, username):
-        raise AccountError("password: " + "; ".join(problems))
+    if problems := password_wordings(password, username):
+        said = problems[0]
+        for more in problems[1:]:
+            said = Wording(message=N_("%(first)s; %(then)s"), parts={"first": said, "then": more})
+        raise AccountError(Wording(message=N_("password: %(problems)s"), parts={"problems": said}))
 
 
 def _verify(stored: str, password: str) -> bool:
