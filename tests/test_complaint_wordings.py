@@ -29,6 +29,8 @@ from domain.complaints import (
     RemedyRequest,
     Resolution,
 )
+from domain.inventory import StockReason
+from domain.segments import Segment
 from domain.wording import Wording
 from persistence.complaint_views import complaint_detail, cut_wording, older_wording
 from persistence.database import Database
@@ -46,7 +48,8 @@ from tests.test_complaint_pages import text_of
 from tests.test_complaints import Cases, cases, completed_prepaid_order, next_weekday, phone
 from tests.test_web_admin import PASSWORD, log_in
 from web.app import create_app
-from web.i18n import words
+from web.i18n import translations, words
+from web.labels import REASON_LABELS, SEGMENT_LABELS
 
 __all__ = ["cases"]  # the fixture, shared with tests/test_complaints.py
 
@@ -119,12 +122,13 @@ async def test_a_case_worked_by_its_workflow_reads_in_chinese(
         "已指派給 mia.chen",
         "首次回應期限",
         "已逾期：提醒負責人",
-        "補救 1：善意補償額度 10",
+        "補救 1：善意補償額度 10 EUR：sorry for the wait",  # the amount with its currency
         "補救 1：善意補償額度 GC-",
         "已寄出滿意度問卷",
         "補救 2：已退款 45 EUR",
         "補救 3：退款 20.00 EUR 超過訂單 T-1 尚保留的 14.70 EUR",
-        "未能執行: 退款 20.00 EUR",
+        "未能執行：退款 20.00 EUR",  # a full-width colon after Chinese words
+        "已受理",  # the case received, not an order taken in
     ):
         assert chinese in page, chinese
     assert " 系統 " in page  # the workflow's own entries: the actor in words
@@ -266,6 +270,11 @@ def test_the_care_list_reads_in_chinese(db: Database, database_url: str) -> None
         assert english not in page, english
     customer = text_of(client.get("/customers/CUST-BOLT").text)
     assert "通常每 10 天下單一次" in customer
+    assert "致謝電話：首筆訂單 JANE-1" in page  # a full-width colon after Chinese words
+    assert "致謝電話: " not in page
+    segments = translations(Locale.TRADITIONAL_CHINESE).gettext
+    assert segments(SEGMENT_LABELS[Segment.LOST]) == "流失"  # customers lost, not mislaid
+    assert segments(REASON_LABELS[StockReason.LOST]) == "遺失"  # stock lost stays lost
 
 
 def test_older_entries_without_a_wording_are_read_from_their_english() -> None:

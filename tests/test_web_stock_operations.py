@@ -130,6 +130,7 @@ def test_a_transfer_sent_and_received_in_the_console(client: TestClient, db: Dat
     )
     assert received.status_code == 303
     assert level(db, "GADGET-2", "WH-HAM") == 3
+    assert "goods received" in client.get("/stock/transfers").text  # not an order "received"
     twice = client.post(
         f"/stock/transfers/{transfer_id.group(1)}/receive", data={"csrf_token": token}
     )

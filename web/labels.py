@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from domain import forecasting
 from domain.access import Permission, Role, SystemRole
 from domain.campaigns import CampaignStatus
@@ -390,7 +393,7 @@ ACTOR_LABELS = {
 """The well-known actors of an order's and a complaint's timeline (what the workflows write
 instead of a person's user name), as people read them; user names are shown as they are."""
 
-RECORD_CHOICE_LABELS: dict[str, dict[str, str]] = {
+RECORD_CHOICE_LABELS: dict[str, Mapping[Any, str]] = {
     "kind": CUSTOMER_CODE_LABELS,
     "payment_terms": CUSTOMER_CODE_LABELS,
     "standing": CUSTOMER_CODE_LABELS,
@@ -410,7 +413,7 @@ SEGMENT_LABELS = {
     Segment.NEEDS_ATTENTION: N_("Needs attention"),
     Segment.AT_RISK: N_("At risk"),
     Segment.HIBERNATING: N_("Hibernating"),
-    Segment.LOST: N_("Lost"),
+    Segment.LOST: N_("Lost customers"),
     Segment.PROSPECT: N_("Prospect"),
 }
 
@@ -449,7 +452,7 @@ COMPLAINT_LABELS: dict[str, str] = {
 differ, so one table serves them all)."""
 
 COMPLAINT_EVENT_LABELS = {
-    ComplaintEventKind.RECEIVED: N_("received"),
+    ComplaintEventKind.RECEIVED: N_("received and logged"),
     ComplaintEventKind.DUPLICATE: N_("duplicate"),
     ComplaintEventKind.ASSIGNED: N_("assigned"),
     ComplaintEventKind.NOTE: N_("note"),

@@ -12,6 +12,7 @@ from fastapi.responses import HTMLResponse
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from domain.access import Locale
+from domain.wording import N_
 
 from . import i18n
 from .labels import (
@@ -120,6 +121,8 @@ def templates(locale: Locale) -> Environment:
     environment.globals["sourcing_labels"] = SOURCING_LABELS
     environment.globals["record_choice_labels"] = RECORD_CHOICE_LABELS
     environment.globals["actor_labels"] = ACTOR_LABELS
+    # A label's colon before what follows: full-width after Chinese words.
+    environment.globals["colon"] = i18n.translations(locale).gettext(N_(": "))
     environment.globals["customer_languages"] = CUSTOMER_LANGUAGES
     environment.globals["care_labels"] = CARE_LABELS
     environment.globals["complaint_labels"] = COMPLAINT_LABELS

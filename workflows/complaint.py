@@ -607,10 +607,14 @@ class ComplaintWorkflow:
             await self._record(
                 ComplaintEventKind.REMEDY_PROPOSED,
                 Wording(
-                    message=N_("remedy %(number)s: %(kind)s of %(amount)s%(items)s: %(reason)s"),
+                    message=N_(
+                        "remedy %(number)s: %(kind)s of %(amount)s %(currency)s%(items)s: "
+                        "%(reason)s"
+                    ),
                     args={
                         "number": number,
                         "amount": amount,
+                        "currency": self.case.currency,
                         "items": "".join(
                             f", {item.quantity} x {item.sku}" for item in request.items
                         ),
