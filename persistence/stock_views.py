@@ -30,6 +30,7 @@ from persistence.models import (
     SupplyOrder,
     Warehouse,
 )
+from persistence.transactions.stock import STOCK_OUT_ENDED
 
 
 class StockRow(BaseModel):
@@ -296,8 +297,8 @@ class InventoryKpis(BaseModel):
     """Products and warehouses out of stock now: the open stock-out alerts."""
     reviewed_at: datetime | None = None
     """When the inventory review last ran (its forecasts' time, or the latest alert it
-    raised or cleared): the stock-out figures are as of then, not of the stock now. None:
-    it has not run."""
+    raised or cleared): the stock-out figures are as of then (a receipt that frees units
+    ends a stock-out at once), not of the stock now. None: it has not run."""
 
 
 def inventory_kpis(
@@ -354,7 +355,11 @@ def inventory_kpis(
                 for moment in (
                     session.scalar(select(func.max(DemandForecast.computed_at))),
                     session.scalar(select(func.max(StockAlert.raised_at))),
-                    session.scalar(select(func.max(StockAlert.cleared_at))),
+                    session.scalar(
+                        select(func.max(StockAlert.cleared_at)).where(
+                            StockAlert.cleared_detail != STOCK_OUT_ENDED
+                        )
+                    ),
                 )
                 if moment is not None
             ),

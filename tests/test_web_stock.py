@@ -144,8 +144,25 @@ def test_the_stock_out_figures_say_they_are_as_of_the_last_review(
     log_in(client, "kai.wu")
     page = client.get("/stock").text
     when = i18n.when(reviewed, Locale.ENGLISH)
-    assert f"as of the last inventory review, {when}; the table below shows the stock now" in page
+    assert f"as of the last inventory review, {when} (a stock-out ends as soon as" in page
     assert 'href="/stock/alerts?history=true"' in page  # the days link the alerts they count
+    assert kpi(page, "Out of stock now") == "1"
+    book_stock_change(  # goods arrive: the stock-out ends now, not at the next review
+        db,
+        StockChange(
+            operation=StockOperation.RECEIPT,
+            sku="PANEL-X",
+            warehouse_id="WH-HAM",
+            quantity=4,
+            reason=StockReason.SUPPLIER_DELIVERY,
+            actor="kai.wu",
+        ),
+    )
+    after = client.get("/stock").text
+    assert kpi(after, "Out of stock now") == "0"
+    assert kpi(after, "Stock-out days") == "1"  # the spell still counts
+    assert f"as of the last inventory review, {when} (" in after  # the review's time, still
+    assert "Stock-out</span>" not in client.get("/stock/alerts").text
 
 
 def test_customer_service_may_not_see_stock(client: TestClient) -> None:

@@ -26,6 +26,7 @@ from domain.inventory import (
     StockReservation,
 )
 from domain.orders import EventKind, OrderStatus, ReservationView
+from domain.stock_alerts import AlertKind
 from domain.wording import N_, Wording, words
 from persistence.database import Database
 from persistence.idempotency import run_once, step_key, store_result, stored_result
@@ -33,6 +34,7 @@ from persistence.models import (
     OrderLine,
     Product,
     Reservation,
+    StockAlert,
     StockLevel,
     StockMovement,
     Warehouse,
@@ -119,7 +121,36 @@ def change_stock(
             reference=reference,
         )
     )
+    if on_hand_change - reserved_change > 0:  # units came free: a receipt, a release
+        _end_stock_out(session, sku, warehouse_id)
     return True
+
+
+STOCK_OUT_ENDED = "units free again"
+"""How a stock-out alert ended when a stock change freed units, before the next review."""
+
+
+def _end_stock_out(session: Session, sku: str, warehouse_id: str) -> None:
+    """Clear the open stock-out alert of a level that has units free again, at once: the
+    stock page's "out of stock now" then agrees with its table (the review raises it again
+    if the level runs out)."""
+    free = session.scalar(
+        select(StockLevel.on_hand - StockLevel.reserved).where(
+            StockLevel.sku == sku, StockLevel.warehouse_id == warehouse_id
+        )
+    )
+    if free is None or free <= 0:
+        return
+    session.execute(
+        update(StockAlert)
+        .where(
+            StockAlert.sku == sku,
+            StockAlert.warehouse_id == warehouse_id,
+            StockAlert.kind == AlertKind.STOCK_OUT.value,
+            StockAlert.cleared_at.is_(None),
+        )
+        .values(cleared_at=utcnow(), cleared_detail=STOCK_OUT_ENDED)
+    )
 
 
 class StockOperationError(ValueError):
