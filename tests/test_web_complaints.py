@@ -487,6 +487,7 @@ async def test_a_refund_above_what_the_order_still_holds_is_refused_when_propose
         )
         assert answer.status_code == 409, answer.text
         assert "退款 1000.00 EUR 超過訂單 T-1 尚保留的 59.70 EUR" in answer.text
+        assert 'name="amount" inputmode="decimal" value="1000"' in answer.text  # kept as typed
         case = await db.run(find_case, db, complaint_id)
         assert case is not None
         assert case.remedies == []  # nothing put to a supervisor that could not be done

@@ -354,7 +354,14 @@ async def act(
             except ValueError as wrong:
                 return refusal_page(user, str(wrong), back, 422)
             if (refused := await _refund_refused(request, user, complaint_id, values)) is not None:
-                return refusal_page(user, refused, back)
+                return await _case_page(
+                    request,
+                    user,
+                    complaint_id,
+                    typed={action: values},
+                    problems={action: refused},
+                    status=409,
+                )
         if action == "resolve" and (cause := values.get("root_cause")):
             # The form offers the active root causes; anything else would be counted in
             # the analysis under a cause nobody defined.
