@@ -19,7 +19,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from temporalio.testing import WorkflowEnvironment
 
-from domain.access import LOCK_AFTER_FAILURES, Role
+from domain.access import LOCK_AFTER_FAILURES, Locale, Role, SystemRole
 from domain.care import CareKind, CareReviewRequest, CareRules
 from domain.catalogue import PaymentTerms
 from domain.inventory import MovementKind, StockChange, StockOperation, StockReason
@@ -31,7 +31,7 @@ from persistence import stock_views
 from persistence.database import Database
 from persistence.models import OrderEventRow, SecurityEvent
 from persistence.order_views import OrderQuery, order_page
-from persistence.transactions import accounts, intake, money
+from persistence.transactions import accounts, api_keys, intake, money
 from persistence.transactions.care import create_care_tasks
 from persistence.transactions.stock import book_stock_change
 from runtime.settings import Settings
@@ -474,11 +474,67 @@ def test_the_payment_form_books_only_an_amount_written_as_people_write_money(
             form = {"csrf_token": token, "amount": wrong, "bank_ref": "HX-E"}
             answer = client.post("/orders/WEB-5/pay", data=form)
             assert answer.status_code == 422, wrong
-            assert "amount:" in html.unescape(answer.text), wrong
+            assert "Amount:" in html.unescape(answer.text), wrong
         assert sent == []
         form = {"csrf_token": token, "amount": " 99.50 ", "bank_ref": "HX-E"}
         assert client.post("/orders/WEB-5/pay", data=form).status_code == 303
     assert [(payment.amount, payment.actor) for payment in sent] == [(Decimal("99.50"), "olivia")]
+
+
+def test_a_chinese_reader_is_told_what_is_wrong_with_a_form_or_link_in_chinese(
+    console_db: Database, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each field by its label, each problem in words, no English sentence and no code
+    (the API answers the same mistakes in English: tests/test_api.py)."""
+
+    async def perform(_client: object, _target: object, _argument: Any, **_: object) -> str:
+        raise AssertionError("nothing is sent")
+
+    monkeypatch.setattr(orders, "perform", perform)
+    accounts.create_user(
+        console_db,
+        "mei.lin",
+        PASSWORD,
+        Role.ORDER_PROCESSING,
+        Locale.TRADITIONAL_CHINESE,
+        actor="test",
+    )
+    no_temporal: Any = object()
+    app = create_app(Settings(database_url=database_url), console_db, temporal=no_temporal)
+    with TestClient(app, follow_redirects=False) as client:
+        log_in(client, "mei.lin")
+        token = form_token(client.get("/"))
+        said = {
+            ("/orders/WEB-5/pay", "1e9"): "金額：請以數字填寫金額，最多兩位小數",  # noqa: RUF001
+            ("/orders/WEB-5/pay", "-5"): "金額：必須大於 0",  # noqa: RUF001
+        }
+        for (path, amount), words in said.items():
+            page = html.unescape(
+                client.post(
+                    path, data={"csrf_token": token, "amount": amount, "bank_ref": "B"}
+                ).text
+            )
+            assert words in page, page
+            assert "Value error" not in page
+            assert "amount:" not in page
+        extend = {
+            "csrf_token": token,
+            "new_deadline": "2030-01-02T09:00",
+            "reason": "holiday\x07",
+        }
+        page = html.unescape(client.post("/orders/WEB-5/extend", data=extend).text)
+        assert "原因：含有控制字元 U+0007，無法儲存" in page  # noqa: RUF001
+        page = html.unescape(client.get("/orders?from=2026-13-45").text)
+        assert "沒有這一天（2026-13-45）；請以 YYYY-MM-DD 填寫" in page  # noqa: RUF001
+        page = html.unescape(client.get("/orders?status=LOST").text)
+        assert "必須是下列其中之一：" in page  # noqa: RUF001
+        assert "Input should" not in page
+        key = api_keys.create_api_key(console_db, "reader", SystemRole.READER, actor="root").key
+        api = client.get(
+            "/api/v1/orders?from=2026-13-45", headers={"Authorization": f"Bearer {key}"}
+        )
+        assert api.status_code == 422
+        assert "there is no such day (2026-13-45)" in api.json()["errors"][0]["detail"]
 
 
 @pytest.mark.parametrize("wrong", ["1e9", "1E+9", "0x10", "NaN", "-5"])

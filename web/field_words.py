@@ -9,6 +9,7 @@ rather than lost.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -125,11 +126,9 @@ def problem_wording(error: ErrorDetails | Mapping[str, Any]) -> Wording:
         return Wording(message=N_("is required"))
     if kind == "too_short" and context.get("min_length") == 1:
         return Wording(message=N_("needs at least one entry"))
-    args = {
-        name: _shown(value)
-        for name, value in context.items()
-        if f"%({name})s" in message and isinstance(value, str | int | float)
-    }
+    args = {name: _shown(value) for name, value in context.items() if f"%({name})s" in message}
+    if not _all_given(message, args):  # a context pydantic did not give: its own words
+        return plain(str(error.get("msg", "not valid")))
     if kind in ("enum", "literal_error"):
         args["expected"] = str(context.get("expected", "")).replace(" or ", ", ")
     said = Wording(message=message, args=args)
@@ -230,7 +229,14 @@ def _last_name(location: Iterable[int | str]) -> str | None:
     return names[-1] if names else None
 
 
-def _shown(value: str | int | float) -> str | int:
+def _shown(value: object) -> str | int:
     if isinstance(value, float) and value.is_integer():
         return int(value)
+    if isinstance(value, bool):
+        return str(value)
     return value if isinstance(value, int | str) else str(value)
+
+
+def _all_given(message: str, args: Mapping[str, object]) -> bool:
+    """Whether every placeholder of ``message`` has its value."""
+    return all(name in args for name in re.findall(r"%\((\w+)\)s", message))
