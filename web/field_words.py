@@ -64,6 +64,7 @@ PATTERN_HINTS: dict[str, str] = {
     "billing_country": N_("two capital letters, like DE"),
     "shipping_country": N_("two capital letters, like DE"),
     "sku": N_("capital letters, digits and dashes, like WIDGET-1"),
+    "email": N_("an e-mail address, like name@example.com"),
 }
 """What a field's form is, for a value that does not have it."""
 

@@ -243,15 +243,6 @@ _FRAGMENT = "!$&'()*+,;=:@~"
 """What a URI fragment holds as it is, besides letters, digits and ``-._``."""
 
 
-def fields_in_words(error: RequestValidationError) -> str:
-    """The fields at fault as one line for a person (the console's problem page)."""
-    named = [
-        f"{problem.pointer or problem.parameter}: {problem.detail}"
-        for problem in field_problems(error.errors())
-    ]
-    return printable("; ".join(named), MAX_DETAIL)
-
-
 def allowed_methods(request: Request) -> str:
     """The ``Allow`` header of a 405: every method some route of the path takes (one
     route per method here, so the route that refused knows only its own)."""
