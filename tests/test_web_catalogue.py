@@ -93,8 +93,8 @@ def test_a_warehouse_user_creates_and_changes_a_product_and_its_levels(
     )
     assert wrong.status_code == 422
     said = text_of(wrong.text)
-    assert "unit_price" in said
-    assert "lead_time_days" in said
+    assert "List price: write the amount as digits" in said
+    assert "Lead time (days): must be at least 0" in said
     assert 'value="cheap"' in wrong.text  # what was typed stays
     assert stored_record(db, ProductRecord, ("NEW-1",)) is None
 

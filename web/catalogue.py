@@ -29,6 +29,7 @@ from persistence.catalogue_views import catalogue_page
 from persistence.csv_files import CsvFileError, decode_csv
 from persistence.transactions.catalogue import CatalogueRecordsError, Imported, stored_record
 
+from .labels import CATALOGUE_FIELD_LABELS
 from .rendering import render
 from .security import FormChecked, Staff, database, requires
 from .stock import reasons_of
@@ -199,7 +200,11 @@ async def save_record(request: Request, kind: Kind, user: Keeper, _form: FormChe
         record = record_type.model_validate_strings({k: v for k, v in typed.items() if v != ""})
     except ValidationError as invalid:
         return _record_form(
-            user, kind, typed, editing=editing, problem=reasons_of(invalid, user.account.locale)
+            user,
+            kind,
+            typed,
+            editing=editing,
+            problem=reasons_of(invalid, user.account.locale, CATALOGUE_FIELD_LABELS),
         )
     db = database(request)
     try:

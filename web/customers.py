@@ -63,6 +63,7 @@ from persistence.transactions.privacy import (
 from persistence.transactions.segments import segment_counts, segment_standing
 
 from .catalogue import form_fields, imported, read_upload, record_values, shown_problems
+from .labels import CUSTOMER_FIELD_LABELS
 from .rendering import render
 from .security import FormChecked, RowNumber, Staff, database, requires, settings_of, temporal
 from .stock import act_on_workflow, reasons_of, refusal_page
@@ -442,7 +443,12 @@ async def _save(request: Request, user: Staff, customer_id: str | None) -> Respo
     try:
         record = CustomerRecord.model_validate_strings({k: v for k, v in typed.items() if v != ""})
     except ValidationError as invalid:
-        return _form(user, typed, customer_id, reasons_of(invalid, user.account.locale))
+        return _form(
+            user,
+            typed,
+            customer_id,
+            reasons_of(invalid, user.account.locale, CUSTOMER_FIELD_LABELS),
+        )
     db = database(request)
     if customer_id is None and await db.run(find_customer, db, record.id) is not None:
         return _form(user, typed, None, f"id: customer {record.id} exists already", 409)

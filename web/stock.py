@@ -524,9 +524,12 @@ def whole_number(text: str, name: str, row: int | None = None) -> int:
         ) from None
 
 
-def reasons_of(invalid: Exception, locale: Locale = Locale.ENGLISH) -> str:
-    """A refused form's problems in ``locale``, each field by its form label."""
-    return in_words(invalid, locale)
+def reasons_of(
+    invalid: Exception, locale: Locale = Locale.ENGLISH, labels: dict[str, str] | None = None
+) -> str:
+    """A refused form's problems in ``locale``, each field by its form label (``labels``
+    where the form has its own)."""
+    return in_words(invalid, locale, labels)
 
 
 def refusal_page(user: Staff, reason: str, back: str, status: int = 409) -> Response:
