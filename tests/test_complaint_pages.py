@@ -243,8 +243,8 @@ async def test_the_forms_preselect_no_remedy_and_no_root_cause(
 @pytest.mark.parametrize(
     ("action", "form", "problem"),
     [
-        ("remedy", {"kind": "", "amount": "10", "reason": "late"}, "kind: Field required"),
-        ("resolve", {"summary": "Refunded", "root_cause": ""}, "root_cause: Field required"),
+        ("remedy", {"kind": "", "amount": "10", "reason": "late"}, "Remedy: is required"),
+        ("resolve", {"summary": "Refunded", "root_cause": ""}, "Root cause: is required"),
         (
             "resolve",
             {"summary": "Refunded", "root_cause": "made_up"},

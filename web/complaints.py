@@ -59,6 +59,7 @@ from persistence.complaint_views import (
 from persistence.transactions import accounts
 from persistence.transactions.complaints import ComplaintRefusedError, find_case, plan_refund
 
+from .field_words import COMPLAINT_ACTION_LABELS
 from .i18n import translations, words
 from .rendering import render
 from .security import FormChecked, RowNumber, Staff, database, requires, settings_of, temporal
@@ -386,7 +387,7 @@ async def act(
             user,
             complaint_id,
             typed={action: values},
-            problems={action: reasons_of(invalid, user.account.locale)},
+            problems={action: reasons_of(invalid, user.account.locale, COMPLAINT_ACTION_LABELS)},
             status=422,
         )
     return await act_on_workflow(

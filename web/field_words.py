@@ -21,11 +21,19 @@ from domain.access import Locale
 from domain.wording import N_, Wording
 
 from .i18n import translations, words
-from .labels import CATALOGUE_FIELD_LABELS, CUSTOMER_FIELD_LABELS
 
 FIELD_LABELS: dict[str, str] = {
-    **CATALOGUE_FIELD_LABELS,
-    **CUSTOMER_FIELD_LABELS,
+    "sku": N_("SKU"),
+    "name": N_("Name"),
+    "email": N_("E-mail"),
+    "phone": N_("Phone"),
+    "country": N_("Country"),
+    "currency": N_("Currency"),
+    "credit_limit": N_("Credit limit"),
+    "standing": N_("Standing"),
+    "category": N_("Category"),
+    "subject": N_("Subject"),
+    "owner": N_("Owner"),
     "order_id": N_("Order number"),
     "channel": N_("Channel"),
     "customer_id": N_("Customer"),
@@ -55,7 +63,18 @@ FIELD_LABELS: dict[str, str] = {
     "status": N_("Status"),
     "deadline": N_("Deadline"),
 }
-"""Field names as the console's forms label them (the name itself where none is here)."""
+"""Field names as the console's forms label them (the name itself where none is here);
+a form with labels of its own (the customer and product forms, a complaint's actions)
+passes them too."""
+
+COMPLAINT_ACTION_LABELS: dict[str, str] = {
+    "kind": N_("Remedy"),
+    "reason": N_("Why"),
+    "summary": N_("How it was solved"),
+    "root_cause": N_("Root cause"),
+    "items": N_("Items to send again"),
+}
+"""The fields of a complaint's action forms that the general labels name otherwise."""
 
 PATTERN_HINTS: dict[str, str] = {
     "currency": N_("three capital letters, like EUR"),
