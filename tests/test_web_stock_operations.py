@@ -303,3 +303,23 @@ def test_a_chinese_warehouse_reads_what_was_booked_and_refused_in_chinese(
         },
     )
     assert "第 1 行的數量：須為整數數量，不可為 'x'" in text_of(moved.text)  # noqa: RUF001
+
+
+def test_a_count_refused_keeps_every_typed_figure_beside_the_problem(
+    client: TestClient, db: Database
+) -> None:
+    accounts.set_locale(db, "kai.wu", Locale.TRADITIONAL_CHINESE)
+    token = log_in(client, "kai.wu")
+    opened = client.post(
+        "/stock/stocktakes",
+        data={"csrf_token": token, "warehouse_id": "WH-BER", "skus": "GADGET-2, WIDGET-1"},
+    )
+    count_page = opened.headers["location"]
+    refused = client.post(
+        f"{count_page}/count",
+        data={"csrf_token": token, "count-GADGET-2": "abc", "count-WIDGET-1": "500"},
+    )
+    assert refused.status_code == 422
+    assert "GADGET-2：須為整數數量，不可為 'abc'" in text_of(refused.text)  # noqa: RUF001
+    assert 'name="count-WIDGET-1" inputmode="numeric" value="500"' in refused.text
+    assert 'name="count-GADGET-2" inputmode="numeric" value="abc"' in refused.text

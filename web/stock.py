@@ -426,6 +426,18 @@ async def stocktake_page(
 ) -> Response:
     """A count: counters enter quantities without seeing the book; a supervisor sees the
     variances, approves the big ones and posts."""
+    return await _stocktake(request, user, stocktake_id)
+
+
+async def _stocktake(
+    request: Request,
+    user: Staff,
+    stocktake_id: int,
+    typed: dict[str, str] | None = None,
+    problem: str | None = None,
+    status: int = 200,
+) -> Response:
+    """A count's page; refused counts are shown as typed with the problem above them."""
     db = database(request)
     try:
         view = await db.run(stocktake_view, db, stocktake_id)
@@ -442,6 +454,9 @@ async def stocktake_page(
     return render(
         "stocktake.html",
         user.account.locale,
+        status,
+        typed=typed or {},
+        problem=problem,
         user=user,
         take=view if supervisor else view.blind(),
         supervisor=supervisor,
@@ -462,13 +477,17 @@ async def count(
         for key, value in values.items():
             if key.startswith("count-") and value:
                 counts[key.removeprefix("count-")] = whole_number(value, key.removeprefix("count-"))
-    except ValueError as invalid:
-        return refusal_page(user, reasons_of(invalid, user.account.locale), back, 422)
+    except ValueError as invalid:  # the page again, every count as typed
+        return await _stocktake(
+            request, user, stocktake_id, values, reasons_of(invalid, user.account.locale), 422
+        )
     db = database(request)
     try:
         await db.run(record_count, db, stocktake_id, counts, user.account.username)
     except StockOperationError as refused:
-        return refusal_page(user, reasons_of(refused, user.account.locale), back)
+        return await _stocktake(
+            request, user, stocktake_id, values, reasons_of(refused, user.account.locale), 409
+        )
     return RedirectResponse(f"{back}?done=count", status_code=303)
 
 
