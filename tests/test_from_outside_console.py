@@ -579,12 +579,16 @@ async def test_a_payment_booked_by_hand_for_more_than_is_owed_is_refused(
 # --- issue 25, 11: a customer ordering several times a day is not "every 0 days" --------
 
 
-def test_a_care_task_of_a_customer_ordering_hourly_says_hours(console_db: Database) -> None:
-    """The demo's customer H1-C00001 ordered minutes apart: "usually orders every 0 days"."""
+def test_a_care_task_of_a_customer_ordering_hourly_counts_whole_days(console_db: Database) -> None:
+    """The demo's customer H1-C00001 ordered minutes apart: "usually orders every 0 days",
+    and a task came up minutes after their last order. An interval is counted in whole days,
+    at least one: hours after the last order nothing is overdue; days after, it is."""
     for number in range(4):
         at = NOW_FOR_CARE - timedelta(hours=8 - number)
         care_order(console_db, f"HOURLY-{number}", "CUST-BOLT", at)
     request = CareReviewRequest(at=NOW_FOR_CARE, at_risk=[])
-    [made] = create_care_tasks(console_db, request, CareRules())
+    assert create_care_tasks(console_db, request, CareRules()) == []
+    later = CareReviewRequest(at=NOW_FOR_CARE + timedelta(days=3), at_risk=[])
+    [made] = create_care_tasks(console_db, later, CareRules())
     assert made.kind is CareKind.OVERDUE
-    assert made.reason == "usually orders every hour; last order 5 hours ago"
+    assert made.reason == "usually orders every day; last order 3 days ago"
