@@ -252,7 +252,7 @@ COMPLAINT_LADDER: tuple[ComplaintRung, ...] = (
 """Run at each deadline, counted in business hours from it; the first rung is the breach.
 A rung's name is a catalogue word: the case's history names it in the reader's language."""
 
-CATEGORY_WORDS: dict[ComplaintCategory, str] = {
+CATEGORY_WORDS: dict[str, str] = {
     ComplaintCategory.LATE_DELIVERY: N_("Late delivery"),
     ComplaintCategory.DAMAGED: N_("Damaged"),
     ComplaintCategory.WRONG_OR_MISSING_ITEM: N_("Wrong or missing item"),

@@ -11,7 +11,7 @@ from domain.campaigns import CampaignStatus
 from domain.care import CareKind
 from domain.catalogue import PaymentTerms, Sourcing, Standing
 from domain.complaints import (
-    ComplaintCategory,
+    CATEGORY_WORDS,
     ComplaintChannel,
     ComplaintEventKind,
     ComplaintPriority,
@@ -19,7 +19,7 @@ from domain.complaints import (
     RemedyKind,
 )
 from domain.inventory import ReservationStatus, StockReason, StocktakeStatus
-from domain.orders import Channel, EventKind, OrderStatus
+from domain.orders import CHANNEL_WORDS, EventKind, OrderStatus
 from domain.replenishment import ProposalMethod, ProposalStatus
 from domain.segments import Segment
 from domain.shipping import ShipmentStatus
@@ -65,13 +65,8 @@ WORKLIST_LABELS = {
     OrderList.PROCESSED: N_("Processed"),
 }
 
-CHANNEL_LABELS = {
-    Channel.WEB: N_("web shop"),
-    Channel.EDI: N_("EDI"),
-    Channel.PHONE: N_("phone"),
-    Channel.FAX: N_("fax"),
-}
-"""Where an order came in, as people say it."""
+CHANNEL_LABELS = CHANNEL_WORDS
+"""Where an order came in, as people say it (the same words the order's timeline uses)."""
 
 FORECAST_METHOD_LABELS = {
     forecasting.NAIVE: N_("seasonal naive (the same weekday a week before)"),
@@ -425,12 +420,7 @@ CARE_LABELS = {
 }
 
 COMPLAINT_LABELS: dict[str, str] = {
-    ComplaintCategory.LATE_DELIVERY: N_("Late delivery"),
-    ComplaintCategory.DAMAGED: N_("Damaged"),
-    ComplaintCategory.WRONG_OR_MISSING_ITEM: N_("Wrong or missing item"),
-    ComplaintCategory.BILLING: N_("Billing"),
-    ComplaintCategory.SERVICE: N_("Service"),
-    ComplaintCategory.OTHER: N_("Other"),
+    **CATEGORY_WORDS,
     ComplaintPriority.LOW: N_("low"),
     ComplaintPriority.NORMAL: N_("normal"),
     ComplaintPriority.HIGH: N_("high"),
