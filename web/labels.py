@@ -71,8 +71,8 @@ CHANNEL_LABELS = CHANNEL_WORDS
 FORECAST_METHOD_LABELS = {
     forecasting.NAIVE: N_("seasonal naive (the same weekday a week before)"),
     forecasting.ETS: N_("exponential smoothing (AutoETS)"),
-    forecasting.CROSTON: N_("Croston's method (intermittent demand)"),
-    forecasting.TSB_NAME: N_("TSB (intermittent demand)"),
+    forecasting.CROSTON: N_("Croston's method"),
+    forecasting.TSB_NAME: N_("TSB method"),
     forecasting.RECENT_MEAN: N_("recent mean"),
 }
 """The forecasting methods the inventory review chooses between, as analysts read them."""
