@@ -6,6 +6,7 @@ asserted with the workflow time at which it fell due (the time the mocks saw).
 
 from __future__ import annotations
 
+import asyncio
 import os
 import uuid
 from collections.abc import AsyncIterator
@@ -711,8 +712,17 @@ async def test_failing_undo_needs_attention_until_support_retries(
         await handle.execute_update(APPROVE_SIGNAL + UPDATE_SUFFIX, SAM)
         await wait_until(handle, supply_ordered, "supply ordered")
         await handle.signal(CANCEL_SIGNAL, SAM)
-        await time_skipping_env.sleep(timedelta(minutes=5))
-        view = await wait_for_status(handle, OrderStatus.NEEDS_ATTENTION)
+        # The undo step's five attempts wait 1+2+4+8 s between them: skip that time as the
+        # worker reaches each wait (on a loaded machine it reaches them late; one long skip
+        # before the first retry was scheduled left the rest to real time).
+        view = await view_of(handle)
+        for _ in range(150):
+            if view.status is OrderStatus.NEEDS_ATTENTION:
+                break
+            await time_skipping_env.sleep(timedelta(seconds=30))
+            await asyncio.sleep(0.1)
+            view = await view_of(handle)
+        assert view.status is OrderStatus.NEEDS_ATTENTION
         assert view.needs_attention is not None
         assert "Cancel the supply order for line 2" in view.needs_attention
         del partners.failing[CANCEL_SUPPLY_ORDER]
