@@ -30,6 +30,7 @@ from persistence.models import (
     RootCause,
     Shipment,
 )
+from persistence.wording_columns import wording_of
 
 from .transactions.complaints import case_of
 
@@ -458,7 +459,7 @@ def complaint_detail(db: Database, complaint_id: int) -> ComplaintDetail | None:
                 detail=event.detail,
                 wording=older_wording(event.kind, event.detail)
                 if event.wording is None
-                else Wording.model_validate(event.wording),
+                else wording_of(event.wording),
                 amount=event.amount,
             )
             for event in session.scalars(

@@ -31,6 +31,7 @@ from domain.orders import OrderStatus
 from domain.wording import Wording
 from persistence.database import Database
 from persistence.models import CareTaskRow, Customer, Order, StaffUser
+from persistence.wording_columns import wording_json, wording_of
 
 DELIVERED_OR_LATER = (
     OrderStatus.DELIVERED.value,
@@ -71,7 +72,7 @@ def create_care_tasks(db: Database, request: CareReviewRequest, rules: CareRules
                 customer_id=customer_id,
                 kind=kind.value,
                 reason=reason.english(),
-                reason_wording=reason.model_dump(mode="json"),
+                reason_wording=wording_json(reason),
                 owner=owner,
                 due_at=request.at + timedelta(days=rules.due_days[kind]),
                 status="open",
@@ -213,7 +214,7 @@ def _task(row: CareTaskRow) -> CareTask:
         reason=row.reason,
         reason_wording=reason_wording_of(CareKind(row.kind), row.reason)
         if row.reason_wording is None
-        else Wording.model_validate(row.reason_wording),
+        else wording_of(row.reason_wording),
         owner=row.owner,
         due_at=row.due_at,
         status=row.status,
@@ -248,7 +249,7 @@ def create_complaint_follow_up(
             customer_id=customer_id,
             kind=kind.value,
             reason=reason.english(),
-            reason_wording=reason.model_dump(mode="json"),
+            reason_wording=wording_json(reason),
             owner=min(load, key=lambda user: (load[user], user)) if load else None,
             due_at=at + timedelta(days=rules.due_days[kind]),
             status="open",

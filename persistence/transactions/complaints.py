@@ -73,6 +73,7 @@ from persistence.models import (
     Shipment,
     StaffUser,
 )
+from persistence.wording_columns import wording_json
 
 from .credit_reviews import invoices_by_customer
 from .money import amount_paid, next_voucher
@@ -510,7 +511,7 @@ def _event(
             kind=kind.value,
             actor=actor,
             detail=detail,
-            wording=None if wording is None else wording.model_dump(mode="json"),
+            wording=wording_json(wording),
             amount=amount,
             key=key,
         )
